@@ -1,0 +1,28 @@
+// Bundles the two programs into dist/ with esbuild. The client is one self-contained ESM bundle
+// (commands split into chunks loaded on demand: one big file parses slower); the server keeps its npm packages external.
+import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
+
+rmSync('dist', { recursive: true, force: true });
+
+const common = { bundle: true, platform: 'node', target: 'node22', sourcemap: false, legalComments: 'none', logLevel: 'warning' } as const;
+
+await build({
+  ...common,
+  entryPoints: { katalonc: 'src/cli/katalonc.ts' },
+  outdir: 'dist',
+  format: 'esm',
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  // Native add-on: loaded at run time if present; the CLI falls back to a file without it.
+  external: ['@napi-rs/keyring'],
+  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+});
+
+await build({
+  ...common,
+  entryPoints: { 'katalon-license-server': 'src/server/main.ts' },
+  outdir: 'dist',
+  format: 'esm',
+  packages: 'external',
+});

@@ -1,0 +1,63 @@
+// Option types and their validation (types, ranges, enums); commander calls these parsers.
+import { InvalidArgumentError } from 'commander';
+
+export type Product = 'KRE' | 'KSE';
+
+export interface CliOptions {
+  json?: boolean;
+  quiet?: boolean;
+  licenseDir?: string;
+  product: Product;
+  apiKey?: string;
+  orgId?: string;
+  serverUrl?: string;
+  insecure?: boolean;
+  caFile?: string;
+  licenseRelease?: boolean;
+  enableLicenseRetry?: boolean;
+  licenseRetryMaxDuration: number;
+  licenseRetryInterval: number;
+  licenseRetryMaxJitter: number;
+  proxyOption?: 'NO_PROXY' | 'USE_SYSTEM' | 'MANUAL_CONFIG';
+  proxyType?: 'HTTP' | 'HTTPS' | 'SOCKS';
+  proxyAddress?: string;
+  proxyPort?: number;
+  proxyExcludes?: string;
+  proxyUsername?: string;
+  proxyPassword?: string;
+}
+
+export const number = (what: string, min: number, max = Number.MAX_SAFE_INTEGER) => (value: string): number => {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
+    throw new InvalidArgumentError(`${what} must be a number from ${min}${max === Number.MAX_SAFE_INTEGER ? ' up' : ` to ${max}`}, not "${value}"`);
+  }
+  return n;
+};
+
+export const integer = (what: string, min: number, max?: number) => (value: string): number => {
+  const n = number(what, min, max)(value);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError(`${what} must be a whole number, not "${value}"`);
+  return n;
+};
+
+export const oneOf = <T extends string>(what: string, choices: readonly T[]) => (value: string): T => {
+  const match = choices.find((c) => c.toLowerCase() === value.toLowerCase());
+  if (!match) throw new InvalidArgumentError(`${what} must be one of ${choices.join(', ')}, not "${value}"`);
+  return match;
+};
+
+export const url = (value: string): string => {
+  try {
+    const u = new URL(value);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error();
+    return value.replace(/\/+$/, '');
+  } catch {
+    throw new InvalidArgumentError(`the server URL must be an http(s) URL such as https://license.example.com, not "${value}"`);
+  }
+};
+
+export const nonEmpty = (what: string) => (value: string): string => {
+  if (value.trim() === '') throw new InvalidArgumentError(`${what} must not be empty`);
+  return value;
+};

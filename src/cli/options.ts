@@ -4,6 +4,7 @@ import { InvalidArgumentError } from 'commander';
 export type Product = 'KRE' | 'KSE';
 
 export interface CliOptions {
+  printMachineId?: boolean;
   json?: boolean;
   quiet?: boolean;
   licenseDir?: string;

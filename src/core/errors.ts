@@ -32,6 +32,7 @@ export type ErrorCode =
   | 'NOT_LICENSED_USER'
   | 'SESSION_TERMINATED'
   | 'LICENSE_REFUSED'
+  | 'INVALID_LICENSE_FILE'
   | 'FILE_ERROR'
   | 'COMMAND_FAILED'
   | 'INTERNAL';
@@ -54,6 +55,7 @@ const exitCodes: Record<ErrorCode, ExitCode> = {
   SUBSCRIPTION_EXPIRED: ExitCode.rejected,
   NOT_LICENSED_USER: ExitCode.rejected,
   LICENSE_REFUSED: ExitCode.rejected,
+  INVALID_LICENSE_FILE: ExitCode.noLicense,
   SESSION_TERMINATED: ExitCode.terminated,
   FILE_ERROR: ExitCode.failure,
   COMMAND_FAILED: ExitCode.failure,

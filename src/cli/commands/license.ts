@@ -1,1 +1,60 @@
-export const x = 1;
+// katalonc license list / install.
+import { readFile, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { fail } from '../../core/errors.ts';
+import { validateLicense } from '../../core/license/validate.ts';
+import { licenseDir } from '../../platform/paths.ts';
+import { createNewFile } from '../../platform/new-file.ts';
+import { machineIdReport } from '../../platform/machine/index.ts';
+import { checkFolder } from '../../client/offline.ts';
+import { readMark } from '../../client/clock-mark.ts';
+import { trustedKeys } from '../../client/trusted-keys.ts';
+import { bad, bold, dim, ok, print, printJson } from '../output.ts';
+import type { CliOptions } from '../options.ts';
+
+const colour = (status: string): string => (status === 'valid' ? ok(status) : status === 'testing' ? bold(status) : bad(status));
+
+export const listLicenses = async (opts: CliOptions): Promise<void> => {
+  const report = await checkFolder(opts);
+  if (opts.json) {
+    printJson({
+      folder: report.folder,
+      machineId: report.machineId,
+      licenses: report.licenses.map((l) => ({ file: l.file, status: l.status, product: l.product ?? null, machineId: l.machineId ?? null, expiresAt: l.expiresAt ?? null, message: l.message })),
+      valid: report.valid,
+    });
+  } else {
+    print(`${bold('License folder:')} ${report.folder}${report.exists ? '' : dim(' (does not exist yet)')}`);
+    print(`${bold('Machine ID:')} ${report.machineId}`);
+    if (report.licenses.length > 0) {
+      const { default: Table } = await import('cli-table3');
+      const table = new Table({ head: ['File', 'Product', 'Status', 'Expires', 'Reason'], style: { head: [], border: [] }, wordWrap: true, colWidths: [null, null, null, null, 60] as number[] });
+      for (const l of report.licenses) table.push([l.file, l.product ?? '', colour(l.status), l.expiresAt?.slice(0, 10) ?? '', l.message]);
+      print(table.toString());
+    }
+    print(`The number of valid offline licenses: ${report.valid}`);
+  }
+  if (report.valid === 0) process.exitCode = 6;
+};
+
+export const installLicense = async (file: string, opts: CliOptions): Promise<void> => {
+  let text: string;
+  try {
+    if ((await stat(file)).size > 64 * 1024) throw fail('INVALID_LICENSE_FILE', `${file} is not a license file (too large)`);
+    text = await readFile(file, 'latin1');
+  } catch (error) {
+    if ((error as { code?: string }).code === 'INVALID_LICENSE_FILE') throw error;
+    throw fail('FILE_ERROR', `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  const { machineId } = await machineIdReport();
+  const v = validateLicense(text, { machineId, product: opts.product, trustedKeys: trustedKeys(), now: Date.now(), highWaterMark: readMark() });
+  if (v.status !== 'valid' && v.status !== 'testing') throw fail('INVALID_LICENSE_FILE', `${basename(file)} was not installed (${v.status}): ${v.message}`);
+  const target = await createNewFile(licenseDir(opts.licenseDir), basename(file), text);
+  if (process.platform === 'win32') {
+    // ".katalon" is a hidden folder on Windows too; best effort, the license works either way.
+    const { execFile } = await import('node:child_process');
+    execFile('attrib', ['+h', `${process.env.USERPROFILE}\\.katalon`], () => {});
+  }
+  if (opts.json) printJson({ file: target, status: v.status, expiresAt: v.payload!.expiresAt });
+  else print(`${ok('Installed')} ${target} (${v.status}: ${v.message})`);
+};

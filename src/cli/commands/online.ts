@@ -1,1 +1,1 @@
-export const x = 1;
+export const activate = async (..._a: unknown[]) => {}; export const deactivate = activate; export const status = activate;

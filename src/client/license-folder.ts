@@ -1,0 +1,86 @@
+// Reads and validates every *.lic file in the license folder. A missing folder, a directory named
+// x.lic, a FIFO, a huge file, a symlink loop: each becomes a status with a reason, never a crash or a hang.
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { validateLicense, type LicenseStatus, type ValidationContext } from '../core/license/validate.ts';
+import { advanceMark } from '../core/license/clock.ts';
+import { fail } from '../core/errors.ts';
+import type { Product } from '../core/license/format.ts';
+import { readMark, writeMark } from './clock-mark.ts';
+
+/** Licenses are a few hundred bytes; anything much larger is not one, and is not read. */
+const MAX_BYTES = 64 * 1024;
+
+export interface LicenseEntry {
+  file: string;
+  status: LicenseStatus;
+  message: string;
+  product?: Product;
+  machineId?: string;
+  expiresAt?: string;
+  licenseId?: string;
+  issuedAt?: string;
+}
+
+export interface FolderReport {
+  folder: string;
+  machineId: string;
+  exists: boolean;
+  licenses: LicenseEntry[];
+  /** Distinct valid licenses: two copies of one license file count once. */
+  valid: number;
+}
+
+const unreadable = (file: string, error: NodeJS.ErrnoException): LicenseEntry => {
+  const why: Record<string, string> = {
+    ELOOP: 'it is a symbolic link loop',
+    ENOENT: 'it is a link to a file that does not exist',
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+  };
+  return { file, status: 'malformed', message: `cannot be read: ${why[error.code ?? ''] ?? error.code ?? error.message}` };
+};
+
+const readEntry = async (folder: string, file: string, ctx: ValidationContext): Promise<LicenseEntry> => {
+  const path = join(folder, file);
+  try {
+    const st = await stat(path);
+    if (!st.isFile()) return { file, status: 'malformed', message: `is ${st.isDirectory() ? 'a directory' : 'not a regular file'}, not a license file` };
+    if (st.size > MAX_BYTES) return { file, status: 'malformed', message: `is ${st.size} bytes; a license file is under 1 KB` };
+    const text = await readFile(path, 'latin1');
+    const v = validateLicense(text, ctx);
+    const p = v.payload;
+    return { file, status: v.status, message: v.message, ...(p ? { product: p.product, machineId: p.machineId, expiresAt: p.expiresAt, licenseId: p.id, issuedAt: p.issuedAt } : {}) };
+  } catch (error) {
+    return unreadable(file, error as NodeJS.ErrnoException);
+  }
+};
+
+/** Statuses whose issue time is trustworthy evidence of the current time. */
+const EVIDENCE: ReadonlySet<LicenseStatus> = new Set(['valid', 'testing', 'expired', 'wrong-product']);
+
+export const scanFolder = async (
+  folder: string,
+  ctx: Omit<ValidationContext, 'highWaterMark' | 'now'>,
+  now = Date.now(),
+): Promise<FolderReport> => {
+  let names: string[];
+  try {
+    names = await readdir(folder);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { folder, machineId: ctx.machineId, exists: false, licenses: [], valid: 0 };
+    throw fail('FILE_ERROR', `cannot read the license folder ${folder} (${code}): check that it is a folder this user can read`);
+  }
+  const mark = readMark();
+  const full: ValidationContext = { ...ctx, now, highWaterMark: mark };
+  const files = names.filter((n) => n.toLowerCase().endsWith('.lic')).sort();
+  const licenses = await Promise.all(files.map((f) => readEntry(folder, f, full)));
+
+  const issued = licenses.filter((l) => l.issuedAt && EVIDENCE.has(l.status)).map((l) => Date.parse(l.issuedAt!));
+  const next = advanceMark(mark, now, issued);
+  if (next !== mark) await writeMark(next).catch(() => {}); // a read-only home must not stop a run
+
+  const valid = new Set(licenses.filter((l) => l.status === 'valid').map((l) => l.licenseId)).size;
+  return { folder, machineId: ctx.machineId, exists: true, licenses, valid };
+};

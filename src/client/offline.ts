@@ -1,0 +1,30 @@
+// Offline activation: the license folder, validated for this machine, and one license file held
+// per running katalonc (a lock named after the license id, so copies of one file count once).
+import { licenseDir } from '../platform/paths.ts';
+import { machineIdReport } from '../platform/machine/index.ts';
+import { tryLock } from '../platform/slot-lock/index.ts';
+import type { Product } from '../core/license/format.ts';
+import { scanFolder, type FolderReport, type LicenseEntry } from './license-folder.ts';
+import { trustedKeys } from './trusted-keys.ts';
+import type { LicenseHold } from './hold.ts';
+
+export const checkFolder = async (opts: { licenseDir?: string; product: Product }): Promise<FolderReport> => {
+  const { machineId } = await machineIdReport();
+  return scanFolder(licenseDir(opts.licenseDir), { machineId, product: opts.product, trustedKeys: trustedKeys() });
+};
+
+export const holdOfflineLicense = async (report: FolderReport): Promise<LicenseHold | null> => {
+  const seen = new Set<string>();
+  const candidates: LicenseEntry[] = report.licenses.filter((l) => l.status === 'valid' && !seen.has(l.licenseId!) && seen.add(l.licenseId!));
+  for (const license of candidates) {
+    const lock = await tryLock(`license-${license.licenseId}`);
+    if (lock) {
+      return {
+        description: `offline license ${license.file} (valid until ${license.expiresAt!.slice(0, 10)})`,
+        release: () => lock.release(),
+        lost: new Promise(() => {}),
+      };
+    }
+  }
+  return null;
+};

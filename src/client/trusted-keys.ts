@@ -1,0 +1,39 @@
+// The keys whose licenses this katalonc accepts: those built in at build time
+// (KATALONC_BUILTIN_KEYS when bundling), those added with `katalonc trust add`, and
+// KATALONC_TRUSTED_KEYS (comma-separated) for one run.
+import { parsePublicKey, type PublicKeyInfo } from '../core/license/keys.ts';
+import { fail } from '../core/errors.ts';
+import { openConfig } from './config.ts';
+
+declare const __BUILTIN_TRUSTED_KEYS__: string[] | undefined;
+const builtIn = (): string[] => (typeof __BUILTIN_TRUSTED_KEYS__ === 'undefined' ? [] : __BUILTIN_TRUSTED_KEYS__);
+
+const fromEnv = (): string[] => (process.env.KATALONC_TRUSTED_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+
+export interface TrustedKey extends PublicKeyInfo {
+  origin: 'built-in' | 'config' | 'environment';
+}
+
+export const trustedKeys = (): Map<string, TrustedKey> => {
+  const keys = new Map<string, TrustedKey>();
+  const add = (texts: string[], origin: TrustedKey['origin']) => {
+    for (const text of texts) {
+      const key = parsePublicKey(text);
+      if (!key) throw fail('INVALID_ARGUMENT', `"${text}" (${origin === 'environment' ? 'in KATALONC_TRUSTED_KEYS' : `a ${origin} trusted key`}) is not a public key of the form ed25519:<43 base64url characters>`);
+      if (!keys.has(key.keyId)) keys.set(key.keyId, { ...key, origin });
+    }
+  };
+  add(builtIn(), 'built-in');
+  add(openConfig().get('trustedKeys'), 'config');
+  add(fromEnv(), 'environment');
+  return keys;
+};
+
+export const addTrustedKey = (text: string): TrustedKey => {
+  const key = parsePublicKey(text);
+  if (!key) throw fail('INVALID_ARGUMENT', `"${text}" is not a public key: pass the line "katalon-license-server keys public" prints (ed25519:…)`);
+  const config = openConfig();
+  const existing = config.get('trustedKeys');
+  if (!existing.some((k) => parsePublicKey(k)?.keyId === key.keyId)) config.set('trustedKeys', [...existing, key.text]);
+  return { ...key, origin: 'config' };
+};

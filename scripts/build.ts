@@ -16,7 +16,10 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   // Native add-on: loaded at run time if present; the CLI falls back to a file without it.
   external: ['@napi-rs/keyring'],
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  // CommonJS dependencies bundled into ESM still expect require and __filename.
+  banner: {
+    js: "import { createRequire as __cr } from 'node:module'; import { fileURLToPath as __fu } from 'node:url'; const require = __cr(import.meta.url); const __filename = __fu(import.meta.url);",
+  },
 });
 
 await build({

@@ -7,6 +7,12 @@ import { renderError, setQuiet } from './output.ts';
 
 const MACHINE_ID_FLAGS = new Set(['--print-machine-id', '--json', '--explain', '--qr', '-q', '--quiet']);
 
+// `katalonc … | head` closes stdout early: that is the reader's choice, not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 const main = async (): Promise<void> => {
   const json = process.argv.includes('--json');
   try {

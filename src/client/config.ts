@@ -1,4 +1,5 @@
 // katalonc's settings file (conf: JSON, atomic writes, schema-checked), in the client dir.
+import { mkdirSync } from 'node:fs';
 import Conf from 'conf';
 import { clientDir } from '../platform/paths.ts';
 
@@ -9,8 +10,10 @@ export interface ClientSettings {
   product?: 'KRE' | 'KSE';
 }
 
-export const openConfig = (): Conf<ClientSettings> =>
-  new Conf<ClientSettings>({
+export const openConfig = (): Conf<ClientSettings> => {
+  // Created user-only before conf creates it (and ~/.katalon) with the default mode.
+  mkdirSync(clientDir(), { recursive: true, mode: 0o700 });
+  return new Conf<ClientSettings>({
     projectName: 'katalonc',
     cwd: clientDir(),
     configName: 'config',
@@ -22,3 +25,4 @@ export const openConfig = (): Conf<ClientSettings> =>
       product: { type: 'string', enum: ['KRE', 'KSE'] },
     },
   });
+};

@@ -79,7 +79,10 @@ export const scanFolder = async (
 
   const issued = licenses.filter((l) => l.issuedAt && EVIDENCE.has(l.status)).map((l) => Date.parse(l.issuedAt!));
   const next = advanceMark(mark, now, issued);
-  if (next !== mark) await writeMark(next).catch(() => {}); // a read-only home must not stop a run
+  if (next !== mark) {
+    // A read-only home must not stop a run; the check itself already happened.
+    await writeMark(next).catch((e: Error) => process.stderr.write(`warning: cannot record the clock mark: ${e.message}\n`));
+  }
 
   const valid = new Set(licenses.filter((l) => l.status === 'valid').map((l) => l.licenseId)).size;
   return { folder, machineId: ctx.machineId, exists: true, licenses, valid };

@@ -37,14 +37,16 @@ export const run = (file: string, args: string[], env: Record<string, string>, i
 export const katalonc = (args: string[], env: Record<string, string>): Promise<Result> => run(KATALONC, args, env);
 
 /** Starts katalonc in the background (for concurrency and signal tests). */
-export const startKatalonc = (args: string[], env: Record<string, string>): ChildProcess & { result: Promise<Result> } => {
+export const startKatalonc = (args: string[], env: Record<string, string>): ChildProcess & { result: Promise<Result>; exited: Promise<void> } => {
   const child = spawn(process.execPath, [KATALONC, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
   child.stderr!.on('data', (d) => (stderr += d));
   const result = new Promise<Result>((done) => child.on('close', (code, signal) => done({ code: code ?? (signal ? 128 : 1), stdout, stderr })));
-  return Object.assign(child, { result });
+  // 'exit' does not wait for grandchildren that still hold the output pipes, as 'close' does.
+  const exited = new Promise<void>((done) => child.on('exit', () => done()));
+  return Object.assign(child, { result, exited });
 };
 
 export const waitFor = async (check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> => {

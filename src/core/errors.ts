@@ -35,6 +35,12 @@ export type ErrorCode =
   | 'INVALID_LICENSE_FILE'
   | 'FILE_ERROR'
   | 'COMMAND_FAILED'
+  | 'BAD_REQUEST'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'SESSION_EXPIRED'
+  | 'RATE_LIMITED'
+  | 'ADMIN_UNAUTHORIZED'
   | 'INTERNAL';
 
 const exitCodes: Record<ErrorCode, ExitCode> = {
@@ -59,6 +65,12 @@ const exitCodes: Record<ErrorCode, ExitCode> = {
   SESSION_TERMINATED: ExitCode.terminated,
   FILE_ERROR: ExitCode.failure,
   COMMAND_FAILED: ExitCode.failure,
+  BAD_REQUEST: ExitCode.invalidArguments,
+  NOT_FOUND: ExitCode.invalidArguments,
+  CONFLICT: ExitCode.invalidArguments,
+  SESSION_EXPIRED: ExitCode.terminated,
+  RATE_LIMITED: ExitCode.unreachable,
+  ADMIN_UNAUTHORIZED: ExitCode.rejected,
   INTERNAL: ExitCode.failure,
 };
 

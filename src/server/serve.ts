@@ -1,0 +1,23 @@
+// `katalon-license-server start`: open the data dir, listen, and on SIGTERM/SIGINT stop accepting,
+// finish the requests in flight, then close the database.
+import { buildApp } from './http/app.ts';
+import { createLicensing, type Settings } from './licensing.ts';
+import { adminToken, openDataDir } from './data-dir.ts';
+
+export const startServer = async (o: { dataDir: string; host: string; port: number; logLevel: string; settings: Settings }): Promise<void> => {
+  const { store, signingKey } = openDataDir(o.dataDir);
+  const app = buildApp(createLicensing(store, signingKey, o.settings), { adminToken: adminToken(o.dataDir), logLevel: o.logLevel });
+  const address = await app.listen({ host: o.host, port: o.port });
+  app.log.info({ address, dataDir: o.dataDir, keyId: signingKey.keyId, leaseSeconds: o.settings.leaseMs / 1000 }, 'katalon-license-server listening');
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'stopping: finishing requests in flight');
+    await app.close();
+    store.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+};

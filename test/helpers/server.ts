@@ -1,0 +1,83 @@
+// A real katalon-license-server process on a free loopback port with a temp data dir.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { SERVER, run, tempDir, userEnv, type Result } from './cli.ts';
+import { formatMachineId } from '../../src/core/machine-id/format.ts';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+
+export interface TestServer {
+  url: string;
+  dataDir: string;
+  process: ChildProcess;
+  logs: () => string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export const startServer = async (opts: { dataDir?: string; args?: string[]; port?: number } = {}): Promise<TestServer> => {
+  const dataDir = opts.dataDir ?? tempDir('kls-data-');
+  const child = spawn(process.execPath, [SERVER, '--data-dir', dataDir, 'start', '--host', '127.0.0.1', '--port', String(opts.port ?? 0), ...(opts.args ?? [])], {
+    env: userEnv(undefined, { KLS_ADMIN_TOKEN: ADMIN_TOKEN }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 20_000);
+    const check = () => {
+      const m = /"address":"(http:\/\/[^"]+)"/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    child.stdout!.on('data', check);
+    child.once('exit', () => reject(new Error(`server exited:\n${out}`)));
+  });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return {
+    url, dataDir, process: child, logs: () => out,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+};
+
+export const api = async (base: string, method: string, path: string, body?: unknown, token?: string) => {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: res.status, body: json, headers: res.headers };
+};
+
+export const adminApi = (base: string, method: string, path: string, body?: unknown) => api(base, method, `/v1/admin${path}`, body, ADMIN_TOKEN);
+
+export const randomMachineId = (): string => formatMachineId(randomBytes(16));
+
+/** An org with a member, an API key and one pool, made through the admin API. */
+export const seedOrg = async (base: string, pool: { product?: 'KRE' | 'KSE'; model?: string; billing?: string; quota?: number; machineQuota?: number; expiresAt?: string } = {}) => {
+  const org = (await adminApi(base, 'POST', '/orgs', { name: 'Acme QA' })).body.id as number;
+  const email = `dev${org}@acme.test`;
+  await adminApi(base, 'POST', `/orgs/${org}/users`, { email });
+  const apiKey = (await adminApi(base, 'POST', `/orgs/${org}/api-keys`, { email })).body.apiKey as string;
+  const product = pool.product ?? 'KRE';
+  const created = await adminApi(base, 'POST', `/orgs/${org}/pools`, {
+    product, model: pool.model ?? 'floating', billing: pool.billing ?? 'yearly', quota: pool.quota ?? 5, machineQuota: pool.machineQuota ?? 100,
+    expiresAt: pool.expiresAt ?? new Date(Date.now() + 365 * 86_400_000).toISOString(),
+  });
+  if (created.status !== 201) throw new Error(JSON.stringify(created.body));
+  return { org, apiKey, product, email };
+};
+
+export const adminCli = (dataDir: string, args: string[]): Promise<Result> => run(SERVER, ['--data-dir', dataDir, ...args], userEnv());

@@ -27,7 +27,7 @@ const acquire = async (opts: CliOptions): Promise<LicenseHold> => {
   const credentials = await onlineCredentials(opts);
   if (credentials) {
     progress('Start activating online...');
-    return holdOnlineSession(credentials, opts);
+    return holdOnlineSession(credentials, opts, progress);
   }
   if (report.valid > 0) {
     throw fail('ALL_LICENSES_IN_USE', `all ${report.valid} valid offline licenses in ${report.folder} are in use by other katalonc runs on this machine: add -enableLicenseRetry to wait for one, or add license files`);

@@ -118,6 +118,10 @@ export const createApiClient = (o: ConnectionOptions, apiKey?: string): ApiClien
         // not JSON: a proxy's or a load balancer's page
       }
       if (res.statusCode === 407) throw fail('PROXY_ERROR', 'the proxy asks for credentials (407): set -proxy.auth.username and -proxy.auth.password');
+      // The license server always answers errors as JSON; anything else through a proxy is the proxy's answer.
+      if (res.statusCode >= 400 && !json.error && viaProxy) {
+        throw fail('PROXY_ERROR', `the proxy answered ${res.statusCode} instead of the license server: check the proxy address and credentials (-proxy.auth.*, HTTPS_PROXY)`);
+      }
       if (res.statusCode >= 500 || (res.statusCode >= 400 && !json.error)) {
         throw fail('SERVER_ERROR', `the license server at ${o.serverUrl} answered ${res.statusCode}${json.error?.message ? `: ${json.error.message}` : ''}; try again later, or tell its admin`);
       }

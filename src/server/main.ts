@@ -60,10 +60,13 @@ program.command('start').description('run the HTTP server')
   .addOption(new Option('--lease-seconds <s>', 'a session stops counting this long after its last heartbeat').argParser(positive('--lease-seconds', 2)).default(DEFAULT_SETTINGS.leaseMs / 1000))
   .addOption(new Option('--heartbeat-seconds <s>', 'how often clients heartbeat (default: a third of the lease)').argParser(positive('--heartbeat-seconds', 1)))
   .option('--log-level <level>', 'fatal, error, warn, info, debug', 'info')
-  .action(async (o: { host: string; port: number; leaseSeconds: number; heartbeatSeconds?: number; logLevel: string }, cmd: Command) => {
+  .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
+  .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
+  .action(async (o: { host: string; port: number; leaseSeconds: number; heartbeatSeconds?: number; logLevel: string; tlsCert?: string; tlsKey?: string }, cmd: Command) => {
+    if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw fail('INVALID_ARGUMENT', '--tls-cert and --tls-key go together');
     const { dataDir } = cmd.optsWithGlobals<Common>();
     const { startServer } = await import('./serve.ts');
-    await startServer({ dataDir, host: o.host, port: o.port, logLevel: o.logLevel,
+    await startServer({ dataDir, host: o.host, port: o.port, logLevel: o.logLevel, ...(o.tlsCert ? { tls: { cert: o.tlsCert, key: o.tlsKey! } } : {}),
       settings: { leaseMs: o.leaseSeconds * 1000, heartbeatMs: (o.heartbeatSeconds ?? Math.max(1, Math.floor(o.leaseSeconds / 3))) * 1000 } });
   });
 

@@ -26,7 +26,7 @@ export const startServer = async (opts: { dataDir?: string; args?: string[]; por
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 20_000);
     const check = () => {
-      const m = /"address":"(http:\/\/[^"]+)"/.exec(out);
+      const m = /"address":"(https?:\/\/[^"]+)"/.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]!);

@@ -25,6 +25,7 @@ const poolParams = { orgId, product };
 export interface AppOptions {
   adminToken: string;
   logLevel?: string;
+  https?: { cert: string; key: string };
 }
 
 const bearer = (request: FastifyRequest): string | null => {
@@ -34,6 +35,7 @@ const bearer = (request: FastifyRequest): string | null => {
 
 export const buildApp = (licensing: Licensing, options: AppOptions) => {
   const app = Fastify({
+    ...(options.https ? { https: options.https } : {}),
     logger: { level: options.logLevel ?? 'info', redact: ['req.headers.authorization'] },
     bodyLimit: 16 * 1024,
   });

@@ -1,0 +1,264 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { KATALONC, katalonc, startKatalonc, tempDir, userEnv, waitFor } from '../helpers/cli.ts';
+import { adminApi, seedOrg, startServer, type TestServer } from '../helpers/server.ts';
+import { freePort, makeCertificates, startTinyproxy } from '../helpers/network.ts';
+import { readFileSync as readPem } from 'node:fs';
+import { rootCertificates } from 'node:tls';
+import { Agent, setGlobalDispatcher } from 'undici';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startServer({ args: ['--lease-seconds', '3', '--log-level', 'info'] });
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+const online = async (quota = 2, serverUrl = server.url) => {
+  const seed = await seedOrg(serverUrl, { quota });
+  const env = userEnv(undefined, { KATALON_API_KEY: seed.apiKey });
+  return { ...seed, env, args: [`-orgID=${seed.org}`, `-serverUrl=${serverUrl}`] };
+};
+const poolOf = async (org: number, base = server.url) => (await adminApi(base, 'GET', `/orgs/${org}/pools/KRE`)).body;
+const sleeper = (marker: string, seconds: number) => ['sh', '-c',
+  `trap 'echo got-int > ${marker}.sig; kill $!; exit 130' INT; trap 'echo got-term > ${marker}.sig; kill $!; exit 143' TERM; sleep ${seconds} & touch ${marker}; wait`];
+
+describe('online activation', () => {
+  it('activate prints the pool summary and releases its session; katalonc-style bare form means activate', async () => {
+    const o = await online();
+    const r = await katalonc(['activate', ...o.args, '--json'], o.env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).pool).toMatchObject({ product: 'KRE', orgId: o.org, quota: 2, available: 1 });
+    expect((await poolOf(o.org)).onlineSessions).toHaveLength(0);
+    const bare = await katalonc([`-apiKey=${o.apiKey}`, ...o.args], userEnv());
+    expect(bare.code).toBe(0);
+    expect(bare.stdout).toMatch(/Activated KRE/);
+    expect(bare.stdout + bare.stderr).not.toContain(o.apiKey);
+  });
+
+  it('run holds one session while the command runs, then releases it; output in katalonc order', async () => {
+    const o = await online();
+    const marker = join(tempDir(), 'm');
+    const run = startKatalonc([...o.args, '--', ...sleeper(marker, 2)], o.env);
+    await waitFor(() => existsSync(marker), 10_000, 'the command');
+    expect((await poolOf(o.org)).onlineSessions).toHaveLength(1);
+    const r = await run.result;
+    expect(r.code).toBe(0);
+    expect(r.stderr.indexOf('The number of valid offline licenses: 0')).toBeLessThan(r.stderr.indexOf('Start activating online...'));
+    expect((await poolOf(o.org)).onlineSessions).toHaveLength(0);
+  });
+
+  it('quota 2, three parallel runs: the third fails with 6; with -enableLicenseRetry it runs after one ends', async () => {
+    const o = await online(2);
+    const markers = [join(tempDir(), 'a'), join(tempDir(), 'b')];
+    const holders = markers.map((m) => startKatalonc(['run', ...o.args, '--', ...sleeper(m, 3)], o.env));
+    await waitFor(() => markers.every(existsSync), 10_000, 'two sessions');
+    const third = await katalonc(['run', ...o.args, '--', 'true'], o.env);
+    expect(third.code).toBe(6);
+    expect(third.stderr).toMatch(/all 2 KRE licenses are in use/);
+    const waiting = await katalonc(['run', ...o.args, '-enableLicenseRetry', '-licenseRetryInterval=3', '-licenseRetryMaxJitter=0', '-licenseRetryMaxDuration=1', '--', 'true'], o.env);
+    expect(waiting.code, waiting.stderr).toBe(0);
+    expect(waiting.stderr).toMatch(/retrying in 3\.0 s/);
+    await Promise.all(holders.map((h) => h.result));
+  });
+
+  it('-licenseRelease releases this machine\'s earlier sessions before checking', async () => {
+    const o = await online(1);
+    const holder = startKatalonc(['run', ...o.args, '--', 'sleep', '30'], o.env);
+    await waitFor(async () => (await poolOf(o.org)).onlineSessions.length === 1, 10_000, 'a session');
+    const r = await katalonc(['run', ...o.args, '-licenseRelease', '--', 'true'], o.env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/Released 1 earlier session/);
+    holder.kill('SIGKILL');
+  });
+
+  it('SIGKILLed run: its session stops counting once the lease passes, and the next katalonc start releases it at once', async () => {
+    const o = await online(1);
+    const marker = join(tempDir(), 'm');
+    const holder = startKatalonc(['run', ...o.args, '--', 'sh', '-c', `touch ${marker}; exec sleep 5`], o.env);
+    await waitFor(() => existsSync(marker), 10_000, 'the command');
+    holder.kill('SIGKILL');
+    await holder.exited;
+    expect((await poolOf(o.org)).onlineSessions).toHaveLength(1);
+    // Another user's katalonc does not see this machine's session files: it waits for the lease.
+    const other = await katalonc(['run', ...o.args, '--', 'true'], userEnv(undefined, { KATALON_API_KEY: o.apiKey }));
+    expect(other.code).toBe(6);
+    // The same user's next start finds the dead run's token and releases it at once.
+    const next = await katalonc(['run', ...o.args, '--', 'true'], o.env);
+    expect(next.code, next.stderr).toBe(0);
+    expect(readdirSync(join(o.env.HOME!, '.katalon', 'katalonc', 'sessions'))).toEqual([]);
+
+    const lone = await online(1);
+    const h2 = startKatalonc(['run', ...lone.args, '--', 'sh', '-c', `touch ${marker}2; exec sleep 6`], lone.env);
+    await waitFor(() => existsSync(`${marker}2`), 10_000, 'the command');
+    h2.kill('SIGKILL');
+    await h2.exited;
+    await waitFor(async () => (await poolOf(lone.org)).onlineSessions.length === 0, 6_000, 'the lease to pass');
+  });
+
+  it('SIGINT: the command gets it, the session is released at once', async () => {
+    const o = await online(1);
+    const marker = join(tempDir(), 'm');
+    const run = startKatalonc(['run', ...o.args, '--', ...sleeper(marker, 30)], o.env);
+    await waitFor(() => existsSync(marker), 10_000, 'the command');
+    run.kill('SIGINT');
+    const r = await run.result;
+    expect(r.code).toBe(130);
+    expect(readFileSync(`${marker}.sig`, 'utf8').trim()).toBe('got-int');
+    expect((await poolOf(o.org)).onlineSessions).toHaveLength(0);
+  });
+
+  it('an admin terminates the session: the command is stopped and katalonc exits 9 with the reason', async () => {
+    const o = await online(1);
+    const marker = join(tempDir(), 'm');
+    const run = startKatalonc(['run', ...o.args, '--', ...sleeper(marker, 60)], o.env);
+    await waitFor(() => existsSync(marker), 10_000, 'the command');
+    const [session] = (await poolOf(o.org)).onlineSessions;
+    await adminApi(server.url, 'DELETE', `/sessions/${session.id}`);
+    const r = await run.result;
+    expect(r.code).toBe(9);
+    expect(r.stderr).toMatch(/terminated by an admin/);
+    expect(readFileSync(`${marker}.sig`, 'utf8').trim()).toBe('got-term');
+  });
+
+  it('the server restarted during a run: the run continues', async () => {
+    const port = await freePort();
+    const own = await startServer({ port, args: ['--lease-seconds', '6'] });
+    const o = await online(1, own.url);
+    const marker = join(tempDir(), 'm');
+    const run = startKatalonc(['run', ...o.args, '--', ...sleeper(marker, 8)], o.env);
+    await waitFor(() => existsSync(marker), 10_000, 'the command');
+    await own.stop('SIGKILL');
+    await new Promise((r) => setTimeout(r, 2500));
+    const again = await startServer({ port, dataDir: own.dataDir, args: ['--lease-seconds', '6'] });
+    const r = await run.result;
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/heartbeat failed .* retrying/);
+    await again.stop();
+  });
+
+  it('server down at start: exit 7 with one clear line', async () => {
+    const port = await freePort();
+    const r = await katalonc(['run', '-apiKey=kls_x', '-orgID=1', `-serverUrl=http://127.0.0.1:${port}`, '--', 'true'], userEnv());
+    expect(r.code).toBe(7);
+    expect(r.stderr.trim().split('\n').at(-1)).toMatch(/^error: connection refused by http:\/\/127\.0\.0\.1:\d+: is the license server running/);
+  });
+
+  it('a wrong key, a wrong org: their own exit code and message, the key never shown', async () => {
+    const o = await online();
+    const wrong = await katalonc(['activate', '-apiKey=kls_definitely_wrong', ...o.args], userEnv());
+    expect(wrong.code).toBe(8);
+    expect(wrong.stderr).toMatch(/API key is invalid/);
+    expect(wrong.stderr).not.toContain('kls_definitely_wrong');
+    const notMember = await katalonc(['activate', `-orgID=999999`, `-serverUrl=${server.url}`], o.env);
+    expect(notMember.code).toBe(8);
+    expect(notMember.stderr).toMatch(/not a member of organisation 999999/);
+  });
+
+  it('refuses plain http to a host that is not loopback unless --insecure', async () => {
+    const r = await katalonc(['activate', '-apiKey=k', '-orgID=1', '-serverUrl=http://license.example.com'], userEnv());
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/refusing plain http/);
+  });
+});
+
+describe('TLS and proxies', () => {
+  let tls: TestServer;
+  let certs: ReturnType<typeof makeCertificates>;
+  beforeAll(async () => {
+    certs = makeCertificates();
+    // The test itself seeds the TLS server over HTTPS, so it trusts the test CA too.
+    setGlobalDispatcher(new Agent({ connect: { ca: [...rootCertificates, readPem(certs.ca, 'utf8')] } }));
+    tls = await startServer({ args: ['--tls-cert', certs.cert, '--tls-key', certs.key] });
+  }, 60_000);
+  afterAll(async () => {
+    await tls?.stop();
+  });
+
+  it('verifies TLS: an unknown CA is a TLS error (exit 7), -caFile and NODE_EXTRA_CA_CERTS fix it', async () => {
+    expect(tls.url).toMatch(/^https:/);
+    const o = await online(2, tls.url.replace('127.0.0.1', 'localhost'));
+    const untrusted = await katalonc(['activate', ...o.args], o.env);
+    expect(untrusted.code).toBe(7);
+    expect(untrusted.stderr).toMatch(/certificate .* is not trusted.*-caFile/);
+    expect((await katalonc(['activate', ...o.args, `-caFile=${certs.ca}`], o.env)).code).toBe(0);
+    expect((await katalonc(['activate', ...o.args], { ...o.env, NODE_EXTRA_CA_CERTS: certs.ca })).code).toBe(0);
+  });
+
+  it('through tinyproxy by HTTPS_PROXY (a CONNECT tunnel to the TLS server)', async () => {
+    const proxy = await startTinyproxy();
+    try {
+      const o = await online(2, tls.url.replace('127.0.0.1', 'localhost'));
+      const r = await katalonc(['activate', ...o.args, `-caFile=${certs.ca}`], { ...o.env, HTTPS_PROXY: `http://127.0.0.1:${proxy.port}` });
+      expect(r.code, r.stderr).toBe(0);
+      expect(proxy.log()).toMatch(/CONNECT localhost:\d+/);
+    } finally {
+      proxy.stop();
+    }
+  });
+
+  it('through tinyproxy by -proxy.auth.* MANUAL_CONFIG with a user and password; wrong password is a proxy error', async () => {
+    const proxy = await startTinyproxy({ user: 'ci', password: 's3cret' });
+    try {
+      const o = await online(2);
+      const manual = (password: string) => ['--config', '-proxy.auth.option=MANUAL_CONFIG', '-proxy.auth.server.type=HTTP', '-proxy.auth.server.address=127.0.0.1',
+        `-proxy.auth.server.port=${proxy.port}`, '-proxy.auth.username=ci', `-proxy.auth.password=${password}`];
+      const r = await katalonc(['activate', ...o.args, ...manual('s3cret')], o.env);
+      expect(r.code, r.stderr).toBe(0);
+      expect(proxy.log()).toMatch(/127\.0\.0\.1:\d+\/v1\/sessions/);
+      const bad = await katalonc(['activate', ...o.args, ...manual('wrong')], o.env);
+      expect(bad.stderr).toMatch(/proxy/i);
+      expect(bad.code).toBe(7);
+      // Excluded hosts go direct: the proxy sees nothing new.
+      const before = proxy.log().length;
+      expect((await katalonc(['activate', ...o.args, ...manual('wrong'), '-proxy.auth.excludes=127.0.0.1'], o.env)).code).toBe(0);
+      expect(proxy.log().slice(before)).not.toMatch(/v1\/sessions/);
+    } finally {
+      proxy.stop();
+    }
+  });
+});
+
+describe('saved credentials', () => {
+  const hasSecretService = spawnSync('sh', ['-c', 'command -v gnome-keyring-daemon && command -v dbus-run-session && command -v secret-tool']).status === 0;
+
+  it('without a keychain: --save falls back to a 0600 file, says so, and later runs need no key', async () => {
+    const o = await online(2);
+    const env = { ...userEnv(o.env.HOME), DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent' };
+    const saved = await katalonc(['activate', '--save', ...o.args, `-apiKey=${o.apiKey}`], env);
+    expect(saved.code, saved.stderr).toBe(0);
+    expect(saved.stderr).toMatch(/warning: no usable OS keychain .* readable only by you/);
+    const file = join(o.env.HOME!, '.katalon', 'katalonc', 'api-key');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const later = await katalonc(['run', '--', 'true'], env);
+    expect(later.code, later.stderr).toBe(0);
+    const status = JSON.parse((await katalonc(['status', '--json'], env)).stdout);
+    expect(status.saved).toMatchObject({ serverUrl: server.url, orgId: String(o.org), apiKeySaved: true });
+    expect(status.server.reachable).toBe(true);
+    expect(JSON.stringify(status)).not.toContain(o.apiKey);
+    expect((await katalonc(['deactivate'], env)).code).toBe(0);
+    expect(existsSync(file)).toBe(false);
+  });
+
+  // CI installs gnome-keyring (see .ci/run), so there it must run, not skip.
+  it.runIf(hasSecretService || Boolean(process.env.CI))('with a real Secret Service (gnome-keyring): the key lands in the keychain, not on disk', async () => {
+    const o = await online(2);
+    const home = o.env.HOME!;
+    const script = `
+      set -e
+      eval "$(printf 'test' | gnome-keyring-daemon --unlock --components=secrets)"
+      export HOME="${home}"
+      "${process.execPath}" "${KATALONC}" activate --save ${o.args.join(' ')} -apiKey=${o.apiKey} >/dev/null
+      echo "lookup=$(secret-tool lookup service katalonc username api-key)"
+      KATALON_API_KEY= "${process.execPath}" "${KATALONC}" status --json | grep -q '"apiKeySaved": true' && echo status-ok
+    `;
+    const out = execFileSync('dbus-run-session', ['--', 'sh', '-c', script], { env: { ...userEnv(home), NO_COLOR: '1' }, encoding: 'utf8', timeout: 60_000 });
+    expect(out).toContain(`lookup=${o.apiKey}`);
+    expect(out).toContain('status-ok');
+    const grep = spawnSync('grep', ['-r', '-l', o.apiKey, home]);
+    expect(grep.stdout.toString()).not.toMatch(/katalonc/); // only the keyring's own encrypted store may hold it
+  });
+});

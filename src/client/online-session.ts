@@ -12,7 +12,7 @@ import { tryLock } from '../platform/slot-lock/index.ts';
 import { machineIdReport } from '../platform/machine/index.ts';
 import { createApiClient, type ApiClient, type ConnectionOptions } from './http-client.ts';
 import { loadApiKey } from './keychain.ts';
-import { openConfig } from './config.ts';
+import { readSettings } from './config.ts';
 import type { LicenseHold } from './hold.ts';
 
 export interface OnlineCredentials {
@@ -28,9 +28,9 @@ interface Activation { session: { id: string; leaseExpiresAt: string; heartbeatI
 export const onlineCredentials = async (opts: CliOptions): Promise<OnlineCredentials | null> => {
   const apiKey = opts.apiKey ?? process.env.KATALON_API_KEY ?? (await loadApiKey());
   if (!apiKey) return null;
-  const saved = openConfig();
-  const org = opts.orgId ?? process.env.KATALON_ORG_ID ?? saved.get('orgId');
-  const serverUrl = opts.serverUrl ?? process.env.KATALON_SERVER_URL ?? saved.get('serverUrl');
+  const saved = readSettings();
+  const org = opts.orgId ?? process.env.KATALON_ORG_ID ?? saved.orgId;
+  const serverUrl = opts.serverUrl ?? process.env.KATALON_SERVER_URL ?? saved.serverUrl;
   if (!org) throw fail('INVALID_ARGUMENT', 'an API key was given but no organisation: pass -orgID=<id> (katalonc activate --save remembers it)');
   const orgId = Number(org);
   if (!Number.isInteger(orgId) || orgId < 1) throw fail('INVALID_ARGUMENT', `-orgID must be a positive whole number, not "${org}"`);

@@ -3,7 +3,7 @@
 // KATALONC_TRUSTED_KEYS (comma-separated) for one run.
 import { parsePublicKey, type PublicKeyInfo } from '../core/license/keys.ts';
 import { fail } from '../core/errors.ts';
-import { openConfig } from './config.ts';
+import { openConfig, readSettings } from './config.ts';
 
 declare const __BUILTIN_TRUSTED_KEYS__: string[] | undefined;
 const builtIn = (): string[] => (typeof __BUILTIN_TRUSTED_KEYS__ === 'undefined' ? [] : __BUILTIN_TRUSTED_KEYS__);
@@ -24,15 +24,15 @@ export const trustedKeys = (): Map<string, TrustedKey> => {
     }
   };
   add(builtIn(), 'built-in');
-  add(openConfig().get('trustedKeys'), 'config');
+  add(readSettings().trustedKeys, 'config');
   add(fromEnv(), 'environment');
   return keys;
 };
 
-export const addTrustedKey = (text: string): TrustedKey => {
+export const addTrustedKey = async (text: string): Promise<TrustedKey> => {
   const key = parsePublicKey(text);
   if (!key) throw fail('INVALID_ARGUMENT', `"${text}" is not a public key: pass the line "katalon-license-server keys public" prints (ed25519:…)`);
-  const config = openConfig();
+  const config = await openConfig();
   const existing = config.get('trustedKeys');
   if (!existing.some((k) => parsePublicKey(k)?.keyId === key.keyId)) config.set('trustedKeys', [...existing, key.text]);
   return { ...key, origin: 'config' };

@@ -1,6 +1,8 @@
 // The license pool rules from the seeds, as pure functions over plain data.
 //   Available licenses = quota − (unexpired offline licenses + active online sessions)
 //   Parallel sessions never exceed the quota; registered machines never exceed the machine quota.
+//   A session counts while its lease runs and nobody ended it (ended_at IS NULL AND lease_expires_at > now
+//   in the store's queries): no background job is needed for correctness.
 //   Only node-locked pools with a yearly billing cycle can issue offline licenses, valid 60 days by
 //   default and never past the subscription's expiry.
 import type { ErrorCode } from './errors.ts';
@@ -58,7 +60,3 @@ export const offlineRefusal = (pool: Pool): Refusal | null =>
 /** The expiry of a new offline (or testing) license: 60 days (1 for testing), an earlier chosen date, never past the subscription. */
 export const offlineExpiry = (pool: Pool, now: number, testing: boolean, requested?: number): number =>
   Math.min(now + (testing ? TESTING_VALIDITY_MS : OFFLINE_VALIDITY_MS), pool.expiresAt, requested ?? Number.POSITIVE_INFINITY);
-
-/** A session counts while its lease runs and nobody ended it; no background job is needed. */
-export const isSessionActive = (session: { leaseExpiresAt: number; endedAt: number | null }, now: number): boolean =>
-  session.endedAt === null && session.leaseExpiresAt > now;

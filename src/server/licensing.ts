@@ -6,7 +6,7 @@ import { parseMachineId } from '../core/machine-id/format.ts';
 import { signLicense } from '../core/license/format.ts';
 import type { SigningKey } from '../core/license/keys.ts';
 import {
-  available, grantRefusal, isSessionActive, offlineExpiry, offlineRefusal, subscriptionRefusal,
+  available, grantRefusal, offlineExpiry, offlineRefusal, subscriptionRefusal,
   type Billing, type Pool, type PoolModel, type PoolUsage, type Product,
 } from '../core/quota.ts';
 import type { Store } from './store/sqlite.ts';
@@ -220,18 +220,20 @@ export const createLicensing = (store: Store, signingKey: SigningKey, settings: 
       });
     },
 
-    heartbeat: (user: User, sessionId: string) => store.transaction(() => {
+    heartbeat: (user: User, sessionId: string) => {
       const now = clock();
+      const leaseExpiresAt = now + settings.leaseMs;
+      // One atomic statement that extends only a live session. It is not fsynced: a heartbeat only
+      // matters for one lease (about a minute), and only power loss can lose it, after which that
+      // lease has run out anyway. Grants and ends of sessions stay durable.
+      const extended = store.getRelaxed('UPDATE sessions SET lease_expires_at = ? WHERE id = ? AND user_id = ? AND ended_at IS NULL AND lease_expires_at > ? RETURNING id',
+        leaseExpiresAt, sessionId, user.id, now);
+      if (extended) return { id: sessionId, leaseExpiresAt: iso(leaseExpiresAt), heartbeatIntervalSeconds: settings.heartbeatMs / 1000 };
       const s = store.get<SessionRow>('SELECT * FROM sessions WHERE id = ? AND user_id = ?', sessionId, user.id);
       if (!s) throw fail('NOT_FOUND', `no session ${sessionId} for this API key`);
       if (s.ended_at !== null) throw fail('SESSION_TERMINATED', `the session was ended: ${s.end_reason}`);
-      if (!isSessionActive({ leaseExpiresAt: s.lease_expires_at, endedAt: s.ended_at }, now)) {
-        throw fail('SESSION_EXPIRED', `the session's lease ran out at ${iso(s.lease_expires_at)} without a heartbeat`);
-      }
-      const leaseExpiresAt = now + settings.leaseMs;
-      store.run('UPDATE sessions SET lease_expires_at = ? WHERE id = ?', leaseExpiresAt, sessionId);
-      return { id: sessionId, leaseExpiresAt: iso(leaseExpiresAt), heartbeatIntervalSeconds: settings.heartbeatMs / 1000 };
-    }),
+      throw fail('SESSION_EXPIRED', `the session's lease ran out at ${iso(s.lease_expires_at)} without a heartbeat`);
+    },
 
     release: (user: User, sessionId: string) => store.transaction(() => {
       const s = store.get<SessionRow>('SELECT * FROM sessions WHERE id = ? AND user_id = ?', sessionId, user.id);

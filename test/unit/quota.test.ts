@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { available, DAY_MS, grantRefusal, isSessionActive, offlineExpiry, offlineRefusal, type Pool } from '../../src/core/quota.ts';
+import { available, DAY_MS, grantRefusal, offlineExpiry, offlineRefusal, type Pool } from '../../src/core/quota.ts';
 import { createThrottle } from '../../src/server/auth-throttle.ts';
 
 const NOW = Date.UTC(2026, 10, 23);
@@ -42,12 +42,6 @@ describe('quota rules', () => {
     expect(offlineExpiry(pool(), NOW, false, NOW + 90 * DAY_MS)).toBe(NOW + 60 * DAY_MS);
     expect(offlineExpiry(pool({ expiresAt: NOW + 5 * DAY_MS }), NOW, false)).toBe(NOW + 5 * DAY_MS);
     expect(offlineExpiry(pool(), NOW, true)).toBe(NOW + DAY_MS);
-  });
-
-  it('a session counts while its lease runs and it was not ended', () => {
-    expect(isSessionActive({ leaseExpiresAt: NOW + 1, endedAt: null }, NOW)).toBe(true);
-    expect(isSessionActive({ leaseExpiresAt: NOW, endedAt: null }, NOW)).toBe(false);
-    expect(isSessionActive({ leaseExpiresAt: NOW + 1000, endedAt: NOW - 1 }, NOW)).toBe(false);
   });
 
   it('throttles an address after 10 failures in a minute, and forgets after the window', () => {

@@ -3,7 +3,7 @@ import { fail } from '../../core/errors.ts';
 import { createApiClient } from '../../client/http-client.ts';
 import { activateSession, connection, onlineCredentials } from '../../client/online-session.ts';
 import { forgetApiKey, loadApiKey, saveApiKey } from '../../client/keychain.ts';
-import { openConfig } from '../../client/config.ts';
+import { openConfig, readSettings } from '../../client/config.ts';
 import { checkFolder } from '../../client/offline.ts';
 import { machineIdReport } from '../../platform/machine/index.ts';
 import { bold, ok, print, printJson, progress, warn } from '../output.ts';
@@ -19,7 +19,7 @@ export const activate = async (opts: CliOptions, save: boolean): Promise<void> =
     await client.call('DELETE', `v1/sessions/${session.id}`);
     let saved: Awaited<ReturnType<typeof saveApiKey>> | undefined;
     if (save) {
-      const config = openConfig();
+      const config = await openConfig();
       config.set('serverUrl', c.serverUrl);
       config.set('orgId', String(c.orgId));
       saved = await saveApiKey(c.apiKey);
@@ -38,7 +38,7 @@ export const activate = async (opts: CliOptions, save: boolean): Promise<void> =
 };
 
 export const deactivate = async (opts: CliOptions): Promise<void> => {
-  const config = openConfig();
+  const config = await openConfig();
   config.delete('serverUrl');
   config.delete('orgId');
   await forgetApiKey();
@@ -48,8 +48,8 @@ export const deactivate = async (opts: CliOptions): Promise<void> => {
 
 export const status = async (opts: CliOptions): Promise<void> => {
   const [{ machineId, warnings }, folder] = await Promise.all([machineIdReport(), checkFolder(opts)]);
-  const config = openConfig();
-  const serverUrl = opts.serverUrl ?? process.env.KATALON_SERVER_URL ?? config.get('serverUrl') ?? null;
+  const config = readSettings();
+  const serverUrl = opts.serverUrl ?? process.env.KATALON_SERVER_URL ?? config.serverUrl ?? null;
   const keySaved = Boolean(await loadApiKey());
   let server: { url: string; reachable: boolean; error?: string } | null = null;
   if (serverUrl) {
@@ -66,7 +66,7 @@ export const status = async (opts: CliOptions): Promise<void> => {
   const report = {
     machineId, warnings,
     licenseFolder: { folder: folder.folder, files: folder.licenses.length, valid: folder.valid },
-    saved: { serverUrl: config.get('serverUrl') ?? null, orgId: config.get('orgId') ?? null, apiKeySaved: keySaved },
+    saved: { serverUrl: config.serverUrl ?? null, orgId: config.orgId ?? null, apiKeySaved: keySaved },
     server,
   };
   if (opts.json) return printJson(report);

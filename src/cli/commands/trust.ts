@@ -4,7 +4,7 @@ import { print, printJson } from '../output.ts';
 import type { CliOptions } from '../options.ts';
 
 export const addTrustedKey = async (text: string, opts: CliOptions): Promise<void> => {
-  const key = add(text);
+  const key = await add(text);
   if (opts.json) printJson({ keyId: key.keyId, key: key.text });
   else print(`Trusted key ${key.keyId}: licenses it signed are now accepted.`);
 };

@@ -1,7 +1,7 @@
 // The embedded store: one SQLite file in the data dir (WAL, synchronous=FULL so a commit survives
 // power loss and SIGKILL). Every rule is checked and applied inside one IMMEDIATE transaction, and
 // node:sqlite is synchronous, so no other request can interleave between check and write.
-import { DatabaseSync } from 'node:sqlite';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { join } from 'node:path';
 
 const MIGRATIONS: string[] = [
@@ -30,8 +30,13 @@ export interface Store {
   get<T = Row>(sql: string, ...params: Param[]): T | undefined;
   all<T = Row>(sql: string, ...params: Param[]): T[];
   run(sql: string, ...params: Param[]): { changes: number; lastInsertRowid: number };
-  /** Runs `fn` in one IMMEDIATE transaction; a throw rolls everything back. */
+  /** Runs `fn` in one IMMEDIATE transaction; a throw rolls everything back. Commits wait for the disk. */
   transaction<T>(fn: () => T): T;
+  /**
+   * One statement, atomic on its own, committed without waiting for the disk: safe against a killed
+   * process (the WAL is written), not against power loss. For writes that only matter for a minute.
+   */
+  getRelaxed<T = Row>(sql: string, ...params: Param[]): T | undefined;
   close(): void;
 }
 
@@ -52,7 +57,11 @@ export const openSqliteStore = (dataDir: string): Store => {
     }
   });
 
-  const statements = new Map<string, ReturnType<DatabaseSync['prepare']>>();
+  const [begin, commit, rollback] = ['BEGIN IMMEDIATE', 'COMMIT', 'ROLLBACK'].map((sql) => db.prepare(sql)) as [StatementSync, StatementSync, StatementSync];
+  const relaxed = new DatabaseSync(join(dataDir, 'licenses.db'));
+  relaxed.exec('PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
+  const relaxedStatements = new Map<string, StatementSync>();
+  const statements = new Map<string, StatementSync>();
   const prepared = (sql: string) => {
     let s = statements.get(sql);
     if (!s) statements.set(sql, (s = db.prepare(sql)));
@@ -67,16 +76,24 @@ export const openSqliteStore = (dataDir: string): Store => {
     },
     transaction(fn) {
       if (db.isTransaction) return fn();
-      db.exec('BEGIN IMMEDIATE');
+      begin.run();
       try {
         const result = fn();
-        db.exec('COMMIT');
+        commit.run();
         return result;
       } catch (error) {
-        db.exec('ROLLBACK');
+        rollback.run();
         throw error;
       }
     },
-    close: () => db.close(),
+    getRelaxed: <T>(sql: string, ...params: Param[]) => {
+      let s = relaxedStatements.get(sql);
+      if (!s) relaxedStatements.set(sql, (s = relaxed.prepare(sql)));
+      return s.get(...params) as T | undefined;
+    },
+    close: () => {
+      relaxed.close();
+      db.close();
+    },
   };
 };

@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inject } from 'postject';
+import { builtinKeysDefine } from './builtin-keys.ts';
 
 const out = 'build';
 const work = join(out, 'sea');
@@ -22,6 +23,7 @@ await build({
   target: 'node24',
   format: 'cjs',
   external: ['@napi-rs/keyring'],
+  define: builtinKeysDefine(),
   legalComments: 'none',
   logLevel: 'warning',
 });

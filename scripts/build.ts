@@ -2,15 +2,20 @@
 // (commands split into chunks loaded on demand: one big file parses slower); the server keeps its npm packages external.
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
+import { builtinKeysDefine } from './builtin-keys.ts';
 
-rmSync('dist', { recursive: true, force: true });
+// --outdir DIR builds elsewhere (a test builds a client with built-in keys that way).
+const at = process.argv.indexOf('--outdir');
+const outdir = at > 0 ? process.argv[at + 1]! : 'dist';
+rmSync(outdir, { recursive: true, force: true });
 
 const common = { bundle: true, platform: 'node', target: 'node22', sourcemap: false, legalComments: 'none', logLevel: 'warning' } as const;
 
 await build({
   ...common,
   entryPoints: { katalonc: 'src/cli/katalonc.ts' },
-  outdir: 'dist',
+  outdir,
+  define: builtinKeysDefine(),
   format: 'esm',
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
@@ -25,7 +30,7 @@ await build({
 await build({
   ...common,
   entryPoints: { 'katalon-license-server': 'src/server/main.ts' },
-  outdir: 'dist',
+  outdir,
   format: 'esm',
   packages: 'external',
 });

@@ -20,11 +20,18 @@ export const startServer = async (opts: { dataDir?: string; args?: string[]; por
     env: userEnv(undefined, { KLS_ADMIN_TOKEN: ADMIN_TOKEN }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // A failing test must not leave servers behind.
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
+  child.once('exit', () => process.off('exit', reap));
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 20_000);
+    const timer = setTimeout(() => {
+      reap();
+      reject(new Error(`server did not start:\n${out}`));
+    }, 20_000);
     const check = () => {
       const m = /"address":"(https?:\/\/[^"]+)"/.exec(out);
       if (m) {

@@ -1,5 +1,5 @@
-// The embedded store: one SQLite file in the data dir (WAL, synchronous=FULL so a commit survives
-// power loss and SIGKILL). Every rule is checked and applied inside one IMMEDIATE transaction, and
+// The embedded store: one SQLite file in the data dir, in WAL mode. Transactions commit with
+// synchronous=FULL (a grant survives power loss and SIGKILL). Every rule is checked and applied inside one IMMEDIATE transaction, and
 // node:sqlite is synchronous, so no other request can interleave between check and write.
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { join } from 'node:path';
@@ -42,7 +42,7 @@ export interface Store {
 
 export const openSqliteStore = (dataDir: string): Store => {
   const db = new DatabaseSync(join(dataDir, 'licenses.db'));
-  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
+  db.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
   db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
   const current = (db.prepare('SELECT max(version) AS v FROM schema_version').get() as { v: number | null }).v ?? 0;
   MIGRATIONS.slice(current).forEach((sql, i) => {
@@ -57,10 +57,11 @@ export const openSqliteStore = (dataDir: string): Store => {
     }
   });
 
-  const [begin, commit, rollback] = ['BEGIN IMMEDIATE', 'COMMIT', 'ROLLBACK'].map((sql) => db.prepare(sql)) as [StatementSync, StatementSync, StatementSync];
-  const relaxed = new DatabaseSync(join(dataDir, 'licenses.db'));
-  relaxed.exec('PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
-  const relaxedStatements = new Map<string, StatementSync>();
+  // One connection: a second one would invalidate this one's page cache at every write. Commits of
+  // transaction() wait for the disk (FULL); single relaxed statements do not (NORMAL).
+  const [begin, commit, rollback, durable, relaxed] = ['BEGIN IMMEDIATE', 'COMMIT', 'ROLLBACK', 'PRAGMA synchronous = FULL', 'PRAGMA synchronous = NORMAL']
+    .map((sql) => db.prepare(sql)) as [StatementSync, StatementSync, StatementSync, StatementSync, StatementSync];
+  relaxed.run();
   const statements = new Map<string, StatementSync>();
   const prepared = (sql: string) => {
     let s = statements.get(sql);
@@ -76,6 +77,7 @@ export const openSqliteStore = (dataDir: string): Store => {
     },
     transaction(fn) {
       if (db.isTransaction) return fn();
+      durable.run();
       begin.run();
       try {
         const result = fn();
@@ -84,16 +86,11 @@ export const openSqliteStore = (dataDir: string): Store => {
       } catch (error) {
         rollback.run();
         throw error;
+      } finally {
+        relaxed.run();
       }
     },
-    getRelaxed: <T>(sql: string, ...params: Param[]) => {
-      let s = relaxedStatements.get(sql);
-      if (!s) relaxedStatements.set(sql, (s = relaxed.prepare(sql)));
-      return s.get(...params) as T | undefined;
-    },
-    close: () => {
-      relaxed.close();
-      db.close();
-    },
+    getRelaxed: <T>(sql: string, ...params: Param[]) => prepared(sql).get(...params) as T | undefined,
+    close: () => db.close(),
   };
 };

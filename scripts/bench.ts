@@ -24,17 +24,24 @@ const rows: Row[] = [];
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 
-/** Median wall time of a whole process, after warm-up runs (which also fill the compile cache). */
-const time = (cmd: string, args: string[], env: Record<string, string | undefined> = process.env, runs = RUNS): number => {
-  for (let i = 0; i < 3; i++) spawnSync(cmd, args, { env, stdio: 'ignore' });
-  const xs: number[] = [];
-  for (let i = 0; i < runs; i++) {
+interface Command { cmd: string; args: string[]; env?: Record<string, string | undefined> }
+
+/**
+ * Median wall time of whole processes. The commands run interleaved, one run each in turn, so that
+ * the drift of a shared machine (seen here: node -e 0 from 30 to 43 ms within minutes) falls on all
+ * of them alike. Warm-up runs first (they also fill the compile cache).
+ */
+const timeTogether = (commands: Command[], runs = RUNS): number[] => {
+  const once = ({ cmd, args, env }: Command): number => {
     const t = process.hrtime.bigint();
-    const r = spawnSync(cmd, args, { env, stdio: 'ignore' });
-    xs.push(Number(process.hrtime.bigint() - t) / 1e6);
+    const r = spawnSync(cmd, args, { env: env ?? process.env, stdio: 'ignore' });
     if (r.status !== 0 && r.status !== 6) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}`);
-  }
-  return median(xs);
+    return Number(process.hrtime.bigint() - t) / 1e6;
+  };
+  for (let i = 0; i < 3; i++) commands.forEach(once);
+  const samples: number[][] = commands.map(() => []);
+  for (let i = 0; i < runs; i++) commands.forEach((c, k) => samples[k]!.push(once(c)));
+  return samples.map(median);
 };
 
 const add = (what: string, ours: number, baseline: number, target: string, ok: (ratio: number) => boolean, unit = ms) => {
@@ -44,22 +51,18 @@ const add = (what: string, ours: number, baseline: number, target: string, ok: (
 };
 
 console.log('Start-up: katalonc --print-machine-id as a whole process');
-// Measured interleaved so that machine noise hits all three alike.
-const bare: number[] = [], ours: number[] = [], peer: number[] = [];
-const peerScript = ["console.log(require('node-machine-id').machineIdSync())"];
-for (let i = 0; i < 3; i++) {
-  bare.push(time(node, ['-e', '0'], process.env, RUNS / 3));
-  ours.push(time(node, [katalonc, '--print-machine-id'], process.env, RUNS / 3));
-  peer.push(time(node, ['-e', ...peerScript], { ...process.env, NODE_PATH: join(root, 'node_modules') }, RUNS / 3));
-}
-const [nodeE0, machineId, nodeMachineId] = [median(bare), median(ours), median(peer)];
+const peerEnv = { ...process.env, NODE_PATH: join(root, 'node_modules') };
+const startup: Command[] = [
+  { cmd: node, args: ['-e', '0'] },
+  { cmd: node, args: [katalonc, '--print-machine-id'] },
+  { cmd: node, args: ['-e', "console.log(require('node-machine-id').machineIdSync())"], env: peerEnv },
+  ...(existsSync(exe) ? [{ cmd: exe, args: ['--print-machine-id'] }] : []),
+];
+const [nodeE0, machineId, nodeMachineId, standalone] = timeTogether(startup, RUNS * 2) as [number, number, number, number | undefined];
 add('katalonc --print-machine-id vs node -e 0', machineId, nodeE0, '≤ 1.5x', (r) => r <= 1.5);
 add('katalonc --print-machine-id vs node-machine-id machineIdSync()', machineId, nodeMachineId, '< 1x (faster)', (r) => r < 1);
-if (existsSync(exe)) {
-  add('standalone katalonc --print-machine-id vs node -e 0', time(exe, ['--print-machine-id']), nodeE0, '≤ 1.5x', (r) => r <= 1.5);
-} else {
-  console.log('  (no build/katalonc: run npm run build:binary to measure the standalone executable)');
-}
+if (standalone !== undefined) add('standalone katalonc --print-machine-id vs node -e 0', standalone, nodeE0, '≤ 1.5x', (r) => r <= 1.5);
+else console.log('  (no build/katalonc: run npm run build:binary to measure the standalone executable)');
 
 console.log('Offline: validate a folder of 1,000 license files');
 const work = mkdtempSync(join(tmpdir(), 'katalonc-bench-'));
@@ -89,8 +92,10 @@ for (const f of readdirSync(process.argv[2])) {
 if (ok !== 1000) throw new Error('floor verified ' + ok);
 `);
 const benchEnv = { ...process.env, HOME: work, KATALONC_TRUSTED_KEYS: signingKey.publicKey.text };
-const listMs = time(node, [katalonc, 'license', 'list', '--json', `-licenseDir=${licenseDir}`], benchEnv, quick ? 5 : 15);
-const floorMs = time(node, [floor, licenseDir], benchEnv, quick ? 5 : 15);
+const [listMs, floorMs] = timeTogether([
+  { cmd: node, args: [katalonc, 'license', 'list', '--json', `-licenseDir=${licenseDir}`], env: benchEnv },
+  { cmd: node, args: [floor, licenseDir], env: benchEnv },
+], quick ? 5 : 15) as [number, number];
 const check = JSON.parse(spawnSync(node, [katalonc, 'license', 'list', '--json', `-licenseDir=${licenseDir}`], { env: benchEnv, encoding: 'utf8', maxBuffer: 1e8 }).stdout);
 if (check.licenses.length !== 1000 || check.valid !== 900) throw new Error(`license list saw ${check.licenses.length} files, ${check.valid} valid`);
 add('license list --json, 1,000 files vs read+verify loop', listMs, floorMs, '≤ 2x', (r) => r <= 2);

@@ -1,9 +1,9 @@
 // katalonc's entry point. The katalonc-style argv is rewritten first (argv.ts, the one place);
 // `--print-machine-id` alone (with its display flags) is answered without loading commander, so the
-// command an admin asks for most starts almost as fast as bare Node.js. Everything else goes to program.ts.
-import { fail, isKatalonError, type KatalonError } from '../core/errors.ts';
+// command an admin asks for most starts almost as fast as bare Node.js. Everything else goes to
+// program.ts, which the build keeps in a bundle of its own (this file stays one small module).
 import { rewriteArgv } from './argv.ts';
-import { renderError, setQuiet } from './output.ts';
+import { reportError, setQuiet } from './output.ts';
 
 const MACHINE_ID_FLAGS = new Set(['--print-machine-id', '--json', '--explain', '--qr', '-q', '--quiet']);
 
@@ -17,22 +17,15 @@ const main = async (): Promise<void> => {
   const json = process.argv.includes('--json');
   try {
     const args = rewriteArgv(process.argv.slice(2));
-    setQuiet(args.includes('--quiet') || args.includes('-q') || json);
     if (args.includes('--print-machine-id') && args.every((a) => MACHINE_ID_FLAGS.has(a))) {
+      setQuiet(args.includes('--quiet') || args.includes('-q') || json);
       const { printMachineId } = await import('./commands/machine-id.ts');
       return await printMachineId({ json, explain: args.includes('--explain'), qr: args.includes('--qr') });
     }
-    const { parse, isHelpOrVersion, toKatalonError } = await import('./program.ts');
-    try {
-      await parse(args);
-    } catch (error) {
-      if (!isHelpOrVersion(error)) throw toKatalonError(error);
-    }
+    const { runProgram } = await import('./program.ts');
+    await runProgram(args, json);
   } catch (error) {
-    const e: KatalonError = isKatalonError(error) ? error : fail('INTERNAL', `unexpected failure: ${(error as Error)?.message ?? String(error)}`);
-    if (e.code === 'INTERNAL' && process.env.KATALONC_DEBUG) console.error(error);
-    renderError(e, json);
-    process.exitCode = e.exitCode;
+    reportError(error, json);
   }
 };
 

@@ -1,10 +1,11 @@
 // The katalonc command line on commander. Each command's module is loaded only when it runs.
 import { Command, CommanderError, Option } from 'commander';
 import { fail, isKatalonError, type KatalonError } from '../core/errors.ts';
+import { reportError, setQuiet } from './output.ts';
 import { integer, nonEmpty, number, oneOf, url, type CliOptions } from './options.ts';
 import { VERSION } from '../version.ts';
 
-export const program = new Command('katalonc')
+const program = new Command('katalonc')
   .description('Katalon Runtime Engine licensing: machine ID, offline license files, online sessions')
   .version(VERSION, '-V, --version')
   .helpOption('-h, --help')
@@ -96,7 +97,7 @@ program.command('status').description('machine ID, license folder, saved server,
   .action(async (_o, cmd: Command) => (await import('./commands/online.ts')).status(options(cmd)));
 
 /** commander's own errors (unknown option, bad value) become ours, with katalonc's exit code 4. */
-export const toKatalonError = (error: unknown): KatalonError => {
+const toKatalonError = (error: unknown): KatalonError => {
   if (isKatalonError(error)) return error;
   if (error instanceof CommanderError) {
     const message = error.message.replace(/^error: /, '').replace(/\n[\s\S]*/, '');
@@ -105,12 +106,18 @@ export const toKatalonError = (error: unknown): KatalonError => {
   return fail('INTERNAL', `unexpected failure: ${error instanceof Error ? error.message : String(error)}`);
 };
 
-export const isHelpOrVersion = (error: unknown): boolean =>
+const isHelpOrVersion = (error: unknown): boolean =>
   error instanceof CommanderError && ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code);
 
 let parsedArgs: string[] = [];
 
-export const parse = (args: string[]): Promise<Command> => {
+/** Parses the rewritten argv and runs the command; renders its own errors (see katalonc.ts). */
+export const runProgram = async (args: string[], json: boolean): Promise<void> => {
   parsedArgs = args;
-  return program.parseAsync(args, { from: 'user' });
+  setQuiet(args.includes('--quiet') || args.includes('-q') || json);
+  try {
+    await program.parseAsync(args, { from: 'user' });
+  } catch (error) {
+    if (!isHelpOrVersion(error)) reportError(toKatalonError(error), json);
+  }
 };

@@ -20,6 +20,8 @@ export interface Settings {
 
 export const DEFAULT_SETTINGS: Settings = { leaseMs: 60_000, heartbeatMs: 20_000 };
 
+const LEASE_EXPIRED = 'lease expired';
+
 interface PoolRow { id: number; org_id: number; org_name: string; product: Product; model: PoolModel; billing: Billing; quota: number; machine_quota: number; expires_at: number }
 interface SessionRow { id: string; pool_id: number; user_id: number; machine_id: string; hostname: string | null; os_user: string | null; created_at: number; lease_expires_at: number; ended_at: number | null; end_reason: string | null }
 export interface User { id: number; email: string }
@@ -208,6 +210,9 @@ export const createLicensing = (store: Store, signingKey: SigningKey, settings: 
         if (pool.product === 'KSE' && !store.get('SELECT 1 FROM licensed_users WHERE pool_id = ? AND user_id = ?', pool.id, user.id)) {
           throw fail('NOT_LICENSED_USER', `${user.email} is not a licensed user of the KSE pool: ask your admin to grant you a license`);
         }
+        // Sessions whose lease ran out (killed runs) are ended here, so that live-session scans stay
+        // about as small as the quota.
+        store.run('UPDATE sessions SET ended_at = lease_expires_at, end_reason = ? WHERE pool_id = ? AND ended_at IS NULL AND lease_expires_at <= ?', LEASE_EXPIRED, pool.id, now);
         const registered = Boolean(store.get('SELECT 1 FROM machines WHERE pool_id = ? AND machine_id = ?', pool.id, machineId));
         const refusal = grantRefusal(toPool(pool), usage(pool.id, now), now, registered);
         if (refusal) throw fail(refusal.code, refusal.message);
@@ -231,7 +236,7 @@ export const createLicensing = (store: Store, signingKey: SigningKey, settings: 
       if (extended) return { id: sessionId, leaseExpiresAt: iso(leaseExpiresAt), heartbeatIntervalSeconds: settings.heartbeatMs / 1000 };
       const s = store.get<SessionRow>('SELECT * FROM sessions WHERE id = ? AND user_id = ?', sessionId, user.id);
       if (!s) throw fail('NOT_FOUND', `no session ${sessionId} for this API key`);
-      if (s.ended_at !== null) throw fail('SESSION_TERMINATED', `the session was ended: ${s.end_reason}`);
+      if (s.ended_at !== null && s.end_reason !== LEASE_EXPIRED) throw fail('SESSION_TERMINATED', `the session was ended: ${s.end_reason}`);
       throw fail('SESSION_EXPIRED', `the session's lease ran out at ${iso(s.lease_expires_at)} without a heartbeat`);
     },
 

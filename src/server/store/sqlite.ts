@@ -21,6 +21,9 @@ const MIGRATIONS: string[] = [
    CREATE INDEX sessions_live ON sessions (pool_id, ended_at, lease_expires_at);
    CREATE TABLE offline_licenses (id TEXT PRIMARY KEY, pool_id INTEGER NOT NULL REFERENCES pools(id), machine_id TEXT NOT NULL, kind TEXT NOT NULL,
      issued_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);`,
+  // Live sessions by pool, without the lease: a heartbeat then rewrites only its row, no index page.
+  `DROP INDEX sessions_live;
+   CREATE INDEX sessions_live ON sessions (pool_id) WHERE ended_at IS NULL;`,
 ];
 
 export type Row = Record<string, string | number | null>;

@@ -1,9 +1,9 @@
 // Option types and their validation (types, ranges, enums); commander calls these parsers.
 import { InvalidArgumentError } from 'commander';
+import type { ConnectionOptions } from '../client/http-client.ts';
+import type { Product } from '../core/product.ts';
 
-export type Product = 'KRE' | 'KSE';
-
-export interface CliOptions {
+export interface CliOptions extends Omit<ConnectionOptions, 'serverUrl'> {
   printMachineId?: boolean;
   json?: boolean;
   quiet?: boolean;
@@ -12,20 +12,11 @@ export interface CliOptions {
   apiKey?: string;
   orgId?: string;
   serverUrl?: string;
-  insecure?: boolean;
-  caFile?: string;
   licenseRelease?: boolean;
   enableLicenseRetry?: boolean;
   licenseRetryMaxDuration: number;
   licenseRetryInterval: number;
   licenseRetryMaxJitter: number;
-  proxyOption?: 'NO_PROXY' | 'USE_SYSTEM' | 'MANUAL_CONFIG';
-  proxyType?: 'HTTP' | 'HTTPS' | 'SOCKS';
-  proxyAddress?: string;
-  proxyPort?: number;
-  proxyExcludes?: string;
-  proxyUsername?: string;
-  proxyPassword?: string;
 }
 
 export const number = (what: string, min: number, max = Number.MAX_SAFE_INTEGER) => (value: string): number => {

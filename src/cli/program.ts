@@ -4,6 +4,7 @@ import { fail, isKatalonError, type KatalonError } from '../core/errors.ts';
 import { reportError, setQuiet } from './output.ts';
 import { integer, nonEmpty, number, oneOf, url, type CliOptions } from './options.ts';
 import { VERSION } from '../version.ts';
+import { PRODUCTS } from '../core/product.ts';
 
 const program = new Command('katalonc')
   .description('Katalon Runtime Engine licensing: machine ID, offline license files, online sessions')
@@ -18,7 +19,7 @@ const program = new Command('katalonc')
   .option('--json', 'machine-readable output on stdout')
   .option('-q, --quiet', 'no progress lines on stderr')
   .option('--license-dir <dir>', 'offline license folder (default ~/.katalon/license, or $KATALON_LICENSE_DIR)')
-  .addOption(new Option('--product <product>', 'which product the licenses are for').argParser(oneOf('product', ['KRE', 'KSE'] as const)).default('KRE'))
+  .addOption(new Option('--product <product>', 'which product the licenses are for').argParser(oneOf('product', PRODUCTS)).default('KRE'))
   .addOption(new Option('--api-key <key>', 'API key for online activation (prefer $KATALON_API_KEY: the command line is visible in ps)').argParser(nonEmpty('the API key')))
   .addOption(new Option('--org-id <id>', 'organisation whose licenses are used').argParser(nonEmpty('the organisation ID')))
   .addOption(new Option('--server-url <url>', 'license server URL').argParser(url))

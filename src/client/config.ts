@@ -8,7 +8,6 @@ export interface ClientSettings {
   trustedKeys: string[];
   serverUrl?: string;
   orgId?: string;
-  product?: 'KRE' | 'KSE';
 }
 
 /**
@@ -37,7 +36,6 @@ export const openConfig = async (): Promise<Conf<ClientSettings>> => {
       trustedKeys: { type: 'array', items: { type: 'string' } },
       serverUrl: { type: 'string' },
       orgId: { type: 'string' },
-      product: { type: 'string', enum: ['KRE', 'KSE'] },
     },
   });
 };

@@ -26,7 +26,6 @@ export type ErrorCode =
   | 'TIMEOUT'
   | 'INVALID_API_KEY'
   | 'NOT_A_MEMBER'
-  | 'ORG_NOT_FOUND'
   | 'NO_POOL'
   | 'SUBSCRIPTION_EXPIRED'
   | 'NOT_LICENSED_USER'
@@ -56,7 +55,6 @@ const exitCodes: Record<ErrorCode, ExitCode> = {
   TIMEOUT: ExitCode.unreachable,
   INVALID_API_KEY: ExitCode.rejected,
   NOT_A_MEMBER: ExitCode.rejected,
-  ORG_NOT_FOUND: ExitCode.rejected,
   NO_POOL: ExitCode.rejected,
   SUBSCRIPTION_EXPIRED: ExitCode.rejected,
   NOT_LICENSED_USER: ExitCode.rejected,

@@ -6,8 +6,9 @@
 //   Only node-locked pools with a yearly billing cycle can issue offline licenses, valid 60 days by
 //   default and never past the subscription's expiry.
 import type { ErrorCode } from './errors.ts';
+import type { Product } from './product.ts';
 
-export type Product = 'KRE' | 'KSE';
+export type { Product };
 export type PoolModel = 'node-locked' | 'floating';
 export type Billing = 'yearly' | 'monthly';
 

@@ -13,6 +13,9 @@
 // ends, with or without the final line end), so that any change to the file is noticed.
 import { sign as edSign, verify as edVerify } from 'node:crypto';
 import type { PublicKeyInfo, SigningKey } from './keys.ts';
+import type { Product } from '../product.ts';
+
+export type { Product };
 
 export const FORMAT_VERSION = 1;
 const BEGIN = '-----BEGIN KATALON LICENSE-----';
@@ -20,7 +23,6 @@ const SIGNATURE = '-----BEGIN SIGNATURE-----';
 const END = '-----END KATALON LICENSE-----';
 const LINE = 64;
 
-export type Product = 'KRE' | 'KSE';
 export type LicenseKind = 'offline' | 'testing';
 
 export interface LicensePayload {

@@ -2,6 +2,8 @@
 // on Linux) through @napi-rs/keyring, each call with a timeout so a locked or absent keychain never
 // hangs katalonc. Where no keychain works (headless Linux), a 0600 file, and the user is told so.
 import { readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { clientDir } from '../platform/paths.ts';
@@ -12,24 +14,51 @@ const KEYCHAIN_TIMEOUT_MS = Number(process.env.KATALONC_KEYCHAIN_TIMEOUT_MS ?? 5
 
 const fallbackFile = (): string => join(clientDir(), 'api-key');
 
-type Keyring = typeof import('@napi-rs/keyring');
+// The add-on can block its calling thread for good (seen: a D-Bus peer that accepts and never
+// answers), and a blocked thread cannot be stopped. So each call runs in a short-lived child process,
+// killed at the timeout. The request, with the key, goes through stdin: never on a command line.
+const CHILD = `
+let input = '';
+process.stdin.on('data', (d) => (input += d)).on('end', () => {
+  const w = JSON.parse(input);
+  let result;
+  try {
+    const entry = new (require(w.module).Entry)(w.service, w.account);
+    const value = w.op === 'get' ? entry.getPassword() : w.op === 'set' ? entry.setPassword(w.value) : entry.deletePassword();
+    result = { ok: true, value: value ?? null };
+  } catch (error) {
+    result = { ok: false, error: String((error && error.message) || error) };
+  }
+  process.stdout.write(JSON.stringify(result));
+});
+`;
 
-const keyring = async (): Promise<Keyring | null> => {
+const keyringModule = (): string | null => {
   if (process.env.KATALONC_NO_KEYCHAIN) return null;
   try {
     // Native add-on: absent from the standalone executable and on unsupported platforms.
-    return await import('@napi-rs/keyring');
+    return createRequire(import.meta.url).resolve('@napi-rs/keyring');
   } catch {
     return null;
   }
 };
 
-const withTimeout = async <T>(call: (signal: AbortSignal) => Promise<T>): Promise<T> => {
-  const signal = AbortSignal.timeout(KEYCHAIN_TIMEOUT_MS);
-  return Promise.race([
-    call(signal),
-    new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(new Error(`no answer within ${KEYCHAIN_TIMEOUT_MS} ms (locked?)`)))),
-  ]);
+const keychain = (op: 'get' | 'set' | 'delete', value?: string): Promise<string | null> => {
+  const module = keyringModule();
+  if (!module) return Promise.reject(new Error('the keychain add-on is not available'));
+  return new Promise((resolve, reject) => {
+    const child = execFile(process.execPath, ['-e', CHILD], { timeout: KEYCHAIN_TIMEOUT_MS, killSignal: 'SIGKILL', windowsHide: true }, (error, stdout) => {
+      if (error) return reject(new Error(error.killed ? `no answer within ${KEYCHAIN_TIMEOUT_MS} ms (locked?)` : error.message));
+      try {
+        const r = JSON.parse(stdout) as { ok: boolean; value?: string | null; error?: string };
+        if (r.ok) resolve(r.value ?? null);
+        else reject(new Error(r.error));
+      } catch {
+        reject(new Error('the keychain helper gave no answer'));
+      }
+    });
+    child.stdin!.end(JSON.stringify({ module, op, value, service: SERVICE, account: ACCOUNT }));
+  });
 };
 
 export interface SaveResult {
@@ -39,30 +68,24 @@ export interface SaveResult {
 }
 
 export const saveApiKey = async (apiKey: string): Promise<SaveResult> => {
-  const k = await keyring();
-  let why = 'the keychain add-on is not available';
-  if (k) {
-    try {
-      await withTimeout((signal) => new k.AsyncEntry(SERVICE, ACCOUNT).setPassword(apiKey, signal));
-      rmSync(fallbackFile(), { force: true });
-      return { where: 'keychain' };
-    } catch (error) {
-      why = `the OS keychain failed: ${(error as Error).message}`;
-    }
+  let why: string;
+  try {
+    await keychain('set', apiKey);
+    rmSync(fallbackFile(), { force: true });
+    return { where: 'keychain' };
+  } catch (error) {
+    why = `the OS keychain failed: ${(error as Error).message}`;
   }
   await writeFileAtomic(fallbackFile(), `${apiKey}\n`, { mode: 0o600 });
   return { where: 'file', warning: `no usable OS keychain (${why}); the API key is stored in ${fallbackFile()}, readable only by you` };
 };
 
 export const loadApiKey = async (): Promise<string | null> => {
-  const k = await keyring();
-  if (k) {
-    try {
-      const key = await withTimeout((signal) => new k.AsyncEntry(SERVICE, ACCOUNT).getPassword(signal));
-      if (key) return key;
-    } catch {
-      // fall through to the file
-    }
+  try {
+    const key = await keychain('get');
+    if (key) return key;
+  } catch {
+    // no keychain, or it did not answer: the file, if any
   }
   try {
     return readFileSync(fallbackFile(), 'utf8').trim() || null;
@@ -72,7 +95,6 @@ export const loadApiKey = async (): Promise<string | null> => {
 };
 
 export const forgetApiKey = async (): Promise<void> => {
-  const k = await keyring();
-  if (k) await withTimeout((signal) => new k.AsyncEntry(SERVICE, ACCOUNT).deletePassword(signal)).catch(() => false);
+  await keychain('delete').catch(() => null);
   rmSync(fallbackFile(), { force: true });
 };

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { KATALONC, katalonc, startKatalonc, tempDir, userEnv, waitFor } from '../helpers/cli.ts';
@@ -241,6 +242,24 @@ describe('saved credentials', () => {
     expect(JSON.stringify(status)).not.toContain(o.apiKey);
     expect((await katalonc(['deactivate'], env)).code).toBe(0);
     expect(existsSync(file)).toBe(false);
+  });
+
+  it('a keychain that never answers does not hang katalonc: it times out and falls back to the file', async () => {
+    const o = await online(2);
+    const socket = join(tempDir(), 'bus');
+    const silent = createServer(() => {}); // accepts D-Bus connections and never says a word
+    await new Promise<void>((r) => silent.listen(socket, r));
+    try {
+      const env = { ...userEnv(o.env.HOME), DBUS_SESSION_BUS_ADDRESS: `unix:path=${socket}`, KATALONC_KEYCHAIN_TIMEOUT_MS: '1000' };
+      const started = Date.now();
+      const r = await katalonc(['activate', '--save', ...o.args, `-apiKey=${o.apiKey}`], env);
+      expect(r.code, r.stderr).toBe(0);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(r.stderr).toMatch(/no answer within 1000 ms/);
+      expect(statSync(join(o.env.HOME!, '.katalon', 'katalonc', 'api-key')).mode & 0o777).toBe(0o600);
+    } finally {
+      silent.close();
+    }
   });
 
   // CI installs gnome-keyring (see .ci/run), so there it must run, not skip.

@@ -1,7 +1,7 @@
 // Online activation: one session on the license server per run. The session token stays on disk
 // while the run holds it, guarded by a lock that dies with the process, so the next katalonc on this
 // machine releases a killed run's session at once instead of waiting for its lease to pass.
-import { hostname, userInfo } from 'node:os';
+import { hostname } from 'node:os';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -71,14 +71,8 @@ const releaseDeadRuns = async (client: ApiClient, serverUrl: string): Promise<vo
 };
 
 export const activateSession = async (client: ApiClient, c: OnlineCredentials, product: string): Promise<Activation> => {
-  const { machineId } = await machineIdReport();
-  let osUser = 'unknown';
-  try {
-    osUser = userInfo().username;
-  } catch {
-    // no passwd entry: the server does not need it
-  }
-  return client.call<Activation>('POST', 'v1/sessions', { orgId: c.orgId, product, machineId, hostname: hostname().slice(0, 255) || 'unknown', osUser });
+  const { machineId, user } = await machineIdReport();
+  return client.call<Activation>('POST', 'v1/sessions', { orgId: c.orgId, product, machineId, hostname: hostname().slice(0, 255) || 'unknown', osUser: user.slice(0, 255) });
 };
 
 export const releaseMachineSessions = async (client: ApiClient, c: OnlineCredentials, product: string): Promise<number> => {

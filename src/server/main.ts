@@ -41,14 +41,12 @@ const render = (value: unknown, indent: string): string => {
 };
 
 /** Runs an admin operation against the data dir. */
-const admin = <A extends unknown[]>(op: (l: Licensing, opts: Record<string, never> & Record<string, unknown>, ...args: A) => unknown) =>
-  async (...args: unknown[]) => {
-    const cmd = args.at(-1) as Command;
+const admin = (op: (l: Licensing, opts: Record<string, unknown>) => unknown) =>
+  async (_opts: unknown, cmd: Command) => {
     const opts = cmd.optsWithGlobals<Common & Record<string, unknown>>();
     const { store, signingKey } = openDataDir(opts.dataDir);
     try {
-      const result = await op(createLicensing(store, signingKey), opts as never, ...(args.slice(0, -2) as A));
-      show(result, opts.json);
+      show(await op(createLicensing(store, signingKey), opts), opts.json);
     } finally {
       store.close();
     }

@@ -21,6 +21,7 @@ export interface Settings {
 export const DEFAULT_SETTINGS: Settings = { leaseMs: 60_000, heartbeatMs: 20_000 };
 
 const LEASE_EXPIRED = 'lease expired';
+const FLUSH_MS = 100;
 
 interface PoolRow { id: number; org_id: number; org_name: string; product: Product; model: PoolModel; billing: Billing; quota: number; machine_quota: number; expires_at: number }
 interface SessionRow { id: string; pool_id: number; user_id: number; machine_id: string; hostname: string | null; os_user: string | null; created_at: number; lease_expires_at: number; ended_at: number | null; end_reason: string | null }
@@ -42,6 +43,23 @@ export const createLicensing = (store: Store, signingKey: SigningKey, settings: 
     unexpiredOfflineLicenses: store.get<{ n: number }>("SELECT count(*) AS n FROM offline_licenses WHERE pool_id = ? AND kind = 'offline' AND expires_at > ?", poolId, now)!.n,
     registeredMachines: store.get<{ n: number }>('SELECT count(*) AS n FROM machines WHERE pool_id = ?', poolId)!.n,
   });
+
+  // Heartbeats are group-committed: each one is checked against its row at once, and its new lease
+  // is written with all others in one transaction every FLUSH_MS. Everything that counts or shows
+  // sessions flushes first, in its own transaction, so quotas stay exact; a crash loses at most
+  // FLUSH_MS of lease extensions, which leases of a minute absorb.
+  const pendingLeases = new Map<string, number>();
+  const flushLeases = () => {
+    if (pendingLeases.size === 0) return;
+    store.transaction(() => {
+      for (const [id, lease] of pendingLeases) {
+        store.run('UPDATE sessions SET lease_expires_at = max(lease_expires_at, ?) WHERE id = ? AND ended_at IS NULL', lease, id);
+      }
+      pendingLeases.clear();
+    });
+  };
+  const flushTimer = setInterval(flushLeases, FLUSH_MS);
+  flushTimer.unref();
 
   const findPool = (orgId: number, product: Product): PoolRow | undefined =>
     store.get<PoolRow>('SELECT pools.*, orgs.name AS org_name FROM pools JOIN orgs ON orgs.id = pools.org_id WHERE org_id = ? AND product = ?', orgId, product);
@@ -138,6 +156,7 @@ export const createLicensing = (store: Store, signingKey: SigningKey, settings: 
     }),
 
     poolShow: (orgId: number, product: Product) => {
+      flushLeases();
       const now = clock();
       const pool = poolOrFail(orgId, product);
       return {
@@ -155,6 +174,7 @@ export const createLicensing = (store: Store, signingKey: SigningKey, settings: 
     createOffline: (p: { orgId: number; product: Product; machineId: string; expiresAt?: number; testing: boolean }) => {
       const machineId = checkMachineId(p.machineId); // before anything: a typo must never burn an irrevocable license
       return store.transaction(() => {
+        flushLeases();
         const now = clock();
         const pool = poolOrFail(p.orgId, p.product);
         const refusal = offlineRefusal(toPool(pool)) ?? (p.testing ? subscriptionRefusal(toPool(pool), now)
@@ -179,6 +199,7 @@ export const createLicensing = (store: Store, signingKey: SigningKey, settings: 
     }),
 
     listSessions: (orgId?: number) => {
+      flushLeases();
       const now = clock();
       return store.all<SessionRow & { email: string; product: string; org_id: number }>(
         `SELECT sessions.*, users.email, pools.product, pools.org_id FROM sessions JOIN users ON users.id = user_id JOIN pools ON pools.id = pool_id
@@ -202,6 +223,7 @@ export const createLicensing = (store: Store, signingKey: SigningKey, settings: 
     activate: (user: User, r: { orgId: number; product: Product; machineId: string; hostname?: string; osUser?: string }) => {
       const machineId = checkMachineId(r.machineId);
       return store.transaction(() => {
+        flushLeases();
         const now = clock();
         // Not found and not a member answer alike: a key holder learns nothing about other orgs.
         if (!isMember(r.orgId, user.id)) throw fail('NOT_A_MEMBER', `you are not a member of organisation ${r.orgId} (or it does not exist): check -orgID`);
@@ -227,18 +249,18 @@ export const createLicensing = (store: Store, signingKey: SigningKey, settings: 
 
     heartbeat: (user: User, sessionId: string) => {
       const now = clock();
-      const leaseExpiresAt = now + settings.leaseMs;
-      // One atomic statement that extends only a live session. It is not fsynced: a heartbeat only
-      // matters for one lease (about a minute), and only power loss can lose it, after which that
-      // lease has run out anyway. Grants and ends of sessions stay durable.
-      const extended = store.getRelaxed('UPDATE sessions SET lease_expires_at = ? WHERE id = ? AND user_id = ? AND ended_at IS NULL AND lease_expires_at > ? RETURNING id',
-        leaseExpiresAt, sessionId, user.id, now);
-      if (extended) return { id: sessionId, leaseExpiresAt: iso(leaseExpiresAt), heartbeatIntervalSeconds: settings.heartbeatMs / 1000 };
       const s = store.get<SessionRow>('SELECT * FROM sessions WHERE id = ? AND user_id = ?', sessionId, user.id);
       if (!s) throw fail('NOT_FOUND', `no session ${sessionId} for this API key`);
       if (s.ended_at !== null && s.end_reason !== LEASE_EXPIRED) throw fail('SESSION_TERMINATED', `the session was ended: ${s.end_reason}`);
-      throw fail('SESSION_EXPIRED', `the session's lease ran out at ${iso(s.lease_expires_at)} without a heartbeat`);
+      const lease = Math.max(s.lease_expires_at, pendingLeases.get(sessionId) ?? 0);
+      if (s.ended_at !== null || lease <= now) throw fail('SESSION_EXPIRED', `the session's lease ran out at ${iso(lease)} without a heartbeat`);
+      const leaseExpiresAt = now + settings.leaseMs;
+      pendingLeases.set(sessionId, leaseExpiresAt);
+      return { id: sessionId, leaseExpiresAt: iso(leaseExpiresAt), heartbeatIntervalSeconds: settings.heartbeatMs / 1000 };
     },
+
+    /** Writes the pending lease extensions now (also on shutdown). */
+    flush: flushLeases,
 
     release: (user: User, sessionId: string) => store.transaction(() => {
       const s = store.get<SessionRow>('SELECT * FROM sessions WHERE id = ? AND user_id = ?', sessionId, user.id);

@@ -17,7 +17,8 @@ const readPem = (file: string): string => {
 export const startServer = async (o: { dataDir: string; host: string; port: number; logLevel: string; settings: Settings; tls?: { cert: string; key: string } }): Promise<void> => {
   const https = o.tls ? { cert: readPem(o.tls.cert), key: readPem(o.tls.key) } : undefined;
   const { store, signingKey } = openDataDir(o.dataDir);
-  const app = buildApp(createLicensing(store, signingKey, o.settings), { adminToken: adminToken(o.dataDir), logLevel: o.logLevel, ...(https ? { https } : {}) });
+  const licensing = createLicensing(store, signingKey, o.settings);
+  const app = buildApp(licensing, { adminToken: adminToken(o.dataDir), logLevel: o.logLevel, ...(https ? { https } : {}) });
   const address = await app.listen({ host: o.host, port: o.port });
   app.log.info({ address, dataDir: o.dataDir, keyId: signingKey.keyId, leaseSeconds: o.settings.leaseMs / 1000 }, 'katalon-license-server listening');
   let stopping = false;
@@ -26,6 +27,7 @@ export const startServer = async (o: { dataDir: string; host: string; port: numb
     stopping = true;
     app.log.info({ signal }, 'stopping: finishing requests in flight');
     await app.close();
+    licensing.flush();
     store.close();
     process.exit(0);
   };

@@ -1,5 +1,5 @@
-// The embedded store: one SQLite file in the data dir, in WAL mode. Transactions commit with
-// synchronous=FULL (a grant survives power loss and SIGKILL). Every rule is checked and applied inside one IMMEDIATE transaction, and
+// The embedded store: one SQLite file in the data dir, in WAL mode, synchronous=FULL: a commit
+// survives power loss and SIGKILL. Every rule is checked and applied inside one IMMEDIATE transaction, and
 // node:sqlite is synchronous, so no other request can interleave between check and write.
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { join } from 'node:path';
@@ -35,17 +35,12 @@ export interface Store {
   run(sql: string, ...params: Param[]): { changes: number; lastInsertRowid: number };
   /** Runs `fn` in one IMMEDIATE transaction; a throw rolls everything back. Commits wait for the disk. */
   transaction<T>(fn: () => T): T;
-  /**
-   * One statement, atomic on its own, committed without waiting for the disk: safe against a killed
-   * process (the WAL is written), not against power loss. For writes that only matter for a minute.
-   */
-  getRelaxed<T = Row>(sql: string, ...params: Param[]): T | undefined;
   close(): void;
 }
 
 export const openSqliteStore = (dataDir: string): Store => {
   const db = new DatabaseSync(join(dataDir, 'licenses.db'));
-  db.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
+  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
   db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
   const current = (db.prepare('SELECT max(version) AS v FROM schema_version').get() as { v: number | null }).v ?? 0;
   MIGRATIONS.slice(current).forEach((sql, i) => {
@@ -60,11 +55,7 @@ export const openSqliteStore = (dataDir: string): Store => {
     }
   });
 
-  // One connection: a second one would invalidate this one's page cache at every write. Commits of
-  // transaction() wait for the disk (FULL); single relaxed statements do not (NORMAL).
-  const [begin, commit, rollback, durable, relaxed] = ['BEGIN IMMEDIATE', 'COMMIT', 'ROLLBACK', 'PRAGMA synchronous = FULL', 'PRAGMA synchronous = NORMAL']
-    .map((sql) => db.prepare(sql)) as [StatementSync, StatementSync, StatementSync, StatementSync, StatementSync];
-  relaxed.run();
+  const [begin, commit, rollback] = ['BEGIN IMMEDIATE', 'COMMIT', 'ROLLBACK'].map((sql) => db.prepare(sql)) as [StatementSync, StatementSync, StatementSync];
   const statements = new Map<string, StatementSync>();
   const prepared = (sql: string) => {
     let s = statements.get(sql);
@@ -80,7 +71,6 @@ export const openSqliteStore = (dataDir: string): Store => {
     },
     transaction(fn) {
       if (db.isTransaction) return fn();
-      durable.run();
       begin.run();
       try {
         const result = fn();
@@ -89,11 +79,8 @@ export const openSqliteStore = (dataDir: string): Store => {
       } catch (error) {
         rollback.run();
         throw error;
-      } finally {
-        relaxed.run();
       }
     },
-    getRelaxed: <T>(sql: string, ...params: Param[]) => prepared(sql).get(...params) as T | undefined,
     close: () => db.close(),
   };
 };

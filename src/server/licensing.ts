@@ -49,14 +49,15 @@ export const createLicensing = (store: Store, signingKey: SigningKey, settings: 
   // sessions flushes first, in its own transaction, so quotas stay exact; a crash loses at most
   // FLUSH_MS of lease extensions, which leases of a minute absorb.
   const pendingLeases = new Map<string, number>();
+  // Called outside any other transaction: committed on its own, a later rollback cannot undo it.
   const flushLeases = () => {
     if (pendingLeases.size === 0) return;
     store.transaction(() => {
       for (const [id, lease] of pendingLeases) {
         store.run('UPDATE sessions SET lease_expires_at = max(lease_expires_at, ?) WHERE id = ? AND ended_at IS NULL', lease, id);
       }
-      pendingLeases.clear();
     });
+    pendingLeases.clear(); // only once written: nothing runs between the commit and here
   };
   const flushTimer = setInterval(flushLeases, FLUSH_MS);
   flushTimer.unref();
@@ -173,8 +174,8 @@ export const createLicensing = (store: Store, signingKey: SigningKey, settings: 
 
     createOffline: (p: { orgId: number; product: Product; machineId: string; expiresAt?: number; testing: boolean }) => {
       const machineId = checkMachineId(p.machineId); // before anything: a typo must never burn an irrevocable license
+      flushLeases();
       return store.transaction(() => {
-        flushLeases();
         const now = clock();
         const pool = poolOrFail(p.orgId, p.product);
         const refusal = offlineRefusal(toPool(pool)) ?? (p.testing ? subscriptionRefusal(toPool(pool), now)
@@ -222,8 +223,8 @@ export const createLicensing = (store: Store, signingKey: SigningKey, settings: 
 
     activate: (user: User, r: { orgId: number; product: Product; machineId: string; hostname?: string; osUser?: string }) => {
       const machineId = checkMachineId(r.machineId);
+      flushLeases();
       return store.transaction(() => {
-        flushLeases();
         const now = clock();
         // Not found and not a member answer alike: a key holder learns nothing about other orgs.
         if (!isMember(r.orgId, user.id)) throw fail('NOT_A_MEMBER', `you are not a member of organisation ${r.orgId} (or it does not exist): check -orgID`);

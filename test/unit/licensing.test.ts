@@ -1,0 +1,47 @@
+// The licensing service on a real SQLite store in a temp dir, with a controlled clock.
+import { describe, expect, it } from 'vitest';
+import { openDataDir } from '../../src/server/data-dir.ts';
+import { createLicensing } from '../../src/server/licensing.ts';
+import { tempDir } from '../helpers/cli.ts';
+import { randomMachineId } from '../helpers/server.ts';
+
+const setup = (quota: number) => {
+  let now = Date.UTC(2026, 10, 23);
+  const { store, signingKey } = openDataDir(tempDir('kls-unit-'));
+  const l = createLicensing(store, signingKey, { leaseMs: 60_000, heartbeatMs: 20_000 }, () => now);
+  const org = l.createOrg('Acme').id;
+  l.addUser(org, 'a@acme.test');
+  const user = l.authenticate(l.createApiKey(org, 'a@acme.test').apiKey)!;
+  l.createPool({ orgId: org, product: 'KRE', model: 'floating', billing: 'yearly', quota, machineQuota: 100, expiresAt: now + 365 * 86_400_000 });
+  return { l, org, user, advance: (ms: number) => (now += ms), store };
+};
+
+describe('heartbeats are group-committed, and counts stay exact', () => {
+  it('a heartbeat not yet flushed still keeps its session counted and shown', () => {
+    const { l, org, user, advance } = setup(1);
+    const { session } = l.activate(user, { orgId: org, product: 'KRE', machineId: randomMachineId() });
+    advance(50_000);
+    l.heartbeat(user, session.id); // lease now ends at +110 s, pending in memory
+    advance(20_000); // +70 s: past the stored lease, within the heartbeat's
+    expect(() => l.activate(user, { orgId: org, product: 'KRE', machineId: randomMachineId() })).toThrow(/in use/);
+    expect(l.poolShow(org, 'KRE').onlineSessions.map((s) => s.id)).toEqual([session.id]);
+    advance(41_000); // +111 s: the lease has passed
+    expect(l.activate(user, { orgId: org, product: 'KRE', machineId: randomMachineId() }).session.id).not.toBe(session.id);
+    expect(() => l.heartbeat(user, session.id)).toThrow(/lease ran out/);
+  });
+
+  it('a flush writes the extended leases; a terminated session is not revived by a pending heartbeat', () => {
+    const { l, org, user, advance, store } = setup(2);
+    const a = l.activate(user, { orgId: org, product: 'KRE', machineId: randomMachineId() }).session.id;
+    const b = l.activate(user, { orgId: org, product: 'KRE', machineId: randomMachineId() }).session.id;
+    advance(10_000);
+    l.heartbeat(user, a);
+    l.heartbeat(user, b);
+    l.terminateSession(b);
+    l.flush();
+    const rows = store.all<{ id: string; lease_expires_at: number; ended_at: number | null }>('SELECT id, lease_expires_at, ended_at FROM sessions ORDER BY created_at');
+    expect(rows.find((r) => r.id === a)!.lease_expires_at).toBe(Date.UTC(2026, 10, 23) + 70_000);
+    expect(rows.find((r) => r.id === b)!.ended_at).not.toBeNull();
+    expect(() => l.heartbeat(user, b)).toThrow(/terminated by an admin/);
+  });
+});

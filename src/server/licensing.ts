@@ -22,6 +22,8 @@ export const DEFAULT_SETTINGS: Settings = { leaseMs: 60_000, heartbeatMs: 20_000
 
 const LEASE_EXPIRED = 'lease expired';
 const FLUSH_MS = 100;
+const AUTH_CACHE_MS = 1000;
+const AUTH_CACHE_MAX = 10_000;
 
 interface PoolRow { id: number; org_id: number; org_name: string; product: Product; model: PoolModel; billing: Billing; quota: number; machine_quota: number; expires_at: number }
 interface SessionRow { id: string; pool_id: number; user_id: number; machine_id: string; hostname: string | null; os_user: string | null; created_at: number; lease_expires_at: number; ended_at: number | null; end_reason: string | null }
@@ -48,6 +50,10 @@ export const createLicensing = (store: Store, signingKey: SigningKey, settings: 
   // is written with all others in one transaction every FLUSH_MS. Everything that counts or shows
   // sessions flushes first, in its own transaction, so quotas stay exact; a crash loses at most
   // FLUSH_MS of lease extensions, which leases of a minute absorb.
+  // Successful authentications are reused for a second: a storm of heartbeats then costs no hashing
+  // and no lookup. A revocation through this server clears them at once; one made by another process
+  // (the admin subcommand) takes effect here within AUTH_CACHE_MS.
+  const authCache = new Map<string, { user: User; until: number }>();
   const pendingLeases = new Map<string, number>();
   // Called outside any other transaction: committed on its own, a later rollback cannot undo it.
   const flushLeases = () => {
@@ -127,6 +133,7 @@ export const createLicensing = (store: Store, signingKey: SigningKey, settings: 
 
     revokeApiKey: (id: number) => store.transaction(() => {
       if (store.run('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', clock(), id).changes === 0) throw fail('NOT_FOUND', `no active API key with id ${id}`);
+      authCache.clear(); // at once on this server; other processes' caches expire within AUTH_CACHE_MS
       return { id, revoked: true };
     }),
 
@@ -215,10 +222,20 @@ export const createLicensing = (store: Store, signingKey: SigningKey, settings: 
 
     // ---- client ----
     authenticate: (apiKey: string): User | null => {
+      const now = clock();
+      const cached = authCache.get(apiKey);
+      if (cached && cached.until > now) return cached.user;
       const hash = hashKey(apiKey);
       const row = store.get<{ user_id: number; hash: string; email: string }>('SELECT user_id, hash, email FROM api_keys JOIN users ON users.id = user_id WHERE hash = ? AND revoked_at IS NULL', hash);
       // The lookup is by hash; the constant-time compare makes the final check independent of the key's bytes.
-      return row && timingSafeEqual(Buffer.from(row.hash), Buffer.from(hash)) ? { id: row.user_id, email: row.email } : null;
+      const user = row && timingSafeEqual(Buffer.from(row.hash), Buffer.from(hash)) ? { id: row.user_id, email: row.email } : null;
+      if (!user) {
+        authCache.delete(apiKey);
+        return null;
+      }
+      if (authCache.size >= AUTH_CACHE_MAX) authCache.clear();
+      authCache.set(apiKey, { user, until: now + AUTH_CACHE_MS });
+      return user;
     },
 
     activate: (user: User, r: { orgId: number; product: Product; machineId: string; hostname?: string; osUser?: string }) => {

@@ -45,3 +45,21 @@ describe('heartbeats are group-committed, and counts stay exact', () => {
     expect(() => l.heartbeat(user, b)).toThrow(/terminated by an admin/);
   });
 });
+
+describe('authentication reuse', () => {
+  it('a revocation through this server applies at once; one by another process within a second', () => {
+    const { l, org, advance, store } = setup(1);
+    const { apiKey, id } = l.createApiKey(org, 'a@acme.test');
+    expect(l.authenticate(apiKey)).not.toBeNull();
+    l.revokeApiKey(id);
+    expect(l.authenticate(apiKey)).toBeNull();
+
+    const second = l.createApiKey(org, 'a@acme.test');
+    expect(l.authenticate(second.apiKey)).not.toBeNull();
+    store.run('UPDATE api_keys SET revoked_at = 1 WHERE id = ?', second.id); // as the admin subcommand, another process, does
+    advance(500);
+    expect(l.authenticate(second.apiKey)).not.toBeNull();
+    advance(600);
+    expect(l.authenticate(second.apiKey)).toBeNull();
+  });
+});

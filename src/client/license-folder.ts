@@ -29,7 +29,9 @@ export interface FolderReport {
   machineId: string;
   exists: boolean;
   licenses: LicenseEntry[];
-  /** Distinct valid licenses: two copies of one license file count once. */
+  /** The valid licenses, one entry per license: two copies of one license file count once. */
+  usable: LicenseEntry[];
+  /** usable.length, katalonc's "number of valid offline licenses". */
   valid: number;
 }
 
@@ -43,19 +45,27 @@ const unreadable = (file: string, error: NodeJS.ErrnoException): LicenseEntry =>
   return { file, status: 'malformed', message: `cannot be read: ${why[error.code ?? ''] ?? error.code ?? error.message}` };
 };
 
-const readEntry = (folder: string, file: string, ctx: ValidationContext): LicenseEntry => {
-  const path = join(folder, file);
+export type LicenseText = { text: string } | { notALicense: string } | { error: NodeJS.ErrnoException };
+
+/** One file's text, if it can be a license: a directory, a FIFO or a huge file is never read (nor hangs). */
+export const readLicenseText = (path: string): LicenseText => {
   try {
     const st = statSync(path);
-    if (!st.isFile()) return { file, status: 'malformed', message: `is ${st.isDirectory() ? 'a directory' : 'not a regular file'}, not a license file` };
-    if (st.size > MAX_BYTES) return { file, status: 'malformed', message: `is ${st.size} bytes; a license file is under 1 KB` };
-    const text = readFileSync(path, 'latin1');
-    const v = validateLicense(text, ctx);
-    const p = v.payload;
-    return { file, status: v.status, message: v.message, ...(p ? { product: p.product, machineId: p.machineId, expiresAt: p.expiresAt, licenseId: p.id, issuedAt: p.issuedAt } : {}) };
+    if (!st.isFile()) return { notALicense: `is ${st.isDirectory() ? 'a directory' : 'not a regular file'}, not a license file` };
+    if (st.size > MAX_BYTES) return { notALicense: `is ${st.size} bytes; a license file is under 1 KB` };
+    return { text: readFileSync(path, 'latin1') };
   } catch (error) {
-    return unreadable(file, error as NodeJS.ErrnoException);
+    return { error: error as NodeJS.ErrnoException };
   }
+};
+
+const readEntry = (folder: string, file: string, ctx: ValidationContext): LicenseEntry => {
+  const read = readLicenseText(join(folder, file));
+  if ('error' in read) return unreadable(file, read.error);
+  if ('notALicense' in read) return { file, status: 'malformed', message: read.notALicense };
+  const v = validateLicense(read.text, ctx);
+  const p = v.payload;
+  return { file, status: v.status, message: v.message, ...(p ? { product: p.product, machineId: p.machineId, expiresAt: p.expiresAt, licenseId: p.id, issuedAt: p.issuedAt } : {}) };
 };
 
 /** Statuses whose issue time is trustworthy evidence of the current time. */
@@ -71,7 +81,7 @@ export const scanFolder = async (
     names = readdirSync(folder);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { folder, machineId: ctx.machineId, exists: false, licenses: [], valid: 0 };
+    if (code === 'ENOENT') return { folder, machineId: ctx.machineId, exists: false, licenses: [], usable: [], valid: 0 };
     throw fail('FILE_ERROR', `cannot read the license folder ${folder} (${code}): check that it is a folder this user can read`);
   }
   const mark = readMark();
@@ -86,6 +96,7 @@ export const scanFolder = async (
     await writeMark(next).catch((e: Error) => process.stderr.write(`warning: cannot record the clock mark: ${e.message}\n`));
   }
 
-  const valid = new Set(licenses.filter((l) => l.status === 'valid').map((l) => l.licenseId)).size;
-  return { folder, machineId: ctx.machineId, exists: true, licenses, valid };
+  const ids = new Set<string>();
+  const usable = licenses.filter((l) => l.status === 'valid' && !ids.has(l.licenseId!) && ids.add(l.licenseId!));
+  return { folder, machineId: ctx.machineId, exists: true, licenses, usable, valid: usable.length };
 };

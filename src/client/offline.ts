@@ -4,7 +4,7 @@ import { licenseDir } from '../platform/paths.ts';
 import { machineIdReport } from '../platform/machine/index.ts';
 import { tryLock } from '../platform/slot-lock/index.ts';
 import type { Product } from '../core/license/format.ts';
-import { scanFolder, type FolderReport, type LicenseEntry } from './license-folder.ts';
+import { scanFolder, type FolderReport } from './license-folder.ts';
 import { trustedKeys } from './trusted-keys.ts';
 import type { LicenseHold } from './hold.ts';
 
@@ -14,9 +14,7 @@ export const checkFolder = async (opts: { licenseDir?: string; product: Product 
 };
 
 export const holdOfflineLicense = async (report: FolderReport): Promise<LicenseHold | null> => {
-  const seen = new Set<string>();
-  const candidates: LicenseEntry[] = report.licenses.filter((l) => l.status === 'valid' && !seen.has(l.licenseId!) && seen.add(l.licenseId!));
-  for (const license of candidates) {
+  for (const license of report.usable) {
     const lock = await tryLock(`license-${license.licenseId}`);
     if (lock) {
       return {

@@ -145,6 +145,14 @@ describe('katalonc license install', () => {
     expect(r.stderr).toMatch(/wrong-machine.*KEHM5-0M4KF-T8BVZ-ZNVZE/);
     expect(readdirSync(dir)).toEqual([]);
     expect((await katalonc(['license', 'install', '/nonexistent.lic'], env)).stderr).toMatch(/cannot read/);
+    // Not a license, refused at once: a FIFO is never opened (reading one would wait forever), a directory never read.
+    const fifo = join(tempDir(), 'KRE_pipe.lic');
+    execFileSync('mkfifo', [fifo]);
+    const pipe = await katalonc(['license', 'install', fifo], env);
+    expect(pipe.code).toBe(6);
+    expect(pipe.stderr).toMatch(/not a regular file/);
+    expect((await katalonc(['license', 'install', tempDir()], env)).stderr).toMatch(/is a directory/);
+    expect(readdirSync(dir)).toEqual([]);
   });
 });
 

@@ -1,5 +1,4 @@
 // katalonc license list / install.
-import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { fail } from '../../core/errors.ts';
 import { validateLicense } from '../../core/license/validate.ts';
@@ -7,6 +6,7 @@ import { licenseDir } from '../../platform/paths.ts';
 import { createNewFile } from '../../platform/new-file.ts';
 import { machineIdReport } from '../../platform/machine/index.ts';
 import { checkFolder } from '../../client/offline.ts';
+import { readLicenseText } from '../../client/license-folder.ts';
 import { readMark } from '../../client/clock-mark.ts';
 import { trustedKeys } from '../../client/trusted-keys.ts';
 import { bad, bold, dim, ok, print, printJson } from '../output.ts';
@@ -38,16 +38,15 @@ export const listLicenses = async (opts: CliOptions): Promise<void> => {
 };
 
 export const installLicense = async (file: string, opts: CliOptions): Promise<void> => {
-  let text: string;
-  try {
-    text = (await stat(file)).size > 64 * 1024 ? '' : await readFile(file, 'latin1'); // too large: not a license
-  } catch (error) {
-    throw fail('FILE_ERROR', `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
+  const read = readLicenseText(file);
+  if ('error' in read) throw fail('FILE_ERROR', `cannot read ${file}: ${read.error.code ?? read.error.message}`);
+  const name = basename(file);
+  if ('notALicense' in read) throw fail('INVALID_LICENSE_FILE', `${name} was not installed (malformed): it ${read.notALicense}`);
+  const { text } = read;
   const { machineId } = await machineIdReport();
   const v = validateLicense(text, { machineId, product: opts.product, trustedKeys: trustedKeys(), now: Date.now(), highWaterMark: readMark() });
-  if (v.status !== 'valid' && v.status !== 'testing') throw fail('INVALID_LICENSE_FILE', `${basename(file)} was not installed (${v.status}): ${v.message}`);
-  const target = await createNewFile(licenseDir(opts.licenseDir), basename(file), text);
+  if (v.status !== 'valid' && v.status !== 'testing') throw fail('INVALID_LICENSE_FILE', `${name} was not installed (${v.status}): ${v.message}`);
+  const target = await createNewFile(licenseDir(opts.licenseDir), name, text);
   if (process.platform === 'win32') {
     // ".katalon" is a hidden folder on Windows too; best effort, the license works either way.
     const { execFile } = await import('node:child_process');

@@ -39,21 +39,25 @@ const checkMachineId = (input: string): string => {
   return parsed.machineId;
 };
 
+/** The rule "a session counts while its lease runs and nobody ended it", as SQL; `?` is now. */
+const LIVE = 'ended_at IS NULL AND lease_expires_at > ?';
+
 export const createLicensing = (store: Store, signingKey: SigningKey, settings: Settings = DEFAULT_SETTINGS, clock: () => number = Date.now) => {
   const usage = (poolId: number, now: number): PoolUsage => ({
-    activeSessions: store.get<{ n: number }>('SELECT count(*) AS n FROM sessions WHERE pool_id = ? AND ended_at IS NULL AND lease_expires_at > ?', poolId, now)!.n,
+    activeSessions: store.get<{ n: number }>(`SELECT count(*) AS n FROM sessions WHERE pool_id = ? AND ${LIVE}`, poolId, now)!.n,
     unexpiredOfflineLicenses: store.get<{ n: number }>("SELECT count(*) AS n FROM offline_licenses WHERE pool_id = ? AND kind = 'offline' AND expires_at > ?", poolId, now)!.n,
     registeredMachines: store.get<{ n: number }>('SELECT count(*) AS n FROM machines WHERE pool_id = ?', poolId)!.n,
   });
+
+  // Successful authentications are reused for a second: a storm of heartbeats then costs no hashing
+  // and no lookup. A revocation through this server clears them at once; one made by another process
+  // (the admin subcommand) takes effect here within AUTH_CACHE_MS.
+  const authCache = new Map<string, { user: User; until: number }>();
 
   // Heartbeats are group-committed: each one is checked against its row at once, and its new lease
   // is written with all others in one transaction every FLUSH_MS. Everything that counts or shows
   // sessions flushes first, in its own transaction, so quotas stay exact; a crash loses at most
   // FLUSH_MS of lease extensions, which leases of a minute absorb.
-  // Successful authentications are reused for a second: a storm of heartbeats then costs no hashing
-  // and no lookup. A revocation through this server clears them at once; one made by another process
-  // (the admin subcommand) takes effect here within AUTH_CACHE_MS.
-  const authCache = new Map<string, { user: User; until: number }>();
   const pendingLeases = new Map<string, number>();
   // Called outside any other transaction: committed on its own, a later rollback cannot undo it.
   const flushLeases = () => {
@@ -71,8 +75,12 @@ export const createLicensing = (store: Store, signingKey: SigningKey, settings: 
   const findPool = (orgId: number, product: Product): PoolRow | undefined =>
     store.get<PoolRow>('SELECT pools.*, orgs.name AS org_name FROM pools JOIN orgs ON orgs.id = pools.org_id WHERE org_id = ? AND product = ?', orgId, product);
 
-  const poolOrFail = (orgId: number, product: Product): PoolRow => {
+  const orgOrFail = (orgId: number): void => {
     if (!store.get('SELECT 1 FROM orgs WHERE id = ?', orgId)) throw fail('NOT_FOUND', `organisation ${orgId} does not exist`);
+  };
+
+  const poolOrFail = (orgId: number, product: Product): PoolRow => {
+    orgOrFail(orgId);
     const pool = findPool(orgId, product);
     if (!pool) throw fail('NO_POOL', `organisation ${orgId} has no ${product} license pool`);
     return pool;
@@ -117,7 +125,7 @@ export const createLicensing = (store: Store, signingKey: SigningKey, settings: 
     createOrg: (name: string) => store.transaction(() => ({ id: store.run('INSERT INTO orgs (name, created_at) VALUES (?, ?)', name, clock()).lastInsertRowid })),
 
     addUser: (orgId: number, email: string) => store.transaction(() => {
-      if (!store.get('SELECT 1 FROM orgs WHERE id = ?', orgId)) throw fail('NOT_FOUND', `organisation ${orgId} does not exist`);
+      orgOrFail(orgId);
       store.run('INSERT INTO users (email, created_at) VALUES (?, ?) ON CONFLICT (email) DO NOTHING', email, clock());
       const user = userByEmail(email)!;
       store.run('INSERT INTO memberships (org_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING', orgId, user.id);
@@ -138,7 +146,7 @@ export const createLicensing = (store: Store, signingKey: SigningKey, settings: 
     }),
 
     createPool: (p: { orgId: number; product: Product; model: PoolModel; billing: Billing; quota: number; machineQuota: number; expiresAt: number }) => store.transaction(() => {
-      if (!store.get('SELECT 1 FROM orgs WHERE id = ?', p.orgId)) throw fail('NOT_FOUND', `organisation ${p.orgId} does not exist`);
+      orgOrFail(p.orgId);
       if (findPool(p.orgId, p.product)) throw fail('CONFLICT', `organisation ${p.orgId} already has a ${p.product} pool`);
       const { lastInsertRowid } = store.run('INSERT INTO pools (org_id, product, model, billing, quota, machine_quota, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
         p.orgId, p.product, p.model, p.billing, p.quota, p.machineQuota, p.expiresAt, clock());
@@ -171,7 +179,7 @@ export const createLicensing = (store: Store, signingKey: SigningKey, settings: 
         ...summary(pool, now),
         billing: pool.billing,
         licensedUsers: store.all<{ email: string }>('SELECT email FROM licensed_users JOIN users ON users.id = user_id WHERE pool_id = ? ORDER BY email', pool.id).map((r) => r.email),
-        onlineSessions: store.all<SessionRow & { email: string }>('SELECT sessions.*, users.email FROM sessions JOIN users ON users.id = user_id WHERE pool_id = ? AND ended_at IS NULL AND lease_expires_at > ? ORDER BY created_at', pool.id, now).map(sessionView),
+        onlineSessions: store.all<SessionRow & { email: string }>(`SELECT sessions.*, users.email FROM sessions JOIN users ON users.id = user_id WHERE pool_id = ? AND ${LIVE} ORDER BY created_at`, pool.id, now).map(sessionView),
         offlineLicenses: store.all<{ id: string; machine_id: string; kind: string; issued_at: number; expires_at: number }>("SELECT * FROM offline_licenses WHERE pool_id = ? AND expires_at > ? ORDER BY issued_at", pool.id, now)
           .map((r) => ({ id: r.id, machineId: r.machine_id, kind: r.kind, issuedAt: iso(r.issued_at), expiresAt: iso(r.expires_at) })),
         registeredMachines: store.all<{ machine_id: string; hostname: string | null; first_seen: number; last_seen: number }>('SELECT * FROM machines WHERE pool_id = ? ORDER BY first_seen', pool.id)
@@ -211,7 +219,7 @@ export const createLicensing = (store: Store, signingKey: SigningKey, settings: 
       const now = clock();
       return store.all<SessionRow & { email: string; product: string; org_id: number }>(
         `SELECT sessions.*, users.email, pools.product, pools.org_id FROM sessions JOIN users ON users.id = user_id JOIN pools ON pools.id = pool_id
-         WHERE ended_at IS NULL AND lease_expires_at > ? ${orgId === undefined ? '' : 'AND pools.org_id = ?'} ORDER BY sessions.created_at`,
+         WHERE ${LIVE} ${orgId === undefined ? '' : 'AND pools.org_id = ?'} ORDER BY sessions.created_at`,
         ...(orgId === undefined ? [now] : [now, orgId])).map((s) => ({ ...sessionView(s), orgId: s.org_id, product: s.product }));
     },
 

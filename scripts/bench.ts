@@ -2,11 +2,12 @@
 // run on this machine. Medians of repeated runs after a warm-up. Prints one table and writes it,
 // with the CPU and Node version, to bench/results.md.
 import { spawnSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
+import { freePort } from '../test/helpers/network.ts';
 import { generateSigningKey } from '../src/core/license/keys.ts';
 import { signLicense } from '../src/core/license/format.ts';
 import { formatMachineId } from '../src/core/machine-id/format.ts';
@@ -103,21 +104,17 @@ console.log(`  per file: ${((listMs - nodeE0) / 1000 * 1000).toFixed(0)} µs (fl
 
 console.log('Server: autocannon, 100 connections on loopback');
 const dataDir = join(work, 'server');
-const proc = spawn(node, [server, '--data-dir', dataDir, 'start', '--port', '0', '--log-level', 'warn', '--lease-seconds', '600'], {
+// A port chosen here: at --log-level warn (no per-request logging under load) the server does not log its address.
+const port = await freePort();
+const proc = spawn(node, [server, '--data-dir', dataDir, 'start', '--port', String(port), '--log-level', 'warn', '--lease-seconds', '600'], {
   env: { ...process.env, KLS_ADMIN_TOKEN: 'bench' }, stdio: ['ignore', 'pipe', 'inherit'],
 });
 const admin = (args: string[]) => JSON.parse(spawnSync(node, [server, '--data-dir', dataDir, ...args, '--json'], { encoding: 'utf8' }).stdout);
-// The listening line is logged at info; with warn the port comes from a fixed probe instead.
-const port = await new Promise<number>((done) => {
-  const tryPort = () => {
-    const line = readdirSync(dataDir).includes('licenses.db') ? spawnSync('ss', ['-ltnpH'], { encoding: 'utf8' }).stdout.split('\n').find((l) => l.includes(`pid=${proc.pid},`)) : undefined;
-    const m = line && /:(\d+)\s/.exec(line);
-    if (m) done(Number(m[1]));
-    else setTimeout(tryPort, 100);
-  };
-  setTimeout(tryPort, 300);
-});
 const base = `http://127.0.0.1:${port}`;
+for (let tries = 0; !(await fetch(`${base}/healthz`).then((r) => r.ok, () => false)); tries++) {
+  if (tries > 100) throw new Error('the server did not start');
+  await new Promise((r) => setTimeout(r, 100));
+}
 const org = String(admin(['org', 'create', '--name', 'Bench']).id);
 admin(['user', 'add', '--org', org, '--email', 'b@bench.test']);
 const apiKey = admin(['apikey', 'create', '--org', org, '--email', 'b@bench.test']).apiKey as string;

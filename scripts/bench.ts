@@ -122,17 +122,28 @@ admin(['pool', 'create', '--org', org, '--product', 'KRE', '--model', 'floating'
 const auth = { authorization: `Bearer ${apiKey}` };
 const headers = { ...auth, 'content-type': 'application/json' };
 const activation = JSON.stringify({ orgId: Number(org), product: 'KRE', machineId: thisMachine });
+// One live session per connection, as 100 parallel runs each heartbeat their own.
 const sessions: string[] = [];
-for (let i = 0; i < 1; i++) sessions.push((await (await fetch(`${base}/v1/sessions`, { method: 'POST', headers, body: activation })).json()).session.id);
+for (let i = 0; i < 100; i++) sessions.push((await (await fetch(`${base}/v1/sessions`, { method: 'POST', headers, body: activation })).json()).session.id);
 
 const duration = quick ? 3 : 8;
 const load = (opts: autocannon.Options) => autocannon({ connections: 100, duration, ...opts }) as unknown as Promise<autocannon.Result>;
 await load({ url: `${base}/healthz`, duration: 2 }); // warm-up
 const health = await load({ url: `${base}/healthz` });
-// A static request, as /healthz is: autocannon then resends one prepared buffer for both, instead of
-// building each heartbeat in JavaScript on the same cores as the server. The server's work is the
-// same whichever session it extends.
-const heartbeats = await load({ url: `${base}/v1/sessions/${sessions[0]}/heartbeat`, method: 'POST', headers: auth });
+// A static request per connection, as /healthz is: autocannon prepares its buffer once, instead of
+// building every heartbeat in JavaScript on the same cores as the server. (One list of requests for
+// all would be rebuilt for every connection, and that second of set-up lands in the latencies.)
+let connection = 0;
+const heartbeatLoad = (opts: Partial<autocannon.Options> = {}) => load({
+  url: base,
+  setupClient: (client) => client.setRequests([{ method: 'POST', path: `/v1/sessions/${sessions[connection++ % sessions.length]}/heartbeat`, headers: auth }]),
+  ...opts,
+});
+await heartbeatLoad({ duration: 2 }); // warm-up, as /healthz had
+const heartbeats = await heartbeatLoad();
+const live = (await (await fetch(`${base}/v1/admin/sessions`, { headers: { authorization: 'Bearer bench' } })).json()).sessions as { id: string; startedAt: string; leaseExpiresAt: string }[];
+const extended = live.filter((s) => sessions.includes(s.id) && Date.parse(s.leaseExpiresAt) - Date.parse(s.startedAt) > 600_000).length;
+if (extended !== sessions.length) throw new Error(`heartbeats extended ${extended} of ${sessions.length} sessions`);
 const cycles = await load({
   url: base,
   requests: [

@@ -69,8 +69,21 @@ export const createLicensing = (store: Store, signingKey: SigningKey, settings: 
     });
     pendingLeases.clear(); // only once written: nothing runs between the commit and here
   };
-  const flushTimer = setInterval(flushLeases, FLUSH_MS);
-  flushTimer.unref();
+
+  // The live sessions this process has seen, with their leases: a heartbeat on one of them is
+  // answered from memory, without a read. Filled at activation and at a session's first heartbeat
+  // after a start. A session ended here leaves it at once; a commit by another process (an admin
+  // subcommand on the data dir) empties it at the next tick, so that ending applies within FLUSH_MS.
+  // Anything not found here, or found expired, is decided by the stored row.
+  const liveSessions = new Map<string, { userId: number; lease: number }>();
+  const tick = () => {
+    flushLeases();
+    if (store.changedElsewhere()) return liveSessions.clear();
+    const now = clock();
+    for (const [id, s] of liveSessions) if (s.lease <= now) liveSessions.delete(id);
+  };
+  const timer = setInterval(tick, FLUSH_MS);
+  timer.unref();
 
   const findPool = (orgId: number, product: Product): PoolRow | undefined =>
     store.get<PoolRow>('SELECT pools.*, orgs.name AS org_name FROM pools JOIN orgs ON orgs.id = pools.org_id WHERE org_id = ? AND product = ?', orgId, product);
@@ -110,8 +123,11 @@ export const createLicensing = (store: Store, signingKey: SigningKey, settings: 
     store.run('INSERT INTO machines (pool_id, machine_id, hostname, first_seen, last_seen) VALUES (?, ?, ?, ?, ?) ON CONFLICT (pool_id, machine_id) DO UPDATE SET last_seen = excluded.last_seen, hostname = coalesce(excluded.hostname, hostname)',
       poolId, machineId, hostname, now, now);
 
-  const endSessions = (where: string, reason: string, ...params: (string | number)[]) =>
-    store.run(`UPDATE sessions SET ended_at = ?, end_reason = ? WHERE ended_at IS NULL AND ${where}`, clock(), reason, ...params).changes;
+  const endSessions = (where: string, reason: string, ...params: (string | number)[]): number => {
+    const ended = store.all<{ id: string }>(`UPDATE sessions SET ended_at = ?, end_reason = ? WHERE ended_at IS NULL AND ${where} RETURNING id`, clock(), reason, ...params);
+    for (const { id } of ended) liveSessions.delete(id); // even if the transaction then rolls back: a miss only costs a read
+    return ended.length;
+  };
 
   const sessionView = (s: SessionRow & { email?: string }) => ({
     id: s.id, machineId: s.machine_id, hostname: s.hostname, osUser: s.os_user, user: s.email,
@@ -249,7 +265,7 @@ export const createLicensing = (store: Store, signingKey: SigningKey, settings: 
     activate: (user: User, r: { orgId: number; product: Product; machineId: string; hostname?: string; osUser?: string }) => {
       const machineId = checkMachineId(r.machineId);
       flushLeases();
-      return store.transaction(() => {
+      const granted = store.transaction(() => {
         const now = clock();
         // Not found and not a member answer alike: a key holder learns nothing about other orgs.
         if (!isMember(r.orgId, user.id)) throw fail('NOT_A_MEMBER', `you are not a member of organisation ${r.orgId} (or it does not exist): check -orgID`);
@@ -269,24 +285,32 @@ export const createLicensing = (store: Store, signingKey: SigningKey, settings: 
         const leaseExpiresAt = now + settings.leaseMs;
         store.run('INSERT INTO sessions (id, pool_id, user_id, machine_id, hostname, os_user, created_at, lease_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
           id, pool.id, user.id, machineId, r.hostname ?? null, r.osUser ?? null, now, leaseExpiresAt);
-        return { session: { id, leaseExpiresAt: iso(leaseExpiresAt), heartbeatIntervalSeconds: settings.heartbeatMs / 1000 }, pool: summary(pool, now) };
+        return { session: { id, leaseExpiresAt: iso(leaseExpiresAt), heartbeatIntervalSeconds: settings.heartbeatMs / 1000 }, pool: summary(pool, now), leaseExpiresAt };
       });
+      // Only once committed: a session in memory but not on disk would answer heartbeats.
+      const { leaseExpiresAt, ...answer } = granted;
+      liveSessions.set(answer.session.id, { userId: user.id, lease: leaseExpiresAt });
+      return answer;
     },
 
     heartbeat: (user: User, sessionId: string) => {
       const now = clock();
-      const s = store.get<SessionRow>('SELECT * FROM sessions WHERE id = ? AND user_id = ?', sessionId, user.id);
-      if (!s) throw fail('NOT_FOUND', `no session ${sessionId} for this API key`);
-      if (s.ended_at !== null && s.end_reason !== LEASE_EXPIRED) throw fail('SESSION_TERMINATED', `the session was ended: ${s.end_reason}`);
-      const lease = Math.max(s.lease_expires_at, pendingLeases.get(sessionId) ?? 0);
-      if (s.ended_at !== null || lease <= now) throw fail('SESSION_EXPIRED', `the session's lease ran out at ${iso(lease)} without a heartbeat`);
+      const known = liveSessions.get(sessionId);
+      if (!known || known.userId !== user.id || known.lease <= now) {
+        const s = store.get<SessionRow>('SELECT * FROM sessions WHERE id = ? AND user_id = ?', sessionId, user.id);
+        if (!s) throw fail('NOT_FOUND', `no session ${sessionId} for this API key`);
+        if (s.ended_at !== null && s.end_reason !== LEASE_EXPIRED) throw fail('SESSION_TERMINATED', `the session was ended: ${s.end_reason}`);
+        const lease = Math.max(s.lease_expires_at, pendingLeases.get(sessionId) ?? 0);
+        if (s.ended_at !== null || lease <= now) throw fail('SESSION_EXPIRED', `the session's lease ran out at ${iso(lease)} without a heartbeat`);
+      }
       const leaseExpiresAt = now + settings.leaseMs;
+      liveSessions.set(sessionId, { userId: user.id, lease: leaseExpiresAt });
       pendingLeases.set(sessionId, leaseExpiresAt);
       return { id: sessionId, leaseExpiresAt: iso(leaseExpiresAt), heartbeatIntervalSeconds: settings.heartbeatMs / 1000 };
     },
 
-    /** Writes the pending lease extensions now (also on shutdown). */
-    flush: flushLeases,
+    /** The periodic work, now (also on shutdown): writes pending leases, notices other processes' commits. */
+    tick,
 
     release: (user: User, sessionId: string) => store.transaction(() => {
       const s = store.get<SessionRow>('SELECT * FROM sessions WHERE id = ? AND user_id = ?', sessionId, user.id);

@@ -27,7 +27,7 @@ export const startServer = async (o: { dataDir: string; host: string; port: numb
     stopping = true;
     app.log.info({ signal }, 'stopping: finishing requests in flight');
     await app.close();
-    licensing.flush();
+    licensing.tick();
     store.close();
     process.exit(0);
   };

@@ -35,6 +35,8 @@ export interface Store {
   run(sql: string, ...params: Param[]): { changes: number; lastInsertRowid: number };
   /** Runs `fn` in one IMMEDIATE transaction; a throw rolls everything back. Commits wait for the disk. */
   transaction<T>(fn: () => T): T;
+  /** True when another connection (another process) committed since the last call. */
+  changedElsewhere(): boolean;
   close(): void;
 }
 
@@ -56,6 +58,10 @@ export const openSqliteStore = (dataDir: string): Store => {
   });
 
   const [begin, commit, rollback] = ['BEGIN IMMEDIATE', 'COMMIT', 'ROLLBACK'].map((sql) => db.prepare(sql)) as [StatementSync, StatementSync, StatementSync];
+  // SQLite counts commits by other connections only: this server's own writes leave it alone.
+  const dataVersion = db.prepare('PRAGMA data_version');
+  const readVersion = () => (dataVersion.get() as { data_version: number }).data_version;
+  let seenVersion = readVersion();
   const statements = new Map<string, StatementSync>();
   const prepared = (sql: string) => {
     let s = statements.get(sql);
@@ -80,6 +86,12 @@ export const openSqliteStore = (dataDir: string): Store => {
         rollback.run();
         throw error;
       }
+    },
+    changedElsewhere() {
+      const version = readVersion();
+      const changed = version !== seenVersion;
+      seenVersion = version;
+      return changed;
     },
     close: () => db.close(),
   };

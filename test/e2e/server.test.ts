@@ -101,6 +101,17 @@ describe('client API', () => {
     expect((await api(server.url, 'POST', `/v1/sessions/${s3}/heartbeat`, undefined, kse.apiKey)).body.error.message).toContain('withdrawn');
   });
 
+  it('a session terminated by the admin subcommand (another process) while the server runs ends within a tick', async () => {
+    const { org, apiKey } = await seedOrg(server.url, { quota: 5 });
+    const id = (await activate(apiKey, { orgId: org, product: 'KRE', machineId: randomMachineId() })).body.session.id;
+    const heartbeat = () => api(server.url, 'POST', `/v1/sessions/${id}/heartbeat`, undefined, apiKey);
+    expect((await heartbeat()).status).toBe(200); // now answered from the server's memory
+    const cli = await adminCli(server.dataDir, ['session', 'terminate', '--id', id, '--json']);
+    expect(cli.code, cli.stderr).toBe(0);
+    await new Promise((r) => setTimeout(r, 250));
+    expect((await heartbeat()).body.error).toMatchObject({ code: 'SESSION_TERMINATED', message: expect.stringContaining('terminated by an admin') });
+  });
+
   it('release-machine ends this machine\'s sessions for this user only', async () => {
     const { org, apiKey } = await seedOrg(server.url, { quota: 5 });
     const m = randomMachineId();

@@ -6,7 +6,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { generateSigningKey, signingKeyFromPem, type SigningKey } from '../core/license/keys.ts';
 import { fail } from '../core/errors.ts';
-import { openSqliteStore, type Store } from './store/sqlite.ts';
+import { openSqliteStore } from './store/sqlite.ts';
+import type { Store } from './store/store.ts';
 
 export const defaultDataDir = (): string => process.env.KLS_DATA_DIR ?? join(homedir(), '.katalon-license-server');
 

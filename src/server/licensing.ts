@@ -1,5 +1,7 @@
 // The license server's operations: the core rules (core/quota.ts) applied to the store, each
 // operation in one transaction. The HTTP API and the admin subcommands are thin layers over this.
+// Every check-then-write on a pool locks the pool first, so that replicas sharing a PostgreSQL
+// store serialize on it as requests on one SQLite store do.
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { fail } from '../core/errors.ts';
 import { parseMachineId } from '../core/machine-id/format.ts';
@@ -9,7 +11,7 @@ import {
   available, grantRefusal, offlineExpiry, offlineRefusal, subscriptionRefusal,
   type Billing, type Pool, type PoolModel, type PoolUsage, type Product,
 } from '../core/quota.ts';
-import type { Store } from './store/sqlite.ts';
+import type { Queries, Store } from './store/store.ts';
 
 export interface Settings {
   /** How long a session counts without a heartbeat. */
@@ -41,33 +43,43 @@ const checkMachineId = (input: string): string => {
 
 /** The rule "a session counts while its lease runs and nobody ended it", as SQL; `?` is now. */
 const LIVE = 'ended_at IS NULL AND lease_expires_at > ?';
+/** Extends a running session's lease (never shortens it); `?`: the new lease, the id, the new lease. */
+const EXTEND_LEASE = 'UPDATE sessions SET lease_expires_at = ? WHERE id = ? AND ended_at IS NULL AND lease_expires_at < ?';
 
 export const createLicensing = (store: Store, signingKey: SigningKey, settings: Settings = DEFAULT_SETTINGS, clock: () => number = Date.now) => {
-  const usage = (poolId: number, now: number): PoolUsage => ({
-    activeSessions: store.get<{ n: number }>(`SELECT count(*) AS n FROM sessions WHERE pool_id = ? AND ${LIVE}`, poolId, now)!.n,
-    unexpiredOfflineLicenses: store.get<{ n: number }>("SELECT count(*) AS n FROM offline_licenses WHERE pool_id = ? AND kind = 'offline' AND expires_at > ?", poolId, now)!.n,
-    registeredMachines: store.get<{ n: number }>('SELECT count(*) AS n FROM machines WHERE pool_id = ?', poolId)!.n,
+  const count = async (q: Queries, sql: string, ...params: (string | number)[]) => (await q.get<{ n: number }>(sql, ...params))!.n;
+  const usage = async (q: Queries, poolId: number, now: number): Promise<PoolUsage> => ({
+    activeSessions: await count(q, `SELECT count(*) AS n FROM sessions WHERE pool_id = ? AND ${LIVE}`, poolId, now),
+    unexpiredOfflineLicenses: await count(q, "SELECT count(*) AS n FROM offline_licenses WHERE pool_id = ? AND kind = 'offline' AND expires_at > ?", poolId, now),
+    registeredMachines: await count(q, 'SELECT count(*) AS n FROM machines WHERE pool_id = ?', poolId),
   });
 
   // Successful authentications are reused for a second: a storm of heartbeats then costs no hashing
   // and no lookup. A revocation through this server clears them at once; one made by another process
-  // (the admin subcommand) takes effect here within AUTH_CACHE_MS.
+  // (the admin subcommand, another replica) takes effect here within AUTH_CACHE_MS.
   const authCache = new Map<string, { user: User; until: number }>();
 
-  // Heartbeats are group-committed: each one is checked against its row at once, and its new lease
-  // is written with all others in one transaction every FLUSH_MS. Everything that counts or shows
-  // sessions flushes first, in its own transaction, so quotas stay exact; a crash loses at most
-  // FLUSH_MS of lease extensions, which leases of a minute absorb.
+  // On a store of its own (SQLite), this process keeps the sessions' liveness in memory:
+  // Heartbeats are group-committed: each one is checked at once, and its new lease is written with
+  // all others in one transaction every FLUSH_MS. Everything that counts or shows sessions flushes
+  // first, so quotas stay exact; a crash loses at most FLUSH_MS of lease extensions, which leases of
+  // a minute absorb. On a shared store every heartbeat is written through instead: another replica
+  // must see it when it counts.
+  const inMemory = !store.shared;
   const pendingLeases = new Map<string, number>();
-  // Called outside any other transaction: committed on its own, a later rollback cannot undo it.
-  const flushLeases = () => {
-    if (pendingLeases.size === 0) return;
-    store.transaction(() => {
-      for (const [id, lease] of pendingLeases) {
-        store.run('UPDATE sessions SET lease_expires_at = max(lease_expires_at, ?) WHERE id = ? AND ended_at IS NULL', lease, id);
-      }
+  let flushing: Promise<void> = Promise.resolve();
+  // In its own transaction: committed on its own, a later rollback cannot undo it.
+  const flushLeases = (): Promise<void> => {
+    if (pendingLeases.size === 0) return flushing;
+    const batch = [...pendingLeases];
+    pendingLeases.clear();
+    flushing = store.transaction(async (tx) => {
+      for (const [id, lease] of batch) await tx.run(EXTEND_LEASE, lease, id, lease);
+    }).catch((error: unknown) => {
+      for (const [id, lease] of batch) if ((pendingLeases.get(id) ?? 0) < lease) pendingLeases.set(id, lease); // try again at the next tick
+      throw error;
     });
-    pendingLeases.clear(); // only once written: nothing runs between the commit and here
+    return flushing;
   };
 
   // The live sessions this process has seen, with their leases: a heartbeat on one of them is
@@ -76,55 +88,58 @@ export const createLicensing = (store: Store, signingKey: SigningKey, settings: 
   // subcommand on the data dir) empties it at the next tick, so that ending applies within FLUSH_MS.
   // Anything not found here, or found expired, is decided by the stored row.
   const liveSessions = new Map<string, { userId: number; lease: number }>();
-  const tick = () => {
-    flushLeases();
-    if (store.changedElsewhere()) return liveSessions.clear();
+  const tick = async () => {
+    if (!inMemory) return;
+    await flushLeases();
+    if (await store.changedElsewhere()) return liveSessions.clear();
     const now = clock();
     for (const [id, s] of liveSessions) if (s.lease <= now) liveSessions.delete(id);
   };
-  const timer = setInterval(tick, FLUSH_MS);
+  const timer = setInterval(() => tick().catch(() => {}), FLUSH_MS); // a failed flush is kept and retried
   timer.unref();
 
-  const findPool = (orgId: number, product: Product): PoolRow | undefined =>
-    store.get<PoolRow>('SELECT pools.*, orgs.name AS org_name FROM pools JOIN orgs ON orgs.id = pools.org_id WHERE org_id = ? AND product = ?', orgId, product);
+  const findPool = (q: Queries, orgId: number, product: Product): Promise<PoolRow | undefined> =>
+    q.get<PoolRow>('SELECT pools.*, orgs.name AS org_name FROM pools JOIN orgs ON orgs.id = pools.org_id WHERE org_id = ? AND product = ?', orgId, product);
 
-  const orgOrFail = (orgId: number): void => {
-    if (!store.get('SELECT 1 FROM orgs WHERE id = ?', orgId)) throw fail('NOT_FOUND', `organisation ${orgId} does not exist`);
+  const orgOrFail = async (q: Queries, orgId: number): Promise<void> => {
+    if (!await q.get('SELECT 1 AS one FROM orgs WHERE id = ?', orgId)) throw fail('NOT_FOUND', `organisation ${orgId} does not exist`);
   };
 
-  const poolOrFail = (orgId: number, product: Product): PoolRow => {
-    orgOrFail(orgId);
-    const pool = findPool(orgId, product);
+  const poolOrFail = async (q: Queries, orgId: number, product: Product): Promise<PoolRow> => {
+    await orgOrFail(q, orgId);
+    const pool = await findPool(q, orgId, product);
     if (!pool) throw fail('NO_POOL', `organisation ${orgId} has no ${product} license pool`);
     return pool;
   };
 
-  const userByEmail = (email: string): User | undefined => store.get<User>('SELECT id, email FROM users WHERE email = ?', email);
-  const isMember = (orgId: number, userId: number): boolean => Boolean(store.get('SELECT 1 FROM memberships WHERE org_id = ? AND user_id = ?', orgId, userId));
+  const userByEmail = (q: Queries, email: string): Promise<User | undefined> => q.get<User>('SELECT id, email FROM users WHERE email = ?', email.toLowerCase());
+  const isMember = async (q: Queries, orgId: number, userId: number): Promise<boolean> => Boolean(await q.get('SELECT 1 AS one FROM memberships WHERE org_id = ? AND user_id = ?', orgId, userId));
+  const isLicensed = async (q: Queries, poolId: number, userId: number): Promise<boolean> => Boolean(await q.get('SELECT 1 AS one FROM licensed_users WHERE pool_id = ? AND user_id = ?', poolId, userId));
+  const isRegistered = async (q: Queries, poolId: number, machineId: string): Promise<boolean> => Boolean(await q.get('SELECT 1 AS one FROM machines WHERE pool_id = ? AND machine_id = ?', poolId, machineId));
 
-  const memberOrFail = (orgId: number, email: string): User => {
-    const user = userByEmail(email);
-    if (!user || !isMember(orgId, user.id)) throw fail('NOT_FOUND', `${email} is not a member of organisation ${orgId}: add them with "user add"`);
+  const memberOrFail = async (q: Queries, orgId: number, email: string): Promise<User> => {
+    const user = await userByEmail(q, email);
+    if (!user || !await isMember(q, orgId, user.id)) throw fail('NOT_FOUND', `${email} is not a member of organisation ${orgId}: add them with "user add"`);
     return user;
   };
 
-  const summary = (pool: PoolRow, now: number) => ({
+  const summary = async (q: Queries, pool: PoolRow, now: number) => ({
     product: pool.product,
     orgId: pool.org_id,
     orgName: pool.org_name,
     model: pool.model,
     quota: pool.quota,
-    available: available(toPool(pool), usage(pool.id, now)),
+    available: available(toPool(pool), await usage(q, pool.id, now)),
     machineQuota: pool.machine_quota,
     expiresAt: iso(pool.expires_at),
   });
 
-  const registerMachine = (poolId: number, machineId: string, hostname: string | null, now: number) =>
-    store.run('INSERT INTO machines (pool_id, machine_id, hostname, first_seen, last_seen) VALUES (?, ?, ?, ?, ?) ON CONFLICT (pool_id, machine_id) DO UPDATE SET last_seen = excluded.last_seen, hostname = coalesce(excluded.hostname, hostname)',
+  const registerMachine = (q: Queries, poolId: number, machineId: string, hostname: string | null, now: number) =>
+    q.run('INSERT INTO machines (pool_id, machine_id, hostname, first_seen, last_seen) VALUES (?, ?, ?, ?, ?) ON CONFLICT (pool_id, machine_id) DO UPDATE SET last_seen = excluded.last_seen, hostname = coalesce(excluded.hostname, machines.hostname)',
       poolId, machineId, hostname, now, now);
 
-  const endSessions = (where: string, reason: string, ...params: (string | number)[]): number => {
-    const ended = store.all<{ id: string }>(`UPDATE sessions SET ended_at = ?, end_reason = ? WHERE ended_at IS NULL AND ${where} RETURNING id`, clock(), reason, ...params);
+  const endSessions = async (q: Queries, where: string, reason: string, ...params: (string | number)[]): Promise<number> => {
+    const ended = await q.all<{ id: string }>(`UPDATE sessions SET ended_at = ?, end_reason = ? WHERE ended_at IS NULL AND ${where} RETURNING id`, clock(), reason, ...params);
     for (const { id } of ended) liveSessions.delete(id); // even if the transaction then rolls back: a miss only costs a read
     return ended.length;
   };
@@ -138,119 +153,121 @@ export const createLicensing = (store: Store, signingKey: SigningKey, settings: 
     settings,
 
     // ---- admin ----
-    createOrg: (name: string) => store.transaction(() => ({ id: store.run('INSERT INTO orgs (name, created_at) VALUES (?, ?)', name, clock()).lastInsertRowid })),
+    createOrg: (name: string) => store.transaction(async (tx) => ({ id: (await tx.get<{ id: number }>('INSERT INTO orgs (name, created_at) VALUES (?, ?) RETURNING id', name, clock()))!.id })),
 
-    addUser: (orgId: number, email: string) => store.transaction(() => {
-      orgOrFail(orgId);
-      store.run('INSERT INTO users (email, created_at) VALUES (?, ?) ON CONFLICT (email) DO NOTHING', email, clock());
-      const user = userByEmail(email)!;
-      store.run('INSERT INTO memberships (org_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING', orgId, user.id);
+    addUser: (orgId: number, email: string) => store.transaction(async (tx) => {
+      await orgOrFail(tx, orgId);
+      await tx.run('INSERT INTO users (email, created_at) VALUES (?, ?) ON CONFLICT (email) DO NOTHING', email.toLowerCase(), clock());
+      const user = (await userByEmail(tx, email))!;
+      await tx.run('INSERT INTO memberships (org_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING', orgId, user.id);
       return { orgId, email: user.email, userId: user.id };
     }),
 
-    createApiKey: (orgId: number, email: string) => store.transaction(() => {
-      const user = memberOrFail(orgId, email);
+    createApiKey: (orgId: number, email: string) => store.transaction(async (tx) => {
+      const user = await memberOrFail(tx, orgId, email);
       const apiKey = `kls_${randomBytes(32).toString('base64url')}`;
-      const { lastInsertRowid } = store.run('INSERT INTO api_keys (user_id, hash, prefix, created_at) VALUES (?, ?, ?, ?)', user.id, hashKey(apiKey), apiKey.slice(0, 8), clock());
-      return { id: lastInsertRowid, apiKey, email: user.email };
+      const { id } = (await tx.get<{ id: number }>('INSERT INTO api_keys (user_id, hash, prefix, created_at) VALUES (?, ?, ?, ?) RETURNING id', user.id, hashKey(apiKey), apiKey.slice(0, 8), clock()))!;
+      return { id, apiKey, email: user.email };
     }),
 
-    revokeApiKey: (id: number) => store.transaction(() => {
-      if (store.run('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', clock(), id).changes === 0) throw fail('NOT_FOUND', `no active API key with id ${id}`);
+    revokeApiKey: (id: number) => store.transaction(async (tx) => {
+      if (await tx.run('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', clock(), id) === 0) throw fail('NOT_FOUND', `no active API key with id ${id}`);
       authCache.clear(); // at once on this server; other processes' caches expire within AUTH_CACHE_MS
       return { id, revoked: true };
     }),
 
-    createPool: (p: { orgId: number; product: Product; model: PoolModel; billing: Billing; quota: number; machineQuota: number; expiresAt: number }) => store.transaction(() => {
-      orgOrFail(p.orgId);
-      if (findPool(p.orgId, p.product)) throw fail('CONFLICT', `organisation ${p.orgId} already has a ${p.product} pool`);
-      const { lastInsertRowid } = store.run('INSERT INTO pools (org_id, product, model, billing, quota, machine_quota, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    createPool: (p: { orgId: number; product: Product; model: PoolModel; billing: Billing; quota: number; machineQuota: number; expiresAt: number }) => store.transaction(async (tx) => {
+      await orgOrFail(tx, p.orgId);
+      const created = await tx.get<{ id: number }>('INSERT INTO pools (org_id, product, model, billing, quota, machine_quota, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (org_id, product) DO NOTHING RETURNING id',
         p.orgId, p.product, p.model, p.billing, p.quota, p.machineQuota, p.expiresAt, clock());
-      return { id: lastInsertRowid };
+      if (!created) throw fail('CONFLICT', `organisation ${p.orgId} already has a ${p.product} pool`);
+      return created;
     }),
 
-    grant: (orgId: number, product: Product, email: string) => store.transaction(() => {
-      const pool = poolOrFail(orgId, product);
-      const user = memberOrFail(orgId, email);
-      const licensed = store.get<{ n: number }>('SELECT count(*) AS n FROM licensed_users WHERE pool_id = ?', pool.id)!.n;
-      if (store.get('SELECT 1 FROM licensed_users WHERE pool_id = ? AND user_id = ?', pool.id, user.id)) return { email, licensed: true };
+    grant: (orgId: number, product: Product, email: string) => store.transaction(async (tx) => {
+      const pool = await poolOrFail(tx, orgId, product);
+      await tx.lockPool(pool.id);
+      const user = await memberOrFail(tx, orgId, email);
+      if (await isLicensed(tx, pool.id, user.id)) return { email, licensed: true };
+      const licensed = await count(tx, 'SELECT count(*) AS n FROM licensed_users WHERE pool_id = ?', pool.id);
       if (licensed >= pool.quota) throw fail('QUOTA_EXCEEDED', `the ${product} pool already has ${licensed} licensed users, its quota: revoke one first`);
-      store.run('INSERT INTO licensed_users (pool_id, user_id) VALUES (?, ?)', pool.id, user.id);
+      await tx.run('INSERT INTO licensed_users (pool_id, user_id) VALUES (?, ?)', pool.id, user.id);
       return { email, licensed: true };
     }),
 
-    revokeGrant: (orgId: number, product: Product, email: string) => store.transaction(() => {
-      const pool = poolOrFail(orgId, product);
-      const user = memberOrFail(orgId, email);
-      store.run('DELETE FROM licensed_users WHERE pool_id = ? AND user_id = ?', pool.id, user.id);
-      const ended = endSessions('pool_id = ? AND user_id = ?', `the license of ${email} was withdrawn by an admin`, pool.id, user.id);
+    revokeGrant: (orgId: number, product: Product, email: string) => store.transaction(async (tx) => {
+      const pool = await poolOrFail(tx, orgId, product);
+      const user = await memberOrFail(tx, orgId, email);
+      await tx.run('DELETE FROM licensed_users WHERE pool_id = ? AND user_id = ?', pool.id, user.id);
+      const ended = await endSessions(tx, 'pool_id = ? AND user_id = ?', `the license of ${email} was withdrawn by an admin`, pool.id, user.id);
       return { email, licensed: false, sessionsEnded: ended };
     }),
 
-    poolShow: (orgId: number, product: Product) => {
-      flushLeases();
+    poolShow: async (orgId: number, product: Product) => {
+      await flushLeases();
       const now = clock();
-      const pool = poolOrFail(orgId, product);
+      const pool = await poolOrFail(store, orgId, product);
       return {
-        ...summary(pool, now),
+        ...await summary(store, pool, now),
         billing: pool.billing,
-        licensedUsers: store.all<{ email: string }>('SELECT email FROM licensed_users JOIN users ON users.id = user_id WHERE pool_id = ? ORDER BY email', pool.id).map((r) => r.email),
-        onlineSessions: store.all<SessionRow & { email: string }>(`SELECT sessions.*, users.email FROM sessions JOIN users ON users.id = user_id WHERE pool_id = ? AND ${LIVE} ORDER BY created_at`, pool.id, now).map(sessionView),
-        offlineLicenses: store.all<{ id: string; machine_id: string; kind: string; issued_at: number; expires_at: number }>("SELECT * FROM offline_licenses WHERE pool_id = ? AND expires_at > ? ORDER BY issued_at", pool.id, now)
+        licensedUsers: (await store.all<{ email: string }>('SELECT email FROM licensed_users JOIN users ON users.id = user_id WHERE pool_id = ? ORDER BY email', pool.id)).map((r) => r.email),
+        onlineSessions: (await store.all<SessionRow & { email: string }>(`SELECT sessions.*, users.email FROM sessions JOIN users ON users.id = user_id WHERE pool_id = ? AND ${LIVE} ORDER BY created_at`, pool.id, now)).map(sessionView),
+        offlineLicenses: (await store.all<{ id: string; machine_id: string; kind: string; issued_at: number; expires_at: number }>('SELECT * FROM offline_licenses WHERE pool_id = ? AND expires_at > ? ORDER BY issued_at', pool.id, now))
           .map((r) => ({ id: r.id, machineId: r.machine_id, kind: r.kind, issuedAt: iso(r.issued_at), expiresAt: iso(r.expires_at) })),
-        registeredMachines: store.all<{ machine_id: string; hostname: string | null; first_seen: number; last_seen: number }>('SELECT * FROM machines WHERE pool_id = ? ORDER BY first_seen', pool.id)
+        registeredMachines: (await store.all<{ machine_id: string; hostname: string | null; first_seen: number; last_seen: number }>('SELECT * FROM machines WHERE pool_id = ? ORDER BY first_seen', pool.id))
           .map((r) => ({ machineId: r.machine_id, hostname: r.hostname, firstSeen: iso(r.first_seen), lastSeen: iso(r.last_seen) })),
       };
     },
 
-    createOffline: (p: { orgId: number; product: Product; machineId: string; expiresAt?: number; testing: boolean }) => {
+    createOffline: async (p: { orgId: number; product: Product; machineId: string; expiresAt?: number; testing: boolean }) => {
       const machineId = checkMachineId(p.machineId); // before anything: a typo must never burn an irrevocable license
-      flushLeases();
-      return store.transaction(() => {
+      await flushLeases();
+      return store.transaction(async (tx) => {
         const now = clock();
-        const pool = poolOrFail(p.orgId, p.product);
+        const pool = await poolOrFail(tx, p.orgId, p.product);
+        await tx.lockPool(pool.id);
         const refusal = offlineRefusal(toPool(pool)) ?? (p.testing ? subscriptionRefusal(toPool(pool), now)
-          : grantRefusal(toPool(pool), usage(pool.id, now), now, Boolean(store.get('SELECT 1 FROM machines WHERE pool_id = ? AND machine_id = ?', pool.id, machineId))));
+          : grantRefusal(toPool(pool), await usage(tx, pool.id, now), now, await isRegistered(tx, pool.id, machineId)));
         if (refusal) throw fail(refusal.code, refusal.message);
         if (p.expiresAt !== undefined && p.expiresAt <= now) throw fail('BAD_REQUEST', `the expiry ${iso(p.expiresAt)} is in the past`);
         const expiresAt = offlineExpiry(toPool(pool), now, p.testing, p.expiresAt);
         const id = randomUUID();
         const kind = p.testing ? 'testing' : 'offline';
-        store.run('INSERT INTO offline_licenses (id, pool_id, machine_id, kind, issued_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)', id, pool.id, machineId, kind, now, expiresAt);
-        if (!p.testing) registerMachine(pool.id, machineId, null, now);
+        await tx.run('INSERT INTO offline_licenses (id, pool_id, machine_id, kind, issued_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)', id, pool.id, machineId, kind, now, expiresAt);
+        if (!p.testing) await registerMachine(tx, pool.id, machineId, null, now);
         const text = signLicense({ id, product: p.product, kind, orgId: String(pool.org_id), orgName: pool.org_name, machineId, issuedAt: iso(now), expiresAt: iso(expiresAt) }, signingKey);
         return { id, fileName: `${p.product}_${machineId}.lic`, text, kind, expiresAt: iso(expiresAt) };
       });
     },
 
-    removeMachine: (orgId: number, product: Product, machineId: string) => store.transaction(() => {
-      const pool = poolOrFail(orgId, product);
+    removeMachine: (orgId: number, product: Product, machineId: string) => store.transaction(async (tx) => {
+      const pool = await poolOrFail(tx, orgId, product);
       const id = checkMachineId(machineId);
-      if (store.run('DELETE FROM machines WHERE pool_id = ? AND machine_id = ?', pool.id, id).changes === 0) throw fail('NOT_FOUND', `machine ${id} is not registered in the ${product} pool`);
-      return { machineId: id, sessionsEnded: endSessions('pool_id = ? AND machine_id = ?', `machine ${id} was removed by an admin`, pool.id, id) };
+      if (await tx.run('DELETE FROM machines WHERE pool_id = ? AND machine_id = ?', pool.id, id) === 0) throw fail('NOT_FOUND', `machine ${id} is not registered in the ${product} pool`);
+      return { machineId: id, sessionsEnded: await endSessions(tx, 'pool_id = ? AND machine_id = ?', `machine ${id} was removed by an admin`, pool.id, id) };
     }),
 
-    listSessions: (orgId?: number) => {
-      flushLeases();
+    listSessions: async (orgId?: number) => {
+      await flushLeases();
       const now = clock();
-      return store.all<SessionRow & { email: string; product: string; org_id: number }>(
+      return (await store.all<SessionRow & { email: string; product: string; org_id: number }>(
         `SELECT sessions.*, users.email, pools.product, pools.org_id FROM sessions JOIN users ON users.id = user_id JOIN pools ON pools.id = pool_id
          WHERE ${LIVE} ${orgId === undefined ? '' : 'AND pools.org_id = ?'} ORDER BY sessions.created_at`,
-        ...(orgId === undefined ? [now] : [now, orgId])).map((s) => ({ ...sessionView(s), orgId: s.org_id, product: s.product }));
+        ...(orgId === undefined ? [now] : [now, orgId]))).map((s) => ({ ...sessionView(s), orgId: s.org_id, product: s.product }));
     },
 
-    terminateSession: (sessionId: string, reason = 'terminated by an admin') => store.transaction(() => {
-      if (endSessions('id = ?', reason, sessionId) === 0) throw fail('NOT_FOUND', `no running session ${sessionId}`);
+    terminateSession: (sessionId: string, reason = 'terminated by an admin') => store.transaction(async (tx) => {
+      if (await endSessions(tx, 'id = ?', reason, sessionId) === 0) throw fail('NOT_FOUND', `no running session ${sessionId}`);
       return { id: sessionId, terminated: true };
     }),
 
     // ---- client ----
-    authenticate: (apiKey: string): User | null => {
+    authenticate: async (apiKey: string): Promise<User | null> => {
       const now = clock();
       const cached = authCache.get(apiKey);
       if (cached && cached.until > now) return cached.user;
       const hash = hashKey(apiKey);
-      const row = store.get<{ user_id: number; hash: string; email: string }>('SELECT user_id, hash, email FROM api_keys JOIN users ON users.id = user_id WHERE hash = ? AND revoked_at IS NULL', hash);
+      const row = await store.get<{ user_id: number; hash: string; email: string }>('SELECT user_id, hash, email FROM api_keys JOIN users ON users.id = user_id WHERE hash = ? AND revoked_at IS NULL', hash);
       // The lookup is by hash; the constant-time compare makes the final check independent of the key's bytes.
       const user = row && timingSafeEqual(Buffer.from(row.hash), Buffer.from(hash)) ? { id: row.user_id, email: row.email } : null;
       if (!user) {
@@ -262,48 +279,53 @@ export const createLicensing = (store: Store, signingKey: SigningKey, settings: 
       return user;
     },
 
-    activate: (user: User, r: { orgId: number; product: Product; machineId: string; hostname?: string; osUser?: string }) => {
+    activate: async (user: User, r: { orgId: number; product: Product; machineId: string; hostname?: string; osUser?: string }) => {
       const machineId = checkMachineId(r.machineId);
-      flushLeases();
-      const granted = store.transaction(() => {
+      await flushLeases();
+      const granted = await store.transaction(async (tx) => {
         const now = clock();
         // Not found and not a member answer alike: a key holder learns nothing about other orgs.
-        if (!isMember(r.orgId, user.id)) throw fail('NOT_A_MEMBER', `you are not a member of organisation ${r.orgId} (or it does not exist): check -orgID`);
-        const pool = findPool(r.orgId, r.product);
+        if (!await isMember(tx, r.orgId, user.id)) throw fail('NOT_A_MEMBER', `you are not a member of organisation ${r.orgId} (or it does not exist): check -orgID`);
+        const pool = await findPool(tx, r.orgId, r.product);
         if (!pool) throw fail('NO_POOL', `organisation ${r.orgId} has no ${r.product} licenses`);
-        if (pool.product === 'KSE' && !store.get('SELECT 1 FROM licensed_users WHERE pool_id = ? AND user_id = ?', pool.id, user.id)) {
+        await tx.lockPool(pool.id);
+        if (pool.product === 'KSE' && !await isLicensed(tx, pool.id, user.id)) {
           throw fail('NOT_LICENSED_USER', `${user.email} is not a licensed user of the KSE pool: ask your admin to grant you a license`);
         }
         // Sessions whose lease ran out (killed runs) are ended here, so that live-session scans stay
         // about as small as the quota.
-        store.run('UPDATE sessions SET ended_at = lease_expires_at, end_reason = ? WHERE pool_id = ? AND ended_at IS NULL AND lease_expires_at <= ?', LEASE_EXPIRED, pool.id, now);
-        const registered = Boolean(store.get('SELECT 1 FROM machines WHERE pool_id = ? AND machine_id = ?', pool.id, machineId));
-        const refusal = grantRefusal(toPool(pool), usage(pool.id, now), now, registered);
+        await tx.run('UPDATE sessions SET ended_at = lease_expires_at, end_reason = ? WHERE pool_id = ? AND ended_at IS NULL AND lease_expires_at <= ?', LEASE_EXPIRED, pool.id, now);
+        const refusal = grantRefusal(toPool(pool), await usage(tx, pool.id, now), now, await isRegistered(tx, pool.id, machineId));
         if (refusal) throw fail(refusal.code, refusal.message);
-        registerMachine(pool.id, machineId, r.hostname ?? null, now);
+        await registerMachine(tx, pool.id, machineId, r.hostname ?? null, now);
         const id = randomUUID();
         const leaseExpiresAt = now + settings.leaseMs;
-        store.run('INSERT INTO sessions (id, pool_id, user_id, machine_id, hostname, os_user, created_at, lease_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        await tx.run('INSERT INTO sessions (id, pool_id, user_id, machine_id, hostname, os_user, created_at, lease_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
           id, pool.id, user.id, machineId, r.hostname ?? null, r.osUser ?? null, now, leaseExpiresAt);
-        return { session: { id, leaseExpiresAt: iso(leaseExpiresAt), heartbeatIntervalSeconds: settings.heartbeatMs / 1000 }, pool: summary(pool, now), leaseExpiresAt };
+        return { session: { id, leaseExpiresAt: iso(leaseExpiresAt), heartbeatIntervalSeconds: settings.heartbeatMs / 1000 }, pool: await summary(tx, pool, now), leaseExpiresAt };
       });
       // Only once committed: a session in memory but not on disk would answer heartbeats.
       const { leaseExpiresAt, ...answer } = granted;
-      liveSessions.set(answer.session.id, { userId: user.id, lease: leaseExpiresAt });
+      if (inMemory) liveSessions.set(answer.session.id, { userId: user.id, lease: leaseExpiresAt });
       return answer;
     },
 
-    heartbeat: (user: User, sessionId: string) => {
+    heartbeat: async (user: User, sessionId: string) => {
       const now = clock();
+      const leaseExpiresAt = now + settings.leaseMs;
       const known = liveSessions.get(sessionId);
       if (!known || known.userId !== user.id || known.lease <= now) {
-        const s = store.get<SessionRow>('SELECT * FROM sessions WHERE id = ? AND user_id = ?', sessionId, user.id);
+        // Written through on a shared store; then the row is read only to say why it was refused.
+        if (!inMemory && await store.run(`${EXTEND_LEASE} AND user_id = ? AND lease_expires_at > ?`, leaseExpiresAt, sessionId, leaseExpiresAt, user.id, now) === 1) {
+          return { id: sessionId, leaseExpiresAt: iso(leaseExpiresAt), heartbeatIntervalSeconds: settings.heartbeatMs / 1000 };
+        }
+        const s = await store.get<SessionRow>('SELECT * FROM sessions WHERE id = ? AND user_id = ?', sessionId, user.id);
         if (!s) throw fail('NOT_FOUND', `no session ${sessionId} for this API key`);
         if (s.ended_at !== null && s.end_reason !== LEASE_EXPIRED) throw fail('SESSION_TERMINATED', `the session was ended: ${s.end_reason}`);
         const lease = Math.max(s.lease_expires_at, pendingLeases.get(sessionId) ?? 0);
         if (s.ended_at !== null || lease <= now) throw fail('SESSION_EXPIRED', `the session's lease ran out at ${iso(lease)} without a heartbeat`);
+        if (!inMemory) return { id: sessionId, leaseExpiresAt: iso(s.lease_expires_at), heartbeatIntervalSeconds: settings.heartbeatMs / 1000 }; // a later heartbeat raced ahead
       }
-      const leaseExpiresAt = now + settings.leaseMs;
       liveSessions.set(sessionId, { userId: user.id, lease: leaseExpiresAt });
       pendingLeases.set(sessionId, leaseExpiresAt);
       return { id: sessionId, leaseExpiresAt: iso(leaseExpiresAt), heartbeatIntervalSeconds: settings.heartbeatMs / 1000 };
@@ -312,17 +334,16 @@ export const createLicensing = (store: Store, signingKey: SigningKey, settings: 
     /** The periodic work, now (also on shutdown): writes pending leases, notices other processes' commits. */
     tick,
 
-    release: (user: User, sessionId: string) => store.transaction(() => {
-      const s = store.get<SessionRow>('SELECT * FROM sessions WHERE id = ? AND user_id = ?', sessionId, user.id);
-      if (!s) throw fail('NOT_FOUND', `no session ${sessionId} for this API key`);
-      endSessions('id = ?', 'released', sessionId);
+    release: (user: User, sessionId: string) => store.transaction(async (tx) => {
+      if (!await tx.get('SELECT 1 AS one FROM sessions WHERE id = ? AND user_id = ?', sessionId, user.id)) throw fail('NOT_FOUND', `no session ${sessionId} for this API key`);
+      await endSessions(tx, 'id = ?', 'released', sessionId);
       return { id: sessionId, released: true };
     }),
 
-    releaseMachine: (user: User, r: { orgId: number; product: Product; machineId: string }) => store.transaction(() => {
-      const pool = findPool(r.orgId, r.product);
-      const released = pool && isMember(r.orgId, user.id)
-        ? endSessions('pool_id = ? AND user_id = ? AND machine_id = ?', 'released by -licenseRelease', pool.id, user.id, checkMachineId(r.machineId))
+    releaseMachine: (user: User, r: { orgId: number; product: Product; machineId: string }) => store.transaction(async (tx) => {
+      const pool = await findPool(tx, r.orgId, r.product);
+      const released = pool && await isMember(tx, r.orgId, user.id)
+        ? await endSessions(tx, 'pool_id = ? AND user_id = ? AND machine_id = ?', 'released by -licenseRelease', pool.id, user.id, checkMachineId(r.machineId))
         : 0;
       return { released };
     }),

@@ -48,7 +48,7 @@ const admin = (op: (l: Licensing, opts: Record<string, unknown>) => unknown) =>
     try {
       show(await op(createLicensing(store, signingKey), opts), opts.json);
     } finally {
-      store.close();
+      await store.close();
     }
   };
 
@@ -72,13 +72,13 @@ const keys = program.command('keys').description('the signing key');
 keys.command('public').description('print the public key, for "katalonc trust add"').action(async (_o, cmd: Command) => {
   const { dataDir, json } = cmd.optsWithGlobals<Common>();
   const { signingKey, store } = openDataDir(dataDir);
-  store.close();
+  await store.close();
   if (json) show({ keyId: signingKey.keyId, publicKey: signingKey.publicKey.text }, true);
   else process.stdout.write(`${signingKey.publicKey.text}\n`);
 });
 program.command('admin-token').description('print the admin token for the admin API (keep it secret)').action(async (_o, cmd: Command) => {
   const { dataDir, json } = cmd.optsWithGlobals<Common>();
-  openDataDir(dataDir).store.close();
+  await openDataDir(dataDir).store.close();
   const token = adminToken(dataDir);
   if (json) show({ adminToken: token }, true);
   else process.stdout.write(`${token}\n`);
@@ -116,7 +116,7 @@ program.command('offline').description('offline licenses').command('create').add
   .option('--testing', 'a testing license: proves the machine ID, runs nothing, uses no quota')
   .requiredOption('--out <dir>', 'folder to write the .lic file to')
   .action(admin(async (l, o) => {
-    const lic = l.createOffline({ orgId: o.org as number, product: o.product as 'KRE', machineId: o.machineId as string, testing: Boolean(o.testing),
+    const lic = await l.createOffline({ orgId: o.org as number, product: o.product as 'KRE', machineId: o.machineId as string, testing: Boolean(o.testing),
       ...(o.expires === undefined ? {} : { expiresAt: o.expires as number }) });
     const file = await createNewFile(o.out as string, lic.fileName, lic.text);
     return { file, id: lic.id, kind: lic.kind, expiresAt: lic.expiresAt };
@@ -126,7 +126,7 @@ program.command('machine').description('registered machines').command('remove').
   .action(admin((l, o) => l.removeMachine(o.org as number, o.product as 'KRE', o.machineId as string)));
 
 const session = program.command('session').description('online sessions');
-session.command('list').addOption(new Option('--org <id>').argParser(positive('--org', 1))).action(admin((l, o) => ({ sessions: l.listSessions(o.org as number | undefined) })));
+session.command('list').addOption(new Option('--org <id>').argParser(positive('--org', 1))).action(admin(async (l, o) => ({ sessions: await l.listSessions(o.org as number | undefined) })));
 session.command('terminate').requiredOption('--id <session>').option('--reason <text>', 'shown to the user', 'terminated by an admin')
   .action(admin((l, o) => l.terminateSession(o.id as string, o.reason as string)));
 

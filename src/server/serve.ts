@@ -27,8 +27,8 @@ export const startServer = async (o: { dataDir: string; host: string; port: numb
     stopping = true;
     app.log.info({ signal }, 'stopping: finishing requests in flight');
     await app.close();
-    licensing.tick();
-    store.close();
+    await licensing.tick();
+    await store.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -49,10 +49,10 @@ export const buildApp = (licensing: Licensing, options: AppOptions) => {
     if (wait > 0) throw Object.assign(fail('RATE_LIMITED', `too many failed attempts from this address: try again in ${wait} s`), { retryAfter: wait });
   };
 
-  const user = (request: FastifyRequest): User => {
+  const user = async (request: FastifyRequest): Promise<User> => {
     guard(request);
     const key = bearer(request);
-    const found = key ? licensing.authenticate(key) : null;
+    const found = key ? await licensing.authenticate(key) : null;
     if (!found) {
       throttle.failed(request.ip);
       throw fail('INVALID_API_KEY', 'the API key is invalid or revoked: create a new one, and pass it with -apiKey or KATALON_API_KEY');
@@ -87,20 +87,20 @@ export const buildApp = (licensing: Licensing, options: AppOptions) => {
 
   // ---- client API ----
   app.post('/v1/sessions', { schema: body({ orgId, product, machineId: text(64), hostname: text(255), osUser: text(255) }, ['orgId', 'product', 'machineId']) },
-    async (request, reply) => reply.status(201).send(licensing.activate(user(request), request.body as Parameters<Licensing['activate']>[1])));
-  app.post('/v1/sessions/:id/heartbeat', { schema: params(sessionId) }, async (request) => licensing.heartbeat(user(request), (request.params as P).id as string));
-  app.delete('/v1/sessions/:id', { schema: params(sessionId) }, async (request) => licensing.release(user(request), (request.params as P).id as string));
+    async (request, reply) => reply.status(201).send(await licensing.activate(await user(request), request.body as Parameters<Licensing['activate']>[1])));
+  app.post('/v1/sessions/:id/heartbeat', { schema: params(sessionId) }, async (request) => licensing.heartbeat(await user(request), (request.params as P).id as string));
+  app.delete('/v1/sessions/:id', { schema: params(sessionId) }, async (request) => licensing.release(await user(request), (request.params as P).id as string));
   app.post('/v1/sessions/release-machine', { schema: body({ orgId, product, machineId: text(64) }, ['orgId', 'product', 'machineId']) },
-    async (request) => licensing.releaseMachine(user(request), request.body as Parameters<Licensing['releaseMachine']>[1]));
+    async (request) => licensing.releaseMachine(await user(request), request.body as Parameters<Licensing['releaseMachine']>[1]));
 
   // ---- admin API ----
   app.register(async (scope) => {
     scope.addHook('onRequest', async (request) => admin(request));
-    scope.post('/orgs', { schema: body({ name: text(200) }, ['name']) }, async (r, reply) => reply.status(201).send(licensing.createOrg((r.body as B).name as string)));
+    scope.post('/orgs', { schema: body({ name: text(200) }, ['name']) }, async (r, reply) => reply.status(201).send(await licensing.createOrg((r.body as B).name as string)));
     scope.post('/orgs/:orgId/users', { schema: { ...params({ orgId }), ...body({ email }, ['email']) } },
-      async (r, reply) => reply.status(201).send(licensing.addUser((r.params as P).orgId as number, (r.body as B).email as string)));
+      async (r, reply) => reply.status(201).send(await licensing.addUser((r.params as P).orgId as number, (r.body as B).email as string)));
     scope.post('/orgs/:orgId/api-keys', { schema: { ...params({ orgId }), ...body({ email }, ['email']) } },
-      async (r, reply) => reply.status(201).send(licensing.createApiKey((r.params as P).orgId as number, (r.body as B).email as string)));
+      async (r, reply) => reply.status(201).send(await licensing.createApiKey((r.params as P).orgId as number, (r.body as B).email as string)));
     scope.delete('/api-keys/:id', { schema: params({ id: orgId }) }, async (r) => licensing.revokeApiKey((r.params as P).id as number));
     scope.post('/orgs/:orgId/pools', {
       schema: { ...params({ orgId }), ...body({ product, model: { enum: ['node-locked', 'floating'] }, billing: { enum: ['yearly', 'monthly'] },
@@ -108,7 +108,7 @@ export const buildApp = (licensing: Licensing, options: AppOptions) => {
       ['product', 'model', 'billing', 'quota', 'machineQuota', 'expiresAt']) },
     }, async (r, reply) => {
       const b = r.body as B;
-      return reply.status(201).send(licensing.createPool({ ...(b as Omit<Parameters<Licensing['createPool']>[0], 'orgId' | 'expiresAt'>), orgId: (r.params as P).orgId as number, expiresAt: Date.parse(b.expiresAt as string) }));
+      return reply.status(201).send(await licensing.createPool({ ...(b as Omit<Parameters<Licensing['createPool']>[0], 'orgId' | 'expiresAt'>), orgId: (r.params as P).orgId as number, expiresAt: Date.parse(b.expiresAt as string) }));
     });
     scope.get('/orgs/:orgId/pools/:product', { schema: params(poolParams) }, async (r) => licensing.poolShow((r.params as P).orgId as number, (r.params as P).product as 'KRE'));
     scope.post('/orgs/:orgId/pools/:product/licensed-users', { schema: { ...params(poolParams), ...body({ email }, ['email']) } },
@@ -119,7 +119,7 @@ export const buildApp = (licensing: Licensing, options: AppOptions) => {
       schema: { ...params(poolParams), ...body({ machineId: text(64), expiresAt: { type: 'string', format: 'date-time' }, testing: { type: 'boolean' } }, ['machineId']) },
     }, async (r, reply) => {
       const b = r.body as B;
-      return reply.status(201).send(licensing.createOffline({ orgId: (r.params as P).orgId as number, product: (r.params as P).product as 'KRE', machineId: b.machineId as string,
+      return reply.status(201).send(await licensing.createOffline({ orgId: (r.params as P).orgId as number, product: (r.params as P).product as 'KRE', machineId: b.machineId as string,
         testing: Boolean(b.testing), ...(b.expiresAt ? { expiresAt: Date.parse(b.expiresAt as string) } : {}) }));
     });
     scope.delete('/orgs/:orgId/pools/:product/machines/:machineId', { schema: params({ ...poolParams, machineId: text(64) }) },

@@ -1,8 +1,10 @@
 // The embedded store: one SQLite file in the data dir, in WAL mode, synchronous=FULL: a commit
-// survives power loss and SIGKILL. Every rule is checked and applied inside one IMMEDIATE transaction, and
-// node:sqlite is synchronous, so no other request can interleave between check and write.
+// survives power loss and SIGKILL. Every rule is checked and applied inside one IMMEDIATE
+// transaction; transactions take turns on the one connection, so no request interleaves between
+// check and write.
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { join } from 'node:path';
+import type { Param, Store, Transaction } from './store.ts';
 
 const MIGRATIONS: string[] = [
   `CREATE TABLE orgs (id INTEGER PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);
@@ -25,20 +27,6 @@ const MIGRATIONS: string[] = [
   `DROP INDEX sessions_live;
    CREATE INDEX sessions_live ON sessions (pool_id) WHERE ended_at IS NULL;`,
 ];
-
-export type Row = Record<string, string | number | null>;
-type Param = string | number | null;
-
-export interface Store {
-  get<T = Row>(sql: string, ...params: Param[]): T | undefined;
-  all<T = Row>(sql: string, ...params: Param[]): T[];
-  run(sql: string, ...params: Param[]): { changes: number; lastInsertRowid: number };
-  /** Runs `fn` in one IMMEDIATE transaction; a throw rolls everything back. Commits wait for the disk. */
-  transaction<T>(fn: () => T): T;
-  /** True when another connection (another process) committed since the last call. */
-  changedElsewhere(): boolean;
-  close(): void;
-}
 
 export const openSqliteStore = (dataDir: string): Store => {
   const db = new DatabaseSync(join(dataDir, 'licenses.db'));
@@ -68,31 +56,50 @@ export const openSqliteStore = (dataDir: string): Store => {
     if (!s) statements.set(sql, (s = db.prepare(sql)));
     return s;
   };
+  const queries: Transaction = {
+    get: async <T>(sql: string, ...params: Param[]) => prepared(sql).get(...params) as T | undefined,
+    all: async <T>(sql: string, ...params: Param[]) => prepared(sql).all(...params) as T[],
+    run: async (sql, ...params) => Number(prepared(sql).run(...params).changes),
+    // BEGIN IMMEDIATE already holds the database's one write lock for the whole transaction.
+    lockPool: async () => {},
+  };
+
+  // One connection: transactions take turns, and a read waits while one is open, so that it never
+  // sees another request's uncommitted writes.
+  let turn: Promise<unknown> = Promise.resolve();
+  const settled = async () => {
+    while (db.isTransaction) await turn;
+  };
   return {
-    get: <T>(sql: string, ...params: Param[]) => prepared(sql).get(...params) as T | undefined,
-    all: <T>(sql: string, ...params: Param[]) => prepared(sql).all(...params) as T[],
-    run: (sql, ...params) => {
-      const r = prepared(sql).run(...params);
-      return { changes: Number(r.changes), lastInsertRowid: Number(r.lastInsertRowid) };
+    shared: false,
+    get: async (sql, ...params) => (await settled(), queries.get(sql, ...params)),
+    all: async (sql, ...params) => (await settled(), queries.all(sql, ...params)),
+    run: async (sql, ...params) => (await settled(), queries.run(sql, ...params)),
+    transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+      const result = turn.then(async () => {
+        begin.run();
+        try {
+          const value = await fn(queries);
+          commit.run();
+          return value;
+        } catch (error) {
+          rollback.run();
+          throw error;
+        }
+      });
+      turn = result.catch(() => {});
+      return result;
     },
-    transaction(fn) {
-      if (db.isTransaction) return fn();
-      begin.run();
-      try {
-        const result = fn();
-        commit.run();
-        return result;
-      } catch (error) {
-        rollback.run();
-        throw error;
-      }
-    },
-    changedElsewhere() {
+    async changedElsewhere() {
+      await settled();
       const version = readVersion();
       const changed = version !== seenVersion;
       seenVersion = version;
       return changed;
     },
-    close: () => db.close(),
+    close: async () => {
+      await settled();
+      db.close();
+    },
   };
 };

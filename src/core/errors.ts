@@ -40,6 +40,7 @@ export type ErrorCode =
   | 'SESSION_EXPIRED'
   | 'RATE_LIMITED'
   | 'ADMIN_UNAUTHORIZED'
+  | 'DATABASE_UNAVAILABLE'
   | 'INTERNAL';
 
 const exitCodes: Record<ErrorCode, ExitCode> = {
@@ -69,6 +70,7 @@ const exitCodes: Record<ErrorCode, ExitCode> = {
   SESSION_EXPIRED: ExitCode.terminated,
   RATE_LIMITED: ExitCode.unreachable,
   ADMIN_UNAUTHORIZED: ExitCode.rejected,
+  DATABASE_UNAVAILABLE: ExitCode.failure,
   INTERNAL: ExitCode.failure,
 };
 

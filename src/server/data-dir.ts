@@ -1,5 +1,6 @@
 // The server's data dir: the SQLite database, the Ed25519 signing key (0600, made on first use)
-// and the admin token file (0600, made on first start unless KLS_ADMIN_TOKEN is set).
+// and the admin token file (0600, made on first start unless KLS_ADMIN_TOKEN is set). With
+// KLS_DATABASE_URL set, the database is that PostgreSQL database instead, shared by replicas.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
@@ -32,15 +33,25 @@ export interface DataDir {
   signingKey: SigningKey;
 }
 
-export const openDataDir = (dir: string): DataDir => {
+export const openDataDir = async (dir: string): Promise<DataDir> => {
   // The database and its WAL files hold hashes, sessions and licenses: readable by the server's user only.
   process.umask(0o077);
+  let signingKey: SigningKey;
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const signingKey = signingKeyFromPem(readOrCreate(join(dir, 'signing-key.pem'), () => generateSigningKey().pem));
-    return { dir, store: openSqliteStore(dir), signingKey };
+    signingKey = signingKeyFromPem(readOrCreate(join(dir, 'signing-key.pem'), () => generateSigningKey().pem));
   } catch (error) {
     throw fail('FILE_ERROR', `cannot open the data dir ${dir}: ${(error as Error).message}`);
+  }
+  const databaseUrl = process.env.KLS_DATABASE_URL;
+  if (databaseUrl) {
+    const { openPostgresStore } = await import('./store/postgres.ts');
+    return { dir, store: await openPostgresStore(databaseUrl), signingKey };
+  }
+  try {
+    return { dir, store: openSqliteStore(dir), signingKey };
+  } catch (error) {
+    throw fail('FILE_ERROR', `cannot open the database in ${dir}: ${(error as Error).message}`);
   }
 };
 

@@ -44,7 +44,7 @@ const render = (value: unknown, indent: string): string => {
 const admin = (op: (l: Licensing, opts: Record<string, unknown>) => unknown) =>
   async (_opts: unknown, cmd: Command) => {
     const opts = cmd.optsWithGlobals<Common & Record<string, unknown>>();
-    const { store, signingKey } = openDataDir(opts.dataDir);
+    const { store, signingKey } = await openDataDir(opts.dataDir);
     try {
       show(await op(createLicensing(store, signingKey), opts), opts.json);
     } finally {
@@ -71,14 +71,14 @@ program.command('start').description('run the HTTP server')
 const keys = program.command('keys').description('the signing key');
 keys.command('public').description('print the public key, for "katalonc trust add"').action(async (_o, cmd: Command) => {
   const { dataDir, json } = cmd.optsWithGlobals<Common>();
-  const { signingKey, store } = openDataDir(dataDir);
+  const { signingKey, store } = await openDataDir(dataDir);
   await store.close();
   if (json) show({ keyId: signingKey.keyId, publicKey: signingKey.publicKey.text }, true);
   else process.stdout.write(`${signingKey.publicKey.text}\n`);
 });
 program.command('admin-token').description('print the admin token for the admin API (keep it secret)').action(async (_o, cmd: Command) => {
   const { dataDir, json } = cmd.optsWithGlobals<Common>();
-  await openDataDir(dataDir).store.close();
+  await (await openDataDir(dataDir)).store.close();
   const token = adminToken(dataDir);
   if (json) show({ adminToken: token }, true);
   else process.stdout.write(`${token}\n`);

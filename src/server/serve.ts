@@ -16,7 +16,7 @@ const readPem = (file: string): string => {
 
 export const startServer = async (o: { dataDir: string; host: string; port: number; logLevel: string; settings: Settings; tls?: { cert: string; key: string } }): Promise<void> => {
   const https = o.tls ? { cert: readPem(o.tls.cert), key: readPem(o.tls.key) } : undefined;
-  const { store, signingKey } = openDataDir(o.dataDir);
+  const { store, signingKey } = await openDataDir(o.dataDir);
   const licensing = createLicensing(store, signingKey, o.settings);
   const app = buildApp(licensing, { adminToken: adminToken(o.dataDir), logLevel: o.logLevel, ...(https ? { https } : {}) });
   const address = await app.listen({ host: o.host, port: o.port });

@@ -14,10 +14,10 @@ export interface TestServer {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export const startServer = async (opts: { dataDir?: string; args?: string[]; port?: number } = {}): Promise<TestServer> => {
+export const startServer = async (opts: { dataDir?: string; args?: string[]; port?: number; env?: Record<string, string> } = {}): Promise<TestServer> => {
   const dataDir = opts.dataDir ?? tempDir('kls-data-');
   const child = spawn(process.execPath, [SERVER, '--data-dir', dataDir, 'start', '--host', '127.0.0.1', '--port', String(opts.port ?? 0), ...(opts.args ?? [])], {
-    env: userEnv(undefined, { KLS_ADMIN_TOKEN: ADMIN_TOKEN }),
+    env: userEnv(undefined, { KLS_ADMIN_TOKEN: ADMIN_TOKEN, ...opts.env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   // A failing test must not leave servers behind.
@@ -87,4 +87,4 @@ export const seedOrg = async (base: string, pool: { product?: 'KRE' | 'KSE'; mod
   return { org, apiKey, product, email };
 };
 
-export const adminCli = (dataDir: string, args: string[]): Promise<Result> => run(SERVER, ['--data-dir', dataDir, ...args], userEnv());
+export const adminCli = (dataDir: string, args: string[], env: Record<string, string> = {}): Promise<Result> => run(SERVER, ['--data-dir', dataDir, ...args], userEnv(undefined, env));

@@ -8,7 +8,7 @@ import { randomMachineId } from '../helpers/server.ts';
 const setup = async (quota: number) => {
   let now = Date.UTC(2026, 10, 23);
   const dir = tempDir('kls-unit-');
-  const { store, signingKey } = openDataDir(dir);
+  const { store, signingKey } = await openDataDir(dir);
   const clock = () => now;
   const l = createLicensing(store, signingKey, { leaseMs: 60_000, heartbeatMs: 20_000 }, clock);
   const org = (await l.createOrg('Acme')).id;
@@ -62,7 +62,7 @@ describe('live sessions answered from memory', () => {
     const a = await activate();
     const b = await activate();
     await l.heartbeat(user, a);
-    const other = openDataDir(dir).store; // a second connection, as the admin subcommand opens
+    const other = (await openDataDir(dir)).store; // a second connection, as the admin subcommand opens
     await other.run("UPDATE sessions SET ended_at = 1, end_reason = 'terminated by an admin' WHERE id = ?", a);
     await other.close();
     expect((await l.heartbeat(user, a)).id).toBe(a); // within the tick
@@ -100,7 +100,7 @@ describe('authentication reuse', () => {
 
     const second = await l.createApiKey(org, 'a@acme.test');
     expect(await l.authenticate(second.apiKey)).not.toBeNull();
-    const other = openDataDir(dir).store; // as the admin subcommand, another process, does
+    const other = (await openDataDir(dir)).store; // as the admin subcommand, another process, does
     await other.run('UPDATE api_keys SET revoked_at = 1 WHERE id = ?', second.id);
     await other.close();
     advance(500);

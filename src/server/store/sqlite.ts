@@ -5,26 +5,13 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { join } from 'node:path';
 import type { Param, Store, Transaction } from './store.ts';
+import { createTables } from './schema.ts';
 
 const MIGRATIONS: string[] = [
-  `CREATE TABLE orgs (id INTEGER PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);
-   CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE COLLATE NOCASE, created_at INTEGER NOT NULL);
-   CREATE TABLE memberships (org_id INTEGER NOT NULL REFERENCES orgs(id), user_id INTEGER NOT NULL REFERENCES users(id), PRIMARY KEY (org_id, user_id));
-   CREATE TABLE api_keys (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id), hash TEXT NOT NULL UNIQUE, prefix TEXT NOT NULL,
-     created_at INTEGER NOT NULL, revoked_at INTEGER);
-   CREATE TABLE pools (id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL REFERENCES orgs(id), product TEXT NOT NULL, model TEXT NOT NULL, billing TEXT NOT NULL,
-     quota INTEGER NOT NULL, machine_quota INTEGER NOT NULL, expires_at INTEGER NOT NULL, created_at INTEGER NOT NULL, UNIQUE (org_id, product));
-   CREATE TABLE licensed_users (pool_id INTEGER NOT NULL REFERENCES pools(id), user_id INTEGER NOT NULL REFERENCES users(id), PRIMARY KEY (pool_id, user_id));
-   CREATE TABLE machines (pool_id INTEGER NOT NULL REFERENCES pools(id), machine_id TEXT NOT NULL, hostname TEXT, first_seen INTEGER NOT NULL,
-     last_seen INTEGER NOT NULL, PRIMARY KEY (pool_id, machine_id));
-   CREATE TABLE sessions (id TEXT PRIMARY KEY, pool_id INTEGER NOT NULL REFERENCES pools(id), user_id INTEGER NOT NULL REFERENCES users(id),
-     machine_id TEXT NOT NULL, hostname TEXT, os_user TEXT, created_at INTEGER NOT NULL, lease_expires_at INTEGER NOT NULL,
-     ended_at INTEGER, end_reason TEXT);
-   CREATE INDEX sessions_live ON sessions (pool_id, ended_at, lease_expires_at);
-   CREATE TABLE offline_licenses (id TEXT PRIMARY KEY, pool_id INTEGER NOT NULL REFERENCES pools(id), machine_id TEXT NOT NULL, kind TEXT NOT NULL,
-     issued_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);`,
-  // Live sessions by pool, without the lease: a heartbeat then rewrites only its row, no index page.
-  `DROP INDEX sessions_live;
+  // INTEGER PRIMARY KEY: SQLite's row id, generated on insert.
+  createTables('INTEGER PRIMARY KEY'),
+  // Databases made by the first release had an index on (pool_id, ended_at, lease_expires_at).
+  `DROP INDEX IF EXISTS sessions_live;
    CREATE INDEX sessions_live ON sessions (pool_id) WHERE ended_at IS NULL;`,
 ];
 

@@ -1,6 +1,6 @@
 // The shared store: two server replicas (real processes) on one real PostgreSQL database.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminApi, adminCli, api, randomMachineId, seedOrg, startServer, type TestServer } from '../helpers/server.ts';
+import { activateUntilKilled, adminApi, adminCli, api, expectSessionsKept, randomMachineId, seedOrg, startServer, type TestServer } from '../helpers/server.ts';
 import { tempDir } from '../helpers/cli.ts';
 import { postgresAvailable, startPostgres, type Postgres } from '../helpers/postgres.ts';
 
@@ -83,27 +83,8 @@ describe.skipIf(!postgresAvailable())('PostgreSQL: several replicas share one da
   it('SIGKILL of one replica under load: every session it granted is in the database; the other keeps serving', async () => {
     const victim = await startServer({ dataDir, env: env(), args: ['--lease-seconds', '600'] });
     const { org, apiKey } = await seedOrg(victim.url, { quota: 1000 });
-    const granted: string[] = [];
-    const fire = async () => {
-      for (;;) {
-        try {
-          const res = await activate(victim, apiKey, { orgId: org, product: 'KRE', machineId: randomMachineId() });
-          if (res.status === 201) granted.push(res.body.session.id);
-        } catch {
-          return;
-        }
-      }
-    };
-    const load = Promise.all(Array.from({ length: 20 }, fire));
-    await new Promise((r) => setTimeout(r, 1500));
-    victim.process.kill('SIGKILL');
-    await load;
-    expect(granted.length).toBeGreaterThan(20);
-    const pool = (await adminApi(a.url, 'GET', `/orgs/${org}/pools/KRE`)).body;
-    const ids = new Set(pool.onlineSessions.map((s: { id: string }) => s.id));
-    expect(ids.size).toBe(pool.onlineSessions.length);
-    for (const id of granted) expect(ids.has(id), id).toBe(true);
-    expect(pool.available).toBe(1000 - pool.onlineSessions.length);
+    const granted = await activateUntilKilled(victim, apiKey, org);
+    await expectSessionsKept(a.url, org, 1000, granted);
     expect((await activate(a, apiKey, { orgId: org, product: 'KRE', machineId: randomMachineId() })).status).toBe(201);
   });
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { adminApi, adminCli, ADMIN_TOKEN, api, randomMachineId, seedOrg, startServer, type TestServer } from '../helpers/server.ts';
+import { activateUntilKilled, adminApi, adminCli, ADMIN_TOKEN, api, expectSessionsKept, randomMachineId, seedOrg, startServer, type TestServer } from '../helpers/server.ts';
 import { tempDir } from '../helpers/cli.ts';
 
 let server: TestServer;
@@ -147,29 +147,10 @@ describe('durability', () => {
   it('SIGKILL under load, restart: every granted session is still there, none twice, counts right', async () => {
     const own = await startServer({ args: ['--lease-seconds', '600'] });
     const { org, apiKey } = await seedOrg(own.url, { quota: 1000 });
-    const granted: string[] = [];
-    const fire = async () => {
-      for (;;) {
-        try {
-          const res = await fetch(`${own.url}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` }, body: JSON.stringify({ orgId: org, product: 'KRE', machineId: randomMachineId() }) });
-          if (res.status === 201) granted.push((await res.json()).session.id);
-        } catch {
-          return;
-        }
-      }
-    };
-    const load = Promise.all(Array.from({ length: 20 }, fire));
-    await new Promise((r) => setTimeout(r, 1500));
-    own.process.kill('SIGKILL');
-    await load;
-    expect(granted.length).toBeGreaterThan(20);
+    const granted = await activateUntilKilled(own, apiKey, org);
     const again = await startServer({ dataDir: own.dataDir, args: ['--lease-seconds', '600'] });
     try {
-      const pool = (await adminApi(again.url, 'GET', `/orgs/${org}/pools/KRE`)).body;
-      const ids = new Set(pool.onlineSessions.map((s: { id: string }) => s.id));
-      expect(ids.size).toBe(pool.onlineSessions.length);
-      for (const id of granted) expect(ids.has(id), id).toBe(true);
-      expect(pool.available).toBe(1000 - pool.onlineSessions.length);
+      await expectSessionsKept(again.url, org, 1000, granted);
     } finally {
       await again.stop();
     }

@@ -1,4 +1,5 @@
 // A real katalon-license-server process on a free loopback port with a temp data dir.
+import { expect } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { SERVER, run, tempDir, userEnv, type Result } from './cli.ts';
@@ -88,3 +89,33 @@ export const seedOrg = async (base: string, pool: { product?: 'KRE' | 'KSE'; mod
 };
 
 export const adminCli = (dataDir: string, args: string[], env: Record<string, string> = {}): Promise<Result> => run(SERVER, ['--data-dir', dataDir, ...args], userEnv(undefined, env));
+
+/** 20 clients activate on `server` as fast as they can; after 1.5 s it is killed with SIGKILL. Resolves to the sessions it granted. */
+export const activateUntilKilled = async (server: TestServer, apiKey: string, org: number): Promise<string[]> => {
+  const granted: string[] = [];
+  const fire = async () => {
+    for (;;) {
+      try {
+        const res = await api(server.url, 'POST', '/v1/sessions', { orgId: org, product: 'KRE', machineId: randomMachineId() }, apiKey);
+        if (res.status === 201) granted.push(res.body.session.id);
+      } catch {
+        return;
+      }
+    }
+  };
+  const load = Promise.all(Array.from({ length: 20 }, fire));
+  await new Promise((r) => setTimeout(r, 1500));
+  server.process.kill('SIGKILL');
+  await load;
+  return granted;
+};
+
+/** The pool as `base` shows it: every granted session live, none twice, and the count right. */
+export const expectSessionsKept = async (base: string, org: number, quota: number, granted: string[]): Promise<void> => {
+  expect(granted.length).toBeGreaterThan(20);
+  const pool = (await adminApi(base, 'GET', `/orgs/${org}/pools/KRE`)).body;
+  const ids = new Set(pool.onlineSessions.map((s: { id: string }) => s.id));
+  expect(ids.size).toBe(pool.onlineSessions.length);
+  for (const id of granted) expect(ids.has(id), id).toBe(true);
+  expect(pool.available).toBe(quota - pool.onlineSessions.length);
+};

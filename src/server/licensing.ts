@@ -95,8 +95,7 @@ export const createLicensing = (store: Store, signingKey: SigningKey, settings: 
     const now = clock();
     for (const [id, s] of liveSessions) if (s.lease <= now) liveSessions.delete(id);
   };
-  const timer = setInterval(() => tick().catch(() => {}), FLUSH_MS); // a failed flush is kept and retried
-  timer.unref();
+  if (inMemory) setInterval(() => tick().catch(() => {}), FLUSH_MS).unref(); // a failed flush is kept and retried
 
   const findPool = (q: Queries, orgId: number, product: Product): Promise<PoolRow | undefined> =>
     q.get<PoolRow>('SELECT pools.*, orgs.name AS org_name FROM pools JOIN orgs ON orgs.id = pools.org_id WHERE org_id = ? AND product = ?', orgId, product);

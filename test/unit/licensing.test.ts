@@ -48,6 +48,20 @@ describe('heartbeats are group-committed, and counts stay exact', () => {
     await expect(l.heartbeat(user, b)).rejects.toThrow(/terminated by an admin/);
   });
 
+  it('a flush that fails keeps its leases, and the next tick writes them', async () => {
+    const { user, org, store, signingKey, clock, advance } = await setup(1);
+    let failNext = false;
+    const flaky = { ...store, transaction: <T>(fn: Parameters<typeof store.transaction<T>>[0]) => (failNext ? ((failNext = false), Promise.reject(new Error('disk I/O error'))) : store.transaction(fn)) };
+    const l = createLicensing(flaky, signingKey, { leaseMs: 60_000, heartbeatMs: 20_000 }, clock);
+    const { session } = await l.activate(user, { orgId: org, product: 'KRE', machineId: randomMachineId() });
+    advance(50_000);
+    await l.heartbeat(user, session.id);
+    failNext = true;
+    await expect(l.tick()).rejects.toThrow(/disk I\/O error/);
+    await l.tick();
+    expect((await store.get<{ lease_expires_at: number }>('SELECT lease_expires_at FROM sessions WHERE id = ?', session.id))!.lease_expires_at).toBe(clock() + 60_000);
+  });
+
   it('concurrent activations on one connection take turns: never more sessions than the quota', async () => {
     const { activate, store } = await setup(5);
     const results = await Promise.allSettled(Array.from({ length: 40 }, activate));

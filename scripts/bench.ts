@@ -109,6 +109,7 @@ const port = await freePort();
 const proc = spawn(node, [server, '--data-dir', dataDir, 'start', '--port', String(port), '--log-level', 'warn', '--lease-seconds', '600'], {
   env: { ...process.env, KLS_ADMIN_TOKEN: 'bench' }, stdio: ['ignore', 'pipe', 'inherit'],
 });
+process.on('exit', () => proc.kill()); // also when a step below fails
 const admin = (args: string[]) => JSON.parse(spawnSync(node, [server, '--data-dir', dataDir, ...args, '--json'], { encoding: 'utf8' }).stdout);
 const base = `http://127.0.0.1:${port}`;
 for (let tries = 0; !(await fetch(`${base}/healthz`).then((r) => r.ok, () => false)); tries++) {
@@ -141,7 +142,9 @@ const heartbeatLoad = (opts: Partial<autocannon.Options> = {}) => load({
 });
 await heartbeatLoad({ duration: 2 }); // warm-up, as /healthz had
 const heartbeats = await heartbeatLoad();
-const live = (await (await fetch(`${base}/v1/admin/sessions`, { headers: { authorization: 'Bearer bench' } })).json()).sessions as { id: string; startedAt: string; leaseExpiresAt: string }[];
+const liveAnswer = await (await fetch(`${base}/v1/admin/sessions`, { headers: { authorization: 'Bearer bench' } })).json();
+if (!Array.isArray(liveAnswer.sessions)) throw new Error(`session list: ${JSON.stringify(liveAnswer)}`);
+const live = liveAnswer.sessions as { id: string; startedAt: string; leaseExpiresAt: string }[];
 const extended = live.filter((s) => sessions.includes(s.id) && Date.parse(s.leaseExpiresAt) - Date.parse(s.startedAt) > 600_000).length;
 if (extended !== sessions.length) throw new Error(`heartbeats extended ${extended} of ${sessions.length} sessions`);
 const cycles = await load({

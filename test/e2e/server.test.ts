@@ -112,6 +112,17 @@ describe('client API', () => {
     expect((await heartbeat()).body.error).toMatchObject({ code: 'SESSION_TERMINATED', message: expect.stringContaining('terminated by an admin') });
   });
 
+  it('the admin API lists live sessions, for all organisations or one', async () => {
+    const one = await seedOrg(server.url, { quota: 5 });
+    const two = await seedOrg(server.url, { quota: 5 });
+    const id = (await activate(one.apiKey, { orgId: one.org, product: 'KRE', machineId: randomMachineId(), hostname: 'ci-7' })).body.session.id;
+    const other = (await activate(two.apiKey, { orgId: two.org, product: 'KRE', machineId: randomMachineId() })).body.session.id;
+    const mine = (await adminApi(server.url, 'GET', `/sessions?orgId=${one.org}`)).body.sessions;
+    expect(mine).toEqual([expect.objectContaining({ id, orgId: one.org, product: 'KRE', hostname: 'ci-7', user: one.email })]);
+    const all = (await adminApi(server.url, 'GET', '/sessions')).body.sessions.map((s: { id: string }) => s.id);
+    expect(all).toEqual(expect.arrayContaining([id, other]));
+  });
+
   it('release-machine ends this machine\'s sessions for this user only', async () => {
     const { org, apiKey } = await seedOrg(server.url, { quota: 5 });
     const m = randomMachineId();

@@ -125,7 +125,7 @@ export const buildApp = (licensing: Licensing, options: AppOptions) => {
     scope.delete('/orgs/:orgId/pools/:product/machines/:machineId', { schema: params({ ...poolParams, machineId: text(64) }) },
       async (r) => licensing.removeMachine((r.params as P).orgId as number, (r.params as P).product as 'KRE', (r.params as P).machineId as string));
     scope.get('/sessions', { schema: { querystring: { type: 'object', properties: { orgId }, additionalProperties: false } } },
-      async (r) => ({ sessions: licensing.listSessions((r.query as { orgId?: number }).orgId) }));
+      async (r) => ({ sessions: await licensing.listSessions((r.query as { orgId?: number }).orgId) }));
     scope.delete('/sessions/:id', { schema: params(sessionId) }, async (r) => licensing.terminateSession((r.params as P).id as string));
   }, { prefix: '/v1/admin' });
 

@@ -59,8 +59,8 @@ export const createLicensing = (store: Store, signingKey: SigningKey, settings: 
   // (the admin subcommand, another replica) takes effect here within AUTH_CACHE_MS.
   const authCache = new Map<string, { user: User; until: number }>();
 
-  // On a store of its own (SQLite), this process keeps the sessions' liveness in memory:
-  // Heartbeats are group-committed: each one is checked at once, and its new lease is written with
+  // On a store of its own (SQLite), this process keeps the sessions' liveness in memory, and
+  // heartbeats are group-committed: each one is checked at once, and its new lease is written with
   // all others in one transaction every FLUSH_MS. Everything that counts or shows sessions flushes
   // first, so quotas stay exact; a crash loses at most FLUSH_MS of lease extensions, which leases of
   // a minute absorb. On a shared store every heartbeat is written through instead: another replica

@@ -20,7 +20,7 @@ export const startServer = async (o: { dataDir: string; host: string; port: numb
   const licensing = createLicensing(store, signingKey, o.settings);
   const app = buildApp(licensing, { adminToken: adminToken(o.dataDir), logLevel: o.logLevel, ...(https ? { https } : {}) });
   const address = await app.listen({ host: o.host, port: o.port });
-  app.log.info({ address, dataDir: o.dataDir, keyId: signingKey.keyId, leaseSeconds: o.settings.leaseMs / 1000 }, 'katalon-license-server listening');
+  app.log.info({ address, dataDir: o.dataDir, database: store.shared ? 'postgresql' : 'sqlite', keyId: signingKey.keyId, leaseSeconds: o.settings.leaseMs / 1000 }, 'katalon-license-server listening');
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

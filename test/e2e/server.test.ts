@@ -4,6 +4,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { activateUntilKilled, adminApi, adminCli, ADMIN_TOKEN, api, expectSessionsKept, randomMachineId, seedOrg, startServer, type TestServer } from '../helpers/server.ts';
 import { tempDir } from '../helpers/cli.ts';
+import { freePort } from '../helpers/network.ts';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -235,6 +236,18 @@ describe('bad input and security', () => {
   it('the admin API needs the admin token', async () => {
     expect((await api(server.url, 'POST', '/v1/admin/orgs', { name: 'x' }, 'wrong')).status).toBe(401);
     expect((await api(server.url, 'POST', '/v1/admin/orgs', { name: 'x' })).status).toBe(401);
+  });
+});
+
+describe('an unreachable PostgreSQL (KLS_DATABASE_URL)', () => {
+  it('start and the admin subcommands fail with one line and exit 1, never showing the password', async () => {
+    const env = { KLS_DATABASE_URL: `postgres://kls:s3cret-pw@127.0.0.1:${await freePort()}/licenses` };
+    for (const args of [['start', '--port', '0'], ['org', 'create', '--name', 'x']]) {
+      const r = await adminCli(tempDir('kls-nodb-'), args, env);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^error: cannot reach PostgreSQL: connect ECONNREFUSED 127\.0\.0\.1:\d+\n$/);
+      expect(r.stdout + r.stderr).not.toContain('s3cret-pw');
+    }
   });
 });
 

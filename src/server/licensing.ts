@@ -143,6 +143,38 @@ export const createLicensing = (store: Store, signingKey: SigningKey, settings: 
     return ended.length;
   };
 
+  /** What activations and heartbeats answer about a session. */
+  const sessionAnswer = (id: string, lease: number) => ({ id, leaseExpiresAt: iso(lease), heartbeatIntervalSeconds: settings.heartbeatMs / 1000 });
+
+  /** The session's lease if it is live for this user, from its row; otherwise why a heartbeat is refused. */
+  const liveLeaseOrFail = async (user: User, sessionId: string, now: number): Promise<number> => {
+    const s = await store.get<SessionRow>('SELECT * FROM sessions WHERE id = ? AND user_id = ?', sessionId, user.id);
+    if (!s) throw fail('NOT_FOUND', `no session ${sessionId} for this API key`);
+    if (s.ended_at !== null && s.end_reason !== LEASE_EXPIRED) throw fail('SESSION_TERMINATED', `the session was ended: ${s.end_reason}`);
+    const lease = Math.max(s.lease_expires_at, pendingLeases.get(sessionId) ?? 0);
+    if (s.ended_at !== null || lease <= now) throw fail('SESSION_EXPIRED', `the session's lease ran out at ${iso(lease)} without a heartbeat`);
+    return lease;
+  };
+
+  // Own store: a session live in memory is extended there; anything else is decided by its row.
+  const heartbeatInMemory = async (user: User, sessionId: string) => {
+    const now = clock();
+    const known = liveSessions.get(sessionId);
+    if (!known || known.userId !== user.id || known.lease <= now) await liveLeaseOrFail(user, sessionId, now);
+    const lease = now + settings.leaseMs;
+    liveSessions.set(sessionId, { userId: user.id, lease });
+    pendingLeases.set(sessionId, lease);
+    return sessionAnswer(sessionId, lease);
+  };
+
+  // Shared store: written at once; the row is read only when nothing was written.
+  const heartbeatWrittenThrough = async (user: User, sessionId: string) => {
+    const now = clock();
+    const lease = now + settings.leaseMs;
+    if (await store.run(`${EXTEND_LEASE} AND user_id = ? AND lease_expires_at > ?`, lease, sessionId, lease, user.id, now) === 1) return sessionAnswer(sessionId, lease);
+    return sessionAnswer(sessionId, await liveLeaseOrFail(user, sessionId, now)); // live, but a later heartbeat raced ahead
+  };
+
   const sessionView = (s: SessionRow & { email?: string }) => ({
     id: s.id, machineId: s.machine_id, hostname: s.hostname, osUser: s.os_user, user: s.email,
     startedAt: iso(s.created_at), leaseExpiresAt: iso(s.lease_expires_at),
@@ -301,7 +333,7 @@ export const createLicensing = (store: Store, signingKey: SigningKey, settings: 
         const leaseExpiresAt = now + settings.leaseMs;
         await tx.run('INSERT INTO sessions (id, pool_id, user_id, machine_id, hostname, os_user, created_at, lease_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
           id, pool.id, user.id, machineId, r.hostname ?? null, r.osUser ?? null, now, leaseExpiresAt);
-        return { session: { id, leaseExpiresAt: iso(leaseExpiresAt), heartbeatIntervalSeconds: settings.heartbeatMs / 1000 }, pool: await summary(tx, pool, now), leaseExpiresAt };
+        return { session: sessionAnswer(id, leaseExpiresAt), pool: await summary(tx, pool, now), leaseExpiresAt };
       });
       // Only once committed: a session in memory but not on disk would answer heartbeats.
       const { leaseExpiresAt, ...answer } = granted;
@@ -309,26 +341,7 @@ export const createLicensing = (store: Store, signingKey: SigningKey, settings: 
       return answer;
     },
 
-    heartbeat: async (user: User, sessionId: string) => {
-      const now = clock();
-      const leaseExpiresAt = now + settings.leaseMs;
-      const known = liveSessions.get(sessionId);
-      if (!known || known.userId !== user.id || known.lease <= now) {
-        // Written through on a shared store; then the row is read only to say why it was refused.
-        if (!inMemory && await store.run(`${EXTEND_LEASE} AND user_id = ? AND lease_expires_at > ?`, leaseExpiresAt, sessionId, leaseExpiresAt, user.id, now) === 1) {
-          return { id: sessionId, leaseExpiresAt: iso(leaseExpiresAt), heartbeatIntervalSeconds: settings.heartbeatMs / 1000 };
-        }
-        const s = await store.get<SessionRow>('SELECT * FROM sessions WHERE id = ? AND user_id = ?', sessionId, user.id);
-        if (!s) throw fail('NOT_FOUND', `no session ${sessionId} for this API key`);
-        if (s.ended_at !== null && s.end_reason !== LEASE_EXPIRED) throw fail('SESSION_TERMINATED', `the session was ended: ${s.end_reason}`);
-        const lease = Math.max(s.lease_expires_at, pendingLeases.get(sessionId) ?? 0);
-        if (s.ended_at !== null || lease <= now) throw fail('SESSION_EXPIRED', `the session's lease ran out at ${iso(lease)} without a heartbeat`);
-        if (!inMemory) return { id: sessionId, leaseExpiresAt: iso(s.lease_expires_at), heartbeatIntervalSeconds: settings.heartbeatMs / 1000 }; // a later heartbeat raced ahead
-      }
-      liveSessions.set(sessionId, { userId: user.id, lease: leaseExpiresAt });
-      pendingLeases.set(sessionId, leaseExpiresAt);
-      return { id: sessionId, leaseExpiresAt: iso(leaseExpiresAt), heartbeatIntervalSeconds: settings.heartbeatMs / 1000 };
-    },
+    heartbeat: inMemory ? heartbeatInMemory : heartbeatWrittenThrough,
 
     /** The periodic work, now (also on shutdown): writes pending leases, notices other processes' commits. */
     tick,

@@ -33,16 +33,20 @@ export interface DataDir {
   signingKey: SigningKey;
 }
 
-export const openDataDir = async (dir: string): Promise<DataDir> => {
+/** Creates the data dir if needed and reads its signing key (made on first use); no database. */
+export const openSigningKey = (dir: string): SigningKey => {
   // The database and its WAL files hold hashes, sessions and licenses: readable by the server's user only.
   process.umask(0o077);
-  let signingKey: SigningKey;
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    signingKey = signingKeyFromPem(readOrCreate(join(dir, 'signing-key.pem'), () => generateSigningKey().pem));
+    return signingKeyFromPem(readOrCreate(join(dir, 'signing-key.pem'), () => generateSigningKey().pem));
   } catch (error) {
     throw fail('FILE_ERROR', `cannot open the data dir ${dir}: ${(error as Error).message}`);
   }
+};
+
+export const openDataDir = async (dir: string): Promise<DataDir> => {
+  const signingKey = openSigningKey(dir);
   const databaseUrl = process.env.KLS_DATABASE_URL;
   if (databaseUrl) {
     const { openPostgresStore } = await import('./store/postgres.ts');

@@ -5,7 +5,7 @@ import { fail, isKatalonError, type KatalonError } from '../core/errors.ts';
 import { VERSION } from '../version.ts';
 import { createNewFile } from '../platform/new-file.ts';
 import { createLicensing, DEFAULT_SETTINGS, type Licensing } from './licensing.ts';
-import { adminToken, defaultDataDir, openDataDir } from './data-dir.ts';
+import { adminToken, defaultDataDir, openDataDir, openSigningKey } from './data-dir.ts';
 
 const positive = (what: string, min = 0) => (v: string): number => {
   const n = Number(v);
@@ -71,14 +71,13 @@ program.command('start').description('run the HTTP server')
 const keys = program.command('keys').description('the signing key');
 keys.command('public').description('print the public key, for "katalonc trust add"').action(async (_o, cmd: Command) => {
   const { dataDir, json } = cmd.optsWithGlobals<Common>();
-  const { signingKey, store } = await openDataDir(dataDir);
-  await store.close();
+  const signingKey = openSigningKey(dataDir);
   if (json) show({ keyId: signingKey.keyId, publicKey: signingKey.publicKey.text }, true);
   else process.stdout.write(`${signingKey.publicKey.text}\n`);
 });
 program.command('admin-token').description('print the admin token for the admin API (keep it secret)').action(async (_o, cmd: Command) => {
   const { dataDir, json } = cmd.optsWithGlobals<Common>();
-  await (await openDataDir(dataDir)).store.close();
+  openSigningKey(dataDir); // makes the data dir, where the token file goes
   const token = adminToken(dataDir);
   if (json) show({ adminToken: token }, true);
   else process.stdout.write(`${token}\n`);

@@ -248,6 +248,9 @@ describe('an unreachable PostgreSQL (KLS_DATABASE_URL)', () => {
       expect(r.stderr).toMatch(/^error: cannot reach PostgreSQL: connect ECONNREFUSED 127\.0\.0\.1:\d+\n$/);
       expect(r.stdout + r.stderr).not.toContain('s3cret-pw');
     }
+    const key = await adminCli(tempDir('kls-nodb-'), ['keys', 'public'], env); // needs the data dir only
+    expect(key.code).toBe(0);
+    expect(key.stdout).toMatch(/^ed25519:/);
   });
 });
 

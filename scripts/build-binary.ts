@@ -29,12 +29,15 @@ await build({
 });
 
 const config = join(work, 'sea-config.json');
-writeFileSync(config, JSON.stringify({
-  main: join(work, 'katalonc.cjs'),
-  output: join(work, 'sea-prep.blob'),
-  disableExperimentalSEAWarning: true,
-  useCodeCache: true,
-}));
+writeFileSync(
+  config,
+  JSON.stringify({
+    main: join(work, 'katalonc.cjs'),
+    output: join(work, 'sea-prep.blob'),
+    disableExperimentalSEAWarning: true,
+    useCodeCache: true,
+  }),
+);
 execFileSync(process.execPath, ['--experimental-sea-config', config], { stdio: 'inherit' });
 
 const exe = join(out, process.platform === 'win32' ? 'katalonc.exe' : 'katalonc');
@@ -47,4 +50,6 @@ await inject(exe, 'NODE_SEA_BLOB', readFileSync(join(work, 'sea-prep.blob')), {
   ...(process.platform === 'darwin' ? { machoSegmentName: 'NODE_SEA' } : {}),
 });
 if (process.platform === 'darwin') execFileSync('codesign', ['--sign', '-', exe]);
-console.log(`built ${exe} (${(readFileSync(exe).length / 1e6).toFixed(0)} MB, Node ${process.version}, ${process.platform}-${process.arch})`);
+console.log(
+  `built ${exe} (${(readFileSync(exe).length / 1e6).toFixed(0)} MB, Node ${process.version}, ${process.platform}-${process.arch})`,
+);

@@ -9,7 +9,14 @@ const at = process.argv.indexOf('--outdir');
 const outdir = at > 0 ? process.argv[at + 1]! : 'dist';
 rmSync(outdir, { recursive: true, force: true });
 
-const common = { bundle: true, platform: 'node', target: 'node22', sourcemap: false, legalComments: 'none', logLevel: 'warning' } as const;
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node22',
+  sourcemap: false,
+  legalComments: 'none',
+  logLevel: 'warning',
+} as const;
 
 // CommonJS dependencies bundled into ESM still expect require and __filename.
 const cjsShims = {
@@ -25,10 +32,16 @@ await build({
   outdir,
   format: 'esm',
   define,
-  plugins: [{
-    name: 'program-apart',
-    setup: (b) => b.onResolve({ filter: /^\.\/program\.ts$/ }, () => ({ path: './program.js', external: true })),
-  }],
+  plugins: [
+    {
+      name: 'program-apart',
+      setup: (b) =>
+        b.onResolve({ filter: /^\.\/program\.ts$/ }, () => ({
+          path: './program.js',
+          external: true,
+        })),
+    },
+  ],
 });
 
 await build({

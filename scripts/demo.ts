@@ -11,25 +11,59 @@ const root = resolve(import.meta.dirname, '..');
 const work = mkdtempSync(join(tmpdir(), 'katalonc-demo-'));
 const dataDir = join(work, 'server-data');
 const home = join(work, 'home'); // this tour's user: its own ~/.katalon
-const bins = { katalonc: join(root, 'bin/katalonc.js'), 'katalon-license-server': join(root, 'bin/katalon-license-server.js') };
-const env: Record<string, string | undefined> = { ...process.env, HOME: home, USERPROFILE: home, KATALON_API_KEY: undefined };
+const bins = {
+  katalonc: join(root, 'bin/katalonc.js'),
+  'katalon-license-server': join(root, 'bin/katalon-license-server.js'),
+};
+const env: Record<string, string | undefined> = {
+  ...process.env,
+  HOME: home,
+  USERPROFILE: home,
+  KATALON_API_KEY: undefined,
+};
 
 const step = (title: string) => console.log(`\n\x1b[1m# ${title}\x1b[0m`);
 
-const sh = (program: keyof typeof bins, args: string[], extraEnv: Record<string, string> = {}, shown = args): Promise<string> =>
+const sh = (
+  program: keyof typeof bins,
+  args: string[],
+  extraEnv: Record<string, string> = {},
+  shown = args,
+): Promise<string> =>
   new Promise((done, failed) => {
-    const prefix = Object.keys(extraEnv).map((k) => `${k}=<${k.toLowerCase().replaceAll('_', '-')}> `).join('');
+    const prefix = Object.keys(extraEnv)
+      .map((k) => `${k}=<${k.toLowerCase().replaceAll('_', '-')}> `)
+      .join('');
     console.log(`$ ${prefix}${program} ${shown.join(' ')}`);
-    execFile(process.execPath, [bins[program], ...args], { env: { ...env, ...extraEnv } }, (error, stdout, stderr) => {
-      // katalonc's progress lines (stderr) come before the command's own output.
-      process.stdout.write(stderr.replace(/^warning: running in a container.*\n/m, ''));
-      process.stdout.write(stdout);
-      if (error) failed(new Error(`step failed (exit ${error.code}): ${program} ${shown.join(' ')}`));
-      else done(stdout);
-    });
+    execFile(
+      process.execPath,
+      [bins[program], ...args],
+      { env: { ...env, ...extraEnv } },
+      (error, stdout, stderr) => {
+        // katalonc's progress lines (stderr) come before the command's own output.
+        process.stdout.write(stderr.replace(/^warning: running in a container.*\n/m, ''));
+        process.stdout.write(stdout);
+        if (error)
+          failed(new Error(`step failed (exit ${error.code}): ${program} ${shown.join(' ')}`));
+        else done(stdout);
+      },
+    );
   });
 
-const server = spawn(process.execPath, [bins['katalon-license-server'], '--data-dir', dataDir, 'start', '--port', '0', '--log-level', 'info'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+const server = spawn(
+  process.execPath,
+  [
+    bins['katalon-license-server'],
+    '--data-dir',
+    dataDir,
+    'start',
+    '--port',
+    '0',
+    '--log-level',
+    'info',
+  ],
+  { env, stdio: ['ignore', 'pipe', 'inherit'] },
+);
 let exitCode = 0;
 try {
   step('Start the license server (embedded SQLite in a temp data dir)');
@@ -44,37 +78,111 @@ try {
     server.once('exit', () => failed(new Error(`the server did not start:\n${out}`)));
   });
   console.log(`listening on ${url}`);
-  const admin = (args: string[]) => sh('katalon-license-server', ['--data-dir', dataDir, ...args, '--json']).then((o) => JSON.parse(o));
+  const admin = (args: string[]) =>
+    sh('katalon-license-server', ['--data-dir', dataDir, ...args, '--json']).then((o) =>
+      JSON.parse(o),
+    );
 
-  step('An admin sets up an organisation, a member with an API key, and a node-locked yearly KRE pool');
+  step(
+    'An admin sets up an organisation, a member with an API key, and a node-locked yearly KRE pool',
+  );
   const org = String((await admin(['org', 'create', '--name', 'Acme QA'])).id);
   await admin(['user', 'add', '--org', org, '--email', 'ci@acme.test']);
   const { apiKey } = await admin(['apikey', 'create', '--org', org, '--email', 'ci@acme.test']);
   const expires = new Date(Date.now() + 365 * 86_400_000).toISOString().slice(0, 10);
-  await admin(['pool', 'create', '--org', org, '--product', 'KRE', '--model', 'node-locked', '--billing', 'yearly', '--quota', '5', '--machine-quota', '10', '--expires', expires]);
+  await admin([
+    'pool',
+    'create',
+    '--org',
+    org,
+    '--product',
+    'KRE',
+    '--model',
+    'node-locked',
+    '--billing',
+    'yearly',
+    '--quota',
+    '5',
+    '--machine-quota',
+    '10',
+    '--expires',
+    expires,
+  ]);
 
-  step('A test engineer prints this machine\'s ID');
+  step("A test engineer prints this machine's ID");
   const machineId = (await sh('katalonc', ['--print-machine-id'])).trim();
 
   step('Online: activate, then run a command under one online session');
   const key = { KATALON_API_KEY: apiKey as string };
   await sh('katalonc', ['activate', `-orgID=${org}`, `-serverUrl=${url}`], key);
-  await sh('katalonc', [`-orgID=${org}`, `-serverUrl=${url}`, '--', process.execPath, '-e', 'console.log("  tests running under an online session")'], key,
-    [`-orgID=${org}`, `-serverUrl=${url}`, '--', 'node', '-e', '\'console.log("  tests running under an online session")\'']);
+  await sh(
+    'katalonc',
+    [
+      `-orgID=${org}`,
+      `-serverUrl=${url}`,
+      '--',
+      process.execPath,
+      '-e',
+      'console.log("  tests running under an online session")',
+    ],
+    key,
+    [
+      `-orgID=${org}`,
+      `-serverUrl=${url}`,
+      '--',
+      'node',
+      '-e',
+      '\'console.log("  tests running under an online session")\'',
+    ],
+  );
 
-  step('Offline: the admin issues a license for that machine ID; the engineer trusts the server\'s key');
+  step(
+    "Offline: the admin issues a license for that machine ID; the engineer trusts the server's key",
+  );
   const licenseDir = join(home, '.katalon', 'license');
-  await admin(['offline', 'create', '--org', org, '--product', 'KRE', '--machine-id', machineId, '--out', licenseDir]);
-  const publicKey = (await sh('katalon-license-server', ['--data-dir', dataDir, 'keys', 'public'])).trim();
+  await admin([
+    'offline',
+    'create',
+    '--org',
+    org,
+    '--product',
+    'KRE',
+    '--machine-id',
+    machineId,
+    '--out',
+    licenseDir,
+  ]);
+  const publicKey = (
+    await sh('katalon-license-server', ['--data-dir', dataDir, 'keys', 'public'])
+  ).trim();
   await sh('katalonc', ['trust', 'add', publicKey]);
 
   step('Air-gapped: validate the license folder and run a command under the offline license');
   await sh('katalonc', ['license', 'list']);
-  await sh('katalonc', ['run', '--', process.execPath, '-e', 'console.log("  tests running under an offline license")'], {},
-    ['run', '--', 'node', '-e', '\'console.log("  tests running under an offline license")\'']);
+  await sh(
+    'katalonc',
+    [
+      'run',
+      '--',
+      process.execPath,
+      '-e',
+      'console.log("  tests running under an offline license")',
+    ],
+    {},
+    ['run', '--', 'node', '-e', '\'console.log("  tests running under an offline license")\''],
+  );
 
   step('The admin sees the pool: available = quota − (offline licenses + active online sessions)');
-  await sh('katalon-license-server', ['--data-dir', dataDir, 'pool', 'show', '--org', org, '--product', 'KRE']);
+  await sh('katalon-license-server', [
+    '--data-dir',
+    dataDir,
+    'pool',
+    'show',
+    '--org',
+    org,
+    '--product',
+    'KRE',
+  ]);
   console.log('\nTour complete.');
 } catch (error) {
   console.error(`\n${(error as Error).message}`);

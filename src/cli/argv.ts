@@ -46,7 +46,10 @@ export const rewriteArgv = (args: readonly string[]): string[] => {
     const name = token.slice(1, eq === -1 ? undefined : eq);
     const gnu = KATALONC_OPTIONS[name.toLowerCase()];
     if (!gnu) {
-      throw fail('INVALID_ARGUMENT', `unknown option ${token.slice(0, eq === -1 ? undefined : eq)}: see "katalonc --help" for the options katalonc accepts`);
+      throw fail(
+        'INVALID_ARGUMENT',
+        `unknown option ${token.slice(0, eq === -1 ? undefined : eq)}: see "katalonc --help" for the options katalonc accepts`,
+      );
     }
     out.push(eq === -1 ? gnu : `${gnu}=${token.slice(eq + 1)}`);
   }

@@ -5,7 +5,14 @@
 import { rewriteArgv } from './argv.ts';
 import { reportError, setQuiet } from './output.ts';
 
-const MACHINE_ID_FLAGS = new Set(['--print-machine-id', '--json', '--explain', '--qr', '-q', '--quiet']);
+const MACHINE_ID_FLAGS = new Set([
+  '--print-machine-id',
+  '--json',
+  '--explain',
+  '--qr',
+  '-q',
+  '--quiet',
+]);
 
 // `katalonc … | head` closes stdout early: that is the reader's choice, not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -20,7 +27,11 @@ const main = async (): Promise<void> => {
     if (args.includes('--print-machine-id') && args.every((a) => MACHINE_ID_FLAGS.has(a))) {
       setQuiet(args.includes('--quiet') || args.includes('-q') || json);
       const { printMachineId } = await import('./commands/machine-id.ts');
-      return await printMachineId({ json, explain: args.includes('--explain'), qr: args.includes('--qr') });
+      return await printMachineId({
+        json,
+        explain: args.includes('--explain'),
+        qr: args.includes('--qr'),
+      });
     }
     const { runProgram } = await import('./program.ts');
     await runProgram(args, json);

@@ -8,7 +8,9 @@ type Style = Parameters<typeof styleText>[0];
 // styleText's own stream check costs ~2 ms on first use; a pipe or a CI log without FORCE_COLOR is
 // never coloured, so it is skipped there (NO_COLOR and FORCE_COLOR=0 are left to styleText).
 const paint = (style: Style, text: string, stream: NodeJS.WriteStream): string =>
-  stream.isTTY || process.env.FORCE_COLOR !== undefined ? styleText(style, text, { stream, validateStream: true }) : text;
+  stream.isTTY || process.env.FORCE_COLOR !== undefined
+    ? styleText(style, text, { stream, validateStream: true })
+    : text;
 
 export const ok = (text: string): string => paint('green', text, process.stdout);
 export const dim = (text: string): string => paint('dim', text, process.stdout);
@@ -38,13 +40,18 @@ export const warn = (text: string): void => {
 };
 
 export const renderError = (error: KatalonError, json: boolean): void => {
-  if (json) process.stdout.write(`${JSON.stringify({ error: { code: error.code, message: error.message } })}\n`);
+  if (json)
+    process.stdout.write(
+      `${JSON.stringify({ error: { code: error.code, message: error.message } })}\n`,
+    );
   else process.stderr.write(`${paint('red', 'error:', process.stderr)} ${error.message}\n`);
 };
 
 /** Renders any failure and sets the exit code: ours as they are, anything else as an internal error. */
 export const reportError = (error: unknown, json: boolean): void => {
-  const e: KatalonError = isKatalonError(error) ? error : fail('INTERNAL', `unexpected failure: ${(error as Error)?.message ?? String(error)}`);
+  const e: KatalonError = isKatalonError(error)
+    ? error
+    : fail('INTERNAL', `unexpected failure: ${(error as Error)?.message ?? String(error)}`);
   if (e.code === 'INTERNAL' && process.env.KATALONC_DEBUG) console.error(error);
   renderError(e, json);
   process.exitCode = e.exitCode;

@@ -32,8 +32,18 @@ export const startChild = (command: string[]): RunningChild => {
 
   const exited = new Promise<number>((resolve, reject) => {
     child.once('error', (error: NodeJS.ErrnoException) =>
-      reject(fail('COMMAND_FAILED', error.code === 'ENOENT' ? `cannot run "${file}": no such command (check PATH)` : `cannot run "${file}": ${error.message}`)));
-    child.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0)));
+      reject(
+        fail(
+          'COMMAND_FAILED',
+          error.code === 'ENOENT'
+            ? `cannot run "${file}": no such command (check PATH)`
+            : `cannot run "${file}": ${error.message}`,
+        ),
+      ),
+    );
+    child.once('exit', (code, signal) =>
+      resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0)),
+    );
   }).finally(() => {
     for (const [signal, handler] of handlers) process.off(signal, handler);
   });

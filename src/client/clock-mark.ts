@@ -19,5 +19,9 @@ export const readMark = (): number | null => {
 export const writeMark = async (mark: number): Promise<void> => {
   const { mkdir } = await import('node:fs/promises');
   await mkdir(clientDir(), { recursive: true, mode: 0o700 });
-  await writeFileAtomic(file(), `${JSON.stringify({ mark, iso: new Date(mark).toISOString() })}\n`, { mode: 0o600 });
+  await writeFileAtomic(
+    file(),
+    `${JSON.stringify({ mark, iso: new Date(mark).toISOString() })}\n`,
+    { mode: 0o600 },
+  );
 };

@@ -16,8 +16,15 @@ export interface ClientSettings {
  */
 export const readSettings = (): ClientSettings => {
   try {
-    const raw = JSON.parse(readFileSync(join(clientDir(), 'config.json'), 'utf8')) as Partial<ClientSettings>;
-    return { ...raw, trustedKeys: Array.isArray(raw.trustedKeys) ? raw.trustedKeys.filter((k) => typeof k === 'string') : [] };
+    const raw = JSON.parse(
+      readFileSync(join(clientDir(), 'config.json'), 'utf8'),
+    ) as Partial<ClientSettings>;
+    return {
+      ...raw,
+      trustedKeys: Array.isArray(raw.trustedKeys)
+        ? raw.trustedKeys.filter((k) => typeof k === 'string')
+        : [],
+    };
   } catch {
     return { trustedKeys: [] };
   }

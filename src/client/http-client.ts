@@ -2,7 +2,14 @@
 // user chose, with verified TLS and timeouts. Every failure becomes its own error with its own fix.
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
-import { Agent, EnvHttpProxyAgent, ProxyAgent, Socks5ProxyAgent, request, type Dispatcher } from 'undici';
+import {
+  Agent,
+  EnvHttpProxyAgent,
+  ProxyAgent,
+  Socks5ProxyAgent,
+  request,
+  type Dispatcher,
+} from 'undici';
 import { fail, type ErrorCode, type KatalonError } from '../core/errors.ts';
 
 export interface ConnectionOptions {
@@ -29,12 +36,19 @@ const tlsOptions = (caFile?: string) => {
     // Node's default store already includes NODE_EXTRA_CA_CERTS; -caFile adds to the public roots.
     return { ca: [...rootCertificates, readFileSync(caFile, 'utf8')] };
   } catch (error) {
-    throw fail('INVALID_ARGUMENT', `cannot read the CA file ${caFile} (${(error as NodeJS.ErrnoException).code}): pass a PEM file with -caFile`);
+    throw fail(
+      'INVALID_ARGUMENT',
+      `cannot read the CA file ${caFile} (${(error as NodeJS.ErrnoException).code}): pass a PEM file with -caFile`,
+    );
   }
 };
 
 const manualProxyUrl = (o: ConnectionOptions): string => {
-  if (!o.proxyAddress || !o.proxyPort) throw fail('INVALID_ARGUMENT', 'MANUAL_CONFIG needs -proxy.auth.server.address and -proxy.auth.server.port');
+  if (!o.proxyAddress || !o.proxyPort)
+    throw fail(
+      'INVALID_ARGUMENT',
+      'MANUAL_CONFIG needs -proxy.auth.server.address and -proxy.auth.server.port',
+    );
   const scheme = o.proxyType === 'SOCKS' ? 'socks5' : o.proxyType === 'HTTPS' ? 'https' : 'http';
   const url = new URL(`${scheme}://${o.proxyAddress}:${o.proxyPort}`);
   if (o.proxyUsername) url.username = o.proxyUsername;
@@ -49,10 +63,26 @@ export const dispatcherFor = (o: ConnectionOptions): Dispatcher => {
   if (o.proxyOption === 'NO_PROXY') return new Agent(common);
   if (o.proxyOption === 'MANUAL_CONFIG') {
     const proxy = manualProxyUrl(o);
-    if (o.proxyType === 'SOCKS') return new Socks5ProxyAgent(proxy, { headersTimeout: REQUEST_TIMEOUT_MS, bodyTimeout: REQUEST_TIMEOUT_MS, requestTls: connect });
-    const excludes = o.proxyExcludes?.split(/[,;|]/).map((h) => h.trim()).filter(Boolean).join(',');
+    if (o.proxyType === 'SOCKS')
+      return new Socks5ProxyAgent(proxy, {
+        headersTimeout: REQUEST_TIMEOUT_MS,
+        bodyTimeout: REQUEST_TIMEOUT_MS,
+        requestTls: connect,
+      });
+    const excludes = o.proxyExcludes
+      ?.split(/[,;|]/)
+      .map((h) => h.trim())
+      .filter(Boolean)
+      .join(',');
     return excludes
-      ? new EnvHttpProxyAgent({ ...common, httpProxy: proxy, httpsProxy: proxy, noProxy: excludes, requestTls: connect, proxyTls: connect })
+      ? new EnvHttpProxyAgent({
+          ...common,
+          httpProxy: proxy,
+          httpsProxy: proxy,
+          noProxy: excludes,
+          requestTls: connect,
+          proxyTls: connect,
+        })
       : new ProxyAgent({ ...common, uri: proxy, requestTls: connect });
   }
   // USE_SYSTEM and the default: HTTPS_PROXY / HTTP_PROXY / NO_PROXY from the environment.
@@ -68,21 +98,54 @@ export const networkError = (error: unknown, url: string, viaProxy: boolean): Ka
   const message = e.cause?.message ?? e.message ?? '';
   const is = (c: ErrorCode, text: string) => fail(c, text);
   if (TLS_CODES.test(code) || /certificate|tls|ssl/i.test(message)) {
-    return is('TLS_ERROR', `the TLS certificate of ${url} is not trusted (${code || message}): if a proxy inspects TLS here, pass its CA with -caFile=FILE or NODE_EXTRA_CA_CERTS`);
+    return is(
+      'TLS_ERROR',
+      `the TLS certificate of ${url} is not trusted (${code || message}): if a proxy inspects TLS here, pass its CA with -caFile=FILE or NODE_EXTRA_CA_CERTS`,
+    );
   }
-  if (/proxy/i.test(message) || code === 'UND_ERR_ABORTED' && viaProxy) {
-    return is('PROXY_ERROR', `the proxy refused or failed the connection to ${url} (${message}): check the -proxy.auth.* settings or HTTPS_PROXY`);
+  if (/proxy/i.test(message) || (code === 'UND_ERR_ABORTED' && viaProxy)) {
+    return is(
+      'PROXY_ERROR',
+      `the proxy refused or failed the connection to ${url} (${message}): check the -proxy.auth.* settings or HTTPS_PROXY`,
+    );
   }
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return is('SERVER_UNREACHABLE', `cannot resolve the host of ${url} (DNS ${code}): check -serverUrl and this machine's DNS`);
-  if (code === 'ECONNREFUSED') return is('SERVER_UNREACHABLE', `connection refused by ${url}${viaProxy ? ' (through the proxy)' : ''}: is the license server running, and is -serverUrl right?`);
-  if (/TIMEOUT/.test(code) || code === 'ETIMEDOUT') return is('TIMEOUT', `${url} did not answer in time (${code}): check the network or the proxy settings`);
-  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE') return is('SERVER_UNREACHABLE', `the connection to ${url} was dropped (${code}): the network or a proxy closed it; try again`);
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+    return is(
+      'SERVER_UNREACHABLE',
+      `cannot resolve the host of ${url} (DNS ${code}): check -serverUrl and this machine's DNS`,
+    );
+  if (code === 'ECONNREFUSED')
+    return is(
+      'SERVER_UNREACHABLE',
+      `connection refused by ${url}${viaProxy ? ' (through the proxy)' : ''}: is the license server running, and is -serverUrl right?`,
+    );
+  if (/TIMEOUT/.test(code) || code === 'ETIMEDOUT')
+    return is(
+      'TIMEOUT',
+      `${url} did not answer in time (${code}): check the network or the proxy settings`,
+    );
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE')
+    return is(
+      'SERVER_UNREACHABLE',
+      `the connection to ${url} was dropped (${code}): the network or a proxy closed it; try again`,
+    );
   return is('SERVER_UNREACHABLE', `unable to reach ${url}: ${message || code}`);
 };
 
 const SERVER_CODES: ReadonlySet<string> = new Set<ErrorCode>([
-  'INVALID_API_KEY', 'NOT_A_MEMBER', 'NO_POOL', 'SUBSCRIPTION_EXPIRED', 'NOT_LICENSED_USER', 'QUOTA_EXCEEDED',
-  'MACHINE_QUOTA_EXCEEDED', 'SESSION_TERMINATED', 'SESSION_EXPIRED', 'LICENSE_REFUSED', 'RATE_LIMITED', 'BAD_REQUEST', 'NOT_FOUND',
+  'INVALID_API_KEY',
+  'NOT_A_MEMBER',
+  'NO_POOL',
+  'SUBSCRIPTION_EXPIRED',
+  'NOT_LICENSED_USER',
+  'QUOTA_EXCEEDED',
+  'MACHINE_QUOTA_EXCEEDED',
+  'SESSION_TERMINATED',
+  'SESSION_EXPIRED',
+  'LICENSE_REFUSED',
+  'RATE_LIMITED',
+  'BAD_REQUEST',
+  'NOT_FOUND',
 ]);
 
 export interface ApiClient {
@@ -93,18 +156,33 @@ export interface ApiClient {
 export const createApiClient = (o: ConnectionOptions, apiKey?: string): ApiClient => {
   const base = new URL(o.serverUrl);
   if (base.protocol === 'http:' && !LOOPBACK.test(base.hostname) && !o.insecure) {
-    throw fail('INVALID_ARGUMENT', `refusing plain http to ${base.host}: the API key would cross the network unencrypted; use https, or pass --insecure if you accept that`);
+    throw fail(
+      'INVALID_ARGUMENT',
+      `refusing plain http to ${base.host}: the API key would cross the network unencrypted; use https, or pass --insecure if you accept that`,
+    );
   }
   const dispatcher = dispatcherFor(o);
-  const viaProxy = o.proxyOption === 'MANUAL_CONFIG' || Boolean(process.env.HTTPS_PROXY || process.env.HTTP_PROXY || process.env.https_proxy || process.env.http_proxy);
+  const viaProxy =
+    o.proxyOption === 'MANUAL_CONFIG' ||
+    Boolean(
+      process.env.HTTPS_PROXY ||
+      process.env.HTTP_PROXY ||
+      process.env.https_proxy ||
+      process.env.http_proxy,
+    );
   return {
     async call<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
       const url = new URL(path, `${o.serverUrl}/`).href;
       let res: Dispatcher.ResponseData;
       try {
         res = await request(url, {
-          method, dispatcher,
-          headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
+          method,
+          dispatcher,
+          headers: {
+            accept: 'application/json',
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+            ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
+          },
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         });
       } catch (error) {
@@ -117,17 +195,32 @@ export const createApiClient = (o: ConnectionOptions, apiKey?: string): ApiClien
       } catch {
         // not JSON: a proxy's or a load balancer's page
       }
-      if (res.statusCode === 407) throw fail('PROXY_ERROR', 'the proxy asks for credentials (407): set -proxy.auth.username and -proxy.auth.password');
+      if (res.statusCode === 407)
+        throw fail(
+          'PROXY_ERROR',
+          'the proxy asks for credentials (407): set -proxy.auth.username and -proxy.auth.password',
+        );
       // The license server always answers errors as JSON; anything else through a proxy is the proxy's answer.
       if (res.statusCode >= 400 && !json.error && viaProxy) {
-        throw fail('PROXY_ERROR', `the proxy answered ${res.statusCode} instead of the license server: check the proxy address and credentials (-proxy.auth.*, HTTPS_PROXY)`);
+        throw fail(
+          'PROXY_ERROR',
+          `the proxy answered ${res.statusCode} instead of the license server: check the proxy address and credentials (-proxy.auth.*, HTTPS_PROXY)`,
+        );
       }
       if (res.statusCode >= 500 || (res.statusCode >= 400 && !json.error)) {
-        throw fail('SERVER_ERROR', `the license server at ${o.serverUrl} answered ${res.statusCode}${json.error?.message ? `: ${json.error.message}` : ''}; try again later, or tell its admin`);
+        throw fail(
+          'SERVER_ERROR',
+          `the license server at ${o.serverUrl} answered ${res.statusCode}${json.error?.message ? `: ${json.error.message}` : ''}; try again later, or tell its admin`,
+        );
       }
       if (json.error) {
-        const code = SERVER_CODES.has(json.error.code ?? '') ? (json.error.code as ErrorCode) : 'LICENSE_REFUSED';
-        throw fail(code === 'BAD_REQUEST' || code === 'NOT_FOUND' ? 'LICENSE_REFUSED' : code, json.error.message ?? `refused (${res.statusCode})`);
+        const code = SERVER_CODES.has(json.error.code ?? '')
+          ? (json.error.code as ErrorCode)
+          : 'LICENSE_REFUSED';
+        throw fail(
+          code === 'BAD_REQUEST' || code === 'NOT_FOUND' ? 'LICENSE_REFUSED' : code,
+          json.error.message ?? `refused (${res.statusCode})`,
+        );
       }
       return json as T;
     },

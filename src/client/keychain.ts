@@ -47,16 +47,26 @@ const keychain = (op: 'get' | 'set' | 'delete', value?: string): Promise<string 
   const module = keyringModule();
   if (!module) return Promise.reject(new Error('the keychain add-on is not available'));
   return new Promise((resolve, reject) => {
-    const child = execFile(process.execPath, ['-e', CHILD], { timeout: KEYCHAIN_TIMEOUT_MS, killSignal: 'SIGKILL', windowsHide: true }, (error, stdout) => {
-      if (error) return reject(new Error(error.killed ? `no answer within ${KEYCHAIN_TIMEOUT_MS} ms (locked?)` : error.message));
-      try {
-        const r = JSON.parse(stdout) as { ok: boolean; value?: string | null; error?: string };
-        if (r.ok) resolve(r.value ?? null);
-        else reject(new Error(r.error));
-      } catch {
-        reject(new Error('the keychain helper gave no answer'));
-      }
-    });
+    const child = execFile(
+      process.execPath,
+      ['-e', CHILD],
+      { timeout: KEYCHAIN_TIMEOUT_MS, killSignal: 'SIGKILL', windowsHide: true },
+      (error, stdout) => {
+        if (error)
+          return reject(
+            new Error(
+              error.killed ? `no answer within ${KEYCHAIN_TIMEOUT_MS} ms (locked?)` : error.message,
+            ),
+          );
+        try {
+          const r = JSON.parse(stdout) as { ok: boolean; value?: string | null; error?: string };
+          if (r.ok) resolve(r.value ?? null);
+          else reject(new Error(r.error));
+        } catch {
+          reject(new Error('the keychain helper gave no answer'));
+        }
+      },
+    );
     child.stdin!.end(JSON.stringify({ module, op, value, service: SERVICE, account: ACCOUNT }));
   });
 };
@@ -77,7 +87,10 @@ export const saveApiKey = async (apiKey: string): Promise<SaveResult> => {
     why = `the OS keychain failed: ${(error as Error).message}`;
   }
   await writeFileAtomic(fallbackFile(), `${apiKey}\n`, { mode: 0o600 });
-  return { where: 'file', warning: `no usable OS keychain (${why}); the API key is stored in ${fallbackFile()}, readable only by you` };
+  return {
+    where: 'file',
+    warning: `no usable OS keychain (${why}); the API key is stored in ${fallbackFile()}, readable only by you`,
+  };
 };
 
 export const loadApiKey = async (): Promise<string | null> => {

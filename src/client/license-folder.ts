@@ -4,7 +4,11 @@
 // than through 1,000 promises on the thread pool.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { validateLicense, type LicenseStatus, type ValidationContext } from '../core/license/validate.ts';
+import {
+  validateLicense,
+  type LicenseStatus,
+  type ValidationContext,
+} from '../core/license/validate.ts';
 import { advanceMark } from '../core/license/clock.ts';
 import { fail } from '../core/errors.ts';
 import type { Product } from '../core/license/format.ts';
@@ -42,17 +46,26 @@ const unreadable = (file: string, error: NodeJS.ErrnoException): LicenseEntry =>
     EACCES: 'permission denied',
     EPERM: 'permission denied',
   };
-  return { file, status: 'malformed', message: `cannot be read: ${why[error.code ?? ''] ?? error.code ?? error.message}` };
+  return {
+    file,
+    status: 'malformed',
+    message: `cannot be read: ${why[error.code ?? ''] ?? error.code ?? error.message}`,
+  };
 };
 
-export type LicenseText = { text: string } | { notALicense: string } | { error: NodeJS.ErrnoException };
+export type LicenseText =
+  { text: string } | { notALicense: string } | { error: NodeJS.ErrnoException };
 
 /** One file's text, if it can be a license: a directory, a FIFO or a huge file is never read (nor hangs). */
 export const readLicenseText = (path: string): LicenseText => {
   try {
     const st = statSync(path);
-    if (!st.isFile()) return { notALicense: `is ${st.isDirectory() ? 'a directory' : 'not a regular file'}, not a license file` };
-    if (st.size > MAX_BYTES) return { notALicense: `is ${st.size} bytes; a license file is under 1 KB` };
+    if (!st.isFile())
+      return {
+        notALicense: `is ${st.isDirectory() ? 'a directory' : 'not a regular file'}, not a license file`,
+      };
+    if (st.size > MAX_BYTES)
+      return { notALicense: `is ${st.size} bytes; a license file is under 1 KB` };
     return { text: readFileSync(path, 'latin1') };
   } catch (error) {
     return { error: error as NodeJS.ErrnoException };
@@ -65,11 +78,29 @@ const readEntry = (folder: string, file: string, ctx: ValidationContext): Licens
   if ('notALicense' in read) return { file, status: 'malformed', message: read.notALicense };
   const v = validateLicense(read.text, ctx);
   const p = v.payload;
-  return { file, status: v.status, message: v.message, ...(p ? { product: p.product, machineId: p.machineId, expiresAt: p.expiresAt, licenseId: p.id, issuedAt: p.issuedAt } : {}) };
+  return {
+    file,
+    status: v.status,
+    message: v.message,
+    ...(p
+      ? {
+          product: p.product,
+          machineId: p.machineId,
+          expiresAt: p.expiresAt,
+          licenseId: p.id,
+          issuedAt: p.issuedAt,
+        }
+      : {}),
+  };
 };
 
 /** Statuses whose issue time is trustworthy evidence of the current time. */
-const EVIDENCE: ReadonlySet<LicenseStatus> = new Set(['valid', 'testing', 'expired', 'wrong-product']);
+const EVIDENCE: ReadonlySet<LicenseStatus> = new Set([
+  'valid',
+  'testing',
+  'expired',
+  'wrong-product',
+]);
 
 export const scanFolder = async (
   folder: string,
@@ -81,22 +112,39 @@ export const scanFolder = async (
     names = readdirSync(folder);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { folder, machineId: ctx.machineId, exists: false, licenses: [], usable: [], valid: 0 };
-    throw fail('FILE_ERROR', `cannot read the license folder ${folder} (${code}): check that it is a folder this user can read`);
+    if (code === 'ENOENT')
+      return {
+        folder,
+        machineId: ctx.machineId,
+        exists: false,
+        licenses: [],
+        usable: [],
+        valid: 0,
+      };
+    throw fail(
+      'FILE_ERROR',
+      `cannot read the license folder ${folder} (${code}): check that it is a folder this user can read`,
+    );
   }
   const mark = readMark();
   const full: ValidationContext = { ...ctx, now, highWaterMark: mark };
   const files = names.filter((n) => n.toLowerCase().endsWith('.lic')).sort();
   const licenses = files.map((f) => readEntry(folder, f, full));
 
-  const issued = licenses.filter((l) => l.issuedAt && EVIDENCE.has(l.status)).map((l) => Date.parse(l.issuedAt!));
+  const issued = licenses
+    .filter((l) => l.issuedAt && EVIDENCE.has(l.status))
+    .map((l) => Date.parse(l.issuedAt!));
   const next = advanceMark(mark, now, issued);
   if (next !== mark) {
     // A read-only home must not stop a run; the check itself already happened.
-    await writeMark(next).catch((e: Error) => process.stderr.write(`warning: cannot record the clock mark: ${e.message}\n`));
+    await writeMark(next).catch((e: Error) =>
+      process.stderr.write(`warning: cannot record the clock mark: ${e.message}\n`),
+    );
   }
 
   const ids = new Set<string>();
-  const usable = licenses.filter((l) => l.status === 'valid' && !ids.has(l.licenseId!) && ids.add(l.licenseId!));
+  const usable = licenses.filter(
+    (l) => l.status === 'valid' && !ids.has(l.licenseId!) && ids.add(l.licenseId!),
+  );
   return { folder, machineId: ctx.machineId, exists: true, licenses, usable, valid: usable.length };
 };

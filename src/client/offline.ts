@@ -8,9 +8,16 @@ import { scanFolder, type FolderReport } from './license-folder.ts';
 import { trustedKeys } from './trusted-keys.ts';
 import type { LicenseHold } from './hold.ts';
 
-export const checkFolder = async (opts: { licenseDir?: string; product: Product }): Promise<FolderReport> => {
+export const checkFolder = async (opts: {
+  licenseDir?: string;
+  product: Product;
+}): Promise<FolderReport> => {
   const { machineId } = await machineIdReport();
-  return scanFolder(licenseDir(opts.licenseDir), { machineId, product: opts.product, trustedKeys: trustedKeys() });
+  return scanFolder(licenseDir(opts.licenseDir), {
+    machineId,
+    product: opts.product,
+    trustedKeys: trustedKeys(),
+  });
 };
 
 export const holdOfflineLicense = async (report: FolderReport): Promise<LicenseHold | null> => {

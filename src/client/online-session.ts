@@ -21,8 +21,19 @@ export interface OnlineCredentials {
   serverUrl: string;
 }
 
-export interface PoolSummary { product: string; orgId: number; orgName: string; quota: number; available: number; machineQuota: number; expiresAt: string }
-interface Activation { session: { id: string; leaseExpiresAt: string; heartbeatIntervalSeconds: number }; pool: PoolSummary }
+export interface PoolSummary {
+  product: string;
+  orgId: number;
+  orgName: string;
+  quota: number;
+  available: number;
+  machineQuota: number;
+  expiresAt: string;
+}
+interface Activation {
+  session: { id: string; leaseExpiresAt: string; heartbeatIntervalSeconds: number };
+  pool: PoolSummary;
+}
 
 /** API key: -apiKey, then KATALON_API_KEY, then the saved one. Server and org: options, then saved. */
 export const onlineCredentials = async (opts: CliOptions): Promise<OnlineCredentials | null> => {
@@ -31,18 +42,35 @@ export const onlineCredentials = async (opts: CliOptions): Promise<OnlineCredent
   const saved = readSettings();
   const org = opts.orgId ?? process.env.KATALON_ORG_ID ?? saved.orgId;
   const serverUrl = opts.serverUrl ?? process.env.KATALON_SERVER_URL ?? saved.serverUrl;
-  if (!org) throw fail('INVALID_ARGUMENT', 'an API key was given but no organisation: pass -orgID=<id> (katalonc activate --save remembers it)');
+  if (!org)
+    throw fail(
+      'INVALID_ARGUMENT',
+      'an API key was given but no organisation: pass -orgID=<id> (katalonc activate --save remembers it)',
+    );
   const orgId = Number(org);
-  if (!Number.isInteger(orgId) || orgId < 1) throw fail('INVALID_ARGUMENT', `-orgID must be a positive whole number, not "${org}"`);
-  if (!serverUrl) throw fail('INVALID_ARGUMENT', 'no license server: pass -serverUrl=https://… or set KATALON_SERVER_URL');
+  if (!Number.isInteger(orgId) || orgId < 1)
+    throw fail('INVALID_ARGUMENT', `-orgID must be a positive whole number, not "${org}"`);
+  if (!serverUrl)
+    throw fail(
+      'INVALID_ARGUMENT',
+      'no license server: pass -serverUrl=https://… or set KATALON_SERVER_URL',
+    );
   return { apiKey, orgId, serverUrl: serverUrl.replace(/\/+$/, '') };
 };
 
-export const connection = (opts: CliOptions, serverUrl: string): ConnectionOptions => ({ ...opts, serverUrl });
+export const connection = (opts: CliOptions, serverUrl: string): ConnectionOptions => ({
+  ...opts,
+  serverUrl,
+});
 
 const sessionsDir = (): string => join(clientDir(), 'sessions');
 
-interface SessionRecord { id: string; serverUrl: string; orgId: number; pid: number }
+interface SessionRecord {
+  id: string;
+  serverUrl: string;
+  orgId: number;
+  pid: number;
+}
 
 /** Releases the sessions of katalonc runs on this machine that died without releasing them. */
 const releaseDeadRuns = async (client: ApiClient, serverUrl: string): Promise<void> => {
@@ -70,27 +98,65 @@ const releaseDeadRuns = async (client: ApiClient, serverUrl: string): Promise<vo
   }
 };
 
-export const activateSession = async (client: ApiClient, c: OnlineCredentials, product: string): Promise<Activation> => {
+export const activateSession = async (
+  client: ApiClient,
+  c: OnlineCredentials,
+  product: string,
+): Promise<Activation> => {
   const { machineId, user } = await machineIdReport();
-  return client.call<Activation>('POST', 'v1/sessions', { orgId: c.orgId, product, machineId, hostname: hostname().slice(0, 255) || 'unknown', osUser: user.slice(0, 255) });
+  return client.call<Activation>('POST', 'v1/sessions', {
+    orgId: c.orgId,
+    product,
+    machineId,
+    hostname: hostname().slice(0, 255) || 'unknown',
+    osUser: user.slice(0, 255),
+  });
 };
 
-export const releaseMachineSessions = async (client: ApiClient, c: OnlineCredentials, product: string): Promise<number> => {
+export const releaseMachineSessions = async (
+  client: ApiClient,
+  c: OnlineCredentials,
+  product: string,
+): Promise<number> => {
   const { machineId } = await machineIdReport();
-  return (await client.call<{ released: number }>('POST', 'v1/sessions/release-machine', { orgId: c.orgId, product, machineId })).released;
+  return (
+    await client.call<{ released: number }>('POST', 'v1/sessions/release-machine', {
+      orgId: c.orgId,
+      product,
+      machineId,
+    })
+  ).released;
 };
 
-export const holdOnlineSession = async (c: OnlineCredentials, opts: CliOptions, say: (line: string) => void): Promise<LicenseHold> => {
+export const holdOnlineSession = async (
+  c: OnlineCredentials,
+  opts: CliOptions,
+  say: (line: string) => void,
+): Promise<LicenseHold> => {
   const client = createApiClient(connection(opts, c.serverUrl), c.apiKey);
   try {
     await releaseDeadRuns(client, c.serverUrl);
-    if (opts.licenseRelease) say(`Released ${await releaseMachineSessions(client, c, opts.product)} earlier session(s) of this machine`);
+    if (opts.licenseRelease)
+      say(
+        `Released ${await releaseMachineSessions(client, c, opts.product)} earlier session(s) of this machine`,
+      );
     const { session, pool } = await activateSession(client, c, opts.product);
     mkdirSync(sessionsDir(), { recursive: true, mode: 0o700 });
     const lock = await tryLock(`session-${session.id}`);
     const recordFile = join(sessionsDir(), `${session.id}.json`);
-    writeFileSync(recordFile, JSON.stringify({ id: session.id, serverUrl: c.serverUrl, orgId: c.orgId, pid: process.pid } satisfies SessionRecord), { mode: 0o600 });
-    say(`Online session ${session.id} (${pool.product}, ${pool.orgName}: ${pool.available} of ${pool.quota} licenses left)`);
+    writeFileSync(
+      recordFile,
+      JSON.stringify({
+        id: session.id,
+        serverUrl: c.serverUrl,
+        orgId: c.orgId,
+        pid: process.pid,
+      } satisfies SessionRecord),
+      { mode: 0o600 },
+    );
+    say(
+      `Online session ${session.id} (${pool.product}, ${pool.orgName}: ${pool.available} of ${pool.quota} licenses left)`,
+    );
 
     let stopped = false;
     let resolveLost!: (e: KatalonError) => void;
@@ -104,20 +170,40 @@ export const holdOnlineSession = async (c: OnlineCredentials, opts: CliOptions, 
         await sleep(intervalMs, undefined, { ref: false });
         while (!stopped) {
           try {
-            const r = await client.call<{ leaseExpiresAt: string }>('POST', `v1/sessions/${session.id}/heartbeat`);
+            const r = await client.call<{ leaseExpiresAt: string }>(
+              'POST',
+              `v1/sessions/${session.id}/heartbeat`,
+            );
             leaseExpiresAt = Date.parse(r.leaseExpiresAt);
             backoff = 1000;
             break;
           } catch (error) {
             if (stopped) return;
             const e = isKatalonError(error) ? error : fail('INTERNAL', String(error));
-            if (e.code === 'SESSION_TERMINATED' || e.code === 'SESSION_EXPIRED' || e.code === 'INVALID_API_KEY') {
-              return resolveLost(fail(e.code === 'SESSION_EXPIRED' ? 'SESSION_EXPIRED' : 'SESSION_TERMINATED', `the license server ended this run's session: ${e.message}`));
+            if (
+              e.code === 'SESSION_TERMINATED' ||
+              e.code === 'SESSION_EXPIRED' ||
+              e.code === 'INVALID_API_KEY'
+            ) {
+              return resolveLost(
+                fail(
+                  e.code === 'SESSION_EXPIRED' ? 'SESSION_EXPIRED' : 'SESSION_TERMINATED',
+                  `the license server ended this run's session: ${e.message}`,
+                ),
+              );
             }
             // A network problem: retry with backoff while the lease is still valid.
             const left = leaseExpiresAt - Date.now();
-            if (left <= 0) return resolveLost(fail('SESSION_EXPIRED', `the session's lease ran out while the license server could not be reached (${e.message})`));
-            say(`heartbeat failed (${e.message}); retrying, the lease holds for ${Math.round(left / 1000)} s more`);
+            if (left <= 0)
+              return resolveLost(
+                fail(
+                  'SESSION_EXPIRED',
+                  `the session's lease ran out while the license server could not be reached (${e.message})`,
+                ),
+              );
+            say(
+              `heartbeat failed (${e.message}); retrying, the lease holds for ${Math.round(left / 1000)} s more`,
+            );
             await sleep(Math.min(backoff, left), undefined, { ref: false });
             backoff = Math.min(backoff * 2, intervalMs);
           }
@@ -131,7 +217,11 @@ export const holdOnlineSession = async (c: OnlineCredentials, opts: CliOptions, 
       lost,
       release: async () => {
         stopped = true;
-        await client.call('DELETE', `v1/sessions/${session.id}`).catch(() => say('could not release the session now; the server frees it when its lease passes'));
+        await client
+          .call('DELETE', `v1/sessions/${session.id}`)
+          .catch(() =>
+            say('could not release the session now; the server frees it when its lease passes'),
+          );
         rmSync(recordFile, { force: true });
         await lock?.release();
         await client.close();

@@ -6,9 +6,14 @@ import { fail } from '../core/errors.ts';
 import { openConfig, readSettings } from './config.ts';
 
 declare const __BUILTIN_TRUSTED_KEYS__: string[] | undefined;
-const builtIn = (): string[] => (typeof __BUILTIN_TRUSTED_KEYS__ === 'undefined' ? [] : __BUILTIN_TRUSTED_KEYS__);
+const builtIn = (): string[] =>
+  typeof __BUILTIN_TRUSTED_KEYS__ === 'undefined' ? [] : __BUILTIN_TRUSTED_KEYS__;
 
-const fromEnv = (): string[] => (process.env.KATALONC_TRUSTED_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+const fromEnv = (): string[] =>
+  (process.env.KATALONC_TRUSTED_KEYS ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
 
 export interface TrustedKey extends PublicKeyInfo {
   origin: 'built-in' | 'config' | 'environment';
@@ -19,7 +24,11 @@ export const trustedKeys = (): Map<string, TrustedKey> => {
   const add = (texts: string[], origin: TrustedKey['origin']) => {
     for (const text of texts) {
       const key = parsePublicKey(text);
-      if (!key) throw fail('INVALID_ARGUMENT', `"${text}" (${origin === 'environment' ? 'in KATALONC_TRUSTED_KEYS' : `a ${origin} trusted key`}) is not a public key of the form ed25519:<43 base64url characters>`);
+      if (!key)
+        throw fail(
+          'INVALID_ARGUMENT',
+          `"${text}" (${origin === 'environment' ? 'in KATALONC_TRUSTED_KEYS' : `a ${origin} trusted key`}) is not a public key of the form ed25519:<43 base64url characters>`,
+        );
       if (!keys.has(key.keyId)) keys.set(key.keyId, { ...key, origin });
     }
   };
@@ -31,9 +40,14 @@ export const trustedKeys = (): Map<string, TrustedKey> => {
 
 export const addTrustedKey = async (text: string): Promise<TrustedKey> => {
   const key = parsePublicKey(text);
-  if (!key) throw fail('INVALID_ARGUMENT', `"${text}" is not a public key: pass the line "katalon-license-server keys public" prints (ed25519:…)`);
+  if (!key)
+    throw fail(
+      'INVALID_ARGUMENT',
+      `"${text}" is not a public key: pass the line "katalon-license-server keys public" prints (ed25519:…)`,
+    );
   const config = await openConfig();
   const existing = config.get('trustedKeys');
-  if (!existing.some((k) => parsePublicKey(k)?.keyId === key.keyId)) config.set('trustedKeys', [...existing, key.text]);
+  if (!existing.some((k) => parsePublicKey(k)?.keyId === key.keyId))
+    config.set('trustedKeys', [...existing, key.text]);
   return { ...key, origin: 'config' };
 };

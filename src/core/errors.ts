@@ -85,6 +85,7 @@ export class KatalonError extends Error {
   }
 }
 
-export const fail = (code: ErrorCode, message: string): KatalonError => new KatalonError(code, message);
+export const fail = (code: ErrorCode, message: string): KatalonError =>
+  new KatalonError(code, message);
 
 export const isKatalonError = (e: unknown): e is KatalonError => e instanceof KatalonError;

@@ -38,17 +38,37 @@ export const available = (pool: Pool, usage: PoolUsage): number =>
 export type Refusal = { code: ErrorCode; message: string };
 
 export const subscriptionRefusal = (pool: Pool, now: number): Refusal | null =>
-  now >= pool.expiresAt ? { code: 'SUBSCRIPTION_EXPIRED', message: `the ${pool.product} subscription expired on ${new Date(pool.expiresAt).toISOString().slice(0, 10)}: ask your admin to renew it` } : null;
+  now >= pool.expiresAt
+    ? {
+        code: 'SUBSCRIPTION_EXPIRED',
+        message: `the ${pool.product} subscription expired on ${new Date(pool.expiresAt).toISOString().slice(0, 10)}: ask your admin to renew it`,
+      }
+    : null;
 
 /** Whether one more license (a session or an offline license) may be granted for a machine. */
-export const grantRefusal = (pool: Pool, usage: PoolUsage, now: number, machineAlreadyRegistered: boolean): Refusal | null => {
+export const grantRefusal = (
+  pool: Pool,
+  usage: PoolUsage,
+  now: number,
+  machineAlreadyRegistered: boolean,
+): Refusal | null => {
   const expired = subscriptionRefusal(pool, now);
   if (expired) return expired;
-  if (pool.model === 'node-locked' && !machineAlreadyRegistered && usage.registeredMachines >= pool.machineQuota) {
-    return { code: 'MACHINE_QUOTA_EXCEEDED', message: `all ${pool.machineQuota} machines of the ${pool.product} pool are registered: ask your admin to remove one or raise the machine quota` };
+  if (
+    pool.model === 'node-locked' &&
+    !machineAlreadyRegistered &&
+    usage.registeredMachines >= pool.machineQuota
+  ) {
+    return {
+      code: 'MACHINE_QUOTA_EXCEEDED',
+      message: `all ${pool.machineQuota} machines of the ${pool.product} pool are registered: ask your admin to remove one or raise the machine quota`,
+    };
   }
   if (available(pool, usage) < 1) {
-    return { code: 'QUOTA_EXCEEDED', message: `all ${pool.quota} ${pool.product} licenses are in use (${usage.activeSessions} online sessions, ${usage.unexpiredOfflineLicenses} offline licenses): use -enableLicenseRetry to wait for one` };
+    return {
+      code: 'QUOTA_EXCEEDED',
+      message: `all ${pool.quota} ${pool.product} licenses are in use (${usage.activeSessions} online sessions, ${usage.unexpiredOfflineLicenses} offline licenses): use -enableLicenseRetry to wait for one`,
+    };
   }
   return null;
 };
@@ -56,8 +76,20 @@ export const grantRefusal = (pool: Pool, usage: PoolUsage, now: number, machineA
 export const offlineRefusal = (pool: Pool): Refusal | null =>
   pool.model === 'node-locked' && pool.billing === 'yearly'
     ? null
-    : { code: 'LICENSE_REFUSED', message: `only node-locked pools with a yearly billing cycle can issue offline licenses; this ${pool.product} pool is ${pool.model}, ${pool.billing}` };
+    : {
+        code: 'LICENSE_REFUSED',
+        message: `only node-locked pools with a yearly billing cycle can issue offline licenses; this ${pool.product} pool is ${pool.model}, ${pool.billing}`,
+      };
 
 /** The expiry of a new offline (or testing) license: 60 days (1 for testing), an earlier chosen date, never past the subscription. */
-export const offlineExpiry = (pool: Pool, now: number, testing: boolean, requested?: number): number =>
-  Math.min(now + (testing ? TESTING_VALIDITY_MS : OFFLINE_VALIDITY_MS), pool.expiresAt, requested ?? Number.POSITIVE_INFINITY);
+export const offlineExpiry = (
+  pool: Pool,
+  now: number,
+  testing: boolean,
+  requested?: number,
+): number =>
+  Math.min(
+    now + (testing ? TESTING_VALIDITY_MS : OFFLINE_VALIDITY_MS),
+    pool.expiresAt,
+    requested ?? Number.POSITIVE_INFINITY,
+  );

@@ -8,7 +8,12 @@ export interface RetryPolicy {
 }
 
 /** The wait before the next try, or null when the next try would start after the deadline. */
-export const nextRetryDelayMs = (policy: RetryPolicy, startedAt: number, now: number, random: number): number | null => {
+export const nextRetryDelayMs = (
+  policy: RetryPolicy,
+  startedAt: number,
+  now: number,
+  random: number,
+): number | null => {
   if (!policy.enabled) return null;
   const delay = Math.round((policy.intervalS + random * policy.maxJitterS) * 1000);
   return now + delay > startedAt + policy.maxDurationMin * 60_000 ? null : delay;

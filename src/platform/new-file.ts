@@ -5,7 +5,11 @@ import { link, mkdir, open, unlink } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
-export const createNewFile = async (dir: string, fileName: string, content: string): Promise<string> => {
+export const createNewFile = async (
+  dir: string,
+  fileName: string,
+  content: string,
+): Promise<string> => {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const temp = join(dir, `.${fileName}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await open(temp, 'wx', 0o600);

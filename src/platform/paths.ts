@@ -8,7 +8,8 @@ const env = process.env;
 
 export const katalonHome = (): string => join(homedir(), '.katalon');
 
-export const licenseDir = (override?: string): string => override ?? env.KATALON_LICENSE_DIR ?? join(katalonHome(), 'license');
+export const licenseDir = (override?: string): string =>
+  override ?? env.KATALON_LICENSE_DIR ?? join(katalonHome(), 'license');
 
 /** Config (trusted keys, saved server and org) and run state (clock mark, held sessions). */
 export const clientDir = (): string => env.KATALONC_HOME ?? join(katalonHome(), 'katalonc');

@@ -8,7 +8,8 @@ export interface Throttle {
 
 export const createThrottle = (maxFailures = 10, windowMs = 60_000): Throttle => {
   const failures = new Map<string, number[]>();
-  const recent = (address: string, now: number) => (failures.get(address) ?? []).filter((t) => t > now - windowMs);
+  const recent = (address: string, now: number) =>
+    (failures.get(address) ?? []).filter((t) => t > now - windowMs);
   return {
     retryAfter(address, now = Date.now()) {
       const times = recent(address, now);

@@ -10,7 +10,8 @@ import { fail } from '../core/errors.ts';
 import { openSqliteStore } from './store/sqlite.ts';
 import type { Store } from './store/store.ts';
 
-export const defaultDataDir = (): string => process.env.KLS_DATA_DIR ?? join(homedir(), '.katalon-license-server');
+export const defaultDataDir = (): string =>
+  process.env.KLS_DATA_DIR ?? join(homedir(), '.katalon-license-server');
 
 /** Reads `file`, or creates it with `make()` exclusively (two first starts cannot both write it). */
 const readOrCreate = (file: string, make: () => string): string => {
@@ -39,7 +40,9 @@ export const openSigningKey = (dir: string): SigningKey => {
   process.umask(0o077);
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    return signingKeyFromPem(readOrCreate(join(dir, 'signing-key.pem'), () => generateSigningKey().pem));
+    return signingKeyFromPem(
+      readOrCreate(join(dir, 'signing-key.pem'), () => generateSigningKey().pem),
+    );
   } catch (error) {
     throw fail('FILE_ERROR', `cannot open the data dir ${dir}: ${(error as Error).message}`);
   }
@@ -60,4 +63,8 @@ export const openDataDir = async (dir: string): Promise<DataDir> => {
 };
 
 export const adminToken = (dir: string): string =>
-  process.env.KLS_ADMIN_TOKEN ?? readOrCreate(join(dir, 'admin-token'), () => `kla_${randomBytes(32).toString('base64url')}\n`).trim();
+  process.env.KLS_ADMIN_TOKEN ??
+  readOrCreate(
+    join(dir, 'admin-token'),
+    () => `kla_${randomBytes(32).toString('base64url')}\n`,
+  ).trim();

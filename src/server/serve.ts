@@ -10,17 +10,40 @@ const readPem = (file: string): string => {
   try {
     return readFileSync(file, 'utf8');
   } catch (error) {
-    throw fail('INVALID_ARGUMENT', `cannot read ${file} (${(error as NodeJS.ErrnoException).code})`);
+    throw fail(
+      'INVALID_ARGUMENT',
+      `cannot read ${file} (${(error as NodeJS.ErrnoException).code})`,
+    );
   }
 };
 
-export const startServer = async (o: { dataDir: string; host: string; port: number; logLevel: string; settings: Settings; tls?: { cert: string; key: string } }): Promise<void> => {
+export const startServer = async (o: {
+  dataDir: string;
+  host: string;
+  port: number;
+  logLevel: string;
+  settings: Settings;
+  tls?: { cert: string; key: string };
+}): Promise<void> => {
   const https = o.tls ? { cert: readPem(o.tls.cert), key: readPem(o.tls.key) } : undefined;
   const { store, signingKey } = await openDataDir(o.dataDir);
   const licensing = createLicensing(store, signingKey, o.settings);
-  const app = buildApp(licensing, { adminToken: adminToken(o.dataDir), logLevel: o.logLevel, ...(https ? { https } : {}) });
+  const app = buildApp(licensing, {
+    adminToken: adminToken(o.dataDir),
+    logLevel: o.logLevel,
+    ...(https ? { https } : {}),
+  });
   const address = await app.listen({ host: o.host, port: o.port });
-  app.log.info({ address, dataDir: o.dataDir, database: store.shared ? 'postgresql' : 'sqlite', keyId: signingKey.keyId, leaseSeconds: o.settings.leaseMs / 1000 }, 'katalon-license-server listening');
+  app.log.info(
+    {
+      address,
+      dataDir: o.dataDir,
+      database: store.shared ? 'postgresql' : 'sqlite',
+      keyId: signingKey.keyId,
+      leaseSeconds: o.settings.leaseMs / 1000,
+    },
+    'katalon-license-server listening',
+  );
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

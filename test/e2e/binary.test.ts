@@ -14,12 +14,20 @@ const key = testKey();
 let server: TestServer;
 
 /** No Node.js anywhere: PATH points at nothing, commands are given by absolute path. */
-const bare = (home: string, extra: Record<string, string> = {}): Record<string, string> =>
-  ({ HOME: home, PATH: '/nonexistent', NO_COLOR: '1', KATALONC_TRUSTED_KEYS: key.publicKey.text, ...extra });
+const bare = (home: string, extra: Record<string, string> = {}): Record<string, string> => ({
+  HOME: home,
+  PATH: '/nonexistent',
+  NO_COLOR: '1',
+  KATALONC_TRUSTED_KEYS: key.publicKey.text,
+  ...extra,
+});
 
 const runExe = (args: string[], env: Record<string, string>): Promise<Result> =>
-  new Promise((done) => execFile(exe, args, { env, cwd: dir }, (error, stdout, stderr) =>
-    done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr })));
+  new Promise((done) =>
+    execFile(exe, args, { env, cwd: dir }, (error, stdout, stderr) =>
+      done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    ),
+  );
 
 beforeAll(async () => {
   copyFileSync(join(ROOT, 'build', 'katalonc'), exe);
@@ -32,9 +40,18 @@ afterAll(async () => {
 describe('standalone katalonc', () => {
   it('--print-machine-id, --json, --version and errors match the npm katalonc', async () => {
     const home = tempDir();
-    for (const args of [['--print-machine-id'], ['--print-machine-id', '--json'], ['--version'], ['-bogus=1'], ['license', 'list', '--json']]) {
+    for (const args of [
+      ['--print-machine-id'],
+      ['--print-machine-id', '--json'],
+      ['--version'],
+      ['-bogus=1'],
+      ['license', 'list', '--json'],
+    ]) {
       const fromExe = await runExe(args, bare(home));
-      const fromNpm = await katalonc(args, userEnv(home, { KATALONC_TRUSTED_KEYS: key.publicKey.text }));
+      const fromNpm = await katalonc(
+        args,
+        userEnv(home, { KATALONC_TRUSTED_KEYS: key.publicKey.text }),
+      );
       expect(fromExe.code, args.join(' ')).toBe(fromNpm.code);
       expect(fromExe.stdout, args.join(' ')).toBe(fromNpm.stdout);
     }
@@ -44,7 +61,10 @@ describe('standalone katalonc', () => {
     const home = tempDir();
     const machineId = (await runExe(['--print-machine-id'], bare(home))).stdout.trim();
     mkdirSync(join(home, '.katalon', 'license'), { recursive: true });
-    writeFileSync(join(home, '.katalon', 'license', `KRE_${machineId}.lic`), makeLicense(key, { machineId }));
+    writeFileSync(
+      join(home, '.katalon', 'license', `KRE_${machineId}.lic`),
+      makeLicense(key, { machineId }),
+    );
     const list = await runExe(['license', 'list', '--json'], bare(home));
     expect(list.code).toBe(0);
     expect(JSON.parse(list.stdout).valid).toBe(1);
@@ -58,7 +78,10 @@ describe('standalone katalonc', () => {
     const { org, apiKey } = await seedOrg(server.url, { quota: 1 });
     const home = tempDir();
     const env = bare(home, { KATALON_API_KEY: apiKey });
-    const activate = await runExe(['activate', `-orgID=${org}`, `-serverUrl=${server.url}`, '--save', '--json'], env);
+    const activate = await runExe(
+      ['activate', `-orgID=${org}`, `-serverUrl=${server.url}`, '--save', '--json'],
+      env,
+    );
     expect(activate.code, activate.stderr).toBe(0);
     expect(JSON.parse(activate.stdout).saved.apiKey).toBe('file');
     expect(activate.stderr).toMatch(/no usable OS keychain/);

@@ -9,7 +9,18 @@ const asNobody = (args: string[]): Promise<string | null> =>
     if (process.getuid?.() !== 0) return done(null);
     const home = tempDir();
     chmodSync(home, 0o777);
-    execFile('su', ['nobody', '-s', '/bin/sh', '-c', `HOME=${home} "${process.execPath}" "${KATALONC}" ${args.join(' ')}`], { cwd: ROOT }, (error, stdout) => done(error ? null : stdout));
+    execFile(
+      'su',
+      [
+        'nobody',
+        '-s',
+        '/bin/sh',
+        '-c',
+        `HOME=${home} "${process.execPath}" "${KATALONC}" ${args.join(' ')}`,
+      ],
+      { cwd: ROOT },
+      (error, stdout) => done(error ? null : stdout),
+    );
   });
 
 describe('katalonc --print-machine-id', () => {
@@ -35,11 +46,25 @@ describe('katalonc --print-machine-id', () => {
     const r = await katalonc(['--print-machine-id', '--json'], userEnv());
     const report = JSON.parse(r.stdout);
     expect(report.machineId).toMatch(/-/);
-    expect(report.sources.some((s: { used: boolean; name: string }) => s.used && s.name.startsWith('user '))).toBe(true);
+    expect(
+      report.sources.some(
+        (s: { used: boolean; name: string }) => s.used && s.name.startsWith('user '),
+      ),
+    ).toBe(true);
     expect(Array.isArray(report.warnings)).toBe(true);
-    const k8s = JSON.parse((await katalonc(['--print-machine-id', '--json'], userEnv(undefined, { KUBERNETES_SERVICE_HOST: '10.0.0.1' }))).stdout);
+    const k8s = JSON.parse(
+      (
+        await katalonc(
+          ['--print-machine-id', '--json'],
+          userEnv(undefined, { KUBERNETES_SERVICE_HOST: '10.0.0.1' }),
+        )
+      ).stdout,
+    );
     expect(k8s.warnings.join()).toMatch(/container.*floating/);
-    const human = await katalonc(['--print-machine-id'], userEnv(undefined, { KUBERNETES_SERVICE_HOST: '10.0.0.1' }));
+    const human = await katalonc(
+      ['--print-machine-id'],
+      userEnv(undefined, { KUBERNETES_SERVICE_HOST: '10.0.0.1' }),
+    );
     expect(human.stderr).toMatch(/warning: running in a container/);
   });
 
@@ -61,7 +86,14 @@ describe('katalonc --print-machine-id', () => {
 
 describe('command line errors', () => {
   it('unknown and malformed options: one line, exit 4, no stack trace', async () => {
-    for (const args of [['-bogus=1'], ['--bogus'], ['-licenseRetryInterval=2', 'license', 'list'], ['-proxy.auth.server.port=99999', 'status'], ['-serverUrl=ftp://x', 'status'], ['frobnicate']]) {
+    for (const args of [
+      ['-bogus=1'],
+      ['--bogus'],
+      ['-licenseRetryInterval=2', 'license', 'list'],
+      ['-proxy.auth.server.port=99999', 'status'],
+      ['-serverUrl=ftp://x', 'status'],
+      ['frobnicate'],
+    ]) {
       const r = await katalonc(args, userEnv());
       expect(r.code, args.join(' ')).toBe(4);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -73,7 +105,9 @@ describe('command line errors', () => {
   it('--json renders errors as {"error":{code,message}}', async () => {
     const r = await katalonc(['--json', '--bogus'], userEnv());
     expect(r.code).toBe(4);
-    expect(JSON.parse(r.stdout)).toEqual({ error: { code: 'INVALID_ARGUMENT', message: expect.stringContaining('--bogus') } });
+    expect(JSON.parse(r.stdout)).toEqual({
+      error: { code: 'INVALID_ARGUMENT', message: expect.stringContaining('--bogus') },
+    });
   });
 
   it('--help and --version', async () => {

@@ -1,6 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { katalonc, startKatalonc, tempDir, userEnv, waitFor } from '../helpers/cli.ts';
 import { makeLicense, testKey } from '../helpers/licenses.ts';
@@ -28,12 +36,21 @@ describe('katalonc license list', () => {
     const { env, home } = setup({
       [`KRE_${machineId}.lic`]: valid(),
       [`KRE_${machineId} (1).lic`]: makeLicense(key, { machineId, kind: 'testing' }),
-      'expired.lic': makeLicense(key, { machineId, expiresAt: new Date(Date.now() - 60_000).toISOString() }),
-      'future.lic': makeLicense(key, { machineId, issuedAt: new Date(Date.now() + 3 * HOUR).toISOString() }),
+      'expired.lic': makeLicense(key, {
+        machineId,
+        expiresAt: new Date(Date.now() - 60_000).toISOString(),
+      }),
+      'future.lic': makeLicense(key, {
+        machineId,
+        issuedAt: new Date(Date.now() + 3 * HOUR).toISOString(),
+      }),
       'other.lic': makeLicense(key, { machineId: 'KEHM5-0M4KF-T8BVZ-ZNVZE' }),
       'kse.lic': makeLicense(key, { machineId, product: 'KSE' }),
       'stranger.lic': makeLicense(testKey(), { machineId }),
-      'edited.lic': valid().replace(/^([A-Za-z0-9+/]{20})([A-Za-z0-9+/])/m, (_m, a: string, b: string) => a + (b === 'Q' ? 'R' : 'Q')),
+      'edited.lic': valid().replace(
+        /^([A-Za-z0-9+/]{20})([A-Za-z0-9+/])/m,
+        (_m, a: string, b: string) => a + (b === 'Q' ? 'R' : 'Q'),
+      ),
       'garbage.lic': '\x00\x01binary\xff',
       'v9.lic': valid().replace('Version: 1', 'Version: 9'),
       'notes.txt': 'not a license: ignored',
@@ -43,7 +60,9 @@ describe('katalonc license list', () => {
     const report = JSON.parse(r.stdout);
     expect(report.folder).toBe(join(home, '.katalon', 'license'));
     expect(report.machineId).toBe(machineId);
-    const status = Object.fromEntries(report.licenses.map((l: { file: string; status: string }) => [l.file, l.status]));
+    const status = Object.fromEntries(
+      report.licenses.map((l: { file: string; status: string }) => [l.file, l.status]),
+    );
     expect(status).toEqual({
       [`KRE_${machineId}.lic`]: 'valid',
       [`KRE_${machineId} (1).lic`]: 'testing',
@@ -57,11 +76,21 @@ describe('katalonc license list', () => {
       'v9.lic': 'unsupported-version',
     });
     expect(report.valid).toBe(1);
-    for (const l of report.licenses) expect(Object.keys(l).sort()).toEqual(['expiresAt', 'file', 'machineId', 'message', 'product', 'status']);
+    for (const l of report.licenses)
+      expect(Object.keys(l).sort()).toEqual([
+        'expiresAt',
+        'file',
+        'machineId',
+        'message',
+        'product',
+        'status',
+      ]);
   });
 
   it('prints a table for humans and exits 6 when no license is valid', async () => {
-    const { env } = setup({ 'other.lic': makeLicense(key, { machineId: 'KEHM5-0M4KF-T8BVZ-ZNVZE' }) });
+    const { env } = setup({
+      'other.lic': makeLicense(key, { machineId: 'KEHM5-0M4KF-T8BVZ-ZNVZE' }),
+    });
     const r = await katalonc(['license', 'list'], env);
     expect(r.code).toBe(6);
     expect(r.stdout).toMatch(/wrong-machine/);
@@ -77,7 +106,9 @@ describe('katalonc license list', () => {
     expect(JSON.parse(r.stdout).licenses[0].status).toBe('clock-rollback');
     expect(r.code).toBe(6);
     // The mark survives, and is not lowered by the run.
-    expect(JSON.parse(readFileSync(join(state, 'clock-mark.json'), 'utf8')).mark).toBeGreaterThan(Date.now() + HOUR);
+    expect(JSON.parse(readFileSync(join(state, 'clock-mark.json'), 'utf8')).mark).toBeGreaterThan(
+      Date.now() + HOUR,
+    );
   });
 
   it('records the high-water mark atomically on a normal run', async () => {
@@ -89,7 +120,10 @@ describe('katalonc license list', () => {
   });
 
   it('copes with a missing folder, a directory, a FIFO, a 50 MB file, a symlink loop and an unreadable file', async () => {
-    const missing = await katalonc(['license', 'list', '--json', '-licenseDir=/nonexistent/katalon'], setup().env);
+    const missing = await katalonc(
+      ['license', 'list', '--json', '-licenseDir=/nonexistent/katalon'],
+      setup().env,
+    );
     expect(missing.code).toBe(6);
     expect(JSON.parse(missing.stdout)).toMatchObject({ licenses: [], valid: 0 });
 
@@ -102,9 +136,15 @@ describe('katalonc license list', () => {
     symlinkSync(join(dir, 'gone'), join(dir, 'dangling.lic'));
     const r = await katalonc(['license', 'list', '--json'], env);
     expect(r.code).toBe(0);
-    const byFile = Object.fromEntries(JSON.parse(r.stdout).licenses.map((l: { file: string; status: string; message: string }) => [l.file, l]));
+    const byFile = Object.fromEntries(
+      JSON.parse(r.stdout).licenses.map((l: { file: string; status: string; message: string }) => [
+        l.file,
+        l,
+      ]),
+    );
     expect(byFile['good.lic'].status).toBe('valid');
-    for (const f of ['dir.lic', 'fifo.lic', 'huge.lic', 'loop-a.lic', 'loop-b.lic', 'dangling.lic']) expect(byFile[f].status, f).toBe('malformed');
+    for (const f of ['dir.lic', 'fifo.lic', 'huge.lic', 'loop-a.lic', 'loop-b.lic', 'dangling.lic'])
+      expect(byFile[f].status, f).toBe('malformed');
     expect(byFile['dir.lic'].message).toMatch(/directory/);
     expect(byFile['huge.lic'].message).toMatch(/bytes/);
     expect(byFile['loop-a.lic'].message).toMatch(/loop/);
@@ -114,8 +154,17 @@ describe('katalonc license list', () => {
     const other = tempDir();
     writeFileSync(join(other, 'x.lic'), valid());
     const { env } = setup();
-    expect(JSON.parse((await katalonc(['license', 'list', '--json'], { ...env, KATALON_LICENSE_DIR: other })).stdout).valid).toBe(1);
-    expect(JSON.parse((await katalonc(['license', 'list', '--json', `-licenseDir=${other}`], env)).stdout).valid).toBe(1);
+    expect(
+      JSON.parse(
+        (await katalonc(['license', 'list', '--json'], { ...env, KATALON_LICENSE_DIR: other }))
+          .stdout,
+      ).valid,
+    ).toBe(1);
+    expect(
+      JSON.parse(
+        (await katalonc(['license', 'list', '--json', `-licenseDir=${other}`], env)).stdout,
+      ).valid,
+    ).toBe(1);
   });
 });
 
@@ -144,24 +193,35 @@ describe('katalonc license install', () => {
     expect(r.code).toBe(6);
     expect(r.stderr).toMatch(/wrong-machine.*KEHM5-0M4KF-T8BVZ-ZNVZE/);
     expect(readdirSync(dir)).toEqual([]);
-    expect((await katalonc(['license', 'install', '/nonexistent.lic'], env)).stderr).toMatch(/cannot read/);
+    expect((await katalonc(['license', 'install', '/nonexistent.lic'], env)).stderr).toMatch(
+      /cannot read/,
+    );
     // Not a license, refused at once: a FIFO is never opened (reading one would wait forever), a directory never read.
     const fifo = join(tempDir(), 'KRE_pipe.lic');
     execFileSync('mkfifo', [fifo]);
     const pipe = await katalonc(['license', 'install', fifo], env);
     expect(pipe.code).toBe(6);
     expect(pipe.stderr).toMatch(/not a regular file/);
-    expect((await katalonc(['license', 'install', tempDir()], env)).stderr).toMatch(/is a directory/);
+    expect((await katalonc(['license', 'install', tempDir()], env)).stderr).toMatch(
+      /is a directory/,
+    );
     expect(readdirSync(dir)).toEqual([]);
   });
 });
 
 describe('katalonc run: one session per license file', () => {
-  const probe = (log: string, ms: number) => [process.execPath, '-e',
-    `const fs=require('fs');fs.appendFileSync(${JSON.stringify(log)},'S '+Date.now()+'\\n');setTimeout(()=>fs.appendFileSync(${JSON.stringify(log)},'E '+Date.now()+'\\n'),${ms})`];
+  const probe = (log: string, ms: number) => [
+    process.execPath,
+    '-e',
+    `const fs=require('fs');fs.appendFileSync(${JSON.stringify(log)},'S '+Date.now()+'\\n');setTimeout(()=>fs.appendFileSync(${JSON.stringify(log)},'E '+Date.now()+'\\n'),${ms})`,
+  ];
 
   const maxConcurrency = (log: string): number => {
-    const events = readFileSync(log, 'utf8').trim().split('\n').map((l) => l.split(' ')).map(([k, t]) => [Number(t), k === 'S' ? 1 : -1] as const)
+    const events = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' '))
+      .map(([k, t]) => [Number(t), k === 'S' ? 1 : -1] as const)
       .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
     let now = 0;
     let max = 0;
@@ -171,11 +231,18 @@ describe('katalonc run: one session per license file', () => {
 
   it('prints the katalonc lines, runs the command with the license held, and returns its exit code', async () => {
     const { env, dir } = setup({ 'a.lic': valid() });
-    const r = await katalonc(['run', '--', process.execPath, '-e', 'console.log("hello from the test"); process.exit(3)'], env);
+    const r = await katalonc(
+      ['run', '--', process.execPath, '-e', 'console.log("hello from the test"); process.exit(3)'],
+      env,
+    );
     expect(r.code).toBe(3);
     expect(r.stdout).toBe('hello from the test\n');
     const lines = r.stderr.split('\n');
-    expect(lines.slice(0, 3)).toEqual(['Start activating offline...', `Search for valid offline licenses in folder: ${dir}`, 'The number of valid offline licenses: 1']);
+    expect(lines.slice(0, 3)).toEqual([
+      'Start activating offline...',
+      `Search for valid offline licenses in folder: ${dir}`,
+      'The number of valid offline licenses: 1',
+    ]);
     // The bare katalonc form means the same.
     expect((await katalonc(['--', process.execPath, '-e', 'process.exit(0)'], env)).code).toBe(0);
   });
@@ -183,18 +250,34 @@ describe('katalonc run: one session per license file', () => {
   it('3 licenses, 9 concurrent runs: exactly 3 run at once, the other 6 exit 6 at once', async () => {
     const { env } = setup({ 'a.lic': valid(), 'b.lic': valid(), 'c.lic': valid() });
     const log = join(tempDir(), 'log');
-    const runs = Array.from({ length: 9 }, () => startKatalonc(['run', '--', ...probe(log, 5000)], env));
+    const runs = Array.from({ length: 9 }, () =>
+      startKatalonc(['run', '--', ...probe(log, 5000)], env),
+    );
     const results = await Promise.all(runs.map((r) => r.result));
     const codes = results.map((r) => r.code).sort();
     expect(codes).toEqual([0, 0, 0, 6, 6, 6, 6, 6, 6]);
-    for (const r of results.filter((x) => x.code === 6)) expect(r.stderr).toMatch(/all 3 valid offline licenses .* are in use/);
+    for (const r of results.filter((x) => x.code === 6))
+      expect(r.stderr).toMatch(/all 3 valid offline licenses .* are in use/);
     expect(maxConcurrency(log)).toBe(3);
   });
 
   it('with -enableLicenseRetry, all 9 succeed in turn and never more than 3 at once', async () => {
     const { env } = setup({ 'a.lic': valid(), 'b.lic': valid(), 'c.lic': valid() });
     const log = join(tempDir(), 'log');
-    const runs = Array.from({ length: 9 }, () => startKatalonc(['-enableLicenseRetry', '-licenseRetryInterval=3', '-licenseRetryMaxJitter=0.5', '-licenseRetryMaxDuration=2', 'run', '--', ...probe(log, 1000)], env));
+    const runs = Array.from({ length: 9 }, () =>
+      startKatalonc(
+        [
+          '-enableLicenseRetry',
+          '-licenseRetryInterval=3',
+          '-licenseRetryMaxJitter=0.5',
+          '-licenseRetryMaxDuration=2',
+          'run',
+          '--',
+          ...probe(log, 1000),
+        ],
+        env,
+      ),
+    );
     const results = await Promise.all(runs.map((r) => r.result));
     expect(results.map((r) => r.code)).toEqual(Array(9).fill(0));
     expect(results.some((r) => /retrying in/.test(r.stderr))).toBe(true);
@@ -205,7 +288,10 @@ describe('katalonc run: one session per license file', () => {
     const text = valid();
     const { env } = setup({ 'a.lic': text, 'a (1).lic': text });
     const log = join(tempDir(), 'log');
-    const runs = [startKatalonc(['run', '--', ...probe(log, 3000)], env), startKatalonc(['run', '--', ...probe(log, 3000)], env)];
+    const runs = [
+      startKatalonc(['run', '--', ...probe(log, 3000)], env),
+      startKatalonc(['run', '--', ...probe(log, 3000)], env),
+    ];
     const codes = (await Promise.all(runs.map((r) => r.result))).map((r) => r.code).sort();
     expect(codes).toEqual([0, 6]);
   });
@@ -213,14 +299,22 @@ describe('katalonc run: one session per license file', () => {
   it('a holder killed with SIGKILL frees its license within 10 seconds', async () => {
     const { env } = setup({ 'a.lic': valid() });
     const pidFile = join(tempDir(), 'pid');
-    const holder = startKatalonc(['run', '--', 'sh', '-c', `echo $$ > ${pidFile}; exec sleep 60`], env);
-    await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', 10_000, 'the holder to start its command');
+    const holder = startKatalonc(
+      ['run', '--', 'sh', '-c', `echo $$ > ${pidFile}; exec sleep 60`],
+      env,
+    );
+    await waitFor(
+      () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '',
+      10_000,
+      'the holder to start its command',
+    );
     expect((await katalonc(['run', '--', 'true'], env)).code).toBe(6);
     holder.kill('SIGKILL');
     const killedAt = Date.now();
     await holder.exited;
     let code = 6;
-    while (code === 6 && Date.now() - killedAt < 10_000) code = (await katalonc(['run', '--', 'true'], env)).code;
+    while (code === 6 && Date.now() - killedAt < 10_000)
+      code = (await katalonc(['run', '--', 'true'], env)).code;
     expect(code).toBe(0);
     expect(Date.now() - killedAt).toBeLessThan(10_000);
     process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
@@ -230,8 +324,16 @@ describe('katalonc run: one session per license file', () => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       const { env } = setup({ 'a.lic': valid() });
       const marker = join(tempDir(), 'got');
-      const holder = startKatalonc(['run', '--', process.execPath, '-e',
-        `process.on('${signal}',()=>{require('fs').writeFileSync(${JSON.stringify(marker)},'${signal}');setTimeout(()=>process.exit(42),300)});require('fs').writeFileSync(${JSON.stringify(marker)},'ready');setInterval(()=>{},1000)`], env);
+      const holder = startKatalonc(
+        [
+          'run',
+          '--',
+          process.execPath,
+          '-e',
+          `process.on('${signal}',()=>{require('fs').writeFileSync(${JSON.stringify(marker)},'${signal}');setTimeout(()=>process.exit(42),300)});require('fs').writeFileSync(${JSON.stringify(marker)},'ready');setInterval(()=>{},1000)`,
+        ],
+        env,
+      );
       await waitFor(() => existsSync(marker), 10_000, 'the command to start');
       holder.kill(signal);
       const r = await holder.result;

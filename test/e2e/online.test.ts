@@ -23,16 +23,25 @@ const online = async (quota = 2, serverUrl = server.url) => {
   const env = userEnv(undefined, { KATALON_API_KEY: seed.apiKey });
   return { ...seed, env, args: [`-orgID=${seed.org}`, `-serverUrl=${serverUrl}`] };
 };
-const poolOf = async (org: number, base = server.url) => (await adminApi(base, 'GET', `/orgs/${org}/pools/KRE`)).body;
-const sleeper = (marker: string, seconds: number) => ['sh', '-c',
-  `trap 'echo got-int > ${marker}.sig; kill $!; exit 130' INT; trap 'echo got-term > ${marker}.sig; kill $!; exit 143' TERM; sleep ${seconds} & touch ${marker}; wait`];
+const poolOf = async (org: number, base = server.url) =>
+  (await adminApi(base, 'GET', `/orgs/${org}/pools/KRE`)).body;
+const sleeper = (marker: string, seconds: number) => [
+  'sh',
+  '-c',
+  `trap 'echo got-int > ${marker}.sig; kill $!; exit 130' INT; trap 'echo got-term > ${marker}.sig; kill $!; exit 143' TERM; sleep ${seconds} & touch ${marker}; wait`,
+];
 
 describe('online activation', () => {
   it('activate prints the pool summary and releases its session; katalonc-style bare form means activate', async () => {
     const o = await online();
     const r = await katalonc(['activate', ...o.args, '--json'], o.env);
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout).pool).toMatchObject({ product: 'KRE', orgId: o.org, quota: 2, available: 1 });
+    expect(JSON.parse(r.stdout).pool).toMatchObject({
+      product: 'KRE',
+      orgId: o.org,
+      quota: 2,
+      available: 1,
+    });
     expect((await poolOf(o.org)).onlineSessions).toHaveLength(0);
     const bare = await katalonc([`-apiKey=${o.apiKey}`, ...o.args], userEnv());
     expect(bare.code).toBe(0);
@@ -48,28 +57,48 @@ describe('online activation', () => {
     expect((await poolOf(o.org)).onlineSessions).toHaveLength(1);
     const r = await run.result;
     expect(r.code).toBe(0);
-    expect(r.stderr.indexOf('The number of valid offline licenses: 0')).toBeLessThan(r.stderr.indexOf('Start activating online...'));
+    expect(r.stderr.indexOf('The number of valid offline licenses: 0')).toBeLessThan(
+      r.stderr.indexOf('Start activating online...'),
+    );
     expect((await poolOf(o.org)).onlineSessions).toHaveLength(0);
   });
 
   it('quota 2, three parallel runs: the third fails with 6; with -enableLicenseRetry it runs after one ends', async () => {
     const o = await online(2);
     const markers = [join(tempDir(), 'a'), join(tempDir(), 'b')];
-    const holders = markers.map((m) => startKatalonc(['run', ...o.args, '--', ...sleeper(m, 3)], o.env));
+    const holders = markers.map((m) =>
+      startKatalonc(['run', ...o.args, '--', ...sleeper(m, 3)], o.env),
+    );
     await waitFor(() => markers.every(existsSync), 10_000, 'two sessions');
     const third = await katalonc(['run', ...o.args, '--', 'true'], o.env);
     expect(third.code).toBe(6);
     expect(third.stderr).toMatch(/all 2 KRE licenses are in use/);
-    const waiting = await katalonc(['run', ...o.args, '-enableLicenseRetry', '-licenseRetryInterval=3', '-licenseRetryMaxJitter=0', '-licenseRetryMaxDuration=1', '--', 'true'], o.env);
+    const waiting = await katalonc(
+      [
+        'run',
+        ...o.args,
+        '-enableLicenseRetry',
+        '-licenseRetryInterval=3',
+        '-licenseRetryMaxJitter=0',
+        '-licenseRetryMaxDuration=1',
+        '--',
+        'true',
+      ],
+      o.env,
+    );
     expect(waiting.code, waiting.stderr).toBe(0);
     expect(waiting.stderr).toMatch(/retrying in 3\.0 s/);
     await Promise.all(holders.map((h) => h.result));
   });
 
-  it('-licenseRelease releases this machine\'s earlier sessions before checking', async () => {
+  it("-licenseRelease releases this machine's earlier sessions before checking", async () => {
     const o = await online(1);
     const holder = startKatalonc(['run', ...o.args, '--', 'sleep', '30'], o.env);
-    await waitFor(async () => (await poolOf(o.org)).onlineSessions.length === 1, 10_000, 'a session');
+    await waitFor(
+      async () => (await poolOf(o.org)).onlineSessions.length === 1,
+      10_000,
+      'a session',
+    );
     const r = await katalonc(['run', ...o.args, '-licenseRelease', '--', 'true'], o.env);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/Released 1 earlier session/);
@@ -79,13 +108,19 @@ describe('online activation', () => {
   it('SIGKILLed run: its session stops counting once the lease passes, and the next katalonc start releases it at once', async () => {
     const o = await online(1);
     const marker = join(tempDir(), 'm');
-    const holder = startKatalonc(['run', ...o.args, '--', 'sh', '-c', `touch ${marker}; exec sleep 5`], o.env);
+    const holder = startKatalonc(
+      ['run', ...o.args, '--', 'sh', '-c', `touch ${marker}; exec sleep 5`],
+      o.env,
+    );
     await waitFor(() => existsSync(marker), 10_000, 'the command');
     holder.kill('SIGKILL');
     await holder.exited;
     expect((await poolOf(o.org)).onlineSessions).toHaveLength(1);
     // Another user's katalonc does not see this machine's session files: it waits for the lease.
-    const other = await katalonc(['run', ...o.args, '--', 'true'], userEnv(undefined, { KATALON_API_KEY: o.apiKey }));
+    const other = await katalonc(
+      ['run', ...o.args, '--', 'true'],
+      userEnv(undefined, { KATALON_API_KEY: o.apiKey }),
+    );
     expect(other.code).toBe(6);
     // The same user's next start finds the dead run's token and releases it at once.
     const next = await katalonc(['run', ...o.args, '--', 'true'], o.env);
@@ -93,11 +128,18 @@ describe('online activation', () => {
     expect(readdirSync(join(o.env.HOME!, '.katalon', 'katalonc', 'sessions'))).toEqual([]);
 
     const lone = await online(1);
-    const h2 = startKatalonc(['run', ...lone.args, '--', 'sh', '-c', `touch ${marker}2; exec sleep 6`], lone.env);
+    const h2 = startKatalonc(
+      ['run', ...lone.args, '--', 'sh', '-c', `touch ${marker}2; exec sleep 6`],
+      lone.env,
+    );
     await waitFor(() => existsSync(`${marker}2`), 10_000, 'the command');
     h2.kill('SIGKILL');
     await h2.exited;
-    await waitFor(async () => (await poolOf(lone.org)).onlineSessions.length === 0, 6_000, 'the lease to pass');
+    await waitFor(
+      async () => (await poolOf(lone.org)).onlineSessions.length === 0,
+      6_000,
+      'the lease to pass',
+    );
   });
 
   it('SIGINT: the command gets it, the session is released at once', async () => {
@@ -143,24 +185,38 @@ describe('online activation', () => {
 
   it('server down at start: exit 7 with one clear line', async () => {
     const port = await freePort();
-    const r = await katalonc(['run', '-apiKey=kls_x', '-orgID=1', `-serverUrl=http://127.0.0.1:${port}`, '--', 'true'], userEnv());
+    const r = await katalonc(
+      ['run', '-apiKey=kls_x', '-orgID=1', `-serverUrl=http://127.0.0.1:${port}`, '--', 'true'],
+      userEnv(),
+    );
     expect(r.code).toBe(7);
-    expect(r.stderr.trim().split('\n').at(-1)).toMatch(/^error: connection refused by http:\/\/127\.0\.0\.1:\d+: is the license server running/);
+    expect(r.stderr.trim().split('\n').at(-1)).toMatch(
+      /^error: connection refused by http:\/\/127\.0\.0\.1:\d+: is the license server running/,
+    );
   });
 
   it('a wrong key, a wrong org: their own exit code and message, the key never shown', async () => {
     const o = await online();
-    const wrong = await katalonc(['activate', '-apiKey=kls_definitely_wrong', ...o.args], userEnv());
+    const wrong = await katalonc(
+      ['activate', '-apiKey=kls_definitely_wrong', ...o.args],
+      userEnv(),
+    );
     expect(wrong.code).toBe(8);
     expect(wrong.stderr).toMatch(/API key is invalid/);
     expect(wrong.stderr).not.toContain('kls_definitely_wrong');
-    const notMember = await katalonc(['activate', `-orgID=999999`, `-serverUrl=${server.url}`], o.env);
+    const notMember = await katalonc(
+      ['activate', `-orgID=999999`, `-serverUrl=${server.url}`],
+      o.env,
+    );
     expect(notMember.code).toBe(8);
     expect(notMember.stderr).toMatch(/not a member of organisation 999999/);
   });
 
   it('refuses plain http to a host that is not loopback unless --insecure', async () => {
-    const r = await katalonc(['activate', '-apiKey=k', '-orgID=1', '-serverUrl=http://license.example.com'], userEnv());
+    const r = await katalonc(
+      ['activate', '-apiKey=k', '-orgID=1', '-serverUrl=http://license.example.com'],
+      userEnv(),
+    );
     expect(r.code).toBe(4);
     expect(r.stderr).toMatch(/refusing plain http/);
   });
@@ -172,7 +228,9 @@ describe('TLS and proxies', () => {
   beforeAll(async () => {
     certs = makeCertificates();
     // The test itself seeds the TLS server over HTTPS, so it trusts the test CA too.
-    setGlobalDispatcher(new Agent({ connect: { ca: [...rootCertificates, readPem(certs.ca, 'utf8')] } }));
+    setGlobalDispatcher(
+      new Agent({ connect: { ca: [...rootCertificates, readPem(certs.ca, 'utf8')] } }),
+    );
     tls = await startServer({ args: ['--tls-cert', certs.cert, '--tls-key', certs.key] });
   }, 60_000);
   afterAll(async () => {
@@ -186,14 +244,19 @@ describe('TLS and proxies', () => {
     expect(untrusted.code).toBe(7);
     expect(untrusted.stderr).toMatch(/certificate .* is not trusted.*-caFile/);
     expect((await katalonc(['activate', ...o.args, `-caFile=${certs.ca}`], o.env)).code).toBe(0);
-    expect((await katalonc(['activate', ...o.args], { ...o.env, NODE_EXTRA_CA_CERTS: certs.ca })).code).toBe(0);
+    expect(
+      (await katalonc(['activate', ...o.args], { ...o.env, NODE_EXTRA_CA_CERTS: certs.ca })).code,
+    ).toBe(0);
   });
 
   it('through tinyproxy by HTTPS_PROXY (a CONNECT tunnel to the TLS server)', async () => {
     const proxy = await startTinyproxy();
     try {
       const o = await online(2, tls.url.replace('127.0.0.1', 'localhost'));
-      const r = await katalonc(['activate', ...o.args, `-caFile=${certs.ca}`], { ...o.env, HTTPS_PROXY: `http://127.0.0.1:${proxy.port}` });
+      const r = await katalonc(['activate', ...o.args, `-caFile=${certs.ca}`], {
+        ...o.env,
+        HTTPS_PROXY: `http://127.0.0.1:${proxy.port}`,
+      });
       expect(r.code, r.stderr).toBe(0);
       expect(proxy.log()).toMatch(/CONNECT localhost:\d+/);
     } finally {
@@ -205,8 +268,15 @@ describe('TLS and proxies', () => {
     const proxy = await startTinyproxy({ user: 'ci', password: 's3cret' });
     try {
       const o = await online(2);
-      const manual = (password: string) => ['--config', '-proxy.auth.option=MANUAL_CONFIG', '-proxy.auth.server.type=HTTP', '-proxy.auth.server.address=127.0.0.1',
-        `-proxy.auth.server.port=${proxy.port}`, '-proxy.auth.username=ci', `-proxy.auth.password=${password}`];
+      const manual = (password: string) => [
+        '--config',
+        '-proxy.auth.option=MANUAL_CONFIG',
+        '-proxy.auth.server.type=HTTP',
+        '-proxy.auth.server.address=127.0.0.1',
+        `-proxy.auth.server.port=${proxy.port}`,
+        '-proxy.auth.username=ci',
+        `-proxy.auth.password=${password}`,
+      ];
       const r = await katalonc(['activate', ...o.args, ...manual('s3cret')], o.env);
       expect(r.code, r.stderr).toBe(0);
       expect(proxy.log()).toMatch(/127\.0\.0\.1:\d+\/v1\/sessions/);
@@ -215,7 +285,14 @@ describe('TLS and proxies', () => {
       expect(bad.code).toBe(7);
       // Excluded hosts go direct: the proxy sees nothing new.
       const before = proxy.log().length;
-      expect((await katalonc(['activate', ...o.args, ...manual('wrong'), '-proxy.auth.excludes=127.0.0.1'], o.env)).code).toBe(0);
+      expect(
+        (
+          await katalonc(
+            ['activate', ...o.args, ...manual('wrong'), '-proxy.auth.excludes=127.0.0.1'],
+            o.env,
+          )
+        ).code,
+      ).toBe(0);
       expect(proxy.log().slice(before)).not.toMatch(/v1\/sessions/);
     } finally {
       proxy.stop();
@@ -224,7 +301,11 @@ describe('TLS and proxies', () => {
 });
 
 describe('saved credentials', () => {
-  const hasSecretService = spawnSync('sh', ['-c', 'command -v gnome-keyring-daemon && command -v dbus-run-session && command -v secret-tool']).status === 0;
+  const hasSecretService =
+    spawnSync('sh', [
+      '-c',
+      'command -v gnome-keyring-daemon && command -v dbus-run-session && command -v secret-tool',
+    ]).status === 0;
 
   it('without a keychain: --save falls back to a 0600 file, says so, and later runs need no key', async () => {
     const o = await online(2);
@@ -237,7 +318,11 @@ describe('saved credentials', () => {
     const later = await katalonc(['run', '--', 'true'], env);
     expect(later.code, later.stderr).toBe(0);
     const status = JSON.parse((await katalonc(['status', '--json'], env)).stdout);
-    expect(status.saved).toMatchObject({ serverUrl: server.url, orgId: String(o.org), apiKeySaved: true });
+    expect(status.saved).toMatchObject({
+      serverUrl: server.url,
+      orgId: String(o.org),
+      apiKeySaved: true,
+    });
     expect(status.server.reachable).toBe(true);
     expect(JSON.stringify(status)).not.toContain(o.apiKey);
     expect((await katalonc(['deactivate'], env)).code).toBe(0);
@@ -250,23 +335,31 @@ describe('saved credentials', () => {
     const silent = createServer(() => {}); // accepts D-Bus connections and never says a word
     await new Promise<void>((r) => silent.listen(socket, r));
     try {
-      const env = { ...userEnv(o.env.HOME), DBUS_SESSION_BUS_ADDRESS: `unix:path=${socket}`, KATALONC_KEYCHAIN_TIMEOUT_MS: '1000' };
+      const env = {
+        ...userEnv(o.env.HOME),
+        DBUS_SESSION_BUS_ADDRESS: `unix:path=${socket}`,
+        KATALONC_KEYCHAIN_TIMEOUT_MS: '1000',
+      };
       const started = Date.now();
       const r = await katalonc(['activate', '--save', ...o.args, `-apiKey=${o.apiKey}`], env);
       expect(r.code, r.stderr).toBe(0);
       expect(Date.now() - started).toBeLessThan(10_000);
       expect(r.stderr).toMatch(/no answer within 1000 ms/);
-      expect(statSync(join(o.env.HOME!, '.katalon', 'katalonc', 'api-key')).mode & 0o777).toBe(0o600);
+      expect(statSync(join(o.env.HOME!, '.katalon', 'katalonc', 'api-key')).mode & 0o777).toBe(
+        0o600,
+      );
     } finally {
       silent.close();
     }
   });
 
   // CI installs gnome-keyring (see .ci/run), so there it must run, not skip.
-  it.runIf(hasSecretService || Boolean(process.env.CI))('with a real Secret Service (gnome-keyring): the key lands in the keychain, not on disk', async () => {
-    const o = await online(2);
-    const home = o.env.HOME!;
-    const script = `
+  it.runIf(hasSecretService || Boolean(process.env.CI))(
+    'with a real Secret Service (gnome-keyring): the key lands in the keychain, not on disk',
+    async () => {
+      const o = await online(2);
+      const home = o.env.HOME!;
+      const script = `
       set -e
       eval "$(printf 'test' | gnome-keyring-daemon --unlock --components=secrets)"
       export HOME="${home}"
@@ -274,10 +367,15 @@ describe('saved credentials', () => {
       echo "lookup=$(secret-tool lookup service katalonc username api-key)"
       KATALON_API_KEY= "${process.execPath}" "${KATALONC}" status --json | grep -q '"apiKeySaved": true' && echo status-ok
     `;
-    const out = execFileSync('dbus-run-session', ['--', 'sh', '-c', script], { env: { ...userEnv(home), NO_COLOR: '1' }, encoding: 'utf8', timeout: 60_000 });
-    expect(out).toContain(`lookup=${o.apiKey}`);
-    expect(out).toContain('status-ok');
-    const grep = spawnSync('grep', ['-r', '-l', o.apiKey, home]);
-    expect(grep.stdout.toString()).not.toMatch(/katalonc/); // only the keyring's own encrypted store may hold it
-  });
+      const out = execFileSync('dbus-run-session', ['--', 'sh', '-c', script], {
+        env: { ...userEnv(home), NO_COLOR: '1' },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(out).toContain(`lookup=${o.apiKey}`);
+      expect(out).toContain('status-ok');
+      const grep = spawnSync('grep', ['-r', '-l', o.apiKey, home]);
+      expect(grep.stdout.toString()).not.toMatch(/katalonc/); // only the keyring's own encrypted store may hold it
+    },
+  );
 });

@@ -2,7 +2,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { activateUntilKilled, adminApi, adminCli, ADMIN_TOKEN, api, expectSessionsKept, randomMachineId, seedOrg, startServer, type TestServer } from '../helpers/server.ts';
+import {
+  activateUntilKilled,
+  adminApi,
+  adminCli,
+  ADMIN_TOKEN,
+  api,
+  expectSessionsKept,
+  randomMachineId,
+  seedOrg,
+  startServer,
+  type TestServer,
+} from '../helpers/server.ts';
 import { tempDir } from '../helpers/cli.ts';
 import { freePort } from '../helpers/network.ts';
 
@@ -14,19 +25,35 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const activate = (apiKey: string, body: Record<string, unknown>) => api(server.url, 'POST', '/v1/sessions', body, apiKey);
+const activate = (apiKey: string, body: Record<string, unknown>) =>
+  api(server.url, 'POST', '/v1/sessions', body, apiKey);
 
 describe('client API', () => {
   it('activates, heartbeats, releases, and the pool summary follows', async () => {
     const { org, apiKey } = await seedOrg(server.url, { quota: 2 });
-    const a = await activate(apiKey, { orgId: org, product: 'KRE', machineId: randomMachineId(), hostname: 'ci-1', osUser: 'jenkins' });
+    const a = await activate(apiKey, {
+      orgId: org,
+      product: 'KRE',
+      machineId: randomMachineId(),
+      hostname: 'ci-1',
+      osUser: 'jenkins',
+    });
     expect(a.status).toBe(201);
     expect(a.body.session).toMatchObject({ id: expect.any(String), heartbeatIntervalSeconds: 1 });
     expect(a.body.pool).toMatchObject({ orgId: org, product: 'KRE', quota: 2, available: 1 });
-    const hb = await api(server.url, 'POST', `/v1/sessions/${a.body.session.id}/heartbeat`, undefined, apiKey);
+    const hb = await api(
+      server.url,
+      'POST',
+      `/v1/sessions/${a.body.session.id}/heartbeat`,
+      undefined,
+      apiKey,
+    );
     expect(hb.status).toBe(200);
     expect(Date.parse(hb.body.leaseExpiresAt)).toBeGreaterThan(Date.now());
-    expect((await api(server.url, 'DELETE', `/v1/sessions/${a.body.session.id}`, undefined, apiKey)).status).toBe(200);
+    expect(
+      (await api(server.url, 'DELETE', `/v1/sessions/${a.body.session.id}`, undefined, apiKey))
+        .status,
+    ).toBe(200);
     expect((await adminApi(server.url, 'GET', `/orgs/${org}/pools/KRE`)).body.available).toBe(2);
   });
 
@@ -34,10 +61,21 @@ describe('client API', () => {
     const { org, apiKey } = await seedOrg(server.url, { quota: 1 });
     const a = await activate(apiKey, { orgId: org, product: 'KRE', machineId: randomMachineId() });
     expect(a.status).toBe(201);
-    expect((await activate(apiKey, { orgId: org, product: 'KRE', machineId: randomMachineId() })).body.error.code).toBe('QUOTA_EXCEEDED');
+    expect(
+      (await activate(apiKey, { orgId: org, product: 'KRE', machineId: randomMachineId() })).body
+        .error.code,
+    ).toBe('QUOTA_EXCEEDED');
     await new Promise((r) => setTimeout(r, 3200));
-    expect((await activate(apiKey, { orgId: org, product: 'KRE', machineId: randomMachineId() })).status).toBe(201);
-    const late = await api(server.url, 'POST', `/v1/sessions/${a.body.session.id}/heartbeat`, undefined, apiKey);
+    expect(
+      (await activate(apiKey, { orgId: org, product: 'KRE', machineId: randomMachineId() })).status,
+    ).toBe(201);
+    const late = await api(
+      server.url,
+      'POST',
+      `/v1/sessions/${a.body.session.id}/heartbeat`,
+      undefined,
+      apiKey,
+    );
     expect(late.status).toBe(410);
     expect(late.body.error.code).toBe('SESSION_EXPIRED');
   });
@@ -45,7 +83,9 @@ describe('client API', () => {
   it('refuses with a stable code for each reason', async () => {
     const { org, apiKey } = await seedOrg(server.url, { quota: 1 });
     const m = randomMachineId();
-    expect((await activate('kls_wrong', { orgId: org, product: 'KRE', machineId: m })).body.error.code).toBe('INVALID_API_KEY');
+    expect(
+      (await activate('kls_wrong', { orgId: org, product: 'KRE', machineId: m })).body.error.code,
+    ).toBe('INVALID_API_KEY');
     const other = await seedOrg(server.url);
     // Another org's key: not a member; a missing org answers exactly alike.
     const notMember = await activate(other.apiKey, { orgId: org, product: 'KRE', machineId: m });
@@ -54,104 +94,229 @@ describe('client API', () => {
     expect(notMember.body.error.code).toBe('NOT_A_MEMBER');
     expect(missing.status).toBe(notMember.status);
     expect(missing.body.error.code).toBe(notMember.body.error.code);
-    expect(missing.body.error.message.replace('999999', String(org))).toBe(notMember.body.error.message);
-    expect((await activate(apiKey, { orgId: org, product: 'KSE', machineId: m })).body.error.code).toBe('NO_POOL');
-    expect((await activate(apiKey, { orgId: org, product: 'KRE', machineId: 'NOT-A-MACHINE' })).status).toBe(400);
+    expect(missing.body.error.message.replace('999999', String(org))).toBe(
+      notMember.body.error.message,
+    );
+    expect(
+      (await activate(apiKey, { orgId: org, product: 'KSE', machineId: m })).body.error.code,
+    ).toBe('NO_POOL');
+    expect(
+      (await activate(apiKey, { orgId: org, product: 'KRE', machineId: 'NOT-A-MACHINE' })).status,
+    ).toBe(400);
 
-    const expired = await seedOrg(server.url, { expiresAt: new Date(Date.now() - 1000).toISOString() });
-    expect((await activate(expired.apiKey, { orgId: expired.org, product: 'KRE', machineId: m })).body.error.code).toBe('SUBSCRIPTION_EXPIRED');
+    const expired = await seedOrg(server.url, {
+      expiresAt: new Date(Date.now() - 1000).toISOString(),
+    });
+    expect(
+      (await activate(expired.apiKey, { orgId: expired.org, product: 'KRE', machineId: m })).body
+        .error.code,
+    ).toBe('SUBSCRIPTION_EXPIRED');
 
     const kse = await seedOrg(server.url, { product: 'KSE', quota: 1 });
-    expect((await activate(kse.apiKey, { orgId: kse.org, product: 'KSE', machineId: m })).body.error.code).toBe('NOT_LICENSED_USER');
-    expect((await adminApi(server.url, 'POST', `/orgs/${kse.org}/pools/KSE/licensed-users`, { email: kse.email })).status).toBe(200);
+    expect(
+      (await activate(kse.apiKey, { orgId: kse.org, product: 'KSE', machineId: m })).body.error
+        .code,
+    ).toBe('NOT_LICENSED_USER');
+    expect(
+      (
+        await adminApi(server.url, 'POST', `/orgs/${kse.org}/pools/KSE/licensed-users`, {
+          email: kse.email,
+        })
+      ).status,
+    ).toBe(200);
     await adminApi(server.url, 'POST', `/orgs/${kse.org}/users`, { email: 'second@acme.test' });
-    const tooMany = await adminApi(server.url, 'POST', `/orgs/${kse.org}/pools/KSE/licensed-users`, { email: 'second@acme.test' });
+    const tooMany = await adminApi(
+      server.url,
+      'POST',
+      `/orgs/${kse.org}/pools/KSE/licensed-users`,
+      { email: 'second@acme.test' },
+    );
     expect(tooMany.body.error.code).toBe('QUOTA_EXCEEDED'); // licensed users never exceed the quota
-    expect((await activate(kse.apiKey, { orgId: kse.org, product: 'KSE', machineId: m })).status).toBe(201);
+    expect(
+      (await activate(kse.apiKey, { orgId: kse.org, product: 'KSE', machineId: m })).status,
+    ).toBe(201);
 
-    const nodeLocked = await seedOrg(server.url, { model: 'node-locked', machineQuota: 1, quota: 10 });
-    expect((await activate(nodeLocked.apiKey, { orgId: nodeLocked.org, product: 'KRE', machineId: m })).status).toBe(201);
-    expect((await activate(nodeLocked.apiKey, { orgId: nodeLocked.org, product: 'KRE', machineId: m })).status).toBe(201); // same machine: fine
-    expect((await activate(nodeLocked.apiKey, { orgId: nodeLocked.org, product: 'KRE', machineId: randomMachineId() })).body.error.code).toBe('MACHINE_QUOTA_EXCEEDED');
+    const nodeLocked = await seedOrg(server.url, {
+      model: 'node-locked',
+      machineQuota: 1,
+      quota: 10,
+    });
+    expect(
+      (await activate(nodeLocked.apiKey, { orgId: nodeLocked.org, product: 'KRE', machineId: m }))
+        .status,
+    ).toBe(201);
+    expect(
+      (await activate(nodeLocked.apiKey, { orgId: nodeLocked.org, product: 'KRE', machineId: m }))
+        .status,
+    ).toBe(201); // same machine: fine
+    expect(
+      (
+        await activate(nodeLocked.apiKey, {
+          orgId: nodeLocked.org,
+          product: 'KRE',
+          machineId: randomMachineId(),
+        })
+      ).body.error.code,
+    ).toBe('MACHINE_QUOTA_EXCEEDED');
   });
 
   it('a revoked API key stops working', async () => {
     const { org } = await seedOrg(server.url);
-    const key = (await adminApi(server.url, 'POST', `/orgs/${org}/api-keys`, { email: `dev${org}@acme.test` })).body;
-    expect((await activate(key.apiKey, { orgId: org, product: 'KRE', machineId: randomMachineId() })).status).toBe(201);
+    const key = (
+      await adminApi(server.url, 'POST', `/orgs/${org}/api-keys`, { email: `dev${org}@acme.test` })
+    ).body;
+    expect(
+      (await activate(key.apiKey, { orgId: org, product: 'KRE', machineId: randomMachineId() }))
+        .status,
+    ).toBe(201);
     expect((await adminApi(server.url, 'DELETE', `/api-keys/${key.id}`)).status).toBe(200);
-    expect((await activate(key.apiKey, { orgId: org, product: 'KRE', machineId: randomMachineId() })).body.error.code).toBe('INVALID_API_KEY');
+    expect(
+      (await activate(key.apiKey, { orgId: org, product: 'KRE', machineId: randomMachineId() }))
+        .body.error.code,
+    ).toBe('INVALID_API_KEY');
   });
 
   it('admin termination, machine removal and licensed-user removal end sessions at the next heartbeat, with the reason', async () => {
     const { org, apiKey } = await seedOrg(server.url, { quota: 5 });
-    const heartbeat = (id: string) => api(server.url, 'POST', `/v1/sessions/${id}/heartbeat`, undefined, apiKey);
-    const s1 = (await activate(apiKey, { orgId: org, product: 'KRE', machineId: randomMachineId() })).body.session.id;
+    const heartbeat = (id: string) =>
+      api(server.url, 'POST', `/v1/sessions/${id}/heartbeat`, undefined, apiKey);
+    const s1 = (
+      await activate(apiKey, { orgId: org, product: 'KRE', machineId: randomMachineId() })
+    ).body.session.id;
     expect((await adminApi(server.url, 'DELETE', `/sessions/${s1}`)).status).toBe(200);
-    expect((await heartbeat(s1)).body.error).toMatchObject({ code: 'SESSION_TERMINATED', message: expect.stringContaining('terminated by an admin') });
+    expect((await heartbeat(s1)).body.error).toMatchObject({
+      code: 'SESSION_TERMINATED',
+      message: expect.stringContaining('terminated by an admin'),
+    });
 
     const machine = randomMachineId();
-    const s2 = (await activate(apiKey, { orgId: org, product: 'KRE', machineId: machine })).body.session.id;
-    expect((await adminApi(server.url, 'DELETE', `/orgs/${org}/pools/KRE/machines/${machine}`)).body.sessionsEnded).toBe(1);
+    const s2 = (await activate(apiKey, { orgId: org, product: 'KRE', machineId: machine })).body
+      .session.id;
+    expect(
+      (await adminApi(server.url, 'DELETE', `/orgs/${org}/pools/KRE/machines/${machine}`)).body
+        .sessionsEnded,
+    ).toBe(1);
     expect((await heartbeat(s2)).body.error.message).toContain(`machine ${machine} was removed`);
 
     const kse = await seedOrg(server.url, { product: 'KSE' });
-    await adminApi(server.url, 'POST', `/orgs/${kse.org}/pools/KSE/licensed-users`, { email: kse.email });
-    const s3 = (await activate(kse.apiKey, { orgId: kse.org, product: 'KSE', machineId: randomMachineId() })).body.session.id;
+    await adminApi(server.url, 'POST', `/orgs/${kse.org}/pools/KSE/licensed-users`, {
+      email: kse.email,
+    });
+    const s3 = (
+      await activate(kse.apiKey, { orgId: kse.org, product: 'KSE', machineId: randomMachineId() })
+    ).body.session.id;
     await adminApi(server.url, 'DELETE', `/orgs/${kse.org}/pools/KSE/licensed-users/${kse.email}`);
-    expect((await api(server.url, 'POST', `/v1/sessions/${s3}/heartbeat`, undefined, kse.apiKey)).body.error.message).toContain('withdrawn');
+    expect(
+      (await api(server.url, 'POST', `/v1/sessions/${s3}/heartbeat`, undefined, kse.apiKey)).body
+        .error.message,
+    ).toContain('withdrawn');
   });
 
   it('a session terminated by the admin subcommand (another process) while the server runs ends within a tick', async () => {
     const { org, apiKey } = await seedOrg(server.url, { quota: 5 });
-    const id = (await activate(apiKey, { orgId: org, product: 'KRE', machineId: randomMachineId() })).body.session.id;
-    const heartbeat = () => api(server.url, 'POST', `/v1/sessions/${id}/heartbeat`, undefined, apiKey);
+    const id = (
+      await activate(apiKey, { orgId: org, product: 'KRE', machineId: randomMachineId() })
+    ).body.session.id;
+    const heartbeat = () =>
+      api(server.url, 'POST', `/v1/sessions/${id}/heartbeat`, undefined, apiKey);
     expect((await heartbeat()).status).toBe(200); // now answered from the server's memory
     const cli = await adminCli(server.dataDir, ['session', 'terminate', '--id', id, '--json']);
     expect(cli.code, cli.stderr).toBe(0);
     await new Promise((r) => setTimeout(r, 250));
-    expect((await heartbeat()).body.error).toMatchObject({ code: 'SESSION_TERMINATED', message: expect.stringContaining('terminated by an admin') });
+    expect((await heartbeat()).body.error).toMatchObject({
+      code: 'SESSION_TERMINATED',
+      message: expect.stringContaining('terminated by an admin'),
+    });
   });
 
   it('the admin API lists live sessions, for all organisations or one', async () => {
     const one = await seedOrg(server.url, { quota: 5 });
     const two = await seedOrg(server.url, { quota: 5 });
-    const id = (await activate(one.apiKey, { orgId: one.org, product: 'KRE', machineId: randomMachineId(), hostname: 'ci-7' })).body.session.id;
-    const other = (await activate(two.apiKey, { orgId: two.org, product: 'KRE', machineId: randomMachineId() })).body.session.id;
+    const id = (
+      await activate(one.apiKey, {
+        orgId: one.org,
+        product: 'KRE',
+        machineId: randomMachineId(),
+        hostname: 'ci-7',
+      })
+    ).body.session.id;
+    const other = (
+      await activate(two.apiKey, { orgId: two.org, product: 'KRE', machineId: randomMachineId() })
+    ).body.session.id;
     const mine = (await adminApi(server.url, 'GET', `/sessions?orgId=${one.org}`)).body.sessions;
-    expect(mine).toEqual([expect.objectContaining({ id, orgId: one.org, product: 'KRE', hostname: 'ci-7', user: one.email })]);
-    const all = (await adminApi(server.url, 'GET', '/sessions')).body.sessions.map((s: { id: string }) => s.id);
+    expect(mine).toEqual([
+      expect.objectContaining({
+        id,
+        orgId: one.org,
+        product: 'KRE',
+        hostname: 'ci-7',
+        user: one.email,
+      }),
+    ]);
+    const all = (await adminApi(server.url, 'GET', '/sessions')).body.sessions.map(
+      (s: { id: string }) => s.id,
+    );
     expect(all).toEqual(expect.arrayContaining([id, other]));
   });
 
-  it('release-machine ends this machine\'s sessions for this user only', async () => {
+  it("release-machine ends this machine's sessions for this user only", async () => {
     const { org, apiKey } = await seedOrg(server.url, { quota: 5 });
     const m = randomMachineId();
     await activate(apiKey, { orgId: org, product: 'KRE', machineId: m });
     await activate(apiKey, { orgId: org, product: 'KRE', machineId: m });
     await activate(apiKey, { orgId: org, product: 'KRE', machineId: randomMachineId() });
-    expect((await api(server.url, 'POST', '/v1/sessions/release-machine', { orgId: org, product: 'KRE', machineId: m }, apiKey)).body.released).toBe(2);
-    expect((await adminApi(server.url, 'GET', `/orgs/${org}/pools/KRE`)).body.onlineSessions).toHaveLength(1);
+    expect(
+      (
+        await api(
+          server.url,
+          'POST',
+          '/v1/sessions/release-machine',
+          { orgId: org, product: 'KRE', machineId: m },
+          apiKey,
+        )
+      ).body.released,
+    ).toBe(2);
+    expect(
+      (await adminApi(server.url, 'GET', `/orgs/${org}/pools/KRE`)).body.onlineSessions,
+    ).toHaveLength(1);
   });
 });
 
 describe('concurrency', () => {
   it('200 concurrent activations against quota 50: exactly 50 granted, 150 refused with the quota code', async () => {
     const { org, apiKey } = await seedOrg(server.url, { quota: 50 });
-    const results = await Promise.all(Array.from({ length: 200 }, () => activate(apiKey, { orgId: org, product: 'KRE', machineId: randomMachineId() })));
+    const results = await Promise.all(
+      Array.from({ length: 200 }, () =>
+        activate(apiKey, { orgId: org, product: 'KRE', machineId: randomMachineId() }),
+      ),
+    );
     expect(results.filter((r) => r.status === 201)).toHaveLength(50);
-    expect(results.filter((r) => r.status === 409 && r.body.error.code === 'QUOTA_EXCEEDED')).toHaveLength(150);
+    expect(
+      results.filter((r) => r.status === 409 && r.body.error.code === 'QUOTA_EXCEEDED'),
+    ).toHaveLength(150);
     const pool = (await adminApi(server.url, 'GET', `/orgs/${org}/pools/KRE`)).body;
     expect(pool.onlineSessions).toHaveLength(50);
     expect(pool.available).toBe(0);
   });
 
   it('200 concurrent activations from 200 machines against machine quota 50: exactly 50 machines', async () => {
-    const { org, apiKey } = await seedOrg(server.url, { quota: 1000, machineQuota: 50, model: 'node-locked' });
-    const results = await Promise.all(Array.from({ length: 200 }, () => activate(apiKey, { orgId: org, product: 'KRE', machineId: randomMachineId() })));
+    const { org, apiKey } = await seedOrg(server.url, {
+      quota: 1000,
+      machineQuota: 50,
+      model: 'node-locked',
+    });
+    const results = await Promise.all(
+      Array.from({ length: 200 }, () =>
+        activate(apiKey, { orgId: org, product: 'KRE', machineId: randomMachineId() }),
+      ),
+    );
     expect(results.filter((r) => r.status === 201)).toHaveLength(50);
-    expect(results.filter((r) => r.body.error?.code === 'MACHINE_QUOTA_EXCEEDED')).toHaveLength(150);
-    expect((await adminApi(server.url, 'GET', `/orgs/${org}/pools/KRE`)).body.registeredMachines).toHaveLength(50);
+    expect(results.filter((r) => r.body.error?.code === 'MACHINE_QUOTA_EXCEEDED')).toHaveLength(
+      150,
+    );
+    expect(
+      (await adminApi(server.url, 'GET', `/orgs/${org}/pools/KRE`)).body.registeredMachines,
+    ).toHaveLength(50);
   });
 });
 
@@ -185,14 +350,21 @@ describe('bad input and security', () => {
       ['POST', '/v1/sessions', { product: 'KRE' }],
       ['POST', '/v1/sessions', '{"orgId": 1,'],
       ['POST', '/v1/sessions', { orgId: org, product: 'KRE', machineId: 'x'.repeat(100_000) }],
-      ['POST', '/v1/sessions', { orgId: org, product: 'KRE', machineId: 'ZZZZZ-ZZZZZ-ZZZZZ-ZZZZZ' }],
+      [
+        'POST',
+        '/v1/sessions',
+        { orgId: org, product: 'KRE', machineId: 'ZZZZZ-ZZZZZ-ZZZZZ-ZZZZZ' },
+      ],
       ['POST', '/v1/sessions', [1, 2, 3]],
       ['GET', '/v1/nope', undefined],
       ['POST', '/v1/sessions/not-a-uuid/heartbeat', undefined],
     ];
     for (const [method, path, body] of cases) {
       const r = await api(server.url, method, path, body, apiKey);
-      expect(r.status, `${method} ${path} ${JSON.stringify(body)?.slice(0, 50)}`).toBeGreaterThanOrEqual(400);
+      expect(
+        r.status,
+        `${method} ${path} ${JSON.stringify(body)?.slice(0, 50)}`,
+      ).toBeGreaterThanOrEqual(400);
       expect(r.status).toBeLessThan(500);
       expect(r.body.error).toMatchObject({ code: expect.any(String), message: expect.any(String) });
     }
@@ -201,12 +373,47 @@ describe('bad input and security', () => {
   it('fuzz: random bodies and paths on every route never give a 500', async () => {
     const own = await startServer(); // its failed keys must not throttle the other tests
     const { apiKey } = await seedOrg(own.url);
-    const routes = ['/v1/sessions', '/v1/sessions/release-machine', `/v1/sessions/${crypto.randomUUID()}/heartbeat`, '/v1/admin/orgs', '/v1/admin/orgs/1/pools', '/v1/admin/orgs/1/users', '/v1/admin/orgs/1/pools/KRE/offline-licenses'];
-    const json = fc.oneof(fc.json(), fc.object().map((o) => JSON.stringify(o)), fc.string(), fc.record({ orgId: fc.oneof(fc.integer(), fc.string(), fc.double()), product: fc.string(), machineId: fc.string(), name: fc.string(), email: fc.string(), quota: fc.integer() }).map((o) => JSON.stringify(o)));
-    await fc.assert(fc.asyncProperty(fc.constantFrom(...routes), fc.constantFrom('POST', 'DELETE', 'GET', 'PUT'), json, fc.constantFrom(apiKey, ADMIN_TOKEN, 'junk'), async (route, method, body, token) => {
-      const res = await fetch(`${own.url}${route}`, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: method === 'GET' ? undefined : body });
-      expect(res.status).toBeLessThan(500);
-    }), { numRuns: 300 });
+    const routes = [
+      '/v1/sessions',
+      '/v1/sessions/release-machine',
+      `/v1/sessions/${crypto.randomUUID()}/heartbeat`,
+      '/v1/admin/orgs',
+      '/v1/admin/orgs/1/pools',
+      '/v1/admin/orgs/1/users',
+      '/v1/admin/orgs/1/pools/KRE/offline-licenses',
+    ];
+    const json = fc.oneof(
+      fc.json(),
+      fc.object().map((o) => JSON.stringify(o)),
+      fc.string(),
+      fc
+        .record({
+          orgId: fc.oneof(fc.integer(), fc.string(), fc.double()),
+          product: fc.string(),
+          machineId: fc.string(),
+          name: fc.string(),
+          email: fc.string(),
+          quota: fc.integer(),
+        })
+        .map((o) => JSON.stringify(o)),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...routes),
+        fc.constantFrom('POST', 'DELETE', 'GET', 'PUT'),
+        json,
+        fc.constantFrom(apiKey, ADMIN_TOKEN, 'junk'),
+        async (route, method, body, token) => {
+          const res = await fetch(`${own.url}${route}`, {
+            method,
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+            body: method === 'GET' ? undefined : body,
+          });
+          expect(res.status).toBeLessThan(500);
+        },
+      ),
+      { numRuns: 300 },
+    );
     await own.stop();
   });
 
@@ -214,10 +421,27 @@ describe('bad input and security', () => {
     const own = await startServer();
     try {
       const statuses: number[] = [];
-      for (let i = 0; i < 12; i++) statuses.push((await api(own.url, 'POST', '/v1/sessions', { orgId: 1, product: 'KRE', machineId: randomMachineId() }, `kls_guess${i}`)).status);
+      for (let i = 0; i < 12; i++)
+        statuses.push(
+          (
+            await api(
+              own.url,
+              'POST',
+              '/v1/sessions',
+              { orgId: 1, product: 'KRE', machineId: randomMachineId() },
+              `kls_guess${i}`,
+            )
+          ).status,
+        );
       expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
       expect(statuses.slice(10)).toEqual([429, 429]);
-      const r = await api(own.url, 'POST', '/v1/sessions', { orgId: 1, product: 'KRE', machineId: randomMachineId() }, 'kls_x');
+      const r = await api(
+        own.url,
+        'POST',
+        '/v1/sessions',
+        { orgId: 1, product: 'KRE', machineId: randomMachineId() },
+        'kls_x',
+      );
       expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
     } finally {
       await own.stop();
@@ -230,22 +454,32 @@ describe('bad input and security', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(server.logs()).not.toContain(apiKey);
     expect(server.logs()).not.toContain(ADMIN_TOKEN);
-    for (const f of readdirSync(server.dataDir)) expect(statSync(join(server.dataDir, f)).mode & 0o077, f).toBe(0);
+    for (const f of readdirSync(server.dataDir))
+      expect(statSync(join(server.dataDir, f)).mode & 0o077, f).toBe(0);
   });
 
   it('the admin API needs the admin token', async () => {
-    expect((await api(server.url, 'POST', '/v1/admin/orgs', { name: 'x' }, 'wrong')).status).toBe(401);
+    expect((await api(server.url, 'POST', '/v1/admin/orgs', { name: 'x' }, 'wrong')).status).toBe(
+      401,
+    );
     expect((await api(server.url, 'POST', '/v1/admin/orgs', { name: 'x' })).status).toBe(401);
   });
 });
 
 describe('an unreachable PostgreSQL (KLS_DATABASE_URL)', () => {
   it('start and the admin subcommands fail with one line and exit 1, never showing the password', async () => {
-    const env = { KLS_DATABASE_URL: `postgres://kls:s3cret-pw@127.0.0.1:${await freePort()}/licenses` };
-    for (const args of [['start', '--port', '0'], ['org', 'create', '--name', 'x']]) {
+    const env = {
+      KLS_DATABASE_URL: `postgres://kls:s3cret-pw@127.0.0.1:${await freePort()}/licenses`,
+    };
+    for (const args of [
+      ['start', '--port', '0'],
+      ['org', 'create', '--name', 'x'],
+    ]) {
       const r = await adminCli(tempDir('kls-nodb-'), args, env);
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/^error: cannot reach PostgreSQL: connect ECONNREFUSED 127\.0\.0\.1:\d+\n$/);
+      expect(r.stderr).toMatch(
+        /^error: cannot reach PostgreSQL: connect ECONNREFUSED 127\.0\.0\.1:\d+\n$/,
+      );
       expect(r.stdout + r.stderr).not.toContain('s3cret-pw');
     }
     const key = await adminCli(tempDir('kls-nodb-'), ['keys', 'public'], env); // needs the data dir only
@@ -264,30 +498,121 @@ describe('admin subcommands on the data dir', () => {
     };
     const org = (await j(['org', 'create', '--name', 'Acme'])).id;
     await j(['user', 'add', '--org', String(org), '--email', 'a@acme.test']);
-    expect((await j(['apikey', 'create', '--org', String(org), '--email', 'a@acme.test'])).apiKey).toMatch(/^kls_/);
-    expect((await j(['pool', 'create', '--org', String(org), '--product', 'KRE', '--model', 'node-locked', '--billing', 'yearly', '--quota', '2', '--machine-quota', '5', '--expires', '2099-12-31'])).id).toBeGreaterThan(0);
+    expect(
+      (await j(['apikey', 'create', '--org', String(org), '--email', 'a@acme.test'])).apiKey,
+    ).toMatch(/^kls_/);
+    expect(
+      (
+        await j([
+          'pool',
+          'create',
+          '--org',
+          String(org),
+          '--product',
+          'KRE',
+          '--model',
+          'node-locked',
+          '--billing',
+          'yearly',
+          '--quota',
+          '2',
+          '--machine-quota',
+          '5',
+          '--expires',
+          '2099-12-31',
+        ])
+      ).id,
+    ).toBeGreaterThan(0);
     const out = tempDir();
     const m = randomMachineId();
-    const first = await j(['offline', 'create', '--org', String(org), '--product', 'KRE', '--machine-id', m.toLowerCase(), '--out', out]);
+    const first = await j([
+      'offline',
+      'create',
+      '--org',
+      String(org),
+      '--product',
+      'KRE',
+      '--machine-id',
+      m.toLowerCase(),
+      '--out',
+      out,
+    ]);
     expect(first.file).toBe(join(out, `KRE_${m}.lic`));
     expect(Date.parse(first.expiresAt) - Date.now()).toBeGreaterThan(59 * 86_400_000);
     expect(Date.parse(first.expiresAt) - Date.now()).toBeLessThanOrEqual(60 * 86_400_000);
-    const second = await j(['offline', 'create', '--org', String(org), '--product', 'KRE', '--machine-id', m, '--expires', new Date(Date.now() + 10 * 86_400_000).toISOString().slice(0, 10), '--out', out]);
+    const second = await j([
+      'offline',
+      'create',
+      '--org',
+      String(org),
+      '--product',
+      'KRE',
+      '--machine-id',
+      m,
+      '--expires',
+      new Date(Date.now() + 10 * 86_400_000).toISOString().slice(0, 10),
+      '--out',
+      out,
+    ]);
     expect(second.file).toBe(join(out, `KRE_${m} (1).lic`));
-    const testing = await j(['offline', 'create', '--org', String(org), '--product', 'KRE', '--machine-id', m, '--testing', '--out', out]);
+    const testing = await j([
+      'offline',
+      'create',
+      '--org',
+      String(org),
+      '--product',
+      'KRE',
+      '--machine-id',
+      m,
+      '--testing',
+      '--out',
+      out,
+    ]);
     expect(testing.kind).toBe('testing');
     const shown = await j(['pool', 'show', '--org', String(org), '--product', 'KRE']);
-    expect(shown).toMatchObject({ quota: 2, available: 0, machineQuota: 5, licensedUsers: [], onlineSessions: [] });
+    expect(shown).toMatchObject({
+      quota: 2,
+      available: 0,
+      machineQuota: 5,
+      licensedUsers: [],
+      onlineSessions: [],
+    });
     expect(shown.offlineLicenses).toHaveLength(3);
     expect(shown.registeredMachines).toHaveLength(1);
-    const full = await adminCli(dir, ['offline', 'create', '--org', String(org), '--product', 'KRE', '--machine-id', m, '--out', out, '--json']);
+    const full = await adminCli(dir, [
+      'offline',
+      'create',
+      '--org',
+      String(org),
+      '--product',
+      'KRE',
+      '--machine-id',
+      m,
+      '--out',
+      out,
+      '--json',
+    ]);
     expect(JSON.parse(full.stdout).error.code).toBe('QUOTA_EXCEEDED'); // offline licenses count against the quota
-    const typo = await adminCli(dir, ['offline', 'create', '--org', String(org), '--product', 'KRE', '--machine-id', m.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')), '--out', out]);
+    const typo = await adminCli(dir, [
+      'offline',
+      'create',
+      '--org',
+      String(org),
+      '--product',
+      'KRE',
+      '--machine-id',
+      m.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')),
+      '--out',
+      out,
+    ]);
     expect(typo.code).toBe(4);
     expect(typo.stderr).toMatch(/check character/);
     expect(readdirSync(out)).toHaveLength(3);
     expect((await j(['session', 'list'])).sessions).toEqual([]);
-    expect((await j(['machine', 'remove', '--org', String(org), '--product', 'KRE', '--machine-id', m])).machineId).toBe(m);
+    expect(
+      (await j(['machine', 'remove', '--org', String(org), '--product', 'KRE', '--machine-id', m]))
+        .machineId,
+    ).toBe(m);
     const key = await adminCli(dir, ['keys', 'public']);
     expect(key.stdout).toMatch(/^ed25519:[A-Za-z0-9_-]{43}\n$/);
   });
@@ -295,10 +620,55 @@ describe('admin subcommands on the data dir', () => {
   it('refuses offline licenses from floating or monthly pools', async () => {
     const dir = tempDir('kls-admin-');
     await adminCli(dir, ['org', 'create', '--name', 'A']);
-    await adminCli(dir, ['pool', 'create', '--org', '1', '--product', 'KRE', '--model', 'floating', '--billing', 'yearly', '--quota', '2', '--machine-quota', '5', '--expires', '2099-12-31']);
-    await adminCli(dir, ['pool', 'create', '--org', '1', '--product', 'KSE', '--model', 'node-locked', '--billing', 'monthly', '--quota', '2', '--machine-quota', '5', '--expires', '2099-12-31']);
+    await adminCli(dir, [
+      'pool',
+      'create',
+      '--org',
+      '1',
+      '--product',
+      'KRE',
+      '--model',
+      'floating',
+      '--billing',
+      'yearly',
+      '--quota',
+      '2',
+      '--machine-quota',
+      '5',
+      '--expires',
+      '2099-12-31',
+    ]);
+    await adminCli(dir, [
+      'pool',
+      'create',
+      '--org',
+      '1',
+      '--product',
+      'KSE',
+      '--model',
+      'node-locked',
+      '--billing',
+      'monthly',
+      '--quota',
+      '2',
+      '--machine-quota',
+      '5',
+      '--expires',
+      '2099-12-31',
+    ]);
     for (const product of ['KRE', 'KSE']) {
-      const r = await adminCli(dir, ['offline', 'create', '--org', '1', '--product', product, '--machine-id', randomMachineId(), '--out', tempDir()]);
+      const r = await adminCli(dir, [
+        'offline',
+        'create',
+        '--org',
+        '1',
+        '--product',
+        product,
+        '--machine-id',
+        randomMachineId(),
+        '--out',
+        tempDir(),
+      ]);
       expect(r.code).toBe(8);
       expect(r.stderr).toMatch(/only node-locked pools with a yearly billing cycle/);
     }

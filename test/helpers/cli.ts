@@ -17,39 +17,69 @@ export interface Result {
 export const tempDir = (prefix = 'katalonc-test-'): string => mkdtempSync(join(tmpdir(), prefix));
 
 /** An isolated user environment: its own HOME (so its own ~/.katalon), no proxies, no saved key. */
-export const userEnv = (home = tempDir('katalonc-home-'), extra: Record<string, string> = {}): Record<string, string> => {
+export const userEnv = (
+  home = tempDir('katalonc-home-'),
+  extra: Record<string, string> = {},
+): Record<string, string> => {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && !/^(KATALON|HTTPS?_PROXY|NO_PROXY|https?_proxy|no_proxy|FORCE_COLOR|NODE_OPTIONS)/.test(k)) env[k] = v;
+    if (
+      v !== undefined &&
+      !/^(KATALON|HTTPS?_PROXY|NO_PROXY|https?_proxy|no_proxy|FORCE_COLOR|NODE_OPTIONS)/.test(k)
+    )
+      env[k] = v;
   }
   return { ...env, HOME: home, USERPROFILE: home, NO_COLOR: '1', ...extra };
 };
 
-export const run = (file: string, args: string[], env: Record<string, string>, input?: string): Promise<Result> =>
+export const run = (
+  file: string,
+  args: string[],
+  env: Record<string, string>,
+  input?: string,
+): Promise<Result> =>
   new Promise((done) => {
-    const child = execFile(process.execPath, [file, ...args], { env, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      done({ code, stdout, stderr });
-    });
+    const child = execFile(
+      process.execPath,
+      [file, ...args],
+      { env, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        done({ code, stdout, stderr });
+      },
+    );
     if (input !== undefined) child.stdin!.end(input);
   });
 
-export const katalonc = (args: string[], env: Record<string, string>): Promise<Result> => run(KATALONC, args, env);
+export const katalonc = (args: string[], env: Record<string, string>): Promise<Result> =>
+  run(KATALONC, args, env);
 
 /** Starts katalonc in the background (for concurrency and signal tests). */
-export const startKatalonc = (args: string[], env: Record<string, string>): ChildProcess & { result: Promise<Result>; exited: Promise<void> } => {
-  const child = spawn(process.execPath, [KATALONC, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+export const startKatalonc = (
+  args: string[],
+  env: Record<string, string>,
+): ChildProcess & { result: Promise<Result>; exited: Promise<void> } => {
+  const child = spawn(process.execPath, [KATALONC, ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
   child.stderr!.on('data', (d) => (stderr += d));
-  const result = new Promise<Result>((done) => child.on('close', (code, signal) => done({ code: code ?? (signal ? 128 : 1), stdout, stderr })));
+  const result = new Promise<Result>((done) =>
+    child.on('close', (code, signal) => done({ code: code ?? (signal ? 128 : 1), stdout, stderr })),
+  );
   // 'exit' does not wait for grandchildren that still hold the output pipes, as 'close' does.
   const exited = new Promise<void>((done) => child.on('exit', () => done()));
   return Object.assign(child, { result, exited });
 };
 
-export const waitFor = async (check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> => {
+export const waitFor = async (
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> => {
   const until = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);

@@ -7,7 +7,10 @@ export const testKey = (): SigningKey => generateSigningKey().signingKey;
 
 const DAY = 86_400_000;
 
-export const makeLicense = (key: SigningKey, fields: Partial<Omit<LicensePayload, 'v' | 'kid'>> & { machineId: string }): string =>
+export const makeLicense = (
+  key: SigningKey,
+  fields: Partial<Omit<LicensePayload, 'v' | 'kid'>> & { machineId: string },
+): string =>
   signLicense(
     {
       id: randomUUID(),

@@ -10,7 +10,9 @@ import { freePort } from './network.ts';
 
 const ROOT = '/usr/lib/postgresql';
 const binDir = (): string | undefined => {
-  const versions = existsSync(ROOT) ? readdirSync(ROOT).filter((v) => existsSync(join(ROOT, v, 'bin', 'initdb'))) : [];
+  const versions = existsSync(ROOT)
+    ? readdirSync(ROOT).filter((v) => existsSync(join(ROOT, v, 'bin', 'initdb')))
+    : [];
   const newest = versions.sort((a, b) => Number(b) - Number(a))[0];
   return newest && join(ROOT, newest, 'bin');
 };
@@ -18,7 +20,10 @@ const binDir = (): string | undefined => {
 /** False where no PostgreSQL server is installed; CI sets KLS_REQUIRE_POSTGRES=1 so that it cannot skip. */
 export const postgresAvailable = (): boolean => {
   if (binDir()) return true;
-  if (process.env.KLS_REQUIRE_POSTGRES === '1') throw new Error(`KLS_REQUIRE_POSTGRES=1, but no PostgreSQL server under ${ROOT}: apt-get install postgresql`);
+  if (process.env.KLS_REQUIRE_POSTGRES === '1')
+    throw new Error(
+      `KLS_REQUIRE_POSTGRES=1, but no PostgreSQL server under ${ROOT}: apt-get install postgresql`,
+    );
   return false;
 };
 
@@ -36,24 +41,39 @@ export const startPostgres = async (): Promise<Postgres> => {
   const dir = tempDir('kls-pg-');
   const asRoot = process.getuid?.() === 0;
   if (asRoot) {
-    const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }));
+    const id = (flag: string) =>
+      Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }));
     chownSync(dir, id('-u'), id('-g'));
   }
   const pgRun = (tool: string, args: string[]) => {
-    const [cmd, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', join(bin, tool), ...args]] : [join(bin, tool), args];
+    const [cmd, argv] = asRoot
+      ? ['runuser', ['-u', 'postgres', '--', join(bin, tool), ...args]]
+      : [join(bin, tool), args];
     execFileSync(cmd as string, argv as string[], { stdio: 'pipe', cwd: dir });
   };
   const port = await freePort();
   const data = join(dir, 'data');
   pgRun('initdb', ['-D', data, '-A', 'trust', '-U', 'kls', '-E', 'UTF8', '--no-sync']);
-  const start = () => pgRun('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-o', `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c max_connections=200`, 'start']);
+  const start = () =>
+    pgRun('pg_ctl', [
+      '-D',
+      data,
+      '-l',
+      join(dir, 'log'),
+      '-w',
+      '-o',
+      `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c max_connections=200`,
+      'start',
+    ]);
   const stop = () => pgRun('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
   start();
   let n = 0;
   return {
     createDatabase: async () => {
       const name = `kls_${process.pid}_${++n}`;
-      const admin = new pg.Client({ connectionString: `postgres://kls@127.0.0.1:${port}/postgres` });
+      const admin = new pg.Client({
+        connectionString: `postgres://kls@127.0.0.1:${port}/postgres`,
+      });
       await admin.connect();
       await admin.query(`CREATE DATABASE ${name}`);
       await admin.end();

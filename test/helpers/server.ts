@@ -15,12 +15,28 @@ export interface TestServer {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export const startServer = async (opts: { dataDir?: string; args?: string[]; port?: number; env?: Record<string, string> } = {}): Promise<TestServer> => {
+export const startServer = async (
+  opts: { dataDir?: string; args?: string[]; port?: number; env?: Record<string, string> } = {},
+): Promise<TestServer> => {
   const dataDir = opts.dataDir ?? tempDir('kls-data-');
-  const child = spawn(process.execPath, [SERVER, '--data-dir', dataDir, 'start', '--host', '127.0.0.1', '--port', String(opts.port ?? 0), ...(opts.args ?? [])], {
-    env: userEnv(undefined, { KLS_ADMIN_TOKEN: ADMIN_TOKEN, ...opts.env }),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      SERVER,
+      '--data-dir',
+      dataDir,
+      'start',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(opts.port ?? 0),
+      ...(opts.args ?? []),
+    ],
+    {
+      env: userEnv(undefined, { KLS_ADMIN_TOKEN: ADMIN_TOKEN, ...opts.env }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   // A failing test must not leave servers behind.
   const reap = () => child.kill('SIGKILL');
   process.once('exit', reap);
@@ -45,7 +61,10 @@ export const startServer = async (opts: { dataDir?: string; args?: string[]; por
   });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   return {
-    url, dataDir, process: child, logs: () => out,
+    url,
+    dataDir,
+    process: child,
+    logs: () => out,
     stop: async (signal = 'SIGTERM') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
@@ -53,10 +72,19 @@ export const startServer = async (opts: { dataDir?: string; args?: string[]; por
   };
 };
 
-export const api = async (base: string, method: string, path: string, body?: unknown, token?: string) => {
+export const api = async (
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  token?: string,
+) => {
   const res = await fetch(`${base}${path}`, {
     method,
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
@@ -69,34 +97,64 @@ export const api = async (base: string, method: string, path: string, body?: unk
   return { status: res.status, body: json, headers: res.headers };
 };
 
-export const adminApi = (base: string, method: string, path: string, body?: unknown) => api(base, method, `/v1/admin${path}`, body, ADMIN_TOKEN);
+export const adminApi = (base: string, method: string, path: string, body?: unknown) =>
+  api(base, method, `/v1/admin${path}`, body, ADMIN_TOKEN);
 
 export const randomMachineId = (): string => formatMachineId(randomBytes(16));
 
 /** An org with a member, an API key and one pool, made through the admin API. */
-export const seedOrg = async (base: string, pool: { product?: 'KRE' | 'KSE'; model?: string; billing?: string; quota?: number; machineQuota?: number; expiresAt?: string } = {}) => {
+export const seedOrg = async (
+  base: string,
+  pool: {
+    product?: 'KRE' | 'KSE';
+    model?: string;
+    billing?: string;
+    quota?: number;
+    machineQuota?: number;
+    expiresAt?: string;
+  } = {},
+) => {
   const org = (await adminApi(base, 'POST', '/orgs', { name: 'Acme QA' })).body.id as number;
   const email = `dev${org}@acme.test`;
   await adminApi(base, 'POST', `/orgs/${org}/users`, { email });
-  const apiKey = (await adminApi(base, 'POST', `/orgs/${org}/api-keys`, { email })).body.apiKey as string;
+  const apiKey = (await adminApi(base, 'POST', `/orgs/${org}/api-keys`, { email })).body
+    .apiKey as string;
   const product = pool.product ?? 'KRE';
   const created = await adminApi(base, 'POST', `/orgs/${org}/pools`, {
-    product, model: pool.model ?? 'floating', billing: pool.billing ?? 'yearly', quota: pool.quota ?? 5, machineQuota: pool.machineQuota ?? 100,
+    product,
+    model: pool.model ?? 'floating',
+    billing: pool.billing ?? 'yearly',
+    quota: pool.quota ?? 5,
+    machineQuota: pool.machineQuota ?? 100,
     expiresAt: pool.expiresAt ?? new Date(Date.now() + 365 * 86_400_000).toISOString(),
   });
   if (created.status !== 201) throw new Error(JSON.stringify(created.body));
   return { org, apiKey, product, email };
 };
 
-export const adminCli = (dataDir: string, args: string[], env: Record<string, string> = {}): Promise<Result> => run(SERVER, ['--data-dir', dataDir, ...args], userEnv(undefined, env));
+export const adminCli = (
+  dataDir: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<Result> => run(SERVER, ['--data-dir', dataDir, ...args], userEnv(undefined, env));
 
 /** 20 clients activate on `server` as fast as they can; after 1.5 s it is killed with SIGKILL. Resolves to the sessions it granted. */
-export const activateUntilKilled = async (server: TestServer, apiKey: string, org: number): Promise<string[]> => {
+export const activateUntilKilled = async (
+  server: TestServer,
+  apiKey: string,
+  org: number,
+): Promise<string[]> => {
   const granted: string[] = [];
   const fire = async () => {
     for (;;) {
       try {
-        const res = await api(server.url, 'POST', '/v1/sessions', { orgId: org, product: 'KRE', machineId: randomMachineId() }, apiKey);
+        const res = await api(
+          server.url,
+          'POST',
+          '/v1/sessions',
+          { orgId: org, product: 'KRE', machineId: randomMachineId() },
+          apiKey,
+        );
         if (res.status === 201) granted.push(res.body.session.id);
       } catch {
         return;
@@ -111,7 +169,12 @@ export const activateUntilKilled = async (server: TestServer, apiKey: string, or
 };
 
 /** The pool as `base` shows it: every granted session live, none twice, and the count right. */
-export const expectSessionsKept = async (base: string, org: number, quota: number, granted: string[]): Promise<void> => {
+export const expectSessionsKept = async (
+  base: string,
+  org: number,
+  quota: number,
+  granted: string[],
+): Promise<void> => {
   expect(granted.length).toBeGreaterThan(20);
   const pool = (await adminApi(base, 'GET', `/orgs/${org}/pools/KRE`)).body;
   const ids = new Set(pool.onlineSessions.map((s: { id: string }) => s.id));

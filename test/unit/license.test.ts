@@ -45,7 +45,23 @@ describe('license signatures are standard Ed25519', () => {
     writeFileSync(pub, key.publicKey.key.export({ type: 'spki', format: 'pem' }));
     writeFileSync(join(dir, 'payload'), armored.license.payload);
     writeFileSync(join(dir, 'sig'), armored.license.signature);
-    const verify = () => execFileSync('openssl', ['pkeyutl', '-verify', '-pubin', '-inkey', pub, '-rawin', '-in', join(dir, 'payload'), '-sigfile', join(dir, 'sig')], { stdio: 'pipe' }).toString();
+    const verify = () =>
+      execFileSync(
+        'openssl',
+        [
+          'pkeyutl',
+          '-verify',
+          '-pubin',
+          '-inkey',
+          pub,
+          '-rawin',
+          '-in',
+          join(dir, 'payload'),
+          '-sigfile',
+          join(dir, 'sig'),
+        ],
+        { stdio: 'pipe' },
+      ).toString();
     expect(verify()).toMatch(/Signature Verified Successfully/);
     const bad = Buffer.from(armored.license.signature);
     bad[0]! ^= 0x80;
@@ -75,12 +91,33 @@ describe('validation gives exactly one status', () => {
   const cases: [string, string, Partial<ValidationContext>][] = [
     ['valid', license, {}],
     ['testing', makeLicense(key, { machineId: MACHINE, kind: 'testing' }), {}],
-    ['expired', makeLicense(key, { machineId: MACHINE, expiresAt: new Date(Date.now() - 1000).toISOString() }), {}],
-    ['not-yet-valid', makeLicense(key, { machineId: MACHINE, issuedAt: new Date(Date.now() + 2 * HOUR).toISOString() }), {}],
+    [
+      'expired',
+      makeLicense(key, {
+        machineId: MACHINE,
+        expiresAt: new Date(Date.now() - 1000).toISOString(),
+      }),
+      {},
+    ],
+    [
+      'not-yet-valid',
+      makeLicense(key, {
+        machineId: MACHINE,
+        issuedAt: new Date(Date.now() + 2 * HOUR).toISOString(),
+      }),
+      {},
+    ],
     ['wrong-machine', makeLicense(key, { machineId: 'KEHM5-0M4KF-T8BVZ-ZNVZE' }), {}],
     ['wrong-product', makeLicense(key, { machineId: MACHINE, product: 'KSE' }), {}],
     ['unknown-key', makeLicense(testKey(), { machineId: MACHINE }), {}],
-    ['tampered', license.replace(/^([A-Za-z0-9+/]{10})([A-Za-z0-9+/])/m, (_m, a: string, b: string) => a + (b === 'A' ? 'B' : 'A')), {}],
+    [
+      'tampered',
+      license.replace(
+        /^([A-Za-z0-9+/]{10})([A-Za-z0-9+/])/m,
+        (_m, a: string, b: string) => a + (b === 'A' ? 'B' : 'A'),
+      ),
+      {},
+    ],
     ['malformed', 'hello', {}],
     ['unsupported-version', license.replace('Version: 1', 'Version: 2'), {}],
     ['clock-rollback', license, { highWaterMark: Date.now() + 2 * HOUR }],
@@ -103,17 +140,21 @@ describe('validation gives exactly one status', () => {
   });
 
   it('allows an hour of clock drift behind the mark, not more', () => {
-    expect(validateLicense(license, ctx({ highWaterMark: Date.now() + 50 * 60_000 })).status).toBe('valid');
+    expect(validateLicense(license, ctx({ highWaterMark: Date.now() + 50 * 60_000 })).status).toBe(
+      'valid',
+    );
     expect(isRolledBack(1000, 1000 + HOUR + 1)).toBe(true);
     expect(isRolledBack(1000, 1000 + HOUR)).toBe(false);
   });
 
   it('the clock mark never goes down and takes issue times into account', () => {
-    fc.assert(fc.property(fc.option(fc.nat()), fc.nat(), fc.array(fc.nat()), (mark, now, issued) => {
-      const next = advanceMark(mark, now, issued);
-      expect(next).toBeGreaterThanOrEqual(mark ?? 0);
-      for (const t of issued) expect(next).toBeGreaterThanOrEqual(t);
-    }));
+    fc.assert(
+      fc.property(fc.option(fc.nat()), fc.nat(), fc.array(fc.nat()), (mark, now, issued) => {
+        const next = advanceMark(mark, now, issued);
+        expect(next).toBeGreaterThanOrEqual(mark ?? 0);
+        for (const t of issued) expect(next).toBeGreaterThanOrEqual(t);
+      }),
+    );
     expect(advanceMark(10 * DAY, 5 * DAY, [])).toBe(10 * DAY); // a rolled-back clock does not lower it
   });
 });
@@ -121,11 +162,14 @@ describe('validation gives exactly one status', () => {
 describe('any change makes a license non-valid', () => {
   it('every single-byte change of a valid file (payload, signature, armor)', () => {
     const bytes = Buffer.from(license, 'latin1');
-    fc.assert(fc.property(fc.nat(bytes.length - 1), fc.integer({ min: 1, max: 255 }), (at, delta) => {
-      const changed = Buffer.from(bytes);
-      changed[at] = (changed[at]! + delta) % 256;
-      expect(validateLicense(changed.toString('latin1'), ctx()).status).not.toBe('valid');
-    }), { numRuns: 5000 });
+    fc.assert(
+      fc.property(fc.nat(bytes.length - 1), fc.integer({ min: 1, max: 255 }), (at, delta) => {
+        const changed = Buffer.from(bytes);
+        changed[at] = (changed[at]! + delta) % 256;
+        expect(validateLicense(changed.toString('latin1'), ctx()).status).not.toBe('valid');
+      }),
+      { numRuns: 5000 },
+    );
   });
 
   it('exhaustively: every position changed to every printable character', () => {
@@ -134,7 +178,9 @@ describe('any change makes a license non-valid', () => {
       for (let c = 0x20; c < 0x7f; c += 7) {
         const ch = String.fromCharCode(c);
         if (ch === license[at]) continue;
-        expect(validateLicense(license.slice(0, at) + ch + license.slice(at + 1), ctx()).status).not.toBe('valid');
+        expect(
+          validateLicense(license.slice(0, at) + ch + license.slice(at + 1), ctx()).status,
+        ).not.toBe('valid');
         checked++;
       }
     }
@@ -142,20 +188,64 @@ describe('any change makes a license non-valid', () => {
   });
 
   it('fuzz: 10,000 random and mutated inputs never throw and never yield valid', () => {
-    const mutated = fc.tuple(fc.constant(license), fc.array(fc.tuple(fc.nat(license.length), fc.nat(3), fc.string({ maxLength: 4 })), { minLength: 1, maxLength: 6 }))
-      .map(([text, edits]) => edits.reduce((t, [at, kind, s]) => (kind === 0 ? t.slice(0, at) + s + t.slice(at) : kind === 1 ? t.slice(0, at) + t.slice(at + 1 + s.length) : kind === 2 ? t.slice(0, at) + s + t.slice(at + s.length) : t.slice(0, at) + t.slice(at).split('\n').reverse().join('\n')), text));
-    const random = fc.oneof(fc.string({ maxLength: 2000 }), fc.uint8Array({ maxLength: 2000 }).map((b) => Buffer.from(b).toString('latin1')), mutated, mutated);
+    const mutated = fc
+      .tuple(
+        fc.constant(license),
+        fc.array(fc.tuple(fc.nat(license.length), fc.nat(3), fc.string({ maxLength: 4 })), {
+          minLength: 1,
+          maxLength: 6,
+        }),
+      )
+      .map(([text, edits]) =>
+        edits.reduce(
+          (t, [at, kind, s]) =>
+            kind === 0
+              ? t.slice(0, at) + s + t.slice(at)
+              : kind === 1
+                ? t.slice(0, at) + t.slice(at + 1 + s.length)
+                : kind === 2
+                  ? t.slice(0, at) + s + t.slice(at + s.length)
+                  : t.slice(0, at) + t.slice(at).split('\n').reverse().join('\n'),
+          text,
+        ),
+      );
+    const random = fc.oneof(
+      fc.string({ maxLength: 2000 }),
+      fc.uint8Array({ maxLength: 2000 }).map((b) => Buffer.from(b).toString('latin1')),
+      mutated,
+      mutated,
+    );
     let runs = 0;
-    fc.assert(fc.property(random, (text) => {
-      runs++;
-      const v = validateLicense(text, ctx());
-      if (text !== license && text !== license.slice(0, -1) && text !== license.replaceAll('\n', '\r\n')) expect(v.status).not.toBe('valid');
-    }), { numRuns: 10_000 });
+    fc.assert(
+      fc.property(random, (text) => {
+        runs++;
+        const v = validateLicense(text, ctx());
+        if (
+          text !== license &&
+          text !== license.slice(0, -1) &&
+          text !== license.replaceAll('\n', '\r\n')
+        )
+          expect(v.status).not.toBe('valid');
+      }),
+      { numRuns: 10_000 },
+    );
     expect(runs).toBe(10_000);
   });
 
   it('a re-signed license with another machine ID fails unless the signer is trusted', () => {
-    const forged = signLicense({ id: 'x', product: 'KRE', kind: 'offline', orgId: 'o', orgName: 'O', machineId: MACHINE, issuedAt: new Date().toISOString(), expiresAt: new Date(Date.now() + DAY).toISOString() }, testKey());
+    const forged = signLicense(
+      {
+        id: 'x',
+        product: 'KRE',
+        kind: 'offline',
+        orgId: 'o',
+        orgName: 'O',
+        machineId: MACHINE,
+        issuedAt: new Date().toISOString(),
+        expiresAt: new Date(Date.now() + DAY).toISOString(),
+      },
+      testKey(),
+    );
     expect(validateLicense(forged, ctx()).status).toBe('unknown-key');
   });
 });

@@ -14,9 +14,29 @@ const setup = async (quota: number) => {
   const org = (await l.createOrg('Acme')).id;
   await l.addUser(org, 'a@acme.test');
   const user = (await l.authenticate((await l.createApiKey(org, 'a@acme.test')).apiKey))!;
-  await l.createPool({ orgId: org, product: 'KRE', model: 'floating', billing: 'yearly', quota, machineQuota: 100, expiresAt: now + 365 * 86_400_000 });
-  const activate = async () => (await l.activate(user, { orgId: org, product: 'KRE', machineId: randomMachineId() })).session.id;
-  return { l, org, user, activate, advance: (ms: number) => (now += ms), store, dir, signingKey, clock };
+  await l.createPool({
+    orgId: org,
+    product: 'KRE',
+    model: 'floating',
+    billing: 'yearly',
+    quota,
+    machineQuota: 100,
+    expiresAt: now + 365 * 86_400_000,
+  });
+  const activate = async () =>
+    (await l.activate(user, { orgId: org, product: 'KRE', machineId: randomMachineId() })).session
+      .id;
+  return {
+    l,
+    org,
+    user,
+    activate,
+    advance: (ms: number) => (now += ms),
+    store,
+    dir,
+    signingKey,
+    clock,
+  };
 };
 
 describe('heartbeats are group-committed, and counts stay exact', () => {
@@ -42,7 +62,9 @@ describe('heartbeats are group-committed, and counts stay exact', () => {
     await l.heartbeat(user, b);
     await l.terminateSession(b);
     await l.tick();
-    const rows = await store.all<{ id: string; lease_expires_at: number; ended_at: number | null }>('SELECT id, lease_expires_at, ended_at FROM sessions ORDER BY created_at');
+    const rows = await store.all<{ id: string; lease_expires_at: number; ended_at: number | null }>(
+      'SELECT id, lease_expires_at, ended_at FROM sessions ORDER BY created_at',
+    );
     expect(rows.find((r) => r.id === a)!.lease_expires_at).toBe(Date.UTC(2026, 10, 23) + 70_000);
     expect(rows.find((r) => r.id === b)!.ended_at).not.toBeNull();
     await expect(l.heartbeat(user, b)).rejects.toThrow(/terminated by an admin/);
@@ -51,15 +73,30 @@ describe('heartbeats are group-committed, and counts stay exact', () => {
   it('a flush that fails keeps its leases, and the next tick writes them', async () => {
     const { user, org, store, signingKey, clock, advance } = await setup(1);
     let failNext = false;
-    const flaky = { ...store, transaction: <T>(fn: Parameters<typeof store.transaction<T>>[0]) => (failNext ? ((failNext = false), Promise.reject(new Error('disk I/O error'))) : store.transaction(fn)) };
+    const flaky = {
+      ...store,
+      transaction: <T>(fn: Parameters<typeof store.transaction<T>>[0]) =>
+        failNext
+          ? ((failNext = false), Promise.reject(new Error('disk I/O error')))
+          : store.transaction(fn),
+    };
     const l = createLicensing(flaky, signingKey, { leaseMs: 60_000, heartbeatMs: 20_000 }, clock);
-    const { session } = await l.activate(user, { orgId: org, product: 'KRE', machineId: randomMachineId() });
+    const { session } = await l.activate(user, {
+      orgId: org,
+      product: 'KRE',
+      machineId: randomMachineId(),
+    });
     advance(50_000);
     await l.heartbeat(user, session.id);
     failNext = true;
     await expect(l.tick()).rejects.toThrow(/disk I\/O error/);
     await l.tick();
-    expect((await store.get<{ lease_expires_at: number }>('SELECT lease_expires_at FROM sessions WHERE id = ?', session.id))!.lease_expires_at).toBe(clock() + 60_000);
+    expect(
+      (await store.get<{ lease_expires_at: number }>(
+        'SELECT lease_expires_at FROM sessions WHERE id = ?',
+        session.id,
+      ))!.lease_expires_at,
+    ).toBe(clock() + 60_000);
   });
 
   it('concurrent activations on one connection take turns: never more sessions than the quota', async () => {
@@ -77,7 +114,10 @@ describe('live sessions answered from memory', () => {
     const b = await activate();
     await l.heartbeat(user, a);
     const other = (await openDataDir(dir)).store; // a second connection, as the admin subcommand opens
-    await other.run("UPDATE sessions SET ended_at = 1, end_reason = 'terminated by an admin' WHERE id = ?", a);
+    await other.run(
+      "UPDATE sessions SET ended_at = 1, end_reason = 'terminated by an admin' WHERE id = ?",
+      a,
+    );
     await other.close();
     expect((await l.heartbeat(user, a)).id).toBe(a); // within the tick
     await l.tick();
@@ -95,9 +135,16 @@ describe('live sessions answered from memory', () => {
     advance(30_000);
     await l.heartbeat(user, session); // lease to +90 s
     await l.tick();
-    const restarted = createLicensing(store, signingKey, { leaseMs: 60_000, heartbeatMs: 20_000 }, clock);
+    const restarted = createLicensing(
+      store,
+      signingKey,
+      { leaseMs: 60_000, heartbeatMs: 20_000 },
+      clock,
+    );
     advance(59_000);
-    expect(Date.parse((await restarted.heartbeat(user, session)).leaseExpiresAt)).toBe(clock() + 60_000);
+    expect(Date.parse((await restarted.heartbeat(user, session)).leaseExpiresAt)).toBe(
+      clock() + 60_000,
+    );
     advance(61_000);
     await expect(restarted.heartbeat(user, session)).rejects.toThrow(/lease ran out/);
     await expect(l.heartbeat(user, session)).rejects.toThrow(/lease ran out/);

@@ -17,15 +17,23 @@ const fixtureRoot = (files: Record<string, string>): string => {
   return root;
 };
 
-const linuxProbe = (files: Record<string, string>, user = { name: 'alice', uid: 1000 }, env: Record<string, string> = {}): Probe => ({
+const linuxProbe = (
+  files: Record<string, string>,
+  user = { name: 'alice', uid: 1000 },
+  env: Record<string, string> = {},
+): Probe => ({
   ...systemProbe(fixtureRoot(files)),
   env,
   user: () => user,
 });
 
-const recordedProbe = (outputs: Record<string, string | null>, user = { name: 'alice', uid: 501 }): Probe => ({
+const recordedProbe = (
+  outputs: Record<string, string | null>,
+  user = { name: 'alice', uid: 501 },
+): Probe => ({
   readText: () => null,
-  run: async (file, args) => outputs[`${file} ${args.join(' ')}`] ?? outputs[file.split('\\').pop()!] ?? null,
+  run: async (file, args) =>
+    outputs[`${file} ${args.join(' ')}`] ?? outputs[file.split('\\').pop()!] ?? null,
   env: { SystemRoot: 'C:\\Windows', USERDOMAIN: 'CORP' },
   user: () => user,
 });
@@ -43,46 +51,99 @@ describe('linux collector', () => {
 
   it('gives another user another ID', async () => {
     const alice = await machineIdReport(linuxProbe({ '/etc/machine-id': MID }), 'linux');
-    const bob = await machineIdReport(linuxProbe({ '/etc/machine-id': MID }, { name: 'bob', uid: 1001 }), 'linux');
+    const bob = await machineIdReport(
+      linuxProbe({ '/etc/machine-id': MID }, { name: 'bob', uid: 1001 }),
+      'linux',
+    );
     expect(bob.machineId).not.toBe(alice.machineId);
   });
 
   it('falls back to the D-Bus copy, then the DMI UUID, in that order', async () => {
-    const etc = await machineIdReport(linuxProbe({ '/etc/machine-id': MID, '/var/lib/dbus/machine-id': MID }), 'linux');
+    const etc = await machineIdReport(
+      linuxProbe({ '/etc/machine-id': MID, '/var/lib/dbus/machine-id': MID }),
+      'linux',
+    );
     const dbus = await machineIdReport(linuxProbe({ '/var/lib/dbus/machine-id': MID }), 'linux');
     expect(dbus.machineId).toBe(etc.machineId); // the same identity read from its other place
     expect(dbus.sources.map((s) => s.used)).toEqual([false, true, false, true]);
-    const dmi = await machineIdReport(linuxProbe({ '/sys/class/dmi/id/product_uuid': '0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0\n' }), 'linux');
+    const dmi = await machineIdReport(
+      linuxProbe({ '/sys/class/dmi/id/product_uuid': '0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0\n' }),
+      'linux',
+    );
     expect(dmi.sources.map((s) => s.used)).toEqual([false, false, true, true]);
     expect(dmi.machineId).not.toBe(etc.machineId);
   });
 
   it('changes only when a used source changes', async () => {
-    const base = await machineIdReport(linuxProbe({ '/etc/machine-id': MID, '/sys/class/dmi/id/product_uuid': 'A' }), 'linux');
-    const unusedChanged = await machineIdReport(linuxProbe({ '/etc/machine-id': MID, '/sys/class/dmi/id/product_uuid': 'B' }), 'linux');
-    const usedChanged = await machineIdReport(linuxProbe({ '/etc/machine-id': '5c4c4544004d3510804cb4c04f564d32' }), 'linux');
+    const base = await machineIdReport(
+      linuxProbe({ '/etc/machine-id': MID, '/sys/class/dmi/id/product_uuid': 'A' }),
+      'linux',
+    );
+    const unusedChanged = await machineIdReport(
+      linuxProbe({ '/etc/machine-id': MID, '/sys/class/dmi/id/product_uuid': 'B' }),
+      'linux',
+    );
+    const usedChanged = await machineIdReport(
+      linuxProbe({ '/etc/machine-id': '5c4c4544004d3510804cb4c04f564d32' }),
+      'linux',
+    );
     expect(unusedChanged.machineId).toBe(base.machineId);
     expect(usedChanged.machineId).not.toBe(base.machineId);
   });
 
   it('ignores network interfaces and hostnames entirely', async () => {
-    const a = await machineIdReport(linuxProbe({ '/etc/machine-id': MID, '/etc/hostname': 'ci-1', '/sys/class/net/docker0/address': '02:42:ac:11:00:02' }), 'linux');
-    const b = await machineIdReport(linuxProbe({ '/etc/machine-id': MID, '/etc/hostname': 'ci-2', '/sys/class/net/tun0/address': '00:ff:00:ff:00:ff' }), 'linux');
+    const a = await machineIdReport(
+      linuxProbe({
+        '/etc/machine-id': MID,
+        '/etc/hostname': 'ci-1',
+        '/sys/class/net/docker0/address': '02:42:ac:11:00:02',
+      }),
+      'linux',
+    );
+    const b = await machineIdReport(
+      linuxProbe({
+        '/etc/machine-id': MID,
+        '/etc/hostname': 'ci-2',
+        '/sys/class/net/tun0/address': '00:ff:00:ff:00:ff',
+      }),
+      'linux',
+    );
     expect(a.machineId).toBe(b.machineId);
   });
 
   it('warns in containers, without a machine identity, with placeholder values, and with a tmpfs machine-id', async () => {
-    const docker = await machineIdReport(linuxProbe({ '/etc/machine-id': MID, '/.dockerenv': '' }), 'linux');
+    const docker = await machineIdReport(
+      linuxProbe({ '/etc/machine-id': MID, '/.dockerenv': '' }),
+      'linux',
+    );
     expect(docker.warnings.join()).toMatch(/container \(docker\).*floating/);
-    const k8s = await machineIdReport(linuxProbe({ '/etc/machine-id': MID }, undefined, { KUBERNETES_SERVICE_HOST: '10.0.0.1' }), 'linux');
+    const k8s = await machineIdReport(
+      linuxProbe({ '/etc/machine-id': MID }, undefined, { KUBERNETES_SERVICE_HOST: '10.0.0.1' }),
+      'linux',
+    );
     expect(k8s.warnings.join()).toMatch(/kubernetes/);
     const none = await machineIdReport(linuxProbe({}), 'linux');
     expect(none.warnings.join()).toMatch(/no machine identity could be read/);
-    const cloned = await machineIdReport(linuxProbe({ '/etc/machine-id': '00000000000000000000000000000000' }), 'linux');
+    const cloned = await machineIdReport(
+      linuxProbe({ '/etc/machine-id': '00000000000000000000000000000000' }),
+      'linux',
+    );
     expect(cloned.warnings.join()).toMatch(/placeholder/);
-    const tmpfs = await machineIdReport(linuxProbe({ '/etc/machine-id': MID, '/proc/self/mountinfo': '30 25 0:27 / /etc/machine-id ro,relatime - tmpfs tmpfs rw\n' }), 'linux');
+    const tmpfs = await machineIdReport(
+      linuxProbe({
+        '/etc/machine-id': MID,
+        '/proc/self/mountinfo': '30 25 0:27 / /etc/machine-id ro,relatime - tmpfs tmpfs rw\n',
+      }),
+      'linux',
+    );
     expect(tmpfs.warnings.join()).toMatch(/tmpfs/);
-    const clean = await machineIdReport(linuxProbe({ '/etc/machine-id': MID, '/proc/self/mountinfo': '22 1 8:1 / / rw - ext4 /dev/sda1 rw\n' }), 'linux');
+    const clean = await machineIdReport(
+      linuxProbe({
+        '/etc/machine-id': MID,
+        '/proc/self/mountinfo': '22 1 8:1 / / rw - ext4 /dev/sda1 rw\n',
+      }),
+      'linux',
+    );
     expect(clean.warnings).toEqual([]);
   });
 
@@ -105,7 +166,13 @@ describe('darwin collector', () => {
     const a = await machineIdReport(probe, 'darwin');
     expect(a.sources[0]).toMatchObject({ name: 'IOPlatformUUID', used: true });
     expect(a.warnings).toEqual([]);
-    const other = await machineIdReport(recordedProbe({ '/usr/sbin/ioreg -rd1 -c IOPlatformExpertDevice': IOREG }, { name: 'bob', uid: 502 }), 'darwin');
+    const other = await machineIdReport(
+      recordedProbe(
+        { '/usr/sbin/ioreg -rd1 -c IOPlatformExpertDevice': IOREG },
+        { name: 'bob', uid: 502 },
+      ),
+      'darwin',
+    );
     expect(other.machineId).not.toBe(a.machineId);
     const bare = await machineIdReport(recordedProbe({ ioreg: IOREG }), 'darwin');
     expect(bare.sources[0]!.used).toBe(false); // "ioreg" from PATH is never what runs
@@ -120,26 +187,47 @@ const WHOAMI = '"corp\\alice","S-1-5-21-1004336348-1177238915-682003330-1001"\r\
 
 describe('win32 collector', () => {
   it('reads MachineGuid from the 64-bit view and the user SID', async () => {
-    const a = await machineIdReport(recordedProbe({ 'reg.exe': REG, 'whoami.exe': WHOAMI }), 'win32');
+    const a = await machineIdReport(
+      recordedProbe({ 'reg.exe': REG, 'whoami.exe': WHOAMI }),
+      'win32',
+    );
     expect(a.sources[0]).toMatchObject({ used: true });
     expect(a.user).toBe('corp\\alice');
     const probe = recordedProbe({ 'reg.exe': REG, 'whoami.exe': WHOAMI });
     const calls: string[] = [];
-    const spy: Probe = { ...probe, run: (f, args) => (calls.push(`${f} ${args.join(' ')}`), probe.run(f, args)) };
+    const spy: Probe = {
+      ...probe,
+      run: (f, args) => (calls.push(`${f} ${args.join(' ')}`), probe.run(f, args)),
+    };
     await machineIdReport(spy, 'win32');
     expect(calls.find((c) => c.includes('reg.exe'))).toContain('/reg:64');
   });
 
   it('falls back to .NET when reg.exe is disabled by policy, with the same ID', async () => {
-    const viaReg = await machineIdReport(recordedProbe({ 'reg.exe': REG, 'whoami.exe': WHOAMI }), 'win32');
-    const viaDotNet = await machineIdReport(recordedProbe({ 'powershell.exe': '3f1c2b4a-5d6e-4f70-8a9b-0c1d2e3f4a5b\r\n', 'whoami.exe': WHOAMI }), 'win32');
+    const viaReg = await machineIdReport(
+      recordedProbe({ 'reg.exe': REG, 'whoami.exe': WHOAMI }),
+      'win32',
+    );
+    const viaDotNet = await machineIdReport(
+      recordedProbe({
+        'powershell.exe': '3f1c2b4a-5d6e-4f70-8a9b-0c1d2e3f4a5b\r\n',
+        'whoami.exe': WHOAMI,
+      }),
+      'win32',
+    );
     expect(viaDotNet.machineId).toBe(viaReg.machineId);
     expect(viaDotNet.sources.map((s) => s.used)).toEqual([false, true, true]);
   });
 
   it('another SID gives another ID', async () => {
-    const a = await machineIdReport(recordedProbe({ 'reg.exe': REG, 'whoami.exe': WHOAMI }), 'win32');
-    const b = await machineIdReport(recordedProbe({ 'reg.exe': REG, 'whoami.exe': WHOAMI.replace('1001', '1002') }), 'win32');
+    const a = await machineIdReport(
+      recordedProbe({ 'reg.exe': REG, 'whoami.exe': WHOAMI }),
+      'win32',
+    );
+    const b = await machineIdReport(
+      recordedProbe({ 'reg.exe': REG, 'whoami.exe': WHOAMI.replace('1001', '1002') }),
+      'win32',
+    );
     expect(b.machineId).not.toBe(a.machineId);
   });
 });

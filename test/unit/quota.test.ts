@@ -1,33 +1,80 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { available, DAY_MS, grantRefusal, offlineExpiry, offlineRefusal, type Pool } from '../../src/core/quota.ts';
+import {
+  available,
+  DAY_MS,
+  grantRefusal,
+  offlineExpiry,
+  offlineRefusal,
+  type Pool,
+} from '../../src/core/quota.ts';
 import { createThrottle } from '../../src/server/auth-throttle.ts';
 
 const NOW = Date.UTC(2026, 10, 23);
-const pool = (over: Partial<Pool> = {}): Pool => ({ product: 'KRE', model: 'node-locked', billing: 'yearly', quota: 5, machineQuota: 3, expiresAt: NOW + 365 * DAY_MS, ...over });
+const pool = (over: Partial<Pool> = {}): Pool => ({
+  product: 'KRE',
+  model: 'node-locked',
+  billing: 'yearly',
+  quota: 5,
+  machineQuota: 3,
+  expiresAt: NOW + 365 * DAY_MS,
+  ...over,
+});
 
 describe('quota rules', () => {
   it('available = quota − (offline + active online), never negative', () => {
-    expect(available(pool(), { activeSessions: 2, unexpiredOfflineLicenses: 1, registeredMachines: 0 })).toBe(2);
-    fc.assert(fc.property(fc.nat(100), fc.nat(100), fc.nat(100), (quota, s, o) => {
-      const a = available(pool({ quota }), { activeSessions: s, unexpiredOfflineLicenses: o, registeredMachines: 0 });
-      expect(a).toBe(Math.max(0, quota - s - o));
-    }));
+    expect(
+      available(pool(), { activeSessions: 2, unexpiredOfflineLicenses: 1, registeredMachines: 0 }),
+    ).toBe(2);
+    fc.assert(
+      fc.property(fc.nat(100), fc.nat(100), fc.nat(100), (quota, s, o) => {
+        const a = available(pool({ quota }), {
+          activeSessions: s,
+          unexpiredOfflineLicenses: o,
+          registeredMachines: 0,
+        });
+        expect(a).toBe(Math.max(0, quota - s - o));
+      }),
+    );
   });
 
   it('grants exactly while something is available and the machine fits (property)', () => {
-    fc.assert(fc.property(fc.nat(20), fc.nat(20), fc.nat(20), fc.nat(20), fc.nat(20), fc.boolean(), fc.constantFrom('node-locked', 'floating'),
-      (quota, machineQuota, s, o, m, registered, model) => {
-        const p = pool({ quota, machineQuota, model: model as Pool['model'] });
-        const refusal = grantRefusal(p, { activeSessions: s, unexpiredOfflineLicenses: o, registeredMachines: m }, NOW, registered);
-        const machineFull = model === 'node-locked' && !registered && m >= machineQuota;
-        const quotaFull = s + o >= quota;
-        expect(refusal?.code ?? null).toBe(machineFull ? 'MACHINE_QUOTA_EXCEEDED' : quotaFull ? 'QUOTA_EXCEEDED' : null);
-      }));
+    fc.assert(
+      fc.property(
+        fc.nat(20),
+        fc.nat(20),
+        fc.nat(20),
+        fc.nat(20),
+        fc.nat(20),
+        fc.boolean(),
+        fc.constantFrom('node-locked', 'floating'),
+        (quota, machineQuota, s, o, m, registered, model) => {
+          const p = pool({ quota, machineQuota, model: model as Pool['model'] });
+          const refusal = grantRefusal(
+            p,
+            { activeSessions: s, unexpiredOfflineLicenses: o, registeredMachines: m },
+            NOW,
+            registered,
+          );
+          const machineFull = model === 'node-locked' && !registered && m >= machineQuota;
+          const quotaFull = s + o >= quota;
+          expect(refusal?.code ?? null).toBe(
+            machineFull ? 'MACHINE_QUOTA_EXCEEDED' : quotaFull ? 'QUOTA_EXCEEDED' : null,
+          );
+        },
+      ),
+    );
   });
 
   it('refuses everything once the subscription has expired', () => {
-    expect(grantRefusal(pool({ expiresAt: NOW }), { activeSessions: 0, unexpiredOfflineLicenses: 0, registeredMachines: 0 }, NOW, true)?.code).toBe('SUBSCRIPTION_EXPIRED');
+    expect(
+      grantRefusal(
+        pool({ expiresAt: NOW }),
+        { activeSessions: 0, unexpiredOfflineLicenses: 0, registeredMachines: 0 },
+        NOW,
+        true,
+      )?.code,
+    ).toBe('SUBSCRIPTION_EXPIRED');
   });
 
   it('only node-locked yearly pools issue offline licenses', () => {

@@ -12,7 +12,8 @@ import { trustedKeys } from '../../client/trusted-keys.ts';
 import { bad, bold, dim, ok, print, printJson } from '../output.ts';
 import type { CliOptions } from '../options.ts';
 
-const colour = (status: string): string => (status === 'valid' ? ok(status) : status === 'testing' ? bold(status) : bad(status));
+const colour = (status: string): string =>
+  status === 'valid' ? ok(status) : status === 'testing' ? bold(status) : bad(status);
 
 export const listLicenses = async (opts: CliOptions): Promise<void> => {
   const report = await checkFolder(opts);
@@ -20,16 +21,37 @@ export const listLicenses = async (opts: CliOptions): Promise<void> => {
     printJson({
       folder: report.folder,
       machineId: report.machineId,
-      licenses: report.licenses.map((l) => ({ file: l.file, status: l.status, product: l.product ?? null, machineId: l.machineId ?? null, expiresAt: l.expiresAt ?? null, message: l.message })),
+      licenses: report.licenses.map((l) => ({
+        file: l.file,
+        status: l.status,
+        product: l.product ?? null,
+        machineId: l.machineId ?? null,
+        expiresAt: l.expiresAt ?? null,
+        message: l.message,
+      })),
       valid: report.valid,
     });
   } else {
-    print(`${bold('License folder:')} ${report.folder}${report.exists ? '' : dim(' (does not exist yet)')}`);
+    print(
+      `${bold('License folder:')} ${report.folder}${report.exists ? '' : dim(' (does not exist yet)')}`,
+    );
     print(`${bold('Machine ID:')} ${report.machineId}`);
     if (report.licenses.length > 0) {
       const { default: Table } = await import('cli-table3');
-      const table = new Table({ head: ['File', 'Product', 'Status', 'Expires', 'Reason'], style: { head: [], border: [] }, wordWrap: true, colWidths: [null, null, null, null, 60] as number[] });
-      for (const l of report.licenses) table.push([l.file, l.product ?? '', colour(l.status), l.expiresAt?.slice(0, 10) ?? '', l.message]);
+      const table = new Table({
+        head: ['File', 'Product', 'Status', 'Expires', 'Reason'],
+        style: { head: [], border: [] },
+        wordWrap: true,
+        colWidths: [null, null, null, null, 60] as number[],
+      });
+      for (const l of report.licenses)
+        table.push([
+          l.file,
+          l.product ?? '',
+          colour(l.status),
+          l.expiresAt?.slice(0, 10) ?? '',
+          l.message,
+        ]);
       print(table.toString());
     }
     print(`The number of valid offline licenses: ${report.valid}`);
@@ -39,13 +61,25 @@ export const listLicenses = async (opts: CliOptions): Promise<void> => {
 
 export const installLicense = async (file: string, opts: CliOptions): Promise<void> => {
   const read = readLicenseText(file);
-  if ('error' in read) throw fail('FILE_ERROR', `cannot read ${file}: ${read.error.code ?? read.error.message}`);
+  if ('error' in read)
+    throw fail('FILE_ERROR', `cannot read ${file}: ${read.error.code ?? read.error.message}`);
   const name = basename(file);
-  if ('notALicense' in read) throw fail('INVALID_LICENSE_FILE', `${name} was not installed (malformed): it ${read.notALicense}`);
+  if ('notALicense' in read)
+    throw fail(
+      'INVALID_LICENSE_FILE',
+      `${name} was not installed (malformed): it ${read.notALicense}`,
+    );
   const { text } = read;
   const { machineId } = await machineIdReport();
-  const v = validateLicense(text, { machineId, product: opts.product, trustedKeys: trustedKeys(), now: Date.now(), highWaterMark: readMark() });
-  if (v.status !== 'valid' && v.status !== 'testing') throw fail('INVALID_LICENSE_FILE', `${name} was not installed (${v.status}): ${v.message}`);
+  const v = validateLicense(text, {
+    machineId,
+    product: opts.product,
+    trustedKeys: trustedKeys(),
+    now: Date.now(),
+    highWaterMark: readMark(),
+  });
+  if (v.status !== 'valid' && v.status !== 'testing')
+    throw fail('INVALID_LICENSE_FILE', `${name} was not installed (${v.status}): ${v.message}`);
   const target = await createNewFile(licenseDir(opts.licenseDir), name, text);
   if (process.platform === 'win32') {
     // ".katalon" is a hidden folder on Windows too; best effort, the license works either way.

@@ -2,7 +2,11 @@
 import { machineIdReport } from '../../platform/machine/index.ts';
 import { print, printJson, warn, bold, ok, dim } from '../output.ts';
 
-export const printMachineId = async (opts: { json?: boolean; explain?: boolean; qr?: boolean }): Promise<void> => {
+export const printMachineId = async (opts: {
+  json?: boolean;
+  explain?: boolean;
+  qr?: boolean;
+}): Promise<void> => {
   const report = await machineIdReport();
   if (opts.json) {
     printJson(report);
@@ -10,7 +14,10 @@ export const printMachineId = async (opts: { json?: boolean; explain?: boolean; 
     print(`${bold('Machine ID:')} ${report.machineId}`);
     print(`${bold('User:')} ${report.user}`);
     print(bold('Sources (in order of preference):'));
-    for (const s of report.sources) print(`  ${s.used ? ok('used    ') : dim('not used')}  ${s.name}${s.note ? dim(` (${s.note})`) : ''}`);
+    for (const s of report.sources)
+      print(
+        `  ${s.used ? ok('used    ') : dim('not used')}  ${s.name}${s.note ? dim(` (${s.note})`) : ''}`,
+      );
     print(dim('Only a keyed hash of these values leaves this machine.'));
   } else {
     print(report.machineId);

@@ -11,7 +11,11 @@ import type { CliOptions } from '../options.ts';
 
 export const activate = async (opts: CliOptions, save: boolean): Promise<void> => {
   const c = await onlineCredentials(opts);
-  if (!c) throw fail('INVALID_ARGUMENT', 'no API key: pass -apiKey=KEY, or better set KATALON_API_KEY (the command line is visible in ps)');
+  if (!c)
+    throw fail(
+      'INVALID_ARGUMENT',
+      'no API key: pass -apiKey=KEY, or better set KATALON_API_KEY (the command line is visible in ps)',
+    );
   progress('Start activating online...');
   const client = createApiClient(connection(opts, c.serverUrl), c.apiKey);
   try {
@@ -26,11 +30,24 @@ export const activate = async (opts: CliOptions, save: boolean): Promise<void> =
       if (saved.warning) warn(saved.warning);
     }
     if (opts.json) {
-      printJson({ activated: true, pool, ...(saved ? { saved: { serverUrl: c.serverUrl, orgId: c.orgId, apiKey: saved.where } } : {}) });
+      printJson({
+        activated: true,
+        pool,
+        ...(saved
+          ? { saved: { serverUrl: c.serverUrl, orgId: c.orgId, apiKey: saved.where } }
+          : {}),
+      });
     } else {
-      print(`${ok('Activated')} ${pool.product} for ${pool.orgName} (org ${pool.orgId}) on ${c.serverUrl}`);
-      print(`  quota ${pool.quota}, available ${pool.available}, machine quota ${pool.machineQuota}, expires ${pool.expiresAt.slice(0, 10)}`);
-      if (saved) print(`  saved: server and org in the config, API key in ${saved.where === 'keychain' ? 'the OS keychain' : 'a user-only file'}`);
+      print(
+        `${ok('Activated')} ${pool.product} for ${pool.orgName} (org ${pool.orgId}) on ${c.serverUrl}`,
+      );
+      print(
+        `  quota ${pool.quota}, available ${pool.available}, machine quota ${pool.machineQuota}, expires ${pool.expiresAt.slice(0, 10)}`,
+      );
+      if (saved)
+        print(
+          `  saved: server and org in the config, API key in ${saved.where === 'keychain' ? 'the OS keychain' : 'a user-only file'}`,
+        );
     }
   } finally {
     await client.close();
@@ -47,7 +64,10 @@ export const deactivate = async (opts: CliOptions): Promise<void> => {
 };
 
 export const status = async (opts: CliOptions): Promise<void> => {
-  const [{ machineId, warnings }, folder] = await Promise.all([machineIdReport(), checkFolder(opts)]);
+  const [{ machineId, warnings }, folder] = await Promise.all([
+    machineIdReport(),
+    checkFolder(opts),
+  ]);
   const config = readSettings();
   const serverUrl = opts.serverUrl ?? process.env.KATALON_SERVER_URL ?? config.serverUrl ?? null;
   const keySaved = Boolean(await loadApiKey());
@@ -64,15 +84,26 @@ export const status = async (opts: CliOptions): Promise<void> => {
     }
   }
   const report = {
-    machineId, warnings,
+    machineId,
+    warnings,
     licenseFolder: { folder: folder.folder, files: folder.licenses.length, valid: folder.valid },
-    saved: { serverUrl: config.serverUrl ?? null, orgId: config.orgId ?? null, apiKeySaved: keySaved },
+    saved: {
+      serverUrl: config.serverUrl ?? null,
+      orgId: config.orgId ?? null,
+      apiKeySaved: keySaved,
+    },
     server,
   };
   if (opts.json) return printJson(report);
   print(`${bold('Machine ID:')} ${machineId}`);
-  print(`${bold('License folder:')} ${folder.folder} (${folder.licenses.length} files, ${folder.valid} valid)`);
-  print(`${bold('Saved:')} server ${report.saved.serverUrl ?? '-'}, org ${report.saved.orgId ?? '-'}, API key ${keySaved ? 'saved' : 'not saved'}`);
-  print(`${bold('Server:')} ${server ? `${server.url} ${server.reachable ? ok('answers') : `does not answer: ${server.error}`}` : 'none configured'}`);
+  print(
+    `${bold('License folder:')} ${folder.folder} (${folder.licenses.length} files, ${folder.valid} valid)`,
+  );
+  print(
+    `${bold('Saved:')} server ${report.saved.serverUrl ?? '-'}, org ${report.saved.orgId ?? '-'}, API key ${keySaved ? 'saved' : 'not saved'}`,
+  );
+  print(
+    `${bold('Server:')} ${server ? `${server.url} ${server.reachable ? ok('answers') : `does not answer: ${server.error}`}` : 'none configured'}`,
+  );
   for (const w of warnings) warn(w);
 };

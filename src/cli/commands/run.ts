@@ -30,10 +30,19 @@ const acquire = async (opts: CliOptions): Promise<LicenseHold> => {
     return holdOnlineSession(credentials, opts, progress);
   }
   if (report.valid > 0) {
-    throw fail('ALL_LICENSES_IN_USE', `all ${report.valid} valid offline licenses in ${report.folder} are in use by other katalonc runs on this machine: add -enableLicenseRetry to wait for one, or add license files`);
+    throw fail(
+      'ALL_LICENSES_IN_USE',
+      `all ${report.valid} valid offline licenses in ${report.folder} are in use by other katalonc runs on this machine: add -enableLicenseRetry to wait for one, or add license files`,
+    );
   }
-  const seen = report.licenses.length === 0 ? 'no license files' : report.licenses.map((l) => `${l.file}: ${l.status}`).join('; ');
-  throw fail('NO_VALID_LICENSE', `no valid offline license in ${report.folder} (${seen}) and no API key for online activation: run "katalonc license list" for details, or pass -apiKey and -orgID`);
+  const seen =
+    report.licenses.length === 0
+      ? 'no license files'
+      : report.licenses.map((l) => `${l.file}: ${l.status}`).join('; ');
+  throw fail(
+    'NO_VALID_LICENSE',
+    `no valid offline license in ${report.folder} (${seen}) and no API key for online activation: run "katalonc license list" for details, or pass -apiKey and -orgID`,
+  );
 };
 
 /** How long a command gets to stop after its license was taken away, before SIGKILL. */

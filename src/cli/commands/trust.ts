@@ -10,8 +10,13 @@ export const addTrustedKey = async (text: string, opts: CliOptions): Promise<voi
 };
 
 export const listTrustedKeys = async (opts: CliOptions): Promise<void> => {
-  const keys = [...trustedKeys().values()].map((k) => ({ keyId: k.keyId, key: k.text, origin: k.origin }));
+  const keys = [...trustedKeys().values()].map((k) => ({
+    keyId: k.keyId,
+    key: k.text,
+    origin: k.origin,
+  }));
   if (opts.json) printJson({ keys });
-  else if (keys.length === 0) print('No trusted keys: add your server\'s with "katalonc trust add <key>".');
+  else if (keys.length === 0)
+    print('No trusted keys: add your server\'s with "katalonc trust add <key>".');
   else for (const k of keys) print(`${k.keyId}  ${k.key}  (${k.origin})`);
 };

@@ -3,8 +3,12 @@
 /** Clocks of issuer and client may differ a little; an hour also covers daylight-saving mistakes. */
 export const CLOCK_TOLERANCE_MS = 60 * 60 * 1000;
 
-export const isRolledBack = (now: number, mark: number | null): boolean => mark !== null && now < mark - CLOCK_TOLERANCE_MS;
+export const isRolledBack = (now: number, mark: number | null): boolean =>
+  mark !== null && now < mark - CLOCK_TOLERANCE_MS;
 
 /** The new mark after a check at `now` that saw licenses issued at `issuedAt` (ms). It never goes down. */
-export const advanceMark = (mark: number | null, now: number, issuedAt: readonly number[]): number =>
-  Math.max(mark ?? 0, isRolledBack(now, mark) ? 0 : now, ...issuedAt);
+export const advanceMark = (
+  mark: number | null,
+  now: number,
+  issuedAt: readonly number[],
+): number => Math.max(mark ?? 0, isRolledBack(now, mark) ? 0 : now, ...issuedAt);

@@ -50,12 +50,28 @@ export type ArmorResult =
   | { ok: false; status: 'malformed'; reason: string }
   | { ok: false; status: 'unsupported-version'; version: string };
 
-const wrap = (bytes: Uint8Array): string[] => Buffer.from(bytes).toString('base64').match(new RegExp(`.{1,${LINE}}`, 'g')) ?? [];
+const wrap = (bytes: Uint8Array): string[] =>
+  Buffer.from(bytes)
+    .toString('base64')
+    .match(new RegExp(`.{1,${LINE}}`, 'g')) ?? [];
 
 export const armor = (license: ArmoredLicense): string =>
-  [BEGIN, `Version: ${license.version}`, `Key-Id: ${license.keyId}`, '', ...wrap(license.payload), SIGNATURE, ...wrap(license.signature), END, ''].join('\n');
+  [
+    BEGIN,
+    `Version: ${license.version}`,
+    `Key-Id: ${license.keyId}`,
+    '',
+    ...wrap(license.payload),
+    SIGNATURE,
+    ...wrap(license.signature),
+    END,
+    '',
+  ].join('\n');
 
-export const signLicense = (payload: Omit<LicensePayload, 'v' | 'kid'>, key: SigningKey): string => {
+export const signLicense = (
+  payload: Omit<LicensePayload, 'v' | 'kid'>,
+  key: SigningKey,
+): string => {
   const full: LicensePayload = { v: FORMAT_VERSION, kid: key.keyId, ...payload };
   const bytes = new TextEncoder().encode(JSON.stringify(full));
   const signature = edSign(null, bytes, key.privateKey);
@@ -77,7 +93,8 @@ const decodeBlock = (lines: string[]): Uint8Array | null => {
 /** Splits the armor into its parts; it does not look at the payload or the signature. */
 export const dearmor = (text: string): ArmorResult => {
   // eslint-disable-next-line no-control-regex
-  if (/[^\x20-\x7e\r\n]/.test(text)) return malformed('it contains bytes that are not printable text');
+  if (/[^\x20-\x7e\r\n]/.test(text))
+    return malformed('it contains bytes that are not printable text');
   const crlf = text.includes('\r\n');
   const normal = crlf ? text.replaceAll('\r\n', '\n') : text;
   if (normal.includes('\r')) return malformed('its line ends are mixed');
@@ -86,7 +103,9 @@ export const dearmor = (text: string): ArmorResult => {
   const version = /^Version: (.*)$/.exec(lines[1] ?? '')?.[1];
   if (version === undefined) return malformed('its "Version:" line is missing');
   if (version !== String(FORMAT_VERSION)) {
-    return /^[1-9][0-9]{0,5}$/.test(version) ? { ok: false, status: 'unsupported-version', version } : malformed(`its version "${version}" is not a number`);
+    return /^[1-9][0-9]{0,5}$/.test(version)
+      ? { ok: false, status: 'unsupported-version', version }
+      : malformed(`its version "${version}" is not a number`);
   }
   const keyId = /^Key-Id: ([0-9a-f]{16})$/.exec(lines[2] ?? '')?.[1];
   if (!keyId) return malformed('its "Key-Id:" line is missing or not 16 hex digits');
@@ -100,7 +119,8 @@ export const dearmor = (text: string): ArmorResult => {
   const license: ArmoredLicense = { version: FORMAT_VERSION, keyId, payload, signature };
   // Anything the writer would not have produced (extra lines, other wrapping, padding tricks) is a change.
   const canonical = armor(license);
-  if (normal !== canonical && normal !== canonical.slice(0, -1)) return malformed('its text differs from how a license is written (edited or re-wrapped)');
+  if (normal !== canonical && normal !== canonical.slice(0, -1))
+    return malformed('its text differs from how a license is written (edited or re-wrapped)');
   return { ok: true, license };
 };
 
@@ -110,14 +130,22 @@ const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/;
 export const decodePayload = (bytes: Uint8Array): LicensePayload | null => {
   let p: Record<string, unknown>;
   try {
-    p = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as Record<string, unknown>;
+    p = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as Record<
+      string,
+      unknown
+    >;
   } catch {
     return null;
   }
   if (typeof p !== 'object' || p === null) return null;
   const strings = ['kid', 'id', 'orgId', 'orgName', 'machineId', 'issuedAt', 'expiresAt'] as const;
   if (!strings.every((k) => typeof p[k] === 'string')) return null;
-  if (p.v !== FORMAT_VERSION || (p.product !== 'KRE' && p.product !== 'KSE') || (p.kind !== 'offline' && p.kind !== 'testing')) return null;
+  if (
+    p.v !== FORMAT_VERSION ||
+    (p.product !== 'KRE' && p.product !== 'KSE') ||
+    (p.kind !== 'offline' && p.kind !== 'testing')
+  )
+    return null;
   if (!ISO.test(p.issuedAt as string) || !ISO.test(p.expiresAt as string)) return null;
   return p as unknown as LicensePayload;
 };

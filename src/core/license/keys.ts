@@ -1,6 +1,12 @@
 // Ed25519 keys and their text form. A public key is written "ed25519:<base64url of the 32 raw bytes>";
 // its key id is the first 16 hex digits of SHA-256 over those bytes, so it never has to be typed.
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+} from 'node:crypto';
 
 export interface PublicKeyInfo {
   keyId: string;
@@ -10,9 +16,11 @@ export interface PublicKeyInfo {
 
 const PREFIX = 'ed25519:';
 
-const rawPublic = (key: KeyObject): Buffer => Buffer.from(key.export({ format: 'jwk' }).x!, 'base64url');
+const rawPublic = (key: KeyObject): Buffer =>
+  Buffer.from(key.export({ format: 'jwk' }).x!, 'base64url');
 
-export const keyIdOf = (raw: Uint8Array): string => createHash('sha256').update(raw).digest('hex').slice(0, 16);
+export const keyIdOf = (raw: Uint8Array): string =>
+  createHash('sha256').update(raw).digest('hex').slice(0, 16);
 
 const info = (key: KeyObject): PublicKeyInfo => {
   const raw = rawPublic(key);

@@ -48,33 +48,52 @@ const PLACEHOLDERS = new Set([
 const normalise = (value: string): string => value.trim().toLowerCase();
 
 /** A value that many machines share: unset firmware fields and template images. */
-export const isPlaceholder = (value: string): boolean => PLACEHOLDERS.has(normalise(value).replaceAll('-', ''));
+export const isPlaceholder = (value: string): boolean =>
+  PLACEHOLDERS.has(normalise(value).replaceAll('-', ''));
 
-const FLOATING = 'use online (floating) licenses with -apiKey and -orgID here; node-locked offline licenses will not stay valid';
+const FLOATING =
+  'use online (floating) licenses with -apiKey and -orgID here; node-locked offline licenses will not stay valid';
 
 export const deriveMachineId = (facts: MachineFacts): MachineIdReport => {
   const warnings: string[] = [];
   const usable = facts.sources.find((s) => s.value !== null && !isPlaceholder(s.value));
   const placeholder = facts.sources.find((s) => s.value !== null && isPlaceholder(s.value));
-  if (placeholder) warnings.push(`${placeholder.name} holds a placeholder value shared by many machines (a cloned or template image?); it is not used`);
+  if (placeholder)
+    warnings.push(
+      `${placeholder.name} holds a placeholder value shared by many machines (a cloned or template image?); it is not used`,
+    );
 
   let material = '';
   if (usable) {
     material += `${usable.kind}\n${normalise(usable.value!)}\n`;
   } else {
-    warnings.push(`no machine identity could be read (${facts.sources.map((s) => s.name).join(', ')}): the ID depends on the user only and is the same on every such machine; ${FLOATING}`);
+    warnings.push(
+      `no machine identity could be read (${facts.sources.map((s) => s.name).join(', ')}): the ID depends on the user only and is the same on every such machine; ${FLOATING}`,
+    );
   }
   material += `user\n${facts.user.name}\n${facts.user.id}`;
-  const digest = hmac(sha256, new TextEncoder().encode(HASH_KEY), new TextEncoder().encode(material));
+  const digest = hmac(
+    sha256,
+    new TextEncoder().encode(HASH_KEY),
+    new TextEncoder().encode(material),
+  );
 
-  if (facts.container) warnings.push(`running in a container (${facts.container}): its identity is usually new for every container; ${FLOATING}`);
-  if (facts.volatileMachineId && usable?.kind === 'machine-id') warnings.push(`${usable.name} is on a tmpfs and changes at every boot; ${FLOATING}`);
+  if (facts.container)
+    warnings.push(
+      `running in a container (${facts.container}): its identity is usually new for every container; ${FLOATING}`,
+    );
+  if (facts.volatileMachineId && usable?.kind === 'machine-id')
+    warnings.push(`${usable.name} is on a tmpfs and changes at every boot; ${FLOATING}`);
 
   return {
     machineId: formatMachineId(digest),
     user: facts.user.name,
     sources: [
-      ...facts.sources.map((s) => ({ name: s.name, used: s === usable, ...(s.note ? { note: s.note } : {}) })),
+      ...facts.sources.map((s) => ({
+        name: s.name,
+        used: s === usable,
+        ...(s.note ? { note: s.note } : {}),
+      })),
       { name: `user ${facts.user.name} (${facts.user.id})`, used: true },
     ],
     warnings,

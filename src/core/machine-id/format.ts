@@ -42,7 +42,10 @@ export const formatMachineId = (digest: Uint8Array): string => {
 
 export type ParsedMachineId = { ok: true; machineId: string } | { ok: false; reason: string };
 
-const HYPHEN_POSITIONS = Array.from({ length: SYMBOLS / GROUP - 1 }, (_, i) => (i + 1) * (GROUP + 1) - 1);
+const HYPHEN_POSITIONS = Array.from(
+  { length: SYMBOLS / GROUP - 1 },
+  (_, i) => (i + 1) * (GROUP + 1) - 1,
+);
 
 /**
  * Accepts a machine ID as a person typed it: any case, surrounding white space, with the hyphens
@@ -54,7 +57,10 @@ export const parseMachineId = (input: string): ParsedMachineId => {
   if (text.includes('-')) {
     const misplaced = [...text].some((ch, i) => (ch === '-') !== HYPHEN_POSITIONS.includes(i));
     if (misplaced || text.length !== SYMBOLS + HYPHEN_POSITIONS.length) {
-      return { ok: false, reason: `a machine ID has ${SYMBOLS} characters in groups of ${GROUP} (XXXXX-XXXXX-XXXXX-XXXXX)` };
+      return {
+        ok: false,
+        reason: `a machine ID has ${SYMBOLS} characters in groups of ${GROUP} (XXXXX-XXXXX-XXXXX-XXXXX)`,
+      };
     }
     compact = text.replaceAll('-', '');
   }
@@ -64,11 +70,18 @@ export const parseMachineId = (input: string): ParsedMachineId => {
   const symbols: number[] = [];
   for (const ch of compact) {
     const v = values.get(ch);
-    if (v === undefined) return { ok: false, reason: `"${ch}" cannot appear in a machine ID (letters I, L, O, U are never used)` };
+    if (v === undefined)
+      return {
+        ok: false,
+        reason: `"${ch}" cannot appear in a machine ID (letters I, L, O, U are never used)`,
+      };
     symbols.push(v);
   }
   if (checkState(symbols) !== 0) {
-    return { ok: false, reason: 'its check character does not match: a character is mistyped or two are swapped' };
+    return {
+      ok: false,
+      reason: 'its check character does not match: a character is mistyped or two are swapped',
+    };
   }
   return { ok: true, machineId: group(compact) };
 };

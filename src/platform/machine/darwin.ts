@@ -14,7 +14,14 @@ export const collect = async (probe: Probe): Promise<MachineFacts> => {
   const user = probe.user();
   return {
     platform: 'darwin',
-    sources: [{ name: 'IOPlatformUUID', kind: 'hardware-uuid', value, ...(value === null ? { note: `${IOREG} failed or printed no IOPlatformUUID` } : {}) }],
+    sources: [
+      {
+        name: 'IOPlatformUUID',
+        kind: 'hardware-uuid',
+        value,
+        ...(value === null ? { note: `${IOREG} failed or printed no IOPlatformUUID` } : {}),
+      },
+    ],
     user: { name: user.name, id: `uid ${user.uid}` },
     container: null,
   };

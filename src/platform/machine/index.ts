@@ -20,5 +20,10 @@ let thisMachine: Promise<MachineIdReport> | undefined;
  * once per process: its sources cannot change while katalonc runs, and on Windows every read spawns
  * reg.exe and whoami (PowerShell where policy disables reg.exe).
  */
-export const machineIdReport = (probe?: Probe, platform?: NodeJS.Platform): Promise<MachineIdReport> =>
-  probe || platform ? report(probe ?? systemProbe(), platform ?? process.platform) : (thisMachine ??= report(systemProbe(), process.platform));
+export const machineIdReport = (
+  probe?: Probe,
+  platform?: NodeJS.Platform,
+): Promise<MachineIdReport> =>
+  probe || platform
+    ? report(probe ?? systemProbe(), platform ?? process.platform)
+    : (thisMachine ??= report(systemProbe(), process.platform));

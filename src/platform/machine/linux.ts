@@ -33,7 +33,9 @@ export const collect = async (probe: Probe): Promise<MachineFacts> => {
     platform: 'linux',
     sources: SOURCES.map((s) => {
       const value = probe.readText(s.name);
-      return value === null ? { ...s, value, note: 'absent or not readable by this user' } : { ...s, value: value.trim() };
+      return value === null
+        ? { ...s, value, note: 'absent or not readable by this user' }
+        : { ...s, value: value.trim() };
     }),
     user: { name: user.name, id: `uid ${user.uid}` },
     container: detectContainer(probe),

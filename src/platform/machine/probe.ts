@@ -38,7 +38,9 @@ export const systemProbe = (root = '/'): Probe => ({
     // Loaded here: Linux never runs a command for its machine ID, and start-up time matters.
     const { execFile } = await import('node:child_process');
     return new Promise((resolve) => {
-      execFile(file, args, { timeout: COMMAND_TIMEOUT_MS, windowsHide: true }, (err, stdout) => resolve(err ? null : stdout));
+      execFile(file, args, { timeout: COMMAND_TIMEOUT_MS, windowsHide: true }, (err, stdout) =>
+        resolve(err ? null : stdout),
+      );
     });
   },
   env: process.env,

@@ -6,7 +6,8 @@ import type { Probe } from './probe.ts';
 
 const KEY = 'HKLM\\SOFTWARE\\Microsoft\\Cryptography';
 
-export const parseRegQuery = (output: string): string | null => /MachineGuid\s+REG_SZ\s+(\S+)/i.exec(output)?.[1] ?? null;
+export const parseRegQuery = (output: string): string | null =>
+  /MachineGuid\s+REG_SZ\s+(\S+)/i.exec(output)?.[1] ?? null;
 
 /** `whoami /user /fo csv /nh` prints "domain\user","S-1-5-21-…". */
 export const parseWhoami = (output: string): { name: string; sid: string } | null => {
@@ -19,7 +20,12 @@ const clean = (output: string | null): string | null => (output?.trim() ? output
 export const collect = async (probe: Probe): Promise<MachineFacts> => {
   const system32 = `${probe.env.SystemRoot ?? 'C:\\Windows'}\\System32`;
   const powershell = (script: string) =>
-    probe.run(`${system32}\\WindowsPowerShell\\v1.0\\powershell.exe`, ['-NoProfile', '-NonInteractive', '-Command', script]);
+    probe.run(`${system32}\\WindowsPowerShell\\v1.0\\powershell.exe`, [
+      '-NoProfile',
+      '-NonInteractive',
+      '-Command',
+      script,
+    ]);
 
   const [regOutput, whoami] = await Promise.all([
     probe.run(`${system32}\\reg.exe`, ['query', KEY, '/v', 'MachineGuid', '/reg:64']),
@@ -27,14 +33,23 @@ export const collect = async (probe: Probe): Promise<MachineFacts> => {
   ]);
   const sources: SourceReading[] = [];
   const fromReg = regOutput === null ? null : parseRegQuery(regOutput);
-  sources.push({ name: `${KEY}\\MachineGuid (reg.exe)`, kind: 'machine-guid', value: fromReg, ...(fromReg ? {} : { note: 'reg.exe failed (disabled by policy?)' }) });
+  sources.push({
+    name: `${KEY}\\MachineGuid (reg.exe)`,
+    kind: 'machine-guid',
+    value: fromReg,
+    ...(fromReg ? {} : { note: 'reg.exe failed (disabled by policy?)' }),
+  });
   if (!fromReg) {
-    const fromDotNet = clean(await powershell(
-      "[Microsoft.Win32.RegistryKey]::OpenBaseKey('LocalMachine','Registry64').OpenSubKey('SOFTWARE\\Microsoft\\Cryptography').GetValue('MachineGuid')",
-    ));
+    const fromDotNet = clean(
+      await powershell(
+        "[Microsoft.Win32.RegistryKey]::OpenBaseKey('LocalMachine','Registry64').OpenSubKey('SOFTWARE\\Microsoft\\Cryptography').GetValue('MachineGuid')",
+      ),
+    );
     sources.push({ name: `${KEY}\\MachineGuid (.NET)`, kind: 'machine-guid', value: fromDotNet });
     if (!fromDotNet) {
-      const smbios = clean(await powershell('(Get-CimInstance -ClassName Win32_ComputerSystemProduct).UUID'));
+      const smbios = clean(
+        await powershell('(Get-CimInstance -ClassName Win32_ComputerSystemProduct).UUID'),
+      );
       sources.push({ name: 'SMBIOS UUID', kind: 'hardware-uuid', value: smbios });
     }
   }

@@ -16,7 +16,10 @@ export const tryLock = async (name: string): Promise<SlotLock | null> => {
       stale: 5000,
       update: 1000,
       realpath: false,
-      onCompromised: () => process.stderr.write(`warning: the lock on ${name} was lost (the machine was suspended?)\n`),
+      onCompromised: () =>
+        process.stderr.write(
+          `warning: the lock on ${name} was lost (the machine was suspended?)\n`,
+        ),
     });
     return { release };
   } catch (error) {

@@ -5,6 +5,9 @@ export interface SlotLock {
 }
 
 export const tryLock = async (name: string): Promise<SlotLock | null> => {
-  const impl = process.platform === 'linux' || process.platform === 'win32' ? await import('./socket.ts') : await import('./file.ts');
+  const impl =
+    process.platform === 'linux' || process.platform === 'win32'
+      ? await import('./socket.ts')
+      : await import('./file.ts');
   return impl.tryLock(name);
 };

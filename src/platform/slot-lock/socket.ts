@@ -6,13 +6,17 @@ import type { SlotLock } from './index.ts';
 
 export const socketName = (name: string, platform: NodeJS.Platform = process.platform): string => {
   const owner = process.getuid?.() ?? process.env.USERNAME ?? 'user';
-  return platform === 'win32' ? `\\\\?\\pipe\\katalonc-${owner}-${name}` : `\0katalonc-${owner}-${name}`;
+  return platform === 'win32'
+    ? `\\\\?\\pipe\\katalonc-${owner}-${name}`
+    : `\0katalonc-${owner}-${name}`;
 };
 
 export const tryLock = (name: string): Promise<SlotLock | null> =>
   new Promise((resolve, reject) => {
     const server = createServer((socket) => socket.destroy());
-    server.once('error', (error: NodeJS.ErrnoException) => (error.code === 'EADDRINUSE' ? resolve(null) : reject(error)));
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      error.code === 'EADDRINUSE' ? resolve(null) : reject(error),
+    );
     server.listen(socketName(name), () => {
       server.unref();
       resolve({ release: () => new Promise<void>((done) => server.close(() => done())) });

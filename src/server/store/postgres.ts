@@ -14,7 +14,10 @@ const MIGRATION_LOCK = 7_160_415;
 
 // int8 (counts, ids, times in ms) as numbers: every value we store is far below 2^53.
 const INT8 = 20;
-const types = { getTypeParser: ((oid: number, format?: 'text') => (oid === INT8 ? Number : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser };
+const types = {
+  getTypeParser: ((oid: number, format?: 'text') =>
+    oid === INT8 ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
 
 /** Our SQL says `?`; PostgreSQL numbers its parameters. None of our statements has a `?` in a literal. */
 const numbered = (sql: string): string => {
@@ -25,22 +28,35 @@ const numbered = (sql: string): string => {
 // Class 08: connection exceptions; 57P01–57P03: the server is shutting down or starting.
 const unavailable = (error: unknown): boolean => {
   const code = (error as { code?: string }).code ?? '';
-  return code.startsWith('08') || /^57P0[123]$/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EAI_AGAIN'].includes(code);
+  return (
+    code.startsWith('08') ||
+    /^57P0[123]$/.test(code) ||
+    ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EAI_AGAIN'].includes(code)
+  );
 };
 const explain = (error: unknown): never => {
-  if (unavailable(error)) throw fail('DATABASE_UNAVAILABLE', `cannot reach PostgreSQL: ${(error as Error).message}`);
+  if (unavailable(error))
+    throw fail('DATABASE_UNAVAILABLE', `cannot reach PostgreSQL: ${(error as Error).message}`);
   throw error;
 };
 
 const queriesOn = (db: pg.Pool | pg.PoolClient): Queries => ({
-  get: async <T>(sql: string, ...params: Param[]) => (await db.query(numbered(sql), params).catch(explain)).rows[0] as T | undefined,
-  all: async <T>(sql: string, ...params: Param[]) => (await db.query(numbered(sql), params).catch(explain)).rows as T[],
-  run: async (sql: string, ...params: Param[]) => (await db.query(numbered(sql), params).catch(explain)).rowCount ?? 0,
+  get: async <T>(sql: string, ...params: Param[]) =>
+    (await db.query(numbered(sql), params).catch(explain)).rows[0] as T | undefined,
+  all: async <T>(sql: string, ...params: Param[]) =>
+    (await db.query(numbered(sql), params).catch(explain)).rows as T[],
+  run: async (sql: string, ...params: Param[]) =>
+    (await db.query(numbered(sql), params).catch(explain)).rowCount ?? 0,
 });
 
 /** Connects to `url` (postgres://user:password@host:port/database) and brings its schema up to date. */
 export const openPostgresStore = async (url: string): Promise<Store> => {
-  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 10_000, types });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 10,
+    connectionTimeoutMillis: 10_000,
+    types,
+  });
   // An idle connection that the database drops must not crash the server; the next query reconnects.
   pool.on('error', () => {});
 
@@ -59,7 +75,10 @@ export const openPostgresStore = async (url: string): Promise<Store> => {
       client.release();
       return value;
     } catch (error) {
-      await client.query('ROLLBACK').then(() => client.release(), (e: Error) => client.release(e));
+      await client.query('ROLLBACK').then(
+        () => client.release(),
+        (e: Error) => client.release(e),
+      );
       return explain(error);
     }
   };
@@ -68,7 +87,9 @@ export const openPostgresStore = async (url: string): Promise<Store> => {
     await transaction(async (tx) => {
       await tx.get('SELECT pg_advisory_xact_lock(?)', MIGRATION_LOCK);
       await tx.run('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
-      const current = (await tx.get<{ v: number | null }>('SELECT max(version) AS v FROM schema_version'))!.v ?? 0;
+      const current =
+        (await tx.get<{ v: number | null }>('SELECT max(version) AS v FROM schema_version'))!.v ??
+        0;
       for (const [i, sql] of MIGRATIONS.slice(current).entries()) {
         await tx.run(sql);
         await tx.run('INSERT INTO schema_version (version) VALUES (?)', current + i + 1);

@@ -17,9 +17,13 @@ const MIGRATIONS: string[] = [
 
 export const openSqliteStore = (dataDir: string): Store => {
   const db = new DatabaseSync(join(dataDir, 'licenses.db'));
-  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
+  db.exec(
+    'PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;',
+  );
   db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
-  const current = (db.prepare('SELECT max(version) AS v FROM schema_version').get() as { v: number | null }).v ?? 0;
+  const current =
+    (db.prepare('SELECT max(version) AS v FROM schema_version').get() as { v: number | null }).v ??
+    0;
   MIGRATIONS.slice(current).forEach((sql, i) => {
     db.exec('BEGIN IMMEDIATE');
     try {
@@ -32,7 +36,9 @@ export const openSqliteStore = (dataDir: string): Store => {
     }
   });
 
-  const [begin, commit, rollback] = ['BEGIN IMMEDIATE', 'COMMIT', 'ROLLBACK'].map((sql) => db.prepare(sql)) as [StatementSync, StatementSync, StatementSync];
+  const [begin, commit, rollback] = ['BEGIN IMMEDIATE', 'COMMIT', 'ROLLBACK'].map((sql) =>
+    db.prepare(sql),
+  ) as [StatementSync, StatementSync, StatementSync];
   // SQLite counts commits by other connections only: this server's own writes leave it alone.
   const dataVersion = db.prepare('PRAGMA data_version');
   const readVersion = () => (dataVersion.get() as { data_version: number }).data_version;
@@ -44,7 +50,8 @@ export const openSqliteStore = (dataDir: string): Store => {
     return s;
   };
   const queries: Transaction = {
-    get: async <T>(sql: string, ...params: Param[]) => prepared(sql).get(...params) as T | undefined,
+    get: async <T>(sql: string, ...params: Param[]) =>
+      prepared(sql).get(...params) as T | undefined,
     all: async <T>(sql: string, ...params: Param[]) => prepared(sql).all(...params) as T[],
     run: async (sql, ...params) => Number(prepared(sql).run(...params).changes),
     // BEGIN IMMEDIATE already holds the database's one write lock for the whole transaction.

@@ -6,7 +6,7 @@ import { builtinKeysDefine } from './builtin-keys.ts';
 
 // --outdir DIR builds elsewhere (a test builds a client with built-in keys that way).
 const at = process.argv.indexOf('--outdir');
-const outdir = at > 0 ? process.argv[at + 1]! : 'dist';
+const outdir = at > 0 ? process.argv[at + 1] : 'dist';
 rmSync(outdir, { recursive: true, force: true });
 
 const common = {

@@ -70,10 +70,10 @@ try {
   console.log(`$ katalon-license-server --data-dir ${dataDir} start --port 0`);
   const url = await new Promise<string>((done, failed) => {
     let out = '';
-    server.stdout!.on('data', (d: Buffer) => {
-      out += d;
+    server.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
       const m = /"address":"(https?:\/\/[^"]+)"/.exec(out);
-      if (m) done(m[1]!);
+      if (m) done(m[1]);
     });
     server.once('exit', () => failed(new Error(`the server did not start:\n${out}`)));
   });

@@ -31,7 +31,7 @@ export const KATALONC_OPTIONS: Readonly<Record<string, string>> = {
 export const rewriteArgv = (args: readonly string[]): string[] => {
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
-    const token = args[i]!;
+    const token = args[i];
     if (token === '--') {
       out.push(...args.slice(i));
       break;

@@ -3,7 +3,8 @@
 // command an admin asks for most starts almost as fast as bare Node.js. Everything else goes to
 // program.ts, which the build keeps in a bundle of its own (this file stays one small module).
 import { rewriteArgv } from './argv.ts';
-import { reportError, setQuiet } from './output.ts';
+import { setQuiet } from '../command-line/output.ts';
+import { run } from '../command-line/runner.ts';
 
 const MACHINE_ID_FLAGS = new Set([
   '--print-machine-id',
@@ -20,24 +21,22 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
-const main = async (): Promise<void> => {
-  const json = process.argv.includes('--json');
-  try {
+const json = process.argv.includes('--json');
+await run(
+  async () => {
     const args = rewriteArgv(process.argv.slice(2));
     if (args.includes('--print-machine-id') && args.every((a) => MACHINE_ID_FLAGS.has(a))) {
       setQuiet(args.includes('--quiet') || args.includes('-q') || json);
       const { printMachineId } = await import('./commands/machine-id.ts');
-      return await printMachineId({
+      return printMachineId({
         json,
         explain: args.includes('--explain'),
         qr: args.includes('--qr'),
       });
     }
     const { runProgram } = await import('./program.ts');
-    await runProgram(args, json);
-  } catch (error) {
-    reportError(error, json);
-  }
-};
-
-void main();
+    return runProgram(args, json);
+  },
+  json,
+  'katalonc',
+);

@@ -1,23 +1,30 @@
-// Option types and their validation (types, ranges, enums); commander calls these parsers.
+// Option value parsers (types, ranges, enums), which commander calls, and the step from the parsed
+// command line to what the client acts on.
 import { InvalidArgumentError } from 'commander';
-import type { ConnectionOptions } from '../client/http-client.ts';
-import type { Product } from '../core/product.ts';
+import type { ClientOptions } from '../client/settings.ts';
 
-export interface CliOptions extends Omit<ConnectionOptions, 'serverUrl'> {
-  printMachineId?: boolean;
+/** The options as commander parses them (GNU spellings, see argv.ts). */
+export interface ParsedOptions extends Omit<ClientOptions, 'retry'> {
   json?: boolean;
   quiet?: boolean;
-  licenseDir?: string;
-  product: Product;
-  apiKey?: string;
-  orgId?: string;
-  serverUrl?: string;
-  licenseRelease?: boolean;
+  explain?: boolean;
+  qr?: boolean;
+  printMachineId?: boolean;
   enableLicenseRetry?: boolean;
   licenseRetryMaxDuration: number;
   licenseRetryInterval: number;
   licenseRetryMaxJitter: number;
 }
+
+export const clientOptions = (o: ParsedOptions): ClientOptions => ({
+  ...o,
+  retry: {
+    enabled: Boolean(o.enableLicenseRetry),
+    maxDurationMin: o.licenseRetryMaxDuration,
+    intervalS: o.licenseRetryInterval,
+    maxJitterS: o.licenseRetryMaxJitter,
+  },
+});
 
 export const number =
   (what: string, min: number, max = Number.MAX_SAFE_INTEGER) =>

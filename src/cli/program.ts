@@ -1,10 +1,21 @@
-// The katalonc command line on commander. Each command's module is loaded only when it runs.
-import { Command, CommanderError, Option } from 'commander';
-import { fail, isKatalonError, type KatalonError } from '../core/errors.ts';
-import { reportError, setQuiet } from './output.ts';
-import { integer, nonEmpty, number, oneOf, url, type CliOptions } from './options.ts';
+// The katalonc command line on commander. Each command's module is loaded only when it runs; each
+// returns a Result that the runner renders (command-line/runner.ts).
+import { Command, Option } from 'commander';
+import { fail } from '../core/errors.ts';
+import { PRODUCTS } from '../core/vocabulary.ts';
+import { setQuiet } from '../command-line/output.ts';
+import type { Result } from '../command-line/runner.ts';
+import {
+  clientOptions,
+  integer,
+  nonEmpty,
+  number,
+  oneOf,
+  url,
+  type ParsedOptions,
+} from './options.ts';
+import { environment } from '../platform/environment.ts';
 import { VERSION } from '../version.ts';
-import { PRODUCTS } from '../core/product.ts';
 
 const program = new Command('katalonc')
   .description(
@@ -95,39 +106,44 @@ Examples:
   KATALON_API_KEY=... katalonc -orgID=42 -serverUrl=https://license.example.com -- ./run-tests.sh`,
   );
 
-const options = (cmd: Command): CliOptions => cmd.optsWithGlobals<CliOptions>();
+const parsed = (cmd: Command): ParsedOptions => cmd.optsWithGlobals<ParsedOptions>();
+const options = (cmd: Command) => clientOptions(parsed(cmd));
 
-program.action(async (command: string[], _opts, cmd: Command) => {
-  const opts = options(cmd);
-  if (opts.printMachineId) {
-    const { printMachineId } = await import('./commands/machine-id.ts');
-    return printMachineId(opts as CliOptions & { explain?: boolean; qr?: boolean });
-  }
-  if (command.length > 0 && !parsedArgs.includes('--')) {
-    throw fail(
-      'INVALID_ARGUMENT',
-      `unknown command "${command[0]}": see "katalonc --help" (put the command to run after --)`,
-    );
-  }
-  if (command.length > 0) {
-    const { runCommand } = await import('./commands/run.ts');
-    return runCommand(command, opts);
-  }
-  if (opts.apiKey || process.env.KATALON_API_KEY) {
-    const { activate } = await import('./commands/online.ts');
-    return activate(opts, false);
-  }
-  program.outputHelp();
-});
+let parsedArgs: string[] = [];
+let result: Result | void;
+/** Wraps an action: its Result is kept for the runner. */
+const action =
+  <A extends unknown[]>(fn: (...args: A) => Promise<Result | void>) =>
+  async (...args: A): Promise<void> => {
+    result = await fn(...args);
+  };
+
+program.action(
+  action(async (command: string[], _opts: unknown, cmd: Command) => {
+    const opts = parsed(cmd);
+    if (opts.printMachineId) return (await import('./commands/machine-id.ts')).printMachineId(opts);
+    if (command.length > 0 && !parsedArgs.includes('--')) {
+      throw fail(
+        'INVALID_ARGUMENT',
+        `unknown command "${command[0]}": see "katalonc --help" (put the command to run after --)`,
+      );
+    }
+    if (command.length > 0)
+      return (await import('./commands/run.ts')).runCommand(command, options(cmd));
+    if (opts.apiKey || environment.apiKey)
+      return (await import('./commands/online.ts')).activate(options(cmd), false);
+    program.outputHelp();
+  }),
+);
 
 program
   .command('machine-id')
   .description('same as --print-machine-id')
   .option('--explain')
   .option('--qr')
-  .action(async (_o, cmd: Command) =>
-    (await import('./commands/machine-id.ts')).printMachineId(
-      options(cmd) as CliOptions & { explain?: boolean },
+  .action(
+    action(async (_o: unknown, cmd: Command) =>
+      (await import('./commands/machine-id.ts')).printMachineId(parsed(cmd)),
     ),
   );
 
@@ -135,15 +151,19 @@ const license = program.command('license').description('offline license files');
 license
   .command('list')
   .description('validate every .lic file in the license folder')
-  .action(async (_o, cmd: Command) =>
-    (await import('./commands/license.ts')).listLicenses(options(cmd)),
+  .action(
+    action(async (_o: unknown, cmd: Command) =>
+      (await import('./commands/license.ts')).listLicenses(options(cmd)),
+    ),
   );
 license
   .command('install')
   .description('validate a license file and copy it into the license folder')
   .argument('<file>')
-  .action(async (file: string, _o, cmd: Command) =>
-    (await import('./commands/license.ts')).installLicense(file, options(cmd)),
+  .action(
+    action(async (file: string, _o: unknown, cmd: Command) =>
+      (await import('./commands/license.ts')).installLicense(file, options(cmd)),
+    ),
   );
 
 const trust = program
@@ -153,68 +173,48 @@ trust
   .command('add')
   .description('trust the licenses of a self-hosted server (katalon-license-server keys public)')
   .argument('<public-key>')
-  .action(async (key: string, _o, cmd: Command) =>
-    (await import('./commands/trust.ts')).addTrustedKey(key, options(cmd)),
-  );
+  .action(action(async (key: string) => (await import('./commands/trust.ts')).addTrustedKey(key)));
 trust
   .command('list')
   .description('list trusted keys')
-  .action(async (_o, cmd: Command) =>
-    (await import('./commands/trust.ts')).listTrustedKeys(options(cmd)),
-  );
+  .action(action(async () => (await import('./commands/trust.ts')).listTrustedKeys()));
 
 program
   .command('run')
   .description('hold one license (offline file, else online session) while a command runs')
   .argument('<command...>')
-  .action(async (command: string[], _o, cmd: Command) =>
-    (await import('./commands/run.ts')).runCommand(command, options(cmd)),
+  .action(
+    action(async (command: string[], _o: unknown, cmd: Command) =>
+      (await import('./commands/run.ts')).runCommand(command, options(cmd)),
+    ),
   );
 
 program
   .command('activate')
   .description('check the online entitlement and register this machine')
   .option('--save', 'remember server, org and API key (keychain)')
-  .action(async (o: { save?: boolean }, cmd: Command) =>
-    (await import('./commands/online.ts')).activate(options(cmd), Boolean(o.save)),
+  .action(
+    action(async (o: { save?: boolean }, cmd: Command) =>
+      (await import('./commands/online.ts')).activate(options(cmd), Boolean(o.save)),
+    ),
   );
 program
   .command('deactivate')
   .description('forget the saved server, org and API key')
-  .action(async (_o, cmd: Command) =>
-    (await import('./commands/online.ts')).deactivate(options(cmd)),
-  );
+  .action(action(async () => (await import('./commands/online.ts')).deactivate()));
 program
   .command('status')
   .description('machine ID, license folder, saved server, and whether it answers')
-  .action(async (_o, cmd: Command) => (await import('./commands/online.ts')).status(options(cmd)));
-
-/** commander's own errors (unknown option, bad value) become ours, with katalonc's exit code 4. */
-const toKatalonError = (error: unknown): KatalonError => {
-  if (isKatalonError(error)) return error;
-  if (error instanceof CommanderError) {
-    const message = error.message.replace(/^error: /, '').replace(/\n[\s\S]*/, '');
-    return fail('INVALID_ARGUMENT', `${message} (see "katalonc --help")`);
-  }
-  return fail(
-    'INTERNAL',
-    `unexpected failure: ${error instanceof Error ? error.message : String(error)}`,
+  .action(
+    action(async (_o: unknown, cmd: Command) =>
+      (await import('./commands/online.ts')).status(options(cmd), Boolean(parsed(cmd).json)),
+    ),
   );
-};
 
-const isHelpOrVersion = (error: unknown): boolean =>
-  error instanceof CommanderError &&
-  ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code);
-
-let parsedArgs: string[] = [];
-
-/** Parses the rewritten argv and runs the command; renders its own errors (see katalonc.ts). */
-export const runProgram = async (args: string[], json: boolean): Promise<void> => {
+/** Parses the rewritten argv and runs the command; its Result goes to the runner (katalonc.ts). */
+export const runProgram = async (args: string[], json: boolean): Promise<Result | void> => {
   parsedArgs = args;
   setQuiet(args.includes('--quiet') || args.includes('-q') || json);
-  try {
-    await program.parseAsync(args, { from: 'user' });
-  } catch (error) {
-    if (!isHelpOrVersion(error)) reportError(toKatalonError(error), json);
-  }
+  await program.parseAsync(args, { from: 'user' });
+  return result;
 };

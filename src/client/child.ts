@@ -17,7 +17,7 @@ export const startChild = (command: string[]): RunningChild => {
   const [file, ...args] = command;
   // Its own process group on Unix, so a signal reaches the command's children too.
   const detached = process.platform !== 'win32';
-  const child = spawn(file!, args, { stdio: 'inherit', detached });
+  const child = spawn(file, args, { stdio: 'inherit', detached });
   const send = (signal: NodeJS.Signals) => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     try {

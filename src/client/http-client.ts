@@ -10,7 +10,8 @@ import {
   request,
   type Dispatcher,
 } from 'undici';
-import { fail, type ErrorCode, type KatalonError } from '../core/errors.ts';
+import { clientCode, fail, type ErrorCode, type KatalonError } from '../core/errors.ts';
+import { environment } from '../platform/environment.ts';
 
 export interface ConnectionOptions {
   serverUrl: string;
@@ -52,12 +53,11 @@ const manualProxyUrl = (o: ConnectionOptions): string => {
   const scheme = o.proxyType === 'SOCKS' ? 'socks5' : o.proxyType === 'HTTPS' ? 'https' : 'http';
   const url = new URL(`${scheme}://${o.proxyAddress}:${o.proxyPort}`);
   if (o.proxyUsername) url.username = o.proxyUsername;
-  const password = o.proxyPassword ?? process.env.KATALON_PROXY_PASSWORD;
-  if (password) url.password = password;
+  if (o.proxyPassword) url.password = o.proxyPassword;
   return url.href;
 };
 
-export const dispatcherFor = (o: ConnectionOptions): Dispatcher => {
+const dispatcherFor = (o: ConnectionOptions): Dispatcher => {
   const connect = { timeout: CONNECT_TIMEOUT_MS, ...tlsOptions(o.caFile) };
   const common = { connect, headersTimeout: REQUEST_TIMEOUT_MS, bodyTimeout: REQUEST_TIMEOUT_MS };
   if (o.proxyOption === 'NO_PROXY') return new Agent(common);
@@ -92,7 +92,7 @@ export const dispatcherFor = (o: ConnectionOptions): Dispatcher => {
 const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS|ERR_SSL|EPROTO|HOSTNAME/;
 
 /** Turns a thrown network error into our error with the fix in the message. */
-export const networkError = (error: unknown, url: string, viaProxy: boolean): KatalonError => {
+const networkError = (error: unknown, url: string, viaProxy: boolean): KatalonError => {
   const e = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
   const code = e.cause?.code ?? e.code ?? '';
   const message = e.cause?.message ?? e.message ?? '';
@@ -132,22 +132,6 @@ export const networkError = (error: unknown, url: string, viaProxy: boolean): Ka
   return is('SERVER_UNREACHABLE', `unable to reach ${url}: ${message || code}`);
 };
 
-const SERVER_CODES: ReadonlySet<string> = new Set<ErrorCode>([
-  'INVALID_API_KEY',
-  'NOT_A_MEMBER',
-  'NO_POOL',
-  'SUBSCRIPTION_EXPIRED',
-  'NOT_LICENSED_USER',
-  'QUOTA_EXCEEDED',
-  'MACHINE_QUOTA_EXCEEDED',
-  'SESSION_TERMINATED',
-  'SESSION_EXPIRED',
-  'LICENSE_REFUSED',
-  'RATE_LIMITED',
-  'BAD_REQUEST',
-  'NOT_FOUND',
-]);
-
 export interface ApiClient {
   call<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T>;
   close(): Promise<void>;
@@ -162,14 +146,7 @@ export const createApiClient = (o: ConnectionOptions, apiKey?: string): ApiClien
     );
   }
   const dispatcher = dispatcherFor(o);
-  const viaProxy =
-    o.proxyOption === 'MANUAL_CONFIG' ||
-    Boolean(
-      process.env.HTTPS_PROXY ||
-      process.env.HTTP_PROXY ||
-      process.env.https_proxy ||
-      process.env.http_proxy,
-    );
+  const viaProxy = o.proxyOption === 'MANUAL_CONFIG' || environment.proxyFromEnvironment;
   return {
     async call<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
       const url = new URL(path, `${o.serverUrl}/`).href;
@@ -191,7 +168,7 @@ export const createApiClient = (o: ConnectionOptions, apiKey?: string): ApiClien
       const text = await res.body.text().catch(() => '');
       let json: { error?: { code?: string; message?: string } } & Record<string, unknown> = {};
       try {
-        json = JSON.parse(text);
+        json = JSON.parse(text) as typeof json;
       } catch {
         // not JSON: a proxy's or a load balancer's page
       }
@@ -214,11 +191,8 @@ export const createApiClient = (o: ConnectionOptions, apiKey?: string): ApiClien
         );
       }
       if (json.error) {
-        const code = SERVER_CODES.has(json.error.code ?? '')
-          ? (json.error.code as ErrorCode)
-          : 'LICENSE_REFUSED';
         throw fail(
-          code === 'BAD_REQUEST' || code === 'NOT_FOUND' ? 'LICENSE_REFUSED' : code,
+          clientCode(json.error.code),
           json.error.message ?? `refused (${res.statusCode})`,
         );
       }

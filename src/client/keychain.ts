@@ -1,18 +1,14 @@
 // The saved API key: in the OS keychain (macOS Keychain, Windows Credential Manager, Secret Service
 // on Linux) through @napi-rs/keyring, each call with a timeout so a locked or absent keychain never
 // hangs katalonc. Where no keychain works (headless Linux), a 0600 file, and the user is told so.
-import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
-import { clientDir } from '../platform/paths.ts';
+import { environment } from '../platform/environment.ts';
+import { readKeyFile, removeKeyFile, writeKeyFile } from './state.ts';
 
 const SERVICE = 'katalonc';
 const ACCOUNT = 'api-key';
-const KEYCHAIN_TIMEOUT_MS = Number(process.env.KATALONC_KEYCHAIN_TIMEOUT_MS ?? 5000);
-
-const fallbackFile = (): string => join(clientDir(), 'api-key');
+const KEYCHAIN_TIMEOUT_MS = environment.keychainTimeoutMs;
 
 // The add-on can block its calling thread for good (seen: a D-Bus peer that accepts and never
 // answers), and a blocked thread cannot be stopped. So each call runs in a short-lived child process,
@@ -34,7 +30,7 @@ process.stdin.on('data', (d) => (input += d)).on('end', () => {
 `;
 
 const keyringModule = (): string | null => {
-  if (process.env.KATALONC_NO_KEYCHAIN) return null;
+  if (environment.noKeychain) return null;
   try {
     // Native add-on: absent from the standalone executable and on unsupported platforms.
     return createRequire(import.meta.url).resolve('@napi-rs/keyring');
@@ -81,15 +77,15 @@ export const saveApiKey = async (apiKey: string): Promise<SaveResult> => {
   let why: string;
   try {
     await keychain('set', apiKey);
-    rmSync(fallbackFile(), { force: true });
+    removeKeyFile();
     return { where: 'keychain' };
   } catch (error) {
     why = `the OS keychain failed: ${(error as Error).message}`;
   }
-  await writeFileAtomic(fallbackFile(), `${apiKey}\n`, { mode: 0o600 });
+  const file = await writeKeyFile(apiKey);
   return {
     where: 'file',
-    warning: `no usable OS keychain (${why}); the API key is stored in ${fallbackFile()}, readable only by you`,
+    warning: `no usable OS keychain (${why}); the API key is stored in ${file}, readable only by you`,
   };
 };
 
@@ -100,14 +96,10 @@ export const loadApiKey = async (): Promise<string | null> => {
   } catch {
     // no keychain, or it did not answer: the file, if any
   }
-  try {
-    return readFileSync(fallbackFile(), 'utf8').trim() || null;
-  } catch {
-    return null;
-  }
+  return readKeyFile();
 };
 
 export const forgetApiKey = async (): Promise<void> => {
   await keychain('delete').catch(() => null);
-  rmSync(fallbackFile(), { force: true });
+  removeKeyFile();
 };

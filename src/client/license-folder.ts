@@ -11,13 +11,13 @@ import {
 } from '../core/license/validate.ts';
 import { advanceMark } from '../core/license/clock.ts';
 import { fail } from '../core/errors.ts';
-import type { Product } from '../core/license/format.ts';
-import { readMark, writeMark } from './clock-mark.ts';
+import type { Product } from '../core/vocabulary.ts';
+import { readMark, writeMark } from './state.ts';
 
 /** Licenses are a few hundred bytes; anything much larger is not one, and is not read. */
 const MAX_BYTES = 64 * 1024;
 
-export interface LicenseEntry {
+interface LicenseEntry {
   file: string;
   status: LicenseStatus;
   message: string;

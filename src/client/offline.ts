@@ -3,7 +3,7 @@
 import { licenseDir } from '../platform/paths.ts';
 import { machineIdReport } from '../platform/machine/index.ts';
 import { tryLock } from '../platform/slot-lock/index.ts';
-import type { Product } from '../core/license/format.ts';
+import type { Product } from '../core/vocabulary.ts';
 import { scanFolder, type FolderReport } from './license-folder.ts';
 import { trustedKeys } from './trusted-keys.ts';
 import type { LicenseHold } from './hold.ts';

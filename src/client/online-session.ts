@@ -2,26 +2,16 @@
 // while the run holds it, guarded by a lock that dies with the process, so the next katalonc on this
 // machine releases a killed run's session at once instead of waiting for its lease to pass.
 import { hostname } from 'node:os';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fail, isKatalonError, type KatalonError } from '../core/errors.ts';
-import type { CliOptions } from '../cli/options.ts';
-import { clientDir } from '../platform/paths.ts';
 import { tryLock } from '../platform/slot-lock/index.ts';
 import { machineIdReport } from '../platform/machine/index.ts';
-import { createApiClient, type ApiClient, type ConnectionOptions } from './http-client.ts';
-import { loadApiKey } from './keychain.ts';
-import { readSettings } from './config.ts';
+import { createApiClient, type ApiClient } from './http-client.ts';
+import { connection, type ClientOptions, type OnlineCredentials } from './settings.ts';
+import { readSessionRecords, removeSessionRecord, writeSessionRecord } from './state.ts';
 import type { LicenseHold } from './hold.ts';
 
-export interface OnlineCredentials {
-  apiKey: string;
-  orgId: number;
-  serverUrl: string;
-}
-
-export interface PoolSummary {
+interface PoolSummary {
   product: string;
   orgId: number;
   orgName: string;
@@ -35,65 +25,14 @@ interface Activation {
   pool: PoolSummary;
 }
 
-/** API key: -apiKey, then KATALON_API_KEY, then the saved one. Server and org: options, then saved. */
-export const onlineCredentials = async (opts: CliOptions): Promise<OnlineCredentials | null> => {
-  const apiKey = opts.apiKey ?? process.env.KATALON_API_KEY ?? (await loadApiKey());
-  if (!apiKey) return null;
-  const saved = readSettings();
-  const org = opts.orgId ?? process.env.KATALON_ORG_ID ?? saved.orgId;
-  const serverUrl = opts.serverUrl ?? process.env.KATALON_SERVER_URL ?? saved.serverUrl;
-  if (!org)
-    throw fail(
-      'INVALID_ARGUMENT',
-      'an API key was given but no organisation: pass -orgID=<id> (katalonc activate --save remembers it)',
-    );
-  const orgId = Number(org);
-  if (!Number.isInteger(orgId) || orgId < 1)
-    throw fail('INVALID_ARGUMENT', `-orgID must be a positive whole number, not "${org}"`);
-  if (!serverUrl)
-    throw fail(
-      'INVALID_ARGUMENT',
-      'no license server: pass -serverUrl=https://… or set KATALON_SERVER_URL',
-    );
-  return { apiKey, orgId, serverUrl: serverUrl.replace(/\/+$/, '') };
-};
-
-export const connection = (opts: CliOptions, serverUrl: string): ConnectionOptions => ({
-  ...opts,
-  serverUrl,
-});
-
-const sessionsDir = (): string => join(clientDir(), 'sessions');
-
-interface SessionRecord {
-  id: string;
-  serverUrl: string;
-  orgId: number;
-  pid: number;
-}
-
 /** Releases the sessions of katalonc runs on this machine that died without releasing them. */
 const releaseDeadRuns = async (client: ApiClient, serverUrl: string): Promise<void> => {
-  let files: string[];
-  try {
-    files = readdirSync(sessionsDir()).filter((f) => f.endsWith('.json'));
-  } catch {
-    return;
-  }
-  for (const file of files) {
-    const path = join(sessionsDir(), file);
-    let record: SessionRecord;
-    try {
-      record = JSON.parse(readFileSync(path, 'utf8'));
-    } catch {
-      rmSync(path, { force: true });
-      continue;
-    }
+  for (const record of readSessionRecords()) {
     if (record.serverUrl !== serverUrl) continue;
     const lock = await tryLock(`session-${record.id}`);
     if (!lock) continue; // its run is alive
     await client.call('DELETE', `v1/sessions/${record.id}`).catch(() => {});
-    rmSync(path, { force: true });
+    removeSessionRecord(record.id);
     await lock.release();
   }
 };
@@ -113,7 +52,7 @@ export const activateSession = async (
   });
 };
 
-export const releaseMachineSessions = async (
+const releaseMachineSessions = async (
   client: ApiClient,
   c: OnlineCredentials,
   product: string,
@@ -130,7 +69,7 @@ export const releaseMachineSessions = async (
 
 export const holdOnlineSession = async (
   c: OnlineCredentials,
-  opts: CliOptions,
+  opts: ClientOptions,
   say: (line: string) => void,
 ): Promise<LicenseHold> => {
   const client = createApiClient(connection(opts, c.serverUrl), c.apiKey);
@@ -141,19 +80,20 @@ export const holdOnlineSession = async (
         `Released ${await releaseMachineSessions(client, c, opts.product)} earlier session(s) of this machine`,
       );
     const { session, pool } = await activateSession(client, c, opts.product);
-    mkdirSync(sessionsDir(), { recursive: true, mode: 0o700 });
-    const lock = await tryLock(`session-${session.id}`);
-    const recordFile = join(sessionsDir(), `${session.id}.json`);
-    writeFileSync(
-      recordFile,
-      JSON.stringify({
+    let lock: Awaited<ReturnType<typeof tryLock>>;
+    try {
+      lock = await tryLock(`session-${session.id}`);
+      await writeSessionRecord({
         id: session.id,
         serverUrl: c.serverUrl,
         orgId: c.orgId,
         pid: process.pid,
-      } satisfies SessionRecord),
-      { mode: 0o600 },
-    );
+      });
+    } catch (error) {
+      // A full disk, say: the session must not stay counted until its lease passes.
+      await client.call('DELETE', `v1/sessions/${session.id}`).catch(() => {});
+      throw error;
+    }
     say(
       `Online session ${session.id} (${pool.product}, ${pool.orgName}: ${pool.available} of ${pool.quota} licenses left)`,
     );
@@ -222,7 +162,7 @@ export const holdOnlineSession = async (
           .catch(() =>
             say('could not release the session now; the server frees it when its lease passes'),
           );
-        rmSync(recordFile, { force: true });
+        removeSessionRecord(session.id);
         await lock?.release();
         await client.close();
       },

@@ -3,17 +3,12 @@
 // KATALONC_TRUSTED_KEYS (comma-separated) for one run.
 import { parsePublicKey, type PublicKeyInfo } from '../core/license/keys.ts';
 import { fail } from '../core/errors.ts';
-import { openConfig, readSettings } from './config.ts';
+import { environment } from '../platform/environment.ts';
+import { readConfig, updateConfig } from './state.ts';
 
 declare const __BUILTIN_TRUSTED_KEYS__: string[] | undefined;
 const builtIn = (): string[] =>
   typeof __BUILTIN_TRUSTED_KEYS__ === 'undefined' ? [] : __BUILTIN_TRUSTED_KEYS__;
-
-const fromEnv = (): string[] =>
-  (process.env.KATALONC_TRUSTED_KEYS ?? '')
-    .split(',')
-    .map((k) => k.trim())
-    .filter(Boolean);
 
 export interface TrustedKey extends PublicKeyInfo {
   origin: 'built-in' | 'config' | 'environment';
@@ -33,8 +28,8 @@ export const trustedKeys = (): Map<string, TrustedKey> => {
     }
   };
   add(builtIn(), 'built-in');
-  add(readSettings().trustedKeys, 'config');
-  add(fromEnv(), 'environment');
+  add(readConfig().trustedKeys, 'config');
+  add(environment.trustedKeys, 'environment');
   return keys;
 };
 
@@ -45,9 +40,10 @@ export const addTrustedKey = async (text: string): Promise<TrustedKey> => {
       'INVALID_ARGUMENT',
       `"${text}" is not a public key: pass the line "katalon-license-server keys public" prints (ed25519:…)`,
     );
-  const config = await openConfig();
-  const existing = config.get('trustedKeys');
-  if (!existing.some((k) => parsePublicKey(k)?.keyId === key.keyId))
-    config.set('trustedKeys', [...existing, key.text]);
+  await updateConfig((config) =>
+    config.trustedKeys.some((k) => parsePublicKey(k)?.keyId === key.keyId)
+      ? config
+      : { ...config, trustedKeys: [...config.trustedKeys, key.text] },
+  );
   return { ...key, origin: 'config' };
 };

@@ -13,66 +13,63 @@ export const ExitCode = {
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
-export type ErrorCode =
-  | 'INVALID_ARGUMENT'
-  | 'NO_VALID_LICENSE'
-  | 'ALL_LICENSES_IN_USE'
-  | 'QUOTA_EXCEEDED'
-  | 'MACHINE_QUOTA_EXCEEDED'
-  | 'SERVER_UNREACHABLE'
-  | 'SERVER_ERROR'
-  | 'TLS_ERROR'
-  | 'PROXY_ERROR'
-  | 'TIMEOUT'
-  | 'INVALID_API_KEY'
-  | 'NOT_A_MEMBER'
-  | 'NO_POOL'
-  | 'SUBSCRIPTION_EXPIRED'
-  | 'NOT_LICENSED_USER'
-  | 'SESSION_TERMINATED'
-  | 'LICENSE_REFUSED'
-  | 'INVALID_LICENSE_FILE'
-  | 'FILE_ERROR'
-  | 'COMMAND_FAILED'
-  | 'BAD_REQUEST'
-  | 'NOT_FOUND'
-  | 'CONFLICT'
-  | 'SESSION_EXPIRED'
-  | 'RATE_LIMITED'
-  | 'ADMIN_UNAUTHORIZED'
-  | 'DATABASE_UNAVAILABLE'
-  | 'INTERNAL';
+// One row per error code: the exit code katalonc (or the server's admin CLI) ends with, the HTTP
+// status when the server answers it, and what katalonc makes of it when a server answers it
+// (absent: the client never takes that code from a server as it is).
+interface ErrorSpec<Code extends string> {
+  exit: ExitCode;
+  http?: number;
+  /** The code a client turns this server answer into; absent for codes servers never send. */
+  client?: Code;
+}
 
-const exitCodes: Record<ErrorCode, ExitCode> = {
-  INVALID_ARGUMENT: ExitCode.invalidArguments,
-  NO_VALID_LICENSE: ExitCode.noLicense,
-  ALL_LICENSES_IN_USE: ExitCode.noLicense,
-  QUOTA_EXCEEDED: ExitCode.noLicense,
-  MACHINE_QUOTA_EXCEEDED: ExitCode.noLicense,
-  SERVER_UNREACHABLE: ExitCode.unreachable,
-  SERVER_ERROR: ExitCode.unreachable,
-  TLS_ERROR: ExitCode.unreachable,
-  PROXY_ERROR: ExitCode.unreachable,
-  TIMEOUT: ExitCode.unreachable,
-  INVALID_API_KEY: ExitCode.rejected,
-  NOT_A_MEMBER: ExitCode.rejected,
-  NO_POOL: ExitCode.rejected,
-  SUBSCRIPTION_EXPIRED: ExitCode.rejected,
-  NOT_LICENSED_USER: ExitCode.rejected,
-  LICENSE_REFUSED: ExitCode.rejected,
-  INVALID_LICENSE_FILE: ExitCode.noLicense,
-  SESSION_TERMINATED: ExitCode.terminated,
-  FILE_ERROR: ExitCode.failure,
-  COMMAND_FAILED: ExitCode.failure,
-  BAD_REQUEST: ExitCode.invalidArguments,
-  NOT_FOUND: ExitCode.invalidArguments,
-  CONFLICT: ExitCode.invalidArguments,
-  SESSION_EXPIRED: ExitCode.terminated,
-  RATE_LIMITED: ExitCode.unreachable,
-  ADMIN_UNAUTHORIZED: ExitCode.rejected,
-  DATABASE_UNAVAILABLE: ExitCode.failure,
-  INTERNAL: ExitCode.failure,
-};
+// Infers the codes from the table's keys, and checks that every `client` names one of them.
+const spec = <Code extends string>(table: Record<Code, ErrorSpec<NoInfer<Code>>>) => table;
+
+const ERRORS = spec({
+  INVALID_ARGUMENT: { exit: ExitCode.invalidArguments },
+  NO_VALID_LICENSE: { exit: ExitCode.noLicense },
+  ALL_LICENSES_IN_USE: { exit: ExitCode.noLicense },
+  QUOTA_EXCEEDED: { exit: ExitCode.noLicense, http: 409, client: 'QUOTA_EXCEEDED' },
+  MACHINE_QUOTA_EXCEEDED: { exit: ExitCode.noLicense, http: 409, client: 'MACHINE_QUOTA_EXCEEDED' },
+  SERVER_UNREACHABLE: { exit: ExitCode.unreachable },
+  SERVER_ERROR: { exit: ExitCode.unreachable },
+  TLS_ERROR: { exit: ExitCode.unreachable },
+  PROXY_ERROR: { exit: ExitCode.unreachable },
+  TIMEOUT: { exit: ExitCode.unreachable },
+  INVALID_API_KEY: { exit: ExitCode.rejected, http: 401, client: 'INVALID_API_KEY' },
+  NOT_A_MEMBER: { exit: ExitCode.rejected, http: 403, client: 'NOT_A_MEMBER' },
+  NO_POOL: { exit: ExitCode.rejected, http: 404, client: 'NO_POOL' },
+  SUBSCRIPTION_EXPIRED: { exit: ExitCode.rejected, http: 403, client: 'SUBSCRIPTION_EXPIRED' },
+  NOT_LICENSED_USER: { exit: ExitCode.rejected, http: 403, client: 'NOT_LICENSED_USER' },
+  LICENSE_REFUSED: { exit: ExitCode.rejected, http: 422, client: 'LICENSE_REFUSED' },
+  INVALID_LICENSE_FILE: { exit: ExitCode.noLicense },
+  SESSION_TERMINATED: { exit: ExitCode.terminated, http: 410, client: 'SESSION_TERMINATED' },
+  SESSION_EXPIRED: { exit: ExitCode.terminated, http: 410, client: 'SESSION_EXPIRED' },
+  FILE_ERROR: { exit: ExitCode.failure },
+  COMMAND_FAILED: { exit: ExitCode.failure },
+  // A request katalonc built was refused as malformed, or named something that is gone: to its
+  // user that is a refused license, not an invalid command line.
+  BAD_REQUEST: { exit: ExitCode.invalidArguments, http: 400, client: 'LICENSE_REFUSED' },
+  NOT_FOUND: { exit: ExitCode.invalidArguments, http: 404, client: 'LICENSE_REFUSED' },
+  CONFLICT: { exit: ExitCode.invalidArguments, http: 409 },
+  RATE_LIMITED: { exit: ExitCode.unreachable, http: 429, client: 'RATE_LIMITED' },
+  ADMIN_UNAUTHORIZED: { exit: ExitCode.rejected, http: 401 },
+  DATABASE_UNAVAILABLE: { exit: ExitCode.failure, http: 503 },
+  INTERNAL: { exit: ExitCode.failure, http: 500 },
+});
+
+export type ErrorCode = keyof typeof ERRORS;
+
+const isErrorCode = (value: unknown): value is ErrorCode =>
+  typeof value === 'string' && Object.hasOwn(ERRORS, value);
+
+/** The HTTP status the server answers an error with. */
+export const httpStatus = (code: ErrorCode): number => ERRORS[code].http ?? 500;
+
+/** What katalonc makes of an error code a server sent (anything unknown is a refused license). */
+export const clientCode = (serverCode: unknown): ErrorCode =>
+  (isErrorCode(serverCode) ? ERRORS[serverCode].client : undefined) ?? 'LICENSE_REFUSED';
 
 export class KatalonError extends Error {
   readonly code: ErrorCode;
@@ -81,11 +78,17 @@ export class KatalonError extends Error {
     super(message);
     this.name = 'KatalonError';
     this.code = code;
-    this.exitCode = exitCodes[code];
+    this.exitCode = ERRORS[code].exit;
   }
 }
 
 export const fail = (code: ErrorCode, message: string): KatalonError =>
   new KatalonError(code, message);
 
-export const isKatalonError = (e: unknown): e is KatalonError => e instanceof KatalonError;
+// A brand rather than instanceof: katalonc's entry and its commands are separate bundles, each with
+// its own copy of this class, and an error crosses from one to the other.
+const BRAND = Symbol.for('katalonc.KatalonError');
+Object.defineProperty(KatalonError.prototype, BRAND, { value: true });
+
+export const isKatalonError = (e: unknown): e is KatalonError =>
+  typeof e === 'object' && e !== null && BRAND in e;

@@ -6,11 +6,7 @@
 //   Only node-locked pools with a yearly billing cycle can issue offline licenses, valid 60 days by
 //   default and never past the subscription's expiry.
 import type { ErrorCode } from './errors.ts';
-import type { Product } from './product.ts';
-
-export type { Product };
-export type PoolModel = 'node-locked' | 'floating';
-export type Billing = 'yearly' | 'monthly';
+import type { Billing, PoolModel, Product } from './vocabulary.ts';
 
 export interface Pool {
   product: Product;
@@ -29,8 +25,8 @@ export interface PoolUsage {
 }
 
 export const DAY_MS = 86_400_000;
-export const OFFLINE_VALIDITY_MS = 60 * DAY_MS;
-export const TESTING_VALIDITY_MS = DAY_MS;
+const OFFLINE_VALIDITY_MS = 60 * DAY_MS;
+const TESTING_VALIDITY_MS = DAY_MS;
 
 export const available = (pool: Pool, usage: PoolUsage): number =>
   Math.max(0, pool.quota - (usage.unexpiredOfflineLicenses + usage.activeSessions));

@@ -3,13 +3,12 @@
 // and katalonc's own state beside it. homedir() follows HOME/USERPROFILE, which tests set.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { environment } from './environment.ts';
 
-const env = process.env;
-
-export const katalonHome = (): string => join(homedir(), '.katalon');
+const katalonHome = (): string => join(homedir(), '.katalon');
 
 export const licenseDir = (override?: string): string =>
-  override ?? env.KATALON_LICENSE_DIR ?? join(katalonHome(), 'license');
+  override ?? environment.licenseDir ?? join(katalonHome(), 'license');
 
 /** Config (trusted keys, saved server and org) and run state (clock mark, held sessions). */
-export const clientDir = (): string => env.KATALONC_HOME ?? join(katalonHome(), 'katalonc');
+export const clientDir = (): string => environment.home ?? join(katalonHome(), 'katalonc');

@@ -14,7 +14,7 @@ export const createThrottle = (maxFailures = 10, windowMs = 60_000): Throttle =>
     retryAfter(address, now = Date.now()) {
       const times = recent(address, now);
       if (times.length === 0) failures.delete(address);
-      return times.length >= maxFailures ? Math.ceil((times[0]! + windowMs - now) / 1000) : 0;
+      return times.length >= maxFailures ? Math.ceil((times[0] + windowMs - now) / 1000) : 0;
     },
     failed(address, now = Date.now()) {
       const times = recent(address, now);

@@ -9,9 +9,10 @@ import { generateSigningKey, signingKeyFromPem, type SigningKey } from '../core/
 import { fail } from '../core/errors.ts';
 import { openSqliteStore } from './store/sqlite.ts';
 import type { Store } from './store/store.ts';
+import { serverEnvironment } from './environment.ts';
 
 export const defaultDataDir = (): string =>
-  process.env.KLS_DATA_DIR ?? join(homedir(), '.katalon-license-server');
+  serverEnvironment.dataDir ?? join(homedir(), '.katalon-license-server');
 
 /** Reads `file`, or creates it with `make()` exclusively (two first starts cannot both write it). */
 const readOrCreate = (file: string, make: () => string): string => {
@@ -50,21 +51,33 @@ export const openSigningKey = (dir: string): SigningKey => {
 
 export const openDataDir = async (dir: string): Promise<DataDir> => {
   const signingKey = openSigningKey(dir);
-  const databaseUrl = process.env.KLS_DATABASE_URL;
+  const { databaseUrl } = serverEnvironment;
   if (databaseUrl) {
     const { openPostgresStore } = await import('./store/postgres.ts');
     return { dir, store: await openPostgresStore(databaseUrl), signingKey };
   }
   try {
-    return { dir, store: openSqliteStore(dir), signingKey };
+    return { dir, store: await openSqliteStore(dir), signingKey };
   } catch (error) {
     throw fail('FILE_ERROR', `cannot open the database in ${dir}: ${(error as Error).message}`);
   }
 };
 
-export const adminToken = (dir: string): string =>
-  process.env.KLS_ADMIN_TOKEN ??
-  readOrCreate(
-    join(dir, 'admin-token'),
-    () => `kla_${randomBytes(32).toString('base64url')}\n`,
-  ).trim();
+/** A token guessable in fewer tries than an API key would open the admin API to anyone. */
+const MIN_ADMIN_TOKEN = 32;
+
+/** The admin token: KLS_ADMIN_TOKEN, else the data dir's token file (made on first use). */
+export const adminToken = (dir: string): string => {
+  const given = serverEnvironment.adminToken;
+  if (given === undefined)
+    return readOrCreate(
+      join(dir, 'admin-token'),
+      () => `kla_${randomBytes(32).toString('base64url')}\n`,
+    ).trim();
+  if (given.trim().length < MIN_ADMIN_TOKEN)
+    throw fail(
+      'INVALID_ARGUMENT',
+      `KLS_ADMIN_TOKEN is ${given.trim() === '' ? 'empty' : `${given.trim().length} characters`}: it must be at least ${MIN_ADMIN_TOKEN} random characters (for example: openssl rand -base64 32), or unset to use the data dir's token file`,
+    );
+  return given.trim();
+};

@@ -1,10 +1,20 @@
 // katalon-license-server: `start` runs the HTTP server; every other subcommand is an admin
-// operation on the data dir (the same operations as the admin API), each with --json.
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { fail, isKatalonError, type KatalonError } from '../core/errors.ts';
+// operation on the data dir (the same service as the admin API), each with --json. Commands return
+// Results that the shared runner renders (command-line/runner.ts).
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { fail } from '../core/errors.ts';
+import {
+  BILLING_CYCLES,
+  POOL_MODELS,
+  PRODUCTS,
+  type Billing,
+  type PoolModel,
+  type Product,
+} from '../core/vocabulary.ts';
+import { run, type Result } from '../command-line/runner.ts';
 import { VERSION } from '../version.ts';
 import { createNewFile } from '../platform/new-file.ts';
-import { createLicensing, DEFAULT_SETTINGS, type Licensing } from './licensing.ts';
+import { createService, DEFAULT_SETTINGS, type Service } from './service/index.ts';
 import { adminToken, defaultDataDir, openDataDir, openSigningKey } from './data-dir.ts';
 
 const positive =
@@ -21,13 +31,17 @@ const date = (v: string): number => {
   return ms;
 };
 const productOption = () =>
-  new Option('--product <product>', 'KRE or KSE').choices(['KRE', 'KSE']).makeOptionMandatory();
+  new Option('--product <product>', PRODUCTS.join(' or ')).choices(PRODUCTS).makeOptionMandatory();
 const orgOption = () =>
   new Option('--org <id>', 'organisation ID').argParser(positive('--org', 1)).makeOptionMandatory();
 
-interface Common {
+interface Global {
   dataDir: string;
   json?: boolean;
+}
+interface PoolOptions {
+  org: number;
+  product: Product;
 }
 
 const program = new Command('katalon-license-server')
@@ -44,35 +58,45 @@ const program = new Command('katalon-license-server')
   )
   .option('--json', 'machine-readable output');
 
-const show = (value: unknown, json: boolean | undefined): void => {
-  if (json) process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-  else process.stdout.write(`${render(value, '')}\n`);
-};
-const render = (value: unknown, indent: string): string => {
+/** The text form of an admin result: nested keys and lists, one value a line. */
+const tree = (value: unknown, indent = ''): string => {
   if (Array.isArray(value))
     return value.length === 0
       ? '(none)'
-      : value.map((v) => `\n${indent}- ${render(v, `${indent}  `).trimStart()}`).join('');
+      : value.map((v) => `\n${indent}- ${tree(v, `${indent}  `).trimStart()}`).join('');
   if (value && typeof value === 'object')
     return Object.entries(value)
-      .map(([k, v]) => `${indent}${k}: ${render(v, `${indent}  `)}`)
+      .map(([k, v]) => `${indent}${k}: ${tree(v, `${indent}  `)}`)
       .join('\n')
       .replace(/^\s+/, indent);
   return String(value);
 };
+const shown = (data: unknown): Result => ({ data, lines: [tree(data)] });
 
-/** Runs an admin operation against the data dir. */
+let result: Result | void;
+
+/** An admin operation on the data dir's service; `O` is the command's own options. */
 const admin =
-  (op: (l: Licensing, opts: Record<string, unknown>) => unknown) =>
-  async (_opts: unknown, cmd: Command) => {
-    const opts = cmd.optsWithGlobals<Common & Record<string, unknown>>();
-    const { store, signingKey } = await openDataDir(opts.dataDir);
+  <O>(op: (service: Service, o: O) => Promise<unknown>) =>
+  async (o: O, cmd: Command): Promise<void> => {
+    const { dataDir } = cmd.optsWithGlobals<Global>();
+    const { store, signingKey } = await openDataDir(dataDir);
     try {
-      show(await op(createLicensing(store, signingKey), opts), opts.json);
+      result = shown(await op(createService(store, signingKey), o));
     } finally {
       await store.close();
     }
   };
+
+interface StartOptions {
+  host: string;
+  port: number;
+  leaseSeconds: number;
+  heartbeatSeconds?: number;
+  logLevel: string;
+  tlsCert?: string;
+  tlsKey?: string;
+}
 
 program
   .command('start')
@@ -97,63 +121,50 @@ program
   .option('--log-level <level>', 'fatal, error, warn, info, debug', 'info')
   .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
   .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
-  .action(
-    async (
-      o: {
-        host: string;
-        port: number;
-        leaseSeconds: number;
-        heartbeatSeconds?: number;
-        logLevel: string;
-        tlsCert?: string;
-        tlsKey?: string;
+  .action(async (o: StartOptions, cmd: Command) => {
+    if (Boolean(o.tlsCert) !== Boolean(o.tlsKey))
+      throw fail('INVALID_ARGUMENT', '--tls-cert and --tls-key go together');
+    const { dataDir } = cmd.optsWithGlobals<Global>();
+    const { startServer } = await import('./serve.ts');
+    await startServer({
+      dataDir,
+      host: o.host,
+      port: o.port,
+      logLevel: o.logLevel,
+      ...(o.tlsCert && o.tlsKey ? { tls: { cert: o.tlsCert, key: o.tlsKey } } : {}),
+      settings: {
+        leaseMs: o.leaseSeconds * 1000,
+        heartbeatMs: (o.heartbeatSeconds ?? Math.max(1, Math.floor(o.leaseSeconds / 3))) * 1000,
       },
-      cmd: Command,
-    ) => {
-      if (Boolean(o.tlsCert) !== Boolean(o.tlsKey))
-        throw fail('INVALID_ARGUMENT', '--tls-cert and --tls-key go together');
-      const { dataDir } = cmd.optsWithGlobals<Common>();
-      const { startServer } = await import('./serve.ts');
-      await startServer({
-        dataDir,
-        host: o.host,
-        port: o.port,
-        logLevel: o.logLevel,
-        ...(o.tlsCert ? { tls: { cert: o.tlsCert, key: o.tlsKey! } } : {}),
-        settings: {
-          leaseMs: o.leaseSeconds * 1000,
-          heartbeatMs: (o.heartbeatSeconds ?? Math.max(1, Math.floor(o.leaseSeconds / 3))) * 1000,
-        },
-      });
-    },
-  );
+    });
+  });
 
 const keys = program.command('keys').description('the signing key');
 keys
   .command('public')
   .description('print the public key, for "katalonc trust add"')
-  .action(async (_o, cmd: Command) => {
-    const { dataDir, json } = cmd.optsWithGlobals<Common>();
-    const signingKey = openSigningKey(dataDir);
-    if (json) show({ keyId: signingKey.keyId, publicKey: signingKey.publicKey.text }, true);
-    else process.stdout.write(`${signingKey.publicKey.text}\n`);
+  .action((_o: unknown, cmd: Command) => {
+    const signingKey = openSigningKey(cmd.optsWithGlobals<Global>().dataDir);
+    result = {
+      data: { keyId: signingKey.keyId, publicKey: signingKey.publicKey.text },
+      lines: [signingKey.publicKey.text],
+    };
   });
 program
   .command('admin-token')
   .description('print the admin token for the admin API (keep it secret)')
-  .action(async (_o, cmd: Command) => {
-    const { dataDir, json } = cmd.optsWithGlobals<Common>();
+  .action((_o: unknown, cmd: Command) => {
+    const { dataDir } = cmd.optsWithGlobals<Global>();
     openSigningKey(dataDir); // makes the data dir, where the token file goes
     const token = adminToken(dataDir);
-    if (json) show({ adminToken: token }, true);
-    else process.stdout.write(`${token}\n`);
+    result = { data: { adminToken: token }, lines: [token] };
   });
 
 const org = program.command('org').description('organisations');
 org
   .command('create')
   .requiredOption('--name <name>')
-  .action(admin((l, o) => l.createOrg(o.name as string)));
+  .action(admin((s, o: { name: string }) => s.createOrg(o.name)));
 
 program
   .command('user')
@@ -161,7 +172,7 @@ program
   .command('add')
   .addOption(orgOption())
   .requiredOption('--email <email>')
-  .action(admin((l, o) => l.addUser(o.org as number, o.email as string)));
+  .action(admin((s, o: { org: number; email: string }) => s.addUser(o.org, o.email)));
 
 const apikey = program
   .command('apikey')
@@ -170,7 +181,7 @@ apikey
   .command('create')
   .addOption(orgOption())
   .requiredOption('--email <email>')
-  .action(admin((l, o) => l.createApiKey(o.org as number, o.email as string)));
+  .action(admin((s, o: { org: number; email: string }) => s.createApiKey(o.org, o.email)));
 apikey
   .command('revoke')
   .addOption(
@@ -178,17 +189,23 @@ apikey
       .argParser(positive('--id', 1))
       .makeOptionMandatory(),
   )
-  .action(admin((l, o) => l.revokeApiKey(o.id as number)));
+  .action(admin((s, o: { id: number }) => s.revokeApiKey(o.id)));
+
+interface PoolCreateOptions extends PoolOptions {
+  model: PoolModel;
+  billing: Billing;
+  quota: number;
+  machineQuota: number;
+  expires: number;
+}
 
 const pool = program.command('pool').description('license pools');
 pool
   .command('create')
   .addOption(orgOption())
   .addOption(productOption())
-  .addOption(
-    new Option('--model <model>').choices(['node-locked', 'floating']).makeOptionMandatory(),
-  )
-  .addOption(new Option('--billing <cycle>').choices(['yearly', 'monthly']).makeOptionMandatory())
+  .addOption(new Option('--model <model>').choices(POOL_MODELS).makeOptionMandatory())
+  .addOption(new Option('--billing <cycle>').choices(BILLING_CYCLES).makeOptionMandatory())
   .addOption(new Option('--quota <n>').argParser(positive('--quota')).makeOptionMandatory())
   .addOption(
     new Option('--machine-quota <n>').argParser(positive('--machine-quota')).makeOptionMandatory(),
@@ -199,15 +216,15 @@ pool
       .makeOptionMandatory(),
   )
   .action(
-    admin((l, o) =>
-      l.createPool({
-        orgId: o.org as number,
-        product: o.product as 'KRE',
-        model: o.model as 'floating',
-        billing: o.billing as 'yearly',
-        quota: o.quota as number,
-        machineQuota: o.machineQuota as number,
-        expiresAt: o.expires as number,
+    admin((s, o: PoolCreateOptions) =>
+      s.createPool({
+        orgId: o.org,
+        product: o.product,
+        model: o.model,
+        billing: o.billing,
+        quota: o.quota,
+        machineQuota: o.machineQuota,
+        expiresAt: o.expires,
       }),
     ),
   );
@@ -217,19 +234,28 @@ pool
   .addOption(orgOption())
   .addOption(productOption())
   .requiredOption('--email <email>')
-  .action(admin((l, o) => l.grant(o.org as number, o.product as 'KSE', o.email as string)));
+  .action(admin((s, o: PoolOptions & { email: string }) => s.grant(o.org, o.product, o.email)));
 pool
   .command('revoke')
   .description('withdraw a licensed user; their sessions end')
   .addOption(orgOption())
   .addOption(productOption())
   .requiredOption('--email <email>')
-  .action(admin((l, o) => l.revokeGrant(o.org as number, o.product as 'KSE', o.email as string)));
+  .action(
+    admin((s, o: PoolOptions & { email: string }) => s.revokeGrant(o.org, o.product, o.email)),
+  );
 pool
   .command('show')
   .addOption(orgOption())
   .addOption(productOption())
-  .action(admin((l, o) => l.poolShow(o.org as number, o.product as 'KRE')));
+  .action(admin((s, o: PoolOptions) => s.poolShow(o.org, o.product)));
+
+interface OfflineOptions extends PoolOptions {
+  machineId: string;
+  expires?: number;
+  testing?: boolean;
+  out: string;
+}
 
 program
   .command('offline')
@@ -244,17 +270,24 @@ program
   .option('--testing', 'a testing license: proves the machine ID, runs nothing, uses no quota')
   .requiredOption('--out <dir>', 'folder to write the .lic file to')
   .action(
-    admin(async (l, o) => {
-      const lic = await l.createOffline({
-        orgId: o.org as number,
-        product: o.product as 'KRE',
-        machineId: o.machineId as string,
-        testing: Boolean(o.testing),
-        ...(o.expires === undefined ? {} : { expiresAt: o.expires as number }),
-      });
-      const file = await createNewFile(o.out as string, lic.fileName, lic.text);
-      return { file, id: lic.id, kind: lic.kind, expiresAt: lic.expiresAt };
-    }),
+    admin((s, o: OfflineOptions) =>
+      s.createOffline(
+        {
+          orgId: o.org,
+          product: o.product,
+          machineId: o.machineId,
+          testing: Boolean(o.testing),
+          ...(o.expires === undefined ? {} : { expiresAt: o.expires }),
+        },
+        // Written before the license is committed: a file that cannot be written burns no quota.
+        async (license) => ({
+          file: await createNewFile(o.out, license.fileName, license.text),
+          id: license.id,
+          kind: license.kind,
+          expiresAt: license.expiresAt,
+        }),
+      ),
+    ),
   );
 
 program
@@ -265,46 +298,27 @@ program
   .addOption(productOption())
   .requiredOption('--machine-id <id>')
   .action(
-    admin((l, o) => l.removeMachine(o.org as number, o.product as 'KRE', o.machineId as string)),
+    admin((s, o: PoolOptions & { machineId: string }) =>
+      s.removeMachine(o.org, o.product, o.machineId),
+    ),
   );
 
 const session = program.command('session').description('online sessions');
 session
   .command('list')
   .addOption(new Option('--org <id>').argParser(positive('--org', 1)))
-  .action(admin(async (l, o) => ({ sessions: await l.listSessions(o.org as number | undefined) })));
+  .action(admin(async (s, o: { org?: number }) => ({ sessions: await s.listSessions(o.org) })));
 session
   .command('terminate')
   .requiredOption('--id <session>')
   .option('--reason <text>', 'shown to the user', 'terminated by an admin')
-  .action(admin((l, o) => l.terminateSession(o.id as string, o.reason as string)));
+  .action(admin((s, o: { id: string; reason: string }) => s.terminateSession(o.id, o.reason)));
 
-const toError = (error: unknown): KatalonError => {
-  if (isKatalonError(error)) return error;
-  if (error instanceof CommanderError)
-    return fail(
-      'INVALID_ARGUMENT',
-      `${error.message.replace(/^error: /, '')} (see "katalon-license-server --help")`,
-    );
-  return fail('INTERNAL', `unexpected failure: ${(error as Error)?.message ?? String(error)}`);
-};
-
-try {
-  await program.parseAsync(process.argv);
-} catch (error) {
-  if (!(
-    error instanceof CommanderError &&
-    [
-      'commander.helpDisplayed',
-      'commander.version',
-      'commander.help',
-      'commander.executeSubCommandAsync',
-    ].includes(error.code)
-  )) {
-    const e = toError(error);
-    if (process.argv.includes('--json'))
-      process.stdout.write(`${JSON.stringify({ error: { code: e.code, message: e.message } })}\n`);
-    else process.stderr.write(`error: ${e.message}\n`);
-    process.exitCode = e.exitCode;
-  }
-}
+await run(
+  async () => {
+    await program.parseAsync(process.argv);
+    return result;
+  },
+  process.argv.includes('--json'),
+  'katalon-license-server',
+);

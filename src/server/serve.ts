@@ -1,10 +1,14 @@
 // `katalon-license-server start`: open the data dir, listen, and on SIGTERM/SIGINT stop accepting,
-// finish the requests in flight, then close the database.
+// finish the requests in flight, write pending leases, then close the database. The shutdown
+// cannot hang: after SHUTDOWN_MS the process exits anyway (close-with-grace), with exit code 1.
 import { readFileSync } from 'node:fs';
+import closeWithGrace from 'close-with-grace';
 import { fail } from '../core/errors.ts';
 import { buildApp } from './http/app.ts';
-import { createLicensing, type Settings } from './licensing.ts';
+import { createService, type Settings } from './service/index.ts';
 import { adminToken, openDataDir } from './data-dir.ts';
+
+const SHUTDOWN_MS = 10_000;
 
 const readPem = (file: string): string => {
   try {
@@ -17,19 +21,22 @@ const readPem = (file: string): string => {
   }
 };
 
-export const startServer = async (o: {
+export interface ServerOptions {
   dataDir: string;
   host: string;
   port: number;
   logLevel: string;
   settings: Settings;
   tls?: { cert: string; key: string };
-}): Promise<void> => {
+}
+
+export const startServer = async (o: ServerOptions): Promise<void> => {
   const https = o.tls ? { cert: readPem(o.tls.cert), key: readPem(o.tls.key) } : undefined;
+  const token = adminToken(o.dataDir);
   const { store, signingKey } = await openDataDir(o.dataDir);
-  const licensing = createLicensing(store, signingKey, o.settings);
-  const app = buildApp(licensing, {
-    adminToken: adminToken(o.dataDir),
+  const service = createService(store, signingKey, o.settings);
+  const app = buildApp(service, {
+    adminToken: token,
     logLevel: o.logLevel,
     ...(https ? { https } : {}),
   });
@@ -38,22 +45,17 @@ export const startServer = async (o: {
     {
       address,
       dataDir: o.dataDir,
-      database: store.shared ? 'postgresql' : 'sqlite',
+      database: store.dialect,
       keyId: signingKey.keyId,
       leaseSeconds: o.settings.leaseMs / 1000,
     },
     'katalon-license-server listening',
   );
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    app.log.info({ signal }, 'stopping: finishing requests in flight');
+  closeWithGrace({ delay: SHUTDOWN_MS, logger: false }, async ({ signal, err }) => {
+    if (err) app.log.error({ err }, 'stopping after an unexpected error');
+    else app.log.info({ signal }, 'stopping: finishing requests in flight');
     await app.close();
-    await licensing.tick();
+    await service.tick();
     await store.close();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  });
 };

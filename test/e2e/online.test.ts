@@ -125,7 +125,7 @@ describe('online activation', () => {
     // The same user's next start finds the dead run's token and releases it at once.
     const next = await katalonc(['run', ...o.args, '--', 'true'], o.env);
     expect(next.code, next.stderr).toBe(0);
-    expect(readdirSync(join(o.env.HOME!, '.katalon', 'katalonc', 'sessions'))).toEqual([]);
+    expect(readdirSync(join(o.env.HOME, '.katalon', 'katalonc', 'sessions'))).toEqual([]);
 
     const lone = await online(1);
     const h2 = startKatalonc(
@@ -313,7 +313,7 @@ describe('saved credentials', () => {
     const saved = await katalonc(['activate', '--save', ...o.args, `-apiKey=${o.apiKey}`], env);
     expect(saved.code, saved.stderr).toBe(0);
     expect(saved.stderr).toMatch(/warning: no usable OS keychain .* readable only by you/);
-    const file = join(o.env.HOME!, '.katalon', 'katalonc', 'api-key');
+    const file = join(o.env.HOME, '.katalon', 'katalonc', 'api-key');
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const later = await katalonc(['run', '--', 'true'], env);
     expect(later.code, later.stderr).toBe(0);
@@ -345,7 +345,7 @@ describe('saved credentials', () => {
       expect(r.code, r.stderr).toBe(0);
       expect(Date.now() - started).toBeLessThan(10_000);
       expect(r.stderr).toMatch(/no answer within 1000 ms/);
-      expect(statSync(join(o.env.HOME!, '.katalon', 'katalonc', 'api-key')).mode & 0o777).toBe(
+      expect(statSync(join(o.env.HOME, '.katalon', 'katalonc', 'api-key')).mode & 0o777).toBe(
         0o600,
       );
     } finally {
@@ -358,7 +358,7 @@ describe('saved credentials', () => {
     'with a real Secret Service (gnome-keyring): the key lands in the keychain, not on disk',
     async () => {
       const o = await online(2);
-      const home = o.env.HOME!;
+      const home = o.env.HOME;
       const script = `
       set -e
       eval "$(printf 'test' | gnome-keyring-daemon --unlock --components=secrets)"

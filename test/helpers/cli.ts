@@ -65,8 +65,8 @@ export const startKatalonc = (
   });
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (d) => (stdout += d));
-  child.stderr!.on('data', (d) => (stderr += d));
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
   const result = new Promise<Result>((done) =>
     child.on('close', (code, signal) => done({ code: code ?? (signal ? 128 : 1), stdout, stderr })),
   );

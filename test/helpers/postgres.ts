@@ -49,7 +49,7 @@ export const startPostgres = async (): Promise<Postgres> => {
     const [cmd, argv] = asRoot
       ? ['runuser', ['-u', 'postgres', '--', join(bin, tool), ...args]]
       : [join(bin, tool), args];
-    execFileSync(cmd as string, argv as string[], { stdio: 'pipe', cwd: dir });
+    execFileSync(cmd, argv, { stdio: 'pipe', cwd: dir });
   };
   const port = await freePort();
   const data = join(dir, 'data');

@@ -42,8 +42,8 @@ export const startServer = async (
   process.once('exit', reap);
   child.once('exit', () => process.off('exit', reap));
   let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       reap();
@@ -53,10 +53,10 @@ export const startServer = async (
       const m = /"address":"(https?:\/\/[^"]+)"/.exec(out);
       if (m) {
         clearTimeout(timer);
-        resolve(m[1]!);
+        resolve(m[1]);
       }
     };
-    child.stdout!.on('data', check);
+    child.stdout.on('data', check);
     child.once('exit', () => reject(new Error(`server exited:\n${out}`)));
   });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { KATALONC_OPTIONS, rewriteArgv } from '../../src/cli/argv.ts';
-import { KatalonError } from '../../src/core/errors.ts';
+import type { KatalonError } from '../../src/core/errors.ts';
 import { VERSION } from '../../src/version.ts';
 import pkg from '../../package.json' with { type: 'json' };
 

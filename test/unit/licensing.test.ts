@@ -1,7 +1,7 @@
 // The licensing service on a real SQLite store in a temp dir, with a controlled clock.
 import { describe, expect, it } from 'vitest';
 import { openDataDir } from '../../src/server/data-dir.ts';
-import { createLicensing } from '../../src/server/licensing.ts';
+import { createService } from '../../src/server/service/index.ts';
 import { tempDir } from '../helpers/cli.ts';
 import { randomMachineId } from '../helpers/server.ts';
 
@@ -10,7 +10,7 @@ const setup = async (quota: number) => {
   const dir = tempDir('kls-unit-');
   const { store, signingKey } = await openDataDir(dir);
   const clock = () => now;
-  const l = createLicensing(store, signingKey, { leaseMs: 60_000, heartbeatMs: 20_000 }, clock);
+  const l = createService(store, signingKey, { leaseMs: 60_000, heartbeatMs: 20_000 }, clock);
   const org = (await l.createOrg('Acme')).id;
   await l.addUser(org, 'a@acme.test');
   const user = (await l.authenticate((await l.createApiKey(org, 'a@acme.test')).apiKey))!;
@@ -80,7 +80,7 @@ describe('heartbeats are group-committed, and counts stay exact', () => {
           ? ((failNext = false), Promise.reject(new Error('disk I/O error')))
           : store.transaction(fn),
     };
-    const l = createLicensing(flaky, signingKey, { leaseMs: 60_000, heartbeatMs: 20_000 }, clock);
+    const l = createService(flaky, signingKey, { leaseMs: 60_000, heartbeatMs: 20_000 }, clock);
     const { session } = await l.activate(user, {
       orgId: org,
       product: 'KRE',
@@ -135,7 +135,7 @@ describe('live sessions answered from memory', () => {
     advance(30_000);
     await l.heartbeat(user, session); // lease to +90 s
     await l.tick();
-    const restarted = createLicensing(
+    const restarted = createService(
       store,
       signingKey,
       { leaseMs: 60_000, heartbeatMs: 20_000 },

@@ -32,8 +32,10 @@ const recordedProbe = (
   user = { name: 'alice', uid: 501 },
 ): Probe => ({
   readText: () => null,
-  run: async (file, args) =>
-    outputs[`${file} ${args.join(' ')}`] ?? outputs[file.split('\\').pop()!] ?? null,
+  run: (file, args) =>
+    Promise.resolve(
+      outputs[`${file} ${args.join(' ')}`] ?? outputs[file.split('\\').pop()!] ?? null,
+    ),
   env: { SystemRoot: 'C:\\Windows', USERDOMAIN: 'CORP' },
   user: () => user,
 });
@@ -175,7 +177,7 @@ describe('darwin collector', () => {
     );
     expect(other.machineId).not.toBe(a.machineId);
     const bare = await machineIdReport(recordedProbe({ ioreg: IOREG }), 'darwin');
-    expect(bare.sources[0]!.used).toBe(false); // "ioreg" from PATH is never what runs
+    expect(bare.sources[0].used).toBe(false); // "ioreg" from PATH is never what runs
   });
 });
 

@@ -49,7 +49,7 @@ describe('quota rules', () => {
         fc.boolean(),
         fc.constantFrom('node-locked', 'floating'),
         (quota, machineQuota, s, o, m, registered, model) => {
-          const p = pool({ quota, machineQuota, model: model as Pool['model'] });
+          const p = pool({ quota, machineQuota, model: model });
           const refusal = grantRefusal(
             p,
             { activeSessions: s, unexpiredOfflineLicenses: o, registeredMachines: m },

@@ -1,24 +1,50 @@
 // katalonc license list / install.
 import { basename } from 'node:path';
 import { fail } from '../../core/errors.ts';
+import { ExitCode } from '../../core/errors.ts';
 import { validateLicense } from '../../core/license/validate.ts';
 import { licenseDir } from '../../platform/paths.ts';
 import { createNewFile } from '../../platform/new-file.ts';
 import { machineIdReport } from '../../platform/machine/index.ts';
+import { environment } from '../../platform/environment.ts';
 import { checkFolder } from '../../client/offline.ts';
 import { readLicenseText } from '../../client/license-folder.ts';
-import { readMark } from '../../client/clock-mark.ts';
+import { readMark } from '../../client/state.ts';
 import { trustedKeys } from '../../client/trusted-keys.ts';
-import { bad, bold, dim, ok, print, printJson } from '../output.ts';
-import type { CliOptions } from '../options.ts';
+import type { ClientOptions } from '../../client/settings.ts';
+import { bad, bold, dim, ok } from '../../command-line/output.ts';
+import type { Result } from '../../command-line/runner.ts';
 
 const colour = (status: string): string =>
   status === 'valid' ? ok(status) : status === 'testing' ? bold(status) : bad(status);
 
-export const listLicenses = async (opts: CliOptions): Promise<void> => {
+export const listLicenses = async (opts: ClientOptions): Promise<Result> => {
   const report = await checkFolder(opts);
-  if (opts.json) {
-    printJson({
+  const lines = [
+    `${bold('License folder:')} ${report.folder}${report.exists ? '' : dim(' (does not exist yet)')}`,
+    `${bold('Machine ID:')} ${report.machineId}`,
+  ];
+  if (report.licenses.length > 0) {
+    const { default: Table } = await import('cli-table3');
+    const table = new Table({
+      head: ['File', 'Product', 'Status', 'Expires', 'Reason'],
+      style: { head: [], border: [] },
+      wordWrap: true,
+      colWidths: [null, null, null, null, 60] as number[],
+    });
+    for (const l of report.licenses)
+      table.push([
+        l.file,
+        l.product ?? '',
+        colour(l.status),
+        l.expiresAt?.slice(0, 10) ?? '',
+        l.message,
+      ]);
+    lines.push(table.toString());
+  }
+  lines.push(`The number of valid offline licenses: ${report.valid}`);
+  return {
+    data: {
       folder: report.folder,
       machineId: report.machineId,
       licenses: report.licenses.map((l) => ({
@@ -30,36 +56,13 @@ export const listLicenses = async (opts: CliOptions): Promise<void> => {
         message: l.message,
       })),
       valid: report.valid,
-    });
-  } else {
-    print(
-      `${bold('License folder:')} ${report.folder}${report.exists ? '' : dim(' (does not exist yet)')}`,
-    );
-    print(`${bold('Machine ID:')} ${report.machineId}`);
-    if (report.licenses.length > 0) {
-      const { default: Table } = await import('cli-table3');
-      const table = new Table({
-        head: ['File', 'Product', 'Status', 'Expires', 'Reason'],
-        style: { head: [], border: [] },
-        wordWrap: true,
-        colWidths: [null, null, null, null, 60] as number[],
-      });
-      for (const l of report.licenses)
-        table.push([
-          l.file,
-          l.product ?? '',
-          colour(l.status),
-          l.expiresAt?.slice(0, 10) ?? '',
-          l.message,
-        ]);
-      print(table.toString());
-    }
-    print(`The number of valid offline licenses: ${report.valid}`);
-  }
-  if (report.valid === 0) process.exitCode = 6;
+    },
+    lines,
+    exitCode: report.valid === 0 ? ExitCode.noLicense : ExitCode.ok,
+  };
 };
 
-export const installLicense = async (file: string, opts: CliOptions): Promise<void> => {
+export const installLicense = async (file: string, opts: ClientOptions): Promise<Result> => {
   const read = readLicenseText(file);
   if ('error' in read)
     throw fail('FILE_ERROR', `cannot read ${file}: ${read.error.code ?? read.error.message}`);
@@ -84,8 +87,10 @@ export const installLicense = async (file: string, opts: CliOptions): Promise<vo
   if (process.platform === 'win32') {
     // ".katalon" is a hidden folder on Windows too; best effort, the license works either way.
     const { execFile } = await import('node:child_process');
-    execFile('attrib', ['+h', `${process.env.USERPROFILE}\\.katalon`], () => {});
+    execFile('attrib', ['+h', `${environment.userProfile}\\.katalon`], () => {});
   }
-  if (opts.json) printJson({ file: target, status: v.status, expiresAt: v.payload!.expiresAt });
-  else print(`${ok('Installed')} ${target} (${v.status}: ${v.message})`);
+  return {
+    data: { file: target, status: v.status, expiresAt: v.payload!.expiresAt },
+    lines: [`${ok('Installed')} ${target} (${v.status}: ${v.message})`],
+  };
 };

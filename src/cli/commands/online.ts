@@ -1,15 +1,21 @@
 // katalonc activate / deactivate / status.
 import { fail } from '../../core/errors.ts';
 import { createApiClient } from '../../client/http-client.ts';
-import { activateSession, connection, onlineCredentials } from '../../client/online-session.ts';
+import { activateSession } from '../../client/online-session.ts';
 import { forgetApiKey, loadApiKey, saveApiKey } from '../../client/keychain.ts';
-import { openConfig, readSettings } from '../../client/config.ts';
+import {
+  connection,
+  onlineCredentials,
+  serverUrlOf,
+  type ClientOptions,
+} from '../../client/settings.ts';
+import { readConfig, updateConfig } from '../../client/state.ts';
 import { checkFolder } from '../../client/offline.ts';
 import { machineIdReport } from '../../platform/machine/index.ts';
-import { bold, ok, print, printJson, progress, warn } from '../output.ts';
-import type { CliOptions } from '../options.ts';
+import { bold, ok, progress, warn } from '../../command-line/output.ts';
+import type { Result } from '../../command-line/runner.ts';
 
-export const activate = async (opts: CliOptions, save: boolean): Promise<void> => {
+export const activate = async (opts: ClientOptions, save: boolean): Promise<Result> => {
   const c = await onlineCredentials(opts);
   if (!c)
     throw fail(
@@ -23,53 +29,53 @@ export const activate = async (opts: CliOptions, save: boolean): Promise<void> =
     await client.call('DELETE', `v1/sessions/${session.id}`);
     let saved: Awaited<ReturnType<typeof saveApiKey>> | undefined;
     if (save) {
-      const config = await openConfig();
-      config.set('serverUrl', c.serverUrl);
-      config.set('orgId', String(c.orgId));
+      await updateConfig((config) => ({
+        ...config,
+        serverUrl: c.serverUrl,
+        orgId: String(c.orgId),
+      }));
       saved = await saveApiKey(c.apiKey);
       if (saved.warning) warn(saved.warning);
     }
-    if (opts.json) {
-      printJson({
+    const lines = [
+      `${ok('Activated')} ${pool.product} for ${pool.orgName} (org ${pool.orgId}) on ${c.serverUrl}`,
+      `  quota ${pool.quota}, available ${pool.available}, machine quota ${pool.machineQuota}, expires ${pool.expiresAt.slice(0, 10)}`,
+    ];
+    if (saved)
+      lines.push(
+        `  saved: server and org in the config, API key in ${saved.where === 'keychain' ? 'the OS keychain' : 'a user-only file'}`,
+      );
+    return {
+      data: {
         activated: true,
         pool,
         ...(saved
           ? { saved: { serverUrl: c.serverUrl, orgId: c.orgId, apiKey: saved.where } }
           : {}),
-      });
-    } else {
-      print(
-        `${ok('Activated')} ${pool.product} for ${pool.orgName} (org ${pool.orgId}) on ${c.serverUrl}`,
-      );
-      print(
-        `  quota ${pool.quota}, available ${pool.available}, machine quota ${pool.machineQuota}, expires ${pool.expiresAt.slice(0, 10)}`,
-      );
-      if (saved)
-        print(
-          `  saved: server and org in the config, API key in ${saved.where === 'keychain' ? 'the OS keychain' : 'a user-only file'}`,
-        );
-    }
+      },
+      lines,
+    };
   } finally {
     await client.close();
   }
 };
 
-export const deactivate = async (opts: CliOptions): Promise<void> => {
-  const config = await openConfig();
-  config.delete('serverUrl');
-  config.delete('orgId');
+export const deactivate = async (): Promise<Result> => {
+  await updateConfig(({ trustedKeys }) => ({ trustedKeys }));
   await forgetApiKey();
-  if (opts.json) printJson({ deactivated: true });
-  else print('Forgot the saved server, organisation and API key.');
+  return {
+    data: { deactivated: true },
+    lines: ['Forgot the saved server, organisation and API key.'],
+  };
 };
 
-export const status = async (opts: CliOptions): Promise<void> => {
+export const status = async (opts: ClientOptions, json: boolean): Promise<Result> => {
   const [{ machineId, warnings }, folder] = await Promise.all([
     machineIdReport(),
     checkFolder(opts),
   ]);
-  const config = readSettings();
-  const serverUrl = opts.serverUrl ?? process.env.KATALON_SERVER_URL ?? config.serverUrl ?? null;
+  const config = readConfig();
+  const serverUrl = serverUrlOf(opts) ?? null;
   const keySaved = Boolean(await loadApiKey());
   let server: { url: string; reachable: boolean; error?: string } | null = null;
   if (serverUrl) {
@@ -83,27 +89,25 @@ export const status = async (opts: CliOptions): Promise<void> => {
       await client.close();
     }
   }
-  const report = {
-    machineId,
-    warnings,
-    licenseFolder: { folder: folder.folder, files: folder.licenses.length, valid: folder.valid },
-    saved: {
-      serverUrl: config.serverUrl ?? null,
-      orgId: config.orgId ?? null,
-      apiKeySaved: keySaved,
-    },
-    server,
+  const saved = {
+    serverUrl: config.serverUrl ?? null,
+    orgId: config.orgId ?? null,
+    apiKeySaved: keySaved,
   };
-  if (opts.json) return printJson(report);
-  print(`${bold('Machine ID:')} ${machineId}`);
-  print(
-    `${bold('License folder:')} ${folder.folder} (${folder.licenses.length} files, ${folder.valid} valid)`,
-  );
-  print(
-    `${bold('Saved:')} server ${report.saved.serverUrl ?? '-'}, org ${report.saved.orgId ?? '-'}, API key ${keySaved ? 'saved' : 'not saved'}`,
-  );
-  print(
-    `${bold('Server:')} ${server ? `${server.url} ${server.reachable ? ok('answers') : `does not answer: ${server.error}`}` : 'none configured'}`,
-  );
-  for (const w of warnings) warn(w);
+  if (!json) for (const w of warnings) warn(w);
+  return {
+    data: {
+      machineId,
+      warnings,
+      licenseFolder: { folder: folder.folder, files: folder.licenses.length, valid: folder.valid },
+      saved,
+      server,
+    },
+    lines: [
+      `${bold('Machine ID:')} ${machineId}`,
+      `${bold('License folder:')} ${folder.folder} (${folder.licenses.length} files, ${folder.valid} valid)`,
+      `${bold('Saved:')} server ${saved.serverUrl ?? '-'}, org ${saved.orgId ?? '-'}, API key ${keySaved ? 'saved' : 'not saved'}`,
+      `${bold('Server:')} ${server ? `${server.url} ${server.reachable ? ok('answers') : `does not answer: ${server.error}`}` : 'none configured'}`,
+    ],
+  };
 };

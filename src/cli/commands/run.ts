@@ -6,24 +6,18 @@ import { checkFolder, holdOfflineLicense } from '../../client/offline.ts';
 import { withLicenseRetry } from '../../client/retry.ts';
 import { startChild } from '../../client/child.ts';
 import type { LicenseHold } from '../../client/hold.ts';
-import { progress } from '../output.ts';
-import type { CliOptions } from '../options.ts';
+import { onlineCredentials, type ClientOptions } from '../../client/settings.ts';
+import { progress } from '../../command-line/output.ts';
+import type { Result } from '../../command-line/runner.ts';
 
-export const retryPolicy = (opts: CliOptions) => ({
-  enabled: Boolean(opts.enableLicenseRetry),
-  maxDurationMin: opts.licenseRetryMaxDuration,
-  intervalS: opts.licenseRetryInterval,
-  maxJitterS: opts.licenseRetryMaxJitter,
-});
-
-const acquire = async (opts: CliOptions): Promise<LicenseHold> => {
+const acquire = async (opts: ClientOptions): Promise<LicenseHold> => {
   progress('Start activating offline...');
   const report = await checkFolder(opts);
   progress(`Search for valid offline licenses in folder: ${report.folder}`);
   progress(`The number of valid offline licenses: ${report.valid}`);
   const offline = await holdOfflineLicense(report);
   if (offline) return offline;
-  const { onlineCredentials, holdOnlineSession } = await import('../../client/online-session.ts');
+  const { holdOnlineSession } = await import('../../client/online-session.ts');
   const credentials = await onlineCredentials(opts);
   if (credentials) {
     progress('Start activating online...');
@@ -48,8 +42,8 @@ const acquire = async (opts: CliOptions): Promise<LicenseHold> => {
 /** How long a command gets to stop after its license was taken away, before SIGKILL. */
 const STOP_GRACE_MS = 10_000;
 
-export const runCommand = async (command: string[], opts: CliOptions): Promise<void> => {
-  const hold = await withLicenseRetry(() => acquire(opts), retryPolicy(opts), progress);
+export const runCommand = async (command: string[], opts: ClientOptions): Promise<Result> => {
+  const hold = await withLicenseRetry(() => acquire(opts), opts.retry, progress);
   progress(`Holding ${hold.description} while running: ${command.join(' ')}`);
   let lost: KatalonError | undefined;
   let code: number;
@@ -65,5 +59,5 @@ export const runCommand = async (command: string[], opts: CliOptions): Promise<v
     await hold.release();
   }
   if (lost) throw lost;
-  process.exitCode = code;
+  return { exitCode: code };
 };

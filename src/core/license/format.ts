@@ -13,17 +13,13 @@
 // ends, with or without the final line end), so that any change to the file is noticed.
 import { sign as edSign, verify as edVerify } from 'node:crypto';
 import type { PublicKeyInfo, SigningKey } from './keys.ts';
-import type { Product } from '../product.ts';
+import { isOneOf, LICENSE_KINDS, PRODUCTS, type LicenseKind, type Product } from '../vocabulary.ts';
 
-export type { Product };
-
-export const FORMAT_VERSION = 1;
+const FORMAT_VERSION = 1;
 const BEGIN = '-----BEGIN KATALON LICENSE-----';
 const SIGNATURE = '-----BEGIN SIGNATURE-----';
 const END = '-----END KATALON LICENSE-----';
 const LINE = 64;
-
-export type LicenseKind = 'offline' | 'testing';
 
 export interface LicensePayload {
   v: number;
@@ -55,7 +51,7 @@ const wrap = (bytes: Uint8Array): string[] =>
     .toString('base64')
     .match(new RegExp(`.{1,${LINE}}`, 'g')) ?? [];
 
-export const armor = (license: ArmoredLicense): string =>
+const armor = (license: ArmoredLicense): string =>
   [
     BEGIN,
     `Version: ${license.version}`,
@@ -92,7 +88,6 @@ const decodeBlock = (lines: string[]): Uint8Array | null => {
 
 /** Splits the armor into its parts; it does not look at the payload or the signature. */
 export const dearmor = (text: string): ArmorResult => {
-  // eslint-disable-next-line no-control-regex
   if (/[^\x20-\x7e\r\n]/.test(text))
     return malformed('it contains bytes that are not printable text');
   const crlf = text.includes('\r\n');
@@ -140,11 +135,7 @@ export const decodePayload = (bytes: Uint8Array): LicensePayload | null => {
   if (typeof p !== 'object' || p === null) return null;
   const strings = ['kid', 'id', 'orgId', 'orgName', 'machineId', 'issuedAt', 'expiresAt'] as const;
   if (!strings.every((k) => typeof p[k] === 'string')) return null;
-  if (
-    p.v !== FORMAT_VERSION ||
-    (p.product !== 'KRE' && p.product !== 'KSE') ||
-    (p.kind !== 'offline' && p.kind !== 'testing')
-  )
+  if (p.v !== FORMAT_VERSION || !isOneOf(PRODUCTS, p.product) || !isOneOf(LICENSE_KINDS, p.kind))
     return null;
   if (!ISO.test(p.issuedAt as string) || !ISO.test(p.expiresAt as string)) return null;
   return p as unknown as LicensePayload;

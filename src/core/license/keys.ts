@@ -19,7 +19,7 @@ const PREFIX = 'ed25519:';
 const rawPublic = (key: KeyObject): Buffer =>
   Buffer.from(key.export({ format: 'jwk' }).x!, 'base64url');
 
-export const keyIdOf = (raw: Uint8Array): string =>
+const keyIdOf = (raw: Uint8Array): string =>
   createHash('sha256').update(raw).digest('hex').slice(0, 16);
 
 const info = (key: KeyObject): PublicKeyInfo => {

@@ -1,11 +1,6 @@
 // The validation rules: one license text in, exactly one status with a message a user can act on out.
-import {
-  decodePayload,
-  dearmor,
-  verifySignature,
-  type LicensePayload,
-  type Product,
-} from './format.ts';
+import { decodePayload, dearmor, verifySignature, type LicensePayload } from './format.ts';
+import type { Product } from '../vocabulary.ts';
 import type { PublicKeyInfo } from './keys.ts';
 import { CLOCK_TOLERANCE_MS, isRolledBack } from './clock.ts';
 

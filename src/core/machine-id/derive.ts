@@ -48,7 +48,7 @@ const PLACEHOLDERS = new Set([
 const normalise = (value: string): string => value.trim().toLowerCase();
 
 /** A value that many machines share: unset firmware fields and template images. */
-export const isPlaceholder = (value: string): boolean =>
+const isPlaceholder = (value: string): boolean =>
   PLACEHOLDERS.has(normalise(value).replaceAll('-', ''));
 
 const FLOATING =

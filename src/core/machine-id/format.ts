@@ -4,7 +4,7 @@
 // anti-symmetric, so every single substitution and every adjacent swap changes the result.
 
 export const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-export const DATA_SYMBOLS = 19;
+const DATA_SYMBOLS = 19;
 const GROUP = 5;
 const SYMBOLS = DATA_SYMBOLS + 1;
 
@@ -17,7 +17,7 @@ const checkState = (symbols: readonly number[]): number =>
   symbols.reduce((state, d) => times2(state) ^ d, 0);
 
 /** The check symbol that brings the state of `data` back to 0. */
-export const checkSymbol = (data: readonly number[]): number => times2(checkState(data));
+const checkSymbol = (data: readonly number[]): number => times2(checkState(data));
 
 const group = (s: string): string => s.match(new RegExp(`.{1,${GROUP}}`, 'g'))!.join('-');
 

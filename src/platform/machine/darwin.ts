@@ -3,9 +3,9 @@
 import type { MachineFacts } from '../../core/machine-id/derive.ts';
 import type { Probe } from './probe.ts';
 
-export const IOREG = '/usr/sbin/ioreg';
+const IOREG = '/usr/sbin/ioreg';
 
-export const parseIoregPlatformUuid = (output: string): string | null =>
+const parseIoregPlatformUuid = (output: string): string | null =>
   /"IOPlatformUUID"\s*=\s*"([^"]+)"/.exec(output)?.[1] ?? null;
 
 export const collect = async (probe: Probe): Promise<MachineFacts> => {

@@ -1,16 +1,16 @@
 // The one place that picks the collector for this OS.
 import { deriveMachineId, type MachineIdReport } from '../../core/machine-id/derive.ts';
 import { systemProbe, type Probe } from './probe.ts';
-import * as linux from './linux.ts';
-import * as darwin from './darwin.ts';
-import * as win32 from './win32.ts';
+import { collect as linux } from './linux.ts';
+import { collect as darwin } from './darwin.ts';
+import { collect as win32 } from './win32.ts';
 
 const collectors = { linux, darwin, win32 } as const;
 
 const report = async (probe: Probe, platform: NodeJS.Platform): Promise<MachineIdReport> => {
   // Other Unixes (FreeBSD, …) expose the same machine-id files as Linux where they have one.
   const collector = collectors[platform as keyof typeof collectors] ?? linux;
-  return deriveMachineId(await collector.collect(probe));
+  return deriveMachineId(await collector(probe));
 };
 
 let thisMachine: Promise<MachineIdReport> | undefined;

@@ -15,7 +15,7 @@ const detectContainer = (probe: Probe): string | null => {
   if (probe.env.container) return probe.env.container;
   const cgroup = probe.readText('/proc/1/cgroup') ?? '';
   const match = /\b(docker|kubepods|containerd|lxc|libpod)\b/.exec(cgroup);
-  return match ? match[1]! : null;
+  return match ? match[1] : null;
 };
 
 /** /etc/machine-id bind-mounted from a tmpfs (or /etc itself on tmpfs) is regenerated at each boot. */
@@ -27,9 +27,9 @@ export const machineIdOnTmpfs = (mountinfo: string): boolean =>
     return fsType === 'tmpfs' && (mountPoint === '/etc/machine-id' || mountPoint === '/etc');
   });
 
-export const collect = async (probe: Probe): Promise<MachineFacts> => {
+export const collect = (probe: Probe): Promise<MachineFacts> => {
   const user = probe.user();
-  return {
+  return Promise.resolve({
     platform: 'linux',
     sources: SOURCES.map((s) => {
       const value = probe.readText(s.name);
@@ -40,5 +40,5 @@ export const collect = async (probe: Probe): Promise<MachineFacts> => {
     user: { name: user.name, id: `uid ${user.uid}` },
     container: detectContainer(probe),
     volatileMachineId: machineIdOnTmpfs(probe.readText('/proc/self/mountinfo') ?? ''),
-  };
+  });
 };

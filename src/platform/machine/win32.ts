@@ -6,13 +6,13 @@ import type { Probe } from './probe.ts';
 
 const KEY = 'HKLM\\SOFTWARE\\Microsoft\\Cryptography';
 
-export const parseRegQuery = (output: string): string | null =>
+const parseRegQuery = (output: string): string | null =>
   /MachineGuid\s+REG_SZ\s+(\S+)/i.exec(output)?.[1] ?? null;
 
 /** `whoami /user /fo csv /nh` prints "domain\user","S-1-5-21-…". */
-export const parseWhoami = (output: string): { name: string; sid: string } | null => {
+const parseWhoami = (output: string): { name: string; sid: string } | null => {
   const match = /^"([^"]+)","(S-[0-9-]+)"/m.exec(output.trim());
-  return match ? { name: match[1]!, sid: match[2]! } : null;
+  return match ? { name: match[1], sid: match[2] } : null;
 };
 
 const clean = (output: string | null): string | null => (output?.trim() ? output.trim() : null);

@@ -5,37 +5,13 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { join } from 'node:path';
 import type { Param, Store, Transaction } from './store.ts';
-import { createTables } from './schema.ts';
+import { migrate } from './schema.ts';
 
-const MIGRATIONS: string[] = [
-  // INTEGER PRIMARY KEY: SQLite's row id, generated on insert.
-  createTables('INTEGER PRIMARY KEY'),
-  // Databases made by the first release had an index on (pool_id, ended_at, lease_expires_at).
-  `DROP INDEX IF EXISTS sessions_live;
-   CREATE INDEX sessions_live ON sessions (pool_id) WHERE ended_at IS NULL;`,
-];
-
-export const openSqliteStore = (dataDir: string): Store => {
+export const openSqliteStore = async (dataDir: string): Promise<Store> => {
   const db = new DatabaseSync(join(dataDir, 'licenses.db'));
   db.exec(
     'PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;',
   );
-  db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
-  const current =
-    (db.prepare('SELECT max(version) AS v FROM schema_version').get() as { v: number | null }).v ??
-    0;
-  MIGRATIONS.slice(current).forEach((sql, i) => {
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      db.exec(sql);
-      db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(current + i + 1);
-      db.exec('COMMIT');
-    } catch (error) {
-      db.exec('ROLLBACK');
-      throw error;
-    }
-  });
-
   const [begin, commit, rollback] = ['BEGIN IMMEDIATE', 'COMMIT', 'ROLLBACK'].map((sql) =>
     db.prepare(sql),
   ) as [StatementSync, StatementSync, StatementSync];
@@ -49,13 +25,17 @@ export const openSqliteStore = (dataDir: string): Store => {
     if (!s) statements.set(sql, (s = db.prepare(sql)));
     return s;
   };
+  // node:sqlite is synchronous; the interface is not, so that a shared store can follow it.
   const queries: Transaction = {
-    get: async <T>(sql: string, ...params: Param[]) =>
-      prepared(sql).get(...params) as T | undefined,
-    all: async <T>(sql: string, ...params: Param[]) => prepared(sql).all(...params) as T[],
-    run: async (sql, ...params) => Number(prepared(sql).run(...params).changes),
+    get: <T>(sql: string, ...params: Param[]) =>
+      Promise.resolve(prepared(sql).get(...params) as T | undefined),
+    all: <T>(sql: string, ...params: Param[]) =>
+      Promise.resolve(prepared(sql).all(...params) as T[]),
+    run: (sql, ...params) => Promise.resolve(Number(prepared(sql).run(...params).changes)),
     // BEGIN IMMEDIATE already holds the database's one write lock for the whole transaction.
-    lockPool: async () => {},
+    lockPool: () => Promise.resolve(),
+    lockSchema: () => Promise.resolve(),
+    exec: (sql) => Promise.resolve(db.exec(sql)),
   };
 
   // One connection: transactions take turns, and a read waits while one is open, so that it never
@@ -64,7 +44,8 @@ export const openSqliteStore = (dataDir: string): Store => {
   const settled = async () => {
     while (db.isTransaction) await turn;
   };
-  return {
+  const store: Store = {
+    dialect: 'sqlite',
     shared: false,
     get: async (sql, ...params) => (await settled(), queries.get(sql, ...params)),
     all: async (sql, ...params) => (await settled(), queries.all(sql, ...params)),
@@ -96,4 +77,11 @@ export const openSqliteStore = (dataDir: string): Store => {
       db.close();
     },
   };
+  try {
+    await migrate(store);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return store;
 };

@@ -1,11 +1,11 @@
 // What the licensing service needs of a database. SQL is written once, portable between SQLite and
 // PostgreSQL, with `?` placeholders; each store adapts it. Times are integers (ms since the epoch).
-export type Row = Record<string, string | number | null>;
 export type Param = string | number | null;
+export type Dialect = 'sqlite' | 'postgres';
 
 export interface Queries {
-  get<T = Row>(sql: string, ...params: Param[]): Promise<T | undefined>;
-  all<T = Row>(sql: string, ...params: Param[]): Promise<T[]>;
+  get<T>(sql: string, ...params: Param[]): Promise<T | undefined>;
+  all<T>(sql: string, ...params: Param[]): Promise<T[]>;
   /** Runs a statement; resolves to the number of rows it changed. */
   run(sql: string, ...params: Param[]): Promise<number>;
 }
@@ -13,9 +13,14 @@ export interface Queries {
 export interface Transaction extends Queries {
   /** Holds every other transaction that locks the same pool until this one ends. */
   lockPool(poolId: number): Promise<void>;
+  /** Holds every other migration (another replica starting) until this one ends. */
+  lockSchema(): Promise<void>;
+  /** Runs several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
 }
 
 export interface Store extends Queries {
+  readonly dialect: Dialect;
   /**
    * True when several server processes (replicas) serve from this store at once. Then no process
    * may keep session state in memory: each heartbeat is written through.

@@ -1,0 +1,128 @@
+// katalonc's state on disk, all in the client dir (KATALONC_HOME or ~/.katalon/katalonc), readable
+// by this user only: the config (trusted keys, saved server and org), the clock mark, the API-key
+// file where no keychain works, and the records of sessions held by running katalonc processes.
+// One write discipline for all of it: write-file-atomic (temp file, fsync, rename), mode 0600, in a
+// 0700 folder, so a crash leaves the old content or the new, never half of it.
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import { clientDir } from '../platform/paths.ts';
+
+const path = (name: string): string => join(clientDir(), name);
+
+const read = (name: string): string | null => {
+  try {
+    return readFileSync(path(name), 'utf8');
+  } catch {
+    return null;
+  }
+};
+
+const readJson = (name: string): Record<string, unknown> | null => {
+  try {
+    const value: unknown = JSON.parse(read(name) ?? 'null');
+    return value && typeof value === 'object' ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+};
+
+const write = async (name: string, content: string): Promise<string> => {
+  const file = path(name);
+  mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
+  await writeFileAtomic(file, content, { mode: 0o600 });
+  return file;
+};
+
+const remove = (name: string): void => rmSync(path(name), { force: true });
+
+// ---- config ----
+
+export interface ClientConfig {
+  trustedKeys: string[];
+  serverUrl?: string;
+  orgId?: string;
+}
+
+const CONFIG = 'config.json';
+
+export const readConfig = (): ClientConfig => {
+  const raw = readJson(CONFIG) ?? {};
+  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  const serverUrl = text(raw.serverUrl);
+  const orgId = text(raw.orgId);
+  return {
+    trustedKeys: Array.isArray(raw.trustedKeys)
+      ? raw.trustedKeys.filter((k): k is string => typeof k === 'string')
+      : [],
+    ...(serverUrl ? { serverUrl } : {}),
+    ...(orgId ? { orgId } : {}),
+  };
+};
+
+export const updateConfig = async (
+  change: (config: ClientConfig) => ClientConfig,
+): Promise<void> => {
+  await write(CONFIG, `${JSON.stringify(change(readConfig()), null, 2)}\n`);
+};
+
+// ---- the clock mark (core/license/clock.ts) ----
+
+const MARK = 'clock-mark.json';
+
+export const readMark = (): number | null => {
+  const mark = readJson(MARK)?.mark;
+  return typeof mark === 'number' && Number.isFinite(mark) ? mark : null;
+};
+
+export const writeMark = async (mark: number): Promise<void> => {
+  await write(MARK, `${JSON.stringify({ mark, iso: new Date(mark).toISOString() })}\n`);
+};
+
+// ---- the API-key file, where no keychain works ----
+
+const KEY_FILE = 'api-key';
+
+export const readKeyFile = (): string | null => read(KEY_FILE)?.trim() || null;
+export const writeKeyFile = (apiKey: string): Promise<string> => write(KEY_FILE, `${apiKey}\n`);
+export const removeKeyFile = (): void => remove(KEY_FILE);
+
+// ---- records of the sessions running katalonc processes hold ----
+
+export interface SessionRecord {
+  id: string;
+  serverUrl: string;
+  orgId: number;
+  pid: number;
+}
+
+const SESSIONS = 'sessions';
+const recordName = (id: string) => join(SESSIONS, `${id}.json`);
+
+export const writeSessionRecord = (record: SessionRecord): Promise<string> =>
+  write(recordName(record.id), JSON.stringify(record));
+
+export const removeSessionRecord = (id: string): void => remove(recordName(id));
+
+/** Every readable record; unreadable ones are removed. */
+export const readSessionRecords = (): SessionRecord[] => {
+  let files: string[];
+  try {
+    files = readdirSync(path(SESSIONS)).filter((f) => f.endsWith('.json'));
+  } catch {
+    return [];
+  }
+  const records: SessionRecord[] = [];
+  for (const file of files) {
+    const r = readJson(join(SESSIONS, file));
+    if (
+      r &&
+      typeof r.id === 'string' &&
+      typeof r.serverUrl === 'string' &&
+      typeof r.orgId === 'number'
+    )
+      records.push({ id: r.id, serverUrl: r.serverUrl, orgId: r.orgId, pid: Number(r.pid) });
+    else remove(join(SESSIONS, file));
+  }
+  return records;
+};

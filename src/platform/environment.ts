@@ -1,0 +1,26 @@
+// Every environment variable katalonc reads, read in this one place (README "Configuration").
+const env = process.env;
+const set = (value: string | undefined): string | undefined =>
+  value === undefined || value === '' ? undefined : value;
+
+export const environment = {
+  /** KATALON_API_KEY: the API key, kept off the command line (ps shows it). */
+  apiKey: set(env.KATALON_API_KEY),
+  orgId: set(env.KATALON_ORG_ID),
+  serverUrl: set(env.KATALON_SERVER_URL),
+  proxyPassword: set(env.KATALON_PROXY_PASSWORD),
+  licenseDir: set(env.KATALON_LICENSE_DIR),
+  /** KATALONC_HOME: katalonc's own state (config, clock mark, held sessions). */
+  home: set(env.KATALONC_HOME),
+  trustedKeys: (env.KATALONC_TRUSTED_KEYS ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean),
+  noKeychain: Boolean(set(env.KATALONC_NO_KEYCHAIN)),
+  keychainTimeoutMs: Number(set(env.KATALONC_KEYCHAIN_TIMEOUT_MS) ?? 5000),
+  /** HTTPS_PROXY and friends: undici reads them itself; this says whether one is set. */
+  proxyFromEnvironment: Boolean(
+    set(env.HTTPS_PROXY) ?? set(env.HTTP_PROXY) ?? set(env.https_proxy) ?? set(env.http_proxy),
+  ),
+  userProfile: set(env.USERPROFILE),
+} as const;

@@ -1,0 +1,11 @@
+// Every environment variable the license server reads, read in this one place (README "Server").
+const env = process.env;
+
+export const serverEnvironment = {
+  /** KLS_DATA_DIR: the data dir (database, signing key, admin token). */
+  dataDir: env.KLS_DATA_DIR || undefined,
+  /** KLS_DATABASE_URL: a PostgreSQL database shared by replicas, instead of the embedded SQLite. */
+  databaseUrl: env.KLS_DATABASE_URL || undefined,
+  /** KLS_ADMIN_TOKEN: the admin token; undefined when not set (set but empty is refused). */
+  adminToken: env.KLS_ADMIN_TOKEN,
+} as const;

@@ -1,0 +1,97 @@
+// The admin API, behind the admin token: the same operations as the admin subcommands.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Service } from '../service/index.ts';
+import type { Guards } from './guards.ts';
+import {
+  KeyParams,
+  LicensedUserParams,
+  MachineParams,
+  Member,
+  NewOfflineLicense,
+  NewOrg,
+  NewPool,
+  OrgParams,
+  PoolParams,
+  SessionParams,
+  SessionsQuery,
+} from './schemas.ts';
+
+export const adminRoutes: FastifyPluginAsyncTypebox<{ service: Service; guards: Guards }> = (
+  app,
+  { service, guards },
+) => {
+  app.addHook('onRequest', (request, _reply, done) => {
+    guards.admin(request);
+    done();
+  });
+
+  app.post('/orgs', { schema: { body: NewOrg } }, async (r, reply) =>
+    reply.status(201).send(await service.createOrg(r.body.name)),
+  );
+  app.post(
+    '/orgs/:orgId/users',
+    { schema: { params: OrgParams, body: Member } },
+    async (r, reply) => reply.status(201).send(await service.addUser(r.params.orgId, r.body.email)),
+  );
+  app.post(
+    '/orgs/:orgId/api-keys',
+    { schema: { params: OrgParams, body: Member } },
+    async (r, reply) =>
+      reply.status(201).send(await service.createApiKey(r.params.orgId, r.body.email)),
+  );
+  app.delete('/api-keys/:id', { schema: { params: KeyParams } }, (r) =>
+    service.revokeApiKey(r.params.id),
+  );
+  app.post(
+    '/orgs/:orgId/pools',
+    { schema: { params: OrgParams, body: NewPool } },
+    async (r, reply) =>
+      reply.status(201).send(
+        await service.createPool({
+          ...r.body,
+          orgId: r.params.orgId,
+          expiresAt: Date.parse(r.body.expiresAt),
+        }),
+      ),
+  );
+  app.get('/orgs/:orgId/pools/:product', { schema: { params: PoolParams } }, (r) =>
+    service.poolShow(r.params.orgId, r.params.product),
+  );
+  app.post(
+    '/orgs/:orgId/pools/:product/licensed-users',
+    { schema: { params: PoolParams, body: Member } },
+    (r) => service.grant(r.params.orgId, r.params.product, r.body.email),
+  );
+  app.delete(
+    '/orgs/:orgId/pools/:product/licensed-users/:email',
+    { schema: { params: LicensedUserParams } },
+    (r) => service.revokeGrant(r.params.orgId, r.params.product, r.params.email),
+  );
+  app.post(
+    '/orgs/:orgId/pools/:product/offline-licenses',
+    { schema: { params: PoolParams, body: NewOfflineLicense } },
+    async (r, reply) => {
+      const { machineId, testing, expiresAt } = r.body;
+      const license = await service.createOffline({
+        orgId: r.params.orgId,
+        product: r.params.product,
+        machineId,
+        testing: testing ?? false,
+        ...(expiresAt ? { expiresAt: Date.parse(expiresAt) } : {}),
+      });
+      return reply.status(201).send(license);
+    },
+  );
+  app.delete(
+    '/orgs/:orgId/pools/:product/machines/:machineId',
+    { schema: { params: MachineParams } },
+    (r) => service.removeMachine(r.params.orgId, r.params.product, r.params.machineId),
+  );
+  app.get('/sessions', { schema: { querystring: SessionsQuery } }, async (r) => ({
+    sessions: await service.listSessions(r.query.orgId),
+  }));
+  app.delete('/sessions/:id', { schema: { params: SessionParams } }, (r) =>
+    service.terminateSession(r.params.id),
+  );
+  return Promise.resolve();
+};

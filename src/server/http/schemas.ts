@@ -1,0 +1,52 @@
+// Request schemas, built from the core's vocabulary so that the HTTP layer accepts exactly the
+// values the rules know. The type provider derives each route's request types from them.
+import { Type, type TSchema } from 'typebox';
+import { BILLING_CYCLES, POOL_MODELS, PRODUCTS } from '../../core/vocabulary.ts';
+
+const oneOf = <const T extends readonly string[]>(values: T) =>
+  Type.Union(values.map((v) => Type.Literal(v as T[number])));
+
+const text = (max: number) => Type.String({ minLength: 1, maxLength: max });
+const dateTime = Type.String({ format: 'date-time' });
+const object = <T extends Record<string, TSchema>>(properties: T) =>
+  Type.Object(properties, { additionalProperties: false });
+
+const Product = oneOf(PRODUCTS);
+const Id = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
+const Email = Type.String({ minLength: 3, maxLength: 254, pattern: '^[^@\\s]+@[^@\\s]+$' });
+const MachineId = text(64);
+const SessionId = Type.String({ pattern: '^[0-9a-f-]{36}$' });
+const Count = Type.Integer({ minimum: 0, maximum: 1_000_000 });
+
+export const OrgParams = object({ orgId: Id });
+export const PoolParams = object({ orgId: Id, product: Product });
+export const LicensedUserParams = object({ orgId: Id, product: Product, email: Email });
+export const MachineParams = object({ orgId: Id, product: Product, machineId: MachineId });
+export const SessionParams = object({ id: SessionId });
+export const KeyParams = object({ id: Id });
+
+export const Activation = object({
+  orgId: Id,
+  product: Product,
+  machineId: MachineId,
+  hostname: Type.Optional(text(255)),
+  osUser: Type.Optional(text(255)),
+});
+export const MachineRelease = object({ orgId: Id, product: Product, machineId: MachineId });
+
+export const NewOrg = object({ name: text(200) });
+export const Member = object({ email: Email });
+export const NewPool = object({
+  product: Product,
+  model: oneOf(POOL_MODELS),
+  billing: oneOf(BILLING_CYCLES),
+  quota: Count,
+  machineQuota: Count,
+  expiresAt: dateTime,
+});
+export const NewOfflineLicense = object({
+  machineId: MachineId,
+  expiresAt: Type.Optional(dateTime),
+  testing: Type.Optional(Type.Boolean()),
+});
+export const SessionsQuery = object({ orgId: Type.Optional(Id) });

@@ -1,0 +1,71 @@
+// Rows of organisations, their members and the members' API keys.
+import type { Queries } from '../store/store.ts';
+
+export interface User {
+  id: number;
+  email: string;
+}
+
+export const orgExists = async (q: Queries, orgId: number): Promise<boolean> =>
+  Boolean(await q.get('SELECT 1 AS one FROM orgs WHERE id = ?', orgId));
+
+export const insertOrg = async (q: Queries, name: string, now: number): Promise<number> =>
+  (await q.get<{ id: number }>(
+    'INSERT INTO orgs (name, created_at) VALUES (?, ?) RETURNING id',
+    name,
+    now,
+  ))!.id;
+
+export const userByEmail = (q: Queries, email: string): Promise<User | undefined> =>
+  q.get<User>('SELECT id, email FROM users WHERE email = ?', email.toLowerCase());
+
+/** The user with this e-mail, created if new. */
+export const upsertUser = async (q: Queries, email: string, now: number): Promise<User> => {
+  await q.run(
+    'INSERT INTO users (email, created_at) VALUES (?, ?) ON CONFLICT (email) DO NOTHING',
+    email.toLowerCase(),
+    now,
+  );
+  return (await userByEmail(q, email))!;
+};
+
+export const isMember = async (q: Queries, orgId: number, userId: number): Promise<boolean> =>
+  Boolean(
+    await q.get('SELECT 1 AS one FROM memberships WHERE org_id = ? AND user_id = ?', orgId, userId),
+  );
+
+export const addMembership = (q: Queries, orgId: number, userId: number): Promise<number> =>
+  q.run(
+    'INSERT INTO memberships (org_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING',
+    orgId,
+    userId,
+  );
+
+export const insertApiKey = async (
+  q: Queries,
+  k: { userId: number; hash: string; prefix: string; now: number },
+): Promise<number> =>
+  (await q.get<{ id: number }>(
+    'INSERT INTO api_keys (user_id, hash, prefix, created_at) VALUES (?, ?, ?, ?) RETURNING id',
+    k.userId,
+    k.hash,
+    k.prefix,
+    k.now,
+  ))!.id;
+
+/** Resolves to whether an active key was revoked. */
+export const revokeApiKey = async (q: Queries, id: number, now: number): Promise<boolean> =>
+  (await q.run(
+    'UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL',
+    now,
+    id,
+  )) === 1;
+
+export const activeKeyByHash = (
+  q: Queries,
+  hash: string,
+): Promise<{ user_id: number; hash: string; email: string } | undefined> =>
+  q.get(
+    'SELECT user_id, hash, email FROM api_keys JOIN users ON users.id = user_id WHERE hash = ? AND revoked_at IS NULL',
+    hash,
+  );

@@ -1,0 +1,185 @@
+// Rows of license pools and what hangs off a pool: licensed users, registered machines and the
+// offline (and testing) licenses issued from it.
+import type { Pool, PoolUsage } from '../../core/quota.ts';
+import type { Billing, LicenseKind, PoolModel, Product } from '../../core/vocabulary.ts';
+import type { Queries } from '../store/store.ts';
+import { countLiveSessions } from './sessions.ts';
+
+export interface PoolRow {
+  id: number;
+  org_id: number;
+  org_name: string;
+  product: Product;
+  model: PoolModel;
+  billing: Billing;
+  quota: number;
+  machine_quota: number;
+  expires_at: number;
+}
+
+export const toPool = (r: PoolRow): Pool => ({
+  product: r.product,
+  model: r.model,
+  billing: r.billing,
+  quota: r.quota,
+  machineQuota: r.machine_quota,
+  expiresAt: r.expires_at,
+});
+
+const count = async (q: Queries, sql: string, ...params: (string | number)[]): Promise<number> =>
+  (await q.get<{ n: number }>(sql, ...params))!.n;
+
+export const findPool = (
+  q: Queries,
+  orgId: number,
+  product: Product,
+): Promise<PoolRow | undefined> =>
+  q.get<PoolRow>(
+    'SELECT pools.*, orgs.name AS org_name FROM pools JOIN orgs ON orgs.id = pools.org_id WHERE org_id = ? AND product = ?',
+    orgId,
+    product,
+  );
+
+/** The new pool's id, or null when the organisation already has a pool of that product. */
+export const insertPool = async (
+  q: Queries,
+  p: Pool & { orgId: number },
+  now: number,
+): Promise<number | null> =>
+  (
+    await q.get<{ id: number }>(
+      `INSERT INTO pools (org_id, product, model, billing, quota, machine_quota, expires_at, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (org_id, product) DO NOTHING RETURNING id`,
+      p.orgId,
+      p.product,
+      p.model,
+      p.billing,
+      p.quota,
+      p.machineQuota,
+      p.expiresAt,
+      now,
+    )
+  )?.id ?? null;
+
+export const usage = async (q: Queries, poolId: number, now: number): Promise<PoolUsage> => ({
+  activeSessions: await countLiveSessions(q, poolId, now),
+  unexpiredOfflineLicenses: await count(
+    q,
+    "SELECT count(*) AS n FROM offline_licenses WHERE pool_id = ? AND kind = 'offline' AND expires_at > ?",
+    poolId,
+    now,
+  ),
+  registeredMachines: await count(
+    q,
+    'SELECT count(*) AS n FROM machines WHERE pool_id = ?',
+    poolId,
+  ),
+});
+
+// ---- licensed users (KSE) ----
+
+export const isLicensed = async (q: Queries, poolId: number, userId: number): Promise<boolean> =>
+  Boolean(
+    await q.get(
+      'SELECT 1 AS one FROM licensed_users WHERE pool_id = ? AND user_id = ?',
+      poolId,
+      userId,
+    ),
+  );
+
+export const countLicensed = (q: Queries, poolId: number): Promise<number> =>
+  count(q, 'SELECT count(*) AS n FROM licensed_users WHERE pool_id = ?', poolId);
+
+export const insertLicensed = (q: Queries, poolId: number, userId: number): Promise<number> =>
+  q.run('INSERT INTO licensed_users (pool_id, user_id) VALUES (?, ?)', poolId, userId);
+
+export const deleteLicensed = (q: Queries, poolId: number, userId: number): Promise<number> =>
+  q.run('DELETE FROM licensed_users WHERE pool_id = ? AND user_id = ?', poolId, userId);
+
+export const licensedEmails = async (q: Queries, poolId: number): Promise<string[]> =>
+  (
+    await q.all<{ email: string }>(
+      'SELECT email FROM licensed_users JOIN users ON users.id = user_id WHERE pool_id = ? ORDER BY email',
+      poolId,
+    )
+  ).map((r) => r.email);
+
+// ---- registered machines ----
+
+export interface MachineRow {
+  machine_id: string;
+  hostname: string | null;
+  first_seen: number;
+  last_seen: number;
+}
+
+export const isRegistered = async (
+  q: Queries,
+  poolId: number,
+  machineId: string,
+): Promise<boolean> =>
+  Boolean(
+    await q.get(
+      'SELECT 1 AS one FROM machines WHERE pool_id = ? AND machine_id = ?',
+      poolId,
+      machineId,
+    ),
+  );
+
+/** Registers the machine, or notes that it was seen again. */
+export const registerMachine = (
+  q: Queries,
+  m: { poolId: number; machineId: string; hostname: string | null; now: number },
+): Promise<number> =>
+  q.run(
+    `INSERT INTO machines (pool_id, machine_id, hostname, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (pool_id, machine_id)
+     DO UPDATE SET last_seen = excluded.last_seen, hostname = coalesce(excluded.hostname, machines.hostname)`,
+    m.poolId,
+    m.machineId,
+    m.hostname,
+    m.now,
+    m.now,
+  );
+
+export const deleteMachine = (q: Queries, poolId: number, machineId: string): Promise<number> =>
+  q.run('DELETE FROM machines WHERE pool_id = ? AND machine_id = ?', poolId, machineId);
+
+export const listMachines = (q: Queries, poolId: number): Promise<MachineRow[]> =>
+  q.all<MachineRow>('SELECT * FROM machines WHERE pool_id = ? ORDER BY first_seen', poolId);
+
+// ---- offline and testing licenses ----
+
+export interface OfflineLicenseRow {
+  id: string;
+  machine_id: string;
+  kind: LicenseKind;
+  issued_at: number;
+  expires_at: number;
+}
+
+export const insertOfflineLicense = (
+  q: Queries,
+  poolId: number,
+  l: OfflineLicenseRow,
+): Promise<number> =>
+  q.run(
+    'INSERT INTO offline_licenses (id, pool_id, machine_id, kind, issued_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
+    l.id,
+    poolId,
+    l.machine_id,
+    l.kind,
+    l.issued_at,
+    l.expires_at,
+  );
+
+export const unexpiredOfflineLicenses = (
+  q: Queries,
+  poolId: number,
+  now: number,
+): Promise<OfflineLicenseRow[]> =>
+  q.all<OfflineLicenseRow>(
+    'SELECT * FROM offline_licenses WHERE pool_id = ? AND expires_at > ? ORDER BY issued_at',
+    poolId,
+    now,
+  );

@@ -1,0 +1,138 @@
+// Rows of online sessions. "A session counts while its lease runs and nobody ended it" is LIVE,
+// written once; no background job is needed for correctness.
+import type { Queries } from '../store/store.ts';
+
+export interface SessionRow {
+  id: string;
+  pool_id: number;
+  user_id: number;
+  machine_id: string;
+  hostname: string | null;
+  os_user: string | null;
+  created_at: number;
+  lease_expires_at: number;
+  ended_at: number | null;
+  end_reason: string | null;
+}
+
+/** The end reason of a session nobody ended: its lease passed without a heartbeat. */
+export const LEASE_EXPIRED = 'lease expired';
+
+/** The live-session rule, as SQL; `?` is now. */
+const LIVE = 'ended_at IS NULL AND lease_expires_at > ?';
+/** Extends a running session's lease (never shortens it); `?`: the new lease, the id, the new lease. */
+const EXTEND_LEASE =
+  'UPDATE sessions SET lease_expires_at = ? WHERE id = ? AND ended_at IS NULL AND lease_expires_at < ?';
+
+export const countLiveSessions = async (q: Queries, poolId: number, now: number): Promise<number> =>
+  (await q.get<{ n: number }>(
+    `SELECT count(*) AS n FROM sessions WHERE pool_id = ? AND ${LIVE}`,
+    poolId,
+    now,
+  ))!.n;
+
+export const insertSession = (
+  q: Queries,
+  s: Omit<SessionRow, 'ended_at' | 'end_reason'>,
+): Promise<number> =>
+  q.run(
+    `INSERT INTO sessions (id, pool_id, user_id, machine_id, hostname, os_user, created_at, lease_expires_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    s.id,
+    s.pool_id,
+    s.user_id,
+    s.machine_id,
+    s.hostname,
+    s.os_user,
+    s.created_at,
+    s.lease_expires_at,
+  );
+
+export const sessionOfUser = (
+  q: Queries,
+  sessionId: string,
+  userId: number,
+): Promise<SessionRow | undefined> =>
+  q.get<SessionRow>('SELECT * FROM sessions WHERE id = ? AND user_id = ?', sessionId, userId);
+
+export const extendLease = (q: Queries, sessionId: string, lease: number): Promise<number> =>
+  q.run(EXTEND_LEASE, lease, sessionId, lease);
+
+/** Extends the lease only if the session is this user's and live now; resolves to whether it did. */
+export const extendLiveLease = async (
+  q: Queries,
+  s: { sessionId: string; userId: number; lease: number; now: number },
+): Promise<boolean> =>
+  (await q.run(
+    `${EXTEND_LEASE} AND user_id = ? AND lease_expires_at > ?`,
+    s.lease,
+    s.sessionId,
+    s.lease,
+    s.userId,
+    s.now,
+  )) === 1;
+
+/** Ends sessions whose lease ran out (killed runs), so that live-session scans stay small. */
+export const endLapsedSessions = (q: Queries, poolId: number, now: number): Promise<number> =>
+  q.run(
+    'UPDATE sessions SET ended_at = lease_expires_at, end_reason = ? WHERE pool_id = ? AND ended_at IS NULL AND lease_expires_at <= ?',
+    LEASE_EXPIRED,
+    poolId,
+    now,
+  );
+
+/** Which running sessions to end: one by id, or those of a pool matching a machine and/or user. */
+export type SessionFilter =
+  { id: string } | { poolId: number; machineId?: string; userId?: number };
+
+/** Ends the running sessions that match; resolves to their ids. */
+export const endSessions = async (
+  q: Queries,
+  filter: SessionFilter,
+  reason: string,
+  now: number,
+): Promise<string[]> => {
+  const where: string[] = [];
+  const params: (string | number)[] = [];
+  const match = (column: string, value: string | number | undefined) => {
+    if (value === undefined) return;
+    where.push(`${column} = ?`);
+    params.push(value);
+  };
+  if ('id' in filter) match('id', filter.id);
+  else {
+    match('pool_id', filter.poolId);
+    match('machine_id', filter.machineId);
+    match('user_id', filter.userId);
+  }
+  const ended = await q.all<{ id: string }>(
+    `UPDATE sessions SET ended_at = ?, end_reason = ? WHERE ended_at IS NULL AND ${where.join(' AND ')} RETURNING id`,
+    now,
+    reason,
+    ...params,
+  );
+  return ended.map((r) => r.id);
+};
+
+export type LiveSessionRow = SessionRow & { email: string; product: string; org_id: number };
+
+/** The live sessions of one pool, or of one organisation, or of all, oldest first. */
+export const liveSessions = (
+  q: Queries,
+  scope: { poolId: number } | { orgId?: number },
+  now: number,
+): Promise<LiveSessionRow[]> => {
+  const [filter, params] =
+    'poolId' in scope
+      ? ['AND pool_id = ?', [scope.poolId]]
+      : scope.orgId === undefined
+        ? ['', []]
+        : ['AND pools.org_id = ?', [scope.orgId]];
+  return q.all<LiveSessionRow>(
+    `SELECT sessions.*, users.email, pools.product, pools.org_id FROM sessions
+     JOIN users ON users.id = user_id JOIN pools ON pools.id = pool_id
+     WHERE ${LIVE} ${filter} ORDER BY sessions.created_at`,
+    now,
+    ...params,
+  );
+};

@@ -1,0 +1,69 @@
+// What every part of the licensing service works with, and the checks they share.
+import { fail } from '../../core/errors.ts';
+import type { SigningKey } from '../../core/license/keys.ts';
+import { parseMachineId } from '../../core/machine-id/format.ts';
+import type { Product } from '../../core/vocabulary.ts';
+import { isMember, orgExists, userByEmail, type User } from '../repository/organisations.ts';
+import { findPool, type PoolRow } from '../repository/pools.ts';
+import { endSessions, type SessionFilter } from '../repository/sessions.ts';
+import type { Queries, Store } from '../store/store.ts';
+import type { LeaseCache } from './lease-cache.ts';
+
+export interface Settings {
+  /** How long a session counts without a heartbeat. */
+  leaseMs: number;
+  /** How often clients are told to heartbeat (a third of the lease: two may be lost). */
+  heartbeatMs: number;
+}
+
+export const DEFAULT_SETTINGS: Settings = { leaseMs: 60_000, heartbeatMs: 20_000 };
+
+export interface Context {
+  store: Store;
+  signingKey: SigningKey;
+  settings: Settings;
+  clock: () => number;
+  leases: LeaseCache;
+}
+
+export const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** The canonical form of a typed machine ID, or BAD_REQUEST saying what is wrong with it. */
+export const checkMachineId = (input: string): string => {
+  const parsed = parseMachineId(input);
+  if (!parsed.ok) throw fail('BAD_REQUEST', `"${input}" is not a machine ID: ${parsed.reason}`);
+  return parsed.machineId;
+};
+
+export const orgOrFail = async (q: Queries, orgId: number): Promise<void> => {
+  if (!(await orgExists(q, orgId))) throw fail('NOT_FOUND', `organisation ${orgId} does not exist`);
+};
+
+export const poolOrFail = async (q: Queries, orgId: number, product: Product): Promise<PoolRow> => {
+  await orgOrFail(q, orgId);
+  const pool = await findPool(q, orgId, product);
+  if (!pool) throw fail('NO_POOL', `organisation ${orgId} has no ${product} license pool`);
+  return pool;
+};
+
+export const memberOrFail = async (q: Queries, orgId: number, email: string): Promise<User> => {
+  const user = await userByEmail(q, email);
+  if (!user || !(await isMember(q, orgId, user.id)))
+    throw fail(
+      'NOT_FOUND',
+      `${email} is not a member of organisation ${orgId}: add them with "user add"`,
+    );
+  return user;
+};
+
+/** Ends the matching running sessions, here and in the lease cache; resolves to how many. */
+export const endSessionsFor = async (
+  ctx: Context,
+  q: Queries,
+  filter: SessionFilter,
+  reason: string,
+): Promise<number> => {
+  const ended = await endSessions(q, filter, reason, ctx.clock());
+  ctx.leases.forget(ended);
+  return ended.length;
+};

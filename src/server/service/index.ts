@@ -1,0 +1,39 @@
+// The license server's one service: the core rules (core/quota.ts) applied to the store, each
+// operation in one transaction. The HTTP routes and the admin subcommands are thin layers over it.
+// Every check-then-write on a pool locks the pool first, so that replicas sharing a PostgreSQL
+// store serialize on it as requests on one SQLite store do.
+import type { SigningKey } from '../../core/license/keys.ts';
+import type { Store } from '../store/store.ts';
+import { createAuthenticator } from './auth.ts';
+import { DEFAULT_SETTINGS, type Context, type Settings } from './context.ts';
+import { createLeaseCache, noLeaseCache } from './lease-cache.ts';
+import { offlineLicenses } from './offline-licenses.ts';
+import { organisations } from './organisations.ts';
+import { pools } from './pools.ts';
+import { sessions } from './sessions.ts';
+
+export { DEFAULT_SETTINGS, type Settings };
+export type { User } from '../repository/organisations.ts';
+
+export const createService = (
+  store: Store,
+  signingKey: SigningKey,
+  settings: Settings = DEFAULT_SETTINGS,
+  clock: () => number = Date.now,
+) => {
+  const leases = store.shared ? noLeaseCache : createLeaseCache(store, clock);
+  const ctx: Context = { store, signingKey, settings, clock, leases };
+  const auth = createAuthenticator(store, clock);
+  return {
+    settings,
+    authenticate: auth.authenticate,
+    ...organisations(ctx, auth),
+    ...pools(ctx),
+    ...offlineLicenses(ctx),
+    ...sessions(ctx),
+    /** The periodic work, now (also on shutdown): writes pending leases, notices other commits. */
+    tick: () => leases.tick(clock()),
+  };
+};
+
+export type Service = ReturnType<typeof createService>;

@@ -1,0 +1,99 @@
+// Issuing offline and testing licenses: signed files bound to one machine. An offline license is
+// irrevocable and uses one license of the pool until it expires; a testing license proves a
+// machine ID and uses nothing.
+import { randomUUID } from 'node:crypto';
+import { fail } from '../../core/errors.ts';
+import { signLicense } from '../../core/license/format.ts';
+import {
+  grantRefusal,
+  offlineExpiry,
+  offlineRefusal,
+  subscriptionRefusal,
+} from '../../core/quota.ts';
+import type { LicenseKind, Product } from '../../core/vocabulary.ts';
+import {
+  insertOfflineLicense,
+  isRegistered,
+  registerMachine,
+  toPool,
+  usage,
+} from '../repository/pools.ts';
+import { checkMachineId, iso, poolOrFail, type Context } from './context.ts';
+
+export interface OfflineRequest {
+  orgId: number;
+  product: Product;
+  machineId: string;
+  /** An earlier expiry than the default, ms. */
+  expiresAt?: number;
+  testing: boolean;
+}
+
+export interface IssuedLicense {
+  id: string;
+  fileName: string;
+  text: string;
+  kind: LicenseKind;
+  expiresAt: string;
+}
+
+export const offlineLicenses = ({ store, clock, leases, signingKey }: Context) => ({
+  /**
+   * Issues a license. `deliver` (writing the file, say) runs before the license is committed: if
+   * it fails, nothing was issued and no quota is used.
+   */
+  createOffline: async <T = IssuedLicense>(
+    p: OfflineRequest,
+    deliver: (license: IssuedLicense) => Promise<T> | T = (license) => license as T,
+  ): Promise<T> => {
+    // Before anything: a typo must never burn an irrevocable license.
+    const machineId = checkMachineId(p.machineId);
+    await leases.flush();
+    return store.transaction(async (tx) => {
+      const now = clock();
+      const pool = await poolOrFail(tx, p.orgId, p.product);
+      await tx.lockPool(pool.id);
+      const rules = toPool(pool);
+      const refusal =
+        offlineRefusal(rules) ??
+        (p.testing
+          ? subscriptionRefusal(rules, now)
+          : grantRefusal(
+              rules,
+              await usage(tx, pool.id, now),
+              now,
+              await isRegistered(tx, pool.id, machineId),
+            ));
+      if (refusal) throw fail(refusal.code, refusal.message);
+      if (p.expiresAt !== undefined && p.expiresAt <= now)
+        throw fail('BAD_REQUEST', `the expiry ${iso(p.expiresAt)} is in the past`);
+      const expiresAt = offlineExpiry(rules, now, p.testing, p.expiresAt);
+      const id = randomUUID();
+      const kind: LicenseKind = p.testing ? 'testing' : 'offline';
+      await insertOfflineLicense(tx, pool.id, {
+        id,
+        machine_id: machineId,
+        kind,
+        issued_at: now,
+        expires_at: expiresAt,
+      });
+      if (!p.testing)
+        await registerMachine(tx, { poolId: pool.id, machineId, hostname: null, now });
+      const text = signLicense(
+        {
+          id,
+          product: p.product,
+          kind,
+          orgId: String(pool.org_id),
+          orgName: pool.org_name,
+          machineId,
+          issuedAt: iso(now),
+          expiresAt: iso(expiresAt),
+        },
+        signingKey,
+      );
+      const fileName = `${p.product}_${machineId}.lic`;
+      return deliver({ id, fileName, text, kind, expiresAt: iso(expiresAt) });
+    });
+  },
+});

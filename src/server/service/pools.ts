@@ -1,0 +1,136 @@
+// Admin operations on license pools and their quotas: the pool itself, licensed users (KSE),
+// registered machines, and the pool's summary that activations answer too.
+import { fail } from '../../core/errors.ts';
+import { available, type Pool } from '../../core/quota.ts';
+import type { Product } from '../../core/vocabulary.ts';
+import {
+  countLicensed,
+  deleteLicensed,
+  deleteMachine,
+  insertLicensed,
+  insertPool,
+  isLicensed,
+  licensedEmails,
+  listMachines,
+  toPool,
+  unexpiredOfflineLicenses,
+  usage,
+  type PoolRow,
+} from '../repository/pools.ts';
+import { liveSessions, type SessionRow } from '../repository/sessions.ts';
+import type { Queries } from '../store/store.ts';
+import {
+  checkMachineId,
+  endSessionsFor,
+  iso,
+  memberOrFail,
+  orgOrFail,
+  poolOrFail,
+  type Context,
+} from './context.ts';
+
+/** A pool as katalonc and the admin see it, with what is available now. */
+export const poolSummary = async (q: Queries, pool: PoolRow, now: number) => ({
+  product: pool.product,
+  orgId: pool.org_id,
+  orgName: pool.org_name,
+  model: pool.model,
+  quota: pool.quota,
+  available: available(toPool(pool), await usage(q, pool.id, now)),
+  machineQuota: pool.machine_quota,
+  expiresAt: iso(pool.expires_at),
+});
+
+export const sessionView = (s: SessionRow & { email?: string }) => ({
+  id: s.id,
+  machineId: s.machine_id,
+  hostname: s.hostname,
+  osUser: s.os_user,
+  user: s.email,
+  startedAt: iso(s.created_at),
+  leaseExpiresAt: iso(s.lease_expires_at),
+});
+
+export const pools = (ctx: Context) => {
+  const { store, clock, leases } = ctx;
+  return {
+    createPool: (p: Pool & { orgId: number }) =>
+      store.transaction(async (tx) => {
+        await orgOrFail(tx, p.orgId);
+        const id = await insertPool(tx, p, clock());
+        if (id === null)
+          throw fail('CONFLICT', `organisation ${p.orgId} already has a ${p.product} pool`);
+        return { id };
+      }),
+
+    grant: (orgId: number, product: Product, email: string) =>
+      store.transaction(async (tx) => {
+        const pool = await poolOrFail(tx, orgId, product);
+        await tx.lockPool(pool.id);
+        const user = await memberOrFail(tx, orgId, email);
+        if (await isLicensed(tx, pool.id, user.id)) return { email, licensed: true };
+        const licensed = await countLicensed(tx, pool.id);
+        if (licensed >= pool.quota)
+          throw fail(
+            'QUOTA_EXCEEDED',
+            `the ${product} pool already has ${licensed} licensed users, its quota: revoke one first`,
+          );
+        await insertLicensed(tx, pool.id, user.id);
+        return { email, licensed: true };
+      }),
+
+    revokeGrant: (orgId: number, product: Product, email: string) =>
+      store.transaction(async (tx) => {
+        const pool = await poolOrFail(tx, orgId, product);
+        const user = await memberOrFail(tx, orgId, email);
+        await deleteLicensed(tx, pool.id, user.id);
+        const sessionsEnded = await endSessionsFor(
+          ctx,
+          tx,
+          { poolId: pool.id, userId: user.id },
+          `the license of ${email} was withdrawn by an admin`,
+        );
+        return { email, licensed: false, sessionsEnded };
+      }),
+
+    poolShow: async (orgId: number, product: Product) => {
+      await leases.flush();
+      const now = clock();
+      const pool = await poolOrFail(store, orgId, product);
+      return {
+        ...(await poolSummary(store, pool, now)),
+        billing: pool.billing,
+        licensedUsers: await licensedEmails(store, pool.id),
+        onlineSessions: (await liveSessions(store, { poolId: pool.id }, now)).map(sessionView),
+        offlineLicenses: (await unexpiredOfflineLicenses(store, pool.id, now)).map((r) => ({
+          id: r.id,
+          machineId: r.machine_id,
+          kind: r.kind,
+          issuedAt: iso(r.issued_at),
+          expiresAt: iso(r.expires_at),
+        })),
+        registeredMachines: (await listMachines(store, pool.id)).map((r) => ({
+          machineId: r.machine_id,
+          hostname: r.hostname,
+          firstSeen: iso(r.first_seen),
+          lastSeen: iso(r.last_seen),
+        })),
+      };
+    },
+
+    removeMachine: (orgId: number, product: Product, machineId: string) =>
+      store.transaction(async (tx) => {
+        const pool = await poolOrFail(tx, orgId, product);
+        const id = checkMachineId(machineId);
+        if ((await deleteMachine(tx, pool.id, id)) === 0)
+          throw fail('NOT_FOUND', `machine ${id} is not registered in the ${product} pool`);
+        const sessionsEnded = await endSessionsFor(
+          ctx,
+          tx,
+          { poolId: pool.id, machineId: id },
+          `machine ${id} was removed by an admin`,
+        );
+        return { machineId: id, sessionsEnded };
+      }),
+  };
+};

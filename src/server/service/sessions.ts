@@ -1,0 +1,167 @@
+// Online sessions: katalonc's activations, heartbeats and releases, and the admin's view and
+// terminations. One session is one running process and holds one license of the pool.
+import { randomUUID } from 'node:crypto';
+import { fail } from '../../core/errors.ts';
+import { grantRefusal } from '../../core/quota.ts';
+import type { Product } from '../../core/vocabulary.ts';
+import { isMember, type User } from '../repository/organisations.ts';
+import {
+  findPool,
+  isLicensed,
+  isRegistered,
+  registerMachine,
+  toPool,
+  usage,
+} from '../repository/pools.ts';
+import {
+  endLapsedSessions,
+  extendLiveLease,
+  insertSession,
+  LEASE_EXPIRED,
+  liveSessions,
+  sessionOfUser,
+} from '../repository/sessions.ts';
+import { checkMachineId, endSessionsFor, iso, type Context } from './context.ts';
+import { poolSummary, sessionView } from './pools.ts';
+
+export interface ActivationRequest {
+  orgId: number;
+  product: Product;
+  machineId: string;
+  hostname?: string;
+  osUser?: string;
+}
+
+export const sessions = (ctx: Context) => {
+  const { store, clock, settings, leases } = ctx;
+
+  /** What activations and heartbeats answer about a session. */
+  const sessionAnswer = (id: string, lease: number) => ({
+    id,
+    leaseExpiresAt: iso(lease),
+    heartbeatIntervalSeconds: settings.heartbeatMs / 1000,
+  });
+
+  /** The session's lease if it is live for this user, from its row; otherwise why a heartbeat is refused. */
+  const liveLeaseOrFail = async (user: User, sessionId: string, now: number): Promise<number> => {
+    const s = await sessionOfUser(store, sessionId, user.id);
+    if (!s) throw fail('NOT_FOUND', `no session ${sessionId} for this API key`);
+    if (s.ended_at !== null && s.end_reason !== LEASE_EXPIRED)
+      throw fail('SESSION_TERMINATED', `the session was ended: ${s.end_reason}`);
+    const lease = Math.max(s.lease_expires_at, leases.pending(sessionId) ?? 0);
+    if (s.ended_at !== null || lease <= now)
+      throw fail(
+        'SESSION_EXPIRED',
+        `the session's lease ran out at ${iso(lease)} without a heartbeat`,
+      );
+    return lease;
+  };
+
+  // Own store: a session live in memory is extended there; anything else is decided by its row.
+  const heartbeatInMemory = async (user: User, sessionId: string) => {
+    const now = clock();
+    if (!leases.live(sessionId, user.id, now)) await liveLeaseOrFail(user, sessionId, now);
+    const lease = now + settings.leaseMs;
+    leases.remember(sessionId, user.id, lease, true);
+    return sessionAnswer(sessionId, lease);
+  };
+
+  // Shared store: written at once; the row is read only when nothing was written.
+  const heartbeatWrittenThrough = async (user: User, sessionId: string) => {
+    const now = clock();
+    const lease = now + settings.leaseMs;
+    if (await extendLiveLease(store, { sessionId, userId: user.id, lease, now }))
+      return sessionAnswer(sessionId, lease);
+    // Live, but a later heartbeat raced ahead: answer its lease.
+    return sessionAnswer(sessionId, await liveLeaseOrFail(user, sessionId, now));
+  };
+
+  return {
+    activate: async (user: User, r: ActivationRequest) => {
+      const machineId = checkMachineId(r.machineId);
+      await leases.flush();
+      const granted = await store.transaction(async (tx) => {
+        const now = clock();
+        // Not found and not a member answer alike: a key holder learns nothing about other orgs.
+        if (!(await isMember(tx, r.orgId, user.id)))
+          throw fail(
+            'NOT_A_MEMBER',
+            `you are not a member of organisation ${r.orgId} (or it does not exist): check -orgID`,
+          );
+        const pool = await findPool(tx, r.orgId, r.product);
+        if (!pool) throw fail('NO_POOL', `organisation ${r.orgId} has no ${r.product} licenses`);
+        await tx.lockPool(pool.id);
+        if (pool.product === 'KSE' && !(await isLicensed(tx, pool.id, user.id))) {
+          throw fail(
+            'NOT_LICENSED_USER',
+            `${user.email} is not a licensed user of the KSE pool: ask your admin to grant you a license`,
+          );
+        }
+        await endLapsedSessions(tx, pool.id, now);
+        const refusal = grantRefusal(
+          toPool(pool),
+          await usage(tx, pool.id, now),
+          now,
+          await isRegistered(tx, pool.id, machineId),
+        );
+        if (refusal) throw fail(refusal.code, refusal.message);
+        const hostname = r.hostname ?? null;
+        await registerMachine(tx, { poolId: pool.id, machineId, hostname, now });
+        const id = randomUUID();
+        const lease = now + settings.leaseMs;
+        await insertSession(tx, {
+          id,
+          pool_id: pool.id,
+          user_id: user.id,
+          machine_id: machineId,
+          hostname,
+          os_user: r.osUser ?? null,
+          created_at: now,
+          lease_expires_at: lease,
+        });
+        return { id, lease, pool: await poolSummary(tx, pool, now) };
+      });
+      // Only once committed: a session in memory but not on disk would answer heartbeats.
+      leases.remember(granted.id, user.id, granted.lease, false);
+      return { session: sessionAnswer(granted.id, granted.lease), pool: granted.pool };
+    },
+
+    heartbeat: store.shared ? heartbeatWrittenThrough : heartbeatInMemory,
+
+    release: (user: User, sessionId: string) =>
+      store.transaction(async (tx) => {
+        if (!(await sessionOfUser(tx, sessionId, user.id)))
+          throw fail('NOT_FOUND', `no session ${sessionId} for this API key`);
+        await endSessionsFor(ctx, tx, { id: sessionId }, 'released');
+        return { id: sessionId, released: true };
+      }),
+
+    releaseMachine: (user: User, r: Omit<ActivationRequest, 'hostname' | 'osUser'>) =>
+      store.transaction(async (tx) => {
+        const pool = await findPool(tx, r.orgId, r.product);
+        const released =
+          pool && (await isMember(tx, r.orgId, user.id))
+            ? await endSessionsFor(
+                ctx,
+                tx,
+                { poolId: pool.id, userId: user.id, machineId: checkMachineId(r.machineId) },
+                'released by -licenseRelease',
+              )
+            : 0;
+        return { released };
+      }),
+
+    listSessions: async (orgId?: number) => {
+      await leases.flush();
+      const rows = await liveSessions(store, orgId === undefined ? {} : { orgId }, clock());
+      return rows.map((s) => ({ ...sessionView(s), orgId: s.org_id, product: s.product }));
+    },
+
+    terminateSession: (sessionId: string, reason = 'terminated by an admin') =>
+      store.transaction(async (tx) => {
+        if ((await endSessionsFor(ctx, tx, { id: sessionId }, reason)) === 0)
+          throw fail('NOT_FOUND', `no running session ${sessionId}`);
+        return { id: sessionId, terminated: true };
+      }),
+  };
+};

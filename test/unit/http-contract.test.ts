@@ -1,0 +1,132 @@
+// The HTTP contract, in-process (Fastify's inject): status codes, the one error shape, guards and
+// schemas built from the core's vocabulary. Real SQLite store in a temp dir; no sockets.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDataDir } from '../../src/server/data-dir.ts';
+import { buildApp } from '../../src/server/http/app.ts';
+import { createService } from '../../src/server/service/index.ts';
+import { tempDir } from '../helpers/cli.ts';
+import { randomMachineId } from '../helpers/server.ts';
+
+const ADMIN = 'contract-admin-token-0123456789abcdef';
+let app: ReturnType<typeof buildApp>;
+let close: () => Promise<void>;
+
+beforeAll(async () => {
+  const { store, signingKey } = await openDataDir(tempDir('kls-contract-'));
+  app = buildApp(createService(store, signingKey), { adminToken: ADMIN, logLevel: 'silent' });
+  close = async () => {
+    await app.close();
+    await store.close();
+  };
+});
+afterAll(() => close());
+
+const call = async (
+  method: 'GET' | 'POST' | 'DELETE',
+  url: string,
+  body?: unknown,
+  token = ADMIN,
+) => {
+  const res = await app.inject({
+    method,
+    url,
+    headers: { authorization: `Bearer ${token}` },
+    ...(body === undefined ? {} : { payload: body as Record<string, unknown> }),
+  });
+  return { status: res.statusCode, body: res.json<Record<string, any>>() };
+};
+
+const seed = async (product: 'KRE' | 'KSE', quota = 1) => {
+  const org = (await call('POST', '/v1/admin/orgs', { name: 'Contract' })).body.id as number;
+  await call('POST', `/v1/admin/orgs/${org}/users`, { email: 'dev@contract.test' });
+  const key = (await call('POST', `/v1/admin/orgs/${org}/api-keys`, { email: 'dev@contract.test' }))
+    .body.apiKey as string;
+  const pool = await call('POST', `/v1/admin/orgs/${org}/pools`, {
+    product,
+    model: 'floating',
+    billing: 'yearly',
+    quota,
+    machineQuota: 10,
+    expiresAt: new Date(Date.now() + 86_400_000 * 365).toISOString(),
+  });
+  expect(pool.status).toBe(201);
+  return { org, key };
+};
+
+describe('HTTP contract (inject)', () => {
+  it('every error has the shape {error:{code,message}}, with the status of its code', async () => {
+    const cases = [
+      [await call('GET', '/nowhere'), 404, 'NOT_FOUND'],
+      [await call('POST', '/v1/admin/orgs', {}, 'wrong'), 401, 'ADMIN_UNAUTHORIZED'],
+      [await call('POST', '/v1/admin/orgs', { name: '' }), 400, 'BAD_REQUEST'],
+      [
+        await call('POST', '/v1/sessions', { orgId: 1, product: 'KRE', machineId: 'x' }, 'k'),
+        401,
+        'INVALID_API_KEY',
+      ],
+      [await call('GET', '/v1/admin/orgs/1/pools/XYZ'), 400, 'BAD_REQUEST'],
+      [await call('GET', '/v1/admin/orgs/999999/pools/KRE'), 404, 'NOT_FOUND'],
+    ] as const;
+    for (const [res, status, code] of cases) {
+      expect(res.status).toBe(status);
+      expect(res.body).toEqual({ error: { code, message: expect.any(String) } });
+    }
+  });
+
+  it('a KSE route acts on the KSE pool (no literal narrowing between products)', async () => {
+    const { org, key } = await seed('KSE');
+    const machineId = randomMachineId();
+    const refused = await call(
+      'POST',
+      '/v1/sessions',
+      { orgId: org, product: 'KSE', machineId },
+      key,
+    );
+    expect(refused).toMatchObject({ status: 403, body: { error: { code: 'NOT_LICENSED_USER' } } });
+    const granted = await call('POST', `/v1/admin/orgs/${org}/pools/KSE/licensed-users`, {
+      email: 'dev@contract.test',
+    });
+    expect(granted).toMatchObject({ status: 200, body: { licensed: true } });
+    const pool = await call('GET', `/v1/admin/orgs/${org}/pools/KSE`);
+    expect(pool.body).toMatchObject({ product: 'KSE', licensedUsers: ['dev@contract.test'] });
+    const activated = await call(
+      'POST',
+      '/v1/sessions',
+      { orgId: org, product: 'KSE', machineId },
+      key,
+    );
+    expect(activated.status).toBe(201);
+    expect(activated.body.pool).toMatchObject({ product: 'KSE', available: 0 });
+  });
+
+  it('quota, heartbeat, release and termination answer their documented statuses', async () => {
+    const { org, key } = await seed('KRE', 1);
+    const body = { orgId: org, product: 'KRE', machineId: randomMachineId() };
+    const first = await call('POST', '/v1/sessions', body, key);
+    expect(first.status).toBe(201);
+    const id = first.body.session.id as string;
+    expect((await call('POST', '/v1/sessions', body, key)).body.error.code).toBe('QUOTA_EXCEEDED');
+    expect((await call('POST', `/v1/sessions/${id}/heartbeat`, undefined, key)).status).toBe(200);
+    expect((await call('GET', `/v1/admin/sessions?orgId=${org}`)).body.sessions).toHaveLength(1);
+    expect((await call('DELETE', `/v1/admin/sessions/${id}`)).body).toEqual({
+      id,
+      terminated: true,
+    });
+    const after = await call('POST', `/v1/sessions/${id}/heartbeat`, undefined, key);
+    expect(after).toMatchObject({ status: 410, body: { error: { code: 'SESSION_TERMINATED' } } });
+    expect((await call('DELETE', `/v1/sessions/${id}`, undefined, key)).status).toBe(200);
+  });
+
+  it('pool values outside the vocabulary are refused by the schema', async () => {
+    const { org } = await seed('KRE');
+    const res = await call('POST', `/v1/admin/orgs/${org}/pools`, {
+      product: 'KSE',
+      model: 'site-wide',
+      billing: 'yearly',
+      quota: 1,
+      machineQuota: 1,
+      expiresAt: new Date().toISOString(),
+    });
+    expect(res).toMatchObject({ status: 400, body: { error: { code: 'BAD_REQUEST' } } });
+  });
+});

@@ -7,8 +7,8 @@ import { errorLabel } from './output.ts';
 export interface Result {
   /** What `--json` prints. */
   data?: unknown;
-  /** What humans read on stdout, a line each. */
-  lines?: readonly string[];
+  /** What humans read on stdout, a line each; a function when making them costs (a big table). */
+  lines?: readonly string[] | (() => Promise<readonly string[]>);
   /** The process exit code; 0 when absent. */
   exitCode?: number;
 }
@@ -17,10 +17,13 @@ const write = (text: string): void => {
   process.stdout.write(`${text}\n`);
 };
 
-const render = (result: Result | void, json: boolean): void => {
+const render = async (result: Result | void, json: boolean): Promise<void> => {
   if (!result) return;
   if (json && result.data !== undefined) write(JSON.stringify(result.data, null, 2));
-  else if (!json && result.lines?.length) write(result.lines.join('\n'));
+  else if (!json && result.lines) {
+    const lines = typeof result.lines === 'function' ? await result.lines() : result.lines;
+    if (lines.length > 0) write(lines.join('\n'));
+  }
   process.exitCode = result.exitCode ?? 0;
 };
 
@@ -64,7 +67,7 @@ export const run = async (
   program: string,
 ): Promise<void> => {
   try {
-    render(await command(), json);
+    await render(await command(), json);
   } catch (error) {
     const isCommander = String((error as { code?: unknown } | null)?.code).startsWith('commander.');
     const failure = isCommander ? fromCommander(error, program) : error;

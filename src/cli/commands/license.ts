@@ -20,29 +20,32 @@ const colour = (status: string): string =>
 
 export const listLicenses = async (opts: ClientOptions): Promise<Result> => {
   const report = await checkFolder(opts);
-  const lines = [
-    `${bold('License folder:')} ${report.folder}${report.exists ? '' : dim(' (does not exist yet)')}`,
-    `${bold('Machine ID:')} ${report.machineId}`,
-  ];
-  if (report.licenses.length > 0) {
-    const { default: Table } = await import('cli-table3');
-    const table = new Table({
-      head: ['File', 'Product', 'Status', 'Expires', 'Reason'],
-      style: { head: [], border: [] },
-      wordWrap: true,
-      colWidths: [null, null, null, null, 60] as number[],
-    });
-    for (const l of report.licenses)
-      table.push([
-        l.file,
-        l.product ?? '',
-        colour(l.status),
-        l.expiresAt?.slice(0, 10) ?? '',
-        l.message,
-      ]);
-    lines.push(table.toString());
-  }
-  lines.push(`The number of valid offline licenses: ${report.valid}`);
+  const lines = async () => {
+    const out = [
+      `${bold('License folder:')} ${report.folder}${report.exists ? '' : dim(' (does not exist yet)')}`,
+      `${bold('Machine ID:')} ${report.machineId}`,
+    ];
+    if (report.licenses.length > 0) {
+      const { default: Table } = await import('cli-table3');
+      const table = new Table({
+        head: ['File', 'Product', 'Status', 'Expires', 'Reason'],
+        style: { head: [], border: [] },
+        wordWrap: true,
+        colWidths: [null, null, null, null, 60] as number[],
+      });
+      for (const l of report.licenses)
+        table.push([
+          l.file,
+          l.product ?? '',
+          colour(l.status),
+          l.expiresAt?.slice(0, 10) ?? '',
+          l.message,
+        ]);
+      out.push(table.toString());
+    }
+    out.push(`The number of valid offline licenses: ${report.valid}`);
+    return out;
+  };
   return {
     data: {
       folder: report.folder,

@@ -1,9 +1,11 @@
-// katalonc's entry point. The katalonc-style argv is rewritten first (argv.ts, the one place);
-// `--print-machine-id` alone (with its display flags) is answered without loading commander, so the
-// command an admin asks for most starts almost as fast as bare Node.js. Everything else goes to
-// program.ts, which the build keeps in a bundle of its own (this file stays one small module).
-import { rewriteArgv } from './argv.ts';
-import { setQuiet } from '../command-line/output.ts';
+// katalonc's entry point. The command line is read by the katalonc grammar first (the one place,
+// core/katalonc/grammar.ts); `--print-machine-id` alone (with its display flags) is answered
+// without loading commander, so the command an admin asks for most starts almost as fast as bare
+// Node.js. Everything else goes to program.ts, which the build keeps in a bundle of its own.
+import { readFileSync } from 'node:fs';
+import { fail } from '../core/errors.ts';
+import { parseLine } from '../core/katalonc/grammar.ts';
+import { setQuiet, warn } from '../command-line/output.ts';
 import { run } from '../command-line/runner.ts';
 
 const MACHINE_ID_FLAGS = new Set([
@@ -21,10 +23,30 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
+const readProperties = (file: string): string => {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw fail(
+      'INVALID_ARGUMENT',
+      `cannot read the -propertiesFile ${file} (${(error as NodeJS.ErrnoException).code}): check the path`,
+    );
+  }
+};
+
 const json = process.argv.includes('--json');
 await run(
   async () => {
-    const args = rewriteArgv(process.argv.slice(2));
+    const argv = process.argv.slice(2);
+    const first = parseLine(argv);
+    const line = first.propertiesFile
+      ? parseLine(argv, readProperties(first.propertiesFile))
+      : first;
+    for (const option of line.unknown)
+      warn(
+        `${option.split('=')[0]} is not a documented katalonc option: passed to the test engine as it is`,
+      );
+    const args = line.gnu;
     if (args.includes('--print-machine-id') && args.every((a) => MACHINE_ID_FLAGS.has(a))) {
       setQuiet(args.includes('--quiet') || args.includes('-q') || json);
       const { printMachineId } = await import('./commands/machine-id.ts');
@@ -35,7 +57,7 @@ await run(
       });
     }
     const { runProgram } = await import('./program.ts');
-    return runProgram(args, json);
+    return runProgram(line, json);
   },
   json,
   'katalonc',

@@ -1,9 +1,10 @@
 // Option value parsers (types, ranges, enums), which commander calls, and the step from the parsed
 // command line to what the client acts on.
 import { InvalidArgumentError } from 'commander';
+import { checkRetryPolicy, DEFAULT_RETRY } from '../core/retry.ts';
 import type { ClientOptions } from '../client/settings.ts';
 
-/** The options as commander parses them (GNU spellings, see argv.ts). */
+/** The options as commander parses them (GNU spellings; the grammar rewrote katalonc's). */
 export interface ParsedOptions extends Omit<ClientOptions, 'retry'> {
   json?: boolean;
   quiet?: boolean;
@@ -11,19 +12,30 @@ export interface ParsedOptions extends Omit<ClientOptions, 'retry'> {
   qr?: boolean;
   printMachineId?: boolean;
   enableLicenseRetry?: boolean;
-  licenseRetryMaxDuration: number;
-  licenseRetryInterval: number;
-  licenseRetryMaxJitter: number;
+  licenseRetryMaxDuration?: number;
+  licenseRetryInterval?: number;
+  licenseRetryMaxJitter?: number;
 }
 
-export const clientOptions = (o: ParsedOptions): ClientOptions => ({
+/** The client's options; `spelled` says how the user typed each licensing option (for messages). */
+export const clientOptions = (
+  o: ParsedOptions,
+  spelled: Record<string, string> = {},
+): ClientOptions => ({
   ...o,
-  retry: {
-    enabled: Boolean(o.enableLicenseRetry),
-    maxDurationMin: o.licenseRetryMaxDuration,
-    intervalS: o.licenseRetryInterval,
-    maxJitterS: o.licenseRetryMaxJitter,
-  },
+  retry: checkRetryPolicy(
+    {
+      enabled: o.enableLicenseRetry ?? DEFAULT_RETRY.enabled,
+      maxDurationMin: o.licenseRetryMaxDuration ?? DEFAULT_RETRY.maxDurationMin,
+      intervalMin: o.licenseRetryInterval ?? DEFAULT_RETRY.intervalMin,
+      maxJitterMin: o.licenseRetryMaxJitter ?? DEFAULT_RETRY.maxJitterMin,
+    },
+    {
+      duration: spelled['--license-retry-max-duration'] ?? '-licenseRetryMaxDuration',
+      interval: spelled['--license-retry-interval'] ?? '-licenseRetryInterval',
+      jitter: spelled['--license-retry-max-jitter'] ?? '-licenseRetryMaxJitter',
+    },
+  ),
 });
 
 export const number =

@@ -5,6 +5,9 @@ import { fail } from '../core/errors.ts';
 import { PRODUCTS } from '../core/vocabulary.ts';
 import { setQuiet } from '../command-line/output.ts';
 import type { Result } from '../command-line/runner.ts';
+import type { ParsedLine } from '../core/katalonc/grammar.ts';
+import { engineOf, type ClientOptions } from '../client/settings.ts';
+import type { RunPlan } from './commands/run.ts';
 import {
   clientOptions,
   integer,
@@ -55,22 +58,36 @@ const program = new Command('katalonc')
   .option('--insecure', 'allow plain http to a server that is not on this machine')
   .option('--ca-file <file>', 'extra CA certificates (PEM) to trust for the license server')
   .option('--license-release', "release this machine's earlier online sessions first")
-  .option('--enable-license-retry', 'wait for a license when all are in use instead of failing')
+  .option('--no-license-release', 'do not release earlier sessions (the default)')
+  .option('--enable-license-retry', 'wait for a license when all are in use (the default)')
+  .option('--no-enable-license-retry', 'fail at once when all licenses are in use')
   .addOption(
-    new Option('--license-retry-max-duration <minutes>', 'how long to wait for a license')
-      .argParser(number('-licenseRetryMaxDuration', 0))
-      .default(20),
+    new Option(
+      '--license-retry-max-duration <minutes>',
+      'how long to wait for a license (20)',
+    ).argParser(number('-licenseRetryMaxDuration', 0)),
   )
   .addOption(
-    new Option('--license-retry-interval <seconds>', 'time between tries')
-      .argParser(number('-licenseRetryInterval', 3))
-      .default(5),
+    new Option(
+      '--license-retry-interval <minutes>',
+      'minutes between tries (5, at least 3)',
+    ).argParser(number('-licenseRetryInterval', 3)),
   )
   .addOption(
-    new Option('--license-retry-max-jitter <seconds>', 'random extra wait per try')
-      .argParser(number('-licenseRetryMaxJitter', 0))
-      .default(2),
+    new Option(
+      '--license-retry-max-jitter <minutes>',
+      'random extra minutes per try (2)',
+    ).argParser(number('-licenseRetryMaxJitter', 0)),
   )
+  .addOption(
+    new Option(
+      '--testops-server-url <url>',
+      'TestOps server (a last resort for the license server)',
+    )
+      .argParser(url)
+      .hideHelp(),
+  )
+  .option('--engine <path>', 'the test engine runner options are handed to (or $KATALONC_ENGINE)')
   .addOption(
     new Option('--proxy-option <option>', 'proxy: NO_PROXY, USE_SYSTEM or MANUAL_CONFIG').argParser(
       oneOf('-proxy.auth.option', ['NO_PROXY', 'USE_SYSTEM', 'MANUAL_CONFIG'] as const),
@@ -94,22 +111,28 @@ const program = new Command('katalonc')
   .addHelpText(
     'after',
     `
-katalonc-style spellings are accepted too: -apiKey=KEY -orgID=ID -serverUrl=URL -licenseRelease
--enableLicenseRetry -licenseRetryMaxDuration=20 -licenseRetryInterval=5 -licenseRetryMaxJitter=2
+Katalon's own command lines run unchanged: katalonc takes the license (offline, else online) and
+hands the runner options (-runMode, -projectPath, -testSuitePath, -browserType, ...) to the test
+engine (--engine, $KATALONC_ENGINE or "katalonc engine PATH"). Licensing options in Katalon's
+spelling: -apiKey=KEY -orgID=ID -serverUrl=URL -licenseRelease[=true] -enableLicenseRetry[=true|false]
+-licenseRetryMaxDuration=20 -licenseRetryInterval=5 -licenseRetryMaxJitter=2 (minutes)
 --config -proxy.auth.option=MANUAL_CONFIG -proxy.auth.server.type=HTTP -proxy.auth.server.address=HOST
 -proxy.auth.server.port=PORT -proxy.auth.excludes=HOSTS -proxy.auth.username=USER -proxy.auth.password=PASS
+-propertiesFile=FILE (options from a file; the command line wins)
 
 Examples:
   katalonc --print-machine-id
   katalonc license list
   katalonc run -- ./run-tests.sh
-  KATALON_API_KEY=... katalonc -orgID=42 -serverUrl=https://license.example.com -- ./run-tests.sh`,
+  KATALON_API_KEY=... katalonc -orgID=42 -serverUrl=https://license.example.com -- ./run-tests.sh
+  KATALONC_ENGINE=/opt/kre/katalonc-engine katalonc -noSplash -runMode=console -projectPath=/p/x.prj -testSuitePath="Test Suites/Smoke" -apiKey=$KATALON_API_KEY`,
   );
 
 const parsed = (cmd: Command): ParsedOptions => cmd.optsWithGlobals<ParsedOptions>();
-const options = (cmd: Command) => clientOptions(parsed(cmd));
 
-let parsedArgs: string[] = [];
+let line: ParsedLine = { gnu: [], runner: [], unknown: [], spelled: {} };
+const options = (cmd: Command) => clientOptions(parsed(cmd), line.spelled);
+
 let result: Result | void;
 /** Wraps an action: its Result is kept for the runner. */
 const action =
@@ -118,18 +141,39 @@ const action =
     result = await fn(...args);
   };
 
+/**
+ * What runs under the license: the runner options go to the engine (after the command's own
+ * arguments when one follows "--"); a command line with runner options and no engine is refused,
+ * so that a line meant to run tests never exits 0 without running them.
+ */
+const plan = (command: string[], opts: ClientOptions): RunPlan => {
+  if (line.runner.length === 0) return { command, engine: false };
+  if (command.length > 0) return { command: [...command, ...line.runner], engine: true };
+  const engine = engineOf(opts);
+  if (engine) return { command: [engine, ...line.runner], engine: true };
+  const seen = line.runner.filter((t) => !t.startsWith('--'));
+  throw fail(
+    'INVALID_ARGUMENT',
+    `this command line has options for the test engine (${seen.slice(0, 6).join(' ')}${seen.length > 6 ? ' …' : ''}) but no engine is configured: set KATALONC_ENGINE=/path/to/engine, pass --engine=/path/to/engine, or run "katalonc engine /path/to/engine" once; or name it after --: katalonc -apiKey=… -- ./your-engine …`,
+  );
+};
+
+const run = async (command: string[], cmd: Command): Promise<Result> => {
+  const opts = options(cmd);
+  return (await import('./commands/run.ts')).runCommand(plan(command, opts), opts);
+};
+
 program.action(
   action(async (command: string[], _opts: unknown, cmd: Command) => {
     const opts = parsed(cmd);
     if (opts.printMachineId) return (await import('./commands/machine-id.ts')).printMachineId(opts);
-    if (command.length > 0 && !parsedArgs.includes('--')) {
+    if (command.length > 0 && !line.gnu.includes('--')) {
       throw fail(
         'INVALID_ARGUMENT',
         `unknown command "${command[0]}": see "katalonc --help" (put the command to run after --)`,
       );
     }
-    if (command.length > 0)
-      return (await import('./commands/run.ts')).runCommand(command, options(cmd));
+    if (command.length > 0 || line.runner.length > 0) return run(command, cmd);
     if (opts.apiKey || environment.apiKey)
       return (await import('./commands/online.ts')).activate(options(cmd), false);
     program.outputHelp();
@@ -183,9 +227,16 @@ program
   .command('run')
   .description('hold one license (offline file, else online session) while a command runs')
   .argument('<command...>')
+  .action(action((command: string[], _o: unknown, cmd: Command) => run(command, cmd)));
+
+program
+  .command('engine')
+  .description('show, set (PATH) or forget (--unset) the test engine saved in the config')
+  .argument('[path]')
+  .option('--unset', 'forget the saved engine')
   .action(
-    action(async (command: string[], _o: unknown, cmd: Command) =>
-      (await import('./commands/run.ts')).runCommand(command, options(cmd)),
+    action(async (path: string | undefined, o: { unset?: boolean }) =>
+      (await import('./commands/engine.ts')).engine(path, Boolean(o.unset)),
     ),
   );
 
@@ -211,10 +262,24 @@ program
     ),
   );
 
-/** Parses the rewritten argv and runs the command; its Result goes to the runner (katalonc.ts). */
-export const runProgram = async (args: string[], json: boolean): Promise<Result | void> => {
-  parsedArgs = args;
-  setQuiet(args.includes('--quiet') || args.includes('-q') || json);
-  await program.parseAsync(args, { from: 'user' });
+/** commander names options in their GNU spelling; the user typed another one. */
+const asTyped = (error: unknown): unknown => {
+  if (!(error instanceof Error)) return error;
+  error.message = error.message.replace(
+    /option '(--[a-z-]+)[^']*' argument '([^']*)' is invalid\. /,
+    (whole, gnu: string) => (line.spelled[gnu] ? '' : whole),
+  );
+  return error;
+};
+
+/** Parses the command line (see core/katalonc/grammar.ts) and runs the command; the runner renders. */
+export const runProgram = async (parsedLine: ParsedLine, json: boolean): Promise<Result | void> => {
+  line = parsedLine;
+  setQuiet(line.gnu.includes('--quiet') || line.gnu.includes('-q') || json);
+  try {
+    await program.parseAsync(line.gnu, { from: 'user' });
+  } catch (error) {
+    throw asTyped(error);
+  }
   return result;
 };

@@ -13,11 +13,21 @@ export interface RunningChild {
   stop(signal: NodeJS.Signals, graceMs: number): void;
 }
 
-export const startChild = (command: string[]): RunningChild => {
+/** Secrets of katalonc's own that a wrapped command never inherits. */
+const SCRUBBED = ['KATALON_API_KEY', 'KATALON_PROXY_PASSWORD'];
+
+/** The command's environment: katalonc's, without its secrets, plus `extra`. */
+export const childEnvironment = (extra: Record<string, string>): NodeJS.ProcessEnv => {
+  const env = { ...process.env };
+  for (const name of SCRUBBED) delete env[name];
+  return { ...env, ...extra };
+};
+
+export const startChild = (command: string[], env: NodeJS.ProcessEnv): RunningChild => {
   const [file, ...args] = command;
   // Its own process group on Unix, so a signal reaches the command's children too.
   const detached = process.platform !== 'win32';
-  const child = spawn(file, args, { stdio: 'inherit', detached });
+  const child = spawn(file, args, { stdio: 'inherit', detached, env });
   const send = (signal: NodeJS.Signals) => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     try {

@@ -1,8 +1,23 @@
 // What a run holds while its command runs: one offline license file or one online session.
 import type { KatalonError } from '../core/errors.ts';
 
+/** What is held, as the engine gets it in KATALONC_LICENSE (README "The engine hand-off"). */
+type HeldLicense =
+  | { kind: 'offline'; product: string; orgId: string; file: string; expiresAt: string }
+  | {
+      kind: 'online';
+      product: string;
+      orgId: number;
+      sessionId: string;
+      expiresAt: string;
+      serverUrl: string;
+    };
+
 export interface LicenseHold {
   description: string;
+  license: HeldLicense;
+  /** The API key the license was activated with, if any (the engine's, for TestOps). */
+  apiKey?: string;
   release(): Promise<void>;
   /** Settles only if the license is taken away during the run (session terminated, lease lost). */
   lost: Promise<KatalonError>;

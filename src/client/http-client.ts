@@ -51,7 +51,9 @@ const manualProxyUrl = (o: ConnectionOptions): string => {
       'MANUAL_CONFIG needs -proxy.auth.server.address and -proxy.auth.server.port',
     );
   const scheme = o.proxyType === 'SOCKS' ? 'socks5' : o.proxyType === 'HTTPS' ? 'https' : 'http';
-  const url = new URL(`${scheme}://${o.proxyAddress}:${o.proxyPort}`);
+  // Katalon's own examples write the address with a scheme ("http://192.168.12.32").
+  const host = o.proxyAddress.replace(/^[a-z0-9]+:\/\//i, '').replace(/\/+$/, '');
+  const url = new URL(`${scheme}://${host}:${o.proxyPort}`);
   if (o.proxyUsername) url.username = o.proxyUsername;
   if (o.proxyPassword) url.password = o.proxyPassword;
   return url.href;

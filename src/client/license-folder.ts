@@ -26,6 +26,7 @@ interface LicenseEntry {
   expiresAt?: string;
   licenseId?: string;
   issuedAt?: string;
+  orgId?: string;
 }
 
 export interface FolderReport {
@@ -88,6 +89,7 @@ const readEntry = (folder: string, file: string, ctx: ValidationContext): Licens
           machineId: p.machineId,
           expiresAt: p.expiresAt,
           licenseId: p.id,
+          orgId: p.orgId,
           issuedAt: p.issuedAt,
         }
       : {}),

@@ -1,5 +1,6 @@
 // Offline activation: the license folder, validated for this machine, and one license file held
 // per running katalonc (a lock named after the license id, so copies of one file count once).
+import { join } from 'node:path';
 import { licenseDir } from '../platform/paths.ts';
 import { machineIdReport } from '../platform/machine/index.ts';
 import { tryLock } from '../platform/slot-lock/index.ts';
@@ -26,6 +27,13 @@ export const holdOfflineLicense = async (report: FolderReport): Promise<LicenseH
     if (lock) {
       return {
         description: `offline license ${license.file} (valid until ${license.expiresAt!.slice(0, 10)})`,
+        license: {
+          kind: 'offline',
+          product: license.product!,
+          orgId: license.orgId!,
+          file: join(report.folder, license.file),
+          expiresAt: license.expiresAt!,
+        },
         release: () => lock.release(),
         lost: new Promise(() => {}),
       };

@@ -37,9 +37,39 @@ const releaseDeadRuns = async (client: ApiClient, serverUrl: string): Promise<vo
   }
 };
 
-export const activateSession = async (
+interface MemberOrg {
+  id: number;
+  name: string;
+  products: string[];
+}
+
+/**
+ * The organisation to use: -orgID (or its environment variable, or the saved one), else the one
+ * organisation of the key's user that has licenses of the product. -orgID is optional, as in Katalon.
+ */
+export const chooseOrg = async (
   client: ApiClient,
   c: OnlineCredentials,
+  product: string,
+): Promise<OnlineCredentials & { orgId: number }> => {
+  if (c.orgId !== undefined) return { ...c, orgId: c.orgId };
+  const { orgs } = await client.call<{ orgs: MemberOrg[] }>('GET', 'v1/orgs');
+  const candidates = orgs.filter((o) => o.products.includes(product));
+  if (candidates.length === 1) return { ...c, orgId: candidates[0].id };
+  if (candidates.length === 0)
+    throw fail(
+      'NOT_A_MEMBER',
+      `the API key's user belongs to no organisation with ${product} licenses${orgs.length > 0 ? ` (only to ${orgs.map((o) => `${o.id} ${o.name}`).join(', ')})` : ''}: ask your admin for access, or check -apiKey`,
+    );
+  throw fail(
+    'INVALID_ARGUMENT',
+    `the API key's user belongs to ${candidates.length} organisations with ${product} licenses: pass -orgID=<id> with one of\n${candidates.map((o) => `  ${o.id}  ${o.name}  ${o.products.join(',')}`).join('\n')}`,
+  );
+};
+
+export const activateSession = async (
+  client: ApiClient,
+  c: OnlineCredentials & { orgId: number },
   product: string,
 ): Promise<Activation> => {
   const { machineId, user } = await machineIdReport();
@@ -54,7 +84,7 @@ export const activateSession = async (
 
 const releaseMachineSessions = async (
   client: ApiClient,
-  c: OnlineCredentials,
+  c: OnlineCredentials & { orgId: number },
   product: string,
 ): Promise<number> => {
   const { machineId } = await machineIdReport();
@@ -68,13 +98,14 @@ const releaseMachineSessions = async (
 };
 
 export const holdOnlineSession = async (
-  c: OnlineCredentials,
+  credentials: OnlineCredentials,
   opts: ClientOptions,
   say: (line: string) => void,
 ): Promise<LicenseHold> => {
-  const client = createApiClient(connection(opts, c.serverUrl), c.apiKey);
+  const client = createApiClient(connection(opts, credentials.serverUrl), credentials.apiKey);
   try {
-    await releaseDeadRuns(client, c.serverUrl);
+    await releaseDeadRuns(client, credentials.serverUrl);
+    const c = await chooseOrg(client, credentials, opts.product);
     if (opts.licenseRelease)
       say(
         `Released ${await releaseMachineSessions(client, c, opts.product)} earlier session(s) of this machine`,
@@ -128,7 +159,8 @@ export const holdOnlineSession = async (
               return resolveLost(
                 fail(
                   e.code === 'SESSION_EXPIRED' ? 'SESSION_EXPIRED' : 'SESSION_TERMINATED',
-                  `the license server ended this run's session: ${e.message}`,
+                  // Katalon's own line for it.
+                  `This session has been terminated: ${e.message}`,
                 ),
               );
             }
@@ -154,6 +186,15 @@ export const holdOnlineSession = async (
 
     return {
       description: `online session ${session.id}`,
+      license: {
+        kind: 'online',
+        product: pool.product,
+        orgId: c.orgId,
+        sessionId: session.id,
+        expiresAt: pool.expiresAt,
+        serverUrl: c.serverUrl,
+      },
+      apiKey: c.apiKey,
       lost,
       release: async () => {
         stopped = true;

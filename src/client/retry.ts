@@ -1,7 +1,7 @@
 // Runs an attempt until it succeeds, fails with an error that is not "all licenses in use", or
-// the retry policy gives up; says before every wait what it waits for.
+// the retry policy gives up; one line before every wait, with the time left until it gives up.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { nextRetryDelayMs, type RetryPolicy } from '../core/retry.ts';
+import { MINUTE_MS, nextRetryDelayMs, type RetryPolicy } from '../core/retry.ts';
 import { isKatalonError, type ErrorCode } from '../core/errors.ts';
 
 const RETRYABLE: ReadonlySet<ErrorCode> = new Set([
@@ -10,25 +10,49 @@ const RETRYABLE: ReadonlySet<ErrorCode> = new Set([
   'MACHINE_QUOTA_EXCEEDED',
 ]);
 
+/** Time as the retry loop sees it; tests pass their own. */
+export interface RetryClock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+  random(): number;
+  /** How long one of Katalon's retry minutes is (a minute, except in tests). */
+  minuteMs: number;
+}
+
+export const realClock = (minuteMs = MINUTE_MS): RetryClock => ({
+  now: Date.now,
+  sleep: (ms) => sleep(ms),
+  random: Math.random,
+  minuteMs,
+});
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
 export const withLicenseRetry = async <T>(
   attempt: () => Promise<T>,
   policy: RetryPolicy,
   say: (line: string) => void,
+  clock: RetryClock = realClock(),
 ): Promise<T> => {
-  const startedAt = Date.now();
+  const startedAt = clock.now();
+  const deadline = startedAt + policy.maxDurationMin * clock.minuteMs;
   for (let tries = 1; ; tries++) {
     try {
       return await attempt();
     } catch (error) {
       if (!isKatalonError(error) || !RETRYABLE.has(error.code)) throw error;
-      const delay = nextRetryDelayMs(policy, startedAt, Date.now(), Math.random());
+      const now = clock.now();
+      const delay = nextRetryDelayMs(policy, startedAt, now, clock.random(), clock.minuteMs);
       if (delay === null) {
-        if (policy.enabled)
-          error.message += ` (gave up after ${tries} tries in ${Math.round((Date.now() - startedAt) / 1000)} s)`;
+        error.message += policy.enabled
+          ? ` (gave up after ${tries} tries in ${seconds(now - startedAt)}; -licenseRetryMaxDuration sets how long to wait)`
+          : ': add -enableLicenseRetry=true to wait for one';
         throw error;
       }
-      say(`${error.message}; retrying in ${(delay / 1000).toFixed(1)} s (try ${tries})`);
-      await sleep(delay);
+      say(
+        `${error.message}: retrying in ${seconds(delay)} (try ${tries}; ${seconds(deadline - now)} left)`,
+      );
+      await clock.sleep(delay);
     }
   }
 };

@@ -1,9 +1,14 @@
 // What a katalonc run is told, resolved in one place: each setting from its option, else the
-// environment, else what `katalonc activate --save` saved (README "Configuration").
+// environment, else what `katalonc activate --save` saved, else Katalon's own
+// ~/.katalon/licenseServer.properties (README "Configuration").
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fail } from '../core/errors.ts';
+import { propertiesTokens } from '../core/katalonc/grammar.ts';
 import type { RetryPolicy } from '../core/retry.ts';
 import type { Product } from '../core/vocabulary.ts';
 import { environment } from '../platform/environment.ts';
+import { katalonHome } from '../platform/paths.ts';
 import type { ConnectionOptions } from './http-client.ts';
 import { loadApiKey } from './keychain.ts';
 import { readConfig } from './state.ts';
@@ -15,40 +20,88 @@ export interface ClientOptions extends Omit<ConnectionOptions, 'serverUrl'> {
   apiKey?: string;
   orgId?: string;
   serverUrl?: string;
+  /** -testOps.serverUrl: the last place a license server URL is taken from. */
+  testopsServerUrl?: string;
   licenseRelease?: boolean;
   retry: RetryPolicy;
+  /** The test engine for runner options: --engine, else KATALONC_ENGINE, else the config's. */
+  engine?: string;
 }
 
-/** Server URL: -serverUrl, then KATALON_SERVER_URL, then the saved one. */
-export const serverUrlOf = (opts: Pick<ClientOptions, 'serverUrl'>): string | undefined =>
-  (opts.serverUrl ?? environment.serverUrl ?? readConfig().serverUrl)?.replace(/\/+$/, '');
+/** Katalon's own file for on-premise activation: serverURL and apiKey. */
+const katalonProperties = (): { serverURL?: string; apiKey?: string } => {
+  let text: string;
+  try {
+    text = readFileSync(join(katalonHome(), 'licenseServer.properties'), 'utf8');
+  } catch {
+    return {};
+  }
+  const values: Record<string, string> = {};
+  for (const token of propertiesTokens(text)) {
+    const eq = token.indexOf('=');
+    if (eq > 1 && eq < token.length - 1) values[token.slice(1, eq)] = token.slice(eq + 1);
+  }
+  return values;
+};
+
+/**
+ * Server URL: -serverUrl, KATALON_SERVER_URL, the saved one, licenseServer.properties' serverURL,
+ * then -testOps.serverUrl.
+ */
+export const serverUrlOf = (
+  opts: Pick<ClientOptions, 'serverUrl' | 'testopsServerUrl'>,
+): string | undefined =>
+  (
+    opts.serverUrl ??
+    environment.serverUrl ??
+    readConfig().serverUrl ??
+    katalonProperties().serverURL ??
+    opts.testopsServerUrl
+  )?.replace(/\/+$/, '');
+
+export const engineOf = (opts: Pick<ClientOptions, 'engine'>): string | undefined =>
+  opts.engine ?? environment.engine ?? readConfig().engine;
 
 export interface OnlineCredentials {
   apiKey: string;
-  orgId: number;
+  /** Absent: the one organisation of the key's user with licenses of the product. */
+  orgId?: number;
   serverUrl: string;
 }
 
-/** API key: -apiKey, then KATALON_API_KEY, then the saved one; null when there is none. */
+// Keys are pasted from web pages and chat: curly quotes and spaces are the usual damage.
+const PASTE_DAMAGE = /[\s"'`\u2018\u2019\u201A\u201C\u201D\u201E\u00A0]/;
+
+/** API key: -apiKey, KATALON_API_KEY, the saved one, then licenseServer.properties' apiKey. */
+export const apiKeyOf = async (opts: Pick<ClientOptions, 'apiKey'>): Promise<string | null> => {
+  const apiKey =
+    opts.apiKey ?? environment.apiKey ?? (await loadApiKey()) ?? katalonProperties().apiKey ?? null;
+  if (apiKey !== null && PASTE_DAMAGE.test(apiKey))
+    throw fail(
+      'INVALID_API_KEY',
+      'the API key contains quotes or spaces (pasted from a document or chat?): paste it again as plain text, without quotes',
+    );
+  return apiKey;
+};
+
+/** Everything online activation needs; null when there is no API key at all. */
 export const onlineCredentials = async (opts: ClientOptions): Promise<OnlineCredentials | null> => {
-  const apiKey = opts.apiKey ?? environment.apiKey ?? (await loadApiKey());
+  const apiKey = await apiKeyOf(opts);
   if (!apiKey) return null;
   const org = opts.orgId ?? environment.orgId ?? readConfig().orgId;
   const serverUrl = serverUrlOf(opts);
-  if (!org)
-    throw fail(
-      'INVALID_ARGUMENT',
-      'an API key was given but no organisation: pass -orgID=<id> (katalonc activate --save remembers it)',
-    );
-  const orgId = Number(org);
-  if (!Number.isInteger(orgId) || orgId < 1)
-    throw fail('INVALID_ARGUMENT', `-orgID must be a positive whole number, not "${org}"`);
+  let orgId: number | undefined;
+  if (org !== undefined) {
+    orgId = Number(org);
+    if (!Number.isInteger(orgId) || orgId < 1)
+      throw fail('INVALID_ARGUMENT', `-orgID must be a positive whole number, not "${org}"`);
+  }
   if (!serverUrl)
     throw fail(
       'INVALID_ARGUMENT',
-      'no license server: pass -serverUrl=https://… or set KATALON_SERVER_URL',
+      'no license server: pass -serverUrl=https://…, set KATALON_SERVER_URL, save one with "katalonc activate --save", or put serverURL in ~/.katalon/licenseServer.properties',
     );
-  return { apiKey, orgId, serverUrl };
+  return { apiKey, serverUrl, ...(orgId === undefined ? {} : { orgId }) };
 };
 
 export const connection = (opts: ClientOptions, serverUrl: string): ConnectionOptions => ({

@@ -42,6 +42,8 @@ export interface ClientConfig {
   trustedKeys: string[];
   serverUrl?: string;
   orgId?: string;
+  /** The test engine runner options are handed to. */
+  engine?: string;
 }
 
 const CONFIG = 'config.json';
@@ -51,12 +53,14 @@ export const readConfig = (): ClientConfig => {
   const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
   const serverUrl = text(raw.serverUrl);
   const orgId = text(raw.orgId);
+  const engine = text(raw.engine);
   return {
     trustedKeys: Array.isArray(raw.trustedKeys)
       ? raw.trustedKeys.filter((k): k is string => typeof k === 'string')
       : [],
     ...(serverUrl ? { serverUrl } : {}),
     ...(orgId ? { orgId } : {}),
+    ...(engine ? { engine } : {}),
   };
 };
 

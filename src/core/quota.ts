@@ -63,7 +63,7 @@ export const grantRefusal = (
   if (available(pool, usage) < 1) {
     return {
       code: 'QUOTA_EXCEEDED',
-      message: `all ${pool.quota} ${pool.product} licenses are in use (${usage.activeSessions} online sessions, ${usage.unexpiredOfflineLicenses} offline licenses): use -enableLicenseRetry to wait for one`,
+      message: `all ${pool.quota} ${pool.product} licenses are in use (${usage.activeSessions} online sessions, ${usage.unexpiredOfflineLicenses} offline licenses)`,
     };
   }
   return null;

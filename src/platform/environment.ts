@@ -23,4 +23,8 @@ export const environment = {
     set(env.HTTPS_PROXY) ?? set(env.HTTP_PROXY) ?? set(env.https_proxy) ?? set(env.http_proxy),
   ),
   userProfile: set(env.USERPROFILE),
+  /** KATALONC_ENGINE: the test engine that runner options are handed to. */
+  engine: set(env.KATALONC_ENGINE),
+  /** KATALONC_MINUTE_MS: how long a license-retry minute is; for tests only (default a minute). */
+  minuteMs: Math.max(10, Number(set(env.KATALONC_MINUTE_MS) ?? 60_000)),
 } as const;

@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { environment } from './environment.ts';
 
-const katalonHome = (): string => join(homedir(), '.katalon');
+export const katalonHome = (): string => join(homedir(), '.katalon');
 
 export const licenseDir = (override?: string): string =>
   override ?? environment.licenseDir ?? join(katalonHome(), 'license');

@@ -87,7 +87,6 @@ describe('katalonc --print-machine-id', () => {
 describe('command line errors', () => {
   it('unknown and malformed options: one line, exit 4, no stack trace', async () => {
     for (const args of [
-      ['-bogus=1'],
       ['--bogus'],
       ['-licenseRetryInterval=2', 'license', 'list'],
       ['-proxy.auth.server.port=99999', 'status'],
@@ -100,6 +99,17 @@ describe('command line errors', () => {
       expect(r.stderr).toMatch(/^error: /);
       expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
     }
+  });
+
+  it('an undocumented single-dash option is a warning for the engine, never an unknown-option error', async () => {
+    const r = await katalonc(['-bogus=1'], userEnv());
+    expect(r.stderr).toMatch(
+      /^warning: -bogus is not a documented katalonc option: passed to the test engine/,
+    );
+    expect(r.stderr).not.toMatch(/unknown option/);
+    // No engine to hand it to: exit 4, not 0.
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/no engine is configured/);
   });
 
   it('--json renders errors as {"error":{code,message}}', async () => {

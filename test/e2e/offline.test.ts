@@ -251,7 +251,7 @@ describe('katalonc run: one session per license file', () => {
     const { env } = setup({ 'a.lic': valid(), 'b.lic': valid(), 'c.lic': valid() });
     const log = join(tempDir(), 'log');
     const runs = Array.from({ length: 9 }, () =>
-      startKatalonc(['run', '--', ...probe(log, 5000)], env),
+      startKatalonc(['run', '-enableLicenseRetry=false', '--', ...probe(log, 5000)], env),
     );
     const results = await Promise.all(runs.map((r) => r.result));
     const codes = results.map((r) => r.code).sort();
@@ -270,12 +270,13 @@ describe('katalonc run: one session per license file', () => {
           '-enableLicenseRetry',
           '-licenseRetryInterval=3',
           '-licenseRetryMaxJitter=0.5',
-          '-licenseRetryMaxDuration=2',
+          '-licenseRetryMaxDuration=200',
           'run',
           '--',
           ...probe(log, 1000),
         ],
-        env,
+        // A retry minute of 100 ms: tries every 0.3–0.35 s, for up to 20 s.
+        { ...env, KATALONC_MINUTE_MS: '100' },
       ),
     );
     const results = await Promise.all(runs.map((r) => r.result));
@@ -289,8 +290,8 @@ describe('katalonc run: one session per license file', () => {
     const { env } = setup({ 'a.lic': text, 'a (1).lic': text });
     const log = join(tempDir(), 'log');
     const runs = [
-      startKatalonc(['run', '--', ...probe(log, 3000)], env),
-      startKatalonc(['run', '--', ...probe(log, 3000)], env),
+      startKatalonc(['run', '-enableLicenseRetry=false', '--', ...probe(log, 3000)], env),
+      startKatalonc(['run', '-enableLicenseRetry=false', '--', ...probe(log, 3000)], env),
     ];
     const codes = (await Promise.all(runs.map((r) => r.result))).map((r) => r.code).sort();
     expect(codes).toEqual([0, 6]);
@@ -308,13 +309,13 @@ describe('katalonc run: one session per license file', () => {
       10_000,
       'the holder to start its command',
     );
-    expect((await katalonc(['run', '--', 'true'], env)).code).toBe(6);
+    expect((await katalonc(['run', '-enableLicenseRetry=false', '--', 'true'], env)).code).toBe(6);
     holder.kill('SIGKILL');
     const killedAt = Date.now();
     await holder.exited;
     let code = 6;
     while (code === 6 && Date.now() - killedAt < 10_000)
-      code = (await katalonc(['run', '--', 'true'], env)).code;
+      code = (await katalonc(['run', '-enableLicenseRetry=false', '--', 'true'], env)).code;
     expect(code).toBe(0);
     expect(Date.now() - killedAt).toBeLessThan(10_000);
     process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');

@@ -70,7 +70,10 @@ describe('online activation', () => {
       startKatalonc(['run', ...o.args, '--', ...sleeper(m, 3)], o.env),
     );
     await waitFor(() => markers.every(existsSync), 10_000, 'two sessions');
-    const third = await katalonc(['run', ...o.args, '--', 'true'], o.env);
+    const third = await katalonc(
+      ['run', ...o.args, '-enableLicenseRetry=false', '--', 'true'],
+      o.env,
+    );
     expect(third.code).toBe(6);
     expect(third.stderr).toMatch(/all 2 KRE licenses are in use/);
     const waiting = await katalonc(
@@ -80,14 +83,15 @@ describe('online activation', () => {
         '-enableLicenseRetry',
         '-licenseRetryInterval=3',
         '-licenseRetryMaxJitter=0',
-        '-licenseRetryMaxDuration=1',
+        '-licenseRetryMaxDuration=60',
         '--',
         'true',
       ],
-      o.env,
+      // A retry minute of a second: "3 minutes" is 3 s, the deadline 60 s.
+      { ...o.env, KATALONC_MINUTE_MS: '1000' },
     );
     expect(waiting.code, waiting.stderr).toBe(0);
-    expect(waiting.stderr).toMatch(/retrying in 3\.0 s/);
+    expect(waiting.stderr).toMatch(/retrying in 3\.0 s \(try 1; \d+\.\d s left\)/);
     await Promise.all(holders.map((h) => h.result));
   });
 
@@ -118,7 +122,7 @@ describe('online activation', () => {
     expect((await poolOf(o.org)).onlineSessions).toHaveLength(1);
     // Another user's katalonc does not see this machine's session files: it waits for the lease.
     const other = await katalonc(
-      ['run', ...o.args, '--', 'true'],
+      ['run', ...o.args, '-enableLicenseRetry=false', '--', 'true'],
       userEnv(undefined, { KATALON_API_KEY: o.apiKey }),
     );
     expect(other.code).toBe(6);

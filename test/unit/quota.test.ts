@@ -101,3 +101,72 @@ describe('quota rules', () => {
     expect(t.retryAfter('1.2.3.4', NOW + 60_011)).toBe(0);
   });
 });
+
+describe('license retry in Katalon units (injected clock)', () => {
+  it('a 3-minute interval waits 3 minutes; it gives up at the max duration; jitter stays within bounds', async () => {
+    const { withLicenseRetry } = await import('../../src/client/retry.ts');
+    const { fail } = await import('../../src/core/errors.ts');
+    let now = 0;
+    const waits: number[] = [];
+    const clock = {
+      now: () => now,
+      sleep: (ms: number) => {
+        waits.push(ms);
+        now += ms;
+        return Promise.resolve();
+      },
+      random: () => 0.5,
+      minuteMs: 60_000,
+    };
+    const lines: string[] = [];
+    const attempt = () => Promise.reject(fail('QUOTA_EXCEEDED', 'all 2 KRE licenses are in use'));
+    await expect(
+      withLicenseRetry(
+        attempt,
+        { enabled: true, maxDurationMin: 10, intervalMin: 3, maxJitterMin: 1 },
+        (l) => lines.push(l),
+        clock,
+      ),
+    ).rejects.toThrow(/gave up after 3 tries/);
+    expect(waits).toEqual([210_000, 210_000]); // 3 minutes + half of the 1-minute jitter
+    expect(lines[0]).toMatch(/retrying in 210\.0 s \(try 1; 600\.0 s left\)/);
+    expect(lines).toHaveLength(2);
+  });
+
+  it('disabled: fails at once and says how to wait', async () => {
+    const { withLicenseRetry } = await import('../../src/client/retry.ts');
+    const { fail } = await import('../../src/core/errors.ts');
+    const attempt = () => Promise.reject(fail('ALL_LICENSES_IN_USE', 'all 1 in use'));
+    await expect(
+      withLicenseRetry(
+        attempt,
+        { enabled: false, maxDurationMin: 20, intervalMin: 5, maxJitterMin: 2 },
+        () => {},
+      ),
+    ).rejects.toThrow(/add -enableLicenseRetry=true to wait/);
+  });
+
+  it("Katalon's limits: interval at least 3 and at most the duration, jitter at most the interval", async () => {
+    const { checkRetryPolicy, DEFAULT_RETRY } = await import('../../src/core/retry.ts');
+    const names = {
+      duration: '-licenseRetryMaxDuration',
+      interval: '-licenseRetryInterval',
+      jitter: '-licenseRetryMaxJitter',
+    };
+    expect(checkRetryPolicy(DEFAULT_RETRY, names)).toEqual({
+      enabled: true,
+      maxDurationMin: 20,
+      intervalMin: 5,
+      maxJitterMin: 2,
+    });
+    expect(() => checkRetryPolicy({ ...DEFAULT_RETRY, intervalMin: 2 }, names)).toThrow(
+      /-licenseRetryInterval must be at least 3/,
+    );
+    expect(() => checkRetryPolicy({ ...DEFAULT_RETRY, intervalMin: 30 }, names)).toThrow(
+      /must not exceed -licenseRetryMaxDuration/,
+    );
+    expect(() => checkRetryPolicy({ ...DEFAULT_RETRY, maxJitterMin: 6 }, names)).toThrow(
+      /-licenseRetryMaxJitter .* must not exceed -licenseRetryInterval/,
+    );
+  });
+});

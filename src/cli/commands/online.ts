@@ -1,7 +1,7 @@
 // katalonc activate / deactivate / status.
 import { fail } from '../../core/errors.ts';
 import { createApiClient } from '../../client/http-client.ts';
-import { activateSession } from '../../client/online-session.ts';
+import { activateSession, chooseOrg } from '../../client/online-session.ts';
 import { forgetApiKey, loadApiKey, saveApiKey } from '../../client/keychain.ts';
 import {
   connection,
@@ -16,15 +16,16 @@ import { bold, ok, progress, warn } from '../../command-line/output.ts';
 import type { Result } from '../../command-line/runner.ts';
 
 export const activate = async (opts: ClientOptions, save: boolean): Promise<Result> => {
-  const c = await onlineCredentials(opts);
-  if (!c)
+  const credentials = await onlineCredentials(opts);
+  if (!credentials)
     throw fail(
       'INVALID_ARGUMENT',
       'no API key: pass -apiKey=KEY, or better set KATALON_API_KEY (the command line is visible in ps)',
     );
   progress('Start activating online...');
-  const client = createApiClient(connection(opts, c.serverUrl), c.apiKey);
+  const client = createApiClient(connection(opts, credentials.serverUrl), credentials.apiKey);
   try {
+    const c = await chooseOrg(client, credentials, opts.product);
     const { session, pool } = await activateSession(client, c, opts.product);
     await client.call('DELETE', `v1/sessions/${session.id}`);
     let saved: Awaited<ReturnType<typeof saveApiKey>> | undefined;

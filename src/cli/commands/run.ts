@@ -1,12 +1,13 @@
-// katalonc run -- CMD: offline first (one license file per run), then online (one session per run),
-// as katalonc does; the command runs while the license is held, and the license is released on
-// every way out.
+// katalonc run -- CMD, and a Katalon command line handed to the test engine: offline first (one
+// license file per run), then online (one session per run), as katalonc does; the command runs
+// while the license is held, and the license is released on every way out.
 import { fail, type KatalonError } from '../../core/errors.ts';
 import { checkFolder, holdOfflineLicense } from '../../client/offline.ts';
-import { withLicenseRetry } from '../../client/retry.ts';
-import { startChild } from '../../client/child.ts';
+import { realClock, withLicenseRetry } from '../../client/retry.ts';
+import { childEnvironment, startChild } from '../../client/child.ts';
 import type { LicenseHold } from '../../client/hold.ts';
-import { onlineCredentials, type ClientOptions } from '../../client/settings.ts';
+import { apiKeyOf, onlineCredentials, type ClientOptions } from '../../client/settings.ts';
+import { environment } from '../../platform/environment.ts';
 import { progress } from '../../command-line/output.ts';
 import type { Result } from '../../command-line/runner.ts';
 
@@ -17,6 +18,7 @@ const acquire = async (opts: ClientOptions): Promise<LicenseHold> => {
   progress(`The number of valid offline licenses: ${report.valid}`);
   const offline = await holdOfflineLicense(report);
   if (offline) return offline;
+  progress('Offline activation failed.');
   const { holdOnlineSession } = await import('../../client/online-session.ts');
   const credentials = await onlineCredentials(opts);
   if (credentials) {
@@ -26,7 +28,7 @@ const acquire = async (opts: ClientOptions): Promise<LicenseHold> => {
   if (report.valid > 0) {
     throw fail(
       'ALL_LICENSES_IN_USE',
-      `all ${report.valid} valid offline licenses in ${report.folder} are in use by other katalonc runs on this machine: add -enableLicenseRetry to wait for one, or add license files`,
+      `all ${report.valid} valid offline licenses in ${report.folder} are in use by other katalonc runs on this machine`,
     );
   }
   const seen =
@@ -42,13 +44,32 @@ const acquire = async (opts: ClientOptions): Promise<LicenseHold> => {
 /** How long a command gets to stop after its license was taken away, before SIGKILL. */
 const STOP_GRACE_MS = 10_000;
 
-export const runCommand = async (command: string[], opts: ClientOptions): Promise<Result> => {
-  const hold = await withLicenseRetry(() => acquire(opts), opts.retry, progress);
-  progress(`Holding ${hold.description} while running: ${command.join(' ')}`);
+export interface RunPlan {
+  command: string[];
+  /**
+   * The command is the test engine of a Katalon command line: it gets the API key in
+   * KATALON_API_KEY (for TestOps). Any other command never sees katalonc's secrets.
+   */
+  engine: boolean;
+}
+
+export const runCommand = async (plan: RunPlan, opts: ClientOptions): Promise<Result> => {
+  const hold = await withLicenseRetry(
+    () => acquire(opts),
+    opts.retry,
+    progress,
+    realClock(environment.minuteMs),
+  );
   let lost: KatalonError | undefined;
   let code: number;
   try {
-    const child = startChild(command);
+    const apiKey = plan.engine ? (hold.apiKey ?? (await apiKeyOf(opts))) : null;
+    const env = childEnvironment({
+      KATALONC_LICENSE: JSON.stringify(hold.license),
+      ...(apiKey ? { KATALON_API_KEY: apiKey } : {}),
+    });
+    progress(`Holding ${hold.description} while running: ${plan.command.join(' ')}`);
+    const child = startChild(plan.command, env);
     void hold.lost.then((error) => {
       lost = error;
       progress(`${error.message}: stopping the command`);

@@ -1,4 +1,5 @@
-// The client API that katalonc talks to: activate, heartbeat, release, release this machine's.
+// The client API that katalonc talks to: the key's organisations, activate, heartbeat, release,
+// release this machine's.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Service } from '../service/index.ts';
 import type { Guards } from './guards.ts';
@@ -8,6 +9,7 @@ export const clientRoutes: FastifyPluginAsyncTypebox<{ service: Service; guards:
   app,
   { service, guards },
 ) => {
+  app.get('/orgs', async (request) => service.memberOrgs(await guards.user(request)));
   app.post('/sessions', { schema: { body: Activation } }, async (request, reply) =>
     reply.status(201).send(await service.activate(await guards.user(request), request.body)),
   );

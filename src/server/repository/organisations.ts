@@ -69,3 +69,23 @@ export const activeKeyByHash = (
     'SELECT user_id, hash, email FROM api_keys JOIN users ON users.id = user_id WHERE hash = ? AND revoked_at IS NULL',
     hash,
   );
+
+/** The organisations a user belongs to, with the products they have pools of. */
+export const orgsOfUser = async (
+  q: Queries,
+  userId: number,
+): Promise<{ id: number; name: string; products: string[] }[]> => {
+  const rows = await q.all<{ id: number; name: string; product: string | null }>(
+    `SELECT orgs.id, orgs.name, pools.product FROM memberships
+     JOIN orgs ON orgs.id = memberships.org_id LEFT JOIN pools ON pools.org_id = orgs.id
+     WHERE memberships.user_id = ? ORDER BY orgs.id, pools.product`,
+    userId,
+  );
+  const orgs = new Map<number, { id: number; name: string; products: string[] }>();
+  for (const r of rows) {
+    const org = orgs.get(r.id) ?? { id: r.id, name: r.name, products: [] };
+    if (r.product) org.products.push(r.product);
+    orgs.set(r.id, org);
+  }
+  return [...orgs.values()];
+};

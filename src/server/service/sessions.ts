@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { fail } from '../../core/errors.ts';
 import { grantRefusal } from '../../core/quota.ts';
 import type { Product } from '../../core/vocabulary.ts';
-import { isMember, type User } from '../repository/organisations.ts';
+import { isMember, orgsOfUser, type User } from '../repository/organisations.ts';
 import {
   findPool,
   isLicensed,
@@ -77,6 +77,9 @@ export const sessions = (ctx: Context) => {
   };
 
   return {
+    /** Which organisations the key's user may activate in (katalonc without -orgID asks). */
+    memberOrgs: async (user: User) => ({ orgs: await orgsOfUser(store, user.id) }),
+
     activate: async (user: User, r: ActivationRequest) => {
       const machineId = checkMachineId(r.machineId);
       await leases.flush();

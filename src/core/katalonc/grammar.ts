@@ -1,0 +1,168 @@
+// The katalonc command line, as Katalon documents it, split into what katalonc acts on and what
+// the test engine gets. Pure: tokens in, tokens out; the one place katalonc-style options are read.
+//
+//   katalonc -noSplash -runMode=console -apiKey=K -orgID=1 --config -proxy.auth.option=NO_PROXY …
+//
+// - Licensing options are checked here (with the spelling the user typed) and rewritten into the
+//   GNU options commander parses: -apiKey=K → --api-key=K, -licenseRelease=true → --license-release.
+// - Runner options (and options nobody documents) go to the engine unchanged, in their order, with
+//   the --config / --info marker of their section.
+// - Everything else (katalonc's own GNU options, subcommands, `--` and the command after it) is
+//   commander's.
+import { fail } from '../errors.ts';
+import { COMMANDS, findOption, type OptionSpec } from './options.ts';
+
+export interface ParsedLine {
+  /** For commander: katalonc's own options and commands, and the licensing options in GNU form. */
+  gnu: string[];
+  /** For the test engine: runner options as typed, in order, with their section markers. */
+  runner: string[];
+  /** Options that no documentation names, and stray words, as typed (they are in `runner` too). */
+  unknown: string[];
+  /** How the user spelled each licensing option, by its GNU name (for messages). */
+  spelled: Record<string, string>;
+  /** -propertiesFile=FILE, if given: options to read, with less weight than the command line. */
+  propertiesFile?: string;
+}
+
+const SECTIONS = new Set(['--config', '--info']);
+const SECRET = new Set(['--api-key', '--proxy-password']);
+const BOOLEAN = /^(true|false)$/i;
+
+/** The katalonc-style option a token spells, if it is one (one dash, or two with a documented name). */
+const optionOf = (token: string): { name: string; value?: string } | null => {
+  const body = token.startsWith('--')
+    ? token.slice(2)
+    : token.startsWith('-')
+      ? token.slice(1)
+      : null;
+  if (body === null || body.length < 2) return null;
+  const eq = body.indexOf('=');
+  const name = eq === -1 ? body : body.slice(0, eq);
+  if (token.startsWith('--') && !findOption(name)) return null; // GNU: commander's
+  return eq === -1 ? { name } : { name, value: body.slice(eq + 1) };
+};
+
+const flagValue = (typed: string, value: string | undefined): boolean => {
+  if (value === undefined) return true;
+  if (!BOOLEAN.test(value))
+    throw fail('INVALID_ARGUMENT', `${typed} takes true or false (or nothing), not "${value}"`);
+  return value.toLowerCase() === 'true';
+};
+
+/** The GNU tokens of one licensing option, checked; `next` is the token after it, if any. */
+const licensingTokens = (
+  spec: OptionSpec,
+  typed: string,
+  value: string | undefined,
+  next: string | undefined,
+): string[] => {
+  const gnu = spec.gnu!;
+  if (spec.shape === 'flag') return [flagValue(typed, value) ? gnu : `--no-${gnu.slice(2)}`];
+  if (value === undefined)
+    throw fail('INVALID_ARGUMENT', `${typed} needs a value: write ${typed}=VALUE (no space)`);
+  if (value === '') {
+    const stray =
+      next !== undefined && !next.startsWith('-')
+        ? SECRET.has(gnu)
+          ? ', and a stray argument follows it (not shown: it may be the secret itself)'
+          : `, and a stray argument "${next}" follows it`
+        : '';
+    throw fail(
+      'INVALID_ARGUMENT',
+      `${typed}= has an empty value${stray}: write ${typed}=VALUE with no space after "="`,
+    );
+  }
+  return [`${gnu}=${value}`];
+};
+
+export const parseLine = (args: readonly string[], propertiesText?: string): ParsedLine => {
+  const line: ParsedLine = { gnu: [], runner: [], unknown: [], spelled: {} };
+  const forms = new Map<string, string>(); // proxy generation → the first option typed in it
+  let section: string | null = null;
+  let sectionShown = false;
+  let ownCommand = false; // a katalonc command word was seen: every later word is its argument
+  const strays: string[] = []; // words in a Katalon line that nobody documents (a broken quote)
+
+  const take = (tokens: readonly string[], fromFile: boolean) => {
+    for (let i = 0; i < tokens.length; i++) {
+      const token = tokens[i];
+      if (token === '--') {
+        line.gnu.push(...tokens.slice(i));
+        return;
+      }
+      if (SECTIONS.has(token)) {
+        section = token;
+        sectionShown = false;
+        continue;
+      }
+      const option = optionOf(token);
+      if (!option) {
+        const word = !token.startsWith('-');
+        const value =
+          /^--[a-z-]+$/.test(line.gnu.at(-1) ?? '') && tokens[i - 1] === line.gnu.at(-1);
+        if (word && COMMANDS.has(token)) ownCommand = true;
+        if (word && !ownCommand && !value && !fromFile) {
+          strays.push(token);
+          line.runner.push(token);
+        }
+        line.gnu.push(token);
+        continue;
+      }
+      const typed = `${token.startsWith('--') ? '--' : '-'}${option.name}`;
+      const spec = findOption(option.name);
+      if (spec?.role === 'licensing') {
+        if (spec.proxyForm) {
+          forms.set(spec.proxyForm, forms.get(spec.proxyForm) ?? typed);
+          if (forms.size > 1)
+            throw fail(
+              'INVALID_ARGUMENT',
+              `${forms.get('pre-7.5')} (the proxy options before Katalon 7.5) and ${forms.get('7.5+')} (7.5 and later) are mixed in one command line: use one form, preferably -proxy.auth.*`,
+            );
+        }
+        if (spec.name === 'propertiesFile') {
+          if (!option.value)
+            throw fail('INVALID_ARGUMENT', `${typed} needs a file: write ${typed}=FILE`);
+          if (!fromFile) line.propertiesFile = option.value;
+          if (!fromFile) line.runner.push(token); // the engine reads its own options from it too
+          continue;
+        }
+        line.gnu.push(...licensingTokens(spec, typed, option.value, tokens[i + 1]));
+        if (!fromFile) line.spelled[spec.gnu!] = typed;
+        continue;
+      }
+      if (fromFile) continue; // the engine reads the file itself
+      if (!spec) line.unknown.push(token);
+      if (section && !sectionShown) {
+        line.runner.push(section);
+        sectionShown = true;
+      }
+      line.runner.push(token);
+    }
+  };
+
+  // The properties file first: whatever the command line says comes later and wins.
+  if (propertiesText !== undefined) take(propertiesTokens(propertiesText), true);
+  take(args, false);
+  // Stray words go with a Katalon line to its engine (as Katalon ignores them); without runner
+  // options they are katalonc's (and an unknown command is an error there).
+  if (strays.length > 0) {
+    const engineLine = line.runner.some((t) => !strays.includes(t) && !SECTIONS.has(t));
+    if (engineLine) {
+      line.gnu = line.gnu.filter((t) => !strays.includes(t));
+      line.unknown.push(...strays);
+    } else line.runner = line.runner.filter((t) => !strays.includes(t));
+  }
+  return line;
+};
+
+/** A Java-style properties file (`name=value` lines, # or ! comments) as katalonc-style tokens. */
+export const propertiesTokens = (text: string): string[] =>
+  text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#') && !l.startsWith('!'))
+    .map((l) => {
+      const m = /^-?([^=:\s]+)\s*[=:]\s*(.*)$/.exec(l);
+      return m ? `-${m[1]}=${m[2].replace(/^"(.*)"$/, '$1')}` : `-${l.replace(/^-/, '')}`;
+    });

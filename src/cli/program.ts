@@ -262,13 +262,14 @@ program
     ),
   );
 
-/** commander names options in their GNU spelling; the user typed another one. */
+/** commander names options in their GNU spelling, our parsers in Katalon's; the user typed another. */
 const asTyped = (error: unknown): unknown => {
   if (!(error instanceof Error)) return error;
-  error.message = error.message.replace(
-    /option '(--[a-z-]+)[^']*' argument '([^']*)' is invalid\. /,
-    (whole, gnu: string) => (line.spelled[gnu] ? '' : whole),
+  const m = /^(?:error: )?option '(--[a-z-]+)[^']*' argument '[^']*' is invalid\. (-[\w.]+)/.exec(
+    error.message,
   );
+  const typed = m ? line.spelled[m[1]!] : undefined;
+  if (m && typed) error.message = `${typed}${error.message.slice(m[0].length)}`;
   return error;
 };
 

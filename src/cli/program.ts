@@ -268,7 +268,7 @@ const asTyped = (error: unknown): unknown => {
   const m = /^(?:error: )?option '(--[a-z-]+)[^']*' argument '[^']*' is invalid\. (-[\w.]+)/.exec(
     error.message,
   );
-  const typed = m ? line.spelled[m[1]!] : undefined;
+  const typed = m ? line.spelled[m[1]] : undefined;
   if (m && typed) error.message = `${typed}${error.message.slice(m[0].length)}`;
   return error;
 };

@@ -21,7 +21,7 @@ const systemNode = (): string | null => {
 const node = systemNode();
 const version = node ? execFileSync(node, ['--version'], { encoding: 'utf8' }).trim() : '';
 const [major, minor] = version.slice(1).split('.').map(Number);
-const old = node !== null && (major! < 22 || (major === 22 && minor! < 19));
+const old = node !== null && (major < 22 || (major === 22 && minor < 19));
 
 describe.skipIf(!old)(`the programs on this machine's Node.js (${version || 'none found'})`, () => {
   it('in a checkout they run on the pinned Node.js 24', () => {

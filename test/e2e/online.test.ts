@@ -5,7 +5,14 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { KATALONC, katalonc, startKatalonc, tempDir, userEnv, waitFor } from '../helpers/cli.ts';
 import { adminApi, seedOrg, startServer, type TestServer } from '../helpers/server.ts';
-import { freePort, makeCertificates, startTinyproxy } from '../helpers/network.ts';
+import {
+  freePort,
+  installed,
+  makeCertificates,
+  missing,
+  requireAll,
+  startProxy,
+} from '../helpers/network.ts';
 import { readFileSync as readPem } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import { Agent, setGlobalDispatcher } from 'undici';
@@ -226,50 +233,57 @@ describe('online activation', () => {
   });
 });
 
-describe('TLS and proxies', () => {
-  let tls: TestServer;
-  let certs: ReturnType<typeof makeCertificates>;
-  beforeAll(async () => {
-    certs = makeCertificates();
-    // The test itself seeds the TLS server over HTTPS, so it trusts the test CA too.
-    setGlobalDispatcher(
-      new Agent({ connect: { ca: [...rootCertificates, readPem(certs.ca, 'utf8')] } }),
-    );
-    tls = await startServer({ args: ['--tls-cert', certs.cert, '--tls-key', certs.key] });
-  }, 60_000);
-  afterAll(async () => {
-    await tls?.stop();
-  });
+const hasOpenssl = installed('openssl');
 
-  it('verifies TLS: an unknown CA is a TLS error (exit 7), -caFile and NODE_EXTRA_CA_CERTS fix it', async () => {
-    expect(tls.url).toMatch(/^https:/);
-    const o = await online(2, tls.url.replace('127.0.0.1', 'localhost'));
-    const untrusted = await katalonc(['activate', ...o.args], o.env);
-    expect(untrusted.code).toBe(7);
-    expect(untrusted.stderr).toMatch(/certificate .* is not trusted.*-caFile/);
-    expect((await katalonc(['activate', ...o.args, `-caFile=${certs.ca}`], o.env)).code).toBe(0);
-    expect(
-      (await katalonc(['activate', ...o.args], { ...o.env, NODE_EXTRA_CA_CERTS: certs.ca })).code,
-    ).toBe(0);
-  });
+describe.skipIf(!hasOpenssl && !requireAll)(
+  `TLS${hasOpenssl ? '' : ` (skipped: ${missing('openssl to make test certificates', 'openssl')})`}`,
+  () => {
+    let tls: TestServer;
+    let certs: ReturnType<typeof makeCertificates>;
+    beforeAll(async () => {
+      certs = makeCertificates();
+      // The test itself seeds the TLS server over HTTPS, so it trusts the test CA too.
+      setGlobalDispatcher(
+        new Agent({ connect: { ca: [...rootCertificates, readPem(certs.ca, 'utf8')] } }),
+      );
+      tls = await startServer({ args: ['--tls-cert', certs.cert, '--tls-key', certs.key] });
+    }, 60_000);
+    afterAll(async () => {
+      await tls?.stop();
+    });
 
-  it('through tinyproxy by HTTPS_PROXY (a CONNECT tunnel to the TLS server)', async () => {
-    const proxy = await startTinyproxy();
-    try {
+    it('verifies TLS: an unknown CA is a TLS error (exit 7), -caFile and NODE_EXTRA_CA_CERTS fix it', async () => {
+      expect(tls.url).toMatch(/^https:/);
       const o = await online(2, tls.url.replace('127.0.0.1', 'localhost'));
-      const r = await katalonc(['activate', ...o.args, `-caFile=${certs.ca}`], {
-        ...o.env,
-        HTTPS_PROXY: `http://127.0.0.1:${proxy.port}`,
-      });
-      expect(r.code, r.stderr).toBe(0);
-      expect(proxy.log()).toMatch(/CONNECT localhost:\d+/);
-    } finally {
-      proxy.stop();
-    }
-  });
+      const untrusted = await katalonc(['activate', ...o.args], o.env);
+      expect(untrusted.code).toBe(7);
+      expect(untrusted.stderr).toMatch(/certificate .* is not trusted.*-caFile/);
+      expect((await katalonc(['activate', ...o.args, `-caFile=${certs.ca}`], o.env)).code).toBe(0);
+      expect(
+        (await katalonc(['activate', ...o.args], { ...o.env, NODE_EXTRA_CA_CERTS: certs.ca })).code,
+      ).toBe(0);
+    });
 
-  it('through tinyproxy by -proxy.auth.* MANUAL_CONFIG with a user and password; wrong password is a proxy error', async () => {
-    const proxy = await startTinyproxy({ user: 'ci', password: 's3cret' });
+    it('through a real proxy by HTTPS_PROXY (a CONNECT tunnel to the TLS server)', async () => {
+      const proxy = await startProxy();
+      try {
+        const o = await online(2, tls.url.replace('127.0.0.1', 'localhost'));
+        const r = await katalonc(['activate', ...o.args, `-caFile=${certs.ca}`], {
+          ...o.env,
+          HTTPS_PROXY: `http://127.0.0.1:${proxy.port}`,
+        });
+        expect(r.code, r.stderr).toBe(0);
+        expect(proxy.log()).toMatch(/CONNECT localhost:\d+/);
+      } finally {
+        proxy.stop();
+      }
+    });
+  },
+);
+
+describe('proxies', () => {
+  it('through a real proxy by -proxy.auth.* MANUAL_CONFIG with a user and password; wrong password is a proxy error', async () => {
+    const proxy = await startProxy({ user: 'ci', password: 's3cret' });
     try {
       const o = await online(2);
       const manual = (password: string) => [
@@ -358,8 +372,8 @@ describe('saved credentials', () => {
   });
 
   // CI installs gnome-keyring (see .ci/run), so there it must run, not skip.
-  it.runIf(hasSecretService || Boolean(process.env.CI))(
-    'with a real Secret Service (gnome-keyring): the key lands in the keychain, not on disk',
+  it.runIf(hasSecretService || requireAll)(
+    `with a real Secret Service (gnome-keyring): the key lands in the keychain, not on disk${hasSecretService ? '' : ` (skipped: ${missing('a Secret Service', 'gnome-keyring libsecret-tools dbus dbus-x11')})`}`,
     async () => {
       const o = await online(2);
       const home = o.env.HOME;

@@ -12,197 +12,206 @@ import {
   type TestServer,
 } from '../helpers/server.ts';
 import { tempDir } from '../helpers/cli.ts';
-import { postgresAvailable, startPostgres, type Postgres } from '../helpers/postgres.ts';
+import {
+  postgresAvailable,
+  postgresSkipped,
+  startPostgres,
+  type Postgres,
+} from '../helpers/postgres.ts';
 
-describe.skipIf(!postgresAvailable())('PostgreSQL: several replicas share one database', () => {
-  let postgres: Postgres;
-  let databaseUrl: string;
-  let a: TestServer;
-  let b: TestServer;
-  const env = () => ({ KLS_DATABASE_URL: databaseUrl });
-  // Replicas share the data dir's signing key and admin token (here: the same dir).
-  const dataDir = tempDir('kls-replicas-');
+describe.skipIf(!postgresAvailable())(
+  `PostgreSQL: several replicas share one database${postgresSkipped()}`,
+  () => {
+    let postgres: Postgres;
+    let databaseUrl: string;
+    let a: TestServer;
+    let b: TestServer;
+    const env = () => ({ KLS_DATABASE_URL: databaseUrl });
+    // Replicas share the data dir's signing key and admin token (here: the same dir).
+    const dataDir = tempDir('kls-replicas-');
 
-  beforeAll(async () => {
-    postgres = await startPostgres();
-    databaseUrl = await postgres.createDatabase();
-    [a, b] = await Promise.all(
-      [0, 1].map(() => startServer({ dataDir, env: env(), args: ['--lease-seconds', '3'] })),
-    );
-  }, 60_000);
-  afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
-    postgres?.destroy();
-  });
-
-  const activate = (server: TestServer, apiKey: string, body: Record<string, unknown>) =>
-    api(server.url, 'POST', '/v1/sessions', body, apiKey);
-
-  it('200 concurrent activations spread over both replicas against quota 50: exactly 50 granted', async () => {
-    const { org, apiKey } = await seedOrg(a.url, { quota: 50 });
-    const results = await Promise.all(
-      Array.from({ length: 200 }, (_, i) =>
-        activate(i % 2 ? a : b, apiKey, {
-          orgId: org,
-          product: 'KRE',
-          machineId: randomMachineId(),
-        }),
-      ),
-    );
-    expect(results.filter((r) => r.status === 201)).toHaveLength(50);
-    expect(
-      results.filter((r) => r.status === 409 && r.body.error.code === 'QUOTA_EXCEEDED'),
-    ).toHaveLength(150);
-    for (const server of [a, b]) {
-      const pool = (await adminApi(server.url, 'GET', `/orgs/${org}/pools/KRE`)).body;
-      expect(pool.onlineSessions).toHaveLength(50);
-      expect(pool.available).toBe(0);
-    }
-  });
-
-  it('200 concurrent activations from 200 machines over both replicas against machine quota 50: exactly 50 machines', async () => {
-    const { org, apiKey } = await seedOrg(b.url, {
-      quota: 1000,
-      machineQuota: 50,
-      model: 'node-locked',
+    beforeAll(async () => {
+      postgres = await startPostgres();
+      databaseUrl = await postgres.createDatabase();
+      [a, b] = await Promise.all(
+        [0, 1].map(() => startServer({ dataDir, env: env(), args: ['--lease-seconds', '3'] })),
+      );
+    }, 60_000);
+    afterAll(async () => {
+      await Promise.all([a?.stop(), b?.stop()]);
+      postgres?.destroy();
     });
-    const results = await Promise.all(
-      Array.from({ length: 200 }, (_, i) =>
-        activate(i % 2 ? a : b, apiKey, {
-          orgId: org,
-          product: 'KRE',
-          machineId: randomMachineId(),
-        }),
-      ),
-    );
-    expect(results.filter((r) => r.status === 201)).toHaveLength(50);
-    expect(results.filter((r) => r.body.error?.code === 'MACHINE_QUOTA_EXCEEDED')).toHaveLength(
-      150,
-    );
-    expect(
-      (await adminApi(a.url, 'GET', `/orgs/${org}/pools/KRE`)).body.registeredMachines,
-    ).toHaveLength(50);
-  });
 
-  it('a heartbeat on either replica extends the session; an ending on one is refused on the other at once', async () => {
-    const { org, apiKey } = await seedOrg(a.url, { quota: 1 });
-    const id = (
-      await activate(a, apiKey, { orgId: org, product: 'KRE', machineId: randomMachineId() })
-    ).body.session.id;
-    const heartbeat = (server: TestServer) =>
-      api(server.url, 'POST', `/v1/sessions/${id}/heartbeat`, undefined, apiKey);
-    for (let i = 0; i < 3; i++) {
-      await new Promise((r) => setTimeout(r, 1200));
-      expect((await heartbeat(i % 2 ? a : b)).status).toBe(200); // 3.6 s in all: past the first 3 s lease
-    }
-    expect(
-      (await activate(b, apiKey, { orgId: org, product: 'KRE', machineId: randomMachineId() })).body
-        .error.code,
-    ).toBe('QUOTA_EXCEEDED');
-    expect((await adminApi(b.url, 'DELETE', `/sessions/${id}`)).status).toBe(200);
-    expect((await heartbeat(a)).body.error).toMatchObject({
-      code: 'SESSION_TERMINATED',
-      message: expect.stringContaining('terminated by an admin'),
+    const activate = (server: TestServer, apiKey: string, body: Record<string, unknown>) =>
+      api(server.url, 'POST', '/v1/sessions', body, apiKey);
+
+    it('200 concurrent activations spread over both replicas against quota 50: exactly 50 granted', async () => {
+      const { org, apiKey } = await seedOrg(a.url, { quota: 50 });
+      const results = await Promise.all(
+        Array.from({ length: 200 }, (_, i) =>
+          activate(i % 2 ? a : b, apiKey, {
+            orgId: org,
+            product: 'KRE',
+            machineId: randomMachineId(),
+          }),
+        ),
+      );
+      expect(results.filter((r) => r.status === 201)).toHaveLength(50);
+      expect(
+        results.filter((r) => r.status === 409 && r.body.error.code === 'QUOTA_EXCEEDED'),
+      ).toHaveLength(150);
+      for (const server of [a, b]) {
+        const pool = (await adminApi(server.url, 'GET', `/orgs/${org}/pools/KRE`)).body;
+        expect(pool.onlineSessions).toHaveLength(50);
+        expect(pool.available).toBe(0);
+      }
     });
-    expect(
-      (await activate(a, apiKey, { orgId: org, product: 'KRE', machineId: randomMachineId() }))
-        .status,
-    ).toBe(201);
-  });
 
-  it('the admin subcommands work on the shared database, and a termination there applies at once', async () => {
-    const j = async (args: string[]) => {
-      const r = await adminCli(dataDir, [...args, '--json'], env());
-      expect(r.code, `${args.join(' ')}: ${r.stdout}${r.stderr}`).toBe(0);
-      return JSON.parse(r.stdout);
-    };
-    const org = String((await j(['org', 'create', '--name', 'Shared'])).id);
-    await j(['user', 'add', '--org', org, '--email', 'Ops@Shared.test']);
-    const { apiKey } = await j(['apikey', 'create', '--org', org, '--email', 'ops@shared.test']); // e-mail addresses compare case-insensitively
-    await j([
-      'pool',
-      'create',
-      '--org',
-      org,
-      '--product',
-      'KRE',
-      '--model',
-      'node-locked',
-      '--billing',
-      'yearly',
-      '--quota',
-      '2',
-      '--machine-quota',
-      '5',
-      '--expires',
-      '2099-12-31',
-    ]);
-    const m = randomMachineId();
-    const offline = await j([
-      'offline',
-      'create',
-      '--org',
-      org,
-      '--product',
-      'KRE',
-      '--machine-id',
-      m,
-      '--out',
-      tempDir(),
-    ]);
-    expect(offline.kind).toBe('offline');
-    const id = (await activate(b, apiKey, { orgId: Number(org), product: 'KRE', machineId: m }))
-      .body.session.id;
-    expect(
-      (await activate(a, apiKey, { orgId: Number(org), product: 'KRE', machineId: m })).body.error
-        .code,
-    ).toBe('QUOTA_EXCEEDED'); // 1 offline + 1 online
-    const shown = await j(['pool', 'show', '--org', org, '--product', 'KRE']);
-    expect(shown).toMatchObject({
-      quota: 2,
-      available: 0,
-      offlineLicenses: [expect.objectContaining({ machineId: m })],
-      onlineSessions: [expect.objectContaining({ id, user: 'ops@shared.test' })],
-    });
-    await j(['session', 'terminate', '--id', id]);
-    expect(
-      (await api(b.url, 'POST', `/v1/sessions/${id}/heartbeat`, undefined, apiKey)).body.error.code,
-    ).toBe('SESSION_TERMINATED');
-  });
-
-  it('SIGKILL of one replica under load: every session it granted is in the database; the other keeps serving', async () => {
-    const victim = await startServer({ dataDir, env: env(), args: ['--lease-seconds', '600'] });
-    const { org, apiKey } = await seedOrg(victim.url, { quota: 1000 });
-    const granted = await activateUntilKilled(victim, apiKey, org);
-    await expectSessionsKept(a.url, org, 1000, granted);
-    expect(
-      (await activate(a, apiKey, { orgId: org, product: 'KRE', machineId: randomMachineId() }))
-        .status,
-    ).toBe(201);
-  });
-
-  it('the database down: requests get 503 DATABASE_UNAVAILABLE and the replicas stay up; back up: they serve again', async () => {
-    const { org, apiKey } = await seedOrg(a.url, { quota: 5 });
-    postgres.stop();
-    try {
-      const down = await activate(a, apiKey, {
-        orgId: org,
-        product: 'KRE',
-        machineId: randomMachineId(),
+    it('200 concurrent activations from 200 machines over both replicas against machine quota 50: exactly 50 machines', async () => {
+      const { org, apiKey } = await seedOrg(b.url, {
+        quota: 1000,
+        machineQuota: 50,
+        model: 'node-locked',
       });
-      expect(down.status).toBe(503);
-      expect(down.body.error.code).toBe('DATABASE_UNAVAILABLE');
-      expect((await api(b.url, 'GET', '/healthz')).status).toBe(200);
-    } finally {
-      postgres.start();
-    }
-    expect(
-      (await activate(a, apiKey, { orgId: org, product: 'KRE', machineId: randomMachineId() }))
-        .status,
-    ).toBe(201);
-    expect(
-      (await activate(b, apiKey, { orgId: org, product: 'KRE', machineId: randomMachineId() }))
-        .status,
-    ).toBe(201);
-  });
-});
+      const results = await Promise.all(
+        Array.from({ length: 200 }, (_, i) =>
+          activate(i % 2 ? a : b, apiKey, {
+            orgId: org,
+            product: 'KRE',
+            machineId: randomMachineId(),
+          }),
+        ),
+      );
+      expect(results.filter((r) => r.status === 201)).toHaveLength(50);
+      expect(results.filter((r) => r.body.error?.code === 'MACHINE_QUOTA_EXCEEDED')).toHaveLength(
+        150,
+      );
+      expect(
+        (await adminApi(a.url, 'GET', `/orgs/${org}/pools/KRE`)).body.registeredMachines,
+      ).toHaveLength(50);
+    });
+
+    it('a heartbeat on either replica extends the session; an ending on one is refused on the other at once', async () => {
+      const { org, apiKey } = await seedOrg(a.url, { quota: 1 });
+      const id = (
+        await activate(a, apiKey, { orgId: org, product: 'KRE', machineId: randomMachineId() })
+      ).body.session.id;
+      const heartbeat = (server: TestServer) =>
+        api(server.url, 'POST', `/v1/sessions/${id}/heartbeat`, undefined, apiKey);
+      for (let i = 0; i < 3; i++) {
+        await new Promise((r) => setTimeout(r, 1200));
+        expect((await heartbeat(i % 2 ? a : b)).status).toBe(200); // 3.6 s in all: past the first 3 s lease
+      }
+      expect(
+        (await activate(b, apiKey, { orgId: org, product: 'KRE', machineId: randomMachineId() }))
+          .body.error.code,
+      ).toBe('QUOTA_EXCEEDED');
+      expect((await adminApi(b.url, 'DELETE', `/sessions/${id}`)).status).toBe(200);
+      expect((await heartbeat(a)).body.error).toMatchObject({
+        code: 'SESSION_TERMINATED',
+        message: expect.stringContaining('terminated by an admin'),
+      });
+      expect(
+        (await activate(a, apiKey, { orgId: org, product: 'KRE', machineId: randomMachineId() }))
+          .status,
+      ).toBe(201);
+    });
+
+    it('the admin subcommands work on the shared database, and a termination there applies at once', async () => {
+      const j = async (args: string[]) => {
+        const r = await adminCli(dataDir, [...args, '--json'], env());
+        expect(r.code, `${args.join(' ')}: ${r.stdout}${r.stderr}`).toBe(0);
+        return JSON.parse(r.stdout);
+      };
+      const org = String((await j(['org', 'create', '--name', 'Shared'])).id);
+      await j(['user', 'add', '--org', org, '--email', 'Ops@Shared.test']);
+      const { apiKey } = await j(['apikey', 'create', '--org', org, '--email', 'ops@shared.test']); // e-mail addresses compare case-insensitively
+      await j([
+        'pool',
+        'create',
+        '--org',
+        org,
+        '--product',
+        'KRE',
+        '--model',
+        'node-locked',
+        '--billing',
+        'yearly',
+        '--quota',
+        '2',
+        '--machine-quota',
+        '5',
+        '--expires',
+        '2099-12-31',
+      ]);
+      const m = randomMachineId();
+      const offline = await j([
+        'offline',
+        'create',
+        '--org',
+        org,
+        '--product',
+        'KRE',
+        '--machine-id',
+        m,
+        '--out',
+        tempDir(),
+      ]);
+      expect(offline.kind).toBe('offline');
+      const id = (await activate(b, apiKey, { orgId: Number(org), product: 'KRE', machineId: m }))
+        .body.session.id;
+      expect(
+        (await activate(a, apiKey, { orgId: Number(org), product: 'KRE', machineId: m })).body.error
+          .code,
+      ).toBe('QUOTA_EXCEEDED'); // 1 offline + 1 online
+      const shown = await j(['pool', 'show', '--org', org, '--product', 'KRE']);
+      expect(shown).toMatchObject({
+        quota: 2,
+        available: 0,
+        offlineLicenses: [expect.objectContaining({ machineId: m })],
+        onlineSessions: [expect.objectContaining({ id, user: 'ops@shared.test' })],
+      });
+      await j(['session', 'terminate', '--id', id]);
+      expect(
+        (await api(b.url, 'POST', `/v1/sessions/${id}/heartbeat`, undefined, apiKey)).body.error
+          .code,
+      ).toBe('SESSION_TERMINATED');
+    });
+
+    it('SIGKILL of one replica under load: every session it granted is in the database; the other keeps serving', async () => {
+      const victim = await startServer({ dataDir, env: env(), args: ['--lease-seconds', '600'] });
+      const { org, apiKey } = await seedOrg(victim.url, { quota: 1000 });
+      const granted = await activateUntilKilled(victim, apiKey, org);
+      await expectSessionsKept(a.url, org, 1000, granted);
+      expect(
+        (await activate(a, apiKey, { orgId: org, product: 'KRE', machineId: randomMachineId() }))
+          .status,
+      ).toBe(201);
+    });
+
+    it('the database down: requests get 503 DATABASE_UNAVAILABLE and the replicas stay up; back up: they serve again', async () => {
+      const { org, apiKey } = await seedOrg(a.url, { quota: 5 });
+      postgres.stop();
+      try {
+        const down = await activate(a, apiKey, {
+          orgId: org,
+          product: 'KRE',
+          machineId: randomMachineId(),
+        });
+        expect(down.status).toBe(503);
+        expect(down.body.error.code).toBe('DATABASE_UNAVAILABLE');
+        expect((await api(b.url, 'GET', '/healthz')).status).toBe(200);
+      } finally {
+        postgres.start();
+      }
+      expect(
+        (await activate(a, apiKey, { orgId: org, product: 'KRE', machineId: randomMachineId() }))
+          .status,
+      ).toBe(201);
+      expect(
+        (await activate(b, apiKey, { orgId: org, product: 'KRE', machineId: randomMachineId() }))
+          .status,
+      ).toBe(201);
+    });
+  },
+);

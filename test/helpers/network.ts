@@ -1,10 +1,23 @@
 // Real network peers for the client tests: a TLS CA and server certificate made with openssl, and
-// Debian's tinyproxy on a loopback port.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+// a real HTTP proxy from the npm registry on a loopback port.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir, waitFor } from './cli.ts';
+import { createProxy } from 'proxy';
+import { tempDir } from './cli.ts';
+
+/** Whether a Debian tool a test needs is installed; CI (.ci/run) installs them all. */
+export const installed = (command: string): boolean =>
+  spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
+
+/** The one line a skipped test shows: what is missing and how to get it. */
+export const missing = (what: string, apt: string): string =>
+  `needs ${what}: apt-get install ${apt} (CI installs it; set KATALONC_REQUIRE_ALL=1 to fail instead)`;
+
+/** True when tests must not skip for want of a Debian package (CI sets it). */
+export const requireAll = process.env.KATALONC_REQUIRE_ALL === '1';
 
 export const freePort = (): Promise<number> =>
   new Promise((resolve) => {
@@ -73,42 +86,30 @@ export const makeCertificates = () => {
 
 export interface Proxy {
   port: number;
+  /** One line per request the proxy handled: "CONNECT host:port" or "GET http://…". */
   log: () => string;
   stop(): void;
 }
 
-export const startTinyproxy = async (auth?: { user: string; password: string }): Promise<Proxy> => {
-  const dir = tempDir('katalonc-proxy-');
-  const port = await freePort();
-  const logFile = join(dir, 'tinyproxy.log');
-  writeFileSync(
-    join(dir, 'tinyproxy.conf'),
-    [
-      `Port ${port}`,
-      'Listen 127.0.0.1',
-      'Timeout 30',
-      `LogFile "${logFile}"`,
-      'LogLevel Info',
-      'MaxClients 50',
-      'Allow 127.0.0.1',
-      ...(auth ? [`BasicAuth ${auth.user} ${auth.password}`] : []),
-      '',
-    ].join('\n'),
-  );
-  writeFileSync(logFile, '');
-  const bin =
-    ['/usr/bin/tinyproxy', '/usr/sbin/tinyproxy'].find((p) => {
-      try {
-        readFileSync(p);
-        return true;
-      } catch {
-        return false;
-      }
-    }) ?? 'tinyproxy';
-  const child: ChildProcess = spawn(bin, ['-d', '-c', join(dir, 'tinyproxy.conf')], {
-    stdio: 'ignore',
-  });
-  const log = () => readFileSync(logFile, 'utf8');
-  await waitFor(() => /listening|Accepting/i.test(log()), 10_000, 'tinyproxy to listen');
-  return { port, log, stop: () => child.kill('SIGKILL') };
+/** A real HTTP proxy (the npm package `proxy`: CONNECT tunnels and plain requests, Basic auth). */
+export const startProxy = async (auth?: { user: string; password: string }): Promise<Proxy> => {
+  const server = createProxy(createHttpServer());
+  const lines: string[] = [];
+  if (auth) {
+    const expected = `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString('base64')}`;
+    server.authenticate = (req) => req.headers['proxy-authorization'] === expected;
+  }
+  // Logged once the proxy let the request through, as a proxy's access log would.
+  server.prependListener('request', (req) => lines.push(`${req.method} ${req.url}`));
+  server.prependListener('connect', (req) => lines.push(`CONNECT ${req.url}`));
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as { port: number };
+  return {
+    port,
+    log: () => lines.join('\n'),
+    stop: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
 };

@@ -20,7 +20,7 @@ const binDir = (): string | undefined => {
 /** False where no PostgreSQL server is installed; CI sets KLS_REQUIRE_POSTGRES=1 so that it cannot skip. */
 export const postgresAvailable = (): boolean => {
   if (binDir()) return true;
-  if (process.env.KLS_REQUIRE_POSTGRES === '1')
+  if (process.env.KLS_REQUIRE_POSTGRES === '1' || process.env.KATALONC_REQUIRE_ALL === '1')
     throw new Error(
       `KLS_REQUIRE_POSTGRES=1, but no PostgreSQL server under ${ROOT}: apt-get install postgresql`,
     );
@@ -90,3 +90,9 @@ export const startPostgres = async (): Promise<Postgres> => {
     },
   };
 };
+
+/** What a skipped PostgreSQL test says. */
+export const postgresSkipped = (): string =>
+  postgresAvailable()
+    ? ''
+    : ' (skipped: needs the PostgreSQL server binaries: apt-get install postgresql; CI installs them)';

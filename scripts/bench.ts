@@ -10,6 +10,8 @@ import autocannon from 'autocannon';
 import { freePort } from '../test/helpers/network.ts';
 import { generateSigningKey } from '../src/core/license/keys.ts';
 import { signLicense } from '../src/core/license/format.ts';
+import { certify } from '../src/core/license/certificate.ts';
+import { devRootKey } from './dev-root.ts';
 import { formatMachineId } from '../src/core/machine-id/format.ts';
 
 const root = resolve(import.meta.dirname, '..');
@@ -114,6 +116,17 @@ const work = mkdtempSync(join(tmpdir(), 'katalonc-bench-'));
 const licenseDir = join(work, 'license');
 mkdirSync(licenseDir);
 const { signingKey } = generateSigningKey();
+// Certified by the checkout's development root, which this build of katalonc trusts.
+const benchCertificate = certify(devRootKey(), {
+  id: 'bench-certificate',
+  keyId: signingKey.keyId,
+  publicKey: signingKey.publicKey.text,
+  orgs: ['*'],
+  products: ['KRE'],
+  maxLicenses: 10_000,
+  notBefore: new Date(Date.now() - 86_400_000).toISOString(),
+  notAfter: new Date(Date.now() + 365 * 86_400_000).toISOString(),
+});
 const thisMachine = spawnSync(node, [katalonc, '--print-machine-id'], {
   encoding: 'utf8',
 }).stdout.trim();
@@ -130,8 +143,10 @@ for (let i = 0; i < 1000; i++) {
         machineId: i % 10 ? thisMachine : formatMachineId(randomBytes(16)),
         issuedAt: new Date(Date.now() - 86_400_000).toISOString(),
         expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+        certificateId: 'bench-certificate',
       },
       signingKey,
+      benchCertificate,
     ),
   );
 }
@@ -147,13 +162,14 @@ for (const f of readdirSync(process.argv[2])) {
   const lines = readFileSync(process.argv[2] + '/' + f, 'utf8').split('\\n');
   const sigAt = lines.indexOf('-----BEGIN SIGNATURE-----');
   const payload = Buffer.from(lines.slice(4, sigAt).join(''), 'base64');
-  const sig = Buffer.from(lines.slice(sigAt + 1, -2).join(''), 'base64');
+  const sigEnd = lines.findIndex((l, i) => i > sigAt && l.startsWith('-----'));
+  const sig = Buffer.from(lines.slice(sigAt + 1, sigEnd).join(''), 'base64');
   if (verify(null, payload, key, sig)) ok++;
 }
 if (ok !== 1000) throw new Error('floor verified ' + ok);
 `,
 );
-const benchEnv = { ...process.env, HOME: work, KATALONC_TRUSTED_KEYS: signingKey.publicKey.text };
+const benchEnv = { ...process.env, HOME: work };
 const [listMs, floorMs] = timeTogether(
   [
     {

@@ -6,6 +6,7 @@ import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { DEV_ROOT_FILE } from './dev-root.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const work = mkdtempSync(join(tmpdir(), 'katalonc-demo-'));
@@ -49,6 +50,30 @@ const sh = (
       },
     );
   });
+
+step(
+  "The licensor certifies the server's signing key (here with this checkout's development root)",
+);
+const serverKey = (
+  await sh('katalon-license-server', ['--data-dir', dataDir, 'keys', 'public'])
+).trim();
+const until = new Date(Date.now() + 365 * 86_400_000).toISOString().slice(0, 10);
+const certificate = join(work, 'server.cert');
+await sh('katalon-license-server', [
+  'root',
+  'certify',
+  '--root',
+  DEV_ROOT_FILE,
+  '--server-key',
+  serverKey,
+  '--max-licenses',
+  '100',
+  '--until',
+  until,
+  '--out',
+  certificate,
+]);
+await sh('katalon-license-server', ['--data-dir', dataDir, 'certificate', 'install', certificate]);
 
 const server = spawn(
   process.execPath,
@@ -136,9 +161,7 @@ try {
     ],
   );
 
-  step(
-    "Offline: the admin issues a license for that machine ID; the engineer trusts the server's key",
-  );
+  step('Offline: the admin issues a license for that machine ID (it carries the certificate)');
   const licenseDir = join(home, '.katalon', 'license');
   await admin([
     'offline',
@@ -152,10 +175,6 @@ try {
     '--out',
     licenseDir,
   ]);
-  const publicKey = (
-    await sh('katalon-license-server', ['--data-dir', dataDir, 'keys', 'public'])
-  ).trim();
-  await sh('katalonc', ['trust', 'add', publicKey]);
 
   step('Air-gapped: validate the license folder and run a command under the offline license');
   await sh('katalonc', ['license', 'list']);

@@ -35,7 +35,8 @@ const readProperties = (file: string): string => {
 };
 
 const json = process.argv.includes('--json');
-await run(
+// Not a top-level await: the standalone executable is a CommonJS bundle.
+void run(
   async () => {
     const argv = process.argv.slice(2);
     const first = parseLine(argv);

@@ -7,6 +7,7 @@ import { setQuiet } from '../command-line/output.ts';
 import type { Result } from '../command-line/runner.ts';
 import type { ParsedLine } from '../core/katalonc/grammar.ts';
 import { engineOf, type ClientOptions } from '../client/settings.ts';
+import { buildKind } from '../client/trust.ts';
 import type { RunPlan } from './commands/run.ts';
 import {
   clientOptions,
@@ -24,7 +25,10 @@ const program = new Command('katalonc')
   .description(
     'Katalon Runtime Engine licensing: machine ID, offline license files, online sessions',
   )
-  .version(VERSION, '-V, --version')
+  .version(
+    `${VERSION}${buildKind() === 'development' ? ' (development build)' : ''}`,
+    '-V, --version',
+  )
   .helpOption('-h, --help')
   .showSuggestionAfterError(true)
   .exitOverride()
@@ -215,12 +219,12 @@ const trust = program
   .description('public keys whose licenses this client accepts');
 trust
   .command('add')
-  .description('trust the licenses of a self-hosted server (katalon-license-server keys public)')
-  .argument('<public-key>')
-  .action(action(async (key: string) => (await import('./commands/trust.ts')).addTrustedKey(key)));
+  .description('refused: katalonc trusts only its built-in root keys (see "trust list")')
+  .argument('[public-key]')
+  .action(action(async () => (await import('./commands/trust.ts')).addTrustedKey()));
 trust
   .command('list')
-  .description('list trusted keys')
+  .description('list the built-in root keys and the build kind')
   .action(action(async () => (await import('./commands/trust.ts')).listTrustedKeys()));
 
 program

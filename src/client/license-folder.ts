@@ -27,6 +27,9 @@ interface LicenseEntry {
   licenseId?: string;
   issuedAt?: string;
   orgId?: string;
+  /** The issuer certificate's id and limit, for valid licenses. */
+  certificateId?: string;
+  maxLicenses?: number;
 }
 
 export interface FolderReport {
@@ -93,6 +96,9 @@ const readEntry = (folder: string, file: string, ctx: ValidationContext): Licens
           issuedAt: p.issuedAt,
         }
       : {}),
+    ...(v.certificate
+      ? { certificateId: v.certificate.id, maxLicenses: v.certificate.maxLicenses }
+      : {}),
   };
 };
 
@@ -129,7 +135,7 @@ export const scanFolder = async (
     );
   }
   const mark = readMark();
-  const full: ValidationContext = { ...ctx, now, highWaterMark: mark };
+  const full: ValidationContext = { ...ctx, now, highWaterMark: mark, certificates: new Map() };
   const files = names.filter((n) => n.toLowerCase().endsWith('.lic')).sort();
   const licenses = files.map((f) => readEntry(folder, f, full));
 
@@ -144,9 +150,20 @@ export const scanFolder = async (
     );
   }
 
+  // Copies of one license count once; an issuer certificate's limit caps what this folder counts
+  // of its licenses (the oldest first), whatever was copied in from elsewhere.
   const ids = new Set<string>();
-  const usable = licenses.filter(
-    (l) => l.status === 'valid' && !ids.has(l.licenseId!) && ids.add(l.licenseId!),
-  );
+  const perCertificate = new Map<string, number>();
+  const usable = licenses
+    .filter((l) => l.status === 'valid' && !ids.has(l.licenseId!) && ids.add(l.licenseId!))
+    .sort((a, b) => a.issuedAt!.localeCompare(b.issuedAt!))
+    .filter((l) => {
+      const n = (perCertificate.get(l.certificateId!) ?? 0) + 1;
+      perCertificate.set(l.certificateId!, n);
+      if (n <= l.maxLicenses!) return true;
+      l.status = 'outside-certificate';
+      l.message = `its issuer certificate allows ${l.maxLicenses} licenses, and this folder already holds that many`;
+      return false;
+    });
   return { folder, machineId: ctx.machineId, exists: true, licenses, usable, valid: usable.length };
 };

@@ -6,7 +6,7 @@ import { machineIdReport } from '../platform/machine/index.ts';
 import { tryLock } from '../platform/slot-lock/index.ts';
 import type { Product } from '../core/vocabulary.ts';
 import { scanFolder, type FolderReport } from './license-folder.ts';
-import { trustedKeys } from './trusted-keys.ts';
+import { revokedKeyIds, rootKeys } from './trust.ts';
 import type { LicenseHold } from './hold.ts';
 
 export const checkFolder = async (opts: {
@@ -14,10 +14,12 @@ export const checkFolder = async (opts: {
   product: Product;
 }): Promise<FolderReport> => {
   const { machineId } = await machineIdReport();
-  return scanFolder(licenseDir(opts.licenseDir), {
+  const folder = licenseDir(opts.licenseDir);
+  return scanFolder(folder, {
     machineId,
     product: opts.product,
-    trustedKeys: trustedKeys(),
+    roots: rootKeys(),
+    revokedKeyIds: await revokedKeyIds(folder),
   });
 };
 

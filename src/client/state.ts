@@ -1,6 +1,7 @@
 // katalonc's state on disk, all in the client dir (KATALONC_HOME or ~/.katalon/katalonc), readable
-// by this user only: the config (trusted keys, saved server and org), the clock mark, the API-key
-// file where no keychain works, and the records of sessions held by running katalonc processes.
+// by this user only: the config (saved server, org and engine), the clock mark, revoked server
+// keys, the API-key file where no keychain works, and the records of sessions held by running
+// katalonc processes.
 // One write discipline for all of it: write-file-atomic (temp file, fsync, rename), mode 0600, in a
 // 0700 folder, so a crash leaves the old content or the new, never half of it.
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -39,7 +40,6 @@ const remove = (name: string): void => rmSync(path(name), { force: true });
 // ---- config ----
 
 export interface ClientConfig {
-  trustedKeys: string[];
   serverUrl?: string;
   orgId?: string;
   /** The test engine runner options are handed to. */
@@ -55,9 +55,6 @@ export const readConfig = (): ClientConfig => {
   const orgId = text(raw.orgId);
   const engine = text(raw.engine);
   return {
-    trustedKeys: Array.isArray(raw.trustedKeys)
-      ? raw.trustedKeys.filter((k): k is string => typeof k === 'string')
-      : [],
     ...(serverUrl ? { serverUrl } : {}),
     ...(orgId ? { orgId } : {}),
     ...(engine ? { engine } : {}),
@@ -81,6 +78,19 @@ export const readMark = (): number | null => {
 
 export const writeMark = async (mark: number): Promise<void> => {
   await write(MARK, `${JSON.stringify({ mark, iso: new Date(mark).toISOString() })}\n`);
+};
+
+// ---- server keys a root revoked (never forgotten) ----
+
+const REVOKED = 'revoked-keys.json';
+
+export const readRevoked = (): string[] => {
+  const ids = readJson(REVOKED)?.keyIds;
+  return Array.isArray(ids) ? ids.filter((k): k is string => typeof k === 'string') : [];
+};
+
+export const writeRevoked = async (keyIds: string[]): Promise<void> => {
+  await write(REVOKED, `${JSON.stringify({ keyIds })}\n`);
 };
 
 // ---- the API-key file, where no keychain works ----

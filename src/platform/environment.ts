@@ -12,10 +12,6 @@ export const environment = {
   licenseDir: set(env.KATALON_LICENSE_DIR),
   /** KATALONC_HOME: katalonc's own state (config, clock mark, held sessions). */
   home: set(env.KATALONC_HOME),
-  trustedKeys: (env.KATALONC_TRUSTED_KEYS ?? '')
-    .split(',')
-    .map((k) => k.trim())
-    .filter(Boolean),
   noKeychain: Boolean(set(env.KATALONC_NO_KEYCHAIN)),
   keychainTimeoutMs: Number(set(env.KATALONC_KEYCHAIN_TIMEOUT_MS) ?? 5000),
   /** HTTPS_PROXY and friends: undici reads them itself; this says whether one is set. */

@@ -6,6 +6,12 @@ import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { generateSigningKey, signingKeyFromPem, type SigningKey } from '../core/license/keys.ts';
+import type { SignedBlock } from '../core/license/armor.ts';
+import {
+  decodeCertificate,
+  readCertificateFile,
+  type IssuerCertificate,
+} from '../core/license/certificate.ts';
 import { fail } from '../core/errors.ts';
 import { openSqliteStore } from './store/sqlite.ts';
 import type { Store } from './store/store.ts';
@@ -29,11 +35,53 @@ const readOrCreate = (file: string, make: () => string): string => {
   return readFileSync(file, 'utf8');
 };
 
+/** The server's signing key, and the root's certificate for it (needed to issue offline licenses). */
+export interface Issuer {
+  signingKey: SigningKey;
+  certificate?: { block: SignedBlock; fields: IssuerCertificate };
+}
+
 export interface DataDir {
   dir: string;
   store: Store;
-  signingKey: SigningKey;
+  issuer: Issuer;
 }
+
+export const CERTIFICATE_FILE = 'issuer-certificate.cert';
+
+/** Reads and checks a certificate file: it must certify `signingKey`. */
+export const readIssuerCertificate = (
+  text: string,
+  signingKey: SigningKey,
+  where: string,
+): { block: SignedBlock; fields: IssuerCertificate } => {
+  const block = readCertificateFile(text);
+  const fields = block && decodeCertificate(block);
+  if (!block || !fields)
+    throw fail(
+      'INVALID_ARGUMENT',
+      `${where} is not an issuer certificate ("katalon-license-server root certify" makes one)`,
+    );
+  if (fields.keyId !== signingKey.keyId)
+    throw fail(
+      'INVALID_ARGUMENT',
+      `${where} certifies key ${fields.keyId}, but this server's signing key is ${signingKey.keyId}: certify the output of "katalon-license-server keys public"`,
+    );
+  return { block, fields };
+};
+
+/** The data dir's signing key and its certificate, if one was installed. */
+const openIssuer = (dir: string): Issuer => {
+  const signingKey = openSigningKey(dir);
+  const file = join(dir, CERTIFICATE_FILE);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return { signingKey };
+  }
+  return { signingKey, certificate: readIssuerCertificate(text, signingKey, file) };
+};
 
 /** Creates the data dir if needed and reads its signing key (made on first use); no database. */
 export const openSigningKey = (dir: string): SigningKey => {
@@ -50,14 +98,14 @@ export const openSigningKey = (dir: string): SigningKey => {
 };
 
 export const openDataDir = async (dir: string): Promise<DataDir> => {
-  const signingKey = openSigningKey(dir);
+  const issuer = openIssuer(dir);
   const { databaseUrl } = serverEnvironment;
   if (databaseUrl) {
     const { openPostgresStore } = await import('./store/postgres.ts');
-    return { dir, store: await openPostgresStore(databaseUrl), signingKey };
+    return { dir, store: await openPostgresStore(databaseUrl), issuer };
   }
   try {
-    return { dir, store: await openSqliteStore(dir), signingKey };
+    return { dir, store: await openSqliteStore(dir), issuer };
   } catch (error) {
     throw fail('FILE_ERROR', `cannot open the database in ${dir}: ${(error as Error).message}`);
   }

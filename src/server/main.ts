@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { fail } from '../core/errors.ts';
 import {
   BILLING_CYCLES,
+  isOneOf,
   POOL_MODELS,
   PRODUCTS,
   type Billing,
@@ -15,7 +16,43 @@ import { run, type Result } from '../command-line/runner.ts';
 import { VERSION } from '../version.ts';
 import { createNewFile } from '../platform/new-file.ts';
 import { createService, DEFAULT_SETTINGS, type Service } from './service/index.ts';
-import { adminToken, defaultDataDir, openDataDir, openSigningKey } from './data-dir.ts';
+import {
+  adminToken,
+  CERTIFICATE_FILE,
+  defaultDataDir,
+  openDataDir,
+  openSigningKey,
+  readIssuerCertificate,
+} from './data-dir.ts';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import { armorCertificate, certify, revoke } from '../core/license/certificate.ts';
+import {
+  generateSigningKey,
+  parsePublicKey,
+  signingKeyFromPem,
+  type SigningKey,
+} from '../core/license/keys.ts';
+
+const readText = (file: string): string => {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw fail('FILE_ERROR', `cannot read ${file} (${(error as NodeJS.ErrnoException).code})`);
+  }
+};
+
+const readRootKey = (file: string): SigningKey => {
+  try {
+    return signingKeyFromPem(readText(file));
+  } catch (error) {
+    if ((error as { code?: string }).code === 'FILE_ERROR') throw error;
+    throw fail('INVALID_ARGUMENT', `${file} is not a private key (PEM) made by "root create"`);
+  }
+};
 
 const positive =
   (what: string, min = 0) =>
@@ -80,9 +117,9 @@ const admin =
   <O>(op: (service: Service, o: O) => Promise<unknown>) =>
   async (o: O, cmd: Command): Promise<void> => {
     const { dataDir } = cmd.optsWithGlobals<Global>();
-    const { store, signingKey } = await openDataDir(dataDir);
+    const { store, issuer } = await openDataDir(dataDir);
     try {
-      result = shown(await op(createService(store, signingKey), o));
+      result = shown(await op(createService(store, issuer), o));
     } finally {
       await store.close();
     }
@@ -158,6 +195,128 @@ program
     openSigningKey(dataDir); // makes the data dir, where the token file goes
     const token = adminToken(dataDir);
     result = { data: { adminToken: token }, lines: [token] };
+  });
+
+program
+  .command('certificate')
+  .description("the root's certificate for this server's key (needed to issue offline licenses)")
+  .command('install')
+  .argument('<file>', 'the .cert file "root certify" wrote')
+  .action(async (file: string, _o: unknown, cmd: Command) => {
+    const { dataDir } = cmd.optsWithGlobals<Global>();
+    const signingKey = openSigningKey(dataDir);
+    const text = readText(file);
+    const { fields } = readIssuerCertificate(text, signingKey, file);
+    await writeFileAtomic(join(dataDir, CERTIFICATE_FILE), text, { mode: 0o600 });
+    result = shown({ installed: join(dataDir, CERTIFICATE_FILE), ...fields });
+  });
+
+// The licensor's side: root keys, and what they sign. A root's private key belongs offline, with
+// the licensor; katalonc release builds carry its public key (KATALONC_BUILTIN_KEYS).
+const root = program
+  .command('root')
+  .description("the licensor's root keys: certify servers, revoke their keys");
+const rootKeyOption = () =>
+  new Option('--root <file>', "the root's private key (PEM)").makeOptionMandatory();
+root
+  .command('create')
+  .description('make a root key pair; prints the public key to build into katalonc')
+  .requiredOption('--out <file>', 'where to write the private key (0600; it must not exist)')
+  .action(async (o: { out: string }) => {
+    const { pem, signingKey } = generateSigningKey();
+    await writeFile(o.out, pem, { mode: 0o600, flag: 'wx' }).catch((e: NodeJS.ErrnoException) => {
+      throw fail('FILE_ERROR', `cannot create ${o.out} (${e.code}): choose a new file`);
+    });
+    result = {
+      data: { keyId: signingKey.keyId, publicKey: signingKey.publicKey.text, privateKey: o.out },
+      lines: [signingKey.publicKey.text],
+    };
+  });
+
+interface CertifyOptions {
+  root: string;
+  serverKey: string;
+  orgs: string;
+  products: string;
+  maxLicenses: number;
+  until: number;
+  out: string;
+}
+root
+  .command('certify')
+  .description("certify a server's signing key: what it may issue, and until when")
+  .addOption(rootKeyOption())
+  .requiredOption('--server-key <key>', 'the output of "katalon-license-server keys public"')
+  .option('--orgs <ids>', 'organisation IDs it may issue for, comma-separated, or *', '*')
+  .option('--products <list>', 'products it may issue, comma-separated', PRODUCTS.join(','))
+  .addOption(
+    new Option('--max-licenses <n>', 'at most this many offline licenses')
+      .argParser(positive('--max-licenses', 0))
+      .makeOptionMandatory(),
+  )
+  .addOption(
+    new Option('--until <date>', 'the certificate ends, YYYY-MM-DD')
+      .argParser(date)
+      .makeOptionMandatory(),
+  )
+  .requiredOption('--out <file>', 'the .cert file to write (it must not exist)')
+  .action(async (o: CertifyOptions) => {
+    const rootKey = readRootKey(o.root);
+    const serverKey = parsePublicKey(o.serverKey);
+    if (!serverKey)
+      throw fail(
+        'INVALID_ARGUMENT',
+        `--server-key "${o.serverKey}" is not a public key (ed25519:…)`,
+      );
+    const products = o.products.split(',').map((p) => p.trim().toUpperCase());
+    for (const p of products)
+      if (!isOneOf(PRODUCTS, p))
+        throw fail('INVALID_ARGUMENT', `--products: "${p}" is not one of ${PRODUCTS.join(', ')}`);
+    const orgs = o.orgs
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
+    const now = Date.now();
+    if (o.until <= now) throw fail('INVALID_ARGUMENT', '--until is in the past');
+    const fields = {
+      id: randomUUID(),
+      keyId: serverKey.keyId,
+      publicKey: serverKey.text,
+      orgs,
+      products: products as Product[],
+      maxLicenses: o.maxLicenses,
+      notBefore: new Date(now).toISOString(),
+      notAfter: new Date(o.until).toISOString(),
+    };
+    await writeFile(o.out, armorCertificate(certify(rootKey, fields)), {
+      mode: 0o644,
+      flag: 'wx',
+    }).catch((e: NodeJS.ErrnoException) => {
+      throw fail('FILE_ERROR', `cannot create ${o.out} (${e.code}): choose a new file`);
+    });
+    result = shown({ file: o.out, rootKeyId: rootKey.keyId, ...fields });
+  });
+root
+  .command('revoke')
+  .description('revoke server keys (compromised): a signed list to put beside the .lic files')
+  .addOption(rootKeyOption())
+  .requiredOption('--key-id <ids>', 'server key IDs, comma-separated')
+  .requiredOption('--out <file>', 'the .krl file to write (it must not exist)')
+  .action(async (o: { root: string; keyId: string; out: string }) => {
+    const rootKey = readRootKey(o.root);
+    const revokedKeyIds = o.keyId
+      .split(',')
+      .map((k) => k.trim())
+      .filter(Boolean);
+    const text = revoke(rootKey, {
+      id: randomUUID(),
+      issuedAt: new Date().toISOString(),
+      revokedKeyIds,
+    });
+    await writeFile(o.out, text, { mode: 0o644, flag: 'wx' }).catch((e: NodeJS.ErrnoException) => {
+      throw fail('FILE_ERROR', `cannot create ${o.out} (${e.code}): choose a new file`);
+    });
+    result = shown({ file: o.out, revokedKeyIds });
   });
 
 const org = program.command('org').description('organisations');

@@ -33,8 +33,8 @@ export interface ServerOptions {
 export const startServer = async (o: ServerOptions): Promise<void> => {
   const https = o.tls ? { cert: readPem(o.tls.cert), key: readPem(o.tls.key) } : undefined;
   const token = adminToken(o.dataDir);
-  const { store, signingKey } = await openDataDir(o.dataDir);
-  const service = createService(store, signingKey, o.settings);
+  const { store, issuer } = await openDataDir(o.dataDir);
+  const service = createService(store, issuer, o.settings);
   const app = buildApp(service, {
     adminToken: token,
     logLevel: o.logLevel,
@@ -46,7 +46,8 @@ export const startServer = async (o: ServerOptions): Promise<void> => {
       address,
       dataDir: o.dataDir,
       database: store.dialect,
-      keyId: signingKey.keyId,
+      keyId: issuer.signingKey.keyId,
+      issuerCertificate: issuer.certificate?.fields.id ?? null,
       leaseSeconds: o.settings.leaseMs / 1000,
     },
     'katalon-license-server listening',

@@ -5,12 +5,12 @@ import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, katalonc, tempDir, userEnv, type Result } from '../helpers/cli.ts';
-import { makeLicense, testKey } from '../helpers/licenses.ts';
+import { makeLicense, testIssuer } from '../helpers/licenses.ts';
 import { seedOrg, startServer, type TestServer } from '../helpers/server.ts';
 
 const dir = tempDir('katalonc-exe-');
 const exe = join(dir, 'katalonc');
-const key = testKey();
+const key = testIssuer();
 let server: TestServer;
 
 /** No Node.js anywhere: PATH points at nothing, commands are given by absolute path. */
@@ -18,7 +18,6 @@ const bare = (home: string, extra: Record<string, string> = {}): Record<string, 
   HOME: home,
   PATH: '/nonexistent',
   NO_COLOR: '1',
-  KATALONC_TRUSTED_KEYS: key.publicKey.text,
   ...extra,
 });
 
@@ -48,10 +47,7 @@ describe('standalone katalonc', () => {
       ['license', 'list', '--json'],
     ]) {
       const fromExe = await runExe(args, bare(home));
-      const fromNpm = await katalonc(
-        args,
-        userEnv(home, { KATALONC_TRUSTED_KEYS: key.publicKey.text }),
-      );
+      const fromNpm = await katalonc(args, userEnv(home));
       expect(fromExe.code, args.join(' ')).toBe(fromNpm.code);
       expect(fromExe.stdout, args.join(' ')).toBe(fromNpm.stdout);
     }

@@ -31,7 +31,7 @@ describe.skipIf(!old)(`the programs on this machine's Node.js (${version || 'non
         env: userEnv(),
       });
       expect(r.status, r.stderr).toBe(0);
-      expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+      expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+( \(development build\))?$/);
     }
     const id = spawnSync(node!, [join(ROOT, 'bin', 'katalonc.js'), '--print-machine-id'], {
       encoding: 'utf8',

@@ -11,9 +11,10 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { katalonc, startKatalonc, tempDir, userEnv, waitFor } from '../helpers/cli.ts';
-import { makeLicense, testKey } from '../helpers/licenses.ts';
+import { makeLicense, testIssuer } from '../helpers/licenses.ts';
+import { generateSigningKey } from '../../src/core/license/keys.ts';
 
-const key = testKey();
+const key = testIssuer();
 const HOUR = 3_600_000;
 let machineId = '';
 
@@ -22,7 +23,7 @@ const setup = (licenses: Record<string, string> = {}) => {
   const dir = join(home, '.katalon', 'license');
   mkdirSync(dir, { recursive: true });
   for (const [name, text] of Object.entries(licenses)) writeFileSync(join(dir, name), text);
-  return { home, dir, env: userEnv(home, { KATALONC_TRUSTED_KEYS: key.publicKey.text }) };
+  return { home, dir, env: userEnv(home) };
 };
 
 const valid = () => makeLicense(key, { machineId });
@@ -46,13 +47,13 @@ describe('katalonc license list', () => {
       }),
       'other.lic': makeLicense(key, { machineId: 'KEHM5-0M4KF-T8BVZ-ZNVZE' }),
       'kse.lic': makeLicense(key, { machineId, product: 'KSE' }),
-      'stranger.lic': makeLicense(testKey(), { machineId }),
+      'stranger.lic': makeLicense(testIssuer({}, generateSigningKey().signingKey), { machineId }),
       'edited.lic': valid().replace(
         /^([A-Za-z0-9+/]{20})([A-Za-z0-9+/])/m,
         (_m, a: string, b: string) => a + (b === 'Q' ? 'R' : 'Q'),
       ),
       'garbage.lic': '\x00\x01binary\xff',
-      'v9.lic': valid().replace('Version: 1', 'Version: 9'),
+      'v9.lic': valid().replace('Version: 2', 'Version: 9'),
       'notes.txt': 'not a license: ignored',
     });
     const r = await katalonc(['license', 'list', '--json'], env);

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { SERVER, run, tempDir, userEnv, type Result } from './cli.ts';
 import { formatMachineId } from '../../src/core/machine-id/format.ts';
+import { certifyDataDir } from './licenses.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
@@ -19,6 +20,8 @@ export const startServer = async (
   opts: { dataDir?: string; args?: string[]; port?: number; env?: Record<string, string> } = {},
 ): Promise<TestServer> => {
   const dataDir = opts.dataDir ?? tempDir('kls-data-');
+  // As the licensor would: the server's key certified by a root the checkout's katalonc trusts.
+  certifyDataDir(dataDir);
   const child = spawn(
     process.execPath,
     [
@@ -136,7 +139,10 @@ export const adminCli = (
   dataDir: string,
   args: string[],
   env: Record<string, string> = {},
-): Promise<Result> => run(SERVER, ['--data-dir', dataDir, ...args], userEnv(undefined, env));
+): Promise<Result> => {
+  certifyDataDir(dataDir);
+  return run(SERVER, ['--data-dir', dataDir, ...args], userEnv(undefined, env));
+};
 
 /** 20 clients activate on `server` as fast as they can; after 1.5 s it is killed with SIGKILL. Resolves to the sessions it granted. */
 export const activateUntilKilled = async (

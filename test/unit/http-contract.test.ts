@@ -12,8 +12,8 @@ let app: ReturnType<typeof buildApp>;
 let close: () => Promise<void>;
 
 beforeAll(async () => {
-  const { store, signingKey } = await openDataDir(tempDir('kls-contract-'));
-  app = buildApp(createService(store, signingKey), { adminToken: ADMIN, logLevel: 'silent' });
+  const { store, issuer } = await openDataDir(tempDir('kls-contract-'));
+  app = buildApp(createService(store, issuer), { adminToken: ADMIN, logLevel: 'silent' });
   close = async () => {
     await app.close();
     await store.close();

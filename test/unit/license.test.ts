@@ -5,27 +5,33 @@ import { execFileSync } from 'node:child_process';
 import { verify } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dearmor, signLicense } from '../../src/core/license/format.ts';
+import { dearmorLicense as dearmor, signLicense } from '../../src/core/license/format.ts';
 import { parsePublicKey } from '../../src/core/license/keys.ts';
 import { validateLicense, type ValidationContext } from '../../src/core/license/validate.ts';
 import { advanceMark, isRolledBack } from '../../src/core/license/clock.ts';
-import { makeLicense, testKey } from '../helpers/licenses.ts';
+import { makeLicense, testIssuer } from '../helpers/licenses.ts';
+import { devRootKey } from '../../scripts/dev-root.ts';
+import { generateSigningKey } from '../../src/core/license/keys.ts';
+import { readRevocationList, revoke } from '../../src/core/license/certificate.ts';
 import { installed, missing, requireAll } from '../helpers/network.ts';
 import { tempDir } from '../helpers/cli.ts';
 
-const key = testKey();
+const issuer = testIssuer();
+const key = issuer.key;
+const root = devRootKey();
 const MACHINE = 'FYD30-WWAV1-QD45F-RDW0N';
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const ctx = (over: Partial<ValidationContext> = {}): ValidationContext => ({
-  trustedKeys: new Map([[key.keyId, key.publicKey]]),
+  roots: new Map([[root.keyId, root.publicKey]]),
+  revokedKeyIds: new Set(),
   machineId: MACHINE,
   product: 'KRE',
   now: Date.now(),
   highWaterMark: null,
   ...over,
 });
-const license = makeLicense(key, { machineId: MACHINE });
+const license = makeLicense(issuer, { machineId: MACHINE });
 
 describe('license signatures are standard Ed25519', () => {
   const armored = dearmor(license);
@@ -33,7 +39,7 @@ describe('license signatures are standard Ed25519', () => {
   const raw = Buffer.from(key.publicKey.text.slice('ed25519:'.length), 'base64url');
 
   it('tweetnacl verifies our signature and rejects an altered payload', () => {
-    const { payload, signature } = armored.license;
+    const { payload, signature } = armored.document;
     expect(nacl.sign.detached.verify(payload, signature, raw)).toBe(true);
     const altered = Uint8Array.from(payload);
     altered[10] ^= 1;
@@ -46,8 +52,8 @@ describe('license signatures are standard Ed25519', () => {
       const dir = tempDir();
       const pub = join(dir, 'pub.pem');
       writeFileSync(pub, key.publicKey.key.export({ type: 'spki', format: 'pem' }));
-      writeFileSync(join(dir, 'payload'), armored.license.payload);
-      writeFileSync(join(dir, 'sig'), armored.license.signature);
+      writeFileSync(join(dir, 'payload'), armored.document.payload);
+      writeFileSync(join(dir, 'sig'), armored.document.signature);
       const verify = () =>
         execFileSync(
           'openssl',
@@ -66,7 +72,7 @@ describe('license signatures are standard Ed25519', () => {
           { stdio: 'pipe' },
         ).toString();
       expect(verify()).toMatch(/Signature Verified Successfully/);
-      const bad = Buffer.from(armored.license.signature);
+      const bad = Buffer.from(armored.document.signature);
       bad[0] ^= 0x80;
       writeFileSync(join(dir, 'sig'), bad);
       expect(verify).toThrow();
@@ -76,8 +82,8 @@ describe('license signatures are standard Ed25519', () => {
   it('a tweetnacl signature over our payload verifies with our code (keys are interchangeable)', () => {
     const pair = nacl.sign.keyPair();
     const pk = parsePublicKey(`ed25519:${Buffer.from(pair.publicKey).toString('base64url')}`)!;
-    const sig = nacl.sign.detached(armored.license.payload, pair.secretKey);
-    expect(verify(null, armored.license.payload, pk.key, sig)).toBe(true);
+    const sig = nacl.sign.detached(armored.document.payload, pair.secretKey);
+    expect(verify(null, armored.document.payload, pk.key, sig)).toBe(true);
   });
 });
 
@@ -94,10 +100,10 @@ describe('public key text form', () => {
 describe('validation gives exactly one status', () => {
   const cases: [string, string, Partial<ValidationContext>][] = [
     ['valid', license, {}],
-    ['testing', makeLicense(key, { machineId: MACHINE, kind: 'testing' }), {}],
+    ['testing', makeLicense(issuer, { machineId: MACHINE, kind: 'testing' }), {}],
     [
       'expired',
-      makeLicense(key, {
+      makeLicense(issuer, {
         machineId: MACHINE,
         expiresAt: new Date(Date.now() - 1000).toISOString(),
       }),
@@ -105,15 +111,38 @@ describe('validation gives exactly one status', () => {
     ],
     [
       'not-yet-valid',
-      makeLicense(key, {
+      makeLicense(issuer, {
         machineId: MACHINE,
         issuedAt: new Date(Date.now() + 2 * HOUR).toISOString(),
       }),
       {},
     ],
-    ['wrong-machine', makeLicense(key, { machineId: 'KEHM5-0M4KF-T8BVZ-ZNVZE' }), {}],
-    ['wrong-product', makeLicense(key, { machineId: MACHINE, product: 'KSE' }), {}],
-    ['unknown-key', makeLicense(testKey(), { machineId: MACHINE }), {}],
+    ['wrong-machine', makeLicense(issuer, { machineId: 'KEHM5-0M4KF-T8BVZ-ZNVZE' }), {}],
+    ['wrong-product', makeLicense(issuer, { machineId: MACHINE, product: 'KSE' }), {}],
+    // A licensee's own root, certifying their own key: not a root this katalonc trusts.
+    [
+      'unknown-key',
+      makeLicense(testIssuer({}, generateSigningKey().signingKey), { machineId: MACHINE }),
+      {},
+    ],
+    ['revoked', license, { revokedKeyIds: new Set([key.keyId]) }],
+    [
+      'outside-certificate',
+      makeLicense(testIssuer({ orgs: ['org-2'] }), { machineId: MACHINE }),
+      {},
+    ],
+    [
+      'outside-certificate',
+      makeLicense(testIssuer({ products: ['KSE'] }), { machineId: MACHINE }),
+      {},
+    ],
+    [
+      'outside-certificate',
+      makeLicense(testIssuer({ notAfter: new Date(Date.now() + DAY).toISOString() }), {
+        machineId: MACHINE,
+      }),
+      {},
+    ],
     [
       'tampered',
       license.replace(
@@ -123,7 +152,8 @@ describe('validation gives exactly one status', () => {
       {},
     ],
     ['malformed', 'hello', {}],
-    ['unsupported-version', license.replace('Version: 1', 'Version: 2'), {}],
+    ['unsupported-version', license.replace('Version: 2', 'Version: 3'), {}],
+    ['unknown-key', license.replace('Version: 2', 'Version: 1'), {}],
     ['clock-rollback', license, { highWaterMark: Date.now() + 2 * HOUR }],
   ];
   it.each(cases)('%s', (status, text, over) => {
@@ -133,7 +163,7 @@ describe('validation gives exactly one status', () => {
   });
 
   it('shows both machine IDs for wrong-machine', () => {
-    const v = validateLicense(makeLicense(key, { machineId: 'KEHM5-0M4KF-T8BVZ-ZNVZE' }), ctx());
+    const v = validateLicense(makeLicense(issuer, { machineId: 'KEHM5-0M4KF-T8BVZ-ZNVZE' }), ctx());
     expect(v.message).toContain('KEHM5-0M4KF-T8BVZ-ZNVZE');
     expect(v.message).toContain(MACHINE);
   });
@@ -236,20 +266,49 @@ describe('any change makes a license non-valid', () => {
     expect(runs).toBe(10_000);
   });
 
-  it('a re-signed license with another machine ID fails unless the signer is trusted', () => {
+  it('a re-signed license fails unless a built-in root certified the signer', () => {
+    const fields = {
+      id: 'x',
+      product: 'KRE' as const,
+      kind: 'offline' as const,
+      orgId: 'o',
+      orgName: 'O',
+      machineId: MACHINE,
+      issuedAt: new Date().toISOString(),
+      expiresAt: new Date(Date.now() + DAY).toISOString(),
+      certificateId: issuer.fields.id,
+    };
+    // Another key with the genuine certificate attached: the certificate names another key.
+    const stolenCertificate = signLicense(
+      fields,
+      generateSigningKey().signingKey,
+      issuer.certificate,
+    );
+    expect(validateLicense(stolenCertificate, ctx()).status).toBe('tampered');
+    // A whole chain of the licensee's own making.
+    const own = testIssuer({}, generateSigningKey().signingKey);
     const forged = signLicense(
-      {
-        id: 'x',
-        product: 'KRE',
-        kind: 'offline',
-        orgId: 'o',
-        orgName: 'O',
-        machineId: MACHINE,
-        issuedAt: new Date().toISOString(),
-        expiresAt: new Date(Date.now() + DAY).toISOString(),
-      },
-      testKey(),
+      { ...fields, certificateId: own.fields.id },
+      own.key,
+      own.certificate,
     );
     expect(validateLicense(forged, ctx()).status).toBe('unknown-key');
+  });
+
+  it('a revocation list counts only if a root signed it', () => {
+    const list = revoke(root, {
+      id: 'r1',
+      issuedAt: new Date().toISOString(),
+      revokedKeyIds: [key.keyId],
+    });
+    const roots = new Map([[root.keyId, root.publicKey]]);
+    expect(readRevocationList(list, roots)?.revokedKeyIds).toEqual([key.keyId]);
+    const own = revoke(generateSigningKey().signingKey, {
+      id: 'r2',
+      issuedAt: new Date().toISOString(),
+      revokedKeyIds: ['x'],
+    });
+    expect(readRevocationList(own, roots)).toBeNull();
+    expect(readRevocationList(list.replace('Version: 1', 'Version: 1 '), roots)).toBeNull();
   });
 });

@@ -8,7 +8,8 @@ import { randomMachineId } from '../helpers/server.ts';
 const setup = async (quota: number) => {
   let now = Date.UTC(2026, 10, 23);
   const dir = tempDir('kls-unit-');
-  const { store, signingKey } = await openDataDir(dir);
+  const { store, issuer } = await openDataDir(dir);
+  const signingKey = issuer;
   const clock = () => now;
   const l = createService(store, signingKey, { leaseMs: 60_000, heartbeatMs: 20_000 }, clock);
   const org = (await l.createOrg('Acme')).id;

@@ -10,7 +10,7 @@ import { environment } from '../../platform/environment.ts';
 import { checkFolder } from '../../client/offline.ts';
 import { readLicenseText } from '../../client/license-folder.ts';
 import { readMark } from '../../client/state.ts';
-import { trustedKeys } from '../../client/trusted-keys.ts';
+import { buildKind, DEVELOPMENT_NOTICE, revokedKeyIds, rootKeys } from '../../client/trust.ts';
 import type { ClientOptions } from '../../client/settings.ts';
 import { bad, bold, dim, ok } from '../../command-line/output.ts';
 import type { Result } from '../../command-line/runner.ts';
@@ -44,6 +44,7 @@ export const listLicenses = async (opts: ClientOptions): Promise<Result> => {
       out.push(table.toString());
     }
     out.push(`The number of valid offline licenses: ${report.valid}`);
+    if (buildKind() === 'development') out.push(dim(DEVELOPMENT_NOTICE));
     return out;
   };
   return {
@@ -59,6 +60,7 @@ export const listLicenses = async (opts: ClientOptions): Promise<Result> => {
         message: l.message,
       })),
       valid: report.valid,
+      build: buildKind(),
     },
     lines,
     exitCode: report.valid === 0 ? ExitCode.noLicense : ExitCode.ok,
@@ -80,7 +82,8 @@ export const installLicense = async (file: string, opts: ClientOptions): Promise
   const v = validateLicense(text, {
     machineId,
     product: opts.product,
-    trustedKeys: trustedKeys(),
+    roots: rootKeys(),
+    revokedKeyIds: await revokedKeyIds(licenseDir(opts.licenseDir)),
     now: Date.now(),
     highWaterMark: readMark(),
   });

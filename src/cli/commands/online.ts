@@ -62,7 +62,7 @@ export const activate = async (opts: ClientOptions, save: boolean): Promise<Resu
 };
 
 export const deactivate = async (): Promise<Result> => {
-  await updateConfig(({ trustedKeys }) => ({ trustedKeys }));
+  await updateConfig(({ engine }) => (engine ? { engine } : {}));
   await forgetApiKey();
   return {
     data: { deactivated: true },

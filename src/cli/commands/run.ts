@@ -8,6 +8,7 @@ import { childEnvironment, startChild } from '../../client/child.ts';
 import type { LicenseHold } from '../../client/hold.ts';
 import { apiKeyOf, onlineCredentials, type ClientOptions } from '../../client/settings.ts';
 import { environment } from '../../platform/environment.ts';
+import { buildKind, DEVELOPMENT_NOTICE } from '../../client/trust.ts';
 import { progress } from '../../command-line/output.ts';
 import type { Result } from '../../command-line/runner.ts';
 
@@ -16,6 +17,7 @@ const acquire = async (opts: ClientOptions): Promise<LicenseHold> => {
   const report = await checkFolder(opts);
   progress(`Search for valid offline licenses in folder: ${report.folder}`);
   progress(`The number of valid offline licenses: ${report.valid}`);
+  if (buildKind() === 'development') progress(DEVELOPMENT_NOTICE);
   const offline = await holdOfflineLicense(report);
   if (offline) return offline;
   progress('Offline activation failed.');

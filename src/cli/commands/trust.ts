@@ -1,26 +1,29 @@
-// katalonc trust add / list: keys of self-hosted license servers.
-import { addTrustedKey as add, trustedKeys } from '../../client/trusted-keys.ts';
+// katalonc trust list: the root keys built into this katalonc. `trust add` is refused: a key a
+// licensee could add would let them sign their own licenses.
+import { fail } from '../../core/errors.ts';
+import { buildKind, DEVELOPMENT_NOTICE, rootKeys } from '../../client/trust.ts';
 import type { Result } from '../../command-line/runner.ts';
 
-export const addTrustedKey = async (text: string): Promise<Result> => {
-  const key = await add(text);
-  return {
-    data: { keyId: key.keyId, key: key.text },
-    lines: [`Trusted key ${key.keyId}: licenses it signed are now accepted.`],
-  };
-};
+export const addTrustedKey = (): Promise<Result> =>
+  Promise.reject(
+    fail(
+      'INVALID_ARGUMENT',
+      `katalonc trusts only the root keys built into it (${buildKind()} build); a self-hosted server's key is trusted through the issuer certificate its licenses carry: ask the licensor to certify the server ("katalon-license-server root certify")`,
+    ),
+  );
 
 export const listTrustedKeys = (): Promise<Result> => {
-  const keys = [...trustedKeys().values()].map((k) => ({
+  const keys = [...rootKeys().values()].map((k) => ({
     keyId: k.keyId,
     key: k.text,
-    origin: k.origin,
+    origin: 'built-in',
   }));
+  const build = buildKind();
   return Promise.resolve({
-    data: { keys },
-    lines:
-      keys.length === 0
-        ? ['No trusted keys: add your server\'s with "katalonc trust add <key>".']
-        : keys.map((k) => `${k.keyId}  ${k.key}  (${k.origin})`),
+    data: { build, keys },
+    lines: [
+      `${build === 'release' ? 'Release build' : DEVELOPMENT_NOTICE}; root keys:`,
+      ...keys.map((k) => `  ${k.keyId}  ${k.key}`),
+    ],
   });
 };

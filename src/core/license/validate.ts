@@ -1,5 +1,13 @@
 // The validation rules: one license text in, exactly one status with a message a user can act on out.
-import { decodePayload, dearmor, verifySignature, type LicensePayload } from './format.ts';
+// A license is valid only through the chain root → issuer certificate → server key → license.
+import { dearmorLicense, decodePayload, FORMAT_VERSION, type LicensePayload } from './format.ts';
+import { verifyBlock } from './armor.ts';
+import {
+  checkCertificate,
+  outsideCertificate,
+  type CertificateCheck,
+  type IssuerCertificate,
+} from './certificate.ts';
 import type { Product } from '../vocabulary.ts';
 import type { PublicKeyInfo } from './keys.ts';
 import { CLOCK_TOLERANCE_MS, isRolledBack } from './clock.ts';
@@ -13,18 +21,25 @@ export type LicenseStatus =
   | 'wrong-product'
   | 'tampered'
   | 'unknown-key'
+  | 'revoked'
+  | 'outside-certificate'
   | 'malformed'
   | 'unsupported-version'
   | 'clock-rollback';
 
 export interface ValidationContext {
-  trustedKeys: ReadonlyMap<string, PublicKeyInfo>;
+  /** The root keys built into this katalonc. */
+  roots: ReadonlyMap<string, PublicKeyInfo>;
+  /** Server key IDs a root revoked. */
+  revokedKeyIds: ReadonlySet<string>;
   machineId: string;
   product: Product;
   /** Now, in ms since the epoch. */
   now: number;
   /** The latest trusted time seen before (ms), or null. */
   highWaterMark: number | null;
+  /** Checked certificates by their signature: licenses of one server share one (a folder of 1,000). */
+  certificates?: Map<string, CertificateCheck>;
 }
 
 export interface Validation {
@@ -32,44 +47,68 @@ export interface Validation {
   message: string;
   /** Present once the signature checked out. */
   payload?: LicensePayload;
+  /** The issuer certificate, once the chain checked out. */
+  certificate?: IssuerCertificate;
 }
 
 const day = (iso: string): string => iso.slice(0, 10);
 
 export const validateLicense = (text: string, ctx: ValidationContext): Validation => {
-  const armored = dearmor(text);
+  const armored = dearmorLicense(text);
   if (!armored.ok) {
-    return armored.status === 'unsupported-version'
+    if (armored.status === 'malformed')
+      return { status: 'malformed', message: `not a readable license file: ${armored.reason}` };
+    return armored.version < FORMAT_VERSION
       ? {
+          status: 'unknown-key',
+          message: `an old license format (${armored.version}) with no issuer certificate, which this katalonc no longer accepts: ask your admin for a new license file`,
+        }
+      : {
           status: 'unsupported-version',
           message: `license format version ${armored.version} is newer than this katalonc understands: upgrade katalonc`,
-        }
-      : { status: 'malformed', message: `not a readable license file: ${armored.reason}` };
+        };
   }
-  const { license } = armored;
-  const key = ctx.trustedKeys.get(license.keyId);
-  if (!key) {
+  const license = armored.document;
+  const issuer = license.issuer!;
+  const cacheKey = Buffer.from(issuer.signature).toString('base64');
+  const chain = ctx.certificates?.get(cacheKey) ?? checkCertificate(issuer, ctx.roots);
+  ctx.certificates?.set(cacheKey, chain);
+  if (!chain.ok) return { status: chain.status, message: chain.message };
+  const { certificate, key } = chain;
+  if (certificate.keyId !== license.keyId)
     return {
-      status: 'unknown-key',
-      message: `signed by key ${license.keyId}, which this katalonc does not trust: for a self-hosted server run "katalonc trust add <key>" with the output of "katalon-license-server keys public"`,
+      status: 'tampered',
+      message:
+        'it is signed by another key than its issuer certificate names: it was changed after it was issued',
     };
-  }
-  if (!verifySignature(license, key)) {
+  if (ctx.revokedKeyIds.has(certificate.keyId))
+    return {
+      status: 'revoked',
+      message: `its issuing server's key ${certificate.keyId} was revoked by the licensor (compromised): ask your admin for a new license`,
+    };
+  if (!verifyBlock(license, key)) {
     return {
       status: 'tampered',
       message:
         'the signature does not match the content: the file was changed after it was issued; ask your admin for an unmodified copy',
     };
   }
-  const payload = decodePayload(license.payload);
-  if (!payload || payload.kid !== license.keyId) {
+  const payload = decodePayload(license);
+  if (!payload || payload.kid !== license.keyId || payload.certificateId !== certificate.id) {
     return {
       status: 'malformed',
       message:
         'signed, but its content is not a license this katalonc understands: upgrade katalonc',
     };
   }
-  const found = { payload };
+  const outside = outsideCertificate(certificate, payload);
+  if (outside)
+    return {
+      payload,
+      status: 'outside-certificate',
+      message: `outside what its issuer may issue: ${outside}`,
+    };
+  const found = { payload, certificate };
   if (payload.machineId !== ctx.machineId) {
     return {
       ...found,

@@ -156,6 +156,7 @@ export interface OfflineLicenseRow {
   kind: LicenseKind;
   issued_at: number;
   expires_at: number;
+  certificate_id: string | null;
 }
 
 export const insertOfflineLicense = (
@@ -164,13 +165,22 @@ export const insertOfflineLicense = (
   l: OfflineLicenseRow,
 ): Promise<number> =>
   q.run(
-    'INSERT INTO offline_licenses (id, pool_id, machine_id, kind, issued_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
+    'INSERT INTO offline_licenses (id, pool_id, machine_id, kind, issued_at, expires_at, certificate_id) VALUES (?, ?, ?, ?, ?, ?, ?)',
     l.id,
     poolId,
     l.machine_id,
     l.kind,
     l.issued_at,
     l.expires_at,
+    l.certificate_id,
+  );
+
+/** Offline (not testing) licenses issued under an issuer certificate, by every pool. */
+export const countUnderCertificate = async (q: Queries, certificateId: string): Promise<number> =>
+  count(
+    q,
+    "SELECT count(*) AS n FROM offline_licenses WHERE certificate_id = ? AND kind = 'offline'",
+    certificateId,
   );
 
 export const unexpiredOfflineLicenses = (

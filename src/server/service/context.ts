@@ -1,6 +1,6 @@
 // What every part of the licensing service works with, and the checks they share.
 import { fail } from '../../core/errors.ts';
-import type { SigningKey } from '../../core/license/keys.ts';
+import type { Issuer } from '../data-dir.ts';
 import { parseMachineId } from '../../core/machine-id/format.ts';
 import type { Product } from '../../core/vocabulary.ts';
 import { isMember, orgExists, userByEmail, type User } from '../repository/organisations.ts';
@@ -20,7 +20,7 @@ export const DEFAULT_SETTINGS: Settings = { leaseMs: 60_000, heartbeatMs: 20_000
 
 export interface Context {
   store: Store;
-  signingKey: SigningKey;
+  issuer: Issuer;
   settings: Settings;
   clock: () => number;
   leases: LeaseCache;

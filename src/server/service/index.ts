@@ -2,7 +2,7 @@
 // operation in one transaction. The HTTP routes and the admin subcommands are thin layers over it.
 // Every check-then-write on a pool locks the pool first, so that replicas sharing a PostgreSQL
 // store serialize on it as requests on one SQLite store do.
-import type { SigningKey } from '../../core/license/keys.ts';
+import type { Issuer } from '../data-dir.ts';
 import type { Store } from '../store/store.ts';
 import { createAuthenticator } from './auth.ts';
 import { DEFAULT_SETTINGS, type Context, type Settings } from './context.ts';
@@ -17,12 +17,12 @@ export type { User } from '../repository/organisations.ts';
 
 export const createService = (
   store: Store,
-  signingKey: SigningKey,
+  issuer: Issuer,
   settings: Settings = DEFAULT_SETTINGS,
   clock: () => number = Date.now,
 ) => {
   const leases = store.shared ? noLeaseCache : createLeaseCache(store, clock);
-  const ctx: Context = { store, signingKey, settings, clock, leases };
+  const ctx: Context = { store, issuer, settings, clock, leases };
   const auth = createAuthenticator(store, clock);
   return {
     settings,

@@ -11,7 +11,9 @@ import {
   subscriptionRefusal,
 } from '../../core/quota.ts';
 import type { LicenseKind, Product } from '../../core/vocabulary.ts';
+import { certificateRefusal } from '../../core/license/certificate.ts';
 import {
+  countUnderCertificate,
   insertOfflineLicense,
   isRegistered,
   registerMachine,
@@ -37,7 +39,7 @@ export interface IssuedLicense {
   expiresAt: string;
 }
 
-export const offlineLicenses = ({ store, clock, leases, signingKey }: Context) => ({
+export const offlineLicenses = ({ store, clock, leases, issuer }: Context) => ({
   /**
    * Issues a license. `deliver` (writing the file, say) runs before the license is committed: if
    * it fails, nothing was issued and no quota is used.
@@ -65,9 +67,27 @@ export const offlineLicenses = ({ store, clock, leases, signingKey }: Context) =
               await isRegistered(tx, pool.id, machineId),
             ));
       if (refusal) throw fail(refusal.code, refusal.message);
+      const { certificate } = issuer;
+      if (!certificate)
+        throw fail(
+          'LICENSE_REFUSED',
+          'this server has no issuer certificate, so katalonc would not accept its licenses: have the licensor certify its key ("katalon-license-server keys public", then "root certify") and install it with "certificate install"',
+        );
+      const cert = certificate.fields;
       if (p.expiresAt !== undefined && p.expiresAt <= now)
         throw fail('BAD_REQUEST', `the expiry ${iso(p.expiresAt)} is in the past`);
-      const expiresAt = offlineExpiry(rules, now, p.testing, p.expiresAt);
+      const limit = certificateRefusal(cert, String(pool.org_id), p.product, now);
+      if (limit) throw fail('LICENSE_REFUSED', `this server's issuer certificate ${limit}`);
+      if (!p.testing && (await countUnderCertificate(tx, cert.id)) >= cert.maxLicenses)
+        throw fail(
+          'LICENSE_REFUSED',
+          `this server's issuer certificate allows ${cert.maxLicenses} offline licenses, all issued: ask the licensor for a new certificate`,
+        );
+      // Never past the certificate: katalonc would refuse such a license.
+      const expiresAt = Math.min(
+        offlineExpiry(rules, now, p.testing, p.expiresAt),
+        Date.parse(cert.notAfter),
+      );
       const id = randomUUID();
       const kind: LicenseKind = p.testing ? 'testing' : 'offline';
       await insertOfflineLicense(tx, pool.id, {
@@ -76,6 +96,7 @@ export const offlineLicenses = ({ store, clock, leases, signingKey }: Context) =
         kind,
         issued_at: now,
         expires_at: expiresAt,
+        certificate_id: cert.id,
       });
       if (!p.testing)
         await registerMachine(tx, { poolId: pool.id, machineId, hostname: null, now });
@@ -89,8 +110,10 @@ export const offlineLicenses = ({ store, clock, leases, signingKey }: Context) =
           machineId,
           issuedAt: iso(now),
           expiresAt: iso(expiresAt),
+          certificateId: cert.id,
         },
-        signingKey,
+        issuer.signingKey,
+        certificate.block,
       );
       const fileName = `${p.product}_${machineId}.lic`;
       return deliver({ id, fileName, text, kind, expiresAt: iso(expiresAt) });

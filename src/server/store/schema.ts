@@ -47,6 +47,8 @@ const MIGRATIONS: ((dialect: Dialect) => string)[] = [
   // page. (The first release indexed (pool_id, ended_at, lease_expires_at).)
   () => `DROP INDEX IF EXISTS sessions_live;
     CREATE INDEX sessions_live ON sessions (pool_id) WHERE ended_at IS NULL;`,
+  // The issuer certificate each offline license was issued under (its limit counts them).
+  () => `ALTER TABLE offline_licenses ADD COLUMN certificate_id TEXT;`,
 ];
 
 /** Brings the store's schema up to date, in one transaction; replicas starting at once take turns. */

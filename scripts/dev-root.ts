@@ -1,0 +1,29 @@
+// The root key of this checkout. A build without KATALONC_BUILTIN_KEYS (every build of a checkout:
+// `npm run build`, the tour, the tests) builds in this root and is a development build; its private
+// key is made on first use in .dev-root/ (git-ignored, 0600) and never leaves the checkout. The
+// tour, the tests and the bench certify their servers' keys with it (`root certify`).
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import {
+  generateSigningKey,
+  signingKeyFromPem,
+  type SigningKey,
+} from '../src/core/license/keys.ts';
+
+export const DEV_ROOT_DIR = resolve(import.meta.dirname, '..', '.dev-root');
+export const DEV_ROOT_FILE = join(DEV_ROOT_DIR, 'root-key.pem');
+
+export const devRootKey = (): SigningKey => {
+  try {
+    return signingKeyFromPem(readFileSync(DEV_ROOT_FILE, 'utf8'));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  mkdirSync(DEV_ROOT_DIR, { recursive: true, mode: 0o700 });
+  try {
+    writeFileSync(DEV_ROOT_FILE, generateSigningKey().pem, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error; // another build made it
+  }
+  return signingKeyFromPem(readFileSync(DEV_ROOT_FILE, 'utf8'));
+};

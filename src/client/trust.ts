@@ -1,0 +1,57 @@
+// What this katalonc trusts: the root keys built into it at build time, and nothing else (no
+// environment variable, no command adds one: a licensee must not be able to trust a key of their
+// own). Server keys are trusted through the issuer certificate each .lic carries. Revocation lists
+// signed by a root, found in the license folder, are remembered in the client state, so deleting
+// the file does not undo a revocation.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readRevocationList } from '../core/license/certificate.ts';
+import { parsePublicKey, type PublicKeyInfo } from '../core/license/keys.ts';
+import { readRevoked, writeRevoked } from './state.ts';
+
+declare const __BUILTIN_ROOT_KEYS__: string[] | undefined;
+declare const __BUILD_KIND__: 'release' | 'development' | undefined;
+
+/** A release build trusts the licensor's roots; a development build its checkout's own root. */
+export const buildKind = (): 'release' | 'development' =>
+  typeof __BUILD_KIND__ === 'undefined' ? 'development' : __BUILD_KIND__;
+
+export const DEVELOPMENT_NOTICE =
+  "development build: licenses are valid only if certified by this checkout's own root key, not the licensor's";
+
+let cached: Map<string, PublicKeyInfo> | undefined;
+export const rootKeys = (): Map<string, PublicKeyInfo> => {
+  if (cached) return cached;
+  cached = new Map();
+  for (const text of typeof __BUILTIN_ROOT_KEYS__ === 'undefined' ? [] : __BUILTIN_ROOT_KEYS__) {
+    const key = parsePublicKey(text);
+    if (key) cached.set(key.keyId, key);
+  }
+  return cached;
+};
+
+/** Revoked server keys: those remembered, plus any in a valid *.krl file of the folder. */
+export const revokedKeyIds = async (folder: string): Promise<Set<string>> => {
+  const known = new Set(readRevoked());
+  let names: string[] = [];
+  try {
+    names = readdirSync(folder).filter((n) => n.toLowerCase().endsWith('.krl'));
+  } catch {
+    // no folder: nothing new
+  }
+  const before = known.size;
+  for (const name of names) {
+    let text: string;
+    try {
+      text = readFileSync(join(folder, name), 'latin1');
+    } catch {
+      continue;
+    }
+    for (const id of readRevocationList(text, rootKeys())?.revokedKeyIds ?? []) known.add(id);
+  }
+  if (known.size > before)
+    await writeRevoked([...known]).catch((e: Error) =>
+      process.stderr.write(`warning: cannot record the revocation list: ${e.message}\n`),
+    );
+  return known;
+};

@@ -1,0 +1,119 @@
+// The chain of trust through the real programs: a server issues only what its certificate allows,
+// katalonc checks the chain, a root's revocation list sticks, and rotated keys keep old licenses.
+import { describe, expect, it } from 'vitest';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { revoke } from '../../src/core/license/certificate.ts';
+import { devRootKey } from '../../scripts/dev-root.ts';
+import { katalonc, tempDir, userEnv } from '../helpers/cli.ts';
+import { certifyDataDir, makeLicense, testIssuer } from '../helpers/licenses.ts';
+import { adminCli } from '../helpers/server.ts';
+
+const DAY = 86_400_000;
+
+const json = async (dataDir: string, args: string[]) => {
+  const r = await adminCli(dataDir, [...args, '--json']);
+  return { code: r.code, body: JSON.parse(r.stdout || '{}') };
+};
+
+describe('a server issues only what its issuer certificate allows', () => {
+  it('its organisations, its number of licenses, never past its end; katalonc accepts what it issued', async () => {
+    const dataDir = tempDir('kls-data-');
+    const notAfter = new Date(Date.now() + 10 * DAY).toISOString();
+    certifyDataDir(dataDir, { orgs: ['1'], maxLicenses: 1, notAfter });
+    const org = String((await json(dataDir, ['org', 'create', '--name', 'Covered'])).body.id);
+    const other = String((await json(dataDir, ['org', 'create', '--name', 'Not covered'])).body.id);
+    const expires = new Date(Date.now() + 300 * DAY).toISOString().slice(0, 10);
+    for (const o of [org, other])
+      await json(dataDir, [
+        'pool',
+        'create',
+        '--org',
+        o,
+        '--product',
+        'KRE',
+        '--model',
+        'node-locked',
+        '--billing',
+        'yearly',
+        '--quota',
+        '5',
+        '--machine-quota',
+        '5',
+        '--expires',
+        expires,
+      ]);
+    const home = tempDir();
+    const machineId = (await katalonc(['--print-machine-id'], userEnv(home))).stdout.trim();
+    const folder = join(home, '.katalon', 'license');
+    const create = (o: string) =>
+      json(dataDir, [
+        'offline',
+        'create',
+        '--org',
+        o,
+        '--product',
+        'KRE',
+        '--machine-id',
+        machineId,
+        '--out',
+        folder,
+      ]);
+
+    const first = await create(org);
+    expect(first.code, JSON.stringify(first.body)).toBe(0);
+    expect(first.body.expiresAt).toBe(notAfter); // capped at the certificate's end, not 60 days
+    const list = JSON.parse((await katalonc(['license', 'list', '--json'], userEnv(home))).stdout);
+    expect(list.valid).toBe(1);
+
+    const second = await create(org);
+    expect(second.code).toBe(8);
+    expect(second.body.error.message).toMatch(/allows 1 offline licenses, all issued/);
+    const uncovered = await create(other);
+    expect(uncovered.body.error.message).toMatch(/does not cover organisation 2/);
+  });
+
+  it('a certificate for another key is refused at install', async () => {
+    const dataDir = tempDir('kls-data-');
+    const cert = join(tempDir(), 'other.cert');
+    const { armorCertificate } = await import('../../src/core/license/certificate.ts');
+    writeFileSync(cert, armorCertificate(testIssuer().certificate));
+    const r = await adminCli(dataDir, ['certificate', 'install', cert]);
+    // adminCli certifies a fresh data dir first; installing a certificate for another key must fail.
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/certifies key .*, but this server's signing key is/);
+  });
+});
+
+describe('katalonc and the root', () => {
+  it("a root's revocation list invalidates that server's licenses, and deleting the file does not undo it", async () => {
+    const home = tempDir();
+    const env = userEnv(home);
+    const machineId = (await katalonc(['--print-machine-id'], env)).stdout.trim();
+    const compromised = testIssuer();
+    const rotated = testIssuer(); // the server's new key and certificate
+    const folder = join(home, '.katalon', 'license');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, 'a.lic'), makeLicense(compromised, { machineId }));
+    writeFileSync(join(folder, 'b.lic'), makeLicense(rotated, { machineId }));
+    const statuses = async () =>
+      Object.fromEntries(
+        JSON.parse((await katalonc(['license', 'list', '--json'], env)).stdout).licenses.map(
+          (l: { file: string; status: string }) => [l.file, l.status],
+        ),
+      );
+    expect(await statuses()).toEqual({ 'a.lic': 'valid', 'b.lic': 'valid' }); // rotation: both work
+    const krl = join(folder, 'revoked.krl');
+    writeFileSync(
+      krl,
+      revoke(devRootKey(), {
+        id: 'r1',
+        issuedAt: new Date().toISOString(),
+        revokedKeyIds: [compromised.key.keyId],
+      }),
+    );
+    expect(await statuses()).toEqual({ 'a.lic': 'revoked', 'b.lic': 'valid' });
+    rmSync(krl);
+    expect(await statuses()).toEqual({ 'a.lic': 'revoked', 'b.lic': 'valid' });
+  });
+});

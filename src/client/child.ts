@@ -1,7 +1,15 @@
 // Runs the user's command while a license is held. Signals sent to katalonc are forwarded to the
 // command's whole process group, and katalonc waits for it; the exit code is the command's
 // (128 + signal number when a signal ended it, as shells report it).
-import { spawn } from 'node:child_process';
+//
+// A run is its command's whole process group, and it must not outlive katalonc: if katalonc is
+// killed (SIGKILL leaves it no chance to clean up), a watcher process kills the group, and on Linux
+// the command's first process also gets the kernel's parent-death signal. The command inherits the
+// license's lock (fd 3) as well, so a license stays held while any process of the run lives.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import type { Writable } from 'node:stream';
 import { constants } from 'node:os';
 import { fail } from '../core/errors.ts';
 
@@ -23,11 +31,55 @@ export const childEnvironment = (extra: Record<string, string>): NodeJS.ProcessE
   return { ...env, ...extra };
 };
 
-export const startChild = (command: string[], env: NodeJS.ProcessEnv): RunningChild => {
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+
+/** Where PATH finds `file`, or null (then spawning it fails with our own message). */
+const resolveCommand = (file: string, env: NodeJS.ProcessEnv): string | null => {
+  if (file.includes('/')) return existsSync(file) ? file : null;
+  for (const dir of (env.PATH ?? '').split(delimiter))
+    if (dir && existsSync(join(dir, file))) return join(dir, file);
+  return null;
+};
+
+/**
+ * Kills the process group `pgid` when katalonc dies: its stdin is a pipe only katalonc holds, and
+ * it reads "done" there when the command ended normally; end of input without it means katalonc
+ * is gone. Its own group, so that signals for the command do not reach it.
+ */
+const watch = (pgid: number): ChildProcess => {
+  const watcher = spawn(
+    '/bin/sh',
+    [
+      '-c',
+      'read -r line; [ "$line" = done ] || kill -s KILL -- "-$1" 2>/dev/null',
+      'sh',
+      String(pgid),
+    ],
+    { stdio: ['pipe', 'ignore', 'ignore'], detached: true },
+  );
+  watcher.unref();
+  (watcher.stdin as unknown as { unref(): void }).unref();
+  return watcher;
+};
+
+export const startChild = (
+  command: string[],
+  env: NodeJS.ProcessEnv,
+  lockHandle?: Writable,
+): RunningChild => {
   const [file, ...args] = command;
   // Its own process group on Unix, so a signal reaches the command's children too.
   const detached = process.platform !== 'win32';
-  const child = spawn(file, args, { stdio: 'inherit', detached, env });
+  const resolved = SETPRIV && process.platform === 'linux' ? resolveCommand(file, env) : null;
+  const [program, argv] = resolved
+    ? [SETPRIV!, ['--pdeathsig', 'KILL', '--', resolved, ...args]]
+    : [file, args];
+  const child = spawn(program, argv, {
+    stdio: ['inherit', 'inherit', 'inherit', ...(lockHandle ? [lockHandle] : [])],
+    detached,
+    env,
+  });
+  const watcher = detached && child.pid ? watch(child.pid) : null;
   const send = (signal: NodeJS.Signals) => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     try {
@@ -56,6 +108,7 @@ export const startChild = (command: string[], env: NodeJS.ProcessEnv): RunningCh
     );
   }).finally(() => {
     for (const [signal, handler] of handlers) process.off(signal, handler);
+    watcher?.stdin?.end('done\n');
   });
 
   return {

@@ -37,6 +37,7 @@ export const holdOfflineLicense = async (report: FolderReport): Promise<LicenseH
           expiresAt: license.expiresAt!,
         },
         release: () => lock.release(),
+        ...(lock.handle ? { lockHandle: lock.handle } : {}),
         lost: new Promise(() => {}),
       };
     }

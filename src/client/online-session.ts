@@ -195,6 +195,7 @@ export const holdOnlineSession = async (
         serverUrl: c.serverUrl,
       },
       apiKey: c.apiKey,
+      ...(lock?.handle ? { lockHandle: lock.handle } : {}),
       lost,
       release: async () => {
         stopped = true;

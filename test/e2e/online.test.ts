@@ -116,6 +116,40 @@ describe('online activation', () => {
     holder.kill('SIGKILL');
   });
 
+  it('a SIGKILLed katalonc takes its command (with its children) along: no run goes on without a session', async () => {
+    const o = await online(1);
+    const pidFile = join(tempDir(), 'pid');
+    const holder = startKatalonc(
+      ['run', ...o.args, '--', 'sh', '-c', `sleep 60 & echo $! > ${pidFile}; wait`],
+      o.env,
+    );
+    await waitFor(
+      () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '',
+      10_000,
+      'the command',
+    );
+    const grandchild = Number(readFileSync(pidFile, 'utf8'));
+    holder.kill('SIGKILL');
+    await waitFor(
+      () => {
+        try {
+          process.kill(grandchild, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      5_000,
+      "the killed run's command to end",
+    );
+    // Its session is released by the next start at once (the run is gone), not after the lease.
+    const next = await katalonc(
+      ['run', ...o.args, '-enableLicenseRetry=false', '--', 'true'],
+      o.env,
+    );
+    expect(next.code, next.stderr).toBe(0);
+  });
+
   it('SIGKILLed run: its session stops counting once the lease passes, and the next katalonc start releases it at once', async () => {
     const o = await online(1);
     const marker = join(tempDir(), 'm');

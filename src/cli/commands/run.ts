@@ -71,7 +71,7 @@ export const runCommand = async (plan: RunPlan, opts: ClientOptions): Promise<Re
       ...(apiKey ? { KATALON_API_KEY: apiKey } : {}),
     });
     progress(`Holding ${hold.description} while running: ${plan.command.join(' ')}`);
-    const child = startChild(plan.command, env);
+    const child = startChild(plan.command, env, hold.lockHandle);
     void hold.lost.then((error) => {
       lost = error;
       progress(`${error.message}: stopping the command`);

@@ -1,25 +1,31 @@
-// Slows down guessing: an address with too many failed API keys or admin tokens in a window gets
-// 429 until the window has passed. Successful requests are never counted.
+// Slows down guessing without locking anyone out: only failing attempts are throttled. An address
+// with too many failures in a window gets 429 instead of 401 for its next failures, until the
+// window has passed; a valid credential from the same address (a CI host behind one NAT) is never
+// refused for someone else's mistakes. Guessing itself is infeasible: API keys and the admin token
+// carry at least 256 bits of randomness. The table is bounded: the oldest address goes first.
 export interface Throttle {
-  /** Seconds to wait, or 0 when the address may try. */
-  retryAfter(address: string, now?: number): number;
-  failed(address: string, now?: number): void;
+  /** Records a failure; resolves to the seconds to wait when the address is over its limit, else 0. */
+  failed(address: string, now?: number): number;
+  readonly size: number;
 }
 
-export const createThrottle = (maxFailures = 10, windowMs = 60_000): Throttle => {
+export const createThrottle = (
+  maxFailures = 10,
+  windowMs = 60_000,
+  maxAddresses = 10_000,
+): Throttle => {
   const failures = new Map<string, number[]>();
-  const recent = (address: string, now: number) =>
-    (failures.get(address) ?? []).filter((t) => t > now - windowMs);
   return {
-    retryAfter(address, now = Date.now()) {
-      const times = recent(address, now);
-      if (times.length === 0) failures.delete(address);
-      return times.length >= maxFailures ? Math.ceil((times[0] + windowMs - now) / 1000) : 0;
-    },
     failed(address, now = Date.now()) {
-      const times = recent(address, now);
+      const times = (failures.get(address) ?? []).filter((t) => t > now - windowMs);
       times.push(now);
-      failures.set(address, times.slice(-maxFailures));
+      failures.delete(address); // re-inserted last: the map stays ordered by last failure
+      failures.set(address, times.slice(-maxFailures - 1));
+      while (failures.size > maxAddresses) failures.delete(failures.keys().next().value!);
+      return times.length > maxFailures ? Math.ceil((times[0]! + windowMs - now) / 1000) : 0;
+    },
+    get size() {
+      return failures.size;
     },
   };
 };

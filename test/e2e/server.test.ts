@@ -14,7 +14,7 @@ import {
   startServer,
   type TestServer,
 } from '../helpers/server.ts';
-import { tempDir } from '../helpers/cli.ts';
+import { run, SERVER, tempDir, userEnv } from '../helpers/cli.ts';
 import { freePort } from '../helpers/network.ts';
 
 let server: TestServer;
@@ -417,9 +417,25 @@ describe('bad input and security', () => {
     await own.stop();
   });
 
-  it('slows down repeated failed API keys from one address (429 with Retry-After)', async () => {
+  it('refuses to start on an empty or short KLS_ADMIN_TOKEN (fail closed), and says why', async () => {
+    for (const [token, why] of [
+      ['', /KLS_ADMIN_TOKEN is empty/],
+      ['abc', /KLS_ADMIN_TOKEN is 3 characters: it must be at least 32 random characters/],
+    ] as const) {
+      const r = await run(
+        SERVER,
+        ['--data-dir', tempDir('kls-data-'), 'start', '--port', '0'],
+        userEnv(undefined, { KLS_ADMIN_TOKEN: token }),
+      );
+      expect(r.code).toBe(4);
+      expect(r.stderr).toMatch(why);
+    }
+  });
+
+  it('slows down repeated failed API keys from one address (429 with Retry-After), never a valid one', async () => {
     const own = await startServer();
     try {
+      const { org, apiKey } = await seedOrg(own.url);
       const statuses: number[] = [];
       for (let i = 0; i < 12; i++)
         statuses.push(
@@ -443,6 +459,16 @@ describe('bad input and security', () => {
         'kls_x',
       );
       expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
+      // The same address (a CI host behind one NAT): valid credentials still pass.
+      const valid = await api(
+        own.url,
+        'POST',
+        '/v1/sessions',
+        { orgId: org, product: 'KRE', machineId: randomMachineId() },
+        apiKey,
+      );
+      expect(valid.status).toBe(201);
+      expect((await adminApi(own.url, 'GET', '/sessions')).status).toBe(200);
     } finally {
       await own.stop();
     }

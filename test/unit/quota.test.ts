@@ -91,14 +91,18 @@ describe('quota rules', () => {
     expect(offlineExpiry(pool(), NOW, true)).toBe(NOW + DAY_MS);
   });
 
-  it('throttles an address after 10 failures in a minute, and forgets after the window', () => {
+  it('throttles the failures of an address after 10 in a minute, and forgets after the window', () => {
     const t = createThrottle(10, 60_000);
-    for (let i = 0; i < 9; i++) t.failed('1.2.3.4', NOW + i);
-    expect(t.retryAfter('1.2.3.4', NOW + 10)).toBe(0);
-    t.failed('1.2.3.4', NOW + 10);
-    expect(t.retryAfter('1.2.3.4', NOW + 11)).toBeGreaterThan(0);
-    expect(t.retryAfter('5.6.7.8', NOW + 11)).toBe(0);
-    expect(t.retryAfter('1.2.3.4', NOW + 60_011)).toBe(0);
+    for (let i = 0; i < 10; i++) expect(t.failed('1.2.3.4', NOW + i)).toBe(0);
+    expect(t.failed('1.2.3.4', NOW + 10)).toBeGreaterThan(0);
+    expect(t.failed('5.6.7.8', NOW + 11)).toBe(0);
+    expect(t.failed('1.2.3.4', NOW + 60_011)).toBe(0);
+  });
+
+  it('keeps a bounded table: 120,000 guessing addresses hold at most its size', () => {
+    const t = createThrottle(10, 60_000, 10_000);
+    for (let i = 0; i < 120_000; i++) t.failed(`10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`, NOW);
+    expect(t.size).toBe(10_000);
   });
 });
 

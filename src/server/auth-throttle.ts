@@ -22,7 +22,7 @@ export const createThrottle = (
       failures.delete(address); // re-inserted last: the map stays ordered by last failure
       failures.set(address, times.slice(-maxFailures - 1));
       while (failures.size > maxAddresses) failures.delete(failures.keys().next().value!);
-      return times.length > maxFailures ? Math.ceil((times[0]! + windowMs - now) / 1000) : 0;
+      return times.length > maxFailures ? Math.ceil((times[0] + windowMs - now) / 1000) : 0;
     },
     get size() {
       return failures.size;

@@ -94,7 +94,21 @@ const dispatcherFor = (o: ConnectionOptions): Dispatcher => {
 const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS|ERR_SSL|EPROTO|HOSTNAME/;
 
 /** Turns a thrown network error into our error with the fix in the message. */
-const networkError = (error: unknown, url: string, viaProxy: boolean): KatalonError => {
+/** The URL as messages show it: never with the user name and password it may carry. */
+export const shown = (url: string): string => {
+  try {
+    const u = new URL(url);
+    if (!u.username && !u.password) return url;
+    u.username = '';
+    u.password = '';
+    return `${u.href.replace(/\/$/, '')} (credentials not shown)`;
+  } catch {
+    return '(the server URL)';
+  }
+};
+
+const networkError = (error: unknown, serverUrl: string, viaProxy: boolean): KatalonError => {
+  const url = shown(serverUrl);
   const e = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
   const code = e.cause?.code ?? e.code ?? '';
   const message = e.cause?.message ?? e.message ?? '';
@@ -189,7 +203,7 @@ export const createApiClient = (o: ConnectionOptions, apiKey?: string): ApiClien
       if (res.statusCode >= 500 || (res.statusCode >= 400 && !json.error)) {
         throw fail(
           'SERVER_ERROR',
-          `the license server at ${o.serverUrl} answered ${res.statusCode}${json.error?.message ? `: ${json.error.message}` : ''}; try again later, or tell its admin`,
+          `the license server at ${shown(o.serverUrl)} answered ${res.statusCode}${json.error?.message ? `: ${json.error.message}` : ''}; try again later, or tell its admin`,
         );
       }
       if (json.error) {

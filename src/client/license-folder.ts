@@ -34,6 +34,8 @@ interface LicenseEntry {
 
 export interface FolderReport {
   folder: string;
+  /** What is wrong with the folder itself (anyone may write to it, another user owns it). */
+  warnings: string[];
   machineId: string;
   exists: boolean;
   licenses: LicenseEntry[];
@@ -102,6 +104,27 @@ const readEntry = (folder: string, file: string, ctx: ValidationContext): Licens
   };
 };
 
+/** A folder others can write to (or that another user owns) can be filled or emptied behind our back. */
+const folderWarnings = (folder: string): string[] => {
+  if (process.platform === 'win32') return [];
+  try {
+    const st = statSync(folder);
+    const warnings: string[] = [];
+    if (st.mode & 0o002)
+      warnings.push(
+        `the license folder ${folder} is writable by every user: chmod o-w it (katalonc creates it 0700)`,
+      );
+    const uid = process.getuid?.();
+    if (uid !== undefined && uid !== 0 && st.uid !== uid)
+      warnings.push(
+        `the license folder ${folder} belongs to another user (uid ${st.uid}): use a folder of your own`,
+      );
+    return warnings;
+  } catch {
+    return [];
+  }
+};
+
 /** Statuses whose issue time is trustworthy evidence of the current time. */
 const EVIDENCE: ReadonlySet<LicenseStatus> = new Set([
   'valid',
@@ -123,6 +146,7 @@ export const scanFolder = async (
     if (code === 'ENOENT')
       return {
         folder,
+        warnings: [],
         machineId: ctx.machineId,
         exists: false,
         licenses: [],
@@ -165,5 +189,13 @@ export const scanFolder = async (
       l.message = `its issuer certificate allows ${l.maxLicenses} licenses, and this folder already holds that many`;
       return false;
     });
-  return { folder, machineId: ctx.machineId, exists: true, licenses, usable, valid: usable.length };
+  return {
+    folder,
+    warnings: folderWarnings(folder),
+    machineId: ctx.machineId,
+    exists: true,
+    licenses,
+    usable,
+    valid: usable.length,
+  };
 };

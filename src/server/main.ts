@@ -13,6 +13,8 @@ import {
   type Product,
 } from '../core/vocabulary.ts';
 import { run, type Result } from '../command-line/runner.ts';
+import { dayOrInstant, wholeNumber } from '../core/strict.ts';
+import { printableDeep } from '../command-line/sanitize.ts';
 import { VERSION } from '../version.ts';
 import { createNewFile } from '../platform/new-file.ts';
 import { createService, DEFAULT_SETTINGS, type Service } from './service/index.ts';
@@ -54,23 +56,25 @@ const readRootKey = (file: string): SigningKey => {
   }
 };
 
+const COUNT_MAX = 1_000_000;
 const positive =
-  (what: string, min = 0) =>
+  (what: string, min = 0, max = COUNT_MAX) =>
   (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min)
-      throw new InvalidArgumentError(`${what} must be a whole number from ${min} up, not "${v}"`);
-    return n;
+    const n = wholeNumber(v, min, max);
+    if (!n.ok) throw new InvalidArgumentError(`${what} ${n.reason}`);
+    return n.value;
   };
 const date = (v: string): number => {
-  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T23:59:59.999Z` : v);
-  if (Number.isNaN(ms)) throw new InvalidArgumentError(`"${v}" is not a date (YYYY-MM-DD)`);
-  return ms;
+  const d = dayOrInstant(v);
+  if (!d.ok) throw new InvalidArgumentError(d.reason);
+  return d.value;
 };
 const productOption = () =>
   new Option('--product <product>', PRODUCTS.join(' or ')).choices(PRODUCTS).makeOptionMandatory();
 const orgOption = () =>
-  new Option('--org <id>', 'organisation ID').argParser(positive('--org', 1)).makeOptionMandatory();
+  new Option('--org <id>', 'organisation ID')
+    .argParser(positive('--org', 1, Number.MAX_SAFE_INTEGER))
+    .makeOptionMandatory();
 
 interface Global {
   dataDir: string;
@@ -108,7 +112,7 @@ const tree = (value: unknown, indent = ''): string => {
       .replace(/^\s+/, indent);
   return String(value);
 };
-const shown = (data: unknown): Result => ({ data, lines: [tree(data)] });
+const shown = (data: unknown): Result => ({ data, lines: [tree(printableDeep(data))] });
 
 let result: Result | void;
 
@@ -141,7 +145,7 @@ program
   .option('--host <host>', 'address to listen on', '127.0.0.1')
   .addOption(
     new Option('--port <port>', 'port (0: any free port)')
-      .argParser(positive('--port'))
+      .argParser(positive('--port', 0, 65535))
       .default(8080),
   )
   .addOption(
@@ -325,13 +329,18 @@ org
   .requiredOption('--name <name>')
   .action(admin((s, o: { name: string }) => s.createOrg(o.name)));
 
-program
-  .command('user')
-  .description('organisation members')
+const user = program.command('user').description('organisation members');
+user
   .command('add')
   .addOption(orgOption())
   .requiredOption('--email <email>')
   .action(admin((s, o: { org: number; email: string }) => s.addUser(o.org, o.email)));
+user
+  .command('remove')
+  .description('remove a member; their sessions end at the next heartbeat')
+  .addOption(orgOption())
+  .requiredOption('--email <email>')
+  .action(admin((s, o: { org: number; email: string }) => s.removeUser(o.org, o.email)));
 
 const apikey = program
   .command('apikey')
@@ -345,7 +354,7 @@ apikey
   .command('revoke')
   .addOption(
     new Option('--id <id>', 'the id "apikey create" printed')
-      .argParser(positive('--id', 1))
+      .argParser(positive('--id', 1, Number.MAX_SAFE_INTEGER))
       .makeOptionMandatory(),
   )
   .action(admin((s, o: { id: number }) => s.revokeApiKey(o.id)));
@@ -440,7 +449,14 @@ program
         },
         // Written before the license is committed: a file that cannot be written burns no quota.
         async (license) => ({
-          file: await createNewFile(o.out, license.fileName, license.text),
+          file: await createNewFile(o.out, license.fileName, license.text).catch(
+            (error: NodeJS.ErrnoException) => {
+              throw fail(
+                'FILE_ERROR',
+                `cannot write ${license.fileName} into ${o.out} (${error.code ?? error.message}): nothing was issued`,
+              );
+            },
+          ),
           id: license.id,
           kind: license.kind,
           expiresAt: license.expiresAt,
@@ -465,7 +481,7 @@ program
 const session = program.command('session').description('online sessions');
 session
   .command('list')
-  .addOption(new Option('--org <id>').argParser(positive('--org', 1)))
+  .addOption(new Option('--org <id>').argParser(positive('--org', 1, Number.MAX_SAFE_INTEGER)))
   .action(admin(async (s, o: { org?: number }) => ({ sessions: await s.listSessions(o.org) })));
 session
   .command('terminate')

@@ -104,9 +104,11 @@ describe('client API', () => {
       (await activate(apiKey, { orgId: org, product: 'KRE', machineId: 'NOT-A-MACHINE' })).status,
     ).toBe(400);
 
+    // A pool cannot be created already expired: this one ends in a second.
     const expired = await seedOrg(server.url, {
-      expiresAt: new Date(Date.now() - 1000).toISOString(),
+      expiresAt: new Date(Date.now() + 1000).toISOString(),
     });
+    await new Promise((r) => setTimeout(r, 1200));
     expect(
       (await activate(expired.apiKey, { orgId: expired.org, product: 'KRE', machineId: m })).body
         .error.code,

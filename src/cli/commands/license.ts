@@ -1,5 +1,5 @@
 // katalonc license list / install.
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { fail } from '../../core/errors.ts';
 import { ExitCode } from '../../core/errors.ts';
 import { validateLicense } from '../../core/license/validate.ts';
@@ -12,7 +12,8 @@ import { readLicenseText } from '../../client/license-folder.ts';
 import { readMark } from '../../client/state.ts';
 import { buildKind, DEVELOPMENT_NOTICE, revokedKeyIds, rootKeys } from '../../client/trust.ts';
 import type { ClientOptions } from '../../client/settings.ts';
-import { bad, bold, dim, ok } from '../../command-line/output.ts';
+import { bad, bold, dim, ok, warn } from '../../command-line/output.ts';
+import { printable } from '../../command-line/sanitize.ts';
 import type { Result } from '../../command-line/runner.ts';
 
 const colour = (status: string): string =>
@@ -20,6 +21,7 @@ const colour = (status: string): string =>
 
 export const listLicenses = async (opts: ClientOptions): Promise<Result> => {
   const report = await checkFolder(opts);
+  for (const w of report.warnings) warn(w);
   const lines = async () => {
     const out = [
       `${bold('License folder:')} ${report.folder}${report.exists ? '' : dim(' (does not exist yet)')}`,
@@ -35,7 +37,7 @@ export const listLicenses = async (opts: ClientOptions): Promise<Result> => {
       });
       for (const l of report.licenses)
         table.push([
-          l.file,
+          printable(l.file),
           l.product ?? '',
           colour(l.status),
           l.expiresAt?.slice(0, 10) ?? '',
@@ -89,7 +91,26 @@ export const installLicense = async (file: string, opts: ClientOptions): Promise
   });
   if (v.status !== 'valid' && v.status !== 'testing')
     throw fail('INVALID_LICENSE_FILE', `${name} was not installed (${v.status}): ${v.message}`);
-  const target = await createNewFile(licenseDir(opts.licenseDir), name, text);
+  const installed = (await checkFolder(opts)).licenses.find((l) => l.licenseId === v.payload!.id);
+  if (installed)
+    return {
+      data: {
+        file: join(licenseDir(opts.licenseDir), installed.file),
+        status: v.status,
+        alreadyInstalled: true,
+      },
+      lines: [
+        `Already installed as ${printable(installed.file)} (a copy would count once): nothing changed`,
+      ],
+    };
+  // Named as the seeds name licenses (whatever the download was called), so that the folder scan
+  // sees it: "stdin" or "license.txt" would be ignored there.
+  const p = v.payload!;
+  const target = await createNewFile(
+    licenseDir(opts.licenseDir),
+    `${p.product}_${p.machineId}.lic`,
+    text,
+  );
   if (process.platform === 'win32') {
     // ".katalon" is a hidden folder on Windows too; best effort, the license works either way.
     const { execFile } = await import('node:child_process');

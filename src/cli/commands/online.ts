@@ -1,6 +1,6 @@
 // katalonc activate / deactivate / status.
 import { fail } from '../../core/errors.ts';
-import { createApiClient } from '../../client/http-client.ts';
+import { createApiClient, shown } from '../../client/http-client.ts';
 import { activateSession, chooseOrg } from '../../client/online-session.ts';
 import { forgetApiKey, loadApiKey, saveApiKey } from '../../client/keychain.ts';
 import {
@@ -83,9 +83,9 @@ export const status = async (opts: ClientOptions, json: boolean): Promise<Result
     const client = createApiClient(connection(opts, serverUrl));
     try {
       await client.call('GET', 'healthz');
-      server = { url: serverUrl, reachable: true };
+      server = { url: shown(serverUrl), reachable: true };
     } catch (error) {
-      server = { url: serverUrl, reachable: false, error: (error as Error).message };
+      server = { url: shown(serverUrl), reachable: false, error: (error as Error).message };
     } finally {
       await client.close();
     }

@@ -9,13 +9,14 @@ import type { LicenseHold } from '../../client/hold.ts';
 import { apiKeyOf, onlineCredentials, type ClientOptions } from '../../client/settings.ts';
 import { environment } from '../../platform/environment.ts';
 import { buildKind, DEVELOPMENT_NOTICE } from '../../client/trust.ts';
-import { progress } from '../../command-line/output.ts';
+import { progress, warn } from '../../command-line/output.ts';
 import type { Result } from '../../command-line/runner.ts';
 
 const acquire = async (opts: ClientOptions): Promise<LicenseHold> => {
   progress('Start activating offline...');
   const report = await checkFolder(opts);
   progress(`Search for valid offline licenses in folder: ${report.folder}`);
+  for (const w of report.warnings) warn(w);
   progress(`The number of valid offline licenses: ${report.valid}`);
   if (buildKind() === 'development') progress(DEVELOPMENT_NOTICE);
   const offline = await holdOfflineLicense(report);

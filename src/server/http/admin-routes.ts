@@ -6,6 +6,7 @@ import {
   KeyParams,
   LicensedUserParams,
   MachineParams,
+  MemberParams,
   Member,
   NewOfflineLicense,
   NewOrg,
@@ -38,6 +39,9 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ service: Service; guards: 
     { schema: { params: OrgParams, body: Member } },
     async (r, reply) =>
       reply.status(201).send(await service.createApiKey(r.params.orgId, r.body.email)),
+  );
+  app.delete('/orgs/:orgId/users/:email', { schema: { params: MemberParams } }, (r) =>
+    service.removeUser(r.params.orgId, r.params.email),
   );
   app.delete('/api-keys/:id', { schema: { params: KeyParams } }, (r) =>
     service.revokeApiKey(r.params.id),

@@ -24,6 +24,21 @@ export const buildApp = (service: Service, options: AppOptions) => {
     // stay out of the logs (a test checks); pino's redact option would cost a third of the throughput.
     logger: { level: options.logLevel ?? 'info' },
     bodyLimit: 16 * 1024,
+    // Errors Node's HTTP parser finds before Fastify sees a request (431 headers too large, a
+    // broken request line) get the same error shape as every other answer.
+    clientErrorHandler: (error: Error & { code?: string }, socket) => {
+      if (!socket.writable) return;
+      const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+      const body = JSON.stringify(
+        errorBody(
+          'BAD_REQUEST',
+          status === 431 ? 'the request headers are too large' : 'malformed HTTP request',
+        ),
+      );
+      socket.end(
+        `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // The one error mapping: our errors by their code's status, the framework's 4xx as BAD_REQUEST,

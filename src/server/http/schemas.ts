@@ -20,6 +20,7 @@ const Count = Type.Integer({ minimum: 0, maximum: 1_000_000 });
 
 export const OrgParams = object({ orgId: Id });
 export const PoolParams = object({ orgId: Id, product: Product });
+export const MemberParams = object({ orgId: Id, email: Email });
 export const LicensedUserParams = object({ orgId: Id, product: Product, email: Email });
 export const MachineParams = object({ orgId: Id, product: Product, machineId: MachineId });
 export const SessionParams = object({ id: SessionId });

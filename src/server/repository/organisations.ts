@@ -41,6 +41,9 @@ export const addMembership = (q: Queries, orgId: number, userId: number): Promis
     userId,
   );
 
+export const removeMembership = (q: Queries, orgId: number, userId: number): Promise<number> =>
+  q.run('DELETE FROM memberships WHERE org_id = ? AND user_id = ?', orgId, userId);
+
 export const insertApiKey = async (
   q: Queries,
   k: { userId: number; hash: string; prefix: string; now: number },

@@ -61,6 +61,10 @@ export const insertPool = async (
     )
   )?.id ?? null;
 
+/** The ids of an organisation's pools. */
+export const poolIdsOf = async (q: Queries, orgId: number): Promise<number[]> =>
+  (await q.all<{ id: number }>('SELECT id FROM pools WHERE org_id = ?', orgId)).map((r) => r.id);
+
 export const usage = async (q: Queries, poolId: number, now: number): Promise<PoolUsage> => ({
   activeSessions: await countLiveSessions(q, poolId, now),
   unexpiredOfflineLicenses: await count(

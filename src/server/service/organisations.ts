@@ -5,42 +5,65 @@ import {
   addMembership,
   insertApiKey,
   insertOrg,
+  removeMembership,
   revokeApiKey,
   upsertUser,
 } from '../repository/organisations.ts';
+import { deleteLicensed, poolIdsOf } from '../repository/pools.ts';
 import { hashKey, type Authenticator } from './auth.ts';
-import { memberOrFail, orgOrFail, type Context } from './context.ts';
+import { endSessionsFor, memberOrFail, orgOrFail, type Context } from './context.ts';
 
-export const organisations = ({ store, clock }: Context, auth: Authenticator) => ({
-  createOrg: (name: string) =>
-    store.transaction(async (tx) => ({ id: await insertOrg(tx, name, clock()) })),
+export const organisations = (ctx: Context, auth: Authenticator) => {
+  const { store, clock } = ctx;
+  return {
+    createOrg: (name: string) =>
+      store.transaction(async (tx) => ({ id: await insertOrg(tx, name, clock()) })),
 
-  addUser: (orgId: number, email: string) =>
-    store.transaction(async (tx) => {
-      await orgOrFail(tx, orgId);
-      const user = await upsertUser(tx, email, clock());
-      await addMembership(tx, orgId, user.id);
-      return { orgId, email: user.email, userId: user.id };
-    }),
+    addUser: (orgId: number, email: string) =>
+      store.transaction(async (tx) => {
+        await orgOrFail(tx, orgId);
+        const user = await upsertUser(tx, email, clock());
+        await addMembership(tx, orgId, user.id);
+        return { orgId, email: user.email, userId: user.id };
+      }),
 
-  createApiKey: (orgId: number, email: string) =>
-    store.transaction(async (tx) => {
-      const user = await memberOrFail(tx, orgId, email);
-      const apiKey = `kls_${randomBytes(32).toString('base64url')}`;
-      const id = await insertApiKey(tx, {
-        userId: user.id,
-        hash: hashKey(apiKey),
-        prefix: apiKey.slice(0, 8),
-        now: clock(),
-      });
-      return { id, apiKey, email: user.email };
-    }),
+    createApiKey: (orgId: number, email: string) =>
+      store.transaction(async (tx) => {
+        const user = await memberOrFail(tx, orgId, email);
+        const apiKey = `kls_${randomBytes(32).toString('base64url')}`;
+        const id = await insertApiKey(tx, {
+          userId: user.id,
+          hash: hashKey(apiKey),
+          prefix: apiKey.slice(0, 8),
+          now: clock(),
+        });
+        return { id, apiKey, email: user.email };
+      }),
 
-  revokeApiKey: (id: number) =>
-    store.transaction(async (tx) => {
-      if (!(await revokeApiKey(tx, id, clock())))
-        throw fail('NOT_FOUND', `no active API key with id ${id}`);
-      auth.clear();
-      return { id, revoked: true };
-    }),
-});
+    /** Removes a member: their licensed-user grants go, and their sessions end at the next heartbeat. */
+    removeUser: (orgId: number, email: string) =>
+      store.transaction(async (tx) => {
+        const user = await memberOrFail(tx, orgId, email);
+        let sessionsEnded = 0;
+        for (const poolId of await poolIdsOf(tx, orgId)) {
+          await deleteLicensed(tx, poolId, user.id);
+          sessionsEnded += await endSessionsFor(
+            ctx,
+            tx,
+            { poolId, userId: user.id },
+            `${user.email} was removed from the organisation by an admin`,
+          );
+        }
+        await removeMembership(tx, orgId, user.id);
+        return { orgId, email: user.email, removed: true, sessionsEnded };
+      }),
+
+    revokeApiKey: (id: number) =>
+      store.transaction(async (tx) => {
+        if (!(await revokeApiKey(tx, id, clock())))
+          throw fail('NOT_FOUND', `no active API key with id ${id}`);
+        auth.clear();
+        return { id, revoked: true };
+      }),
+  };
+};

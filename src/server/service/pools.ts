@@ -57,6 +57,8 @@ export const pools = (ctx: Context) => {
     createPool: (p: Pool & { orgId: number }) =>
       store.transaction(async (tx) => {
         await orgOrFail(tx, p.orgId);
+        if (p.expiresAt <= clock())
+          throw fail('BAD_REQUEST', `the subscription end ${iso(p.expiresAt)} is in the past`);
         const id = await insertPool(tx, p, clock());
         if (id === null)
           throw fail('CONFLICT', `organisation ${p.orgId} already has a ${p.product} pool`);

@@ -1,0 +1,276 @@
+// The medium and low findings of the attacker's review, each reproduced through the real programs.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { katalonc, tempDir, userEnv } from '../helpers/cli.ts';
+import { makeLicense, testIssuer } from '../helpers/licenses.ts';
+import { freePort } from '../helpers/network.ts';
+import {
+  adminApi,
+  adminCli,
+  api,
+  randomMachineId,
+  seedOrg,
+  startServer,
+  type TestServer,
+} from '../helpers/server.ts';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startServer();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+const nodeLocked = (quota = 2) =>
+  seedOrg(server.url, { model: 'node-locked', quota, machineQuota: 10 });
+
+describe('admin mistakes cost nothing', () => {
+  it('offline create with an --out that cannot be written burns no quota (and does not spin)', async () => {
+    const o = await nodeLocked(1);
+    const started = Date.now();
+    for (const out of ['/proc/1/katalonc-licenses', join(tempDir(), 'a-file')]) {
+      if (!out.startsWith('/proc')) writeFileSync(out, 'not a folder');
+      const r = await adminCli(server.dataDir, [
+        'offline',
+        'create',
+        '--org',
+        String(o.org),
+        '--product',
+        'KRE',
+        '--machine-id',
+        randomMachineId(),
+        '--out',
+        out,
+      ]);
+      expect(r.code).not.toBe(0);
+    }
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const pool = (await adminApi(server.url, 'GET', `/orgs/${o.org}/pools/KRE`)).body;
+    expect(pool.offlineLicenses).toEqual([]);
+    expect(pool.available).toBe(1);
+  });
+
+  it('numbers and dates are read strictly, by the CLI and the API; a past subscription end is refused', async () => {
+    const org = String((await adminApi(server.url, 'POST', '/orgs', { name: 'Strict' })).body.id);
+    const create = (quota: string, expires: string) =>
+      adminCli(server.dataDir, [
+        'pool',
+        'create',
+        '--org',
+        org,
+        '--product',
+        'KRE',
+        '--model',
+        'floating',
+        '--billing',
+        'yearly',
+        '--quota',
+        quota,
+        '--machine-quota',
+        '5',
+        '--expires',
+        expires,
+      ]);
+    for (const [quota, expires] of [
+      ['1e300', '2030-01-01'],
+      ['0x10', '2030-01-01'],
+      ['', '2030-01-01'],
+      ['5', '2027-02-30'],
+      ['5', '0'],
+      ['5', '2020-01-01'],
+    ]) {
+      const r = await create(quota, expires);
+      expect(r.code, `${quota} ${expires}: ${r.stderr}`).toBe(4);
+    }
+    const api400 = await adminApi(server.url, 'POST', `/orgs/${org}/pools`, {
+      product: 'KRE',
+      model: 'floating',
+      billing: 'yearly',
+      quota: 1e300,
+      machineQuota: 1,
+      expiresAt: '2030-01-01T00:00:00Z',
+    });
+    expect(api400.status).toBe(400);
+    const past = await adminApi(server.url, 'POST', `/orgs/${org}/pools`, {
+      product: 'KRE',
+      model: 'floating',
+      billing: 'yearly',
+      quota: 1,
+      machineQuota: 1,
+      expiresAt: '2020-01-01T00:00:00Z',
+    });
+    expect(past).toMatchObject({ status: 400, body: { error: { code: 'BAD_REQUEST' } } });
+    expect((await create('5', '2030-01-01')).code).toBe(0);
+  });
+});
+
+describe('removing a member', () => {
+  it('ends their live sessions at the next heartbeat, with the reason (CLI and API)', async () => {
+    for (const how of ['cli', 'api'] as const) {
+      const o = await seedOrg(server.url);
+      const a = await api(
+        server.url,
+        'POST',
+        '/v1/sessions',
+        { orgId: o.org, product: 'KRE', machineId: randomMachineId() },
+        o.apiKey,
+      );
+      expect(a.status).toBe(201);
+      if (how === 'cli')
+        expect(
+          (
+            await adminCli(server.dataDir, [
+              'user',
+              'remove',
+              '--org',
+              String(o.org),
+              '--email',
+              o.email,
+            ])
+          ).code,
+        ).toBe(0);
+      else
+        expect(
+          (await adminApi(server.url, 'DELETE', `/orgs/${o.org}/users/${o.email}`)).body,
+        ).toMatchObject({ removed: true, sessionsEnded: 1 });
+      await new Promise((r) => setTimeout(r, 250)); // the admin subcommand's commit is noticed within a tick
+      const hb = await api(
+        server.url,
+        'POST',
+        `/v1/sessions/${a.body.session.id}/heartbeat`,
+        undefined,
+        o.apiKey,
+      );
+      expect(hb.status).toBe(410);
+      expect(hb.body.error.message).toMatch(/was removed from the organisation by an admin/);
+      const again = await api(
+        server.url,
+        'POST',
+        '/v1/sessions',
+        { orgId: o.org, product: 'KRE', machineId: randomMachineId() },
+        o.apiKey,
+      );
+      expect(again.body.error.code).toBe('NOT_A_MEMBER');
+    }
+  });
+});
+
+describe('katalonc', () => {
+  it('a failure to record the session after activation (a full disk) releases it at once', async () => {
+    const o = await seedOrg(server.url, { quota: 1 });
+    const home = tempDir();
+    const state = join(home, 'state');
+    mkdirSync(state, { recursive: true });
+    writeFileSync(join(state, 'sessions'), 'a file where the folder should be');
+    const r = await katalonc(
+      [`-orgID=${o.org}`, `-serverUrl=${server.url}`, 'run', '--', 'true'],
+      userEnv(home, { KATALON_API_KEY: o.apiKey, KATALONC_HOME: state }),
+    );
+    expect(r.code).not.toBe(0);
+    expect(
+      (await adminApi(server.url, 'GET', `/orgs/${o.org}/pools/KRE`)).body.onlineSessions,
+    ).toEqual([]);
+  });
+
+  it('never prints the password of a -serverUrl', async () => {
+    const port = await freePort();
+    const r = await katalonc(
+      [
+        `-serverUrl=http://ci:s3cret-pw@127.0.0.1:${port}`,
+        '-apiKey=kls_x',
+        '-orgID=1',
+        'run',
+        '--',
+        'true',
+      ],
+      userEnv(),
+    );
+    expect(r.code).toBe(7);
+    expect(r.stderr).not.toContain('s3cret-pw');
+    expect(r.stderr).toMatch(/credentials not shown/);
+  });
+
+  it('escapes terminal control characters from names: license files, hosts, OS users', async () => {
+    const home = tempDir();
+    const env = userEnv(home);
+    const machineId = (await katalonc(['--print-machine-id'], env)).stdout.trim();
+    const folder = join(home, '.katalon', 'license');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(
+      join(folder, 'evil\u001b[2J\u001b[31m.lic'),
+      makeLicense(testIssuer(), { machineId }),
+    );
+    const list = await katalonc(['license', 'list'], env);
+    expect(list.stdout).not.toContain('\u001b');
+    expect(list.stdout).toContain('evil\\x1b[2J');
+
+    const o = await seedOrg(server.url);
+    await api(
+      server.url,
+      'POST',
+      '/v1/sessions',
+      {
+        orgId: o.org,
+        product: 'KRE',
+        machineId: randomMachineId(),
+        hostname: 'host\u001b]0;owned\u0007',
+        osUser: 'u\u001b[1A',
+      },
+      o.apiKey,
+    );
+    const sessions = await adminCli(server.dataDir, ['session', 'list', '--org', String(o.org)]);
+    expect(sessions.stdout).not.toContain('\u001b');
+    expect(sessions.stdout).toContain('host\\x1b]0;owned\\x07');
+  });
+
+  it('warns about a license folder every user may write to', async () => {
+    const home = tempDir();
+    const folder = join(home, '.katalon', 'license');
+    mkdirSync(folder, { recursive: true });
+    chmodSync(folder, 0o777);
+    const r = await katalonc(['license', 'list'], userEnv(home));
+    expect(r.stderr).toMatch(/warning: the license folder .* is writable by every user/);
+  });
+
+  it('install names the copy as a license file (from a .txt download), and a second install changes nothing', async () => {
+    const home = tempDir();
+    const env = userEnv(home);
+    const machineId = (await katalonc(['--print-machine-id'], env)).stdout.trim();
+    const download = join(tempDir(), 'license.txt');
+    writeFileSync(download, makeLicense(testIssuer(), { machineId }));
+    const first = await katalonc(['license', 'install', download], env);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain(`KRE_${machineId}.lic`);
+    const second = await katalonc(['license', 'install', download], env);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/Already installed as KRE_.*\.lic/);
+    expect(
+      JSON.parse((await katalonc(['license', 'list', '--json'], env)).stdout).licenses,
+    ).toHaveLength(1);
+  });
+});
+
+describe('the server', () => {
+  it('answers 431 (headers too large) in its one error shape', async () => {
+    const { hostname, port } = new URL(server.url);
+    const res = await new Promise<{ status: number; body: string }>((done, failed) => {
+      const req = request(
+        { host: hostname, port, path: '/healthz', headers: { 'x-big': 'x'.repeat(64 * 1024) } },
+        (r) => {
+          let body = '';
+          r.on('data', (d: Buffer) => (body += d.toString()));
+          r.on('end', () => done({ status: r.statusCode ?? 0, body }));
+        },
+      );
+      req.on('error', failed);
+      req.end();
+    });
+    expect(res.status).toBe(431);
+    expect(JSON.parse(res.body)).toEqual({
+      error: { code: 'BAD_REQUEST', message: expect.any(String) },
+    });
+  });
+});

@@ -234,6 +234,18 @@ program
   .action(action((command: string[], _o: unknown, cmd: Command) => run(command, cmd)));
 
 program
+  .command('clock')
+  .description('the clock mark katalonc keeps against clock rollback')
+  .command('sync')
+  .description('reset it to a time a license server signed (online, or --file from your admin)')
+  .option('--file <file>', 'a time file from "katalon-license-server offline time"')
+  .action(
+    action(async (o: { file?: string }, cmd: Command) =>
+      (await import('./commands/clock.ts')).syncClock(options(cmd), o.file),
+    ),
+  );
+
+program
   .command('engine')
   .description('show, set (PATH) or forget (--unset) the test engine saved in the config')
   .argument('[path]')

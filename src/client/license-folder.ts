@@ -158,7 +158,7 @@ export const scanFolder = async (
       `cannot read the license folder ${folder} (${code}): check that it is a folder this user can read`,
     );
   }
-  const mark = readMark();
+  const mark = readMark(folder);
   const full: ValidationContext = { ...ctx, now, highWaterMark: mark, certificates: new Map() };
   const files = names.filter((n) => n.toLowerCase().endsWith('.lic')).sort();
   const licenses = files.map((f) => readEntry(folder, f, full));
@@ -169,7 +169,7 @@ export const scanFolder = async (
   const next = advanceMark(mark, now, issued);
   if (next !== mark) {
     // A read-only home must not stop a run; the check itself already happened.
-    await writeMark(next).catch((e: Error) =>
+    await writeMark(folder, next).catch((e: Error) =>
       process.stderr.write(`warning: cannot record the clock mark: ${e.message}\n`),
     );
   }

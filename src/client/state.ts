@@ -67,17 +67,62 @@ export const updateConfig = async (
   await write(CONFIG, `${JSON.stringify(change(readConfig()), null, 2)}\n`);
 };
 
-// ---- the clock mark (core/license/clock.ts) ----
+// ---- the clock mark (core/license/clock.ts), kept in several places ----
+// Deleting one file, or pointing KATALONC_HOME or HOME elsewhere, must not reset it: it is also
+// kept beside the licenses and, on Unix, in a per-user file under /var/tmp; the newest of them
+// counts. Only a time signed by a license server may lower it (`katalonc clock sync`).
 
 const MARK = 'clock-mark.json';
+const FOLDER_MARK = '.katalonc-clock.json';
 
-export const readMark = (): number | null => {
-  const mark = readJson(MARK)?.mark;
-  return typeof mark === 'number' && Number.isFinite(mark) ? mark : null;
+const markPlaces = (licenseFolder: string): string[] => [
+  path(MARK),
+  join(licenseFolder, FOLDER_MARK),
+  ...(process.getuid ? [join('/var/tmp', `katalonc-${process.getuid()}`, MARK)] : []),
+];
+
+const readMarkFile = (file: string): { mark: number; usedTimes: string[] } | null => {
+  try {
+    const raw = JSON.parse(readFileSync(file, 'utf8')) as { mark?: unknown; usedTimes?: unknown };
+    if (typeof raw.mark !== 'number' || !Number.isFinite(raw.mark)) return null;
+    const used = Array.isArray(raw.usedTimes)
+      ? raw.usedTimes.filter((t) => typeof t === 'string')
+      : [];
+    return { mark: raw.mark, usedTimes: used };
+  } catch {
+    return null;
+  }
 };
 
-export const writeMark = async (mark: number): Promise<void> => {
-  await write(MARK, `${JSON.stringify({ mark, iso: new Date(mark).toISOString() })}\n`);
+/** The newest mark of every place, and the signed times already used to lower it. */
+export const readMark = (licenseFolder: string): number | null => readMarks(licenseFolder).mark;
+
+export const readMarks = (
+  licenseFolder: string,
+): { mark: number | null; usedTimes: Set<string> } => {
+  const found = markPlaces(licenseFolder)
+    .map(readMarkFile)
+    .filter((m) => m !== null);
+  return {
+    mark: found.length === 0 ? null : Math.max(...found.map((m) => m.mark)),
+    usedTimes: new Set(found.flatMap((m) => m.usedTimes)),
+  };
+};
+
+/** Writes the mark to every place it can (a place that cannot be written is skipped). */
+export const writeMark = async (
+  licenseFolder: string,
+  mark: number,
+  usedTimes: Iterable<string> = readMarks(licenseFolder).usedTimes,
+): Promise<void> => {
+  const content = `${JSON.stringify({ mark, iso: new Date(mark).toISOString(), usedTimes: [...usedTimes] })}\n`;
+  const results = await Promise.allSettled(
+    markPlaces(licenseFolder).map(async (file) => {
+      mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
+      await writeFileAtomic(file, content, { mode: 0o600 });
+    }),
+  );
+  if (results.every((r) => r.status === 'rejected')) throw results[0].reason;
 };
 
 // ---- server keys a root revoked (never forgotten) ----

@@ -425,9 +425,8 @@ interface OfflineOptions extends PoolOptions {
   out: string;
 }
 
-program
-  .command('offline')
-  .description('offline licenses')
+const offline = program.command('offline').description('offline licenses');
+offline
   .command('create')
   .addOption(orgOption())
   .addOption(productOption())
@@ -463,6 +462,25 @@ program
         }),
       ),
     ),
+  );
+
+offline
+  .command('time')
+  .description(
+    'a signed time for one air-gapped machine, to reset its clock mark (katalonc clock sync --file)',
+  )
+  .requiredOption('--machine-id <id>', 'the ID "katalonc --print-machine-id" printed')
+  .requiredOption('--out <dir>', 'folder to write the .ktime file to')
+  .action(
+    admin(async (s, o: { machineId: string; out: string }) => {
+      const { signedTime } = s.signedTime({ machineId: o.machineId });
+      const file = await createNewFile(
+        o.out,
+        `time_${o.machineId.trim().toUpperCase()}.ktime`,
+        signedTime,
+      );
+      return { file };
+    }),
   );
 
 program

@@ -87,7 +87,7 @@ export const installLicense = async (file: string, opts: ClientOptions): Promise
     roots: rootKeys(),
     revokedKeyIds: await revokedKeyIds(licenseDir(opts.licenseDir)),
     now: Date.now(),
-    highWaterMark: readMark(),
+    highWaterMark: readMark(licenseDir(opts.licenseDir)),
   });
   if (v.status !== 'valid' && v.status !== 'testing')
     throw fail('INVALID_LICENSE_FILE', `${name} was not installed (${v.status}): ${v.message}`);

@@ -143,5 +143,6 @@ export const COMMANDS: ReadonlySet<string> = new Set([
   'deactivate',
   'status',
   'engine',
+  'clock',
   'help',
 ]);

@@ -127,7 +127,7 @@ export const validateLicense = (text: string, ctx: ValidationContext): Validatio
     return {
       ...found,
       status: 'clock-rollback',
-      message: `this machine's clock (${new Date(ctx.now).toISOString()}) is more than an hour behind a time it has already seen (${new Date(ctx.highWaterMark!).toISOString()}): set the clock right`,
+      message: `this machine's clock (${new Date(ctx.now).toISOString()}) is more than an hour behind a time it has already seen (${new Date(ctx.highWaterMark!).toISOString()}): set the clock right; if it is right, that earlier time was wrong: run "katalonc clock sync" (online), or "katalonc clock sync --file FILE" with a time file from your admin`,
     };
   }
   if (ctx.now + CLOCK_TOLERANCE_MS < Date.parse(payload.issuedAt)) {

@@ -3,12 +3,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Service } from '../service/index.ts';
 import type { Guards } from './guards.ts';
-import { Activation, MachineRelease, SessionParams } from './schemas.ts';
+import { Activation, MachineRelease, SessionParams, TimeQuery } from './schemas.ts';
 
 export const clientRoutes: FastifyPluginAsyncTypebox<{ service: Service; guards: Guards }> = (
   app,
   { service, guards },
 ) => {
+  app.get('/time', { schema: { querystring: TimeQuery } }, (request) =>
+    service.signedTime({ nonce: request.query.nonce }),
+  );
   app.get('/orgs', async (request) => service.memberOrgs(await guards.user(request)));
   app.post('/sessions', { schema: { body: Activation } }, async (request, reply) =>
     reply.status(201).send(await service.activate(await guards.user(request), request.body)),

@@ -51,3 +51,4 @@ export const NewOfflineLicense = object({
   testing: Type.Optional(Type.Boolean()),
 });
 export const SessionsQuery = object({ orgId: Type.Optional(Id) });
+export const TimeQuery = object({ nonce: Type.String({ pattern: '^[0-9a-f]{16,64}$' }) });

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { fail } from '../../core/errors.ts';
 import { signLicense } from '../../core/license/format.ts';
+import { signTime } from '../../core/license/time.ts';
 import {
   grantRefusal,
   offlineExpiry,
@@ -40,6 +41,23 @@ export interface IssuedLicense {
 }
 
 export const offlineLicenses = ({ store, clock, leases, issuer }: Context) => ({
+  /** This server's signed word for the time now, for an online nonce or one machine's file. */
+  signedTime: (about: { nonce: string } | { machineId: string }) => {
+    if (!issuer.certificate)
+      throw fail(
+        'LICENSE_REFUSED',
+        'this server has no issuer certificate, so katalonc would not accept its time',
+      );
+    const machine = 'machineId' in about ? { machineId: checkMachineId(about.machineId) } : about;
+    return {
+      signedTime: signTime(issuer.signingKey, issuer.certificate.block, {
+        id: randomUUID(),
+        time: clock(),
+        ...machine,
+      }),
+    };
+  },
+
   /**
    * Issues a license. `deliver` (writing the file, say) runs before the license is committed: if
    * it fails, nothing was issued and no quota is used.

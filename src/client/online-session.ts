@@ -11,6 +11,20 @@ import { connection, type ClientOptions, type OnlineCredentials } from './settin
 import { readSessionRecords, removeSessionRecord, writeSessionRecord } from './state.ts';
 import type { LicenseHold } from './hold.ts';
 
+/** Failures that mean the server could not be reached (not that it refused). */
+const NETWORK: ReadonlySet<string> = new Set([
+  'SERVER_UNREACHABLE',
+  'SERVER_ERROR',
+  'TIMEOUT',
+  'TLS_ERROR',
+  'PROXY_ERROR',
+  'RATE_LIMITED',
+  'INTERNAL',
+]);
+
+/** How long a run goes on without reaching the license server before it is stopped. */
+const OUTAGE_LIMIT_MS = 30 * 60_000;
+
 interface PoolSummary {
   product: string;
   orgId: number;
@@ -135,48 +149,68 @@ export const holdOnlineSession = async (
     let leaseExpiresAt = Date.parse(session.leaseExpiresAt);
     const intervalMs = session.heartbeatIntervalSeconds * 1000;
 
+    const ended = (e: KatalonError) =>
+      resolveLost(
+        fail(
+          e.code === 'SESSION_EXPIRED' ? 'SESSION_EXPIRED' : 'SESSION_TERMINATED',
+          // Katalon's own line for it.
+          `This session has been terminated: ${e.message}`,
+        ),
+      );
+    /** One heartbeat; a lease that ran out (an outage, a suspended machine) is resumed if it can be. */
+    const heartbeat = async (): Promise<void> => {
+      try {
+        const r = await client.call<{ leaseExpiresAt: string }>(
+          'POST',
+          `v1/sessions/${session.id}/heartbeat`,
+        );
+        leaseExpiresAt = Date.parse(r.leaseExpiresAt);
+      } catch (error) {
+        if (!isKatalonError(error) || error.code !== 'SESSION_EXPIRED') throw error;
+        const r = await client.call<{ leaseExpiresAt: string }>(
+          'POST',
+          `v1/sessions/${session.id}/resume`,
+        );
+        leaseExpiresAt = Date.parse(r.leaseExpiresAt);
+        say(`Resumed online session ${session.id}: its seat was still free`);
+      }
+    };
     const beat = async () => {
       let backoff = 1000;
+      let lastContact = Date.now();
       while (!stopped) {
         await sleep(intervalMs, undefined, { ref: false });
+        let told = false;
         while (!stopped) {
           try {
-            const r = await client.call<{ leaseExpiresAt: string }>(
-              'POST',
-              `v1/sessions/${session.id}/heartbeat`,
-            );
-            leaseExpiresAt = Date.parse(r.leaseExpiresAt);
+            await heartbeat();
+            lastContact = Date.now();
             backoff = 1000;
             break;
           } catch (error) {
             if (stopped) return;
             const e = isKatalonError(error) ? error : fail('INTERNAL', String(error));
-            if (
-              e.code === 'SESSION_TERMINATED' ||
-              e.code === 'SESSION_EXPIRED' ||
-              e.code === 'INVALID_API_KEY'
-            ) {
-              return resolveLost(
-                fail(
-                  e.code === 'SESSION_EXPIRED' ? 'SESSION_EXPIRED' : 'SESSION_TERMINATED',
-                  // Katalon's own line for it.
-                  `This session has been terminated: ${e.message}`,
-                ),
-              );
-            }
-            // A network problem: retry with backoff while the lease is still valid.
-            const left = leaseExpiresAt - Date.now();
-            if (left <= 0)
-              return resolveLost(
+            if (!NETWORK.has(e.code)) return ended(e);
+            // The server could not be reached: keep trying. Within the lease nothing is lost; after
+            // it, the session is resumed when the server is back, if its seat is still free.
+            if (Date.now() - lastContact > OUTAGE_LIMIT_MS)
+              return ended(
                 fail(
                   'SESSION_EXPIRED',
-                  `the session's lease ran out while the license server could not be reached (${e.message})`,
+                  `the license server could not be reached for ${OUTAGE_LIMIT_MS / 60_000} minutes (${e.message})`,
                 ),
               );
-            say(
-              `heartbeat failed (${e.message}); retrying, the lease holds for ${Math.round(left / 1000)} s more`,
-            );
-            await sleep(Math.min(backoff, left), undefined, { ref: false });
+            const left = leaseExpiresAt - Date.now();
+            if (left > 0)
+              say(
+                `heartbeat failed (${e.message}); retrying, the lease holds for ${Math.round(left / 1000)} s more`,
+              );
+            else if (!told)
+              say(
+                `heartbeat failed (${e.message}); the lease has run out: the session is resumed when the server is back, if its seat is still free (for up to ${OUTAGE_LIMIT_MS / 60_000} minutes)`,
+              );
+            told = left <= 0;
+            await sleep(backoff, undefined, { ref: false });
             backoff = Math.min(backoff * 2, intervalMs);
           }
         }

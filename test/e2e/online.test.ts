@@ -228,6 +228,77 @@ describe('online activation', () => {
     await again.stop();
   });
 
+  describe('an outage longer than the lease', () => {
+    // katalonc reaches the server through a proxy; stopping the proxy is the outage.
+    const throughProxy = (port: number) => [
+      '--config',
+      '-proxy.auth.option=MANUAL_CONFIG',
+      '-proxy.auth.server.type=HTTP',
+      '-proxy.auth.server.address=127.0.0.1',
+      `-proxy.auth.server.port=${port}`,
+    ];
+
+    it('the run resumes its session when the server is back, if the seat is still free', async () => {
+      const own = await startServer({ args: ['--lease-seconds', '3'] });
+      const o = await online(1, own.url);
+      let proxy = await startProxy();
+      const marker = join(tempDir(), 'm');
+      const run = startKatalonc(
+        ['run', ...o.args, ...throughProxy(proxy.port), '--', ...sleeper(marker, 12)],
+        o.env,
+      );
+      await waitFor(() => existsSync(marker), 10_000, 'the command');
+      const port = proxy.port;
+      proxy.stop();
+      await new Promise((r) => setTimeout(r, 5000)); // the 3 s lease runs out
+      expect((await poolOf(o.org, own.url)).onlineSessions).toHaveLength(0);
+      proxy = await startProxy(undefined, port);
+      const r = await run.result;
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(
+        /the lease has run out: the session is resumed when the server is back/,
+      );
+      expect(r.stderr).toMatch(/Resumed online session/);
+      proxy.stop();
+      await own.stop();
+    });
+
+    it('it ends, with the reason, if the seat was taken meanwhile', async () => {
+      const own = await startServer({ args: ['--lease-seconds', '3'] });
+      const o = await online(1, own.url);
+      let proxy = await startProxy();
+      const marker = join(tempDir(), 'm');
+      const run = startKatalonc(
+        ['run', ...o.args, ...throughProxy(proxy.port), '--', ...sleeper(marker, 30)],
+        o.env,
+      );
+      await waitFor(() => existsSync(marker), 10_000, 'the command');
+      const port = proxy.port;
+      proxy.stop();
+      await new Promise((r) => setTimeout(r, 5000));
+      // Another run takes the seat the lapsed session left.
+      const other = startKatalonc(
+        ['run', ...o.args, '--', 'sleep', '20'],
+        userEnv(undefined, { KATALON_API_KEY: o.apiKey }),
+      );
+      await waitFor(
+        async () => (await poolOf(o.org, own.url)).onlineSessions.length === 1,
+        10_000,
+        'the other run',
+      );
+      proxy = await startProxy(undefined, port);
+      const r = await run.result;
+      expect(r.code).toBe(9);
+      expect(r.stderr).toMatch(
+        /This session has been terminated: the seat was taken while the server could not be reached/,
+      );
+      other.kill('SIGTERM');
+      await other.result;
+      proxy.stop();
+      await own.stop();
+    });
+  });
+
   it('server down at start: exit 7 with one clear line', async () => {
     const port = await freePort();
     const r = await katalonc(

@@ -92,7 +92,10 @@ export interface Proxy {
 }
 
 /** A real HTTP proxy (the npm package `proxy`: CONNECT tunnels and plain requests, Basic auth). */
-export const startProxy = async (auth?: { user: string; password: string }): Promise<Proxy> => {
+export const startProxy = async (
+  auth?: { user: string; password: string },
+  port = 0,
+): Promise<Proxy> => {
   const server = createProxy(createHttpServer());
   const lines: string[] = [];
   if (auth) {
@@ -102,10 +105,9 @@ export const startProxy = async (auth?: { user: string; password: string }): Pro
   // Logged once the proxy let the request through, as a proxy's access log would.
   server.prependListener('request', (req) => lines.push(`${req.method} ${req.url}`));
   server.prependListener('connect', (req) => lines.push(`CONNECT ${req.url}`));
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as { port: number };
+  await new Promise<void>((done) => server.listen(port, '127.0.0.1', done));
   return {
-    port,
+    port: (server.address() as { port: number }).port,
     log: () => lines.join('\n'),
     stop: () => {
       server.closeAllConnections();

@@ -19,6 +19,9 @@ export const clientRoutes: FastifyPluginAsyncTypebox<{ service: Service; guards:
   app.post('/sessions/:id/heartbeat', { schema: { params: SessionParams } }, async (request) =>
     service.heartbeat(await guards.user(request), request.params.id),
   );
+  app.post('/sessions/:id/resume', { schema: { params: SessionParams } }, async (request) =>
+    service.resume(await guards.user(request), request.params.id),
+  );
   app.delete('/sessions/:id', { schema: { params: SessionParams } }, async (request) =>
     service.release(await guards.user(request), request.params.id),
   );

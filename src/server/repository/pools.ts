@@ -40,6 +40,12 @@ export const findPool = (
     product,
   );
 
+export const poolById = (q: Queries, poolId: number): Promise<PoolRow | undefined> =>
+  q.get<PoolRow>(
+    'SELECT pools.*, orgs.name AS org_name FROM pools JOIN orgs ON orgs.id = pools.org_id WHERE pools.id = ?',
+    poolId,
+  );
+
 /** The new pool's id, or null when the organisation already has a pool of that product. */
 export const insertPool = async (
   q: Queries,

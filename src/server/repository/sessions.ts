@@ -72,6 +72,14 @@ export const extendLiveLease = async (
     s.now,
   )) === 1;
 
+/** Brings back a session whose lease ran out (its run outlived a server outage). */
+export const reviveSession = (q: Queries, sessionId: string, lease: number): Promise<number> =>
+  q.run(
+    'UPDATE sessions SET ended_at = NULL, end_reason = NULL, lease_expires_at = ? WHERE id = ?',
+    lease,
+    sessionId,
+  );
+
 /** Ends sessions whose lease ran out (killed runs), so that live-session scans stay small. */
 export const endLapsedSessions = (q: Queries, poolId: number, now: number): Promise<number> =>
   q.run(

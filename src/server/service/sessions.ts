@@ -9,6 +9,7 @@ import {
   findPool,
   isLicensed,
   isRegistered,
+  poolById,
   registerMachine,
   toPool,
   usage,
@@ -19,6 +20,7 @@ import {
   insertSession,
   LEASE_EXPIRED,
   liveSessions,
+  reviveSession,
   sessionOfUser,
 } from '../repository/sessions.ts';
 import { checkMachineId, endSessionsFor, iso, type Context } from './context.ts';
@@ -130,6 +132,45 @@ export const sessions = (ctx: Context) => {
     },
 
     heartbeat: store.shared ? heartbeatWrittenThrough : heartbeatInMemory,
+
+    /**
+     * Resumes a session whose lease ran out while its run could not reach this server: granted
+     * again if the pool still has room (the rules of an activation), refused if the seat was taken
+     * meanwhile. A session somebody ended stays ended.
+     */
+    resume: async (user: User, sessionId: string) => {
+      await leases.flush();
+      const lease = await store.transaction(async (tx) => {
+        const s = await sessionOfUser(tx, sessionId, user.id);
+        if (!s) throw fail('NOT_FOUND', `no session ${sessionId} for this API key`);
+        if (s.ended_at !== null && s.end_reason !== LEASE_EXPIRED)
+          throw fail('SESSION_TERMINATED', `the session was ended: ${s.end_reason}`);
+        const now = clock();
+        const pool = (await poolById(tx, s.pool_id))!;
+        await tx.lockPool(pool.id);
+        if (!(await isMember(tx, pool.org_id, user.id)))
+          throw fail('SESSION_TERMINATED', 'the session was ended: you are no longer a member');
+        if (pool.product === 'KSE' && !(await isLicensed(tx, pool.id, user.id)))
+          throw fail('SESSION_TERMINATED', 'the session was ended: your KSE license was withdrawn');
+        await endLapsedSessions(tx, pool.id, now);
+        const refusal = grantRefusal(
+          toPool(pool),
+          await usage(tx, pool.id, now),
+          now,
+          await isRegistered(tx, pool.id, s.machine_id),
+        );
+        if (refusal)
+          throw fail(
+            refusal.code,
+            `the seat was taken while the server could not be reached: ${refusal.message}`,
+          );
+        const next = now + settings.leaseMs;
+        await reviveSession(tx, sessionId, next);
+        return next;
+      });
+      leases.remember(sessionId, user.id, lease, false);
+      return sessionAnswer(sessionId, lease);
+    },
 
     release: (user: User, sessionId: string) =>
       store.transaction(async (tx) => {

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 import * as nodeModule from 'node:module';
-import { ensureNode } from './node-check.js';
 
-if (await ensureNode('katalon-license-server', import.meta.url)) {
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major > 22 || (major === 22 && minor >= 19)) {
   nodeModule.enableCompileCache?.();
   await import('../dist/katalon-license-server.js');
-}
+} else
+  await (await import('./node-check.js')).runElsewhere('katalon-license-server', import.meta.url);

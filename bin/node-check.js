@@ -1,17 +1,14 @@
 // Shared by both bin scripts, written for any Node.js that can parse ES modules: the programs need
 // Node.js 22.19 or newer (node:sqlite, undici 8, commander 15). On an older Node.js, a checkout's
 // own pinned Node.js (the `node` devDependency) runs the program instead; without one, one line
-// says what is needed, never a stack trace.
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// says what is needed, never a stack trace. The bin scripts load this file only on an old Node.js:
+// start-up time is katalonc's first feature.
 
-const [major, minor] = process.versions.node.split('.').map(Number);
-const modern = major > 22 || (major === 22 && minor >= 19);
-
-/** Resolves to true when this Node.js may go on; otherwise runs `entry` elsewhere or exits. */
-export const ensureNode = async (program, entry) => {
-  if (modern) return true;
+/** Runs `entry` on the pinned Node.js, or exits with one line when there is none. */
+export const runElsewhere = async (program, entry) => {
+  const { spawn } = await import('node:child_process');
+  const { existsSync } = await import('node:fs');
+  const { fileURLToPath } = await import('node:url');
   const pinned = fileURLToPath(new URL('../node_modules/node/bin/node', import.meta.url));
   if (!existsSync(pinned)) {
     process.stderr.write(
@@ -28,5 +25,4 @@ export const ensureNode = async (program, entry) => {
     if (signal) process.kill(process.pid, signal);
     else process.exit(code ?? 1);
   });
-  return false;
 };

@@ -23,7 +23,10 @@ const env: Record<string, string | undefined> = {
   KATALON_API_KEY: undefined,
 };
 
-const step = (title: string) => console.log(`\n\x1b[1m# ${title}\x1b[0m`);
+// Bold only on a terminal: a piped tour (CI logs) gets no escape codes.
+const bold = (t: string) =>
+  process.stdout.isTTY && !process.env.NO_COLOR ? `\x1b[1m${t}\x1b[0m` : t;
+const step = (title: string) => console.log(`\n${bold(`# ${title}`)}`);
 
 const sh = (
   program: keyof typeof bins,

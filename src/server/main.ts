@@ -459,6 +459,7 @@ offline
           id: license.id,
           kind: license.kind,
           expiresAt: license.expiresAt,
+          ...(license.capped ? { capped: license.capped } : {}),
         }),
       ),
     ),

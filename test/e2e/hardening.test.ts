@@ -107,6 +107,47 @@ describe('admin mistakes cost nothing', () => {
   });
 });
 
+describe('the admin CLI refuses what is surely a mistake, and says what it changed', () => {
+  it('a duplicate organisation name, an e-mail that is not one; an --expires beyond 60 days is capped, and says so', async () => {
+    const dup = await adminCli(server.dataDir, ['org', 'create', '--name', 'Unique Org']);
+    expect(dup.code).toBe(0);
+    const again = await adminCli(server.dataDir, ['org', 'create', '--name', 'unique org']);
+    expect(again.code).toBe(4);
+    expect(again.stderr).toMatch(/an organisation named "unique org" exists already/);
+    const o = await nodeLocked(2);
+    const bad = await adminCli(server.dataDir, [
+      'user',
+      'add',
+      '--org',
+      String(o.org),
+      '--email',
+      'not-an-email',
+    ]);
+    expect(bad.code).toBe(4);
+    expect(bad.stderr).toMatch(/is not an e-mail address/);
+    const far = new Date(Date.now() + 200 * 86_400_000).toISOString().slice(0, 10);
+    const capped = await adminCli(server.dataDir, [
+      'offline',
+      'create',
+      '--org',
+      String(o.org),
+      '--product',
+      'KRE',
+      '--machine-id',
+      randomMachineId(),
+      '--expires',
+      far,
+      '--out',
+      tempDir(),
+      '--json',
+    ]);
+    expect(capped.code, capped.stderr).toBe(0);
+    expect(JSON.parse(capped.stdout).capped).toMatch(
+      /was capped at .*: an offline license lasts at most 60 days/,
+    );
+  });
+});
+
 describe('removing a member', () => {
   it('ends their live sessions at the next heartbeat, with the reason (CLI and API)', async () => {
     for (const how of ['cli', 'api'] as const) {

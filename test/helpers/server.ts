@@ -117,7 +117,9 @@ export const seedOrg = async (
     expiresAt?: string;
   } = {},
 ) => {
-  const org = (await adminApi(base, 'POST', '/orgs', { name: 'Acme QA' })).body.id as number;
+  // Organisation names are unique on a server.
+  const name = `Acme QA ${randomBytes(3).toString('hex')}`;
+  const org = (await adminApi(base, 'POST', '/orgs', { name })).body.id as number;
   const email = `dev${org}@acme.test`;
   await adminApi(base, 'POST', `/orgs/${org}/users`, { email });
   const apiKey = (await adminApi(base, 'POST', `/orgs/${org}/api-keys`, { email })).body
@@ -132,7 +134,7 @@ export const seedOrg = async (
     expiresAt: pool.expiresAt ?? new Date(Date.now() + 365 * 86_400_000).toISOString(),
   });
   if (created.status !== 201) throw new Error(JSON.stringify(created.body));
-  return { org, apiKey, product, email };
+  return { org, apiKey, product, email, name };
 };
 
 export const adminCli = (

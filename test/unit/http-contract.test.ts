@@ -37,7 +37,8 @@ const call = async (
 };
 
 const seed = async (product: 'KRE' | 'KSE', quota = 1) => {
-  const org = (await call('POST', '/v1/admin/orgs', { name: 'Contract' })).body.id as number;
+  const org = (await call('POST', '/v1/admin/orgs', { name: `Contract ${Math.random()}` })).body
+    .id as number;
   await call('POST', `/v1/admin/orgs/${org}/users`, { email: 'dev@contract.test' });
   const key = (await call('POST', `/v1/admin/orgs/${org}/api-keys`, { email: 'dev@contract.test' }))
     .body.apiKey as string;

@@ -9,6 +9,9 @@ export interface User {
 export const orgExists = async (q: Queries, orgId: number): Promise<boolean> =>
   Boolean(await q.get('SELECT 1 AS one FROM orgs WHERE id = ?', orgId));
 
+export const orgByName = (q: Queries, name: string): Promise<{ id: number } | undefined> =>
+  q.get<{ id: number }>('SELECT id FROM orgs WHERE lower(name) = lower(?)', name);
+
 export const insertOrg = async (q: Queries, name: string, now: number): Promise<number> =>
   (await q.get<{ id: number }>(
     'INSERT INTO orgs (name, created_at) VALUES (?, ?) RETURNING id',

@@ -38,6 +38,8 @@ export interface IssuedLicense {
   text: string;
   kind: LicenseKind;
   expiresAt: string;
+  /** Why the expiry is earlier than the one asked for, if it is. */
+  capped?: string;
 }
 
 export const offlineLicenses = ({ store, clock, leases, issuer }: Context) => ({
@@ -134,7 +136,18 @@ export const offlineLicenses = ({ store, clock, leases, issuer }: Context) => ({
         certificate.block,
       );
       const fileName = `${p.product}_${machineId}.lic`;
-      return deliver({ id, fileName, text, kind, expiresAt: iso(expiresAt) });
+      const capped =
+        p.expiresAt !== undefined && expiresAt < p.expiresAt
+          ? `the expiry asked for (${iso(p.expiresAt).slice(0, 10)}) was capped at ${iso(expiresAt).slice(0, 10)}: an offline license lasts at most ${p.testing ? 'a day' : '60 days'}, and never past the subscription or this server's certificate`
+          : undefined;
+      return deliver({
+        id,
+        fileName,
+        text,
+        kind,
+        expiresAt: iso(expiresAt),
+        ...(capped ? { capped } : {}),
+      });
     });
   },
 });

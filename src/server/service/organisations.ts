@@ -5,6 +5,7 @@ import {
   addMembership,
   insertApiKey,
   insertOrg,
+  orgByName,
   removeMembership,
   revokeApiKey,
   upsertUser,
@@ -13,14 +14,23 @@ import { deleteLicensed, poolIdsOf } from '../repository/pools.ts';
 import { hashKey, type Authenticator } from './auth.ts';
 import { endSessionsFor, memberOrFail, orgOrFail, type Context } from './context.ts';
 
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
 export const organisations = (ctx: Context, auth: Authenticator) => {
   const { store, clock } = ctx;
   return {
     createOrg: (name: string) =>
-      store.transaction(async (tx) => ({ id: await insertOrg(tx, name, clock()) })),
+      store.transaction(async (tx) => {
+        const trimmed = name.trim();
+        if (!trimmed) throw fail('BAD_REQUEST', 'an organisation needs a name');
+        if (await orgByName(tx, trimmed))
+          throw fail('CONFLICT', `an organisation named "${trimmed}" exists already`);
+        return { id: await insertOrg(tx, trimmed, clock()) };
+      }),
 
     addUser: (orgId: number, email: string) =>
       store.transaction(async (tx) => {
+        if (!EMAIL.test(email)) throw fail('BAD_REQUEST', `"${email}" is not an e-mail address`);
         await orgOrFail(tx, orgId);
         const user = await upsertUser(tx, email, clock());
         await addMembership(tx, orgId, user.id);

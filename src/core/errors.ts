@@ -56,6 +56,8 @@ const ERRORS = spec({
   RATE_LIMITED: { exit: ExitCode.unreachable, http: 429, client: 'RATE_LIMITED' },
   ADMIN_UNAUTHORIZED: { exit: ExitCode.rejected, http: 401 },
   DATABASE_UNAVAILABLE: { exit: ExitCode.failure, http: 503 },
+  /** The server cannot start: its address is taken, or another server uses its data dir. */
+  START_FAILED: { exit: ExitCode.failure },
   INTERNAL: { exit: ExitCode.failure, http: 500 },
 });
 

@@ -93,6 +93,12 @@ export const openSigningKey = (dir: string): SigningKey => {
       readOrCreate(join(dir, 'signing-key.pem'), () => generateSigningKey().pem),
     );
   } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR')
+      throw fail(
+        'FILE_ERROR',
+        `the data dir ${dir} is a file, not a folder: give --data-dir a folder`,
+      );
     throw fail('FILE_ERROR', `cannot open the data dir ${dir}: ${(error as Error).message}`);
   }
 };

@@ -141,15 +141,19 @@ interface StartOptions {
 
 program
   .command('start')
-  .description('run the HTTP server')
-  .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .description('run the HTTP server (every option also from its KLS_ environment variable)')
+  .addOption(
+    new Option('--host <host>', 'address to listen on').env('KLS_HOST').default('127.0.0.1'),
+  )
   .addOption(
     new Option('--port <port>', 'port (0: any free port)')
+      .env('KLS_PORT')
       .argParser(positive('--port', 0, 65535))
       .default(8080),
   )
   .addOption(
     new Option('--lease-seconds <s>', 'a session stops counting this long after its last heartbeat')
+      .env('KLS_LEASE_SECONDS')
       .argParser(positive('--lease-seconds', 2))
       .default(DEFAULT_SETTINGS.leaseMs / 1000),
   )
@@ -157,11 +161,22 @@ program
     new Option(
       '--heartbeat-seconds <s>',
       'how often clients heartbeat (default: a third of the lease)',
-    ).argParser(positive('--heartbeat-seconds', 1)),
+    )
+      .env('KLS_HEARTBEAT_SECONDS')
+      .argParser(positive('--heartbeat-seconds', 1)),
   )
-  .option('--log-level <level>', 'fatal, error, warn, info, debug', 'info')
-  .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
-  .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
+  .addOption(
+    new Option('--log-level <level>', 'how much the server logs')
+      .env('KLS_LOG_LEVEL')
+      .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info'),
+  )
+  .addOption(
+    new Option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)').env('KLS_TLS_CERT'),
+  )
+  .addOption(
+    new Option('--tls-key <file>', 'the private key of --tls-cert (PEM)').env('KLS_TLS_KEY'),
+  )
   .action(async (o: StartOptions, cmd: Command) => {
     if (Boolean(o.tlsCert) !== Boolean(o.tlsKey))
       throw fail('INVALID_ARGUMENT', '--tls-cert and --tls-key go together');

@@ -1,12 +1,13 @@
 // `katalon-license-server start`: open the data dir, listen, and on SIGTERM/SIGINT stop accepting,
 // finish the requests in flight, write pending leases, then close the database. The shutdown
 // cannot hang: after SHUTDOWN_MS the process exits anyway (close-with-grace), with exit code 1.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import closeWithGrace from 'close-with-grace';
 import { fail } from '../core/errors.ts';
 import { buildApp } from './http/app.ts';
 import { createService, type Settings } from './service/index.ts';
-import { adminToken, openDataDir } from './data-dir.ts';
+import { adminToken, openDataDir, openSigningKey } from './data-dir.ts';
 
 const SHUTDOWN_MS = 10_000;
 
@@ -30,9 +31,57 @@ export interface ServerOptions {
   tls?: { cert: string; key: string };
 }
 
+/** One server per data dir (a second one would keep its own leases and liveness in memory). */
+const lockDataDir = async (dataDir: string): Promise<void> => {
+  if (process.platform !== 'linux') return;
+  const flock = await import('../platform/slot-lock/flock.ts');
+  if (!flock.flockAvailable()) return;
+  const pidFile = join(dataDir, 'server.pid');
+  if (!(await flock.tryLock('server.lock', dataDir))) {
+    const pid = (() => {
+      try {
+        return readFileSync(pidFile, 'utf8').trim();
+      } catch {
+        return 'unknown';
+      }
+    })();
+    throw fail(
+      'START_FAILED',
+      `another katalon-license-server (pid ${pid}) is running on the data dir ${dataDir}: stop it, or give this one another --data-dir`,
+    );
+  }
+  writeFileSync(pidFile, `${process.pid}\n`, { mode: 0o600 });
+};
+
+const listen = async (app: ReturnType<typeof buildApp>, host: string, port: number) => {
+  try {
+    return await app.listen({ host, port });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE')
+      throw fail(
+        'START_FAILED',
+        `${host}:${port} is in use (another server?): choose another --port or KLS_PORT`,
+      );
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND')
+      throw fail(
+        'START_FAILED',
+        `cannot listen on ${host}: no such address on this machine (--host, KLS_HOST)`,
+      );
+    if (code === 'EACCES')
+      throw fail(
+        'START_FAILED',
+        `not allowed to listen on ${host}:${port}: ports below 1024 need privileges`,
+      );
+    throw error;
+  }
+};
+
 export const startServer = async (o: ServerOptions): Promise<void> => {
   const https = o.tls ? { cert: readPem(o.tls.cert), key: readPem(o.tls.key) } : undefined;
+  openSigningKey(o.dataDir); // makes the data dir (or says why it cannot be one)
   const token = adminToken(o.dataDir);
+  await lockDataDir(o.dataDir);
   const { store, issuer } = await openDataDir(o.dataDir);
   const service = createService(store, issuer, o.settings);
   const app = buildApp(service, {
@@ -40,7 +89,7 @@ export const startServer = async (o: ServerOptions): Promise<void> => {
     logLevel: o.logLevel,
     ...(https ? { https } : {}),
   });
-  const address = await app.listen({ host: o.host, port: o.port });
+  const address = await listen(app, o.host, o.port);
   app.log.info(
     {
       address,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   activateUntilKilled,
@@ -417,6 +417,46 @@ describe('bad input and security', () => {
       { numRuns: 300 },
     );
     await own.stop();
+  });
+
+  it('start: options from the environment; one line and exit 1 or 4 for every start error; one server per data dir', async () => {
+    const dataDir = tempDir('kls-data-');
+    const first = await startServer({ dataDir });
+    const second = await run(SERVER, ['--data-dir', dataDir, 'start', '--port', '0'], userEnv());
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(
+      /^error: another katalon-license-server \(pid \d+\) is running on the data dir/,
+    );
+    const onlyEnv = await run(
+      SERVER,
+      ['--data-dir', tempDir('kls-data-'), 'start'],
+      userEnv(undefined, {
+        KLS_PORT: new URL(first.url).port,
+        KLS_HOST: '127.0.0.1',
+      }),
+    );
+    expect(onlyEnv.code).toBe(1);
+    expect(onlyEnv.stderr).toMatch(/^error: 127\.0\.0\.1:\d+ is in use \(another server\?\)/);
+    const file = join(tempDir(), 'a-file');
+    writeFileSync(file, '');
+    for (const [args, env, code, why] of [
+      [['start', '--port', '99999'], {}, 4, /--port must be from 0 to 65535/],
+      [['start'], { KLS_PORT: '-1' }, 4, /from env 'KLS_PORT' is invalid/],
+      [['start', '--log-level', 'chatty'], {}, 4, /Allowed choices are/],
+    ] as const) {
+      const r = await run(
+        SERVER,
+        ['--data-dir', tempDir('kls-data-'), ...args],
+        userEnv(undefined, env),
+      );
+      expect(r.code, r.stderr).toBe(code);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(why);
+    }
+    const notAFolder = await run(SERVER, ['--data-dir', file, 'start'], userEnv());
+    expect(notAFolder.code).toBe(1);
+    expect(notAFolder.stderr).toMatch(/is a file, not a folder/);
+    await first.stop();
   });
 
   it('refuses to start on an empty or short KLS_ADMIN_TOKEN (fail closed), and says why', async () => {

@@ -16,8 +16,10 @@ const FLOCK = ['/usr/bin/flock', '/bin/flock'].find((p) => existsSync(p));
 
 export const flockAvailable = (): boolean => FLOCK !== undefined;
 
-export const tryLock = async (name: string): Promise<SlotLock | null> => {
-  const dir = join(clientDir(), 'locks');
+export const tryLock = async (
+  name: string,
+  dir: string = join(clientDir(), 'locks'),
+): Promise<SlotLock | null> => {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, name);
   await writeFile(file, '', { flag: 'a', mode: 0o600 });

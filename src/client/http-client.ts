@@ -33,15 +33,22 @@ const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
 
 const tlsOptions = (caFile?: string) => {
   if (!caFile) return {};
+  let pem: string;
   try {
-    // Node's default store already includes NODE_EXTRA_CA_CERTS; -caFile adds to the public roots.
-    return { ca: [...rootCertificates, readFileSync(caFile, 'utf8')] };
+    pem = readFileSync(caFile, 'utf8');
   } catch (error) {
     throw fail(
       'INVALID_ARGUMENT',
       `cannot read the CA file ${caFile} (${(error as NodeJS.ErrnoException).code}): pass a PEM file with -caFile`,
     );
   }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----'))
+    throw fail(
+      'INVALID_ARGUMENT',
+      `the CA file ${caFile} holds no PEM certificate ("-----BEGIN CERTIFICATE-----"): convert it (openssl x509 -inform der -in FILE -out FILE.pem) and pass that with -caFile`,
+    );
+  // Node's default store already includes NODE_EXTRA_CA_CERTS; -caFile adds to the public roots.
+  return { ca: [...rootCertificates, pem] };
 };
 
 const manualProxyUrl = (o: ConnectionOptions): string => {
@@ -107,12 +114,70 @@ export const shown = (url: string): string => {
   }
 };
 
-const networkError = (error: unknown, serverUrl: string, viaProxy: boolean): KatalonError => {
+/** Whether something answers TLS at host:port (asked only to explain a failed plain-HTTP request). */
+const speaksTls = async (host: string, port: number): Promise<boolean> => {
+  const { connect } = await import('node:tls');
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, rejectUnauthorized: false, timeout: 2000 }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+};
+
+/** The proxy a request goes through, as host:port, if any. */
+const proxyOf = (o: ConnectionOptions, target: URL): string | null => {
+  const raw =
+    o.proxyOption === 'MANUAL_CONFIG'
+      ? manualProxyUrl(o)
+      : o.proxyOption === 'NO_PROXY'
+        ? undefined
+        : target.protocol === 'https:'
+          ? environment.httpsProxy
+          : environment.httpProxy;
+  if (!raw) return null;
+  try {
+    const u = new URL(raw);
+    return `${u.hostname}:${u.port || (u.protocol === 'https:' ? 443 : 80)}`;
+  } catch {
+    return null;
+  }
+};
+
+const networkError = async (
+  error: unknown,
+  serverUrl: string,
+  proxy: string | null,
+): Promise<KatalonError> => {
   const url = shown(serverUrl);
+  const viaProxy = proxy !== null;
   const e = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
   const code = e.cause?.code ?? e.code ?? '';
   const message = e.cause?.message ?? e.message ?? '';
   const is = (c: ErrorCode, text: string) => fail(c, text);
+  const target = new URL(serverUrl);
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number/i.test(message))
+    return is(
+      'TLS_ERROR',
+      `${url} speaks plain HTTP, not TLS: use -serverUrl=http://… (or the server's TLS port)`,
+    );
+  if (proxy && code === 'ECONNREFUSED' && message.includes(proxy))
+    return is(
+      'PROXY_ERROR',
+      `the proxy at ${proxy} refused the connection: check -proxy.auth.server.address and -proxy.auth.server.port, or HTTPS_PROXY/HTTP_PROXY`,
+    );
+  if (
+    !viaProxy &&
+    target.protocol === 'http:' &&
+    (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'HPE_INVALID_CONSTANT') &&
+    (await speaksTls(target.hostname.replace(/^\[|\]$/g, ''), Number(target.port || 80)))
+  )
+    return is('TLS_ERROR', `${url} speaks TLS, not plain HTTP: use -serverUrl=https://…`);
   if (TLS_CODES.test(code) || /certificate|tls|ssl/i.test(message)) {
     return is(
       'TLS_ERROR',
@@ -162,7 +227,8 @@ export const createApiClient = (o: ConnectionOptions, apiKey?: string): ApiClien
     );
   }
   const dispatcher = dispatcherFor(o);
-  const viaProxy = o.proxyOption === 'MANUAL_CONFIG' || environment.proxyFromEnvironment;
+  const proxy = proxyOf(o, base);
+  const viaProxy = proxy !== null;
   return {
     async call<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
       const url = new URL(path, `${o.serverUrl}/`).href;
@@ -179,7 +245,7 @@ export const createApiClient = (o: ConnectionOptions, apiKey?: string): ApiClien
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         });
       } catch (error) {
-        throw networkError(error, o.serverUrl, viaProxy);
+        throw await networkError(error, o.serverUrl, proxy);
       }
       const text = await res.body.text().catch(() => '');
       let json: { error?: { code?: string; message?: string } } & Record<string, unknown> = {};
@@ -200,6 +266,12 @@ export const createApiClient = (o: ConnectionOptions, apiKey?: string): ApiClien
           `the proxy answered ${res.statusCode} instead of the license server: check the proxy address and credentials (-proxy.auth.*, HTTPS_PROXY)`,
         );
       }
+      // Our routes exist on every license server: a 404 for one means the URL is not one.
+      if (res.statusCode === 404 && (!json.error || /^no route /.test(json.error.message ?? '')))
+        throw fail(
+          'SERVER_ERROR',
+          `${shown(o.serverUrl)} has no license server API (404 for ${method} /${path.split('?')[0]}): check -serverUrl (just the server's address, e.g. https://license.example.com)`,
+        );
       if (res.statusCode >= 500 || (res.statusCode >= 400 && !json.error)) {
         throw fail(
           'SERVER_ERROR',

@@ -14,10 +14,9 @@ export const environment = {
   home: set(env.KATALONC_HOME),
   noKeychain: Boolean(set(env.KATALONC_NO_KEYCHAIN)),
   keychainTimeoutMs: Number(set(env.KATALONC_KEYCHAIN_TIMEOUT_MS) ?? 5000),
-  /** HTTPS_PROXY and friends: undici reads them itself; this says whether one is set. */
-  proxyFromEnvironment: Boolean(
-    set(env.HTTPS_PROXY) ?? set(env.HTTP_PROXY) ?? set(env.https_proxy) ?? set(env.http_proxy),
-  ),
+  /** HTTPS_PROXY and friends: undici reads them itself; these say which are set. */
+  httpsProxy: set(env.HTTPS_PROXY) ?? set(env.https_proxy),
+  httpProxy: set(env.HTTP_PROXY) ?? set(env.http_proxy),
   userProfile: set(env.USERPROFILE),
   /** KATALONC_ENGINE: the test engine that runner options are handed to. */
   engine: set(env.KATALONC_ENGINE),

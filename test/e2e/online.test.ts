@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KATALONC, katalonc, startKatalonc, tempDir, userEnv, waitFor } from '../helpers/cli.ts';
 import { adminApi, seedOrg, startServer, type TestServer } from '../helpers/server.ts';
@@ -357,6 +357,33 @@ describe.skipIf(!hasOpenssl && !requireAll)(
       await tls?.stop();
     });
 
+    it('https:// to a plain-HTTP port and http:// to a TLS port each say so, not "add a CA"', async () => {
+      const o = await online(2);
+      const plainPort = new URL(server.url).port;
+      const toPlain = await katalonc(
+        ['activate', `-orgID=${o.org}`, `-serverUrl=https://127.0.0.1:${plainPort}`],
+        o.env,
+      );
+      expect(toPlain.code).toBe(7);
+      expect(toPlain.stderr).toMatch(/speaks plain HTTP, not TLS: use -serverUrl=http:/);
+      expect(toPlain.stderr).not.toMatch(/-caFile/);
+      const toTls = await katalonc(
+        ['activate', `-orgID=${o.org}`, `-serverUrl=${tls.url.replace('https:', 'http:')}`],
+        o.env,
+      );
+      expect(toTls.code).toBe(7);
+      expect(toTls.stderr).toMatch(/speaks TLS, not plain HTTP: use -serverUrl=https:/);
+    });
+
+    it('a -caFile that is not PEM is an error naming the file', async () => {
+      const o = await online(2);
+      const der = join(tempDir(), 'ca.der');
+      writeFileSync(der, Buffer.from([0x30, 0x82, 0x01, 0x0a]));
+      const r = await katalonc(['activate', ...o.args, `-caFile=${der}`], o.env);
+      expect(r.code).toBe(4);
+      expect(r.stderr).toContain(`the CA file ${der} holds no PEM certificate`);
+    });
+
     it('verifies TLS: an unknown CA is a TLS error (exit 7), -caFile and NODE_EXTRA_CA_CERTS fix it', async () => {
       expect(tls.url).toMatch(/^https:/);
       const o = await online(2, tls.url.replace('127.0.0.1', 'localhost'));
@@ -385,6 +412,32 @@ describe.skipIf(!hasOpenssl && !requireAll)(
     });
   },
 );
+
+describe('errors that blame the right thing', () => {
+  it('a proxy that refuses the connection is reported as the proxy, with its address', async () => {
+    const o = await online(2);
+    const port = await freePort();
+    const viaEnv = await katalonc(['activate', ...o.args], {
+      ...o.env,
+      HTTP_PROXY: `http://127.0.0.1:${port}`,
+    });
+    expect(viaEnv.code).toBe(7);
+    expect(viaEnv.stderr).toMatch(
+      new RegExp(`the proxy at 127\\.0\\.0\\.1:${port} refused the connection`),
+    );
+    expect(viaEnv.stderr).not.toMatch(/is the license server running/);
+  });
+
+  it('a -serverUrl whose path has no license API says to check -serverUrl, exit 7', async () => {
+    const o = await online(2);
+    const r = await katalonc(
+      ['activate', `-orgID=${o.org}`, `-serverUrl=${server.url}/some/portal`],
+      o.env,
+    );
+    expect(r.code).toBe(7);
+    expect(r.stderr).toMatch(/has no license server API \(404 for .*\): check -serverUrl/);
+  });
+});
 
 describe('proxies', () => {
   it('through a real proxy by -proxy.auth.* MANUAL_CONFIG with a user and password; wrong password is a proxy error', async () => {

@@ -27,7 +27,7 @@ import {
   readIssuerCertificate,
 } from './data-dir.ts';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
@@ -121,6 +121,12 @@ const admin =
   <O>(op: (service: Service, o: O) => Promise<unknown>) =>
   async (o: O, cmd: Command): Promise<void> => {
     const { dataDir } = cmd.optsWithGlobals<Global>();
+    // A mistyped or forgotten --data-dir must not quietly make a second database beside the real one.
+    if (!existsSync(dataDir))
+      throw fail(
+        'INVALID_ARGUMENT',
+        `there is no data dir at ${dataDir}: pass the server's --data-dir (or KLS_DATA_DIR); "start" makes a new one`,
+      );
     const { store, issuer } = await openDataDir(dataDir);
     try {
       result = shown(await op(createService(store, issuer), o));
@@ -339,12 +345,17 @@ root
   });
 
 const org = program.command('org').description('organisations');
+org.command('list').action(admin(async (s) => ({ orgs: await s.listOrgs() })));
 org
   .command('create')
   .requiredOption('--name <name>')
   .action(admin((s, o: { name: string }) => s.createOrg(o.name)));
 
 const user = program.command('user').description('organisation members');
+user
+  .command('list')
+  .addOption(orgOption())
+  .action(admin(async (s, o: { org: number }) => ({ users: await s.listUsers(o.org) })));
 user
   .command('add')
   .addOption(orgOption())
@@ -360,6 +371,11 @@ user
 const apikey = program
   .command('apikey')
   .description('API keys (shown once; stored only as hashes)');
+apikey
+  .command('list')
+  .description('the keys of the members (prefixes only)')
+  .addOption(orgOption())
+  .action(admin(async (s, o: { org: number }) => ({ apiKeys: await s.listApiKeys(o.org) })));
 apikey
   .command('create')
   .addOption(orgOption())
@@ -383,6 +399,10 @@ interface PoolCreateOptions extends PoolOptions {
 }
 
 const pool = program.command('pool').description('license pools');
+pool
+  .command('list')
+  .addOption(orgOption())
+  .action(admin(async (s, o: { org: number }) => ({ pools: await s.listPools(o.org) })));
 pool
   .command('create')
   .addOption(orgOption())

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { katalonc, tempDir, userEnv } from '../helpers/cli.ts';
+import { katalonc, run, SERVER, tempDir, userEnv } from '../helpers/cli.ts';
 import { makeLicense, testIssuer } from '../helpers/licenses.ts';
 import { freePort } from '../helpers/network.ts';
 import {
@@ -145,6 +145,40 @@ describe('the admin CLI refuses what is surely a mistake, and says what it chang
     expect(JSON.parse(capped.stdout).capped).toMatch(
       /was capped at .*: an offline license lasts at most 60 days/,
     );
+  });
+});
+
+describe('listing what exists', () => {
+  it('org, user, apikey (prefixes only) and pool list, in the CLI and the admin API; no data dir, no quiet new database', async () => {
+    const o = await seedOrg(server.url);
+    const cli = async (args: string[]) =>
+      JSON.parse((await adminCli(server.dataDir, [...args, '--json'])).stdout);
+    expect((await cli(['org', 'list'])).orgs).toContainEqual(
+      expect.objectContaining({ id: o.org, name: o.name }),
+    );
+    expect((await cli(['user', 'list', '--org', String(o.org)])).users).toEqual([
+      expect.objectContaining({ email: o.email }),
+    ]);
+    const keys = (await cli(['apikey', 'list', '--org', String(o.org)])).apiKeys;
+    expect(keys).toEqual([
+      expect.objectContaining({
+        prefix: `${o.apiKey.slice(0, 8)}…`,
+        email: o.email,
+        revoked: false,
+      }),
+    ]);
+    expect(JSON.stringify(keys)).not.toContain(o.apiKey);
+    expect((await cli(['pool', 'list', '--org', String(o.org)])).pools).toEqual([
+      expect.objectContaining({ product: 'KRE', quota: 5 }),
+    ]);
+    expect(
+      (await adminApi(server.url, 'GET', `/orgs/${o.org}/api-keys`)).body.apiKeys,
+    ).toHaveLength(1);
+    expect((await adminApi(server.url, 'GET', '/orgs')).body.orgs.length).toBeGreaterThan(0);
+    const missing = join(tempDir(), 'typo');
+    const r = await run(SERVER, ['--data-dir', missing, 'org', 'list'], userEnv());
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/there is no data dir at .*typo: pass the server's --data-dir/);
   });
 });
 

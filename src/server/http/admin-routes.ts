@@ -26,6 +26,16 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ service: Service; guards: 
     done();
   });
 
+  app.get('/orgs', async () => ({ orgs: await service.listOrgs() }));
+  app.get('/orgs/:orgId/users', { schema: { params: OrgParams } }, async (r) => ({
+    users: await service.listUsers(r.params.orgId),
+  }));
+  app.get('/orgs/:orgId/api-keys', { schema: { params: OrgParams } }, async (r) => ({
+    apiKeys: await service.listApiKeys(r.params.orgId),
+  }));
+  app.get('/orgs/:orgId/pools', { schema: { params: OrgParams } }, async (r) => ({
+    pools: await service.listPools(r.params.orgId),
+  }));
   app.post('/orgs', { schema: { body: NewOrg } }, async (r, reply) =>
     reply.status(201).send(await service.createOrg(r.body.name)),
   );

@@ -95,3 +95,26 @@ export const orgsOfUser = async (
   }
   return [...orgs.values()];
 };
+
+export const listOrgs = (q: Queries): Promise<{ id: number; name: string; created_at: number }[]> =>
+  q.all('SELECT id, name, created_at FROM orgs ORDER BY id');
+
+export const membersOf = (q: Queries, orgId: number): Promise<User[]> =>
+  q.all<User>(
+    'SELECT users.id, users.email FROM memberships JOIN users ON users.id = user_id WHERE org_id = ? ORDER BY users.email',
+    orgId,
+  );
+
+/** The API keys of an organisation's members: their prefixes, never more. */
+export const apiKeysOf = (
+  q: Queries,
+  orgId: number,
+): Promise<
+  { id: number; prefix: string; email: string; created_at: number; revoked_at: number | null }[]
+> =>
+  q.all(
+    `SELECT api_keys.id, api_keys.prefix, users.email, api_keys.created_at, api_keys.revoked_at FROM api_keys
+     JOIN users ON users.id = api_keys.user_id JOIN memberships ON memberships.user_id = users.id
+     WHERE memberships.org_id = ? ORDER BY api_keys.id`,
+    orgId,
+  );

@@ -3,6 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { fail } from '../../core/errors.ts';
 import {
   addMembership,
+  apiKeysOf,
+  listOrgs,
+  membersOf,
   insertApiKey,
   insertOrg,
   orgByName,
@@ -12,7 +15,7 @@ import {
 } from '../repository/organisations.ts';
 import { deleteLicensed, poolIdsOf } from '../repository/pools.ts';
 import { hashKey, type Authenticator } from './auth.ts';
-import { endSessionsFor, memberOrFail, orgOrFail, type Context } from './context.ts';
+import { endSessionsFor, iso, memberOrFail, orgOrFail, type Context } from './context.ts';
 
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
@@ -67,6 +70,29 @@ export const organisations = (ctx: Context, auth: Authenticator) => {
         await removeMembership(tx, orgId, user.id);
         return { orgId, email: user.email, removed: true, sessionsEnded };
       }),
+
+    listOrgs: async () =>
+      (await listOrgs(store)).map((o) => ({
+        id: o.id,
+        name: o.name,
+        createdAt: iso(o.created_at),
+      })),
+
+    listUsers: async (orgId: number) => {
+      await orgOrFail(store, orgId);
+      return (await membersOf(store, orgId)).map((u) => ({ userId: u.id, email: u.email }));
+    },
+
+    listApiKeys: async (orgId: number) => {
+      await orgOrFail(store, orgId);
+      return (await apiKeysOf(store, orgId)).map((k) => ({
+        id: k.id,
+        prefix: `${k.prefix}…`,
+        email: k.email,
+        createdAt: iso(k.created_at),
+        revoked: k.revoked_at !== null,
+      }));
+    },
 
     revokeApiKey: (id: number) =>
       store.transaction(async (tx) => {

@@ -2,11 +2,12 @@
 // registered machines, and the pool's summary that activations answer too.
 import { fail } from '../../core/errors.ts';
 import { available, type Pool } from '../../core/quota.ts';
-import type { Product } from '../../core/vocabulary.ts';
+import { PRODUCTS, type Product } from '../../core/vocabulary.ts';
 import {
   countLicensed,
   deleteLicensed,
   deleteMachine,
+  findPool,
   insertLicensed,
   insertPool,
   isLicensed,
@@ -94,6 +95,18 @@ export const pools = (ctx: Context) => {
         );
         return { email, licensed: false, sessionsEnded };
       }),
+
+    listPools: async (orgId: number) => {
+      await leases.flush();
+      await orgOrFail(store, orgId);
+      const now = clock();
+      const out = [];
+      for (const product of PRODUCTS) {
+        const pool = await findPool(store, orgId, product);
+        if (pool) out.push({ ...(await poolSummary(store, pool, now)), billing: pool.billing });
+      }
+      return out;
+    },
 
     poolShow: async (orgId: number, product: Product) => {
       await leases.flush();

@@ -55,6 +55,7 @@ void run(
         json,
         explain: args.includes('--explain'),
         qr: args.includes('--qr'),
+        quiet: args.includes('--quiet') || args.includes('-q'),
       });
     }
     const { runProgram } = await import('./program.ts');

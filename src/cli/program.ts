@@ -271,10 +271,16 @@ program
   .action(action(async () => (await import('./commands/online.ts')).deactivate()));
 program
   .command('status')
-  .description('machine ID, license folder, saved server, and whether it answers')
+  .description('machine ID, license folder, saved server, and whether it answers (a CI pre-flight)')
+  .option('--check', 'also take a license and release it: exit 6 if none can be had, 8 if refused')
   .action(
-    action(async (_o: unknown, cmd: Command) =>
-      (await import('./commands/online.ts')).status(options(cmd), Boolean(parsed(cmd).json)),
+    action(async (o: { check?: boolean }, cmd: Command) =>
+      (await import('./commands/online.ts')).status(
+        options(cmd),
+        Boolean(parsed(cmd).json),
+        Boolean(o.check),
+        Boolean(parsed(cmd).quiet),
+      ),
     ),
   );
 

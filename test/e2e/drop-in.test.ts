@@ -177,3 +177,50 @@ describe('what the command and the engine get', () => {
     expect(r.code).toBe(3);
   });
 });
+
+describe('katalonc status as a CI pre-flight', () => {
+  it('exit 7 when the server cannot be reached; --check: 0 with a license to have, 6 without, 8 for a refused key', async () => {
+    const { freePort } = await import('../helpers/network.ts');
+    const down = await katalonc(
+      [`-serverUrl=http://127.0.0.1:${await freePort()}`, 'status'],
+      userEnv(),
+    );
+    expect(down.code).toBe(7);
+    const o = await seedOrg(server.url, { quota: 1 });
+    const env = userEnv(undefined, { KATALON_API_KEY: o.apiKey });
+    const args = [`-orgID=${o.org}`, `-serverUrl=${server.url}`, 'status', '--check'];
+    const ok = await katalonc(args, env);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/a license can be had .*released/);
+    const holder = await adminApi(server.url, 'GET', `/orgs/${o.org}/pools/KRE`);
+    expect(holder.body.onlineSessions).toEqual([]); // the check released what it took
+    const { api, randomMachineId } = await import('../helpers/server.ts');
+    await api(
+      server.url,
+      'POST',
+      '/v1/sessions',
+      { orgId: o.org, product: 'KRE', machineId: randomMachineId() },
+      o.apiKey,
+    );
+    expect((await katalonc(args, env)).code).toBe(6);
+    expect((await katalonc(args, userEnv(undefined, { KATALON_API_KEY: 'kls_wrong' }))).code).toBe(
+      8,
+    );
+  });
+
+  it('the container warning is said once, then silenced by -q or KATALONC_CONTAINER_OK=1', async () => {
+    const report = JSON.parse((await katalonc(['--print-machine-id', '--json'], userEnv())).stdout);
+    const inContainer = report.warnings.some((w: string) => w.startsWith('running in a container'));
+    if (!inContainer) return; // nothing to silence on this machine
+    expect((await katalonc(['--print-machine-id'], userEnv())).stderr).toMatch(
+      /running in a container/,
+    );
+    expect((await katalonc(['--print-machine-id', '-q'], userEnv())).stderr).not.toMatch(
+      /running in a container/,
+    );
+    expect(
+      (await katalonc(['--print-machine-id'], userEnv(undefined, { KATALONC_CONTAINER_OK: '1' })))
+        .stderr,
+    ).not.toMatch(/running in a container/);
+  });
+});

@@ -1,12 +1,21 @@
 // katalonc --print-machine-id: the ID alone on stdout (scriptable); --json/--explain say how it was made.
 import { machineIdReport } from '../../platform/machine/index.ts';
+import { environment } from '../../platform/environment.ts';
 import { bold, dim, ok, warn } from '../../command-line/output.ts';
 import type { Result } from '../../command-line/runner.ts';
+
+/** The machine's warnings to print: the container one only until acknowledged (-q, or the variable). */
+export const shownWarnings = (warnings: readonly string[], quiet: boolean): string[] =>
+  warnings.filter(
+    (w) =>
+      !(w.startsWith('running in a container') && (quiet || environment.containerAcknowledged)),
+  );
 
 export const printMachineId = async (opts: {
   json?: boolean;
   explain?: boolean;
   qr?: boolean;
+  quiet?: boolean;
 }): Promise<Result> => {
   const report = await machineIdReport();
   const lines = opts.explain
@@ -21,7 +30,7 @@ export const printMachineId = async (opts: {
         dim('Only a keyed hash of these values leaves this machine.'),
       ]
     : [report.machineId];
-  if (!opts.json) for (const w of report.warnings) warn(w);
+  if (!opts.json) for (const w of shownWarnings(report.warnings, Boolean(opts.quiet))) warn(w);
   if (opts.qr) {
     const { default: qrcode } = await import('qrcode-terminal');
     qrcode.generate(report.machineId, { small: true }, (code) => process.stderr.write(`${code}\n`));

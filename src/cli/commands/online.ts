@@ -1,5 +1,5 @@
 // katalonc activate / deactivate / status.
-import { fail } from '../../core/errors.ts';
+import { ExitCode, fail } from '../../core/errors.ts';
 import { createApiClient, shown } from '../../client/http-client.ts';
 import { activateSession, chooseOrg } from '../../client/online-session.ts';
 import { forgetApiKey, loadApiKey, saveApiKey } from '../../client/keychain.ts';
@@ -12,6 +12,7 @@ import {
 import { readConfig, updateConfig } from '../../client/state.ts';
 import { checkFolder } from '../../client/offline.ts';
 import { machineIdReport } from '../../platform/machine/index.ts';
+import { shownWarnings } from './machine-id.ts';
 import { bold, ok, progress, warn } from '../../command-line/output.ts';
 import type { Result } from '../../command-line/runner.ts';
 
@@ -70,7 +71,17 @@ export const deactivate = async (): Promise<Result> => {
   };
 };
 
-export const status = async (opts: ClientOptions, json: boolean): Promise<Result> => {
+/**
+ * The machine, the folder, the saved settings, and whether the server answers: a CI pre-flight.
+ * Exit 7 when a configured server cannot be reached; with `check`, a license is taken and released
+ * (exit 6 when none can be had, 8 when the key is refused).
+ */
+export const status = async (
+  opts: ClientOptions,
+  json: boolean,
+  check = false,
+  quiet = false,
+): Promise<Result> => {
   const [{ machineId, warnings }, folder] = await Promise.all([
     machineIdReport(),
     checkFolder(opts),
@@ -90,12 +101,19 @@ export const status = async (opts: ClientOptions, json: boolean): Promise<Result
       await client.close();
     }
   }
+  let checked: string | null = null;
+  if (check) {
+    const { acquire } = await import('./run.ts');
+    const hold = await acquire({ ...opts, retry: { ...opts.retry, enabled: false } });
+    checked = hold.description;
+    await hold.release();
+  }
   const saved = {
-    serverUrl: config.serverUrl ?? null,
+    serverUrl: config.serverUrl ? shown(config.serverUrl) : null,
     orgId: config.orgId ?? null,
     apiKeySaved: keySaved,
   };
-  if (!json) for (const w of warnings) warn(w);
+  if (!json) for (const w of shownWarnings(warnings, quiet)) warn(w);
   return {
     data: {
       machineId,
@@ -103,12 +121,17 @@ export const status = async (opts: ClientOptions, json: boolean): Promise<Result
       licenseFolder: { folder: folder.folder, files: folder.licenses.length, valid: folder.valid },
       saved,
       server,
+      ...(check ? { check: { license: checked } } : {}),
     },
     lines: [
       `${bold('Machine ID:')} ${machineId}`,
       `${bold('License folder:')} ${folder.folder} (${folder.licenses.length} files, ${folder.valid} valid)`,
       `${bold('Saved:')} server ${saved.serverUrl ?? '-'}, org ${saved.orgId ?? '-'}, API key ${keySaved ? 'saved' : 'not saved'}`,
       `${bold('Server:')} ${server ? `${server.url} ${server.reachable ? ok('answers') : `does not answer: ${server.error}`}` : 'none configured'}`,
+      ...(checked
+        ? [`${bold('Check:')} ${ok('a license can be had')} (${checked}, released)`]
+        : []),
     ],
+    exitCode: server && !server.reachable ? ExitCode.unreachable : ExitCode.ok,
   };
 };

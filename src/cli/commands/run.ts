@@ -12,7 +12,8 @@ import { buildKind, DEVELOPMENT_NOTICE } from '../../client/trust.ts';
 import { progress, warn } from '../../command-line/output.ts';
 import type { Result } from '../../command-line/runner.ts';
 
-const acquire = async (opts: ClientOptions): Promise<LicenseHold> => {
+/** One license for this run: offline first, then online (katalonc's order). */
+export const acquire = async (opts: ClientOptions): Promise<LicenseHold> => {
   progress('Start activating offline...');
   const report = await checkFolder(opts);
   progress(`Search for valid offline licenses in folder: ${report.folder}`);

@@ -30,6 +30,9 @@ const program = new Command('katalonc')
     '-V, --version',
   )
   .helpOption('-h, --help')
+  .helpCommand('help [command]', 'the help of a command')
+  // A command's help lists the options that apply to it (-licenseDir, -apiKey, … are global).
+  .configureHelp({ showGlobalOptions: true })
   .showSuggestionAfterError(true)
   .exitOverride()
   .configureOutput({ outputError: () => {} })
@@ -232,6 +235,20 @@ program
   .description('hold one license (offline file, else online session) while a command runs')
   .argument('<command...>')
   .action(action((command: string[], _o: unknown, cmd: Command) => run(command, cmd)));
+
+program
+  .command('completion')
+  .description('a shell completion script: eval "$(katalonc completion bash)" (or zsh, fish)')
+  .argument('<shell>', 'bash, zsh or fish')
+  .action(
+    action(async (shell: string) =>
+      (await import('./commands/completion.ts')).completion(
+        shell,
+        program.commands.map((c) => c.name()),
+        program.options.map((o) => o.long).filter((l): l is string => Boolean(l)),
+      ),
+    ),
+  );
 
 program
   .command('clock')

@@ -224,3 +224,32 @@ describe('katalonc status as a CI pre-flight', () => {
     ).not.toMatch(/running in a container/);
   });
 });
+
+describe('help and completion', () => {
+  it('a command\'s help lists the options that apply to it; "katalonc help <command>" works', async () => {
+    for (const args of [
+      ['run', '--help'],
+      ['help', 'run'],
+    ]) {
+      const r = await katalonc(args, userEnv());
+      expect(r.code, args.join(' ')).toBe(0);
+      expect(r.stdout).toMatch(/Usage: katalonc run/);
+      expect(r.stdout).toMatch(/--license-dir/);
+      expect(r.stdout).toMatch(/--api-key/);
+    }
+  });
+
+  it("completion scripts for bash, zsh and fish, with commands, our options and Katalon's", async () => {
+    for (const shell of ['bash', 'zsh', 'fish']) {
+      const r = await katalonc(['completion', shell], userEnv());
+      expect(r.code).toBe(0);
+      for (const word of ['license', '--license-dir', '-apiKey=', '-noSplash'])
+        expect(r.stdout).toContain(word);
+    }
+    const { spawnSync } = await import('node:child_process');
+    const script = (await katalonc(['completion', 'bash'], userEnv())).stdout;
+    const bash = spawnSync('bash', ['-c', `${script}\ncomplete -p katalonc`], { encoding: 'utf8' });
+    expect(bash.stdout).toMatch(/^complete .* katalonc$/m);
+    expect((await katalonc(['completion', 'tcsh'], userEnv())).code).toBe(4);
+  });
+});

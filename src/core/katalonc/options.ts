@@ -144,5 +144,6 @@ export const COMMANDS: ReadonlySet<string> = new Set([
   'status',
   'engine',
   'clock',
+  'completion',
   'help',
 ]);

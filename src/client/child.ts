@@ -42,18 +42,17 @@ const resolveCommand = (file: string, env: NodeJS.ProcessEnv): string | null => 
 };
 
 /**
- * Kills the process group `pgid` when katalonc dies: its stdin is a pipe only katalonc holds, and
- * it reads "done" there when the command ended normally; end of input without it means katalonc
- * is gone. Its own group, so that signals for the command do not reach it.
+ * Kills a process group when katalonc dies: its stdin is a pipe only katalonc holds. It is started
+ * before the command (so no moment passes with the command unwatched), then told the group's id,
+ * then reads "done" when the command ended normally; end of input without it means katalonc is
+ * gone. Its own group, so that signals for the command do not reach it.
  */
-const watch = (pgid: number): ChildProcess => {
+const startWatcher = (): ChildProcess => {
   const watcher = spawn(
     '/bin/sh',
     [
       '-c',
-      'read -r line; [ "$line" = done ] || kill -s KILL -- "-$1" 2>/dev/null',
-      'sh',
-      String(pgid),
+      'read -r pgid || exit 0; read -r line; [ "$line" = done ] || kill -s KILL -- "-$pgid" 2>/dev/null',
     ],
     { stdio: ['pipe', 'ignore', 'ignore'], detached: true },
   );
@@ -74,12 +73,15 @@ export const startChild = (
   const [program, argv] = resolved
     ? [SETPRIV!, ['--pdeathsig', 'KILL', '--', resolved, ...args]]
     : [file, args];
+  const watcher = detached ? startWatcher() : null;
   const child = spawn(program, argv, {
     stdio: ['inherit', 'inherit', 'inherit', ...(lockHandle ? [lockHandle] : [])],
     detached,
     env,
   });
-  const watcher = detached && child.pid ? watch(child.pid) : null;
+  // In the same tick as the spawn: the command cannot be left unwatched.
+  if (child.pid) watcher?.stdin?.write(`${child.pid}\n`);
+  else watcher?.stdin?.end(); // nothing started: the watcher exits
   const send = (signal: NodeJS.Signals) => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     try {
@@ -108,7 +110,7 @@ export const startChild = (
     );
   }).finally(() => {
     for (const [signal, handler] of handlers) process.off(signal, handler);
-    watcher?.stdin?.end('done\n');
+    if (watcher?.stdin && !watcher.stdin.writableEnded) watcher.stdin.end('done\n');
   });
 
   return {

@@ -63,7 +63,7 @@ const ERRORS = spec({
 
 export type ErrorCode = keyof typeof ERRORS;
 
-const isErrorCode = (value: unknown): value is ErrorCode =>
+export const isErrorCode = (value: unknown): value is ErrorCode =>
   typeof value === 'string' && Object.hasOwn(ERRORS, value);
 
 /** The HTTP status the server answers an error with. */

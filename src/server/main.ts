@@ -17,7 +17,9 @@ import { dayOrInstant, wholeNumber } from '../core/strict.ts';
 import { printableDeep } from '../command-line/sanitize.ts';
 import { VERSION } from '../version.ts';
 import { createNewFile } from '../platform/new-file.ts';
-import { createService, DEFAULT_SETTINGS, type Service } from './service/index.ts';
+import { createService, DEFAULT_SETTINGS } from './service/index.ts';
+import { remoteAdmin, type AdminOps } from './remote-admin.ts';
+import { serverEnvironment } from './environment.ts';
 import {
   adminToken,
   CERTIFICATE_FILE,
@@ -78,6 +80,7 @@ const orgOption = () =>
 
 interface Global {
   dataDir: string;
+  server?: string;
   json?: boolean;
 }
 interface PoolOptions {
@@ -96,6 +99,12 @@ const program = new Command('katalon-license-server')
     '--data-dir <dir>',
     'data directory (database, signing key); default $KLS_DATA_DIR or ~/.katalon-license-server',
     defaultDataDir(),
+  )
+  .addOption(
+    new Option(
+      '--server <url>',
+      'run admin commands against this running server (admin token: $KLS_ADMIN_TOKEN) instead of a data dir',
+    ).env('KLS_SERVER_URL'),
   )
   .option('--json', 'machine-readable output');
 
@@ -116,16 +125,26 @@ const shown = (data: unknown): Result => ({ data, lines: [tree(printableDeep(dat
 
 let result: Result | void;
 
-/** An admin operation on the data dir's service; `O` is the command's own options. */
+/** An admin operation on the data dir's service, or on a running server's (--server); `O` is the command's own options. */
 const admin =
-  <O>(op: (service: Service, o: O) => Promise<unknown>) =>
+  <O>(op: (service: AdminOps, o: O) => Promise<unknown>) =>
   async (o: O, cmd: Command): Promise<void> => {
-    const { dataDir } = cmd.optsWithGlobals<Global>();
+    const { dataDir, server } = cmd.optsWithGlobals<Global>();
+    if (server) {
+      const token = serverEnvironment.adminToken;
+      if (!token)
+        throw fail(
+          'INVALID_ARGUMENT',
+          `--server needs the server's admin token in KLS_ADMIN_TOKEN ("katalon-license-server admin-token" on the server prints it)`,
+        );
+      result = shown(await op(remoteAdmin(server, token.trim()), o));
+      return;
+    }
     // A mistyped or forgotten --data-dir must not quietly make a second database beside the real one.
     if (!existsSync(dataDir))
       throw fail(
         'INVALID_ARGUMENT',
-        `there is no data dir at ${dataDir}: pass the server's --data-dir (or KLS_DATA_DIR); "start" makes a new one`,
+        `there is no data dir at ${dataDir}: pass the server's --data-dir (or KLS_DATA_DIR), or --server URL; "start" makes a new one`,
       );
     const { store, issuer } = await openDataDir(dataDir);
     try {
@@ -481,7 +500,8 @@ offline
           testing: Boolean(o.testing),
           ...(o.expires === undefined ? {} : { expiresAt: o.expires }),
         },
-        // Written before the license is committed: a file that cannot be written burns no quota.
+        // On the data dir, written before the license is committed: a file that cannot be written
+        // burns no quota. (Through --server the API commits first.)
         async (license) => ({
           file: await createNewFile(o.out, license.fileName, license.text).catch(
             (error: NodeJS.ErrnoException) => {
@@ -509,7 +529,7 @@ offline
   .requiredOption('--out <dir>', 'folder to write the .ktime file to')
   .action(
     admin(async (s, o: { machineId: string; out: string }) => {
-      const { signedTime } = s.signedTime({ machineId: o.machineId });
+      const { signedTime } = await s.signedTime({ machineId: o.machineId });
       const file = await createNewFile(
         o.out,
         `time_${o.machineId.trim().toUpperCase()}.ktime`,

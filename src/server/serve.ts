@@ -8,6 +8,7 @@ import { fail } from '../core/errors.ts';
 import { buildApp } from './http/app.ts';
 import { createService, type Settings } from './service/index.ts';
 import { adminToken, openDataDir, openSigningKey } from './data-dir.ts';
+import { serverEnvironment } from './environment.ts';
 
 const SHUTDOWN_MS = 10_000;
 
@@ -31,7 +32,7 @@ export interface ServerOptions {
   tls?: { cert: string; key: string };
 }
 
-/** One server per data dir (a second one would keep its own leases and liveness in memory). */
+/** One server per SQLite data dir (a second one would keep its own leases and liveness in memory). */
 const lockDataDir = async (dataDir: string): Promise<void> => {
   if (process.platform !== 'linux') return;
   const flock = await import('../platform/slot-lock/flock.ts');
@@ -81,7 +82,8 @@ export const startServer = async (o: ServerOptions): Promise<void> => {
   const https = o.tls ? { cert: readPem(o.tls.cert), key: readPem(o.tls.key) } : undefined;
   openSigningKey(o.dataDir); // makes the data dir (or says why it cannot be one)
   const token = adminToken(o.dataDir);
-  await lockDataDir(o.dataDir);
+  // Replicas on PostgreSQL share no memory, and may share one data dir's copy.
+  if (!serverEnvironment.databaseUrl) await lockDataDir(o.dataDir);
   const { store, issuer } = await openDataDir(o.dataDir);
   const service = createService(store, issuer, o.settings);
   const app = buildApp(service, {

@@ -182,6 +182,97 @@ describe('listing what exists', () => {
   });
 });
 
+describe('the admin subcommands against a running server (--server)', () => {
+  it('the same operations through the admin API, with the admin token; no token, a wrong one, no server: clear errors', async () => {
+    const { ADMIN_TOKEN } = await import('../helpers/server.ts');
+    const remote = (args: string[], token: string | null = ADMIN_TOKEN) =>
+      run(
+        SERVER,
+        ['--server', server.url, ...args, '--json'],
+        userEnv(undefined, token ? { KLS_ADMIN_TOKEN: token } : {}),
+      );
+    const j = async (args: string[]) => {
+      const r = await remote(args);
+      expect(r.code, `${args.join(' ')}: ${r.stdout}${r.stderr}`).toBe(0);
+      return JSON.parse(r.stdout);
+    };
+    const org = String((await j(['org', 'create', '--name', `Remote ${Date.now()}`])).id);
+    await j(['user', 'add', '--org', org, '--email', 'r@remote.test']);
+    const { apiKey } = await j(['apikey', 'create', '--org', org, '--email', 'r@remote.test']);
+    const expires = new Date(Date.now() + 300 * 86_400_000).toISOString().slice(0, 10);
+    await j([
+      'pool',
+      'create',
+      '--org',
+      org,
+      '--product',
+      'KRE',
+      '--model',
+      'node-locked',
+      '--billing',
+      'yearly',
+      '--quota',
+      '3',
+      '--machine-quota',
+      '3',
+      '--expires',
+      expires,
+    ]);
+    const out = tempDir();
+    const lic = await j([
+      'offline',
+      'create',
+      '--org',
+      org,
+      '--product',
+      'KRE',
+      '--machine-id',
+      randomMachineId(),
+      '--out',
+      out,
+    ]);
+    expect(lic.file).toMatch(/KRE_.*\.lic$/);
+    const session = await api(
+      server.url,
+      'POST',
+      '/v1/sessions',
+      { orgId: Number(org), product: 'KRE', machineId: randomMachineId() },
+      apiKey,
+    );
+    expect((await j(['session', 'list', '--org', org])).sessions).toHaveLength(1);
+    await j([
+      'session',
+      'terminate',
+      '--id',
+      session.body.session.id,
+      '--reason',
+      'maintenance window',
+    ]);
+    const hb = await api(
+      server.url,
+      'POST',
+      `/v1/sessions/${session.body.session.id}/heartbeat`,
+      undefined,
+      apiKey,
+    );
+    expect(hb.body.error.message).toMatch(/maintenance window/);
+    expect((await j(['pool', 'show', '--org', org, '--product', 'KRE'])).available).toBe(2);
+    expect(
+      (await j(['offline', 'time', '--machine-id', randomMachineId(), '--out', tempDir()])).file,
+    ).toMatch(/\.ktime$/);
+    const noToken = await remote(['org', 'list'], null);
+    expect(noToken.code).toBe(4);
+    expect(noToken.stdout).toMatch(/needs the server's admin token in KLS_ADMIN_TOKEN/);
+    expect((await remote(['org', 'list'], 'x'.repeat(40))).code).toBe(8);
+    const down = await run(
+      SERVER,
+      ['--server', 'http://127.0.0.1:9', 'org', 'list'],
+      userEnv(undefined, { KLS_ADMIN_TOKEN: ADMIN_TOKEN }),
+    );
+    expect(down.code).toBe(7);
+  });
+});
+
 describe('removing a member', () => {
   it('ends their live sessions at the next heartbeat, with the reason (CLI and API)', async () => {
     for (const how of ['cli', 'api'] as const) {

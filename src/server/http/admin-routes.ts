@@ -15,6 +15,8 @@ import {
   PoolParams,
   SessionParams,
   SessionsQuery,
+  TerminateQuery,
+  MachineTime,
 } from './schemas.ts';
 
 export const adminRoutes: FastifyPluginAsyncTypebox<{ service: Service; guards: Guards }> = (
@@ -104,8 +106,13 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ service: Service; guards: 
   app.get('/sessions', { schema: { querystring: SessionsQuery } }, async (r) => ({
     sessions: await service.listSessions(r.query.orgId),
   }));
-  app.delete('/sessions/:id', { schema: { params: SessionParams } }, (r) =>
-    service.terminateSession(r.params.id),
+  app.delete(
+    '/sessions/:id',
+    { schema: { params: SessionParams, querystring: TerminateQuery } },
+    (r) => service.terminateSession(r.params.id, r.query.reason),
+  );
+  app.post('/time', { schema: { body: MachineTime } }, (r) =>
+    service.signedTime({ machineId: r.body.machineId }),
   );
   return Promise.resolve();
 };

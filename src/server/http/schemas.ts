@@ -52,3 +52,5 @@ export const NewOfflineLicense = object({
 });
 export const SessionsQuery = object({ orgId: Type.Optional(Id) });
 export const TimeQuery = object({ nonce: Type.String({ pattern: '^[0-9a-f]{16,64}$' }) });
+export const TerminateQuery = object({ reason: Type.Optional(text(200)) });
+export const MachineTime = object({ machineId: MachineId });

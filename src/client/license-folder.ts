@@ -176,10 +176,16 @@ export const scanFolder = async (
 
   // Copies of one license count once; an issuer certificate's limit caps what this folder counts
   // of its licenses (the oldest first), whatever was copied in from elsewhere.
-  const ids = new Set<string>();
+  const first = new Map<string, string>();
   const perCertificate = new Map<string, number>();
   const usable = licenses
-    .filter((l) => l.status === 'valid' && !ids.has(l.licenseId!) && ids.add(l.licenseId!))
+    .filter((l) => {
+      if (l.status !== 'valid') return false;
+      const original = first.get(l.licenseId!);
+      if (original === undefined) return Boolean(first.set(l.licenseId!, l.file));
+      l.message = `a copy of ${original}: one license counts once, however many copies (${l.message})`;
+      return false;
+    })
     .sort((a, b) => a.issuedAt!.localeCompare(b.issuedAt!))
     .filter((l) => {
       const n = (perCertificate.get(l.certificateId!) ?? 0) + 1;

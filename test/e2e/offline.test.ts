@@ -302,6 +302,11 @@ describe('katalonc run: one session per license file', () => {
     ];
     const codes = (await Promise.all(runs.map((r) => r.result))).map((r) => r.code).sort();
     expect(codes).toEqual([0, 6]);
+    const list = JSON.parse((await katalonc(['license', 'list', '--json'], env)).stdout);
+    expect(list.valid).toBe(1);
+    expect(list.licenses.find((l: { file: string }) => l.file === 'a.lic').message).toMatch(
+      /^a copy of a \(1\)\.lic: one license counts once/,
+    );
   });
 
   it("a katalonc killed with SIGKILL takes its command (and the command's children) with it, and frees its license", async () => {

@@ -106,6 +106,51 @@ export const checkCertificate = (
   return { ok: true, certificate, key: parsePublicKey(certificate.publicKey)! };
 };
 
+export type ChainCheck =
+  | { ok: true; certificate: IssuerCertificate }
+  | { ok: false; status: 'unknown-key' | 'tampered' | 'malformed' | 'revoked'; message: string };
+
+/**
+ * The whole chain of a signed document that carries its issuer certificate (a license, a signed
+ * time): a root signed the certificate, the certificate names the key that signed the document,
+ * that key is not revoked, and its signature holds. `certificates` caches the certificate checks
+ * (the licenses of one server share one certificate).
+ */
+export const checkChain = (
+  document: SignedBlock & { issuer?: SignedBlock },
+  roots: ReadonlyMap<string, PublicKeyInfo>,
+  revokedKeyIds: ReadonlySet<string>,
+  certificates?: Map<string, CertificateCheck>,
+): ChainCheck => {
+  const issuer = document.issuer!;
+  const cacheKey = Buffer.from(issuer.signature).toString('base64');
+  const chain = certificates?.get(cacheKey) ?? checkCertificate(issuer, roots);
+  certificates?.set(cacheKey, chain);
+  if (!chain.ok) return chain;
+  const { certificate, key } = chain;
+  if (certificate.keyId !== document.keyId)
+    return {
+      ok: false,
+      status: 'tampered',
+      message:
+        'it is signed by another key than its issuer certificate names: it was changed after it was issued',
+    };
+  if (revokedKeyIds.has(certificate.keyId))
+    return {
+      ok: false,
+      status: 'revoked',
+      message: `its issuing server's key ${certificate.keyId} was revoked by the licensor (compromised): ask your admin for a new license`,
+    };
+  if (!verifyBlock(document, key))
+    return {
+      ok: false,
+      status: 'tampered',
+      message:
+        'the signature does not match the content: the file was changed after it was issued; ask your admin for an unmodified copy',
+    };
+  return { ok: true, certificate };
+};
+
 /** Why a license (org, product, issue and expiry times) is outside its certificate, or null. */
 export const outsideCertificate = (
   c: IssuerCertificate,

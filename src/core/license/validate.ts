@@ -1,9 +1,8 @@
 // The validation rules: one license text in, exactly one status with a message a user can act on out.
 // A license is valid only through the chain root → issuer certificate → server key → license.
 import { dearmorLicense, decodePayload, FORMAT_VERSION, type LicensePayload } from './format.ts';
-import { verifyBlock } from './armor.ts';
 import {
-  checkCertificate,
+  checkChain,
   outsideCertificate,
   type CertificateCheck,
   type IssuerCertificate,
@@ -69,30 +68,9 @@ export const validateLicense = (text: string, ctx: ValidationContext): Validatio
         };
   }
   const license = armored.document;
-  const issuer = license.issuer!;
-  const cacheKey = Buffer.from(issuer.signature).toString('base64');
-  const chain = ctx.certificates?.get(cacheKey) ?? checkCertificate(issuer, ctx.roots);
-  ctx.certificates?.set(cacheKey, chain);
+  const chain = checkChain(license, ctx.roots, ctx.revokedKeyIds, ctx.certificates);
   if (!chain.ok) return { status: chain.status, message: chain.message };
-  const { certificate, key } = chain;
-  if (certificate.keyId !== license.keyId)
-    return {
-      status: 'tampered',
-      message:
-        'it is signed by another key than its issuer certificate names: it was changed after it was issued',
-    };
-  if (ctx.revokedKeyIds.has(certificate.keyId))
-    return {
-      status: 'revoked',
-      message: `its issuing server's key ${certificate.keyId} was revoked by the licensor (compromised): ask your admin for a new license`,
-    };
-  if (!verifyBlock(license, key)) {
-    return {
-      status: 'tampered',
-      message:
-        'the signature does not match the content: the file was changed after it was issued; ask your admin for an unmodified copy',
-    };
-  }
+  const { certificate } = chain;
   const payload = decodePayload(license);
   if (!payload || payload.kid !== license.keyId || payload.certificateId !== certificate.id) {
     return {

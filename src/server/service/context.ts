@@ -4,7 +4,8 @@ import type { Issuer } from '../data-dir.ts';
 import { parseMachineId } from '../../core/machine-id/format.ts';
 import type { Product } from '../../core/vocabulary.ts';
 import { isMember, orgExists, userByEmail, type User } from '../repository/organisations.ts';
-import { findPool, type PoolRow } from '../repository/pools.ts';
+import { findPool, isRegistered, toPool, usage, type PoolRow } from '../repository/pools.ts';
+import { grantRefusal, type Refusal } from '../../core/quota.ts';
 import { endSessions, type SessionFilter } from '../repository/sessions.ts';
 import type { Queries, Store } from '../store/store.ts';
 import type { LeaseCache } from './lease-cache.ts';
@@ -55,6 +56,20 @@ export const memberOrFail = async (q: Queries, orgId: number, email: string): Pr
     );
   return user;
 };
+
+/** Why one more license (a session or an offline license) for this machine is refused, or null. */
+export const seatRefusal = async (
+  q: Queries,
+  pool: PoolRow,
+  machineId: string,
+  now: number,
+): Promise<Refusal | null> =>
+  grantRefusal(
+    toPool(pool),
+    await usage(q, pool.id, now),
+    now,
+    await isRegistered(q, pool.id, machineId),
+  );
 
 /** Ends the matching running sessions, here and in the lease cache; resolves to how many. */
 export const endSessionsFor = async (

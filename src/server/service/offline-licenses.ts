@@ -5,23 +5,16 @@ import { randomUUID } from 'node:crypto';
 import { fail } from '../../core/errors.ts';
 import { signLicense } from '../../core/license/format.ts';
 import { signTime } from '../../core/license/time.ts';
-import {
-  grantRefusal,
-  offlineExpiry,
-  offlineRefusal,
-  subscriptionRefusal,
-} from '../../core/quota.ts';
+import { offlineExpiry, offlineRefusal, subscriptionRefusal } from '../../core/quota.ts';
 import type { LicenseKind, Product } from '../../core/vocabulary.ts';
 import { certificateRefusal } from '../../core/license/certificate.ts';
 import {
   countUnderCertificate,
   insertOfflineLicense,
-  isRegistered,
   registerMachine,
   toPool,
-  usage,
 } from '../repository/pools.ts';
-import { checkMachineId, iso, poolOrFail, type Context } from './context.ts';
+import { checkMachineId, iso, poolOrFail, seatRefusal, type Context } from './context.ts';
 
 export interface OfflineRequest {
   orgId: number;
@@ -78,14 +71,7 @@ export const offlineLicenses = ({ store, clock, leases, issuer }: Context) => ({
       const rules = toPool(pool);
       const refusal =
         offlineRefusal(rules) ??
-        (p.testing
-          ? subscriptionRefusal(rules, now)
-          : grantRefusal(
-              rules,
-              await usage(tx, pool.id, now),
-              now,
-              await isRegistered(tx, pool.id, machineId),
-            ));
+        (p.testing ? subscriptionRefusal(rules, now) : await seatRefusal(tx, pool, machineId, now));
       if (refusal) throw fail(refusal.code, refusal.message);
       const { certificate } = issuer;
       if (!certificate)

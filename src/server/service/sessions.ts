@@ -2,18 +2,9 @@
 // terminations. One session is one running process and holds one license of the pool.
 import { randomUUID } from 'node:crypto';
 import { fail } from '../../core/errors.ts';
-import { grantRefusal } from '../../core/quota.ts';
 import type { Product } from '../../core/vocabulary.ts';
 import { isMember, orgsOfUser, type User } from '../repository/organisations.ts';
-import {
-  findPool,
-  isLicensed,
-  isRegistered,
-  poolById,
-  registerMachine,
-  toPool,
-  usage,
-} from '../repository/pools.ts';
+import { findPool, isLicensed, poolById, registerMachine } from '../repository/pools.ts';
 import {
   endLapsedSessions,
   extendLiveLease,
@@ -23,7 +14,7 @@ import {
   reviveSession,
   sessionOfUser,
 } from '../repository/sessions.ts';
-import { checkMachineId, endSessionsFor, iso, type Context } from './context.ts';
+import { checkMachineId, endSessionsFor, iso, seatRefusal, type Context } from './context.ts';
 import { poolSummary, sessionView } from './pools.ts';
 
 export interface ActivationRequest {
@@ -103,12 +94,7 @@ export const sessions = (ctx: Context) => {
           );
         }
         await endLapsedSessions(tx, pool.id, now);
-        const refusal = grantRefusal(
-          toPool(pool),
-          await usage(tx, pool.id, now),
-          now,
-          await isRegistered(tx, pool.id, machineId),
-        );
+        const refusal = await seatRefusal(tx, pool, machineId, now);
         if (refusal) throw fail(refusal.code, refusal.message);
         const hostname = r.hostname ?? null;
         await registerMachine(tx, { poolId: pool.id, machineId, hostname, now });
@@ -153,12 +139,7 @@ export const sessions = (ctx: Context) => {
         if (pool.product === 'KSE' && !(await isLicensed(tx, pool.id, user.id)))
           throw fail('SESSION_TERMINATED', 'the session was ended: your KSE license was withdrawn');
         await endLapsedSessions(tx, pool.id, now);
-        const refusal = grantRefusal(
-          toPool(pool),
-          await usage(tx, pool.id, now),
-          now,
-          await isRegistered(tx, pool.id, s.machine_id),
-        );
+        const refusal = await seatRefusal(tx, pool, s.machine_id, now);
         if (refusal)
           throw fail(
             refusal.code,

@@ -246,3 +246,16 @@ describe('-propertiesFile', () => {
 it("the built-in version is package.json's", () => {
   expect(VERSION).toBe(pkg.version);
 });
+
+describe('stray words', () => {
+  it('go to the engine with a Katalon line, by position: a command after -- with the same text stays', () => {
+    const line = parseLine(['-execution', 'Profile=default', '-retry=0', '--', 'Profile=default']);
+    expect(line.runner).toEqual(['-execution', 'Profile=default', '-retry=0']);
+    expect(line.gnu).toEqual(['--', 'Profile=default']);
+    expect(line.unknown).toEqual(['-execution', 'Profile=default']);
+  });
+
+  it("without runner options they are katalonc's (an unknown command there)", () => {
+    expect(parseLine(['frobnicate'])).toMatchObject({ gnu: ['frobnicate'], runner: [] });
+  });
+});

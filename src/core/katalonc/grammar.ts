@@ -82,7 +82,9 @@ export const parseLine = (args: readonly string[], propertiesText?: string): Par
   let section: string | null = null;
   let sectionShown = false;
   let ownCommand = false; // a katalonc command word was seen: every later word is its argument
-  const strays: string[] = []; // words in a Katalon line that nobody documents (a broken quote)
+  // Words in a Katalon line that nobody documents (a broken quote), where they went in both lists.
+  const strays: { token: string; gnuAt: number; runnerAt: number }[] = [];
+  let runnerOptions = 0;
 
   const take = (tokens: readonly string[], fromFile: boolean) => {
     for (let i = 0; i < tokens.length; i++) {
@@ -103,7 +105,7 @@ export const parseLine = (args: readonly string[], propertiesText?: string): Par
           /^--[a-z-]+$/.test(line.gnu.at(-1) ?? '') && tokens[i - 1] === line.gnu.at(-1);
         if (word && COMMANDS.has(token)) ownCommand = true;
         if (word && !ownCommand && !value && !fromFile) {
-          strays.push(token);
+          strays.push({ token, gnuAt: line.gnu.length, runnerAt: line.runner.length });
           line.runner.push(token);
         }
         line.gnu.push(token);
@@ -124,7 +126,10 @@ export const parseLine = (args: readonly string[], propertiesText?: string): Par
           if (!option.value)
             throw fail('INVALID_ARGUMENT', `${typed} needs a file: write ${typed}=FILE`);
           if (!fromFile) line.propertiesFile = option.value;
-          if (!fromFile) line.runner.push(token); // the engine reads its own options from it too
+          if (!fromFile) {
+            line.runner.push(token); // the engine reads its own options from it too
+            runnerOptions++;
+          }
           continue;
         }
         line.gnu.push(...licensingTokens(spec, typed, option.value, tokens[i + 1]));
@@ -138,6 +143,7 @@ export const parseLine = (args: readonly string[], propertiesText?: string): Par
         sectionShown = true;
       }
       line.runner.push(token);
+      runnerOptions++;
     }
   };
 
@@ -147,11 +153,11 @@ export const parseLine = (args: readonly string[], propertiesText?: string): Par
   // Stray words go with a Katalon line to its engine (as Katalon ignores them); without runner
   // options they are katalonc's (and an unknown command is an error there).
   if (strays.length > 0) {
-    const engineLine = line.runner.some((t) => !strays.includes(t) && !SECTIONS.has(t));
-    if (engineLine) {
-      line.gnu = line.gnu.filter((t) => !strays.includes(t));
-      line.unknown.push(...strays);
-    } else line.runner = line.runner.filter((t) => !strays.includes(t));
+    const drop = (list: string[], at: Set<number>) => list.filter((_, i) => !at.has(i));
+    if (runnerOptions > 0) {
+      line.gnu = drop(line.gnu, new Set(strays.map((w) => w.gnuAt)));
+      line.unknown.push(...strays.map((w) => w.token));
+    } else line.runner = drop(line.runner, new Set(strays.map((w) => w.runnerAt)));
   }
   return line;
 };

@@ -78,7 +78,7 @@ export type CertificateCheck =
   | { ok: false; status: 'unknown-key' | 'tampered' | 'malformed'; message: string };
 
 /** Whether a root in `roots` signed this certificate; then the server key it certifies. */
-export const checkCertificate = (
+const checkCertificate = (
   block: SignedBlock,
   roots: ReadonlyMap<string, PublicKeyInfo>,
 ): CertificateCheck => {

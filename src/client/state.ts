@@ -5,11 +5,12 @@
 // One write discipline for all of it: write-file-atomic (temp file, fsync, rename), mode 0600, in a
 // 0700 folder, so a crash leaves the old content or the new, never half of it.
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { clientDir } from '../platform/paths.ts';
 
-const path = (name: string): string => join(clientDir(), name);
+/** A state file: a name in the client dir, or (the clock marks kept elsewhere) an absolute path. */
+const path = (name: string): string => (isAbsolute(name) ? name : join(clientDir(), name));
 
 const read = (name: string): string | null => {
   try {
@@ -82,16 +83,12 @@ const markPlaces = (licenseFolder: string): string[] => [
 ];
 
 const readMarkFile = (file: string): { mark: number; usedTimes: string[] } | null => {
-  try {
-    const raw = JSON.parse(readFileSync(file, 'utf8')) as { mark?: unknown; usedTimes?: unknown };
-    if (typeof raw.mark !== 'number' || !Number.isFinite(raw.mark)) return null;
-    const used = Array.isArray(raw.usedTimes)
-      ? raw.usedTimes.filter((t) => typeof t === 'string')
-      : [];
-    return { mark: raw.mark, usedTimes: used };
-  } catch {
-    return null;
-  }
+  const raw = readJson(file);
+  if (typeof raw?.mark !== 'number' || !Number.isFinite(raw.mark)) return null;
+  const used = Array.isArray(raw.usedTimes)
+    ? raw.usedTimes.filter((t): t is string => typeof t === 'string')
+    : [];
+  return { mark: raw.mark, usedTimes: used };
 };
 
 /** The newest mark of every place, and the signed times already used to lower it. */
@@ -117,10 +114,7 @@ export const writeMark = async (
 ): Promise<void> => {
   const content = `${JSON.stringify({ mark, iso: new Date(mark).toISOString(), usedTimes: [...usedTimes] })}\n`;
   const results = await Promise.allSettled(
-    markPlaces(licenseFolder).map(async (file) => {
-      mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
-      await writeFileAtomic(file, content, { mode: 0o600 });
-    }),
+    markPlaces(licenseFolder).map((file) => write(file, content)),
   );
   if (results.every((r) => r.status === 'rejected')) throw results[0].reason;
 };

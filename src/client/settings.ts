@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fail } from '../core/errors.ts';
-import { propertiesTokens } from '../core/katalonc/grammar.ts';
+import { propertyEntries } from '../core/katalonc/grammar.ts';
 import type { RetryPolicy } from '../core/retry.ts';
 import type { Product } from '../core/vocabulary.ts';
 import { environment } from '../platform/environment.ts';
@@ -28,20 +28,19 @@ export interface ClientOptions extends Omit<ConnectionOptions, 'serverUrl'> {
   engine?: string;
 }
 
-/** Katalon's own file for on-premise activation: serverURL and apiKey. */
+let katalonFile: { serverURL?: string; apiKey?: string } | undefined;
+/** Katalon's own file for on-premise activation (read once a process): serverURL and apiKey. */
 const katalonProperties = (): { serverURL?: string; apiKey?: string } => {
-  let text: string;
+  if (katalonFile) return katalonFile;
+  katalonFile = {};
   try {
-    text = readFileSync(join(katalonHome(), 'licenseServer.properties'), 'utf8');
+    const text = readFileSync(join(katalonHome(), 'licenseServer.properties'), 'utf8');
+    for (const { name, value } of propertyEntries(text))
+      if (value) (katalonFile as Record<string, string>)[name] = value;
   } catch {
-    return {};
+    // no such file: nothing from it
   }
-  const values: Record<string, string> = {};
-  for (const token of propertiesTokens(text)) {
-    const eq = token.indexOf('=');
-    if (eq > 1 && eq < token.length - 1) values[token.slice(1, eq)] = token.slice(eq + 1);
-  }
-  return values;
+  return katalonFile;
 };
 
 /**

@@ -162,13 +162,21 @@ export const parseLine = (args: readonly string[], propertiesText?: string): Par
   return line;
 };
 
-/** A Java-style properties file (`name=value` lines, # or ! comments) as katalonc-style tokens. */
-export const propertiesTokens = (text: string): string[] =>
+/** The entries of a Java-style properties file (`name=value` or `name: value` lines, # or ! comments). */
+export const propertyEntries = (text: string): { name: string; value?: string }[] =>
   text
     .split(/\r?\n/)
     .map((l) => l.trim())
     .filter((l) => l !== '' && !l.startsWith('#') && !l.startsWith('!'))
     .map((l) => {
       const m = /^-?([^=:\s]+)\s*[=:]\s*(.*)$/.exec(l);
-      return m ? `-${m[1]}=${m[2].replace(/^"(.*)"$/, '$1')}` : `-${l.replace(/^-/, '')}`;
+      return m
+        ? { name: m[1]!, value: m[2]!.replace(/^"(.*)"$/, '$1') }
+        : { name: l.replace(/^-/, '') };
     });
+
+/** A properties file as katalonc-style tokens (`-name=value`, or `-name` for a bare flag). */
+export const propertiesTokens = (text: string): string[] =>
+  propertyEntries(text).map((e) =>
+    e.value === undefined ? `-${e.name}` : `-${e.name}=${e.value}`,
+  );

@@ -171,7 +171,7 @@ export const propertyEntries = (text: string): { name: string; value?: string }[
     .map((l) => {
       const m = /^-?([^=:\s]+)\s*[=:]\s*(.*)$/.exec(l);
       return m
-        ? { name: m[1]!, value: m[2]!.replace(/^"(.*)"$/, '$1') }
+        ? { name: m[1], value: m[2].replace(/^"(.*)"$/, '$1') }
         : { name: l.replace(/^-/, '') };
     });
 

@@ -51,10 +51,9 @@ export const remoteAdmin = (server: string, token: string): AdminOps => {
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     } catch (error) {
-      throw fail(
-        'SERVER_UNREACHABLE',
-        `cannot reach ${base}: ${(error as Error).cause ? String((error as { cause: Error }).cause.message) : (error as Error).message}`,
-      );
+      // fetch says "fetch failed"; why is in its cause.
+      const e = error as Error & { cause?: Error };
+      throw fail('SERVER_UNREACHABLE', `cannot reach ${base}: ${(e.cause ?? e).message}`);
     }
     const json = (await res.json().catch(() => ({}))) as {
       error?: { code?: string; message?: string };

@@ -14,6 +14,7 @@ import {
   seedOrg,
   startServer,
   type TestServer,
+  poolCreateArgs,
 } from '../helpers/server.ts';
 
 let server: TestServer;
@@ -56,24 +57,7 @@ describe('admin mistakes cost nothing', () => {
   it('numbers and dates are read strictly, by the CLI and the API; a past subscription end is refused', async () => {
     const org = String((await adminApi(server.url, 'POST', '/orgs', { name: 'Strict' })).body.id);
     const create = (quota: string, expires: string) =>
-      adminCli(server.dataDir, [
-        'pool',
-        'create',
-        '--org',
-        org,
-        '--product',
-        'KRE',
-        '--model',
-        'floating',
-        '--billing',
-        'yearly',
-        '--quota',
-        quota,
-        '--machine-quota',
-        '5',
-        '--expires',
-        expires,
-      ]);
+      adminCli(server.dataDir, poolCreateArgs(org, { model: 'floating', quota, expires }));
     for (const [quota, expires] of [
       ['1e300', '2030-01-01'],
       ['0x10', '2030-01-01'],
@@ -200,24 +184,7 @@ describe('the admin subcommands against a running server (--server)', () => {
     await j(['user', 'add', '--org', org, '--email', 'r@remote.test']);
     const { apiKey } = await j(['apikey', 'create', '--org', org, '--email', 'r@remote.test']);
     const expires = new Date(Date.now() + 300 * 86_400_000).toISOString().slice(0, 10);
-    await j([
-      'pool',
-      'create',
-      '--org',
-      org,
-      '--product',
-      'KRE',
-      '--model',
-      'node-locked',
-      '--billing',
-      'yearly',
-      '--quota',
-      '3',
-      '--machine-quota',
-      '3',
-      '--expires',
-      expires,
-    ]);
+    await j(poolCreateArgs(org, { quota: '3', machineQuota: '3', expires }));
     const out = tempDir();
     const lic = await j([
       'offline',

@@ -10,6 +10,7 @@ import {
   seedOrg,
   startServer,
   type TestServer,
+  poolCreateArgs,
 } from '../helpers/server.ts';
 import { tempDir } from '../helpers/cli.ts';
 import {
@@ -126,24 +127,7 @@ describe.skipIf(!postgresAvailable())(
       const org = String((await j(['org', 'create', '--name', 'Shared'])).id);
       await j(['user', 'add', '--org', org, '--email', 'Ops@Shared.test']);
       const { apiKey } = await j(['apikey', 'create', '--org', org, '--email', 'ops@shared.test']); // e-mail addresses compare case-insensitively
-      await j([
-        'pool',
-        'create',
-        '--org',
-        org,
-        '--product',
-        'KRE',
-        '--model',
-        'node-locked',
-        '--billing',
-        'yearly',
-        '--quota',
-        '2',
-        '--machine-quota',
-        '5',
-        '--expires',
-        '2099-12-31',
-      ]);
+      await j(poolCreateArgs(org));
       const m = randomMachineId();
       const offline = await j([
         'offline',

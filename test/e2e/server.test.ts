@@ -13,6 +13,7 @@ import {
   seedOrg,
   startServer,
   type TestServer,
+  poolCreateArgs,
 } from '../helpers/server.ts';
 import { run, SERVER, tempDir, userEnv } from '../helpers/cli.ts';
 import { freePort } from '../helpers/network.ts';
@@ -569,28 +570,7 @@ describe('admin subcommands on the data dir', () => {
     expect(
       (await j(['apikey', 'create', '--org', String(org), '--email', 'a@acme.test'])).apiKey,
     ).toMatch(/^kls_/);
-    expect(
-      (
-        await j([
-          'pool',
-          'create',
-          '--org',
-          String(org),
-          '--product',
-          'KRE',
-          '--model',
-          'node-locked',
-          '--billing',
-          'yearly',
-          '--quota',
-          '2',
-          '--machine-quota',
-          '5',
-          '--expires',
-          '2099-12-31',
-        ])
-      ).id,
-    ).toBeGreaterThan(0);
+    expect((await j(poolCreateArgs(String(org)))).id).toBeGreaterThan(0);
     const out = tempDir();
     const m = randomMachineId();
     const first = await j([
@@ -688,42 +668,8 @@ describe('admin subcommands on the data dir', () => {
   it('refuses offline licenses from floating or monthly pools', async () => {
     const dir = tempDir('kls-admin-');
     await adminCli(dir, ['org', 'create', '--name', 'A']);
-    await adminCli(dir, [
-      'pool',
-      'create',
-      '--org',
-      '1',
-      '--product',
-      'KRE',
-      '--model',
-      'floating',
-      '--billing',
-      'yearly',
-      '--quota',
-      '2',
-      '--machine-quota',
-      '5',
-      '--expires',
-      '2099-12-31',
-    ]);
-    await adminCli(dir, [
-      'pool',
-      'create',
-      '--org',
-      '1',
-      '--product',
-      'KSE',
-      '--model',
-      'node-locked',
-      '--billing',
-      'monthly',
-      '--quota',
-      '2',
-      '--machine-quota',
-      '5',
-      '--expires',
-      '2099-12-31',
-    ]);
+    await adminCli(dir, poolCreateArgs('1', { model: 'floating' }));
+    await adminCli(dir, poolCreateArgs('1', { product: 'KSE', billing: 'monthly' }));
     for (const product of ['KRE', 'KSE']) {
       const r = await adminCli(dir, [
         'offline',

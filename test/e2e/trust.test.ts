@@ -7,7 +7,7 @@ import { revoke } from '../../src/core/license/certificate.ts';
 import { devRootKey } from '../../scripts/dev-root.ts';
 import { katalonc, tempDir, userEnv } from '../helpers/cli.ts';
 import { certifyDataDir, makeLicense, testIssuer } from '../helpers/licenses.ts';
-import { adminCli } from '../helpers/server.ts';
+import { adminCli, poolCreateArgs } from '../helpers/server.ts';
 
 const DAY = 86_400_000;
 
@@ -24,25 +24,7 @@ describe('a server issues only what its issuer certificate allows', () => {
     const org = String((await json(dataDir, ['org', 'create', '--name', 'Covered'])).body.id);
     const other = String((await json(dataDir, ['org', 'create', '--name', 'Not covered'])).body.id);
     const expires = new Date(Date.now() + 300 * DAY).toISOString().slice(0, 10);
-    for (const o of [org, other])
-      await json(dataDir, [
-        'pool',
-        'create',
-        '--org',
-        o,
-        '--product',
-        'KRE',
-        '--model',
-        'node-locked',
-        '--billing',
-        'yearly',
-        '--quota',
-        '5',
-        '--machine-quota',
-        '5',
-        '--expires',
-        expires,
-      ]);
+    for (const o of [org, other]) await json(dataDir, poolCreateArgs(o, { quota: '5', expires }));
     const home = tempDir();
     const machineId = (await katalonc(['--print-machine-id'], userEnv(home))).stdout.trim();
     const folder = join(home, '.katalon', 'license');

@@ -190,3 +190,33 @@ export const expectSessionsKept = async (
   for (const id of granted) expect(ids.has(id), id).toBe(true);
   expect(pool.available).toBe(quota - pool.onlineSessions.length);
 };
+
+/** The arguments of `pool create` (strings as typed; a node-locked yearly KRE pool by default). */
+export const poolCreateArgs = (
+  org: string,
+  p: {
+    product?: string;
+    model?: string;
+    billing?: string;
+    quota?: string;
+    machineQuota?: string;
+    expires?: string;
+  } = {},
+): string[] => [
+  'pool',
+  'create',
+  '--org',
+  org,
+  '--product',
+  p.product ?? 'KRE',
+  '--model',
+  p.model ?? 'node-locked',
+  '--billing',
+  p.billing ?? 'yearly',
+  '--quota',
+  p.quota ?? '2',
+  '--machine-quota',
+  p.machineQuota ?? '5',
+  '--expires',
+  p.expires ?? '2099-12-31',
+];

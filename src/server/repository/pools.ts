@@ -71,20 +71,56 @@ export const insertPool = async (
 export const poolIdsOf = async (q: Queries, orgId: number): Promise<number[]> =>
   (await q.all<{ id: number }>('SELECT id FROM pools WHERE org_id = ?', orgId)).map((r) => r.id);
 
+/** The pool's usage by the LIVE rule, counted from the rows (what admins see). */
 export const usage = async (q: Queries, poolId: number, now: number): Promise<PoolUsage> => ({
   activeSessions: await countLiveSessions(q, poolId, now),
-  unexpiredOfflineLicenses: await count(
-    q,
-    "SELECT count(*) AS n FROM offline_licenses WHERE pool_id = ? AND kind = 'offline' AND expires_at > ?",
-    poolId,
-    now,
-  ),
+  unexpiredOfflineLicenses: await countOfflineLicenses(q, poolId, now),
   registeredMachines: await count(
     q,
     'SELECT count(*) AS n FROM machines WHERE pool_id = ?',
     poolId,
   ),
 });
+
+const countOfflineLicenses = (q: Queries, poolId: number, now: number): Promise<number> =>
+  count(
+    q,
+    "SELECT count(*) AS n FROM offline_licenses WHERE pool_id = ? AND kind = 'offline' AND expires_at > ?",
+    poolId,
+    now,
+  );
+
+/**
+ * What a grant decision needs, in one read, without counting history: the pool's counters of
+ * sessions not ended (open_sessions: at least the live ones, more while a crashed run's session
+ * waits to be ended as lapsed) and of registered machines, and whether this machine is one. Read
+ * after the pool's lock.
+ */
+export const grantState = async (
+  q: Queries,
+  poolId: number,
+  machineId: string,
+  now: number,
+): Promise<{ usage: PoolUsage; registered: boolean }> => {
+  const row = (await q.get<{ open: number; machines: number; offline: number; registered: number }>(
+    `SELECT open_sessions AS open, machine_count AS machines,
+       (SELECT count(*) FROM offline_licenses
+        WHERE pool_id = pools.id AND kind = 'offline' AND expires_at > ?) AS offline,
+       (SELECT count(*) FROM machines WHERE pool_id = pools.id AND machine_id = ?) AS registered
+     FROM pools WHERE id = ?`,
+    now,
+    machineId,
+    poolId,
+  ))!;
+  return {
+    usage: {
+      activeSessions: row.open,
+      unexpiredOfflineLicenses: row.offline,
+      registeredMachines: row.machines,
+    },
+    registered: row.registered > 0,
+  };
+};
 
 // ---- licensed users (KSE) ----
 
@@ -136,24 +172,49 @@ export const isRegistered = async (
     ),
   );
 
-/** Registers the machine, or notes that it was seen again. */
-export const registerMachine = (
+/**
+ * Registers the machine (counted in the pool's machine_count), or notes that it was seen again.
+ * `isNew` comes from the grant state read under the pool's lock.
+ */
+export const registerMachine = async (
   q: Queries,
-  m: { poolId: number; machineId: string; hostname: string | null; now: number },
-): Promise<number> =>
-  q.run(
-    `INSERT INTO machines (pool_id, machine_id, hostname, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT (pool_id, machine_id)
-     DO UPDATE SET last_seen = excluded.last_seen, hostname = coalesce(excluded.hostname, machines.hostname)`,
+  m: { poolId: number; machineId: string; hostname: string | null; now: number; isNew: boolean },
+): Promise<void> => {
+  if (!m.isNew) {
+    await q.run(
+      'UPDATE machines SET last_seen = ?, hostname = coalesce(?, hostname) WHERE pool_id = ? AND machine_id = ?',
+      m.now,
+      m.hostname,
+      m.poolId,
+      m.machineId,
+    );
+    return;
+  }
+  await q.run(
+    'INSERT INTO machines (pool_id, machine_id, hostname, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)',
     m.poolId,
     m.machineId,
     m.hostname,
     m.now,
     m.now,
   );
+  await q.run('UPDATE pools SET machine_count = machine_count + 1 WHERE id = ?', m.poolId);
+};
 
-export const deleteMachine = (q: Queries, poolId: number, machineId: string): Promise<number> =>
-  q.run('DELETE FROM machines WHERE pool_id = ? AND machine_id = ?', poolId, machineId);
+export const deleteMachine = async (
+  q: Queries,
+  poolId: number,
+  machineId: string,
+): Promise<number> => {
+  const deleted = await q.run(
+    'DELETE FROM machines WHERE pool_id = ? AND machine_id = ?',
+    poolId,
+    machineId,
+  );
+  if (deleted > 0)
+    await q.run('UPDATE pools SET machine_count = machine_count - ? WHERE id = ?', deleted, poolId);
+  return deleted;
+};
 
 export const listMachines = (q: Queries, poolId: number): Promise<MachineRow[]> =>
   q.all<MachineRow>('SELECT * FROM machines WHERE pool_id = ? ORDER BY first_seen', poolId);

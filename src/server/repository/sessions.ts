@@ -31,11 +31,15 @@ export const countLiveSessions = async (q: Queries, poolId: number, now: number)
     now,
   ))!.n;
 
-export const insertSession = (
+/** Adds the sessions that are not ended to (or, negative, takes them from) the pool's counter. */
+const countOpen = (q: Queries, poolId: number, by: number): Promise<number> =>
+  q.run('UPDATE pools SET open_sessions = open_sessions + ? WHERE id = ?', by, poolId);
+
+export const insertSession = async (
   q: Queries,
   s: Omit<SessionRow, 'ended_at' | 'end_reason'>,
-): Promise<number> =>
-  q.run(
+): Promise<void> => {
+  await q.run(
     `INSERT INTO sessions (id, pool_id, user_id, machine_id, hostname, os_user, created_at, lease_expires_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     s.id,
@@ -47,6 +51,8 @@ export const insertSession = (
     s.created_at,
     s.lease_expires_at,
   );
+  await countOpen(q, s.pool_id, 1);
+};
 
 export const sessionOfUser = (
   q: Queries,
@@ -58,36 +64,72 @@ export const sessionOfUser = (
 export const extendLease = (q: Queries, sessionId: string, lease: number): Promise<number> =>
   q.run(EXTEND_LEASE, lease, sessionId, lease);
 
-/** Extends the lease only if the session is this user's and live now; resolves to whether it did. */
-export const extendLiveLease = async (
+/**
+ * Extends the leases of those sessions in the batch that are their user's and live now; resolves to
+ * their ids. One statement for the whole batch (PostgreSQL: the batch travels as one JSON array).
+ */
+export const extendLiveLeases = async (
   q: Queries,
-  s: { sessionId: string; userId: number; lease: number; now: number },
-): Promise<boolean> =>
-  (await q.run(
-    `${EXTEND_LEASE} AND user_id = ? AND lease_expires_at > ?`,
-    s.lease,
-    s.sessionId,
-    s.lease,
-    s.userId,
-    s.now,
-  )) === 1;
+  batch: readonly { id: string; userId: number; lease: number }[],
+  now: number,
+): Promise<string[]> =>
+  (
+    await q.all<{ id: string }>(
+      `UPDATE sessions SET lease_expires_at = b.lease
+       FROM json_to_recordset(?::json) AS b(id text, "userId" bigint, lease bigint)
+       WHERE sessions.id = b.id AND sessions.user_id = b."userId" AND sessions.ended_at IS NULL
+         AND sessions.lease_expires_at > ? AND sessions.lease_expires_at < b.lease
+       RETURNING sessions.id`,
+      JSON.stringify(batch),
+      now,
+    )
+  ).map((r) => r.id);
 
 /** Brings back a session whose lease ran out (its run outlived a server outage). */
-export const reviveSession = (q: Queries, sessionId: string, lease: number): Promise<number> =>
-  q.run(
+export const reviveSession = async (
+  q: Queries,
+  s: { id: string; poolId: number; lease: number },
+): Promise<void> => {
+  // Not ended yet (lapsed, not yet marked): only the lease changes.
+  if (
+    (await q.run(
+      'UPDATE sessions SET lease_expires_at = ? WHERE id = ? AND ended_at IS NULL',
+      s.lease,
+      s.id,
+    )) > 0
+  )
+    return;
+  await q.run(
     'UPDATE sessions SET ended_at = NULL, end_reason = NULL, lease_expires_at = ? WHERE id = ?',
-    lease,
-    sessionId,
+    s.lease,
+    s.id,
   );
+  await countOpen(q, s.poolId, 1);
+};
 
-/** Ends sessions whose lease ran out (killed runs), so that live-session scans stay small. */
-export const endLapsedSessions = (q: Queries, poolId: number, now: number): Promise<number> =>
-  q.run(
+/**
+ * Ends the pool's sessions whose lease ran out (killed runs); resolves to how many. Their seats
+ * were free by the LIVE rule already; this takes them off the pool's open_sessions counter.
+ */
+export const endLapsedSessions = async (q: Queries, poolId: number, now: number): Promise<number> => {
+  const ended = await q.run(
     'UPDATE sessions SET ended_at = lease_expires_at, end_reason = ? WHERE pool_id = ? AND ended_at IS NULL AND lease_expires_at <= ?',
     LEASE_EXPIRED,
     poolId,
     now,
   );
+  if (ended > 0) await countOpen(q, poolId, -ended);
+  return ended;
+};
+
+/** The pools that have sessions whose lease ran out, for the periodic sweep. */
+export const poolsWithLapsedSessions = async (q: Queries, now: number): Promise<number[]> =>
+  (
+    await q.all<{ pool_id: number }>(
+      'SELECT DISTINCT pool_id FROM sessions WHERE ended_at IS NULL AND lease_expires_at <= ?',
+      now,
+    )
+  ).map((r) => r.pool_id);
 
 /** Which running sessions to end: one by id, or those of a pool matching a machine and/or user. */
 export type SessionFilter =
@@ -113,12 +155,15 @@ export const endSessions = async (
     match('machine_id', filter.machineId);
     match('user_id', filter.userId);
   }
-  const ended = await q.all<{ id: string }>(
-    `UPDATE sessions SET ended_at = ?, end_reason = ? WHERE ended_at IS NULL AND ${where.join(' AND ')} RETURNING id`,
+  const ended = await q.all<{ id: string; pool_id: number }>(
+    `UPDATE sessions SET ended_at = ?, end_reason = ? WHERE ended_at IS NULL AND ${where.join(' AND ')} RETURNING id, pool_id`,
     now,
     reason,
     ...params,
   );
+  const perPool = new Map<number, number>();
+  for (const r of ended) perPool.set(r.pool_id, (perPool.get(r.pool_id) ?? 0) + 1);
+  for (const [poolId, n] of perPool) await countOpen(q, poolId, -n);
   return ended.map((r) => r.id);
 };
 

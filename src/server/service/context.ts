@@ -4,9 +4,9 @@ import type { Issuer } from '../data-dir.ts';
 import { parseMachineId } from '../../core/machine-id/format.ts';
 import type { Product } from '../../core/vocabulary.ts';
 import { isMember, orgExists, userByEmail, type User } from '../repository/organisations.ts';
-import { findPool, isRegistered, toPool, usage, type PoolRow } from '../repository/pools.ts';
-import { grantRefusal, type Refusal } from '../../core/quota.ts';
-import { endSessions, type SessionFilter } from '../repository/sessions.ts';
+import { findPool, grantState, toPool, type PoolRow } from '../repository/pools.ts';
+import { grantRefusal, type PoolUsage, type Refusal } from '../../core/quota.ts';
+import { endLapsedSessions, endSessions, type SessionFilter } from '../repository/sessions.ts';
 import type { Queries, Store } from '../store/store.ts';
 import type { LeaseCache } from './lease-cache.ts';
 
@@ -57,19 +57,31 @@ export const memberOrFail = async (q: Queries, orgId: number, email: string): Pr
   return user;
 };
 
-/** Why one more license (a session or an offline license) for this machine is refused, or null. */
-export const seatRefusal = async (
+/**
+ * Whether one more license (a session or an offline license) for this machine may be granted: the
+ * refusal or null, and the usage and registration it was decided on. Read under the pool's lock,
+ * from the pool's counters; only when they say the pool is full are the sessions whose lease ran
+ * out (crashed runs) ended and the decision taken again, so a grant costs the same however long
+ * the pool's history, and the count it is decided on is exact.
+ */
+export const grantDecision = async (
   q: Queries,
   pool: PoolRow,
   machineId: string,
   now: number,
-): Promise<Refusal | null> =>
-  grantRefusal(
-    toPool(pool),
-    await usage(q, pool.id, now),
-    now,
-    await isRegistered(q, pool.id, machineId),
-  );
+): Promise<{ refusal: Refusal | null; usage: PoolUsage; registered: boolean }> => {
+  const { usage, registered } = await grantState(q, pool.id, machineId, now);
+  const rules = toPool(pool);
+  let refusal = grantRefusal(rules, usage, now, registered);
+  if (refusal?.code === 'QUOTA_EXCEEDED') {
+    const lapsed = await endLapsedSessions(q, pool.id, now);
+    if (lapsed > 0) {
+      usage.activeSessions -= lapsed;
+      refusal = grantRefusal(rules, usage, now, registered);
+    }
+  }
+  return { refusal, usage, registered };
+};
 
 /** Ends the matching running sessions, here and in the lease cache; resolves to how many. */
 export const endSessionsFor = async (

@@ -3,6 +3,7 @@
 // Every check-then-write on a pool locks the pool first, so that replicas sharing a PostgreSQL
 // store serialize on it as requests on one SQLite store do.
 import type { Issuer } from '../data-dir.ts';
+import { endLapsedSessions, poolsWithLapsedSessions } from '../repository/sessions.ts';
 import type { Store } from '../store/store.ts';
 import { createAuthenticator } from './auth.ts';
 import { DEFAULT_SETTINGS, type Context, type Settings } from './context.ts';
@@ -15,6 +16,10 @@ import { sessions } from './sessions.ts';
 export { DEFAULT_SETTINGS, type Settings };
 export type { User } from '../repository/organisations.ts';
 
+// How often sessions whose lease ran out (crashed runs) are marked ended. Only what pools show
+// depends on it: a grant decides on exact counts whenever the pool looks full.
+const SWEEP_MS = 10_000;
+
 export const createService = (
   store: Store,
   issuer: Issuer,
@@ -24,6 +29,16 @@ export const createService = (
   const leases = store.shared ? noLeaseCache : createLeaseCache(store, clock);
   const ctx: Context = { store, issuer, settings, clock, leases };
   const auth = createAuthenticator(store, clock);
+  const sweep = async () => {
+    await leases.flush();
+    for (const poolId of await poolsWithLapsedSessions(store, clock()))
+      await store.transaction(async (tx) => {
+        await tx.lockPool(poolId);
+        await endLapsedSessions(tx, poolId, clock());
+      });
+  };
+  // A failed sweep (the database away) is simply tried again.
+  setInterval(() => void sweep().catch(() => {}), SWEEP_MS).unref();
   return {
     settings,
     authenticate: auth.authenticate,

@@ -14,7 +14,7 @@ import {
   registerMachine,
   toPool,
 } from '../repository/pools.ts';
-import { checkMachineId, iso, poolOrFail, seatRefusal, type Context } from './context.ts';
+import { checkMachineId, grantDecision, iso, poolOrFail, type Context } from './context.ts';
 
 export interface OfflineRequest {
   orgId: number;
@@ -69,9 +69,10 @@ export const offlineLicenses = ({ store, clock, leases, issuer }: Context) => ({
       const pool = await poolOrFail(tx, p.orgId, p.product);
       await tx.lockPool(pool.id);
       const rules = toPool(pool);
+      // A testing license uses no license of the pool and registers no machine.
+      const decision = p.testing ? undefined : await grantDecision(tx, pool, machineId, now);
       const refusal =
-        offlineRefusal(rules) ??
-        (p.testing ? subscriptionRefusal(rules, now) : await seatRefusal(tx, pool, machineId, now));
+        offlineRefusal(rules) ?? (decision ? decision.refusal : subscriptionRefusal(rules, now));
       if (refusal) throw fail(refusal.code, refusal.message);
       const { certificate } = issuer;
       if (!certificate)
@@ -104,8 +105,14 @@ export const offlineLicenses = ({ store, clock, leases, issuer }: Context) => ({
         expires_at: expiresAt,
         certificate_id: cert.id,
       });
-      if (!p.testing)
-        await registerMachine(tx, { poolId: pool.id, machineId, hostname: null, now });
+      if (decision)
+        await registerMachine(tx, {
+          poolId: pool.id,
+          machineId,
+          hostname: null,
+          now,
+          isNew: !decision.registered,
+        });
       const text = signLicense(
         {
           id,

@@ -1,7 +1,7 @@
 // Admin operations on license pools and their quotas: the pool itself, licensed users (KSE),
 // registered machines, and the pool's summary that activations answer too.
 import { fail } from '../../core/errors.ts';
-import { available, type Pool } from '../../core/quota.ts';
+import { available, type Pool, type PoolUsage } from '../../core/quota.ts';
 import { PRODUCTS, type Product } from '../../core/vocabulary.ts';
 import {
   countLicensed,
@@ -19,7 +19,6 @@ import {
   type PoolRow,
 } from '../repository/pools.ts';
 import { liveSessions, type SessionRow } from '../repository/sessions.ts';
-import type { Queries } from '../store/store.ts';
 import {
   checkMachineId,
   endSessionsFor,
@@ -31,13 +30,13 @@ import {
 } from './context.ts';
 
 /** A pool as katalonc and the admin see it, with what is available now. */
-export const poolSummary = async (q: Queries, pool: PoolRow, now: number) => ({
+export const poolSummary = (pool: PoolRow, used: PoolUsage) => ({
   product: pool.product,
   orgId: pool.org_id,
   orgName: pool.org_name,
   model: pool.model,
   quota: pool.quota,
-  available: available(toPool(pool), await usage(q, pool.id, now)),
+  available: available(toPool(pool), used),
   machineQuota: pool.machine_quota,
   expiresAt: iso(pool.expires_at),
 });
@@ -103,7 +102,7 @@ export const pools = (ctx: Context) => {
       const out = [];
       for (const product of PRODUCTS) {
         const pool = await findPool(store, orgId, product);
-        if (pool) out.push({ ...(await poolSummary(store, pool, now)), billing: pool.billing });
+        if (pool) out.push({ ...poolSummary(pool, await usage(store, pool.id, now)), billing: pool.billing });
       }
       return out;
     },
@@ -113,7 +112,7 @@ export const pools = (ctx: Context) => {
       const now = clock();
       const pool = await poolOrFail(store, orgId, product);
       return {
-        ...(await poolSummary(store, pool, now)),
+        ...poolSummary(pool, await usage(store, pool.id, now)),
         billing: pool.billing,
         licensedUsers: await licensedEmails(store, pool.id),
         onlineSessions: (await liveSessions(store, { poolId: pool.id }, now)).map(sessionView),

@@ -6,15 +6,14 @@ import type { Product } from '../../core/vocabulary.ts';
 import { isMember, orgsOfUser, type User } from '../repository/organisations.ts';
 import { findPool, isLicensed, poolById, registerMachine } from '../repository/pools.ts';
 import {
-  endLapsedSessions,
-  extendLiveLease,
   insertSession,
   LEASE_EXPIRED,
   liveSessions,
   reviveSession,
   sessionOfUser,
 } from '../repository/sessions.ts';
-import { checkMachineId, endSessionsFor, iso, seatRefusal, type Context } from './context.ts';
+import { checkMachineId, endSessionsFor, grantDecision, iso, type Context } from './context.ts';
+import { createHeartbeatBatch } from './heartbeat-batch.ts';
 import { poolSummary, sessionView } from './pools.ts';
 
 export interface ActivationRequest {
@@ -59,12 +58,13 @@ export const sessions = (ctx: Context) => {
     return sessionAnswer(sessionId, lease);
   };
 
-  // Shared store: written at once; the row is read only when nothing was written.
+  // Shared store: written (group-committed) before the answer; the row is read only when nothing
+  // was written.
+  const batch = store.shared ? createHeartbeatBatch(store, clock) : undefined;
   const heartbeatWrittenThrough = async (user: User, sessionId: string) => {
     const now = clock();
     const lease = now + settings.leaseMs;
-    if (await extendLiveLease(store, { sessionId, userId: user.id, lease, now }))
-      return sessionAnswer(sessionId, lease);
+    if (await batch!.extend(sessionId, user.id, lease)) return sessionAnswer(sessionId, lease);
     // Live, but a later heartbeat raced ahead: answer its lease.
     return sessionAnswer(sessionId, await liveLeaseOrFail(user, sessionId, now));
   };
@@ -93,11 +93,10 @@ export const sessions = (ctx: Context) => {
             `${user.email} is not a licensed user of the KSE pool: ask your admin to grant you a license`,
           );
         }
-        await endLapsedSessions(tx, pool.id, now);
-        const refusal = await seatRefusal(tx, pool, machineId, now);
+        const { refusal, usage, registered } = await grantDecision(tx, pool, machineId, now);
         if (refusal) throw fail(refusal.code, refusal.message);
         const hostname = r.hostname ?? null;
-        await registerMachine(tx, { poolId: pool.id, machineId, hostname, now });
+        await registerMachine(tx, { poolId: pool.id, machineId, hostname, now, isNew: !registered });
         const id = randomUUID();
         const lease = now + settings.leaseMs;
         await insertSession(tx, {
@@ -110,7 +109,8 @@ export const sessions = (ctx: Context) => {
           created_at: now,
           lease_expires_at: lease,
         });
-        return { id, lease, pool: await poolSummary(tx, pool, now) };
+        const used = { ...usage, activeSessions: usage.activeSessions + 1 };
+        return { id, lease, pool: poolSummary(pool, used) };
       });
       // Only once committed: a session in memory but not on disk would answer heartbeats.
       leases.remember(granted.id, user.id, granted.lease, false);
@@ -138,15 +138,15 @@ export const sessions = (ctx: Context) => {
           throw fail('SESSION_TERMINATED', 'the session was ended: you are no longer a member');
         if (pool.product === 'KSE' && !(await isLicensed(tx, pool.id, user.id)))
           throw fail('SESSION_TERMINATED', 'the session was ended: your KSE license was withdrawn');
-        await endLapsedSessions(tx, pool.id, now);
-        const refusal = await seatRefusal(tx, pool, s.machine_id, now);
+        // Its own session is not live (its lease ran out), so the counter does not hold its seat.
+        const { refusal } = await grantDecision(tx, pool, s.machine_id, now);
         if (refusal)
           throw fail(
             refusal.code,
             `the seat was taken while the server could not be reached: ${refusal.message}`,
           );
         const next = now + settings.leaseMs;
-        await reviveSession(tx, sessionId, next);
+        await reviveSession(tx, { id: sessionId, poolId: pool.id, lease: next });
         return next;
       });
       leases.remember(sessionId, user.id, lease, false);

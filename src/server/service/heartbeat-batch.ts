@@ -1,0 +1,57 @@
+// Heartbeats on a shared store (PostgreSQL replicas), group-committed: while one batch of lease
+// extensions is being written, the heartbeats that arrive wait and go together in the next one, as
+// one statement. Each is answered only once its extension is committed, so every replica's counts
+// see it and an ending made on any replica refuses the very next heartbeat: nothing is kept in
+// memory that could go stale. Under load a batch holds about one database round trip of heartbeats.
+import { extendLiveLeases } from '../repository/sessions.ts';
+import type { Store } from '../store/store.ts';
+
+interface Waiting {
+  userId: number;
+  lease: number;
+  done: ((extended: boolean) => void)[];
+  failed: ((error: unknown) => void)[];
+}
+
+export interface HeartbeatBatch {
+  /** Extends the session's lease if it is this user's and live; resolves to whether it did. */
+  extend(sessionId: string, userId: number, lease: number): Promise<boolean>;
+}
+
+export const createHeartbeatBatch = (store: Store, clock: () => number): HeartbeatBatch => {
+  let next = new Map<string, Waiting>();
+  let writing = false;
+
+  const writeAll = async () => {
+    writing = true;
+    while (next.size > 0) {
+      const batch = next;
+      next = new Map();
+      try {
+        const rows = [...batch].map(([id, w]) => ({ id, userId: w.userId, lease: w.lease }));
+        const extended = new Set(await extendLiveLeases(store, rows, clock()));
+        for (const [id, w] of batch) for (const done of w.done) done(extended.has(id));
+      } catch (error) {
+        for (const w of batch.values()) for (const failed of w.failed) failed(error);
+      }
+    }
+    writing = false;
+  };
+
+  return {
+    extend: (sessionId, userId, lease) =>
+      new Promise((resolve, reject) => {
+        const waiting = next.get(sessionId);
+        // The same session twice in one batch (a retried heartbeat): one row, the later lease.
+        if (waiting && waiting.userId === userId) {
+          waiting.lease = Math.max(waiting.lease, lease);
+          waiting.done.push(resolve);
+          waiting.failed.push(reject);
+        } else if (waiting) {
+          // Another user's key on this session id: not extended (the read that follows says why).
+          resolve(false);
+        } else next.set(sessionId, { userId, lease, done: [resolve], failed: [reject] });
+        if (!writing) void writeAll();
+      }),
+  };
+};

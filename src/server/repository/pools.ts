@@ -40,6 +40,29 @@ export const findPool = (
     product,
   );
 
+/**
+ * For an activation, in one read: whether the user is a member of the organisation (undefined if
+ * not), its pool of that product (null if none), and whether the user is licensed in it (KSE).
+ */
+export const memberPool = async (
+  q: Queries,
+  r: { orgId: number; product: Product; userId: number },
+): Promise<{ pool: PoolRow | null; licensed: boolean } | undefined> => {
+  const row = await q.get<(PoolRow & { licensed: number }) | { id: null }>(
+    `SELECT pools.*, orgs.name AS org_name,
+       (SELECT count(*) FROM licensed_users WHERE pool_id = pools.id AND user_id = ?) AS licensed
+     FROM memberships JOIN orgs ON orgs.id = memberships.org_id
+     LEFT JOIN pools ON pools.org_id = orgs.id AND pools.product = ?
+     WHERE memberships.org_id = ? AND memberships.user_id = ?`,
+    r.userId,
+    r.product,
+    r.orgId,
+    r.userId,
+  );
+  if (!row) return undefined;
+  return row.id === null ? { pool: null, licensed: false } : { pool: row, licensed: row.licensed > 0 };
+};
+
 export const poolById = (q: Queries, poolId: number): Promise<PoolRow | undefined> =>
   q.get<PoolRow>(
     'SELECT pools.*, orgs.name AS org_name FROM pools JOIN orgs ON orgs.id = pools.org_id WHERE pools.id = ?',
@@ -90,36 +113,51 @@ const countOfflineLicenses = (q: Queries, poolId: number, now: number): Promise<
     now,
   );
 
+/** A pool's counters, as the grant rules read them. */
+export interface PoolCounters {
+  /** Sessions not ended: the live ones, and crashed runs' sessions not yet marked lapsed. */
+  open_sessions: number;
+  machine_count: number;
+  /** The unexpired offline licenses, exact until offline_counted_until. */
+  offline_count: number;
+  offline_counted_until: number;
+}
+
 /**
- * What a grant decision needs, in one read, without counting history: the pool's counters of
- * sessions not ended (open_sessions: at least the live ones, more while a crashed run's session
- * waits to be ended as lapsed) and of registered machines, and whether this machine is one. Read
- * after the pool's lock.
+ * Moves the pool's counters and resolves to them as moved. In PostgreSQL this takes the pool row's
+ * lock (and reads its latest version), so that it is the one write a grant makes under that lock,
+ * just before COMMIT; a refusal after it rolls the move back.
  */
-export const grantState = async (
+export const moveCounters = async (
   q: Queries,
   poolId: number,
-  machineId: string,
-  now: number,
-): Promise<{ usage: PoolUsage; registered: boolean }> => {
-  const row = (await q.get<{ open: number; machines: number; offline: number; registered: number }>(
-    `SELECT open_sessions AS open, machine_count AS machines,
-       (SELECT count(*) FROM offline_licenses
-        WHERE pool_id = pools.id AND kind = 'offline' AND expires_at > ?) AS offline,
-       (SELECT count(*) FROM machines WHERE pool_id = pools.id AND machine_id = ?) AS registered
-     FROM pools WHERE id = ?`,
-    now,
-    machineId,
+  by: { openSessions: number; machines: number },
+): Promise<PoolCounters> =>
+  (await q.get<PoolCounters>(
+    `UPDATE pools SET open_sessions = open_sessions + ?, machine_count = machine_count + ?
+     WHERE id = ? RETURNING open_sessions, machine_count, offline_count, offline_counted_until`,
+    by.openSessions,
+    by.machines,
     poolId,
   ))!;
-  return {
-    usage: {
-      activeSessions: row.open,
-      unexpiredOfflineLicenses: row.offline,
-      registeredMachines: row.machines,
-    },
-    registered: row.registered > 0,
-  };
+
+const FAR_FUTURE = 8.64e15; // the largest Date: no offline license expires before it
+
+/** Counts the pool's unexpired offline licenses again (under its lock); resolves to the count. */
+export const recountOffline = async (q: Queries, poolId: number, now: number): Promise<number> => {
+  const row = (await q.get<{ n: number; until: number | null }>(
+    `SELECT count(*) AS n, min(expires_at) AS until FROM offline_licenses
+     WHERE pool_id = ? AND kind = 'offline' AND expires_at > ?`,
+    poolId,
+    now,
+  ))!;
+  await q.run(
+    'UPDATE pools SET offline_count = ?, offline_counted_until = ? WHERE id = ?',
+    row.n,
+    row.until ?? FAR_FUTURE,
+    poolId,
+  );
+  return row.n;
 };
 
 // ---- licensed users (KSE) ----
@@ -172,33 +210,41 @@ export const isRegistered = async (
     ),
   );
 
+const LAST_SEEN_PRECISION_MS = 60_000;
+
 /**
- * Registers the machine (counted in the pool's machine_count), or notes that it was seen again.
- * `isNew` comes from the grant state read under the pool's lock.
+ * Registers the machine, or notes that it was seen again (to the minute); resolves to whether it is new to the pool
+ * (the pool's machine_count is the caller's to move). The primary key decides between concurrent
+ * registrations of one machine: the second waits for the first to commit or roll back.
  */
 export const registerMachine = async (
   q: Queries,
-  m: { poolId: number; machineId: string; hostname: string | null; now: number; isNew: boolean },
-): Promise<void> => {
-  if (!m.isNew) {
-    await q.run(
-      'UPDATE machines SET last_seen = ?, hostname = coalesce(?, hostname) WHERE pool_id = ? AND machine_id = ?',
-      m.now,
-      m.hostname,
-      m.poolId,
-      m.machineId,
-    );
-    return;
-  }
-  await q.run(
-    'INSERT INTO machines (pool_id, machine_id, hostname, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)',
+  m: { poolId: number; machineId: string; hostname: string | null; now: number },
+): Promise<boolean> => {
+  const inserted = await q.run(
+    `INSERT INTO machines (pool_id, machine_id, hostname, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (pool_id, machine_id) DO NOTHING`,
     m.poolId,
     m.machineId,
     m.hostname,
     m.now,
     m.now,
   );
-  await q.run('UPDATE pools SET machine_count = machine_count + 1 WHERE id = ?', m.poolId);
+  if (inserted > 0) return true;
+  // At most once a minute, or for a new hostname: many parallel runs of one machine then do not
+  // take turns on its row (a row an UPDATE does not change is not locked).
+  await q.run(
+    `UPDATE machines SET last_seen = ?, hostname = coalesce(?, hostname)
+     WHERE pool_id = ? AND machine_id = ?
+       AND (last_seen < ? OR coalesce(?, hostname) IS DISTINCT FROM hostname)`,
+    m.now,
+    m.hostname,
+    m.poolId,
+    m.machineId,
+    m.now - LAST_SEEN_PRECISION_MS,
+    m.hostname,
+  );
+  return false;
 };
 
 export const deleteMachine = async (

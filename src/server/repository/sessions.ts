@@ -35,6 +35,7 @@ export const countLiveSessions = async (q: Queries, poolId: number, now: number)
 const countOpen = (q: Queries, poolId: number, by: number): Promise<number> =>
   q.run('UPDATE pools SET open_sessions = open_sessions + ? WHERE id = ?', by, poolId);
 
+/** Inserts a session (the pool's open_sessions counter is the caller's to move: moveCounters). */
 export const insertSession = async (
   q: Queries,
   s: Omit<SessionRow, 'ended_at' | 'end_reason'>,
@@ -51,7 +52,6 @@ export const insertSession = async (
     s.created_at,
     s.lease_expires_at,
   );
-  await countOpen(q, s.pool_id, 1);
 };
 
 export const sessionOfUser = (
@@ -85,26 +85,27 @@ export const extendLiveLeases = async (
     )
   ).map((r) => r.id);
 
-/** Brings back a session whose lease ran out (its run outlived a server outage). */
+/**
+ * Brings back a session whose lease ran out (its run outlived a server outage); resolves to whether
+ * it had been ended (then it takes a seat again: the caller moves the pool's counters).
+ */
 export const reviveSession = async (
   q: Queries,
-  s: { id: string; poolId: number; lease: number },
-): Promise<void> => {
-  // Not ended yet (lapsed, not yet marked): only the lease changes.
-  if (
-    (await q.run(
-      'UPDATE sessions SET lease_expires_at = ? WHERE id = ? AND ended_at IS NULL',
-      s.lease,
-      s.id,
-    )) > 0
-  )
-    return;
+  sessionId: string,
+  lease: number,
+): Promise<boolean> => {
+  const notEnded = await q.run(
+    'UPDATE sessions SET lease_expires_at = ? WHERE id = ? AND ended_at IS NULL',
+    lease,
+    sessionId,
+  );
+  if (notEnded > 0) return false;
   await q.run(
     'UPDATE sessions SET ended_at = NULL, end_reason = NULL, lease_expires_at = ? WHERE id = ?',
-    s.lease,
-    s.id,
+    lease,
+    sessionId,
   );
-  await countOpen(q, s.poolId, 1);
+  return true;
 };
 
 /**
@@ -133,7 +134,7 @@ export const poolsWithLapsedSessions = async (q: Queries, now: number): Promise<
 
 /** Which running sessions to end: one by id, or those of a pool matching a machine and/or user. */
 export type SessionFilter =
-  { id: string } | { poolId: number; machineId?: string; userId?: number };
+  { id: string; userId?: number } | { poolId: number; machineId?: string; userId?: number };
 
 /** Ends the running sessions that match; resolves to their ids. */
 export const endSessions = async (
@@ -153,8 +154,8 @@ export const endSessions = async (
   else {
     match('pool_id', filter.poolId);
     match('machine_id', filter.machineId);
-    match('user_id', filter.userId);
   }
+  match('user_id', filter.userId);
   const ended = await q.all<{ id: string; pool_id: number }>(
     `UPDATE sessions SET ended_at = ?, end_reason = ? WHERE ended_at IS NULL AND ${where.join(' AND ')} RETURNING id, pool_id`,
     now,

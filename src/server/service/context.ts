@@ -4,7 +4,13 @@ import type { Issuer } from '../data-dir.ts';
 import { parseMachineId } from '../../core/machine-id/format.ts';
 import type { Product } from '../../core/vocabulary.ts';
 import { isMember, orgExists, userByEmail, type User } from '../repository/organisations.ts';
-import { findPool, grantState, toPool, type PoolRow } from '../repository/pools.ts';
+import {
+  findPool,
+  moveCounters,
+  recountOffline,
+  toPool,
+  type PoolRow,
+} from '../repository/pools.ts';
 import { grantRefusal, type PoolUsage, type Refusal } from '../../core/quota.ts';
 import { endLapsedSessions, endSessions, type SessionFilter } from '../repository/sessions.ts';
 import type { Queries, Store } from '../store/store.ts';
@@ -58,29 +64,47 @@ export const memberOrFail = async (q: Queries, orgId: number, email: string): Pr
 };
 
 /**
- * Whether one more license (a session or an offline license) for this machine may be granted: the
- * refusal or null, and the usage and registration it was decided on. Read under the pool's lock,
- * from the pool's counters; only when they say the pool is full are the sessions whose lease ran
- * out (crashed runs) ended and the decision taken again, so a grant costs the same however long
- * the pool's history, and the count it is decided on is exact.
+ * Takes one more license for a machine (a session, or an offline license when `session` is none)
+ * and decides whether the pool has room for it. The counters move first, as the transaction's one
+ * write under the pool's lock (so that in PostgreSQL the lock is held only from here to COMMIT), and
+ * the rules decide on what they were before; a refusal thrown after this rolls the move back. Only
+ * when the counters say the pool is full are the sessions whose lease ran out (crashed runs) ended
+ * and the decision taken again, so a grant costs the same however long the pool's history, and the
+ * count it is decided on is exact. Every grant locks the machine's row (registerMachine) before
+ * the pool's, never after, so that two grants cannot deadlock.
  */
-export const grantDecision = async (
+export const takeSeat = async (
   q: Queries,
   pool: PoolRow,
-  machineId: string,
+  take: {
+    /** new: a session now inserted; held: a session not ended that is this grant's; none: no session. */
+    session: 'new' | 'held' | 'none';
+    newMachine: boolean;
+  },
   now: number,
-): Promise<{ refusal: Refusal | null; usage: PoolUsage; registered: boolean }> => {
-  const { usage, registered } = await grantState(q, pool.id, machineId, now);
+): Promise<{ refusal: Refusal | null; usage: PoolUsage }> => {
+  const counters = await moveCounters(q, pool.id, {
+    openSessions: take.session === 'new' ? 1 : 0,
+    machines: take.newMachine ? 1 : 0,
+  });
+  const usage: PoolUsage = {
+    activeSessions: counters.open_sessions - (take.session === 'none' ? 0 : 1),
+    registeredMachines: counters.machine_count - (take.newMachine ? 1 : 0),
+    unexpiredOfflineLicenses:
+      now < counters.offline_counted_until
+        ? counters.offline_count
+        : await recountOffline(q, pool.id, now),
+  };
   const rules = toPool(pool);
-  let refusal = grantRefusal(rules, usage, now, registered);
+  let refusal = grantRefusal(rules, usage, now, !take.newMachine);
   if (refusal?.code === 'QUOTA_EXCEEDED') {
     const lapsed = await endLapsedSessions(q, pool.id, now);
     if (lapsed > 0) {
       usage.activeSessions -= lapsed;
-      refusal = grantRefusal(rules, usage, now, registered);
+      refusal = grantRefusal(rules, usage, now, !take.newMachine);
     }
   }
-  return { refusal, usage, registered };
+  return { refusal, usage };
 };
 
 /** Ends the matching running sessions, here and in the lease cache; resolves to how many. */

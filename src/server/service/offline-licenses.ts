@@ -11,10 +11,11 @@ import { certificateRefusal } from '../../core/license/certificate.ts';
 import {
   countUnderCertificate,
   insertOfflineLicense,
+  recountOffline,
   registerMachine,
   toPool,
 } from '../repository/pools.ts';
-import { checkMachineId, grantDecision, iso, poolOrFail, type Context } from './context.ts';
+import { checkMachineId, iso, poolOrFail, takeSeat, type Context } from './context.ts';
 
 export interface OfflineRequest {
   orgId: number;
@@ -67,12 +68,19 @@ export const offlineLicenses = ({ store, clock, leases, issuer }: Context) => ({
     return store.transaction(async (tx) => {
       const now = clock();
       const pool = await poolOrFail(tx, p.orgId, p.product);
-      await tx.lockPool(pool.id);
       const rules = toPool(pool);
       // A testing license uses no license of the pool and registers no machine.
-      const decision = p.testing ? undefined : await grantDecision(tx, pool, machineId, now);
+      const takeOffline = async () => {
+        const newMachine = await registerMachine(tx, {
+          poolId: pool.id,
+          machineId,
+          hostname: null,
+          now,
+        });
+        return (await takeSeat(tx, pool, { session: 'none', newMachine }, now)).refusal;
+      };
       const refusal =
-        offlineRefusal(rules) ?? (decision ? decision.refusal : subscriptionRefusal(rules, now));
+        offlineRefusal(rules) ?? (p.testing ? subscriptionRefusal(rules, now) : await takeOffline());
       if (refusal) throw fail(refusal.code, refusal.message);
       const { certificate } = issuer;
       if (!certificate)
@@ -105,14 +113,7 @@ export const offlineLicenses = ({ store, clock, leases, issuer }: Context) => ({
         expires_at: expiresAt,
         certificate_id: cert.id,
       });
-      if (decision)
-        await registerMachine(tx, {
-          poolId: pool.id,
-          machineId,
-          hostname: null,
-          now,
-          isNew: !decision.registered,
-        });
+      if (!p.testing) await recountOffline(tx, pool.id, now);
       const text = signLicense(
         {
           id,

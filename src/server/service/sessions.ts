@@ -4,7 +4,13 @@ import { randomUUID } from 'node:crypto';
 import { fail } from '../../core/errors.ts';
 import type { Product } from '../../core/vocabulary.ts';
 import { isMember, orgsOfUser, type User } from '../repository/organisations.ts';
-import { findPool, isLicensed, poolById, registerMachine } from '../repository/pools.ts';
+import {
+  findPool,
+  isLicensed,
+  memberPool,
+  poolById,
+  registerMachine,
+} from '../repository/pools.ts';
 import {
   insertSession,
   LEASE_EXPIRED,
@@ -12,7 +18,7 @@ import {
   reviveSession,
   sessionOfUser,
 } from '../repository/sessions.ts';
-import { checkMachineId, endSessionsFor, grantDecision, iso, type Context } from './context.ts';
+import { checkMachineId, endSessionsFor, iso, takeSeat, type Context } from './context.ts';
 import { createHeartbeatBatch } from './heartbeat-batch.ts';
 import { poolSummary, sessionView } from './pools.ts';
 
@@ -78,25 +84,23 @@ export const sessions = (ctx: Context) => {
       await leases.flush();
       const granted = await store.transaction(async (tx) => {
         const now = clock();
+        const found = await memberPool(tx, { ...r, userId: user.id });
         // Not found and not a member answer alike: a key holder learns nothing about other orgs.
-        if (!(await isMember(tx, r.orgId, user.id)))
+        if (!found)
           throw fail(
             'NOT_A_MEMBER',
             `you are not a member of organisation ${r.orgId} (or it does not exist): check -orgID`,
           );
-        const pool = await findPool(tx, r.orgId, r.product);
+        const { pool, licensed } = found;
         if (!pool) throw fail('NO_POOL', `organisation ${r.orgId} has no ${r.product} licenses`);
-        await tx.lockPool(pool.id);
-        if (pool.product === 'KSE' && !(await isLicensed(tx, pool.id, user.id))) {
+        if (pool.product === 'KSE' && !licensed) {
           throw fail(
             'NOT_LICENSED_USER',
             `${user.email} is not a licensed user of the KSE pool: ask your admin to grant you a license`,
           );
         }
-        const { refusal, usage, registered } = await grantDecision(tx, pool, machineId, now);
-        if (refusal) throw fail(refusal.code, refusal.message);
         const hostname = r.hostname ?? null;
-        await registerMachine(tx, { poolId: pool.id, machineId, hostname, now, isNew: !registered });
+        const newMachine = await registerMachine(tx, { poolId: pool.id, machineId, hostname, now });
         const id = randomUUID();
         const lease = now + settings.leaseMs;
         await insertSession(tx, {
@@ -109,6 +113,8 @@ export const sessions = (ctx: Context) => {
           created_at: now,
           lease_expires_at: lease,
         });
+        const { refusal, usage } = await takeSeat(tx, pool, { session: 'new', newMachine }, now);
+        if (refusal) throw fail(refusal.code, refusal.message);
         const used = { ...usage, activeSessions: usage.activeSessions + 1 };
         return { id, lease, pool: poolSummary(pool, used) };
       });
@@ -133,20 +139,19 @@ export const sessions = (ctx: Context) => {
           throw fail('SESSION_TERMINATED', `the session was ended: ${s.end_reason}`);
         const now = clock();
         const pool = (await poolById(tx, s.pool_id))!;
-        await tx.lockPool(pool.id);
         if (!(await isMember(tx, pool.org_id, user.id)))
           throw fail('SESSION_TERMINATED', 'the session was ended: you are no longer a member');
         if (pool.product === 'KSE' && !(await isLicensed(tx, pool.id, user.id)))
           throw fail('SESSION_TERMINATED', 'the session was ended: your KSE license was withdrawn');
-        // Its own session is not live (its lease ran out), so the counter does not hold its seat.
-        const { refusal } = await grantDecision(tx, pool, s.machine_id, now);
+        const next = now + settings.leaseMs;
+        const wasEnded = await reviveSession(tx, sessionId, next);
+        const session = wasEnded ? 'new' : 'held';
+        const { refusal } = await takeSeat(tx, pool, { session, newMachine: false }, now);
         if (refusal)
           throw fail(
             refusal.code,
             `the seat was taken while the server could not be reached: ${refusal.message}`,
           );
-        const next = now + settings.leaseMs;
-        await reviveSession(tx, { id: sessionId, poolId: pool.id, lease: next });
         return next;
       });
       leases.remember(sessionId, user.id, lease, false);
@@ -155,9 +160,11 @@ export const sessions = (ctx: Context) => {
 
     release: (user: User, sessionId: string) =>
       store.transaction(async (tx) => {
-        if (!(await sessionOfUser(tx, sessionId, user.id)))
+        await tx.commitLazily();
+        const ended = await endSessionsFor(ctx, tx, { id: sessionId, userId: user.id }, 'released');
+        // Ended already (a second release, a termination) is released too.
+        if (ended === 0 && !(await sessionOfUser(tx, sessionId, user.id)))
           throw fail('NOT_FOUND', `no session ${sessionId} for this API key`);
-        await endSessionsFor(ctx, tx, { id: sessionId }, 'released');
         return { id: sessionId, released: true };
       }),
 

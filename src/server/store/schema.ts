@@ -50,10 +50,12 @@ const MIGRATIONS: ((dialect: Dialect) => string)[] = [
   // The issuer certificate each offline license was issued under (its limit counts them).
   () => `ALTER TABLE offline_licenses ADD COLUMN certificate_id TEXT;`,
   // Counters on the pool, kept by the repository under the pool's lock, so that a grant reads one
-  // row instead of counting history (sessions not ended, registered machines); offline licenses
-  // by pool through an index.
+  // row instead of counting history: sessions not ended, registered machines, and the unexpired
+  // offline licenses as of their earliest expiry (counted again once that passes).
   () => `ALTER TABLE pools ADD COLUMN open_sessions BIGINT NOT NULL DEFAULT 0;
     ALTER TABLE pools ADD COLUMN machine_count BIGINT NOT NULL DEFAULT 0;
+    ALTER TABLE pools ADD COLUMN offline_count BIGINT NOT NULL DEFAULT 0;
+    ALTER TABLE pools ADD COLUMN offline_counted_until BIGINT NOT NULL DEFAULT 0;
     UPDATE pools SET
       open_sessions = (SELECT count(*) FROM sessions WHERE pool_id = pools.id AND ended_at IS NULL),
       machine_count = (SELECT count(*) FROM machines WHERE pool_id = pools.id);

@@ -15,6 +15,12 @@ export interface Transaction extends Queries {
   lockPool(poolId: number): Promise<void>;
   /** Holds every other migration (another replica starting) until this one ends. */
   lockSchema(): Promise<void>;
+  /**
+   * Lets this transaction's COMMIT return before it is on disk: only for changes whose loss in a
+   * database crash errs on the licensor's side (a release forgotten keeps its seat until its lease
+   * ends). PostgreSQL: synchronous_commit off for this transaction; SQLite: nothing.
+   */
+  commitLazily(): Promise<void>;
   /** Runs several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
 }

@@ -434,7 +434,7 @@ const userIdOf = async (base: string, org: number): Promise<number> => {
       headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
     })
   ).json()) as { users: { userId: number }[] };
-  return answer.users[0]!.userId;
+  return answer.users[0].userId;
 };
 
 /** Everything for one store: the load rows, then activations on an empty pool against one with history. */

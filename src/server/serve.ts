@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import closeWithGrace from 'close-with-grace';
 import { fail } from '../core/errors.ts';
 import { buildApp } from './http/app.ts';
-import { createService, type Settings } from './service/index.ts';
+import { createMetrics } from './metrics.ts';
+import { createService, type LicenseEvent, type Settings } from './service/index.ts';
 import { adminToken, openDataDir, openSigningKey } from './data-dir.ts';
 import { serverEnvironment } from './environment.ts';
 
@@ -85,12 +86,20 @@ export const startServer = async (o: ServerOptions): Promise<void> => {
   // Replicas on PostgreSQL share no memory, and may share one data dir's copy.
   if (!serverEnvironment.databaseUrl) await lockDataDir(o.dataDir);
   const { store, issuer } = await openDataDir(o.dataDir);
-  const service = createService(store, issuer, o.settings);
+  const metrics = createMetrics();
+  // Every license event: counted, and logged as one line once the app (and its logger) exists.
+  let log: (e: LicenseEvent) => void = () => {};
+  const service = createService(store, issuer, o.settings, Date.now, (e) => {
+    metrics.count(e);
+    log(e);
+  });
   const app = buildApp(service, {
     adminToken: token,
     logLevel: o.logLevel,
+    metrics,
     ...(https ? { https } : {}),
   });
+  log = (e) => app.log.info(e, `license ${e.event}`);
   const address = await listen(app, o.host, o.port);
   app.log.info(
     {

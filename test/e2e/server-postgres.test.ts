@@ -13,6 +13,7 @@ import {
   poolCreateArgs,
 } from '../helpers/server.ts';
 import { tempDir } from '../helpers/cli.ts';
+import { expectCountersAgree } from '../helpers/counters.ts';
 import {
   postgresAvailable,
   postgresSkipped,
@@ -160,6 +161,62 @@ describe.skipIf(!postgresAvailable())(
         (await api(b.url, 'POST', `/v1/sessions/${id}/heartbeat`, undefined, apiKey)).body.error
           .code,
       ).toBe('SESSION_TERMINATED');
+    });
+
+    it('heartbeats, activations and releases mixed over both replicas under load never exceed the quota; the counters agree with the rows', async () => {
+      const QUOTA = 20;
+      const { org, apiKey } = await seedOrg(a.url, { quota: QUOTA });
+      const replica = () => (Math.random() < 0.5 ? a : b);
+      const body = () => ({ orgId: org, product: 'KRE', machineId: randomMachineId() });
+      let held = 0;
+      let maxHeld = 0;
+      let refused = 0;
+      let heartbeats = 0;
+      const until = Date.now() + 3000;
+      // 60 runs for 20 licenses: each takes one, heartbeats a few times on either replica, releases.
+      await Promise.all(
+        Array.from({ length: 60 }, async () => {
+          while (Date.now() < until) {
+            const r = await activate(replica(), apiKey, body());
+            if (r.status !== 201) {
+              expect(r.body.error.code).toBe('QUOTA_EXCEEDED');
+              refused++;
+              continue;
+            }
+            maxHeld = Math.max(maxHeld, ++held);
+            const id = r.body.session.id as string;
+            for (let i = 0; i < 3; i++) {
+              const beat = await api(
+                replica().url,
+                'POST',
+                `/v1/sessions/${id}/heartbeat`,
+                undefined,
+                apiKey,
+              );
+              expect(beat.status).toBe(200);
+              heartbeats++;
+            }
+            // Counted from its grant until before its release: within the time its seat is taken.
+            held--;
+            const release = await api(
+              replica().url,
+              'DELETE',
+              `/v1/sessions/${id}`,
+              undefined,
+              apiKey,
+            );
+            expect(release.status).toBe(200);
+          }
+        }),
+      );
+      expect(maxHeld).toBeLessThanOrEqual(QUOTA);
+      expect(maxHeld).toBeGreaterThan(QUOTA / 2);
+      expect(refused).toBeGreaterThan(0); // the pool was full at times
+      expect(heartbeats).toBeGreaterThan(100);
+      const pool = (await adminApi(b.url, 'GET', `/orgs/${org}/pools/KRE`)).body;
+      expect(pool.onlineSessions).toHaveLength(0);
+      expect(pool.available).toBe(QUOTA);
+      await expectCountersAgree({ databaseUrl });
     });
 
     it('SIGKILL of one replica under load: every session it granted is in the database; the other keeps serving', async () => {

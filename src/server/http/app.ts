@@ -1,18 +1,21 @@
 // The HTTP API (JSON, versioned under /v1): the client API that katalonc talks to, with the API key
 // as a bearer token, and the admin API, with the admin token. Every error has the stable shape
 // {"error":{"code","message"}}; bad input is a 4xx, never a 500.
-import Fastify, { type FastifyError } from 'fastify';
+import Fastify, { LogController, type FastifyError } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { httpStatus, isKatalonError } from '../../core/errors.ts';
 import type { Service } from '../service/index.ts';
 import { adminRoutes } from './admin-routes.ts';
 import { clientRoutes } from './client-routes.ts';
 import { createGuards, type RateLimited } from './guards.ts';
+import type { Metrics } from '../metrics.ts';
 
 export interface AppOptions {
   adminToken: string;
   logLevel?: string;
   https?: { cert: string; key: string };
+  /** Request latencies go there, and GET /metrics answers from it. */
+  metrics?: Metrics;
 }
 
 const errorBody = (code: string, message: string) => ({ error: { code, message } });
@@ -23,6 +26,9 @@ export const buildApp = (service: Service, options: AppOptions) => {
     // Fastify's request serializer logs method, URL and address, never headers, so keys and tokens
     // stay out of the logs (a test checks); pino's redact option would cost a third of the throughput.
     logger: { level: options.logLevel ?? 'info' },
+    // At info the log says what happened to licenses (one line each, from the service's events);
+    // a line per request only at debug (below): heartbeats would otherwise fill it.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 16 * 1024,
     // Errors Node's HTTP parser finds before Fastify sees a request (431 headers too large, a
     // broken request line) get the same error shape as every other answer.
@@ -68,8 +74,31 @@ export const buildApp = (service: Service, options: AppOptions) => {
       .send(errorBody('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)),
   );
 
+  const { metrics } = options;
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? '(no route)';
+    metrics?.observe(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    request.log.debug(
+      {
+        method: request.method,
+        route,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request',
+    );
+    done();
+  });
+
   const guards = createGuards(service, options.adminToken);
   app.get('/healthz', () => ({ ok: true }));
+  if (metrics)
+    app.get(
+      '/metrics',
+      { onRequest: (request, _reply, done) => (guards.admin(request), done()) },
+      async (_request, reply) =>
+        reply.type(metrics.contentType).send(await metrics.scrape(service)),
+    );
   void app.register(clientRoutes, { prefix: '/v1', service, guards });
   void app.register(adminRoutes, { prefix: '/v1/admin', service, guards });
   return app;

@@ -60,7 +60,9 @@ export const memberPool = async (
     r.userId,
   );
   if (!row) return undefined;
-  return row.id === null ? { pool: null, licensed: false } : { pool: row, licensed: row.licensed > 0 };
+  return row.id === null
+    ? { pool: null, licensed: false }
+    : { pool: row, licensed: row.licensed > 0 };
 };
 
 export const poolById = (q: Queries, poolId: number): Promise<PoolRow | undefined> =>
@@ -89,6 +91,30 @@ export const insertPool = async (
       now,
     )
   )?.id ?? null;
+
+export interface PoolGaugeRow {
+  org_id: number;
+  org_name: string;
+  product: Product;
+  quota: number;
+  sessions: number;
+  offline: number;
+  machines: number;
+}
+
+/** Every pool with what is in use now (the LIVE rule for sessions), for /metrics. */
+export const poolGauges = (q: Queries, now: number): Promise<PoolGaugeRow[]> =>
+  q.all<PoolGaugeRow>(
+    `SELECT pools.org_id, orgs.name AS org_name, pools.product, pools.quota,
+       pools.machine_count AS machines,
+       (SELECT count(*) FROM sessions
+        WHERE pool_id = pools.id AND ended_at IS NULL AND lease_expires_at > ?) AS sessions,
+       (SELECT count(*) FROM offline_licenses
+        WHERE pool_id = pools.id AND kind = 'offline' AND expires_at > ?) AS offline
+     FROM pools JOIN orgs ON orgs.id = pools.org_id ORDER BY pools.org_id, pools.product`,
+    now,
+    now,
+  );
 
 /** The ids of an organisation's pools. */
 export const poolIdsOf = async (q: Queries, orgId: number): Promise<number[]> =>
@@ -196,19 +222,6 @@ export interface MachineRow {
   first_seen: number;
   last_seen: number;
 }
-
-export const isRegistered = async (
-  q: Queries,
-  poolId: number,
-  machineId: string,
-): Promise<boolean> =>
-  Boolean(
-    await q.get(
-      'SELECT 1 AS one FROM machines WHERE pool_id = ? AND machine_id = ?',
-      poolId,
-      machineId,
-    ),
-  );
 
 const LAST_SEEN_PRECISION_MS = 60_000;
 

@@ -112,7 +112,11 @@ export const reviveSession = async (
  * Ends the pool's sessions whose lease ran out (killed runs); resolves to how many. Their seats
  * were free by the LIVE rule already; this takes them off the pool's open_sessions counter.
  */
-export const endLapsedSessions = async (q: Queries, poolId: number, now: number): Promise<number> => {
+export const endLapsedSessions = async (
+  q: Queries,
+  poolId: number,
+  now: number,
+): Promise<number> => {
   const ended = await q.run(
     'UPDATE sessions SET ended_at = lease_expires_at, end_reason = ? WHERE pool_id = ? AND ended_at IS NULL AND lease_expires_at <= ?',
     LEASE_EXPIRED,
@@ -136,13 +140,13 @@ export const poolsWithLapsedSessions = async (q: Queries, now: number): Promise<
 export type SessionFilter =
   { id: string; userId?: number } | { poolId: number; machineId?: string; userId?: number };
 
-/** Ends the running sessions that match; resolves to their ids. */
+/** Ends the running sessions that match; resolves to them (id and pool). */
 export const endSessions = async (
   q: Queries,
   filter: SessionFilter,
   reason: string,
   now: number,
-): Promise<string[]> => {
+): Promise<{ id: string; pool_id: number }[]> => {
   const where: string[] = [];
   const params: (string | number)[] = [];
   const match = (column: string, value: string | number | undefined) => {
@@ -165,7 +169,7 @@ export const endSessions = async (
   const perPool = new Map<number, number>();
   for (const r of ended) perPool.set(r.pool_id, (perPool.get(r.pool_id) ?? 0) + 1);
   for (const [poolId, n] of perPool) await countOpen(q, poolId, -n);
-  return ended.map((r) => r.id);
+  return ended;
 };
 
 export type LiveSessionRow = SessionRow & { email: string; product: string; org_id: number };

@@ -7,6 +7,7 @@ import { isMember, orgExists, userByEmail, type User } from '../repository/organ
 import {
   findPool,
   moveCounters,
+  poolById,
   recountOffline,
   toPool,
   type PoolRow,
@@ -14,6 +15,7 @@ import {
 import { grantRefusal, type PoolUsage, type Refusal } from '../../core/quota.ts';
 import { endLapsedSessions, endSessions, type SessionFilter } from '../repository/sessions.ts';
 import type { Queries, Store } from '../store/store.ts';
+import type { Events } from './events.ts';
 import type { LeaseCache } from './lease-cache.ts';
 
 export interface Settings {
@@ -31,6 +33,8 @@ export interface Context {
   settings: Settings;
   clock: () => number;
   leases: LeaseCache;
+  events: Events;
+  poolRef: (q: Queries, poolId: number) => Promise<{ orgId: number; product: Product }>;
 }
 
 export const iso = (ms: number): string => new Date(ms).toISOString();
@@ -74,6 +78,7 @@ export const memberOrFail = async (q: Queries, orgId: number, email: string): Pr
  * the pool's, never after, so that two grants cannot deadlock.
  */
 export const takeSeat = async (
+  ctx: Context,
   q: Queries,
   pool: PoolRow,
   take: {
@@ -100,6 +105,12 @@ export const takeSeat = async (
   if (refusal?.code === 'QUOTA_EXCEEDED') {
     const lapsed = await endLapsedSessions(q, pool.id, now);
     if (lapsed > 0) {
+      ctx.events.record(q, {
+        orgId: pool.org_id,
+        product: pool.product,
+        event: 'expired',
+        sessions: lapsed,
+      });
       usage.activeSessions -= lapsed;
       refusal = grantRefusal(rules, usage, now, !take.newMachine);
     }
@@ -107,14 +118,37 @@ export const takeSeat = async (
   return { refusal, usage };
 };
 
-/** Ends the matching running sessions, here and in the lease cache; resolves to how many. */
+/** The organisation and product of a pool (they never change), from memory after the first read. */
+export const createPoolRefs = () => {
+  const known = new Map<number, { orgId: number; product: Product }>();
+  return async (q: Queries, poolId: number) => {
+    let ref = known.get(poolId);
+    if (!ref) {
+      const pool = (await poolById(q, poolId))!;
+      known.set(poolId, (ref = { orgId: pool.org_id, product: pool.product }));
+    }
+    return ref;
+  };
+};
+
+/**
+ * Ends the matching running sessions, here and in the lease cache, and records it (released by
+ * their run, or terminated); resolves to how many.
+ */
 export const endSessionsFor = async (
   ctx: Context,
   q: Queries,
   filter: SessionFilter,
-  reason: string,
+  end: { event: 'released' | 'terminated'; reason: string },
 ): Promise<number> => {
-  const ended = await endSessions(q, filter, reason, ctx.clock());
-  ctx.leases.forget(ended);
+  const ended = await endSessions(q, filter, end.reason, ctx.clock());
+  ctx.leases.forget(ended.map((s) => s.id));
+  for (const poolId of new Set(ended.map((s) => s.pool_id)))
+    ctx.events.record(q, {
+      ...(await ctx.poolRef(q, poolId)),
+      event: end.event,
+      reason: end.reason,
+      sessionIds: ended.filter((s) => s.pool_id === poolId).map((s) => s.id),
+    });
   return ended.length;
 };

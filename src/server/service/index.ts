@@ -6,7 +6,8 @@ import type { Issuer } from '../data-dir.ts';
 import { endLapsedSessions, poolsWithLapsedSessions } from '../repository/sessions.ts';
 import type { Store } from '../store/store.ts';
 import { createAuthenticator } from './auth.ts';
-import { DEFAULT_SETTINGS, type Context, type Settings } from './context.ts';
+import { createPoolRefs, DEFAULT_SETTINGS, type Context, type Settings } from './context.ts';
+import { createEvents, type EventSink } from './events.ts';
 import { createLeaseCache, noLeaseCache } from './lease-cache.ts';
 import { offlineLicenses } from './offline-licenses.ts';
 import { organisations } from './organisations.ts';
@@ -14,6 +15,7 @@ import { pools } from './pools.ts';
 import { sessions } from './sessions.ts';
 
 export { DEFAULT_SETTINGS, type Settings };
+export type { LicenseEvent } from './events.ts';
 export type { User } from '../repository/organisations.ts';
 
 // How often sessions whose lease ran out (crashed runs) are marked ended. Only what pools show
@@ -25,16 +27,28 @@ export const createService = (
   issuer: Issuer,
   settings: Settings = DEFAULT_SETTINGS,
   clock: () => number = Date.now,
+  onEvent: EventSink = () => {},
 ) => {
   const leases = store.shared ? noLeaseCache : createLeaseCache(store, clock);
-  const ctx: Context = { store, issuer, settings, clock, leases };
+  const events = createEvents(store, onEvent);
+  const ctx: Context = {
+    store,
+    issuer,
+    settings,
+    clock,
+    leases,
+    events,
+    poolRef: createPoolRefs(),
+  };
   const auth = createAuthenticator(store, clock);
   const sweep = async () => {
     await leases.flush();
     for (const poolId of await poolsWithLapsedSessions(store, clock()))
-      await store.transaction(async (tx) => {
+      await events.transaction(async (tx) => {
         await tx.lockPool(poolId);
-        await endLapsedSessions(tx, poolId, clock());
+        const sessions = await endLapsedSessions(tx, poolId, clock());
+        if (sessions > 0)
+          events.record(tx, { ...(await ctx.poolRef(tx, poolId)), event: 'expired', sessions });
       });
   };
   // A failed sweep (the database away) is simply tried again.

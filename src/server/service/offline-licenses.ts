@@ -36,112 +36,125 @@ export interface IssuedLicense {
   capped?: string;
 }
 
-export const offlineLicenses = ({ store, clock, leases, issuer }: Context) => ({
-  /** This server's signed word for the time now, for an online nonce or one machine's file. */
-  signedTime: (about: { nonce: string } | { machineId: string }) => {
-    if (!issuer.certificate)
-      throw fail(
-        'LICENSE_REFUSED',
-        'this server has no issuer certificate, so katalonc would not accept its time',
-      );
-    const machine = 'machineId' in about ? { machineId: checkMachineId(about.machineId) } : about;
-    return {
-      signedTime: signTime(issuer.signingKey, issuer.certificate.block, {
-        id: randomUUID(),
-        time: clock(),
-        ...machine,
-      }),
-    };
-  },
-
-  /**
-   * Issues a license. `deliver` (writing the file, say) runs before the license is committed: if
-   * it fails, nothing was issued and no quota is used.
-   */
-  createOffline: async <T = IssuedLicense>(
-    p: OfflineRequest,
-    deliver: (license: IssuedLicense) => Promise<T> | T = (license) => license as T,
-  ): Promise<T> => {
-    // Before anything: a typo must never burn an irrevocable license.
-    const machineId = checkMachineId(p.machineId);
-    await leases.flush();
-    return store.transaction(async (tx) => {
-      const now = clock();
-      const pool = await poolOrFail(tx, p.orgId, p.product);
-      const rules = toPool(pool);
-      // A testing license uses no license of the pool and registers no machine.
-      const takeOffline = async () => {
-        const newMachine = await registerMachine(tx, {
-          poolId: pool.id,
-          machineId,
-          hostname: null,
-          now,
-        });
-        return (await takeSeat(tx, pool, { session: 'none', newMachine }, now)).refusal;
+export const offlineLicenses = (ctx: Context) => {
+  const { clock, leases, issuer } = ctx;
+  return {
+    /** This server's signed word for the time now, for an online nonce or one machine's file. */
+    signedTime: (about: { nonce: string } | { machineId: string }) => {
+      if (!issuer.certificate)
+        throw fail(
+          'LICENSE_REFUSED',
+          'this server has no issuer certificate, so katalonc would not accept its time',
+        );
+      const machine = 'machineId' in about ? { machineId: checkMachineId(about.machineId) } : about;
+      return {
+        signedTime: signTime(issuer.signingKey, issuer.certificate.block, {
+          id: randomUUID(),
+          time: clock(),
+          ...machine,
+        }),
       };
-      const refusal =
-        offlineRefusal(rules) ?? (p.testing ? subscriptionRefusal(rules, now) : await takeOffline());
-      if (refusal) throw fail(refusal.code, refusal.message);
-      const { certificate } = issuer;
-      if (!certificate)
-        throw fail(
-          'LICENSE_REFUSED',
-          'this server has no issuer certificate, so katalonc would not accept its licenses: have the licensor certify its key ("katalon-license-server keys public", then "root certify") and install it with "certificate install"',
+    },
+
+    /**
+     * Issues a license. `deliver` (writing the file, say) runs before the license is committed: if
+     * it fails, nothing was issued and no quota is used.
+     */
+    createOffline: async <T = IssuedLicense>(
+      p: OfflineRequest,
+      deliver: (license: IssuedLicense) => Promise<T> | T = (license) => license as T,
+    ): Promise<T> => {
+      // Before anything: a typo must never burn an irrevocable license.
+      const machineId = checkMachineId(p.machineId);
+      await leases.flush();
+      return ctx.events.transaction(async (tx) => {
+        const now = clock();
+        const pool = await poolOrFail(tx, p.orgId, p.product);
+        const rules = toPool(pool);
+        // A testing license uses no license of the pool and registers no machine.
+        const takeOffline = async () => {
+          const newMachine = await registerMachine(tx, {
+            poolId: pool.id,
+            machineId,
+            hostname: null,
+            now,
+          });
+          return (await takeSeat(ctx, tx, pool, { session: 'none', newMachine }, now)).refusal;
+        };
+        const refusal =
+          offlineRefusal(rules) ??
+          (p.testing ? subscriptionRefusal(rules, now) : await takeOffline());
+        if (refusal) throw fail(refusal.code, refusal.message);
+        const { certificate } = issuer;
+        if (!certificate)
+          throw fail(
+            'LICENSE_REFUSED',
+            'this server has no issuer certificate, so katalonc would not accept its licenses: have the licensor certify its key ("katalon-license-server keys public", then "root certify") and install it with "certificate install"',
+          );
+        const cert = certificate.fields;
+        if (p.expiresAt !== undefined && p.expiresAt <= now)
+          throw fail('BAD_REQUEST', `the expiry ${iso(p.expiresAt)} is in the past`);
+        const limit = certificateRefusal(cert, String(pool.org_id), p.product, now);
+        if (limit) throw fail('LICENSE_REFUSED', `this server's issuer certificate ${limit}`);
+        if (!p.testing && (await countUnderCertificate(tx, cert.id)) >= cert.maxLicenses)
+          throw fail(
+            'LICENSE_REFUSED',
+            `this server's issuer certificate allows ${cert.maxLicenses} offline licenses, all issued: ask the licensor for a new certificate`,
+          );
+        // Never past the certificate: katalonc would refuse such a license.
+        const expiresAt = Math.min(
+          offlineExpiry(rules, now, p.testing, p.expiresAt),
+          Date.parse(cert.notAfter),
         );
-      const cert = certificate.fields;
-      if (p.expiresAt !== undefined && p.expiresAt <= now)
-        throw fail('BAD_REQUEST', `the expiry ${iso(p.expiresAt)} is in the past`);
-      const limit = certificateRefusal(cert, String(pool.org_id), p.product, now);
-      if (limit) throw fail('LICENSE_REFUSED', `this server's issuer certificate ${limit}`);
-      if (!p.testing && (await countUnderCertificate(tx, cert.id)) >= cert.maxLicenses)
-        throw fail(
-          'LICENSE_REFUSED',
-          `this server's issuer certificate allows ${cert.maxLicenses} offline licenses, all issued: ask the licensor for a new certificate`,
-        );
-      // Never past the certificate: katalonc would refuse such a license.
-      const expiresAt = Math.min(
-        offlineExpiry(rules, now, p.testing, p.expiresAt),
-        Date.parse(cert.notAfter),
-      );
-      const id = randomUUID();
-      const kind: LicenseKind = p.testing ? 'testing' : 'offline';
-      await insertOfflineLicense(tx, pool.id, {
-        id,
-        machine_id: machineId,
-        kind,
-        issued_at: now,
-        expires_at: expiresAt,
-        certificate_id: cert.id,
-      });
-      if (!p.testing) await recountOffline(tx, pool.id, now);
-      const text = signLicense(
-        {
+        const id = randomUUID();
+        const kind: LicenseKind = p.testing ? 'testing' : 'offline';
+        await insertOfflineLicense(tx, pool.id, {
           id,
-          product: p.product,
+          machine_id: machineId,
           kind,
-          orgId: String(pool.org_id),
-          orgName: pool.org_name,
+          issued_at: now,
+          expires_at: expiresAt,
+          certificate_id: cert.id,
+        });
+        if (!p.testing) await recountOffline(tx, pool.id, now);
+        const text = signLicense(
+          {
+            id,
+            product: p.product,
+            kind,
+            orgId: String(pool.org_id),
+            orgName: pool.org_name,
+            machineId,
+            issuedAt: iso(now),
+            expiresAt: iso(expiresAt),
+            certificateId: cert.id,
+          },
+          issuer.signingKey,
+          certificate.block,
+        );
+        const fileName = `${p.product}_${machineId}.lic`;
+        const capped =
+          p.expiresAt !== undefined && expiresAt < p.expiresAt
+            ? `the expiry asked for (${iso(p.expiresAt).slice(0, 10)}) was capped at ${iso(expiresAt).slice(0, 10)}: an offline license lasts at most ${p.testing ? 'a day' : '60 days'}, and never past the subscription or this server's certificate`
+            : undefined;
+        ctx.events.record(tx, {
+          orgId: pool.org_id,
+          product: p.product,
+          event: 'offline-issued',
+          licenseId: id,
+          kind,
           machineId,
-          issuedAt: iso(now),
           expiresAt: iso(expiresAt),
-          certificateId: cert.id,
-        },
-        issuer.signingKey,
-        certificate.block,
-      );
-      const fileName = `${p.product}_${machineId}.lic`;
-      const capped =
-        p.expiresAt !== undefined && expiresAt < p.expiresAt
-          ? `the expiry asked for (${iso(p.expiresAt).slice(0, 10)}) was capped at ${iso(expiresAt).slice(0, 10)}: an offline license lasts at most ${p.testing ? 'a day' : '60 days'}, and never past the subscription or this server's certificate`
-          : undefined;
-      return deliver({
-        id,
-        fileName,
-        text,
-        kind,
-        expiresAt: iso(expiresAt),
-        ...(capped ? { capped } : {}),
+        });
+        return deliver({
+          id,
+          fileName,
+          text,
+          kind,
+          expiresAt: iso(expiresAt),
+          ...(capped ? { capped } : {}),
+        });
       });
-    });
-  },
-});
+    },
+  };
+};

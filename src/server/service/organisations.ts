@@ -23,7 +23,7 @@ export const organisations = (ctx: Context, auth: Authenticator) => {
   const { store, clock } = ctx;
   return {
     createOrg: (name: string) =>
-      store.transaction(async (tx) => {
+      ctx.events.transaction(async (tx) => {
         const trimmed = name.trim();
         if (!trimmed) throw fail('BAD_REQUEST', 'an organisation needs a name');
         if (await orgByName(tx, trimmed))
@@ -32,7 +32,7 @@ export const organisations = (ctx: Context, auth: Authenticator) => {
       }),
 
     addUser: (orgId: number, email: string) =>
-      store.transaction(async (tx) => {
+      ctx.events.transaction(async (tx) => {
         if (!EMAIL.test(email)) throw fail('BAD_REQUEST', `"${email}" is not an e-mail address`);
         await orgOrFail(tx, orgId);
         const user = await upsertUser(tx, email, clock());
@@ -41,7 +41,7 @@ export const organisations = (ctx: Context, auth: Authenticator) => {
       }),
 
     createApiKey: (orgId: number, email: string) =>
-      store.transaction(async (tx) => {
+      ctx.events.transaction(async (tx) => {
         const user = await memberOrFail(tx, orgId, email);
         const apiKey = `kls_${randomBytes(32).toString('base64url')}`;
         const id = await insertApiKey(tx, {
@@ -55,7 +55,7 @@ export const organisations = (ctx: Context, auth: Authenticator) => {
 
     /** Removes a member: their licensed-user grants go, and their sessions end at the next heartbeat. */
     removeUser: (orgId: number, email: string) =>
-      store.transaction(async (tx) => {
+      ctx.events.transaction(async (tx) => {
         const user = await memberOrFail(tx, orgId, email);
         let sessionsEnded = 0;
         for (const poolId of await poolIdsOf(tx, orgId)) {
@@ -64,7 +64,10 @@ export const organisations = (ctx: Context, auth: Authenticator) => {
             ctx,
             tx,
             { poolId, userId: user.id },
-            `${user.email} was removed from the organisation by an admin`,
+            {
+              event: 'terminated',
+              reason: `${user.email} was removed from the organisation by an admin`,
+            },
           );
         }
         await removeMembership(tx, orgId, user.id);
@@ -95,7 +98,7 @@ export const organisations = (ctx: Context, auth: Authenticator) => {
     },
 
     revokeApiKey: (id: number) =>
-      store.transaction(async (tx) => {
+      ctx.events.transaction(async (tx) => {
         if (!(await revokeApiKey(tx, id, clock())))
           throw fail('NOT_FOUND', `no active API key with id ${id}`);
         auth.clear();

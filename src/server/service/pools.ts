@@ -12,6 +12,7 @@ import {
   insertPool,
   isLicensed,
   licensedEmails,
+  poolGauges,
   listMachines,
   toPool,
   unexpiredOfflineLicenses,
@@ -55,7 +56,7 @@ export const pools = (ctx: Context) => {
   const { store, clock, leases } = ctx;
   return {
     createPool: (p: Pool & { orgId: number }) =>
-      store.transaction(async (tx) => {
+      ctx.events.transaction(async (tx) => {
         await orgOrFail(tx, p.orgId);
         if (p.expiresAt <= clock())
           throw fail('BAD_REQUEST', `the subscription end ${iso(p.expiresAt)} is in the past`);
@@ -66,7 +67,7 @@ export const pools = (ctx: Context) => {
       }),
 
     grant: (orgId: number, product: Product, email: string) =>
-      store.transaction(async (tx) => {
+      ctx.events.transaction(async (tx) => {
         const pool = await poolOrFail(tx, orgId, product);
         await tx.lockPool(pool.id);
         const user = await memberOrFail(tx, orgId, email);
@@ -82,7 +83,7 @@ export const pools = (ctx: Context) => {
       }),
 
     revokeGrant: (orgId: number, product: Product, email: string) =>
-      store.transaction(async (tx) => {
+      ctx.events.transaction(async (tx) => {
         const pool = await poolOrFail(tx, orgId, product);
         const user = await memberOrFail(tx, orgId, email);
         await deleteLicensed(tx, pool.id, user.id);
@@ -90,10 +91,16 @@ export const pools = (ctx: Context) => {
           ctx,
           tx,
           { poolId: pool.id, userId: user.id },
-          `the license of ${email} was withdrawn by an admin`,
+          { event: 'terminated', reason: `the license of ${email} was withdrawn by an admin` },
         );
         return { email, licensed: false, sessionsEnded };
       }),
+
+    /** Every pool with what is in use now, for /metrics. */
+    poolGauges: async () => {
+      await leases.flush();
+      return poolGauges(store, clock());
+    },
 
     listPools: async (orgId: number) => {
       await leases.flush();
@@ -102,7 +109,11 @@ export const pools = (ctx: Context) => {
       const out = [];
       for (const product of PRODUCTS) {
         const pool = await findPool(store, orgId, product);
-        if (pool) out.push({ ...poolSummary(pool, await usage(store, pool.id, now)), billing: pool.billing });
+        if (pool)
+          out.push({
+            ...poolSummary(pool, await usage(store, pool.id, now)),
+            billing: pool.billing,
+          });
       }
       return out;
     },
@@ -133,7 +144,7 @@ export const pools = (ctx: Context) => {
     },
 
     removeMachine: (orgId: number, product: Product, machineId: string) =>
-      store.transaction(async (tx) => {
+      ctx.events.transaction(async (tx) => {
         const pool = await poolOrFail(tx, orgId, product);
         const id = checkMachineId(machineId);
         if ((await deleteMachine(tx, pool.id, id)) === 0)
@@ -142,7 +153,7 @@ export const pools = (ctx: Context) => {
           ctx,
           tx,
           { poolId: pool.id, machineId: id },
-          `machine ${id} was removed by an admin`,
+          { event: 'terminated', reason: `machine ${id} was removed by an admin` },
         );
         return { machineId: id, sessionsEnded };
       }),

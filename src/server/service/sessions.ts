@@ -1,7 +1,7 @@
 // Online sessions: katalonc's activations, heartbeats and releases, and the admin's view and
 // terminations. One session is one running process and holds one license of the pool.
 import { randomUUID } from 'node:crypto';
-import { fail } from '../../core/errors.ts';
+import { fail, isKatalonError } from '../../core/errors.ts';
 import type { Product } from '../../core/vocabulary.ts';
 import { isMember, orgsOfUser, type User } from '../repository/organisations.ts';
 import {
@@ -82,42 +82,76 @@ export const sessions = (ctx: Context) => {
     activate: async (user: User, r: ActivationRequest) => {
       const machineId = checkMachineId(r.machineId);
       await leases.flush();
-      const granted = await store.transaction(async (tx) => {
-        const now = clock();
-        const found = await memberPool(tx, { ...r, userId: user.id });
-        // Not found and not a member answer alike: a key holder learns nothing about other orgs.
-        if (!found)
-          throw fail(
-            'NOT_A_MEMBER',
-            `you are not a member of organisation ${r.orgId} (or it does not exist): check -orgID`,
+      const granted = await ctx.events
+        .transaction(async (tx) => {
+          const now = clock();
+          const found = await memberPool(tx, { ...r, userId: user.id });
+          // Not found and not a member answer alike: a key holder learns nothing about other orgs.
+          if (!found)
+            throw fail(
+              'NOT_A_MEMBER',
+              `you are not a member of organisation ${r.orgId} (or it does not exist): check -orgID`,
+            );
+          const { pool, licensed } = found;
+          if (!pool) throw fail('NO_POOL', `organisation ${r.orgId} has no ${r.product} licenses`);
+          if (pool.product === 'KSE' && !licensed) {
+            throw fail(
+              'NOT_LICENSED_USER',
+              `${user.email} is not a licensed user of the KSE pool: ask your admin to grant you a license`,
+            );
+          }
+          const hostname = r.hostname ?? null;
+          const newMachine = await registerMachine(tx, {
+            poolId: pool.id,
+            machineId,
+            hostname,
+            now,
+          });
+          const id = randomUUID();
+          const lease = now + settings.leaseMs;
+          await insertSession(tx, {
+            id,
+            pool_id: pool.id,
+            user_id: user.id,
+            machine_id: machineId,
+            hostname,
+            os_user: r.osUser ?? null,
+            created_at: now,
+            lease_expires_at: lease,
+          });
+          const { refusal, usage } = await takeSeat(
+            ctx,
+            tx,
+            pool,
+            { session: 'new', newMachine },
+            now,
           );
-        const { pool, licensed } = found;
-        if (!pool) throw fail('NO_POOL', `organisation ${r.orgId} has no ${r.product} licenses`);
-        if (pool.product === 'KSE' && !licensed) {
-          throw fail(
-            'NOT_LICENSED_USER',
-            `${user.email} is not a licensed user of the KSE pool: ask your admin to grant you a license`,
-          );
-        }
-        const hostname = r.hostname ?? null;
-        const newMachine = await registerMachine(tx, { poolId: pool.id, machineId, hostname, now });
-        const id = randomUUID();
-        const lease = now + settings.leaseMs;
-        await insertSession(tx, {
-          id,
-          pool_id: pool.id,
-          user_id: user.id,
-          machine_id: machineId,
-          hostname,
-          os_user: r.osUser ?? null,
-          created_at: now,
-          lease_expires_at: lease,
+          if (refusal) throw fail(refusal.code, refusal.message);
+          ctx.events.record(tx, {
+            orgId: pool.org_id,
+            product: pool.product,
+            event: 'granted',
+            sessionId: id,
+            user: user.email,
+            machineId,
+            hostname,
+            resumed: false,
+          });
+          const used = { ...usage, activeSessions: usage.activeSessions + 1 };
+          return { id, lease, pool: poolSummary(pool, used) };
+        })
+        .catch((error: unknown) => {
+          if (isKatalonError(error))
+            ctx.events.record(store, {
+              orgId: r.orgId,
+              product: r.product,
+              event: 'refused',
+              reason: error.code,
+              user: user.email,
+              machineId,
+            });
+          throw error;
         });
-        const { refusal, usage } = await takeSeat(tx, pool, { session: 'new', newMachine }, now);
-        if (refusal) throw fail(refusal.code, refusal.message);
-        const used = { ...usage, activeSessions: usage.activeSessions + 1 };
-        return { id, lease, pool: poolSummary(pool, used) };
-      });
       // Only once committed: a session in memory but not on disk would answer heartbeats.
       leases.remember(granted.id, user.id, granted.lease, false);
       return { session: sessionAnswer(granted.id, granted.lease), pool: granted.pool };
@@ -132,7 +166,7 @@ export const sessions = (ctx: Context) => {
      */
     resume: async (user: User, sessionId: string) => {
       await leases.flush();
-      const lease = await store.transaction(async (tx) => {
+      const lease = await ctx.events.transaction(async (tx) => {
         const s = await sessionOfUser(tx, sessionId, user.id);
         if (!s) throw fail('NOT_FOUND', `no session ${sessionId} for this API key`);
         if (s.ended_at !== null && s.end_reason !== LEASE_EXPIRED)
@@ -146,12 +180,22 @@ export const sessions = (ctx: Context) => {
         const next = now + settings.leaseMs;
         const wasEnded = await reviveSession(tx, sessionId, next);
         const session = wasEnded ? 'new' : 'held';
-        const { refusal } = await takeSeat(tx, pool, { session, newMachine: false }, now);
+        const { refusal } = await takeSeat(ctx, tx, pool, { session, newMachine: false }, now);
         if (refusal)
           throw fail(
             refusal.code,
             `the seat was taken while the server could not be reached: ${refusal.message}`,
           );
+        ctx.events.record(tx, {
+          orgId: pool.org_id,
+          product: pool.product,
+          event: 'granted',
+          sessionId,
+          user: user.email,
+          machineId: s.machine_id,
+          hostname: s.hostname,
+          resumed: true,
+        });
         return next;
       });
       leases.remember(sessionId, user.id, lease, false);
@@ -159,9 +203,14 @@ export const sessions = (ctx: Context) => {
     },
 
     release: (user: User, sessionId: string) =>
-      store.transaction(async (tx) => {
+      ctx.events.transaction(async (tx) => {
         await tx.commitLazily();
-        const ended = await endSessionsFor(ctx, tx, { id: sessionId, userId: user.id }, 'released');
+        const ended = await endSessionsFor(
+          ctx,
+          tx,
+          { id: sessionId, userId: user.id },
+          { event: 'released', reason: 'released' },
+        );
         // Ended already (a second release, a termination) is released too.
         if (ended === 0 && !(await sessionOfUser(tx, sessionId, user.id)))
           throw fail('NOT_FOUND', `no session ${sessionId} for this API key`);
@@ -169,7 +218,7 @@ export const sessions = (ctx: Context) => {
       }),
 
     releaseMachine: (user: User, r: Omit<ActivationRequest, 'hostname' | 'osUser'>) =>
-      store.transaction(async (tx) => {
+      ctx.events.transaction(async (tx) => {
         const pool = await findPool(tx, r.orgId, r.product);
         const released =
           pool && (await isMember(tx, r.orgId, user.id))
@@ -177,7 +226,7 @@ export const sessions = (ctx: Context) => {
                 ctx,
                 tx,
                 { poolId: pool.id, userId: user.id, machineId: checkMachineId(r.machineId) },
-                'released by -licenseRelease',
+                { event: 'released', reason: 'released by -licenseRelease' },
               )
             : 0;
         return { released };
@@ -190,8 +239,10 @@ export const sessions = (ctx: Context) => {
     },
 
     terminateSession: (sessionId: string, reason = 'terminated by an admin') =>
-      store.transaction(async (tx) => {
-        if ((await endSessionsFor(ctx, tx, { id: sessionId }, reason)) === 0)
+      ctx.events.transaction(async (tx) => {
+        if (
+          (await endSessionsFor(ctx, tx, { id: sessionId }, { event: 'terminated', reason })) === 0
+        )
           throw fail('NOT_FOUND', `no running session ${sessionId}`);
         return { id: sessionId, terminated: true };
       }),

@@ -1,0 +1,116 @@
+// What an operator scrapes at GET /metrics (Prometheus text format, prom-client): per organisation
+// and product the quota and what is in use (read from the store at each scrape), counters of what
+// happened to licenses in this process (fed by the service's events), and request latency by route.
+// Counters are per replica: Prometheus sums them.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { LicenseEvent, Service } from './service/index.ts';
+
+export const createMetrics = () => {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'kls_' });
+  const pool = ['org', 'org_name', 'product'] as const;
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+    new Counter({ name, help, labelNames, registers: [registry] });
+  const granted = counter(
+    'kls_activations_granted_total',
+    'Sessions granted (resumed: after an outage)',
+    ['org', 'product', 'resumed'],
+  );
+  const refused = counter('kls_activations_refused_total', 'Activations refused, by error code', [
+    'org',
+    'product',
+    'reason',
+  ]);
+  const released = counter('kls_sessions_released_total', 'Sessions released by their run', [
+    'org',
+    'product',
+  ]);
+  const expired = counter(
+    'kls_sessions_expired_total',
+    'Sessions ended because their lease ran out (a crashed run)',
+    ['org', 'product'],
+  );
+  const terminated = counter(
+    'kls_sessions_terminated_total',
+    'Sessions ended by an admin (termination, removal, withdrawal)',
+    ['org', 'product'],
+  );
+  const issued = counter(
+    'kls_offline_licenses_issued_total',
+    'Offline and testing licenses issued',
+    ['org', 'product', 'kind'],
+  );
+  const requests = new Histogram({
+    name: 'kls_http_request_duration_seconds',
+    help: 'Time to answer a request, by route',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+
+  const gauges = {
+    quota: new Gauge({
+      name: 'kls_pool_quota',
+      help: 'Subscribed licenses of the pool',
+      labelNames: pool,
+      registers: [registry],
+    }),
+    sessions: new Gauge({
+      name: 'kls_pool_sessions_in_use',
+      help: 'Live online sessions',
+      labelNames: pool,
+      registers: [registry],
+    }),
+    offline: new Gauge({
+      name: 'kls_pool_offline_licenses',
+      help: 'Unexpired offline licenses',
+      labelNames: pool,
+      registers: [registry],
+    }),
+    machines: new Gauge({
+      name: 'kls_pool_registered_machines',
+      help: 'Registered machines',
+      labelNames: pool,
+      registers: [registry],
+    }),
+  };
+
+  return {
+    /** Counts one license event. */
+    count: (e: LicenseEvent) => {
+      const at = { org: String(e.orgId), product: e.product };
+      switch (e.event) {
+        case 'granted':
+          return granted.inc({ ...at, resumed: String(e.resumed) });
+        case 'refused':
+          return refused.inc({ ...at, reason: e.reason });
+        case 'released':
+          return released.inc(at, e.sessionIds.length);
+        case 'terminated':
+          return terminated.inc(at, e.sessionIds.length);
+        case 'expired':
+          return expired.inc(at, e.sessions);
+        case 'offline-issued':
+          return issued.inc({ ...at, kind: e.kind });
+      }
+    },
+    /** Observes one answered request (route: the route's pattern, never its URL). */
+    observe: (method: string, route: string, status: number, seconds: number) =>
+      requests.observe({ method, route, status: String(status) }, seconds),
+    /** The text a scrape gets, with the pools read now. */
+    scrape: async (service: Service): Promise<string> => {
+      for (const g of Object.values(gauges)) g.reset();
+      for (const p of await service.poolGauges()) {
+        const at = { org: String(p.org_id), org_name: p.org_name, product: p.product };
+        gauges.quota.set(at, p.quota);
+        gauges.sessions.set(at, p.sessions);
+        gauges.offline.set(at, p.offline);
+        gauges.machines.set(at, p.machines);
+      }
+      return registry.metrics();
+    },
+    contentType: registry.contentType,
+  };
+};
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -114,7 +114,13 @@ describe('operations: metrics, the license log, the counters', () => {
         { orgId: org, product: 'KRE', machineId: randomMachineId() },
         apiKey,
       );
-    const granted = await activate();
+    const granted = await api(
+      server.url,
+      'POST',
+      '/v1/sessions',
+      { orgId: org, product: 'KRE', machineId: randomMachineId(), hostname: 'ci-runner-7' },
+      apiKey,
+    );
     expect((await activate()).status).toBe(409);
     for (let i = 0; i < 50; i++)
       await api(
@@ -142,7 +148,9 @@ describe('operations: metrics, the license log, the counters', () => {
       product: 'KRE',
       sessionId: granted.body.session.id,
       user: `dev${org}@acme.test`,
+      machineHostname: 'ci-runner-7',
     });
+    expect(mine[0]!.hostname).not.toBe('ci-runner-7'); // pino's: the server's own
     expect(mine[1]).toMatchObject({ reason: 'QUOTA_EXCEEDED' });
     expect(mine[2]).toMatchObject({ sessionIds: [granted.body.session.id], reason: 'released' });
     // 53 requests, 3 lines: nothing per heartbeat.

@@ -16,7 +16,8 @@ export type LicenseEvent =
       sessionId: string;
       user: string;
       machineId: string;
-      hostname: string | null;
+      /** The machine's (not "hostname": that is the server's, in every log line). */
+      machineHostname: string | null;
       resumed: boolean;
     })
   | (PoolRef & { event: 'refused'; reason: ErrorCode; user: string; machineId: string })

@@ -134,7 +134,7 @@ export const sessions = (ctx: Context) => {
             sessionId: id,
             user: user.email,
             machineId,
-            hostname,
+            machineHostname: hostname,
             resumed: false,
           });
           const used = { ...usage, activeSessions: usage.activeSessions + 1 };
@@ -193,7 +193,7 @@ export const sessions = (ctx: Context) => {
           sessionId,
           user: user.email,
           machineId: s.machine_id,
-          hostname: s.hostname,
+          machineHostname: s.hostname,
           resumed: true,
         });
         return next;

@@ -55,6 +55,9 @@ const ERRORS = spec({
   CONFLICT: { exit: ExitCode.invalidArguments, http: 409 },
   RATE_LIMITED: { exit: ExitCode.unreachable, http: 429, client: 'RATE_LIMITED' },
   ADMIN_UNAUTHORIZED: { exit: ExitCode.rejected, http: 401 },
+  /** The console: not signed in (or the session ended), or the role does not allow it. */
+  SIGNED_OUT: { exit: ExitCode.rejected, http: 401 },
+  FORBIDDEN: { exit: ExitCode.rejected, http: 403 },
   DATABASE_UNAVAILABLE: { exit: ExitCode.failure, http: 503 },
   /** The server cannot start: its address is taken, or another server uses its data dir. */
   START_FAILED: { exit: ExitCode.failure },

@@ -15,5 +15,9 @@ export type Billing = (typeof BILLING_CYCLES)[number];
 export const LICENSE_KINDS = ['offline', 'testing'] as const;
 export type LicenseKind = (typeof LICENSE_KINDS)[number];
 
+/** A member's role in an organisation, as the seeds name them. */
+export const ROLES = ['owner', 'admin', 'member'] as const;
+export type Role = (typeof ROLES)[number];
+
 export const isOneOf = <T extends string>(list: readonly T[], value: unknown): value is T =>
   typeof value === 'string' && (list as readonly string[]).includes(value);

@@ -6,6 +6,8 @@
 export interface Throttle {
   /** Records a failure; resolves to the seconds to wait when the address is over its limit, else 0. */
   failed(address: string, now?: number): number;
+  /** The seconds to wait when the address is over its limit now, else 0 (records nothing). */
+  waiting(address: string, now?: number): number;
   readonly size: number;
 }
 
@@ -15,6 +17,8 @@ export const createThrottle = (
   maxAddresses = 10_000,
 ): Throttle => {
   const failures = new Map<string, number[]>();
+  const wait = (times: number[], now: number) =>
+    times.length > maxFailures ? Math.ceil((times[0] + windowMs - now) / 1000) : 0;
   return {
     failed(address, now = Date.now()) {
       const times = (failures.get(address) ?? []).filter((t) => t > now - windowMs);
@@ -22,7 +26,13 @@ export const createThrottle = (
       failures.delete(address); // re-inserted last: the map stays ordered by last failure
       failures.set(address, times.slice(-maxFailures - 1));
       while (failures.size > maxAddresses) failures.delete(failures.keys().next().value!);
-      return times.length > maxFailures ? Math.ceil((times[0] + windowMs - now) / 1000) : 0;
+      return wait(times, now);
+    },
+    waiting(address, now = Date.now()) {
+      return wait(
+        (failures.get(address) ?? []).filter((t) => t > now - windowMs),
+        now,
+      );
     },
     get size() {
       return failures.size;

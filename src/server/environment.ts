@@ -8,4 +8,6 @@ export const serverEnvironment = {
   databaseUrl: env.KLS_DATABASE_URL || undefined,
   /** KLS_ADMIN_TOKEN: the admin token; undefined when not set (set but empty is refused). */
   adminToken: env.KLS_ADMIN_TOKEN,
+  /** KLS_PUBLIC_URL: the server's address as its users reach it, for the console links the admin CLI prints. */
+  publicUrl: env.KLS_PUBLIC_URL || undefined,
 } as const;

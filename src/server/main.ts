@@ -8,9 +8,11 @@ import {
   isOneOf,
   POOL_MODELS,
   PRODUCTS,
+  ROLES,
   type Billing,
   type PoolModel,
   type Product,
+  type Role,
 } from '../core/vocabulary.ts';
 import { run, type Result } from '../command-line/runner.ts';
 import { dayOrInstant, wholeNumber } from '../core/strict.ts';
@@ -116,9 +118,13 @@ const tree = (value: unknown, indent = ''): string => {
       : value.map((v) => `\n${indent}- ${tree(v, `${indent}  `).trimStart()}`).join('');
   if (value && typeof value === 'object')
     return Object.entries(value)
-      .map(([k, v]) => `${indent}${k}: ${tree(v, `${indent}  `)}`)
-      .join('\n')
-      .replace(/^\s+/, indent);
+      .map(([k, v]) =>
+        // A nested object starts on a line of its own, indented.
+        v && typeof v === 'object' && !Array.isArray(v)
+          ? `${indent}${k}:\n${tree(v, `${indent}  `)}`
+          : `${indent}${k}: ${tree(v, `${indent}  `)}`,
+      )
+      .join('\n');
   return String(value);
 };
 const shown = (data: unknown): Result => ({ data, lines: [tree(printableDeep(data))] });
@@ -365,10 +371,51 @@ root
 
 const org = program.command('org').description('organisations');
 org.command('list').action(admin(async (s) => ({ orgs: await s.listOrgs() })));
+/** The console link of an invitation, on the server as its users reach it. */
+const invitationLink = (token: string): string => {
+  const base =
+    program.opts<Global>().server ?? serverEnvironment.publicUrl ?? 'http://127.0.0.1:8080';
+  return `${base.replace(/\/+$/, '')}/console/invitations/${token}`;
+};
+const invitation = async (
+  s: AdminOps,
+  r: { orgId: number; email: string; role: Role },
+): Promise<Record<string, string>> => {
+  const { token, ...rest } = await s.invite(r);
+  return { ...rest, link: invitationLink(token) };
+};
+const roleOption = () =>
+  new Option('--role <role>', 'their role in the organisation').choices(ROLES).default('member');
+
 org
   .command('create')
   .requiredOption('--name <name>')
-  .action(admin((s, o: { name: string }) => s.createOrg(o.name)));
+  .option(
+    '--owner-email <email>',
+    "invite the organisation's first Owner: prints their one-time link",
+  )
+  .action(
+    admin(async (s, o: { name: string; ownerEmail?: string }) => {
+      const created = await s.createOrg(o.name);
+      if (!o.ownerEmail) return created;
+      const owner = await invitation(s, { orgId: created.id, email: o.ownerEmail, role: 'owner' });
+      return { ...created, ownerInvitation: owner };
+    }),
+  );
+
+program
+  .command('invite')
+  .description(
+    'a one-time link (valid 7 days) with which someone joins an organisation in the console (KLS_PUBLIC_URL: the address in it)',
+  )
+  .addOption(orgOption())
+  .requiredOption('--email <email>')
+  .addOption(roleOption())
+  .action(
+    admin((s, o: { org: number; email: string; role: Role }) =>
+      invitation(s, { orgId: o.org, email: o.email, role: o.role }),
+    ),
+  );
 
 const user = program.command('user').description('organisation members');
 user

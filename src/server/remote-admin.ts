@@ -12,6 +12,7 @@ export type AdminOps = Omit<
   Pick<
     Service,
     | 'createOrg'
+    | 'invite'
     | 'listOrgs'
     | 'addUser'
     | 'removeUser'
@@ -70,6 +71,7 @@ export const remoteAdmin = (server: string, token: string): AdminOps => {
   const pool = (orgId: number, product: Product) => `/orgs/${orgId}/pools/${product}`;
   return {
     createOrg: (name) => call('POST', '/orgs', { name }),
+    invite: ({ orgId, email, role }) => call('POST', `/orgs/${orgId}/invitations`, { email, role }),
     listOrgs: async () =>
       (await call<{ orgs: Awaited<ReturnType<Service['listOrgs']>> }>('GET', '/orgs')).orgs,
     addUser: (orgId, email) => call('POST', `/orgs/${orgId}/users`, { email }),

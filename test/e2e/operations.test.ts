@@ -150,7 +150,7 @@ describe('operations: metrics, the license log, the counters', () => {
       user: `dev${org}@acme.test`,
       machineHostname: 'ci-runner-7',
     });
-    expect(mine[0]!.hostname).not.toBe('ci-runner-7'); // pino's: the server's own
+    expect(mine[0].hostname).not.toBe('ci-runner-7'); // pino's: the server's own
     expect(mine[1]).toMatchObject({ reason: 'QUOTA_EXCEEDED' });
     expect(mine[2]).toMatchObject({ sessionIds: [granted.body.session.id], reason: 'released' });
     // 53 requests, 3 lines: nothing per heartbeat.

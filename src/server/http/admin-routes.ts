@@ -9,6 +9,7 @@ import {
   MemberParams,
   Member,
   NewOfflineLicense,
+  NewInvitation,
   NewOrg,
   NewPool,
   OrgParams,
@@ -51,6 +52,16 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ service: Service; guards: 
     { schema: { params: OrgParams, body: Member } },
     async (r, reply) =>
       reply.status(201).send(await service.createApiKey(r.params.orgId, r.body.email)),
+  );
+  app.post(
+    '/orgs/:orgId/invitations',
+    { schema: { params: OrgParams, body: NewInvitation } },
+    async (r, reply) => {
+      const invited = await service.invite({ orgId: r.params.orgId, ...r.body });
+      // The link on this server as the caller reached it.
+      const link = `${r.protocol}://${r.host}/console/invitations/${invited.token}`;
+      return reply.status(201).send({ ...invited, link });
+    },
   );
   app.delete('/orgs/:orgId/users/:email', { schema: { params: MemberParams } }, (r) =>
     service.removeUser(r.params.orgId, r.params.email),

@@ -7,6 +7,7 @@ import { httpStatus, isKatalonError } from '../../core/errors.ts';
 import type { Service } from '../service/index.ts';
 import { adminRoutes } from './admin-routes.ts';
 import { clientRoutes } from './client-routes.ts';
+import { consoleRoutes } from './console-routes.ts';
 import { createGuards, type RateLimited } from './guards.ts';
 import type { Metrics } from '../metrics.ts';
 
@@ -101,5 +102,6 @@ export const buildApp = (service: Service, options: AppOptions) => {
     );
   void app.register(clientRoutes, { prefix: '/v1', service, guards });
   void app.register(adminRoutes, { prefix: '/v1/admin', service, guards });
+  void app.register(consoleRoutes, { prefix: '/console', service });
   return app;
 };

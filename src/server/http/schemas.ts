@@ -1,7 +1,7 @@
 // Request schemas, built from the core's vocabulary so that the HTTP layer accepts exactly the
 // values the rules know. The type provider derives each route's request types from them.
 import { Type, type TSchema } from 'typebox';
-import { BILLING_CYCLES, POOL_MODELS, PRODUCTS } from '../../core/vocabulary.ts';
+import { BILLING_CYCLES, POOL_MODELS, PRODUCTS, ROLES } from '../../core/vocabulary.ts';
 
 const oneOf = <const T extends readonly string[]>(values: T) =>
   Type.Union(values.map((v) => Type.Literal(v as T[number])));
@@ -37,6 +37,7 @@ export const MachineRelease = object({ orgId: Id, product: Product, machineId: M
 
 export const NewOrg = object({ name: text(200) });
 export const Member = object({ email: Email });
+export const NewInvitation = object({ email: Email, role: oneOf(ROLES) });
 export const NewPool = object({
   product: Product,
   model: oneOf(POOL_MODELS),

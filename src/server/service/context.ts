@@ -39,6 +39,8 @@ export interface Context {
 
 export const iso = (ms: number): string => new Date(ms).toISOString();
 
+export const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
 /** The canonical form of a typed machine ID, or BAD_REQUEST saying what is wrong with it. */
 export const checkMachineId = (input: string): string => {
   const parsed = parseMachineId(input);

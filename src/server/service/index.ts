@@ -5,6 +5,7 @@
 import type { Issuer } from '../data-dir.ts';
 import { endLapsedSessions, poolsWithLapsedSessions } from '../repository/sessions.ts';
 import type { Store } from '../store/store.ts';
+import { accounts } from './accounts.ts';
 import { createAuthenticator } from './auth.ts';
 import { createPoolRefs, DEFAULT_SETTINGS, type Context, type Settings } from './context.ts';
 import { createEvents, type EventSink } from './events.ts';
@@ -57,6 +58,7 @@ export const createService = (
     settings,
     authenticate: auth.authenticate,
     ...organisations(ctx, auth),
+    ...accounts(ctx),
     ...pools(ctx),
     ...offlineLicenses(ctx),
     ...sessions(ctx),

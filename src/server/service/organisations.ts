@@ -15,9 +15,7 @@ import {
 } from '../repository/organisations.ts';
 import { deleteLicensed, poolIdsOf } from '../repository/pools.ts';
 import { hashKey, type Authenticator } from './auth.ts';
-import { endSessionsFor, iso, memberOrFail, orgOrFail, type Context } from './context.ts';
-
-const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+import { EMAIL, endSessionsFor, iso, memberOrFail, orgOrFail, type Context } from './context.ts';
 
 export const organisations = (ctx: Context, auth: Authenticator) => {
   const { store, clock } = ctx;

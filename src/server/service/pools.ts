@@ -109,11 +109,9 @@ export const pools = (ctx: Context) => {
       const out = [];
       for (const product of PRODUCTS) {
         const pool = await findPool(store, orgId, product);
-        if (pool)
-          out.push({
-            ...poolSummary(pool, await usage(store, pool.id, now)),
-            billing: pool.billing,
-          });
+        if (!pool) continue;
+        const used = await usage(store, pool.id, now);
+        out.push({ ...poolSummary(pool, used), billing: pool.billing, inUse: used });
       }
       return out;
     },

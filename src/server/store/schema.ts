@@ -60,6 +60,16 @@ const MIGRATIONS: ((dialect: Dialect) => string)[] = [
       open_sessions = (SELECT count(*) FROM sessions WHERE pool_id = pools.id AND ended_at IS NULL),
       machine_count = (SELECT count(*) FROM machines WHERE pool_id = pools.id);
     CREATE INDEX offline_licenses_pool ON offline_licenses (pool_id, expires_at);`,
+  // The console's people: a password (scrypt) for those who accepted an invitation, a role per
+  // membership, one-time invitations and signed-in sessions (both stored as hashes of their token).
+  () => `ALTER TABLE users ADD COLUMN password_hash TEXT;
+    ALTER TABLE memberships ADD COLUMN role TEXT NOT NULL DEFAULT 'member';
+    CREATE TABLE invitations (
+      token_hash TEXT PRIMARY KEY, org_id BIGINT NOT NULL REFERENCES orgs(id), email TEXT NOT NULL,
+      role TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, used_at BIGINT);
+    CREATE TABLE console_sessions (
+      token_hash TEXT PRIMARY KEY, user_id BIGINT NOT NULL REFERENCES users(id),
+      csrf TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL);`,
 ];
 
 /** Brings the store's schema up to date, in one transaction; replicas starting at once take turns. */

@@ -1,0 +1,141 @@
+// The console's people: invitations (one-time links, the only way in without e-mail), passwords,
+// signed-in sessions, and the role checks every console route and action goes through.
+import { createHash, randomBytes } from 'node:crypto';
+import { fail } from '../../core/errors.ts';
+import { mayGrantRole, mayManageLicenses } from '../../core/roles.ts';
+import type { Role } from '../../core/vocabulary.ts';
+import {
+  consoleSessionByHash,
+  deleteConsoleSession,
+  insertConsoleSession,
+  insertInvitation,
+  invitationByHash,
+  orgsWithRoles,
+  passwordHashOf,
+  roleOf,
+  setMembership,
+  setPasswordHash,
+  useInvitation,
+} from '../repository/accounts.ts';
+import { orgExists, upsertUser, type User } from '../repository/organisations.ts';
+import { EMAIL, orgOrFail, type Context } from './context.ts';
+import { hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from './passwords.ts';
+
+const INVITATION_MS = 7 * 86_400_000;
+const SESSION_MS = 12 * 3_600_000;
+
+const token = (): string => randomBytes(32).toString('base64url');
+const hashOf = (secret: string): string => createHash('sha256').update(secret).digest('hex');
+
+export const accounts = (ctx: Context) => {
+  const { store, clock } = ctx;
+
+  /** The user's role in the organisation, or NOT_FOUND: another organisation's does not exist for them. */
+  const roleIn = async (user: User, orgId: number): Promise<Role> => {
+    const role = await roleOf(store, orgId, user.id);
+    if (!role) throw fail('NOT_FOUND', `no organisation ${orgId}`);
+    return role;
+  };
+
+  return {
+    /**
+     * A one-time invitation link's token for `email` to join as `role`, valid 7 days. `by`: the
+     * console user inviting (an Owner or Admin); absent for the server operator.
+     */
+    invite: (r: { orgId: number; email: string; role: Role; by?: User }) =>
+      ctx.events.transaction(async (tx) => {
+        const email = r.email.trim().toLowerCase();
+        if (!EMAIL.test(email)) throw fail('BAD_REQUEST', `"${r.email}" is not an e-mail address`);
+        await orgOrFail(tx, r.orgId);
+        if (r.by && !mayGrantRole(await roleOf(tx, r.orgId, r.by.id), r.role))
+          throw fail('FORBIDDEN', `only an Owner may make someone an ${r.role}`);
+        const secret = token();
+        const expiresAt = clock() + INVITATION_MS;
+        await insertInvitation(tx, {
+          token_hash: hashOf(secret),
+          org_id: r.orgId,
+          email,
+          role: r.role,
+          created_at: clock(),
+          expires_at: expiresAt,
+        });
+        return { token: secret, email, role: r.role, expiresAt: new Date(expiresAt).toISOString() };
+      }),
+
+    /** What an invitation link offers, or NOT_FOUND if it was used, has expired or never was. */
+    invitation: async (secret: string) => {
+      const i = await invitationByHash(store, hashOf(secret));
+      if (
+        !i ||
+        i.used_at !== null ||
+        i.expires_at <= clock() ||
+        !(await orgExists(store, i.org_id))
+      )
+        throw fail(
+          'NOT_FOUND',
+          'this invitation link was used already or has expired: ask for a new one',
+        );
+      return { email: i.email, role: i.role, orgId: i.org_id };
+    },
+
+    /** Accepts an invitation: sets the invitee's password and membership; single-use. */
+    acceptInvitation: async (secret: string, password: string) => {
+      if (password.length < MIN_PASSWORD_LENGTH)
+        throw fail('BAD_REQUEST', `a password needs at least ${MIN_PASSWORD_LENGTH} characters`);
+      const hash = await hashPassword(password);
+      return ctx.events.transaction(async (tx) => {
+        const i = await invitationByHash(tx, hashOf(secret));
+        if (
+          !i ||
+          i.used_at !== null ||
+          i.expires_at <= clock() ||
+          !(await useInvitation(tx, i.token_hash, clock()))
+        )
+          throw fail(
+            'NOT_FOUND',
+            'this invitation link was used already or has expired: ask for a new one',
+          );
+        const user = await upsertUser(tx, i.email, clock());
+        await setPasswordHash(tx, user.id, hash);
+        await setMembership(tx, i.org_id, user.id, i.role);
+        return { email: user.email, orgId: i.org_id, role: i.role };
+      });
+    },
+
+    /** Signs in; the session token goes in a cookie, the CSRF token in every form. */
+    signIn: async (email: string, password: string) => {
+      const row = await passwordHashOf(store, email.trim());
+      if (!(await verifyPassword(password, row?.password_hash ?? null)) || !row)
+        throw fail('SIGNED_OUT', 'wrong e-mail or password');
+      const session = { token: token(), csrf: token() };
+      const now = clock();
+      await insertConsoleSession(store, {
+        tokenHash: hashOf(session.token),
+        userId: row.id,
+        csrf: session.csrf,
+        now,
+        expiresAt: now + SESSION_MS,
+      });
+      return { ...session, maxAgeSeconds: SESSION_MS / 1000 };
+    },
+
+    /** The signed-in user of a session cookie, and the session's CSRF token. */
+    signedIn: async (secret: string) => {
+      const s = await consoleSessionByHash(store, hashOf(secret), clock());
+      return s && { user: { id: s.user_id, email: s.email }, csrf: s.csrf };
+    },
+
+    signOut: (secret: string) => deleteConsoleSession(store, hashOf(secret)),
+
+    /** The organisations the user belongs to, with their role in each. */
+    myOrgs: (user: User) => orgsWithRoles(store, user.id),
+
+    /** The user's role if it may manage the organisation's licenses; FORBIDDEN or NOT_FOUND otherwise. */
+    licenseManager: async (user: User, orgId: number): Promise<Role> => {
+      const role = await roleIn(user, orgId);
+      if (!mayManageLicenses(role))
+        throw fail('FORBIDDEN', 'only Owners and Admins of the organisation manage its licenses');
+      return role;
+    },
+  };
+};

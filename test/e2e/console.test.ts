@@ -1,0 +1,231 @@
+// The web console over real HTTP: invitations, sign-in, roles enforced by the server, and the
+// console's own security (cookies, CSRF, CSP, throttling), against a real server process.
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminCli, seedOrg, startServer, type TestServer } from '../helpers/server.ts';
+import { consoleClient, csrfOf, invite, join, PASSWORD } from '../helpers/console.ts';
+import { installed, makeCertificates, missing, requireAll } from '../helpers/network.ts';
+
+describe('the web console', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(() => server?.stop());
+
+  it('an Owner joins by a one-time link and manages licenses; the link works once', async () => {
+    const { org, name } = await seedOrg(server.url, { quota: 4, model: 'node-locked' });
+    const link = await invite(server.url, org, 'owner@acme.test', 'owner');
+    const page = await consoleClient(server.url).get(link);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('Owner');
+    const owner = await join(server.url, link, 'owner@acme.test');
+    expect(
+      (await consoleClient(server.url).post(link, { password: PASSWORD, confirm: PASSWORD }))
+        .status,
+    ).toBe(404);
+
+    const orgs = await owner.get('/console/orgs');
+    expect(orgs.text).toContain(`/console/orgs/${org}/licenses`);
+    const licenses = await owner.get(`/console/orgs/${org}/licenses`);
+    expect(licenses.status).toBe(200);
+    expect(licenses.text).toContain(`License Management: ${name}`);
+    expect(licenses.text).toMatch(/Subscribed Licenses<\/dt>\s*<dd>4<\/dd>/);
+    expect(licenses.text).toContain('4 = 4 subscribed − (0');
+  });
+
+  it('roles are the server’s: a Member gets 403 on the license page, another organisation is 404', async () => {
+    const a = await seedOrg(server.url);
+    const b = await seedOrg(server.url);
+    const member = await join(
+      server.url,
+      await invite(server.url, a.org, 'member@acme.test', 'member'),
+      'member@acme.test',
+    );
+    expect((await member.get(`/console/orgs/${a.org}/licenses`)).status).toBe(403);
+    expect((await member.get('/console/orgs')).text).not.toContain(
+      `/console/orgs/${a.org}/licenses`,
+    );
+    const admin = await join(
+      server.url,
+      await invite(server.url, a.org, 'admin@acme.test', 'admin'),
+      'admin@acme.test',
+    );
+    expect((await admin.get(`/console/orgs/${a.org}/licenses`)).status).toBe(200);
+    expect((await admin.get(`/console/orgs/${b.org}/licenses`)).status).toBe(404);
+    // Signed out: every page sends to the sign-in page.
+    expect(
+      (await consoleClient(server.url).get(`/console/orgs/${a.org}/licenses`)).headers.get(
+        'location',
+      ),
+    ).toBe('/console/sign-in');
+  });
+
+  it('cookies are HttpOnly and SameSite=Strict; forms need the CSRF token and this origin; pages forbid inline script and framing', async () => {
+    const { org } = await seedOrg(server.url);
+    const c = consoleClient(server.url);
+    expect(
+      (
+        await c.post(await invite(server.url, org, 'csrf@acme.test', 'admin'), {
+          password: PASSWORD,
+          confirm: PASSWORD,
+        })
+      ).status,
+    ).toBe(303);
+    const signedIn = await c.post('/console/sign-in', {
+      email: 'csrf@acme.test',
+      password: PASSWORD,
+    });
+    const cookie = signedIn.headers.get('set-cookie')!;
+    expect(cookie).toMatch(/^kls_console=[A-Za-z0-9_-]{43}; /);
+    expect(cookie).toMatch(/; HttpOnly/);
+    expect(cookie).toMatch(/; SameSite=Strict/);
+    expect(cookie).toMatch(/; Path=\/console/);
+    expect(cookie).not.toMatch(/Secure/); // plain HTTP here; under TLS see below
+
+    const page = await c.get('/console/orgs');
+    const csp = page.headers.get('content-security-policy')!;
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(page.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(page.text).not.toMatch(/<script|\sstyle=|\son[a-z]+=/i);
+
+    expect((await c.post('/console/sign-out', { _csrf: 'forged' })).status).toBe(403);
+    expect(
+      (
+        await c.post(
+          '/console/sign-out',
+          { _csrf: csrfOf(page.text) },
+          { origin: 'https://evil.test' },
+        )
+      ).status,
+    ).toBe(403);
+    expect((await c.get('/console/orgs')).status).toBe(200); // still signed in
+    const out = await c.post('/console/sign-out', { _csrf: csrfOf(page.text) });
+    expect(out.headers.get('location')).toBe('/console/sign-in');
+    // The old cookie is worth nothing now.
+    const stale = consoleClient(server.url);
+    stale.cookie = cookie.split(';')[0];
+    expect((await stale.get('/console/orgs')).headers.get('location')).toBe('/console/sign-in');
+  });
+
+  it('sign-in: wrong passwords slow down that account only (429), never another; no secret in the log', async () => {
+    const { org } = await seedOrg(server.url);
+    await join(
+      server.url,
+      await invite(server.url, org, 'target@acme.test', 'admin'),
+      'target@acme.test',
+    );
+    await join(
+      server.url,
+      await invite(server.url, org, 'bystander@acme.test', 'member'),
+      'bystander@acme.test',
+    );
+    const attacker = consoleClient(server.url);
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++)
+      statuses.push(
+        (
+          await attacker.post('/console/sign-in', {
+            email: 'target@acme.test',
+            password: `guess-${i}-xxxxxx`,
+          })
+        ).status,
+      );
+    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
+    expect(statuses.slice(10)).toEqual([429, 429]);
+    // Even the right password waits: a guess that happens to be right must not get through.
+    expect(
+      (await attacker.post('/console/sign-in', { email: 'target@acme.test', password: PASSWORD }))
+        .status,
+    ).toBe(429);
+    expect(
+      (
+        await consoleClient(server.url).post('/console/sign-in', {
+          email: 'bystander@acme.test',
+          password: PASSWORD,
+        })
+      ).status,
+    ).toBe(303);
+    expect(server.logs()).not.toContain(PASSWORD);
+    expect(server.logs()).not.toContain('guess-');
+  });
+
+  it('the operator: "org create --owner-email" and "invite" print the one-time link', async () => {
+    const created = await adminCli(
+      server.dataDir,
+      ['org', 'create', '--name', 'Console Corp', '--owner-email', 'first@corp.test', '--json'],
+      { KLS_PUBLIC_URL: server.url },
+    );
+    expect(created.code).toBe(0);
+    const owner = JSON.parse(created.stdout).ownerInvitation;
+    expect(owner).toMatchObject({ email: 'first@corp.test', role: 'owner' });
+    expect(owner.link).toMatch(new RegExp(`^${server.url}/console/invitations/[A-Za-z0-9_-]{43}$`));
+    const c = await join(server.url, new URL(owner.link as string).pathname, 'first@corp.test');
+    expect((await c.get('/console/orgs')).text).toContain('Console Corp');
+    const invited = await adminCli(
+      server.dataDir,
+      [
+        'invite',
+        '--org',
+        String(JSON.parse(created.stdout).id),
+        '--email',
+        'second@corp.test',
+        '--role',
+        'admin',
+      ],
+      { KLS_PUBLIC_URL: server.url },
+    );
+    expect(invited.stdout).toMatch(/link: http:\/\/127\.0\.0\.1:\d+\/console\/invitations\//);
+  });
+});
+
+describe.skipIf(!installed('openssl') && !requireAll)(
+  `the web console under TLS${installed('openssl') ? '' : ` (skipped: ${missing('openssl', 'openssl')})`}`,
+  () => {
+    it('the session cookie is Secure', async () => {
+      const certs = makeCertificates();
+      const server = await startServer({
+        args: ['--tls-cert', certs.cert, '--tls-key', certs.key],
+      });
+      const ca = readFileSync(certs.ca);
+      const post = (path: string, form: Record<string, string>) =>
+        new Promise<IncomingMessage>((resolve, reject) => {
+          const body = new URLSearchParams(form).toString();
+          const req = httpsRequest(
+            `${server.url}${path}`,
+            {
+              method: 'POST',
+              ca,
+              headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            },
+            (res) => (res.resume(), resolve(res)),
+          );
+          req.on('error', reject);
+          req.end(body);
+        });
+      try {
+        const created = await adminCli(
+          server.dataDir,
+          ['org', 'create', '--name', 'TLS Corp', '--owner-email', 'tls@acme.test', '--json'],
+          { KLS_PUBLIC_URL: server.url },
+        );
+        const link = new URL(JSON.parse(created.stdout).ownerInvitation.link as string).pathname;
+        expect((await post(link, { password: PASSWORD, confirm: PASSWORD })).statusCode).toBe(303);
+        const signedIn = await post('/console/sign-in', {
+          email: 'tls@acme.test',
+          password: PASSWORD,
+        });
+        expect(signedIn.statusCode).toBe(303);
+        expect(signedIn.headers['set-cookie']?.[0]).toMatch(
+          /; HttpOnly; SameSite=Strict; Secure|; Secure/,
+        );
+      } finally {
+        await server.stop();
+      }
+    });
+  },
+);

@@ -90,7 +90,7 @@ describe('the web console', () => {
     expect(csp).toContain("default-src 'none'");
     expect(csp).toContain("frame-ancestors 'none'");
     expect(csp).not.toContain('unsafe-inline');
-    expect(page.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(page.headers.get('referrer-policy')).toBe('same-origin');
     expect(page.text).not.toMatch(/<script|\sstyle=|\son[a-z]+=/i);
 
     expect((await c.post('/console/sign-out', { _csrf: 'forged' })).status).toBe(403);

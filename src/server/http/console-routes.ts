@@ -3,7 +3,7 @@
 // Security: the session is an HttpOnly, SameSite=Strict cookie (Secure under TLS) holding a random
 // token the database knows only by hash; every state-changing form carries the session's CSRF token
 // and must come from this origin; pages forbid inline script and framing (Content-Security-Policy)
-// and never send a Referer (invitation links carry their token); sign-in is throttled per account.
+// and send a Referer only to this origin (invitation links carry their token); sign-in is throttled per account.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
@@ -30,7 +30,8 @@ const COOKIE = 'kls_console';
 const HEADERS = {
   'content-security-policy':
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-  'referrer-policy': 'no-referrer',
+  // same-origin, not no-referrer: under no-referrer Chromium sends "Origin: null" with a form.
+  'referrer-policy': 'same-origin',
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
   'cache-control': 'no-store',

@@ -57,6 +57,17 @@ await build({
   banner: cjsShims,
 });
 
+// The web console's script, for browsers: the machine-ID parser is the server's own.
+await build({
+  ...common,
+  platform: 'browser',
+  target: 'es2022',
+  entryPoints: { console: 'src/server/console/browser/machine-id-field.ts' },
+  outdir: `${outdir}/console`,
+  format: 'iife',
+  minify: true,
+});
+
 await build({
   ...common,
   entryPoints: { 'katalon-license-server': 'src/server/main.ts' },

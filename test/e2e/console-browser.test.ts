@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import axe from 'axe-core';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedOrg, startServer, type TestServer } from '../helpers/server.ts';
+import { adminApi, seedOrg, startServer, type TestServer } from '../helpers/server.ts';
+import { katalonc, startKatalonc, tempDir, userEnv, waitFor } from '../helpers/cli.ts';
 import { invite, PASSWORD } from '../helpers/console.ts';
 import { missing, requireAll } from '../helpers/network.ts';
 
@@ -21,7 +22,8 @@ describe.skipIf(!have && !requireAll)(
     let browser: Browser;
     beforeAll(async () => {
       mkdirSync(SHOTS, { recursive: true });
-      server = await startServer();
+      // Heartbeats every second: a termination reaches the run at once.
+      server = await startServer({ args: ['--lease-seconds', '3'] });
       browser = await chromium.launch({
         executablePath: CHROMIUM,
         // As root in a container Chromium needs --no-sandbox; the rest keep it off the network.
@@ -57,6 +59,24 @@ describe.skipIf(!have && !requireAll)(
       expect(
         bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`),
       ).toEqual([]);
+    };
+
+    /** A new Owner of the organisation, signed in on the page, on its License Management page. */
+    const signInAsOwner = async (page: Page, org: number, email: string) => {
+      await page.goto(`${server.url}${await invite(server.url, org, email, 'owner')}`);
+      await page.getByLabel('Password (at least').fill(PASSWORD);
+      await page.getByLabel('Password again').fill(PASSWORD);
+      await Promise.all([
+        page.waitForURL('**/console/sign-in'),
+        page.getByRole('button', { name: 'Accept the invitation' }).click(),
+      ]);
+      await page.getByLabel('E-mail').fill(email);
+      await page.getByLabel('Password').fill(PASSWORD);
+      await Promise.all([
+        page.waitForURL('**/console/orgs'),
+        page.getByRole('button', { name: 'Sign in' }).click(),
+      ]);
+      await page.goto(`${server.url}/console/orgs/${org}/licenses`);
     };
 
     it('an Owner, by keyboard alone: opens the invitation, sets a password, signs in, opens License Management', async () => {
@@ -99,6 +119,125 @@ describe.skipIf(!have && !requireAll)(
       ]);
       await page.goto(`${server.url}/console/orgs/${org}/licenses`);
       expect(new URL(page.url()).pathname).toBe('/console/sign-in');
+      await page.close();
+    });
+
+    it('an Owner grants a KSE licensed user, issues a testing then an offline license (a mistyped ID is refused in the page), downloads it, and terminates a live run', async () => {
+      const { org, email: member } = await seedOrg(server.url, {
+        product: 'KSE',
+        model: 'node-locked',
+        quota: 3,
+      });
+      const home = tempDir('console-home-');
+      const env = userEnv(home);
+      const machineId = (await katalonc(['--print-machine-id'], env)).stdout.trim();
+      const page = await browser.newPage({ acceptDownloads: true });
+      await signInAsOwner(page, org, 'owner-kse@browser.test');
+
+      // Licensed Users: the member, by e-mail.
+      await page.getByLabel("Member's e-mail").fill(member);
+      await Promise.all([
+        page.waitForURL(/done=granted/),
+        page.getByRole('button', { name: 'Add licensed user' }).click(),
+      ]);
+      await expect.poll(() => page.getByRole('status').textContent()).toContain('licensed user');
+      expect(await page.getByRole('table', { name: 'Licensed users' }).innerText()).toContain(
+        member,
+      );
+
+      // A typo in the machine ID: the page says so and the buttons stay disabled.
+      const field = page.getByLabel('Machine ID');
+      const typo = machineId.slice(0, -1) + (machineId.endsWith('A') ? 'B' : 'A');
+      await field.fill(typo);
+      await expect
+        .poll(() => page.locator('[aria-live="polite"]').textContent())
+        .toContain('Not a machine ID');
+      expect(await page.getByRole('button', { name: 'Create Testing License' }).isDisabled()).toBe(
+        true,
+      );
+      expect(await page.getByRole('button', { name: 'Create Offline License' }).isDisabled()).toBe(
+        true,
+      );
+      await check(page, '6-machine-id-typo');
+
+      await field.fill(machineId.toLowerCase());
+      await expect
+        .poll(() => page.locator('[aria-live="polite"]').textContent())
+        .toContain(`A machine ID: ${machineId}`);
+      const testing = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('button', { name: 'Create Testing License' }).click(),
+      ]);
+      expect(testing[0].suggestedFilename()).toBe(`KSE_${machineId}.lic`);
+
+      // The offline license asks for the confirmation first.
+      await page.goto(`${server.url}/console/orgs/${org}/licenses`);
+      await page.getByLabel('Machine ID').fill(machineId);
+      await page.getByRole('button', { name: 'Create Offline License' }).click();
+      await expect
+        .poll(() => page.getByRole('alert').textContent())
+        .toContain('tick the box to confirm');
+      await page.getByLabel('Machine ID').fill(machineId);
+      await page
+        .getByRole('checkbox', { name: /^I understand: an offline license cannot be revoked/ })
+        .check();
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('button', { name: 'Create Offline License' }).click(),
+      ]);
+      expect(download.suggestedFilename()).toBe(`KSE_${machineId}.lic`);
+      const folder = join(home, '.katalon', 'license');
+      mkdirSync(folder, { recursive: true });
+      await download.saveAs(join(folder, download.suggestedFilename()));
+      const list = await katalonc(['--product', 'KSE', 'license', 'list', '--json'], env);
+      const listed = JSON.parse(list.stdout) as {
+        licenses: { file: string; status: string; product: string }[];
+      };
+      expect(listed.licenses).toEqual([
+        expect.objectContaining({ file: `KSE_${machineId}.lic`, status: 'valid', product: 'KSE' }),
+      ]);
+      await page.goto(`${server.url}/console/orgs/${org}/licenses`);
+      expect(
+        await page.getByRole('table', { name: 'Offline and testing licenses' }).innerText(),
+      ).toMatch(/offline[\s\S]*testing|testing[\s\S]*offline/);
+      await check(page, '7-license-management-full');
+
+      // A real run holds an online session; Terminate stops it with the reason.
+      const apiKey = (
+        await adminApi(server.url, 'POST', `/orgs/${org}/api-keys`, { email: member })
+      ).body.apiKey as string;
+      const runHome = tempDir('console-run-');
+      const run = startKatalonc(
+        [
+          '--product',
+          'KSE',
+          `-apiKey=${apiKey}`,
+          `-orgID=${org}`,
+          `-serverUrl=${server.url}`,
+          '--',
+          'sleep',
+          '60',
+        ],
+        userEnv(runHome),
+      );
+      await waitFor(
+        async () => {
+          await page.goto(`${server.url}/console/orgs/${org}/licenses`);
+          return (
+            (await page.getByRole('button', { name: /^Terminate the session of/ }).count()) === 1
+          );
+        },
+        20_000,
+        'the run to appear under Online Licenses',
+      );
+      await check(page, '8-online-licenses');
+      await Promise.all([
+        page.waitForURL(/done=terminated/),
+        page.getByRole('button', { name: /^Terminate the session of/ }).click(),
+      ]);
+      const r = await run.result;
+      expect(r.code).toBe(9);
+      expect(r.stderr).toContain('terminated by owner-kse@browser.test in the console');
       await page.close();
     });
 

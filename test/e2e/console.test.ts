@@ -4,7 +4,14 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminCli, seedOrg, startServer, type TestServer } from '../helpers/server.ts';
+import {
+  adminCli,
+  api,
+  randomMachineId,
+  seedOrg,
+  startServer,
+  type TestServer,
+} from '../helpers/server.ts';
 import { consoleClient, csrfOf, invite, join, PASSWORD } from '../helpers/console.ts';
 import { installed, makeCertificates, missing, requireAll } from '../helpers/network.ts';
 
@@ -91,7 +98,10 @@ describe('the web console', () => {
     expect(csp).toContain("frame-ancestors 'none'");
     expect(csp).not.toContain('unsafe-inline');
     expect(page.headers.get('referrer-policy')).toBe('same-origin');
-    expect(page.text).not.toMatch(/<script|\sstyle=|\son[a-z]+=/i);
+    // Scripts only from files of its own, never inline; no inline styles or handlers.
+    expect(page.text).not.toMatch(
+      /<script(?![^>]*\ssrc="\/console\/assets\/)|\sstyle=|\son[a-z]+=/i,
+    );
 
     expect((await c.post('/console/sign-out', { _csrf: 'forged' })).status).toBe(403);
     expect(
@@ -110,6 +120,77 @@ describe('the web console', () => {
     const stale = consoleClient(server.url);
     stale.cookie = cookie.split(';')[0];
     expect((await stale.get('/console/orgs')).headers.get('location')).toBe('/console/sign-in');
+  });
+
+  it('license actions: an Admin of another organisation gets 404, a Member 403, a form without the CSRF token 403; nothing changes', async () => {
+    const a = await seedOrg(server.url, { quota: 2 });
+    const b = await seedOrg(server.url, { quota: 2 });
+    const running = await api(
+      server.url,
+      'POST',
+      '/v1/sessions',
+      { orgId: b.org, product: 'KRE', machineId: randomMachineId() },
+      b.apiKey,
+    );
+    expect(running.status).toBe(201);
+    const id = running.body.session.id as string;
+    const adminOfA = await join(
+      server.url,
+      await invite(server.url, a.org, 'a-admin@acme.test', 'admin'),
+      'a-admin@acme.test',
+    );
+    const csrf = csrfOf((await adminOfA.get(`/console/orgs/${a.org}/licenses`)).text);
+    // B's session through B's URL, and through A's (where the session is not A's).
+    expect(
+      (await adminOfA.post(`/console/orgs/${b.org}/sessions/${id}/terminate`, { _csrf: csrf }))
+        .status,
+    ).toBe(404);
+    expect(
+      (await adminOfA.post(`/console/orgs/${a.org}/sessions/${id}/terminate`, { _csrf: csrf }))
+        .status,
+    ).toBe(404);
+    expect(
+      (
+        await adminOfA.post(`/console/orgs/${b.org}/pools/KRE/offline-licenses`, {
+          _csrf: csrf,
+          machineId: randomMachineId(),
+          kind: 'testing',
+        })
+      ).status,
+    ).toBe(404);
+    const memberOfB = await join(
+      server.url,
+      await invite(server.url, b.org, 'b-member@acme.test', 'member'),
+      'b-member@acme.test',
+    );
+    const memberCsrf = csrfOf((await memberOfB.get('/console/orgs')).text);
+    expect(
+      (
+        await memberOfB.post(`/console/orgs/${b.org}/sessions/${id}/terminate`, {
+          _csrf: memberCsrf,
+        })
+      ).status,
+    ).toBe(403);
+    const ownerOfB = await join(
+      server.url,
+      await invite(server.url, b.org, 'b-owner@acme.test', 'owner'),
+      'b-owner@acme.test',
+    );
+    expect(
+      (await ownerOfB.post(`/console/orgs/${b.org}/sessions/${id}/terminate`, {})).status,
+    ).toBe(403);
+    expect(
+      (await api(server.url, 'POST', `/v1/sessions/${id}/heartbeat`, undefined, b.apiKey)).status,
+    ).toBe(200);
+    // With all of it, the Owner of B terminates it: the run's next heartbeat says why.
+    const ownerCsrf = csrfOf((await ownerOfB.get(`/console/orgs/${b.org}/licenses`)).text);
+    const done = await ownerOfB.post(`/console/orgs/${b.org}/sessions/${id}/terminate`, {
+      _csrf: ownerCsrf,
+    });
+    expect(done.headers.get('location')).toBe(`/console/orgs/${b.org}/licenses?done=terminated`);
+    const beat = await api(server.url, 'POST', `/v1/sessions/${id}/heartbeat`, undefined, b.apiKey);
+    expect(beat.body.error).toMatchObject({ code: 'SESSION_TERMINATED' });
+    expect(beat.body.error.message).toContain('terminated by b-owner@acme.test in the console');
   });
 
   it('sign-in: wrong passwords slow down that account only (429), never another; no secret in the log', async () => {

@@ -1,7 +1,7 @@
 // The console's pages, rendered on the server: plain HTML forms that work without JavaScript and
 // with the keyboard alone. Each page is a function of what it shows.
-import type { PoolUsage } from '../../core/quota.ts';
-import type { Role } from '../../core/vocabulary.ts';
+import { generatedCommand, shellLine } from '../../core/katalonc/generated-command.ts';
+import type { Product, Role } from '../../core/vocabulary.ts';
 import { html, type Html } from './html.ts';
 
 export interface Viewer {
@@ -19,6 +19,7 @@ const layout = (title: string, viewer: Viewer | undefined, body: Html): Html =>
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>${title} · katalon-license-server</title>
         <link rel="stylesheet" href="/console/assets/console.css" />
+        <script src="/console/assets/console.js" defer></script>
       </head>
       <body>
         <a class="skip" href="#main">Skip to content</a>
@@ -125,14 +126,36 @@ export const orgsPage = (viewer: Viewer, orgs: { id: number; name: string; role:
   );
 
 export interface PoolView {
-  product: string;
+  product: Product;
   model: string;
   billing: string;
   quota: number;
   available: number;
   machineQuota: number;
   expiresAt: string;
-  inUse: PoolUsage;
+  licensedUsers: string[];
+  onlineSessions: {
+    id: string;
+    machineId: string;
+    hostname: string | null;
+    osUser: string | null;
+    user?: string;
+    startedAt: string;
+    leaseExpiresAt: string;
+  }[];
+  offlineLicenses: {
+    id: string;
+    machineId: string;
+    kind: string;
+    issuedAt: string;
+    expiresAt: string;
+  }[];
+  registeredMachines: {
+    machineId: string;
+    hostname: string | null;
+    firstSeen: string;
+    lastSeen: string;
+  }[];
 }
 
 const PRODUCT_NAMES: Record<string, string> = {
@@ -140,40 +163,192 @@ const PRODUCT_NAMES: Record<string, string> = {
   KSE: 'Katalon Studio Enterprise (KSE)',
 };
 
+const day = (iso: string) => html`<time datetime="${iso}">${iso.slice(0, 10)}</time>`;
+const minute = (iso: string) =>
+  html`<time datetime="${iso}">${iso.slice(0, 16).replace('T', ' ')} UTC</time>`;
+
+/** A form that changes something: posted to `action` with the session's CSRF token. */
+const action = (
+  viewer: Viewer,
+  path: string,
+  label: string,
+  fields: Record<string, string> = {},
+  name = label,
+) =>
+  html`<form class="inline" method="post" action="${path}">
+    <input
+      type="hidden"
+      name="_csrf"
+      value="${viewer.csrf}"
+    />${Object.entries(fields).map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}" />`)}<button
+      type="submit"
+      aria-label="${name}"
+    >
+      ${label}
+    </button>
+  </form>`;
+
+const table = (caption: string, head: string[], rows: Html[]) =>
+  rows.length === 0
+    ? html`<p class="muted">${caption}: none.</p>`
+    : html`<table>
+        <caption>
+          ${caption}
+        </caption>
+        <thead>
+          <tr>
+            ${head.map((h) => html`<th scope="col">${h}</th>`)}
+          </tr>
+        </thead>
+        <tbody>
+          ${rows}
+        </tbody>
+      </table>`;
+
+const poolSection = (viewer: Viewer, orgId: number, p: PoolView, serverUrl: string): Html => {
+  const base = `/console/orgs/${orgId}/pools/${p.product}`;
+  const offline = p.offlineLicenses.filter((l) => l.kind === 'offline').length;
+  const id = (what: string) => `${p.product}-${what}`;
+  return html`<section class="product" aria-labelledby="${id('title')}">
+    <h2 id="${id('title')}">${PRODUCT_NAMES[p.product] ?? p.product}</h2>
+    <h3>Subscription Details</h3>
+    <dl class="facts">
+      <dt>Subscribed Licenses</dt>
+      <dd>${p.quota}</dd>
+      <dt>Available Licenses</dt>
+      <dd>
+        ${p.available} = ${p.quota} subscribed − (${offline} offline licenses +
+        ${p.onlineSessions.length} active online sessions)
+      </dd>
+      <dt>Machine Quota</dt>
+      <dd>${p.machineQuota} (${p.registeredMachines.length} registered)</dd>
+      <dt>Expiry Date</dt>
+      <dd>${day(p.expiresAt)}</dd>
+      <dt>License model</dt>
+      <dd>${p.model}</dd>
+      <dt>Billing cycle</dt>
+      <dd>${p.billing}</dd>
+    </dl>
+    ${
+      p.product === 'KSE'
+        ? html`<h3>Licensed Users</h3>
+            ${table(
+              'Licensed users',
+              ['E-mail', ''],
+              p.licensedUsers.map(
+                (e) =>
+                  html`<tr>
+                    <td>${e}</td>
+                    <td>
+                      ${action(viewer, `${base}/licensed-users/remove`, 'Remove', { email: e }, `Remove ${e}`)}
+                    </td>
+                  </tr>`,
+              ),
+            )}
+            <form class="row" method="post" action="${base}/licensed-users">
+              <input type="hidden" name="_csrf" value="${viewer.csrf}" />
+              <label>Member's e-mail <input type="email" name="email" required /></label>
+              <button type="submit">Add licensed user</button>
+            </form>`
+        : ''
+    }
+    <h3>Online Licenses</h3>
+    ${table(
+      'Online sessions',
+      ['Machine ID', 'User', 'Hostname', 'OS user', 'Started', 'Lease until', ''],
+      p.onlineSessions.map(
+        (s) =>
+          html`<tr>
+            <td><code>${s.machineId}</code></td>
+            <td>${s.user ?? ''}</td>
+            <td>${s.hostname ?? ''}</td>
+            <td>${s.osUser ?? ''}</td>
+            <td>${minute(s.startedAt)}</td>
+            <td>${minute(s.leaseExpiresAt)}</td>
+            <td>
+              ${action(viewer, `/console/orgs/${orgId}/sessions/${s.id}/terminate`, 'Terminate', {}, `Terminate the session of ${s.machineId}`)}
+            </td>
+          </tr>`,
+      ),
+    )}
+    <h3>Offline Licenses</h3>
+    ${table(
+      'Offline and testing licenses',
+      ['Machine ID', 'Kind', 'Issued', 'Expires'],
+      p.offlineLicenses.map(
+        (l) =>
+          html`<tr>
+            <td><code>${l.machineId}</code></td>
+            <td>${l.kind}</td>
+            <td>${day(l.issuedAt)}</td>
+            <td>${day(l.expiresAt)}</td>
+          </tr>`,
+      ),
+    )}
+    <form class="stack" method="post" action="${base}/offline-licenses" data-machine-id-form>
+      <input type="hidden" name="_csrf" value="${viewer.csrf}" />
+      <label
+        ><span>Machine ID (from <code>katalonc --print-machine-id</code>)</span>
+        <input
+          name="machineId"
+          required
+          autocomplete="off"
+          spellcheck="false"
+          aria-describedby="${id('machine-check')}"
+          data-machine-id
+      /></label>
+      <p id="${id('machine-check')}" class="muted" aria-live="polite">
+        The last character checks the others: a typo is caught before anything is issued.
+      </p>
+      <button type="submit" name="kind" value="testing">Create Testing License</button>
+      <label class="check"
+        ><input type="checkbox" name="confirm" value="yes" /> I understand: an offline license
+        cannot be revoked for 60 days and uses one of the ${p.quota} licenses</label
+      >
+      <button type="submit" name="kind" value="offline">Create Offline License</button>
+    </form>
+    <h3>Registered Machines</h3>
+    ${table(
+      'Registered machines',
+      ['Machine ID', 'Hostname', 'First seen', 'Last seen', ''],
+      p.registeredMachines.map(
+        (m) =>
+          html`<tr>
+            <td><code>${m.machineId}</code></td>
+            <td>${m.hostname ?? ''}</td>
+            <td>${minute(m.firstSeen)}</td>
+            <td>${minute(m.lastSeen)}</td>
+            <td>
+              ${action(viewer, `${base}/machines/remove`, 'Remove', { machineId: m.machineId }, `Remove machine ${m.machineId}`)}
+            </td>
+          </tr>`,
+      ),
+    )}
+    <h3>Command line</h3>
+    <p>For CI, with the key in the environment variable <code>KATALON_API_KEY</code>:</p>
+    <pre><code>${shellLine(generatedCommand({ orgId, serverUrl, product: p.product, licenseRelease: false }))}</code></pre>
+    <p class="muted">
+      Add <code>-licenseRelease=true</code> to release this machine's earlier sessions first, and
+      <code>-enableLicenseRetry=true -licenseRetryMaxDuration=MINUTES</code> to wait for a free
+      license.
+    </p>
+  </section>`;
+};
+
 export const licensesPage = (
   viewer: Viewer,
-  org: { name: string; role: Role },
+  org: { id: number; name: string; role: Role },
   pools: PoolView[],
+  serverUrl: string,
+  notice?: { error: boolean; text: string },
 ): Html =>
   layout(
     `License Management: ${org.name}`,
     viewer,
     html`<p class="muted">You are ${ROLE_NAMES[org.role]} of ${org.name}.</p>
+      ${notice ? html`<p class="${notice.error ? 'error' : 'done'}" role="${notice.error ? 'alert' : 'status'}">${notice.text}</p>` : ''}
       ${pools.length === 0 ? html`<p>This organisation has no license pools yet.</p>` : ''}
-      ${pools.map(
-        (p) =>
-          html`<section class="product" aria-labelledby="pool-${p.product}">
-            <h2 id="pool-${p.product}">${PRODUCT_NAMES[p.product] ?? p.product}</h2>
-            <h3>Subscription Details</h3>
-            <dl class="facts">
-              <dt>Subscribed Licenses</dt>
-              <dd>${p.quota}</dd>
-              <dt>Available Licenses</dt>
-              <dd>
-                ${p.available} = ${p.quota} subscribed − (${p.inUse.unexpiredOfflineLicenses}
-                offline licenses + ${p.inUse.activeSessions} active online sessions)
-              </dd>
-              <dt>Machine Quota</dt>
-              <dd>${p.machineQuota} (${p.inUse.registeredMachines} registered)</dd>
-              <dt>Expiry Date</dt>
-              <dd><time datetime="${p.expiresAt}">${p.expiresAt.slice(0, 10)}</time></dd>
-              <dt>License model</dt>
-              <dd>${p.model}</dd>
-              <dt>Billing cycle</dt>
-              <dd>${p.billing}</dd>
-            </dl>
-          </section>`,
-      )}`,
+      ${pools.map((p) => poolSection(viewer, org.id, p, serverUrl))}`,
   );
 
 export const errorPage = (title: string, message: string, viewer?: Viewer): Html =>

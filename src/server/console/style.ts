@@ -22,4 +22,15 @@ dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1.
 dl.facts dt { font-weight: 600; } dl.facts dd { margin: 0; }
 section.product { border: 1px solid var(--line); border-radius: 6px; padding: 1rem 1.25rem; margin: 1rem 0; }
 ul.orgs { padding-left: 1.25rem; }
+h3 { font-size: 1rem; margin: 1.25rem 0 .5rem; }
+table { border-collapse: collapse; width: 100%; margin: .25rem 0; }
+caption { text-align: left; color: var(--muted); font-size: .9rem; }
+th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid var(--line); vertical-align: middle; }
+code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .92em; }
+pre { background: #f6f8fa; border: 1px solid var(--line); border-radius: 4px; padding: .75rem; overflow-x: auto; }
+form.inline { display: inline; margin: 0; }
+form.row { display: flex; gap: .75rem; align-items: end; flex-wrap: wrap; margin: .5rem 0; }
+label.check { font-weight: 400; display: flex; gap: .5rem; align-items: start; }
+button:disabled { opacity: .55; cursor: not-allowed; }
+.done { color: #1a7f37; font-weight: 600; }
 `;

@@ -5,6 +5,7 @@
 // and must come from this origin; pages forbid inline script and framing (Content-Security-Policy)
 // and send a Referer only to this origin (invitation links carry their token); sign-in is throttled per account.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { readFile } from 'node:fs/promises';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
@@ -23,13 +24,13 @@ import {
 } from '../console/pages.ts';
 import type { Service, User } from '../service/index.ts';
 import { MIN_PASSWORD_LENGTH } from '../service/passwords.ts';
-import { OrgParams } from './schemas.ts';
+import { OrgParams, OrgSessionParams, PoolParams } from './schemas.ts';
 
 const COOKIE = 'kls_console';
 
 const HEADERS = {
   'content-security-policy':
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   // same-origin, not no-referrer: under no-referrer Chromium sends "Origin: null" with a form.
   'referrer-policy': 'same-origin',
   'x-content-type-options': 'nosniff',
@@ -38,6 +39,18 @@ const HEADERS = {
 };
 
 const Form = Type.Record(Type.String(), Type.String({ maxLength: 1024 }));
+/** What a done action says on the page it returns to (by key: nothing from the URL is shown). */
+const DONE = {
+  granted: 'The member is now a licensed user.',
+  revoked: 'The license was withdrawn: their sessions end at their next heartbeat.',
+  'machine-removed': 'The machine was removed: its sessions end at their next heartbeat.',
+  terminated: 'The session was terminated: its run stops at its next heartbeat, with the reason.',
+} as const;
+const DoneQuery = Type.Object({
+  done: Type.Optional(
+    Type.Union(Object.keys(DONE).map((k) => Type.Literal(k as keyof typeof DONE))),
+  ),
+});
 const TokenParams = Type.Object({ token: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }) });
 
 export const consoleRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = async (
@@ -93,6 +106,16 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = as
       .header('cache-control', 'public, max-age=3600')
       .type('text/css')
       .send(CONSOLE_CSS),
+  );
+
+  // Built beside the server bundle (dist/console/console.js); absent when running from the sources.
+  const script = new URL('./console/console.js', import.meta.url);
+  app.get('/assets/console.js', async (_request, reply) =>
+    reply
+      .headers(HEADERS)
+      .header('cache-control', 'public, max-age=3600')
+      .type('text/javascript')
+      .send(await readFile(script)),
   );
 
   app.get('/', async (request, reply) =>
@@ -189,13 +212,131 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = as
     return page(reply, orgsPage(v, await service.myOrgs(user)));
   });
 
-  app.get('/orgs/:orgId/licenses', { schema: { params: OrgParams } }, async (request, reply) => {
+  /** The License Management page of an organisation, for its Owners and Admins only. */
+  const licenses = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    orgId: number,
+    notice?: { error: boolean; text: string },
+    status = 200,
+  ) => {
     const { user, viewer: v } = await viewer(request);
-    const role = await service.licenseManager(user, request.params.orgId);
-    const org = (await service.myOrgs(user)).find((o) => o.id === request.params.orgId)!;
+    const role = await service.licenseManager(user, orgId);
+    const org = (await service.myOrgs(user)).find((o) => o.id === orgId)!;
+    const pools = await Promise.all(
+      (await service.listPools(orgId)).map((p) => service.poolShow(orgId, p.product)),
+    );
+    const serverUrl = `${request.protocol}://${request.host}`;
     return page(
       reply,
-      licensesPage(v, { name: org.name, role }, await service.listPools(request.params.orgId)),
+      licensesPage(v, { id: orgId, name: org.name, role }, pools, serverUrl, notice),
+      status,
     );
-  });
+  };
+
+  app.get(
+    '/orgs/:orgId/licenses',
+    { schema: { params: OrgParams, querystring: DoneQuery } },
+    (request, reply) => {
+      const done = request.query.done;
+      return licenses(
+        request,
+        reply,
+        request.params.orgId,
+        done ? { error: false, text: DONE[done] } : undefined,
+      );
+    },
+  );
+
+  /**
+   * A license action of an Owner or Admin: signed in, the CSRF token, the role, then the service;
+   * done: back to the page, which says what was done; refused: the page with why.
+   */
+  const licenseAction = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    orgId: number,
+    run: (user: User) => Promise<keyof typeof DONE | FastifyReply>,
+  ) => {
+    const { user, viewer: v } = await viewer(request);
+    checkCsrf(request, v.csrf);
+    await service.licenseManager(user, orgId);
+    try {
+      const done = await run(user);
+      if (typeof done !== 'string') return done;
+      return reply.redirect(`/console/orgs/${orgId}/licenses?done=${done}`, 303);
+    } catch (error) {
+      if (!isKatalonError(error) || httpStatus(error.code) >= 500) throw error;
+      const refused = { error: true, text: error.message };
+      return licenses(request, reply, orgId, refused, httpStatus(error.code));
+    }
+  };
+
+  const email = (form: Record<string, string>) => form.email ?? '';
+  app.post(
+    '/orgs/:orgId/pools/:product/licensed-users',
+    { schema: { params: PoolParams, body: Form } },
+    (request, reply) =>
+      licenseAction(request, reply, request.params.orgId, async () => {
+        const { orgId, product } = request.params;
+        await service.grant(orgId, product, email(request.body));
+        return 'granted';
+      }),
+  );
+  app.post(
+    '/orgs/:orgId/pools/:product/licensed-users/remove',
+    { schema: { params: PoolParams, body: Form } },
+    (request, reply) =>
+      licenseAction(request, reply, request.params.orgId, async () => {
+        const { orgId, product } = request.params;
+        await service.revokeGrant(orgId, product, email(request.body));
+        return 'revoked';
+      }),
+  );
+  app.post(
+    '/orgs/:orgId/pools/:product/machines/remove',
+    { schema: { params: PoolParams, body: Form } },
+    (request, reply) =>
+      licenseAction(request, reply, request.params.orgId, async () => {
+        const { orgId, product } = request.params;
+        await service.removeMachine(orgId, product, request.body.machineId ?? '');
+        return 'machine-removed';
+      }),
+  );
+  app.post(
+    '/orgs/:orgId/sessions/:id/terminate',
+    { schema: { params: OrgSessionParams, body: Form } },
+    (request, reply) =>
+      licenseAction(request, reply, request.params.orgId, async (user) => {
+        const { orgId, id } = request.params;
+        await service.terminateSession(id, `terminated by ${user.email} in the console`, orgId);
+        return 'terminated';
+      }),
+  );
+  app.post(
+    '/orgs/:orgId/pools/:product/offline-licenses',
+    { schema: { params: PoolParams, body: Form } },
+    (request, reply) =>
+      licenseAction(request, reply, request.params.orgId, async () => {
+        const form = request.body;
+        const testing = form.kind !== 'offline';
+        if (!testing && form.confirm !== 'yes')
+          throw fail(
+            'BAD_REQUEST',
+            'an offline license cannot be revoked for 60 days and uses one license: tick the box to confirm',
+          );
+        const license = await service.createOffline({
+          orgId: request.params.orgId,
+          product: request.params.product,
+          machineId: form.machineId ?? '',
+          testing,
+        });
+        // The file itself, as a download: KRE_<machineID>.lic, ready for the machine's license folder.
+        return reply
+          .headers(HEADERS)
+          .header('content-disposition', `attachment; filename="${license.fileName}"`)
+          .type('application/octet-stream')
+          .send(license.text);
+      }),
+  );
 };

@@ -24,6 +24,7 @@ export const MemberParams = object({ orgId: Id, email: Email });
 export const LicensedUserParams = object({ orgId: Id, product: Product, email: Email });
 export const MachineParams = object({ orgId: Id, product: Product, machineId: MachineId });
 export const SessionParams = object({ id: SessionId });
+export const OrgSessionParams = object({ orgId: Id, id: SessionId });
 export const KeyParams = object({ id: Id });
 
 export const Activation = object({

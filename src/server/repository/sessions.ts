@@ -61,6 +61,20 @@ export const sessionOfUser = (
 ): Promise<SessionRow | undefined> =>
   q.get<SessionRow>('SELECT * FROM sessions WHERE id = ? AND user_id = ?', sessionId, userId);
 
+/** Whether the session is one of the organisation's (an admin of another never reaches it). */
+export const isSessionOfOrg = async (
+  q: Queries,
+  sessionId: string,
+  orgId: number,
+): Promise<boolean> =>
+  Boolean(
+    await q.get(
+      'SELECT 1 AS one FROM sessions JOIN pools ON pools.id = pool_id WHERE sessions.id = ? AND pools.org_id = ?',
+      sessionId,
+      orgId,
+    ),
+  );
+
 export const extendLease = (q: Queries, sessionId: string, lease: number): Promise<number> =>
   q.run(EXTEND_LEASE, lease, sessionId, lease);
 

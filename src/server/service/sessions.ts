@@ -13,6 +13,7 @@ import {
 } from '../repository/pools.ts';
 import {
   insertSession,
+  isSessionOfOrg,
   LEASE_EXPIRED,
   liveSessions,
   reviveSession,
@@ -238,8 +239,11 @@ export const sessions = (ctx: Context) => {
       return rows.map((s) => ({ ...sessionView(s), orgId: s.org_id, product: s.product }));
     },
 
-    terminateSession: (sessionId: string, reason = 'terminated by an admin') =>
+    /** Ends a running session; `orgId`: only if it is that organisation's (the console's admins). */
+    terminateSession: (sessionId: string, reason = 'terminated by an admin', orgId?: number) =>
       ctx.events.transaction(async (tx) => {
+        if (orgId !== undefined && !(await isSessionOfOrg(tx, sessionId, orgId)))
+          throw fail('NOT_FOUND', `no running session ${sessionId}`);
         if (
           (await endSessionsFor(ctx, tx, { id: sessionId }, { event: 'terminated', reason })) === 0
         )

@@ -264,6 +264,12 @@ describe.skipIf(!have && !requireAll)(
         .poll(() => page.getByRole('alert').textContent())
         .toContain('only Owners and Admins');
       await check(page, '5-member-refused');
+      // What a Member may: their own API keys.
+      await page.goto(`${server.url}/console/orgs`);
+      await page.getByRole('link', { name: /^Your API keys for / }).click();
+      await page.getByRole('button', { name: 'Create an API key' }).click();
+      await expect.poll(() => page.getByRole('status').textContent()).toContain('shown this once');
+      await check(page, '9-member-api-keys');
       await page.close();
     });
   },

@@ -193,6 +193,48 @@ describe('the web console', () => {
     expect(beat.body.error.message).toContain('terminated by b-owner@acme.test in the console');
   });
 
+  it("a Member makes their own API key (shown once, then only its prefix), uses it with katalonc's API, and revokes it; nobody else's", async () => {
+    const { org } = await seedOrg(server.url, { quota: 2 });
+    const member = await join(
+      server.url,
+      await invite(server.url, org, 'keys@acme.test', 'member'),
+      'keys@acme.test',
+    );
+    const other = await join(
+      server.url,
+      await invite(server.url, org, 'other@acme.test', 'member'),
+      'other@acme.test',
+    );
+    const page = await member.get(`/console/orgs/${org}/api-keys`);
+    expect(page.status).toBe(200);
+    const created = await member.post(`/console/orgs/${org}/api-keys`, {
+      _csrf: csrfOf(page.text),
+    });
+    expect(created.status).toBe(201);
+    const apiKey = /<code>(kls_[A-Za-z0-9_-]{43})<\/code>/.exec(created.text)![1]!;
+    const activation = { orgId: org, product: 'KRE', machineId: randomMachineId() };
+    expect((await api(server.url, 'POST', '/v1/sessions', activation, apiKey)).status).toBe(201);
+    const later = await member.get(`/console/orgs/${org}/api-keys`);
+    expect(later.text).not.toContain(apiKey);
+    expect(later.text).toContain(`${apiKey.slice(0, 8)}…`);
+    const keyId = /\/api-keys\/(\d+)\/revoke/.exec(later.text)![1]!;
+    // Another member cannot revoke it, even knowing its id.
+    const otherCsrf = csrfOf((await other.get(`/console/orgs/${org}/api-keys`)).text);
+    expect(
+      (await other.post(`/console/orgs/${org}/api-keys/${keyId}/revoke`, { _csrf: otherCsrf }))
+        .status,
+    ).toBe(404);
+    expect(
+      (
+        await member.post(`/console/orgs/${org}/api-keys/${keyId}/revoke`, {
+          _csrf: csrfOf(later.text),
+        })
+      ).status,
+    ).toBe(303);
+    expect((await api(server.url, 'POST', '/v1/sessions', activation, apiKey)).status).toBe(401);
+    expect(server.logs()).not.toContain(apiKey);
+  });
+
   it('sign-in: wrong passwords slow down that account only (429), never another; no secret in the log', async () => {
     const { org } = await seedOrg(server.url);
     await join(

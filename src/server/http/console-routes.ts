@@ -15,6 +15,7 @@ import { createThrottle } from '../auth-throttle.ts';
 import { CONSOLE_CSS } from '../console/style.ts';
 import { toText, type Html } from '../console/html.ts';
 import {
+  apiKeysPage,
   errorPage,
   invitationPage,
   licensesPage,
@@ -24,7 +25,7 @@ import {
 } from '../console/pages.ts';
 import type { Service, User } from '../service/index.ts';
 import { MIN_PASSWORD_LENGTH } from '../service/passwords.ts';
-import { OrgParams, OrgSessionParams, PoolParams } from './schemas.ts';
+import { OrgKeyParams, OrgParams, OrgSessionParams, PoolParams } from './schemas.ts';
 
 const COOKIE = 'kls_console';
 
@@ -211,6 +212,44 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = as
     const { user, viewer: v } = await viewer(request);
     return page(reply, orgsPage(v, await service.myOrgs(user)));
   });
+
+  // A member's own API keys: any role, only their own keys.
+  const apiKeys = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    orgId: number,
+    created?: string,
+  ) => {
+    const { user, viewer: v } = await viewer(request);
+    const keys = await service.myApiKeys(user, orgId);
+    const org = (await service.myOrgs(user)).find((o) => o.id === orgId)!;
+    return page(reply, apiKeysPage(v, org, keys, created), created ? 201 : 200);
+  };
+  app.get('/orgs/:orgId/api-keys', { schema: { params: OrgParams } }, (request, reply) =>
+    apiKeys(request, reply, request.params.orgId),
+  );
+  app.post(
+    '/orgs/:orgId/api-keys',
+    { schema: { params: OrgParams, body: Form } },
+    async (request, reply) => {
+      const { user, viewer: v } = await viewer(request);
+      checkCsrf(request, v.csrf);
+      await service.myApiKeys(user, request.params.orgId); // a member of it, or NOT_FOUND
+      const { apiKey } = await service.createApiKey(request.params.orgId, user.email);
+      // Shown on this answer only, never stored in the clear.
+      return apiKeys(request, reply, request.params.orgId, apiKey);
+    },
+  );
+  app.post(
+    '/orgs/:orgId/api-keys/:keyId/revoke',
+    { schema: { params: OrgKeyParams, body: Form } },
+    async (request, reply) => {
+      const { user, viewer: v } = await viewer(request);
+      checkCsrf(request, v.csrf);
+      await service.revokeMyApiKey(user, request.params.orgId, request.params.keyId);
+      return reply.redirect(`/console/orgs/${request.params.orgId}/api-keys`, 303);
+    },
+  );
 
   /** The License Management page of an organisation, for its Owners and Admins only. */
   const licenses = async (

@@ -25,6 +25,7 @@ export const LicensedUserParams = object({ orgId: Id, product: Product, email: E
 export const MachineParams = object({ orgId: Id, product: Product, machineId: MachineId });
 export const SessionParams = object({ id: SessionId });
 export const OrgSessionParams = object({ orgId: Id, id: SessionId });
+export const OrgKeyParams = object({ orgId: Id, keyId: Id });
 export const KeyParams = object({ id: Id });
 
 export const Activation = object({

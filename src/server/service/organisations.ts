@@ -12,7 +12,9 @@ import {
   removeMembership,
   revokeApiKey,
   upsertUser,
+  type User,
 } from '../repository/organisations.ts';
+import { roleOf } from '../repository/accounts.ts';
 import { deleteLicensed, poolIdsOf } from '../repository/pools.ts';
 import { hashKey, type Authenticator } from './auth.ts';
 import { EMAIL, endSessionsFor, iso, memberOrFail, orgOrFail, type Context } from './context.ts';
@@ -94,6 +96,30 @@ export const organisations = (ctx: Context, auth: Authenticator) => {
         revoked: k.revoked_at !== null,
       }));
     },
+
+    /** The console: a member's own API keys in an organisation (prefixes only). */
+    myApiKeys: async (user: User, orgId: number) => {
+      if (!(await roleOf(store, orgId, user.id)))
+        throw fail('NOT_FOUND', `no organisation ${orgId}`);
+      return (await apiKeysOf(store, orgId))
+        .filter((k) => k.email === user.email)
+        .map((k) => ({
+          id: k.id,
+          prefix: `${k.prefix}…`,
+          createdAt: iso(k.created_at),
+          revoked: k.revoked_at !== null,
+        }));
+    },
+
+    /** The console: revokes one of the member's own keys (anyone else's is not found). */
+    revokeMyApiKey: (user: User, orgId: number, id: number) =>
+      ctx.events.transaction(async (tx) => {
+        const own = (await apiKeysOf(tx, orgId)).some((k) => k.id === id && k.email === user.email);
+        if (!own || !(await revokeApiKey(tx, id, clock())))
+          throw fail('NOT_FOUND', `no active API key with id ${id}`);
+        auth.clear();
+        return { id, revoked: true };
+      }),
 
     revokeApiKey: (id: number) =>
       ctx.events.transaction(async (tx) => {

@@ -3,7 +3,13 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  postgresAvailable,
+  postgresSkipped,
+  startPostgres,
+  type Postgres,
+} from '../helpers/postgres.ts';
 import {
   adminCli,
   api,
@@ -15,12 +21,30 @@ import {
 import { consoleClient, csrfOf, invite, join, PASSWORD } from '../helpers/console.ts';
 import { installed, makeCertificates, missing, requireAll } from '../helpers/network.ts';
 
-describe('the web console', () => {
+// The same flows on both stores: the embedded SQLite, and PostgreSQL (a throwaway cluster).
+const stores = [
+  { name: 'SQLite', skip: false },
+  { name: `PostgreSQL${postgresSkipped()}`, skip: !postgresAvailable(), postgres: true },
+];
+
+describe.each(stores)('the web console on $name', ({ skip, postgres }) => {
   let server: TestServer;
+  let cluster: Postgres | undefined;
+  // The admin subcommands need the server's database too.
+  let dbEnv: Record<string, string> = {};
   beforeAll(async () => {
-    server = await startServer();
+    if (skip) return;
+    cluster = postgres ? await startPostgres() : undefined;
+    if (cluster) dbEnv = { KLS_DATABASE_URL: await cluster.createDatabase() };
+    server = await startServer({ env: dbEnv });
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+    cluster?.destroy();
   });
-  afterAll(() => server?.stop());
+  beforeEach(({ skip: skipTest }) => {
+    if (skip) skipTest();
+  });
 
   it('an Owner joins by a one-time link and manages licenses; the link works once', async () => {
     const { org, name } = await seedOrg(server.url, { quota: 4, model: 'node-locked' });
@@ -281,7 +305,7 @@ describe('the web console', () => {
     const created = await adminCli(
       server.dataDir,
       ['org', 'create', '--name', 'Console Corp', '--owner-email', 'first@corp.test', '--json'],
-      { KLS_PUBLIC_URL: server.url },
+      { KLS_PUBLIC_URL: server.url, ...dbEnv },
     );
     expect(created.code).toBe(0);
     const owner = JSON.parse(created.stdout).ownerInvitation;
@@ -300,7 +324,7 @@ describe('the web console', () => {
         '--role',
         'admin',
       ],
-      { KLS_PUBLIC_URL: server.url },
+      { KLS_PUBLIC_URL: server.url, ...dbEnv },
     );
     expect(invited.stdout).toMatch(/link: http:\/\/127\.0\.0\.1:\d+\/console\/invitations\//);
   });

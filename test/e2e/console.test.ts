@@ -235,13 +235,13 @@ describe.each(stores)('the web console on $name', ({ skip, postgres }) => {
       _csrf: csrfOf(page.text),
     });
     expect(created.status).toBe(201);
-    const apiKey = /<code>(kls_[A-Za-z0-9_-]{43})<\/code>/.exec(created.text)![1]!;
+    const apiKey = /<code>(kls_[A-Za-z0-9_-]{43})<\/code>/.exec(created.text)![1];
     const activation = { orgId: org, product: 'KRE', machineId: randomMachineId() };
     expect((await api(server.url, 'POST', '/v1/sessions', activation, apiKey)).status).toBe(201);
     const later = await member.get(`/console/orgs/${org}/api-keys`);
     expect(later.text).not.toContain(apiKey);
     expect(later.text).toContain(`${apiKey.slice(0, 8)}…`);
-    const keyId = /\/api-keys\/(\d+)\/revoke/.exec(later.text)![1]!;
+    const keyId = /\/api-keys\/(\d+)\/revoke/.exec(later.text)![1];
     // Another member cannot revoke it, even knowing its id.
     const otherCsrf = csrfOf((await other.get(`/console/orgs/${org}/api-keys`)).text);
     expect(

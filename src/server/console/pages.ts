@@ -1,6 +1,7 @@
 // The console's pages, rendered on the server: plain HTML forms that work without JavaScript and
 // with the keyboard alone. Each page is a function of what it shows.
 import { generatedCommand, shellLine } from '../../core/katalonc/generated-command.ts';
+import type { PoolUsage } from '../../core/quota.ts';
 import type { Product, Role } from '../../core/vocabulary.ts';
 import { html, type Html } from './html.ts';
 
@@ -172,6 +173,8 @@ export interface PoolView {
   available: number;
   machineQuota: number;
   expiresAt: string;
+  /** The counts of all sessions and machines, of which the lists may hold only the first. */
+  inUse: PoolUsage;
   licensedUsers: string[];
   onlineSessions: {
     id: string;
@@ -227,8 +230,13 @@ const action = (
     </button>
   </form>`;
 
-const table = (caption: string, head: string[], rows: Html[]) =>
-  rows.length === 0
+/** A page shows at most this many rows of a list; its caption says how many there are. */
+export const ROWS_SHOWN = 100;
+
+const table = (caption: string, head: string[], all: Html[], total = all.length) => {
+  const rows = all.slice(0, ROWS_SHOWN);
+  if (total > rows.length) caption = `${caption}: the first ${rows.length} of ${total}`;
+  return total === 0
     ? html`<p class="muted">${caption}: none.</p>`
     : html`<table>
         <caption>
@@ -243,10 +251,10 @@ const table = (caption: string, head: string[], rows: Html[]) =>
           ${rows}
         </tbody>
       </table>`;
+};
 
 const poolSection = (viewer: Viewer, orgId: number, p: PoolView, serverUrl: string): Html => {
   const base = `/console/orgs/${orgId}/pools/${p.product}`;
-  const offline = p.offlineLicenses.filter((l) => l.kind === 'offline').length;
   const id = (what: string) => `${p.product}-${what}`;
   return html`<section class="product" aria-labelledby="${id('title')}">
     <h2 id="${id('title')}">${PRODUCT_NAMES[p.product] ?? p.product}</h2>
@@ -256,11 +264,11 @@ const poolSection = (viewer: Viewer, orgId: number, p: PoolView, serverUrl: stri
       <dd>${p.quota}</dd>
       <dt>Available Licenses</dt>
       <dd>
-        ${p.available} = ${p.quota} subscribed − (${offline} offline licenses +
-        ${p.onlineSessions.length} active online sessions)
+        ${p.available} = ${p.quota} subscribed − (${p.inUse.unexpiredOfflineLicenses} offline
+        licenses + ${p.inUse.activeSessions} active online sessions)
       </dd>
       <dt>Machine Quota</dt>
-      <dd>${p.machineQuota} (${p.registeredMachines.length} registered)</dd>
+      <dd>${p.machineQuota} (${p.inUse.registeredMachines} registered)</dd>
       <dt>Expiry Date</dt>
       <dd>${day(p.expiresAt)}</dd>
       <dt>License model</dt>
@@ -309,6 +317,7 @@ const poolSection = (viewer: Viewer, orgId: number, p: PoolView, serverUrl: stri
             </td>
           </tr>`,
       ),
+      p.inUse.activeSessions,
     )}
     <h3>Offline Licenses</h3>
     ${table(
@@ -362,6 +371,7 @@ const poolSection = (viewer: Viewer, orgId: number, p: PoolView, serverUrl: stri
             </td>
           </tr>`,
       ),
+      p.inUse.registeredMachines,
     )}
     <h3>Command line</h3>
     <p>For CI, with the key in the environment variable <code>KATALON_API_KEY</code>:</p>

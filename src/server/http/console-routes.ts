@@ -15,6 +15,7 @@ import { createThrottle } from '../auth-throttle.ts';
 import { CONSOLE_CSS } from '../console/style.ts';
 import { toText, type Html } from '../console/html.ts';
 import {
+  ROWS_SHOWN,
   apiKeysPage,
   errorPage,
   invitationPage,
@@ -263,7 +264,9 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = as
     const role = await service.licenseManager(user, orgId);
     const org = (await service.myOrgs(user)).find((o) => o.id === orgId)!;
     const pools = await Promise.all(
-      (await service.listPools(orgId)).map((p) => service.poolShow(orgId, p.product)),
+      (await service.productsOf(orgId)).map((product) =>
+        service.poolShow(orgId, product, ROWS_SHOWN),
+      ),
     );
     const serverUrl = `${request.protocol}://${request.host}`;
     return page(

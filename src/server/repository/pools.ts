@@ -275,8 +275,12 @@ export const deleteMachine = async (
   return deleted;
 };
 
-export const listMachines = (q: Queries, poolId: number): Promise<MachineRow[]> =>
-  q.all<MachineRow>('SELECT * FROM machines WHERE pool_id = ? ORDER BY first_seen', poolId);
+/** The pool's machines, oldest first; at most `limit` of them. */
+export const listMachines = (q: Queries, poolId: number, limit = -1): Promise<MachineRow[]> =>
+  q.all<MachineRow>(
+    `SELECT * FROM machines WHERE pool_id = ? ORDER BY first_seen ${limit >= 0 ? `LIMIT ${limit}` : ''}`,
+    poolId,
+  );
 
 // ---- offline and testing licenses ----
 

@@ -188,11 +188,12 @@ export const endSessions = async (
 
 export type LiveSessionRow = SessionRow & { email: string; product: string; org_id: number };
 
-/** The live sessions of one pool, or of one organisation, or of all, oldest first. */
+/** The live sessions of one pool, or of one organisation, or of all, oldest first; at most `limit`. */
 export const liveSessions = (
   q: Queries,
   scope: { poolId: number } | { orgId?: number },
   now: number,
+  limit = -1,
 ): Promise<LiveSessionRow[]> => {
   const [filter, params] =
     'poolId' in scope
@@ -203,7 +204,7 @@ export const liveSessions = (
   return q.all<LiveSessionRow>(
     `SELECT sessions.*, users.email, pools.product, pools.org_id FROM sessions
      JOIN users ON users.id = user_id JOIN pools ON pools.id = pool_id
-     WHERE ${LIVE} ${filter} ORDER BY sessions.created_at`,
+     WHERE ${LIVE} ${filter} ORDER BY sessions.created_at ${limit >= 0 ? `LIMIT ${limit}` : ''}`,
     now,
     ...params,
   );

@@ -102,6 +102,13 @@ export const pools = (ctx: Context) => {
       return poolGauges(store, clock());
     },
 
+    /** Which products the organisation has a pool of. */
+    productsOf: async (orgId: number): Promise<Product[]> => {
+      const out: Product[] = [];
+      for (const product of PRODUCTS) if (await findPool(store, orgId, product)) out.push(product);
+      return out;
+    },
+
     listPools: async (orgId: number) => {
       await leases.flush();
       await orgOrFail(store, orgId);
@@ -116,15 +123,20 @@ export const pools = (ctx: Context) => {
       return out;
     },
 
-    poolShow: async (orgId: number, product: Product) => {
+    /** A pool and everything in it; `rows`: at most that many sessions and machines (inUse counts all). */
+    poolShow: async (orgId: number, product: Product, rows = -1) => {
       await leases.flush();
       const now = clock();
       const pool = await poolOrFail(store, orgId, product);
+      const used = await usage(store, pool.id, now);
       return {
-        ...poolSummary(pool, await usage(store, pool.id, now)),
+        ...poolSummary(pool, used),
         billing: pool.billing,
+        inUse: used,
         licensedUsers: await licensedEmails(store, pool.id),
-        onlineSessions: (await liveSessions(store, { poolId: pool.id }, now)).map(sessionView),
+        onlineSessions: (await liveSessions(store, { poolId: pool.id }, now, rows)).map(
+          sessionView,
+        ),
         offlineLicenses: (await unexpiredOfflineLicenses(store, pool.id, now)).map((r) => ({
           id: r.id,
           machineId: r.machine_id,
@@ -132,7 +144,7 @@ export const pools = (ctx: Context) => {
           issuedAt: iso(r.issued_at),
           expiresAt: iso(r.expires_at),
         })),
-        registeredMachines: (await listMachines(store, pool.id)).map((r) => ({
+        registeredMachines: (await listMachines(store, pool.id, rows)).map((r) => ({
           machineId: r.machine_id,
           hostname: r.hostname,
           firstSeen: iso(r.first_seen),

@@ -70,6 +70,9 @@ const MIGRATIONS: ((dialect: Dialect) => string)[] = [
     CREATE TABLE console_sessions (
       token_hash TEXT PRIMARY KEY, user_id BIGINT NOT NULL REFERENCES users(id),
       csrf TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL);`,
+  // Live sessions by pool in the order they started: a page of the first ones reads only those.
+  () => `DROP INDEX IF EXISTS sessions_live;
+    CREATE INDEX sessions_live ON sessions (pool_id, created_at) WHERE ended_at IS NULL;`,
 ];
 
 /** Brings the store's schema up to date, in one transaction; replicas starting at once take turns. */

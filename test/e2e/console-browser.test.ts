@@ -238,6 +238,9 @@ describe.skipIf(!have && !requireAll)(
       const r = await run.result;
       expect(r.code).toBe(9);
       expect(r.stderr).toContain('terminated by owner-kse@browser.test in the console');
+      await page.getByRole('link', { name: 'Audit log' }).click();
+      expect(await page.getByRole('table').innerText()).toContain('session terminated');
+      await check(page, '10-audit-log');
       await page.close();
     });
 

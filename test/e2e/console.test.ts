@@ -11,6 +11,7 @@ import {
   type Postgres,
 } from '../helpers/postgres.ts';
 import {
+  adminApi,
   adminCli,
   api,
   randomMachineId,
@@ -257,6 +258,67 @@ describe.each(stores)('the web console on $name', ({ skip, postgres }) => {
     ).toBe(303);
     expect((await api(server.url, 'POST', '/v1/sessions', activation, apiKey)).status).toBe(401);
     expect(server.logs()).not.toContain(apiKey);
+  });
+
+  it('the audit log: every change with who, what, when and from where, in the console (Owners and Admins) and the admin API', async () => {
+    const { org, apiKey } = await seedOrg(server.url, { quota: 3, model: 'node-locked' });
+    const owner = await join(
+      server.url,
+      await invite(server.url, org, 'auditor@acme.test', 'owner'),
+      'auditor@acme.test',
+    );
+    const csrf = csrfOf((await owner.get(`/console/orgs/${org}/licenses`)).text);
+    const machineId = randomMachineId();
+    expect(
+      (
+        await owner.post(`/console/orgs/${org}/pools/KRE/offline-licenses`, {
+          _csrf: csrf,
+          machineId,
+          kind: 'testing',
+        })
+      ).status,
+    ).toBe(200);
+    const running = await api(
+      server.url,
+      'POST',
+      '/v1/sessions',
+      { orgId: org, product: 'KRE', machineId },
+      apiKey,
+    );
+    await owner.post(`/console/orgs/${org}/sessions/${running.body.session.id}/terminate`, {
+      _csrf: csrf,
+    });
+    await owner.post(`/console/orgs/${org}/pools/KRE/machines/remove`, { _csrf: csrf, machineId });
+
+    const { entries } = (await adminApi(server.url, 'GET', `/orgs/${org}/audit`)).body as {
+      entries: { at: string; who: string; from: string; action: string; detail: string }[];
+    };
+    const seen = entries.map((e) => [e.who, e.action]).reverse();
+    expect(seen).toEqual([
+      ['operator', 'member added'],
+      ['operator', 'API key created'],
+      ['operator', 'pool created'],
+      ['operator', 'invitation created'],
+      ['auditor@acme.test', 'invitation accepted'],
+      ['auditor@acme.test', 'testing license issued'],
+      ['auditor@acme.test', 'session terminated'],
+      ['auditor@acme.test', 'machine removed'],
+    ]);
+    for (const e of entries) {
+      expect(e.from).toBe('127.0.0.1');
+      expect(Date.now() - Date.parse(e.at)).toBeLessThan(60_000);
+    }
+    expect(entries.find((e) => e.action === 'testing license issued')!.detail).toContain(machineId);
+    const page = await owner.get(`/console/orgs/${org}/audit`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('session terminated');
+    const member = await join(
+      server.url,
+      await invite(server.url, org, 'nosy@acme.test', 'member'),
+      'nosy@acme.test',
+    );
+    expect((await member.get(`/console/orgs/${org}/audit`)).status).toBe(403);
+    expect(JSON.stringify(entries)).not.toContain(apiKey);
   });
 
   it('sign-in: wrong passwords slow down that account only (429), never another; no secret in the log', async () => {

@@ -165,6 +165,31 @@ export const apiKeysPage = (
     ${action(viewer, `/console/orgs/${org.id}/api-keys`, 'Create an API key')}`,
   );
 
+export const auditPage = (
+  viewer: Viewer,
+  org: { id: number; name: string },
+  entries: { at: string; who: string; from: string; action: string; detail: string }[],
+): Html =>
+  layout(
+    `Audit log: ${org.name}`,
+    viewer,
+    html`<p><a href="/console/orgs/${org.id}/licenses">License Management</a></p>
+      ${table(
+        'Every change, newest first',
+        ['When', 'Who', 'From', 'What', 'Details'],
+        entries.map(
+          (e) =>
+            html`<tr>
+              <td>${minute(e.at)}</td>
+              <td>${e.who}</td>
+              <td>${e.from}</td>
+              <td>${e.action}</td>
+              <td>${e.detail}</td>
+            </tr>`,
+        ),
+      )}`,
+  );
+
 export interface PoolView {
   product: Product;
   model: string;
@@ -394,7 +419,10 @@ export const licensesPage = (
   layout(
     `License Management: ${org.name}`,
     viewer,
-    html`<p class="muted">You are ${ROLE_NAMES[org.role]} of ${org.name}.</p>
+    html`<p class="muted">
+        You are ${ROLE_NAMES[org.role]} of ${org.name}.
+        <a href="/console/orgs/${org.id}/audit">Audit log</a>
+      </p>
       ${notice ? html`<p class="${notice.error ? 'error' : 'done'}" role="${notice.error ? 'alert' : 'status'}">${notice.text}</p>` : ''}
       ${pools.length === 0 ? html`<p>This organisation has no license pools yet.</p>` : ''}
       ${pools.map((p) => poolSection(viewer, org.id, p, serverUrl))}`,

@@ -1,5 +1,6 @@
 // The admin API, behind the admin token: the same operations as the admin subcommands.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { actors } from '../service/actor.ts';
 import type { Service } from '../service/index.ts';
 import type { Guards } from './guards.ts';
 import {
@@ -26,8 +27,12 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ service: Service; guards: 
 ) => {
   app.addHook('onRequest', (request, _reply, done) => {
     guards.admin(request);
-    done();
+    // The rest of the request runs as the operator, from this address (the audit log says so).
+    actors.run({ who: 'operator', from: request.ip }, done);
   });
+  app.get('/orgs/:orgId/audit', { schema: { params: OrgParams } }, async (r) => ({
+    entries: await service.auditLog(r.params.orgId),
+  }));
 
   app.get('/orgs', async () => ({ orgs: await service.listOrgs() }));
   app.get('/orgs/:orgId/users', { schema: { params: OrgParams } }, async (r) => ({

@@ -17,6 +17,7 @@ import { toText, type Html } from '../console/html.ts';
 import {
   ROWS_SHOWN,
   apiKeysPage,
+  auditPage,
   errorPage,
   invitationPage,
   licensesPage,
@@ -24,6 +25,7 @@ import {
   signInPage,
   type Viewer,
 } from '../console/pages.ts';
+import { actors } from '../service/actor.ts';
 import type { Service, User } from '../service/index.ts';
 import { MIN_PASSWORD_LENGTH } from '../service/passwords.ts';
 import { OrgKeyParams, OrgParams, OrgSessionParams, PoolParams } from './schemas.ts';
@@ -200,7 +202,9 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = as
       const password = request.body.password ?? '';
       if (password !== request.body.confirm) return again('the two passwords differ');
       try {
-        await service.acceptInvitation(request.params.token, password);
+        await actors.run({ who: invite.email, from: request.ip }, () =>
+          service.acceptInvitation(request.params.token, password),
+        );
       } catch (error) {
         if (isKatalonError(error) && error.code === 'BAD_REQUEST') return again(error.message);
         throw error;
@@ -236,7 +240,10 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = as
       const { user, viewer: v } = await viewer(request);
       checkCsrf(request, v.csrf);
       await service.myApiKeys(user, request.params.orgId); // a member of it, or NOT_FOUND
-      const { apiKey } = await service.createApiKey(request.params.orgId, user.email);
+      const as = { who: user.email, from: request.ip };
+      const { apiKey } = await actors.run(as, () =>
+        service.createApiKey(request.params.orgId, user.email),
+      );
       // Shown on this answer only, never stored in the clear.
       return apiKeys(request, reply, request.params.orgId, apiKey);
     },
@@ -247,10 +254,20 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = as
     async (request, reply) => {
       const { user, viewer: v } = await viewer(request);
       checkCsrf(request, v.csrf);
-      await service.revokeMyApiKey(user, request.params.orgId, request.params.keyId);
+      const { orgId, keyId } = request.params;
+      await actors.run({ who: user.email, from: request.ip }, () =>
+        service.revokeMyApiKey(user, orgId, keyId),
+      );
       return reply.redirect(`/console/orgs/${request.params.orgId}/api-keys`, 303);
     },
   );
+
+  app.get('/orgs/:orgId/audit', { schema: { params: OrgParams } }, async (request, reply) => {
+    const { user, viewer: v } = await viewer(request);
+    await service.licenseManager(user, request.params.orgId);
+    const org = (await service.myOrgs(user)).find((o) => o.id === request.params.orgId)!;
+    return page(reply, auditPage(v, org, await service.auditLog(org.id)));
+  });
 
   /** The License Management page of an organisation, for its Owners and Admins only. */
   const licenses = async (
@@ -304,7 +321,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = as
     checkCsrf(request, v.csrf);
     await service.licenseManager(user, orgId);
     try {
-      const done = await run(user);
+      const done = await actors.run({ who: user.email, from: request.ip }, () => run(user));
       if (typeof done !== 'string') return done;
       return reply.redirect(`/console/orgs/${orgId}/licenses?done=${done}`, 303);
     } catch (error) {

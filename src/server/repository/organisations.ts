@@ -105,6 +105,15 @@ export const membersOf = (q: Queries, orgId: number): Promise<User[]> =>
     orgId,
   );
 
+/** The organisations of an API key's user. */
+export const orgIdsOfKey = async (q: Queries, keyId: number): Promise<number[]> =>
+  (
+    await q.all<{ org_id: number }>(
+      'SELECT org_id FROM memberships JOIN api_keys ON api_keys.user_id = memberships.user_id WHERE api_keys.id = ?',
+      keyId,
+    )
+  ).map((r) => r.org_id);
+
 /** The API keys of an organisation's members: their prefixes, never more. */
 export const apiKeysOf = (
   q: Queries,

@@ -61,6 +61,15 @@ export const sessionOfUser = (
 ): Promise<SessionRow | undefined> =>
   q.get<SessionRow>('SELECT * FROM sessions WHERE id = ? AND user_id = ?', sessionId, userId);
 
+/** The organisation a session belongs to. */
+export const orgOfSession = async (q: Queries, sessionId: string): Promise<number | undefined> =>
+  (
+    await q.get<{ org_id: number }>(
+      'SELECT pools.org_id FROM sessions JOIN pools ON pools.id = pool_id WHERE sessions.id = ?',
+      sessionId,
+    )
+  )?.org_id;
+
 /** Whether the session is one of the organisation's (an admin of another never reaches it). */
 export const isSessionOfOrg = async (
   q: Queries,

@@ -17,8 +17,9 @@ import {
   setPasswordHash,
   useInvitation,
 } from '../repository/accounts.ts';
+import { auditOf } from '../repository/audit.ts';
 import { orgExists, upsertUser, type User } from '../repository/organisations.ts';
-import { EMAIL, orgOrFail, type Context } from './context.ts';
+import { audit, EMAIL, orgOrFail, type Context } from './context.ts';
 import { hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from './passwords.ts';
 
 const INVITATION_MS = 7 * 86_400_000;
@@ -59,6 +60,7 @@ export const accounts = (ctx: Context) => {
           created_at: clock(),
           expires_at: expiresAt,
         });
+        await audit(ctx, tx, r.orgId, 'invitation created', `${email} as ${r.role}`);
         return { token: secret, email, role: r.role, expiresAt: new Date(expiresAt).toISOString() };
       }),
 
@@ -98,6 +100,7 @@ export const accounts = (ctx: Context) => {
         const user = await upsertUser(tx, i.email, clock());
         await setPasswordHash(tx, user.id, hash);
         await setMembership(tx, i.org_id, user.id, i.role);
+        await audit(ctx, tx, i.org_id, 'invitation accepted', `${user.email} is ${i.role}`);
         return { email: user.email, orgId: i.org_id, role: i.role };
       });
     },
@@ -129,6 +132,18 @@ export const accounts = (ctx: Context) => {
 
     /** The organisations the user belongs to, with their role in each. */
     myOrgs: (user: User) => orgsWithRoles(store, user.id),
+
+    /** The organisation's audit log, newest first (the last 500 entries). */
+    auditLog: async (orgId: number) => {
+      await orgOrFail(store, orgId);
+      return (await auditOf(store, orgId, 500)).map((r) => ({
+        at: new Date(r.at).toISOString(),
+        who: r.who,
+        from: r.address,
+        action: r.action,
+        detail: r.detail,
+      }));
+    },
 
     /** The user's role if it may manage the organisation's licenses; FORBIDDEN or NOT_FOUND otherwise. */
     licenseManager: async (user: User, orgId: number): Promise<Role> => {

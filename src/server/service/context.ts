@@ -15,6 +15,8 @@ import {
 import { grantRefusal, type PoolUsage, type Refusal } from '../../core/quota.ts';
 import { endLapsedSessions, endSessions, type SessionFilter } from '../repository/sessions.ts';
 import type { Queries, Store } from '../store/store.ts';
+import { insertAudit } from '../repository/audit.ts';
+import { currentActor } from './actor.ts';
 import type { Events } from './events.ts';
 import type { LeaseCache } from './lease-cache.ts';
 
@@ -118,6 +120,18 @@ export const takeSeat = async (
     }
   }
   return { refusal, usage };
+};
+
+/** Records a change in the audit log, in the change's own transaction, as the current actor's. */
+export const audit = async (
+  ctx: Context,
+  q: Queries,
+  orgId: number | null,
+  action: string,
+  detail: string,
+): Promise<void> => {
+  const { who, from } = currentActor();
+  await insertAudit(q, { at: ctx.clock(), org_id: orgId, who, address: from, action, detail });
 };
 
 /** The organisation and product of a pool (they never change), from memory after the first read. */

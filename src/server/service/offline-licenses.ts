@@ -15,7 +15,7 @@ import {
   registerMachine,
   toPool,
 } from '../repository/pools.ts';
-import { checkMachineId, iso, poolOrFail, takeSeat, type Context } from './context.ts';
+import { audit, checkMachineId, iso, poolOrFail, takeSeat, type Context } from './context.ts';
 
 export interface OfflineRequest {
   orgId: number;
@@ -137,6 +137,13 @@ export const offlineLicenses = (ctx: Context) => {
           p.expiresAt !== undefined && expiresAt < p.expiresAt
             ? `the expiry asked for (${iso(p.expiresAt).slice(0, 10)}) was capped at ${iso(expiresAt).slice(0, 10)}: an offline license lasts at most ${p.testing ? 'a day' : '60 days'}, and never past the subscription or this server's certificate`
             : undefined;
+        await audit(
+          ctx,
+          tx,
+          pool.org_id,
+          `${kind} license issued`,
+          `${p.product}: ${machineId}, until ${iso(expiresAt)}`,
+        );
         ctx.events.record(tx, {
           orgId: pool.org_id,
           product: p.product,

@@ -11,13 +11,22 @@ import {
   orgByName,
   removeMembership,
   revokeApiKey,
+  orgIdsOfKey,
   upsertUser,
   type User,
 } from '../repository/organisations.ts';
 import { roleOf } from '../repository/accounts.ts';
 import { deleteLicensed, poolIdsOf } from '../repository/pools.ts';
 import { hashKey, type Authenticator } from './auth.ts';
-import { EMAIL, endSessionsFor, iso, memberOrFail, orgOrFail, type Context } from './context.ts';
+import {
+  audit,
+  EMAIL,
+  endSessionsFor,
+  iso,
+  memberOrFail,
+  orgOrFail,
+  type Context,
+} from './context.ts';
 
 export const organisations = (ctx: Context, auth: Authenticator) => {
   const { store, clock } = ctx;
@@ -37,6 +46,7 @@ export const organisations = (ctx: Context, auth: Authenticator) => {
         await orgOrFail(tx, orgId);
         const user = await upsertUser(tx, email, clock());
         await addMembership(tx, orgId, user.id);
+        await audit(ctx, tx, orgId, 'member added', user.email);
         return { orgId, email: user.email, userId: user.id };
       }),
 
@@ -50,6 +60,7 @@ export const organisations = (ctx: Context, auth: Authenticator) => {
           prefix: apiKey.slice(0, 8),
           now: clock(),
         });
+        await audit(ctx, tx, orgId, 'API key created', `${user.email}: ${apiKey.slice(0, 8)}…`);
         return { id, apiKey, email: user.email };
       }),
 
@@ -70,6 +81,13 @@ export const organisations = (ctx: Context, auth: Authenticator) => {
             },
           );
         }
+        await audit(
+          ctx,
+          tx,
+          orgId,
+          'member removed',
+          `${user.email} (${sessionsEnded} sessions ended)`,
+        );
         await removeMembership(tx, orgId, user.id);
         return { orgId, email: user.email, removed: true, sessionsEnded };
       }),
@@ -118,6 +136,7 @@ export const organisations = (ctx: Context, auth: Authenticator) => {
         if (!own || !(await revokeApiKey(tx, id, clock())))
           throw fail('NOT_FOUND', `no active API key with id ${id}`);
         auth.clear();
+        await audit(ctx, tx, orgId, 'API key revoked', `${user.email}: key ${id}`);
         return { id, revoked: true };
       }),
 
@@ -126,6 +145,9 @@ export const organisations = (ctx: Context, auth: Authenticator) => {
         if (!(await revokeApiKey(tx, id, clock())))
           throw fail('NOT_FOUND', `no active API key with id ${id}`);
         auth.clear();
+        // A key is its user's, in every organisation they belong to.
+        for (const orgId of await orgIdsOfKey(tx, id))
+          await audit(ctx, tx, orgId, 'API key revoked', `key ${id}`);
         return { id, revoked: true };
       }),
   };

@@ -21,6 +21,7 @@ import {
 } from '../repository/pools.ts';
 import { liveSessions, type SessionRow } from '../repository/sessions.ts';
 import {
+  audit,
   checkMachineId,
   endSessionsFor,
   iso,
@@ -63,6 +64,13 @@ export const pools = (ctx: Context) => {
         const id = await insertPool(tx, p, clock());
         if (id === null)
           throw fail('CONFLICT', `organisation ${p.orgId} already has a ${p.product} pool`);
+        await audit(
+          ctx,
+          tx,
+          p.orgId,
+          'pool created',
+          `${p.product}: ${p.model}, ${p.billing}, quota ${p.quota}, machine quota ${p.machineQuota}, until ${iso(p.expiresAt)}`,
+        );
         return { id };
       }),
 
@@ -79,6 +87,7 @@ export const pools = (ctx: Context) => {
             `the ${product} pool already has ${licensed} licensed users, its quota: revoke one first`,
           );
         await insertLicensed(tx, pool.id, user.id);
+        await audit(ctx, tx, orgId, 'licensed user added', `${product}: ${user.email}`);
         return { email, licensed: true };
       }),
 
@@ -92,6 +101,13 @@ export const pools = (ctx: Context) => {
           tx,
           { poolId: pool.id, userId: user.id },
           { event: 'terminated', reason: `the license of ${email} was withdrawn by an admin` },
+        );
+        await audit(
+          ctx,
+          tx,
+          orgId,
+          'licensed user removed',
+          `${product}: ${user.email} (${sessionsEnded} sessions ended)`,
         );
         return { email, licensed: false, sessionsEnded };
       }),
@@ -164,6 +180,13 @@ export const pools = (ctx: Context) => {
           tx,
           { poolId: pool.id, machineId: id },
           { event: 'terminated', reason: `machine ${id} was removed by an admin` },
+        );
+        await audit(
+          ctx,
+          tx,
+          orgId,
+          'machine removed',
+          `${product}: ${id} (${sessionsEnded} sessions ended)`,
         );
         return { machineId: id, sessionsEnded };
       }),

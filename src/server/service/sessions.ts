@@ -14,12 +14,13 @@ import {
 import {
   insertSession,
   isSessionOfOrg,
+  orgOfSession,
   LEASE_EXPIRED,
   liveSessions,
   reviveSession,
   sessionOfUser,
 } from '../repository/sessions.ts';
-import { checkMachineId, endSessionsFor, iso, takeSeat, type Context } from './context.ts';
+import { audit, checkMachineId, endSessionsFor, iso, takeSeat, type Context } from './context.ts';
 import { createHeartbeatBatch } from './heartbeat-batch.ts';
 import { poolSummary, sessionView } from './pools.ts';
 
@@ -248,6 +249,13 @@ export const sessions = (ctx: Context) => {
           (await endSessionsFor(ctx, tx, { id: sessionId }, { event: 'terminated', reason })) === 0
         )
           throw fail('NOT_FOUND', `no running session ${sessionId}`);
+        await audit(
+          ctx,
+          tx,
+          (await orgOfSession(tx, sessionId)) ?? null,
+          'session terminated',
+          `${sessionId}: ${reason}`,
+        );
         return { id: sessionId, terminated: true };
       }),
   };

@@ -70,6 +70,11 @@ const MIGRATIONS: ((dialect: Dialect) => string)[] = [
     CREATE TABLE console_sessions (
       token_hash TEXT PRIMARY KEY, user_id BIGINT NOT NULL REFERENCES users(id),
       csrf TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL);`,
+  // The audit log: who changed what, when, from where.
+  (dialect) => `CREATE TABLE audit_log (
+      id ${generatedId[dialect]}, at BIGINT NOT NULL, org_id BIGINT, who TEXT NOT NULL,
+      address TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL);
+    CREATE INDEX audit_log_org ON audit_log (org_id, id);`,
   // Live sessions by pool in the order they started: a page of the first ones reads only those.
   () => `DROP INDEX IF EXISTS sessions_live;
     CREATE INDEX sessions_live ON sessions (pool_id, created_at) WHERE ended_at IS NULL;`,

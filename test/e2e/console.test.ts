@@ -11,6 +11,7 @@ import {
   type Postgres,
 } from '../helpers/postgres.ts';
 import {
+  activateIn,
   adminApi,
   adminCli,
   api,
@@ -150,13 +151,7 @@ describe.each(stores)('the web console on $name', ({ skip, postgres }) => {
   it('license actions: an Admin of another organisation gets 404, a Member 403, a form without the CSRF token 403; nothing changes', async () => {
     const a = await seedOrg(server.url, { quota: 2 });
     const b = await seedOrg(server.url, { quota: 2 });
-    const running = await api(
-      server.url,
-      'POST',
-      '/v1/sessions',
-      { orgId: b.org, product: 'KRE', machineId: randomMachineId() },
-      b.apiKey,
-    );
+    const running = await activateIn(server.url, b.org, b.apiKey);
     expect(running.status).toBe(201);
     const id = running.body.session.id as string;
     const adminOfA = await join(

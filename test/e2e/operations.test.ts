@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ADMIN_TOKEN,
+  activateIn,
   adminApi,
   api,
   randomMachineId,
@@ -35,19 +36,10 @@ describe('operations: metrics, the license log, the counters', () => {
   });
   afterAll(() => server?.stop());
 
-  const activateIn = (org: number, apiKey: string, more: Record<string, string> = {}) =>
-    api(
-      server.url,
-      'POST',
-      '/v1/sessions',
-      { orgId: org, product: 'KRE', machineId: randomMachineId(), ...more },
-      apiKey,
-    );
-
   it('GET /metrics: the admin token only; pools, license counters and route latencies as they happened', async () => {
     const { org, apiKey } = await seedOrg(server.url, { model: 'node-locked', quota: 3 });
     const at = { org: String(org), product: 'KRE' };
-    const activate = () => activateIn(org, apiKey);
+    const activate = () => activateIn(server.url, org, apiKey);
     const [a, b] = [await activate(), await activate()];
     expect([a.status, b.status]).toEqual([201, 201]);
     const offline = await adminApi(server.url, 'POST', `/orgs/${org}/pools/KRE/offline-licenses`, {
@@ -108,8 +100,8 @@ describe('operations: metrics, the license log, the counters', () => {
   it('the log: one JSON line per license event with what happened and why, none per request, no secrets', async () => {
     const { org, apiKey } = await seedOrg(server.url, { quota: 1 });
     const before = server.logs().length;
-    const activate = () => activateIn(org, apiKey);
-    const granted = await activateIn(org, apiKey, { hostname: 'ci-runner-7' });
+    const activate = () => activateIn(server.url, org, apiKey);
+    const granted = await activateIn(server.url, org, apiKey, { hostname: 'ci-runner-7' });
     expect((await activate()).status).toBe(409);
     for (let i = 0; i < 50; i++)
       await api(

@@ -105,6 +105,21 @@ export const adminApi = (base: string, method: string, path: string, body?: unkn
 
 export const randomMachineId = (): string => formatMachineId(randomBytes(16));
 
+/** A KRE activation of a new random machine in the organisation, through the client API. */
+export const activateIn = (
+  base: string,
+  org: number,
+  apiKey: string,
+  more: Record<string, string> = {},
+) =>
+  api(
+    base,
+    'POST',
+    '/v1/sessions',
+    { orgId: org, product: 'KRE', machineId: randomMachineId(), ...more },
+    apiKey,
+  );
+
 /** An org with a member, an API key and one pool, made through the admin API. */
 export const seedOrg = async (
   base: string,

@@ -6,6 +6,17 @@ import type { Role } from './vocabulary.ts';
 export const mayManageLicenses = (role: Role | undefined): boolean =>
   role === 'owner' || role === 'admin';
 
+/**
+ * Whether `actor` may change (or remove) a member who has `current` now: Owners anyone, Admins
+ * anyone but Owners. The last Owner stays: see `keepsAnOwner`.
+ */
+export const mayChangeMember = (actor: Role | undefined, current: Role): boolean =>
+  mayGrantRole(actor, current);
+
+/** Whether the organisation still has an Owner after a member with `current` stops being one. */
+export const keepsAnOwner = (owners: number, current: Role, next: Role | 'removed'): boolean =>
+  current !== 'owner' || next === 'owner' || owners > 1;
+
 /** Whether `actor` may give `role` to someone (by invitation or a change): Admins never make Owners. */
 export const mayGrantRole = (actor: Role | undefined, role: Role): boolean =>
   actor === 'owner' || (actor === 'admin' && role !== 'owner');

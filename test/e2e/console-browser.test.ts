@@ -104,6 +104,12 @@ describe.skipIf(!have && !requireAll)(
         page.keyboard.press('Enter'),
       ]);
       await check(page, '4-license-management');
+      await page.getByRole('link', { name: 'People' }).click();
+      await expect
+        .poll(() => page.getByRole('heading', { level: 1 }).textContent())
+        .toBe(`People: ${name}`);
+      await check(page, '4b-people');
+      await page.goBack();
       await expect
         .poll(() => page.getByRole('heading', { level: 1 }).textContent())
         .toBe(`License Management: ${name}`);

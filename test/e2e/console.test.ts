@@ -316,6 +316,72 @@ describe.each(stores)('the web console on $name', ({ skip, postgres }) => {
     expect(JSON.stringify(entries)).not.toContain(apiKey);
   });
 
+  it('People: Owners and Admins invite, change roles and remove members, as their role allows; the last Owner stays', async () => {
+    const { org, email: memberEmail, apiKey } = await seedOrg(server.url, { quota: 3 });
+    const owner = await join(
+      server.url,
+      await invite(server.url, org, 'boss@acme.test', 'owner'),
+      'boss@acme.test',
+    );
+    const admin = await join(
+      server.url,
+      await invite(server.url, org, 'deputy@acme.test', 'admin'),
+      'deputy@acme.test',
+    );
+    const csrfOfPeople = async (c: typeof owner) =>
+      csrfOf((await c.get(`/console/orgs/${org}/people`)).text);
+    const adminCsrf = await csrfOfPeople(admin);
+    const asAdmin = (path: string, form: Record<string, string>) =>
+      admin.post(`/console/orgs/${org}/people/${path}`, { _csrf: adminCsrf, ...form });
+    // An Admin never touches an Owner, nor makes one.
+    expect((await asAdmin('role', { email: 'boss@acme.test', role: 'member' })).status).toBe(403);
+    expect((await asAdmin('role', { email: memberEmail, role: 'owner' })).status).toBe(403);
+    expect((await asAdmin('remove', { email: 'boss@acme.test' })).status).toBe(403);
+    expect((await asAdmin('invite', { email: 'new@acme.test', role: 'owner' })).status).toBe(403);
+    // An Admin makes a Member an Admin, and invites a Member by a link that works.
+    expect((await asAdmin('role', { email: memberEmail, role: 'admin' })).text).toContain(
+      `${memberEmail} is now admin`,
+    );
+    const invited = await asAdmin('invite', { email: 'new@acme.test', role: 'member' });
+    const link = new URL(/<code>(http[^<]+)<\/code>/.exec(invited.text)![1]).pathname;
+    const newcomer = await join(server.url, link, 'new@acme.test');
+    expect((await newcomer.get('/console/orgs')).text).toContain('Member');
+    // The last Owner stays an Owner; with a second one, the first may step down.
+    const ownerCsrf = await csrfOfPeople(owner);
+    const asOwner = (path: string, form: Record<string, string>) =>
+      owner.post(`/console/orgs/${org}/people/${path}`, { _csrf: ownerCsrf, ...form });
+    expect((await asOwner('role', { email: 'boss@acme.test', role: 'admin' })).status).toBe(409);
+    expect((await asOwner('role', { email: 'deputy@acme.test', role: 'owner' })).status).toBe(200);
+    expect((await asOwner('role', { email: 'boss@acme.test', role: 'admin' })).status).toBe(200);
+    // Removing a member ends their sessions at the next heartbeat.
+    const running = await activateIn(server.url, org, apiKey);
+    const removed = await admin.post(`/console/orgs/${org}/people/remove`, {
+      _csrf: adminCsrf,
+      email: memberEmail,
+    });
+    expect(removed.status).toBe(200);
+    expect(removed.text).toContain(`${memberEmail} was removed`);
+    const beat = await api(
+      server.url,
+      'POST',
+      `/v1/sessions/${running.body.session.id}/heartbeat`,
+      undefined,
+      apiKey,
+    );
+    expect(beat.body.error.code).toBe('SESSION_TERMINATED');
+    expect(beat.body.error.message).toContain('removed from the organisation');
+    const log = (await adminApi(server.url, 'GET', `/orgs/${org}/audit`)).body.entries as {
+      who: string;
+      action: string;
+    }[];
+    expect(log.filter((e) => e.action === 'role changed').map((e) => e.who)).toEqual([
+      'boss@acme.test',
+      'boss@acme.test',
+      'deputy@acme.test',
+    ]);
+    expect(log.find((e) => e.action === 'member removed')!.who).toBe('deputy@acme.test');
+  });
+
   it('sign-in: wrong passwords slow down that account only (429), never another; no secret in the log', async () => {
     const { org } = await seedOrg(server.url);
     await join(

@@ -165,6 +165,72 @@ export const apiKeysPage = (
     ${action(viewer, `/console/orgs/${org.id}/api-keys`, 'Create an API key')}`,
   );
 
+export const peoplePage = (
+  viewer: Viewer,
+  org: { id: number; name: string },
+  members: { email: string; role: Role }[],
+  notice?: { error: boolean; text: string; link?: string },
+): Html =>
+  layout(
+    `People: ${org.name}`,
+    viewer,
+    html`<p><a href="/console/orgs/${org.id}/licenses">License Management</a></p>
+      ${
+        notice
+          ? html`<div
+              class="${notice.error ? 'error' : 'done'}"
+              role="${notice.error ? 'alert' : 'status'}"
+            >
+              <p>${notice.text}</p>
+              ${notice.link ? html`<pre><code>${notice.link}</code></pre>` : ''}
+            </div>`
+          : ''
+      }
+      ${table(
+        'Members',
+        ['E-mail', 'Role', '', ''],
+        members.map(
+          (m) =>
+            html`<tr>
+              <td>${m.email}</td>
+              <td>${ROLE_NAMES[m.role]}</td>
+              <td>
+                <form class="inline" method="post" action="/console/orgs/${org.id}/people/role">
+                  <input type="hidden" name="_csrf" value="${viewer.csrf}" /><input
+                    type="hidden"
+                    name="email"
+                    value="${m.email}"
+                  /><label
+                    >New role for ${m.email}
+                    <select name="role">
+                      ${(['owner', 'admin', 'member'] as const).map((r) => html`<option value="${r}" ${r === m.role ? ' selected' : ''}>${ROLE_NAMES[r]}</option>`)}
+                    </select></label
+                  >
+                  <button type="submit">Change</button>
+                </form>
+              </td>
+              <td>
+                ${action(viewer, `/console/orgs/${org.id}/people/remove`, 'Remove', { email: m.email }, `Remove ${m.email}`)}
+              </td>
+            </tr>`,
+        ),
+      )}
+      <h2>Invite someone</h2>
+      <form class="row" method="post" action="/console/orgs/${org.id}/people/invite">
+        <input type="hidden" name="_csrf" value="${viewer.csrf}" />
+        <label>E-mail <input type="email" name="email" required /></label>
+        <label
+          >Role
+          <select name="role">
+            <option value="member">Member</option>
+            <option value="admin">Admin</option>
+            <option value="owner">Owner</option>
+          </select></label
+        >
+        <button type="submit">Make an invitation link</button>
+      </form>`,
+  );
+
 export const auditPage = (
   viewer: Viewer,
   org: { id: number; name: string },
@@ -421,6 +487,7 @@ export const licensesPage = (
     viewer,
     html`<p class="muted">
         You are ${ROLE_NAMES[org.role]} of ${org.name}.
+        <a href="/console/orgs/${org.id}/people">People</a> ·
         <a href="/console/orgs/${org.id}/audit">Audit log</a>
       </p>
       ${notice ? html`<p class="${notice.error ? 'error' : 'done'}" role="${notice.error ? 'alert' : 'status'}">${notice.text}</p>` : ''}

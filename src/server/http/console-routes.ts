@@ -18,6 +18,7 @@ import {
   ROWS_SHOWN,
   apiKeysPage,
   auditPage,
+  peoplePage,
   errorPage,
   invitationPage,
   licensesPage,
@@ -25,6 +26,7 @@ import {
   signInPage,
   type Viewer,
 } from '../console/pages.ts';
+import { isOneOf, ROLES, type Role } from '../../core/vocabulary.ts';
 import { actors } from '../service/actor.ts';
 import type { Service, User } from '../service/index.ts';
 import { MIN_PASSWORD_LENGTH } from '../service/passwords.ts';
@@ -260,6 +262,94 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = as
       );
       return reply.redirect(`/console/orgs/${request.params.orgId}/api-keys`, 303);
     },
+  );
+
+  // People: Owners and Admins see the members, change roles, remove members and make invitations.
+  const people = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    orgId: number,
+    notice?: { error: boolean; text: string; link?: string },
+    status = 200,
+  ) => {
+    const { user, viewer: v } = await viewer(request);
+    const members = await service.people(user, orgId);
+    const org = (await service.myOrgs(user)).find((o) => o.id === orgId)!;
+    return page(reply, peoplePage(v, org, members, notice), status);
+  };
+  const roleOf = (form: Record<string, string>): Role => {
+    if (!isOneOf(ROLES, form.role))
+      throw fail('BAD_REQUEST', 'choose a role: owner, admin or member');
+    return form.role;
+  };
+  /** A change on the People page: signed in, CSRF, then the service as this user; refusals shown there. */
+  const peopleAction = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    orgId: number,
+    run: (user: User) => Promise<{ text: string; link?: string }>,
+  ) => {
+    const { user, viewer: v } = await viewer(request);
+    checkCsrf(request, v.csrf);
+    await service.people(user, orgId); // an Owner or Admin of it
+    try {
+      const done = await actors.run({ who: user.email, from: request.ip }, () => run(user));
+      return people(request, reply, orgId, { error: false, ...done });
+    } catch (error) {
+      if (!isKatalonError(error) || httpStatus(error.code) >= 500) throw error;
+      return people(
+        request,
+        reply,
+        orgId,
+        { error: true, text: error.message },
+        httpStatus(error.code),
+      );
+    }
+  };
+  app.get('/orgs/:orgId/people', { schema: { params: OrgParams } }, (request, reply) =>
+    people(request, reply, request.params.orgId),
+  );
+  app.post(
+    '/orgs/:orgId/people/role',
+    { schema: { params: OrgParams, body: Form } },
+    (request, reply) =>
+      peopleAction(request, reply, request.params.orgId, async (user) => {
+        const r = await service.changeRole(
+          user,
+          request.params.orgId,
+          request.body.email ?? '',
+          roleOf(request.body),
+        );
+        return { text: `${r.email} is now ${r.role}.` };
+      }),
+  );
+  app.post(
+    '/orgs/:orgId/people/remove',
+    { schema: { params: OrgParams, body: Form } },
+    (request, reply) =>
+      peopleAction(request, reply, request.params.orgId, async (user) => {
+        const r = await service.removeUser(request.params.orgId, request.body.email ?? '', user);
+        return {
+          text: `${r.email} was removed: their sessions end at their next heartbeat (${r.sessionsEnded} ended).`,
+        };
+      }),
+  );
+  app.post(
+    '/orgs/:orgId/people/invite',
+    { schema: { params: OrgParams, body: Form } },
+    (request, reply) =>
+      peopleAction(request, reply, request.params.orgId, async (user) => {
+        const i = await service.invite({
+          orgId: request.params.orgId,
+          email: request.body.email ?? '',
+          role: roleOf(request.body),
+          by: user,
+        });
+        return {
+          text: `An invitation for ${i.email} as ${i.role}, valid until ${i.expiresAt.slice(0, 10)} and once: give them this link.`,
+          link: `${request.protocol}://${request.host}/console/invitations/${i.token}`,
+        };
+      }),
   );
 
   app.get('/orgs/:orgId/audit', { schema: { params: OrgParams } }, async (request, reply) => {

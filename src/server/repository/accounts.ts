@@ -35,6 +35,16 @@ export const setMembership = (q: Queries, orgId: number, userId: number, role: R
     role,
   );
 
+export const membersWithRoles = (
+  q: Queries,
+  orgId: number,
+): Promise<{ id: number; email: string; role: Role }[]> =>
+  q.all(
+    `SELECT users.id, users.email, memberships.role FROM memberships JOIN users ON users.id = user_id
+     WHERE org_id = ? ORDER BY users.email`,
+    orgId,
+  );
+
 export const orgsWithRoles = (
   q: Queries,
   userId: number,

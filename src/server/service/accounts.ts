@@ -2,7 +2,12 @@
 // signed-in sessions, and the role checks every console route and action goes through.
 import { createHash, randomBytes } from 'node:crypto';
 import { fail } from '../../core/errors.ts';
-import { mayGrantRole, mayManageLicenses } from '../../core/roles.ts';
+import {
+  keepsAnOwner,
+  mayChangeMember,
+  mayGrantRole,
+  mayManageLicenses,
+} from '../../core/roles.ts';
 import type { Role } from '../../core/vocabulary.ts';
 import {
   consoleSessionByHash,
@@ -10,6 +15,7 @@ import {
   insertConsoleSession,
   insertInvitation,
   invitationByHash,
+  membersWithRoles,
   orgsWithRoles,
   passwordHashOf,
   roleOf,
@@ -132,6 +138,32 @@ export const accounts = (ctx: Context) => {
 
     /** The organisations the user belongs to, with their role in each. */
     myOrgs: (user: User) => orgsWithRoles(store, user.id),
+
+    /** The members and their roles (the console's People page). */
+    people: async (user: User, orgId: number) => {
+      const role = await roleIn(user, orgId);
+      if (!mayManageLicenses(role))
+        throw fail('FORBIDDEN', 'only Owners and Admins of the organisation manage its people');
+      return membersWithRoles(store, orgId);
+    },
+
+    /** Changes a member's role, as `by` may (Admins never touch Owners; the last Owner stays). */
+    changeRole: (by: User, orgId: number, email: string, role: Role) =>
+      ctx.events.transaction(async (tx) => {
+        const members = await membersWithRoles(tx, orgId);
+        const actor = members.find((m) => m.id === by.id)?.role;
+        const target = members.find((m) => m.email === email.toLowerCase());
+        if (!actor) throw fail('NOT_FOUND', `no organisation ${orgId}`);
+        if (!target) throw fail('NOT_FOUND', `${email} is not a member`);
+        if (!mayChangeMember(actor, target.role) || !mayGrantRole(actor, role))
+          throw fail('FORBIDDEN', 'only an Owner may change an Owner, or make one');
+        const owners = members.filter((m) => m.role === 'owner').length;
+        if (!keepsAnOwner(owners, target.role, role))
+          throw fail('CONFLICT', 'the organisation needs an Owner: make someone else Owner first');
+        await setMembership(tx, orgId, target.id, role);
+        await audit(ctx, tx, orgId, 'role changed', `${target.email}: ${target.role} → ${role}`);
+        return { email: target.email, role };
+      }),
 
     /** The organisation's audit log, newest first (the last 500 entries). */
     auditLog: async (orgId: number) => {

@@ -15,7 +15,8 @@ import {
   upsertUser,
   type User,
 } from '../repository/organisations.ts';
-import { roleOf } from '../repository/accounts.ts';
+import { membersWithRoles, roleOf } from '../repository/accounts.ts';
+import { keepsAnOwner, mayChangeMember } from '../../core/roles.ts';
 import { deleteLicensed, poolIdsOf } from '../repository/pools.ts';
 import { hashKey, type Authenticator } from './auth.ts';
 import {
@@ -64,10 +65,23 @@ export const organisations = (ctx: Context, auth: Authenticator) => {
         return { id, apiKey, email: user.email };
       }),
 
-    /** Removes a member: their licensed-user grants go, and their sessions end at the next heartbeat. */
-    removeUser: (orgId: number, email: string) =>
+    /**
+     * Removes a member: their licensed-user grants go, and their sessions end at the next heartbeat.
+     * `by`: the console user removing them (Admins never remove Owners; the last Owner stays);
+     * the operator may remove anyone.
+     */
+    removeUser: (orgId: number, email: string, by?: User) =>
       ctx.events.transaction(async (tx) => {
         const user = await memberOrFail(tx, orgId, email);
+        const members = await membersWithRoles(tx, orgId);
+        const target = members.find((m) => m.id === user.id)!.role;
+        if (by && !mayChangeMember(members.find((m) => m.id === by.id)?.role, target))
+          throw fail('FORBIDDEN', 'only an Owner may remove an Owner');
+        if (
+          by &&
+          !keepsAnOwner(members.filter((m) => m.role === 'owner').length, target, 'removed')
+        )
+          throw fail('CONFLICT', 'the organisation needs an Owner: make someone else Owner first');
         let sessionsEnded = 0;
         for (const poolId of await poolIdsOf(tx, orgId)) {
           await deleteLicensed(tx, poolId, user.id);

@@ -7,7 +7,7 @@ import axe from 'axe-core';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminApi, seedOrg, startServer, type TestServer } from '../helpers/server.ts';
-import { katalonc, startKatalonc, tempDir, userEnv, waitFor } from '../helpers/cli.ts';
+import { katalonc, startKatalonc, tempDir, userEnv } from '../helpers/cli.ts';
 import { invite, PASSWORD } from '../helpers/console.ts';
 import { missing, requireAll } from '../helpers/network.ts';
 
@@ -128,7 +128,7 @@ describe.skipIf(!have && !requireAll)(
       await page.close();
     });
 
-    it('an Owner grants a KSE licensed user, issues a testing then an offline license (a mistyped ID is refused in the page), downloads it, and terminates a live run', async () => {
+    it('an Owner grants a KSE licensed user, issues a testing then an offline license (a mistyped ID is refused in the page), downloads it; a live run appears by itself and is terminated', async () => {
       const { org, email: member } = await seedOrg(server.url, {
         product: 'KSE',
         model: 'node-locked',
@@ -213,6 +213,8 @@ describe.skipIf(!have && !requireAll)(
         await adminApi(server.url, 'POST', `/orgs/${org}/api-keys`, { email: member })
       ).body.apiKey as string;
       const runHome = tempDir('console-run-');
+      // The page is open before the run starts: the session appears in it by itself.
+      await page.goto(`${server.url}/console/orgs/${org}/licenses`);
       const run = startKatalonc(
         [
           '--product',
@@ -226,16 +228,9 @@ describe.skipIf(!have && !requireAll)(
         ],
         userEnv(runHome),
       );
-      await waitFor(
-        async () => {
-          await page.goto(`${server.url}/console/orgs/${org}/licenses`);
-          return (
-            (await page.getByRole('button', { name: /^Terminate the session of/ }).count()) === 1
-          );
-        },
-        20_000,
-        'the run to appear under Online Licenses',
-      );
+      await page
+        .getByRole('button', { name: /^Terminate the session of/ })
+        .waitFor({ timeout: 20_000 });
       await check(page, '8-online-licenses');
       await Promise.all([
         page.waitForURL(/done=terminated/),

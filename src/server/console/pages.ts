@@ -391,25 +391,27 @@ const poolSection = (viewer: Viewer, orgId: number, p: PoolView, serverUrl: stri
         : ''
     }
     <h3>Online Licenses</h3>
-    ${table(
-      'Online sessions',
-      ['Machine ID', 'User', 'Hostname', 'OS user', 'Started', 'Lease until', ''],
-      p.onlineSessions.map(
-        (s) =>
-          html`<tr>
-            <td><code>${s.machineId}</code></td>
-            <td>${s.user ?? ''}</td>
-            <td>${s.hostname ?? ''}</td>
-            <td>${s.osUser ?? ''}</td>
-            <td>${minute(s.startedAt)}</td>
-            <td>${minute(s.leaseExpiresAt)}</td>
-            <td>
-              ${action(viewer, `/console/orgs/${orgId}/sessions/${s.id}/terminate`, 'Terminate', {}, `Terminate the session of ${s.machineId}`)}
-            </td>
-          </tr>`,
-      ),
-      p.inUse.activeSessions,
-    )}
+    <div id="${id('online')}" data-live>
+      ${table(
+        'Online sessions',
+        ['Machine ID', 'User', 'Hostname', 'OS user', 'Started', 'Lease until', ''],
+        p.onlineSessions.map(
+          (s) =>
+            html`<tr>
+              <td><code>${s.machineId}</code></td>
+              <td>${s.user ?? ''}</td>
+              <td>${s.hostname ?? ''}</td>
+              <td>${s.osUser ?? ''}</td>
+              <td>${minute(s.startedAt)}</td>
+              <td>${minute(s.leaseExpiresAt)}</td>
+              <td>
+                ${action(viewer, `/console/orgs/${orgId}/sessions/${s.id}/terminate`, 'Terminate', {}, `Terminate the session of ${s.machineId}`)}
+              </td>
+            </tr>`,
+        ),
+        p.inUse.activeSessions,
+      )}
+    </div>
     <h3>Offline Licenses</h3>
     ${table(
       'Offline and testing licenses',

@@ -36,7 +36,7 @@ const COOKIE = 'kls_console';
 
 const HEADERS = {
   'content-security-policy':
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   // same-origin, not no-referrer: under no-referrer Chromium sends "Origin: null" with a form.
   'referrer-policy': 'same-origin',
   'x-content-type-options': 'nosniff',

@@ -1,8 +1,12 @@
 // The console's one script (progressive enhancement: every form works without it). A machine-ID
 // field checks the ID as it is typed, with the same parser the server uses, so that a typo never
-// reaches the buttons: they stay disabled until the check character matches.
+// reaches the buttons: they stay disabled until the check character matches. And the online
+// sessions follow the server by themselves (live-regions.ts).
 /// <reference lib="dom" />
 import { parseMachineId } from '../../../core/machine-id/format.ts';
+import { followLiveRegions } from './live-regions.ts';
+
+followLiveRegions();
 
 for (const form of document.querySelectorAll<HTMLFormElement>('form[data-machine-id-form]')) {
   const input = form.querySelector<HTMLInputElement>('input[data-machine-id]');

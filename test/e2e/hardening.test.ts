@@ -14,6 +14,7 @@ import {
   seedOrg,
   startServer,
   type TestServer,
+  offlineCreateArgs,
   poolCreateArgs,
 } from '../helpers/server.ts';
 
@@ -35,14 +36,7 @@ describe('admin mistakes cost nothing', () => {
     for (const out of ['/proc/1/katalonc-licenses', join(tempDir(), 'a-file')]) {
       if (!out.startsWith('/proc')) writeFileSync(out, 'not a folder');
       const r = await adminCli(server.dataDir, [
-        'offline',
-        'create',
-        '--org',
-        String(o.org),
-        '--product',
-        'KRE',
-        '--machine-id',
-        randomMachineId(),
+        ...offlineCreateArgs(o.org, randomMachineId()),
         '--out',
         out,
       ]);
@@ -111,14 +105,7 @@ describe('the admin CLI refuses what is surely a mistake, and says what it chang
     expect(bad.stderr).toMatch(/is not an e-mail address/);
     const far = new Date(Date.now() + 200 * 86_400_000).toISOString().slice(0, 10);
     const capped = await adminCli(server.dataDir, [
-      'offline',
-      'create',
-      '--org',
-      String(o.org),
-      '--product',
-      'KRE',
-      '--machine-id',
-      randomMachineId(),
+      ...offlineCreateArgs(o.org, randomMachineId()),
       '--expires',
       far,
       '--out',
@@ -186,18 +173,7 @@ describe('the admin subcommands against a running server (--server)', () => {
     const expires = new Date(Date.now() + 300 * 86_400_000).toISOString().slice(0, 10);
     await j(poolCreateArgs(org, { quota: '3', machineQuota: '3', expires }));
     const out = tempDir();
-    const lic = await j([
-      'offline',
-      'create',
-      '--org',
-      org,
-      '--product',
-      'KRE',
-      '--machine-id',
-      randomMachineId(),
-      '--out',
-      out,
-    ]);
+    const lic = await j([...offlineCreateArgs(org, randomMachineId()), '--out', out]);
     expect(lic.file).toMatch(/KRE_.*\.lic$/);
     const session = await api(
       server.url,

@@ -10,6 +10,7 @@ import {
   seedOrg,
   startServer,
   type TestServer,
+  offlineCreateArgs,
   poolCreateArgs,
 } from '../helpers/server.ts';
 import { tempDir } from '../helpers/cli.ts';
@@ -130,18 +131,7 @@ describe.skipIf(!postgresAvailable())(
       const { apiKey } = await j(['apikey', 'create', '--org', org, '--email', 'ops@shared.test']); // e-mail addresses compare case-insensitively
       await j(poolCreateArgs(org));
       const m = randomMachineId();
-      const offline = await j([
-        'offline',
-        'create',
-        '--org',
-        org,
-        '--product',
-        'KRE',
-        '--machine-id',
-        m,
-        '--out',
-        tempDir(),
-      ]);
+      const offline = await j([...offlineCreateArgs(org, m), '--out', tempDir()]);
       expect(offline.kind).toBe('offline');
       const id = (await activate(b, apiKey, { orgId: Number(org), product: 'KRE', machineId: m }))
         .body.session.id;

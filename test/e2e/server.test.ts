@@ -13,6 +13,7 @@ import {
   seedOrg,
   startServer,
   type TestServer,
+  offlineCreateArgs,
   poolCreateArgs,
 } from '../helpers/server.ts';
 import { run, SERVER, tempDir, userEnv } from '../helpers/cli.ts';
@@ -573,49 +574,19 @@ describe('admin subcommands on the data dir', () => {
     expect((await j(poolCreateArgs(String(org)))).id).toBeGreaterThan(0);
     const out = tempDir();
     const m = randomMachineId();
-    const first = await j([
-      'offline',
-      'create',
-      '--org',
-      String(org),
-      '--product',
-      'KRE',
-      '--machine-id',
-      m.toLowerCase(),
-      '--out',
-      out,
-    ]);
+    const first = await j([...offlineCreateArgs(org, m.toLowerCase()), '--out', out]);
     expect(first.file).toBe(join(out, `KRE_${m}.lic`));
     expect(Date.parse(first.expiresAt) - Date.now()).toBeGreaterThan(59 * 86_400_000);
     expect(Date.parse(first.expiresAt) - Date.now()).toBeLessThanOrEqual(60 * 86_400_000);
     const second = await j([
-      'offline',
-      'create',
-      '--org',
-      String(org),
-      '--product',
-      'KRE',
-      '--machine-id',
-      m,
+      ...offlineCreateArgs(org, m),
       '--expires',
       new Date(Date.now() + 10 * 86_400_000).toISOString().slice(0, 10),
       '--out',
       out,
     ]);
     expect(second.file).toBe(join(out, `KRE_${m} (1).lic`));
-    const testing = await j([
-      'offline',
-      'create',
-      '--org',
-      String(org),
-      '--product',
-      'KRE',
-      '--machine-id',
-      m,
-      '--testing',
-      '--out',
-      out,
-    ]);
+    const testing = await j([...offlineCreateArgs(org, m), '--testing', '--out', out]);
     expect(testing.kind).toBe('testing');
     const shown = await j(['pool', 'show', '--org', String(org), '--product', 'KRE']);
     expect(shown).toMatchObject({
@@ -627,29 +598,13 @@ describe('admin subcommands on the data dir', () => {
     });
     expect(shown.offlineLicenses).toHaveLength(3);
     expect(shown.registeredMachines).toHaveLength(1);
-    const full = await adminCli(dir, [
-      'offline',
-      'create',
-      '--org',
-      String(org),
-      '--product',
-      'KRE',
-      '--machine-id',
-      m,
-      '--out',
-      out,
-      '--json',
-    ]);
+    const full = await adminCli(dir, [...offlineCreateArgs(org, m), '--out', out, '--json']);
     expect(JSON.parse(full.stdout).error.code).toBe('QUOTA_EXCEEDED'); // offline licenses count against the quota
     const typo = await adminCli(dir, [
-      'offline',
-      'create',
-      '--org',
-      String(org),
-      '--product',
-      'KRE',
-      '--machine-id',
-      m.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')),
+      ...offlineCreateArgs(
+        org,
+        m.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')),
+      ),
       '--out',
       out,
     ]);
@@ -672,14 +627,7 @@ describe('admin subcommands on the data dir', () => {
     await adminCli(dir, poolCreateArgs('1', { product: 'KSE', billing: 'monthly' }));
     for (const product of ['KRE', 'KSE']) {
       const r = await adminCli(dir, [
-        'offline',
-        'create',
-        '--org',
-        '1',
-        '--product',
-        product,
-        '--machine-id',
-        randomMachineId(),
+        ...offlineCreateArgs('1', randomMachineId(), product),
         '--out',
         tempDir(),
       ]);

@@ -7,7 +7,7 @@ import { revoke } from '../../src/core/license/certificate.ts';
 import { devRootKey } from '../../scripts/dev-root.ts';
 import { katalonc, tempDir, userEnv } from '../helpers/cli.ts';
 import { certifyDataDir, makeLicense, testIssuer } from '../helpers/licenses.ts';
-import { adminCli, poolCreateArgs } from '../helpers/server.ts';
+import { adminCli, offlineCreateArgs, poolCreateArgs } from '../helpers/server.ts';
 
 const DAY = 86_400_000;
 
@@ -29,18 +29,7 @@ describe('a server issues only what its issuer certificate allows', () => {
     const machineId = (await katalonc(['--print-machine-id'], userEnv(home))).stdout.trim();
     const folder = join(home, '.katalon', 'license');
     const create = (o: string) =>
-      json(dataDir, [
-        'offline',
-        'create',
-        '--org',
-        o,
-        '--product',
-        'KRE',
-        '--machine-id',
-        machineId,
-        '--out',
-        folder,
-      ]);
+      json(dataDir, [...offlineCreateArgs(o, machineId), '--out', folder]);
 
     const first = await create(org);
     expect(first.code, JSON.stringify(first.body)).toBe(0);

@@ -207,6 +207,22 @@ export const expectSessionsKept = async (
 };
 
 /** The arguments of `pool create` (strings as typed; a node-locked yearly KRE pool by default). */
+/** The admin CLI's "offline create" for one machine (the caller adds --out and the rest). */
+export const offlineCreateArgs = (
+  org: string | number,
+  machineId: string,
+  product = 'KRE',
+): string[] => [
+  'offline',
+  'create',
+  '--org',
+  String(org),
+  '--product',
+  product,
+  '--machine-id',
+  machineId,
+];
+
 export const poolCreateArgs = (
   org: string,
   p: {

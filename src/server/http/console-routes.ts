@@ -170,18 +170,25 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = as
     return reply.redirect('/console/sign-in', 303);
   });
 
-  app.get('/invitations/:token', { schema: { params: TokenParams } }, async (request, reply) => {
-    const invite = await service.invitation(request.params.token);
-    const org = (await service.listOrgs()).find((o) => o.id === invite.orgId)!;
-    return page(
-      reply,
-      invitationPage(
-        { ...invite, orgName: org.name },
-        `/console/invitations/${request.params.token}`,
-        MIN_PASSWORD_LENGTH,
-      ),
+  /** The invitation's page: what it offers, and the form to accept it (with why it was refused). */
+  const invitation = async (
+    reply: FastifyReply,
+    token: string,
+    refused?: string,
+  ): Promise<FastifyReply> => {
+    const invite = await service.invitation(token);
+    const form = invitationPage(
+      invite,
+      `/console/invitations/${token}`,
+      MIN_PASSWORD_LENGTH,
+      refused,
     );
-  });
+    return page(reply, form, refused ? 400 : 200);
+  };
+
+  app.get('/invitations/:token', { schema: { params: TokenParams } }, (request, reply) =>
+    invitation(reply, request.params.token),
+  );
 
   app.post(
     '/invitations/:token',
@@ -189,18 +196,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = as
     async (request, reply) => {
       sameOrigin(request);
       const invite = await service.invitation(request.params.token);
-      const org = (await service.listOrgs()).find((o) => o.id === invite.orgId)!;
-      const again = (message: string) =>
-        page(
-          reply,
-          invitationPage(
-            { ...invite, orgName: org.name },
-            `/console/invitations/${request.params.token}`,
-            MIN_PASSWORD_LENGTH,
-            message,
-          ),
-          400,
-        );
+      const again = (message: string) => invitation(reply, request.params.token, message);
       const password = request.body.password ?? '';
       if (password !== request.body.confirm) return again('the two passwords differ');
       try {

@@ -78,11 +78,16 @@ export const insertInvitation = (
     i.expires_at,
   );
 
+/** The invitation with its organisation's name (none once the organisation is gone). */
 export const invitationByHash = (
   q: Queries,
   tokenHash: string,
-): Promise<InvitationRow | undefined> =>
-  q.get('SELECT * FROM invitations WHERE token_hash = ?', tokenHash);
+): Promise<(InvitationRow & { org_name: string }) | undefined> =>
+  q.get(
+    `SELECT invitations.*, orgs.name AS org_name FROM invitations JOIN orgs ON orgs.id = org_id
+     WHERE token_hash = ?`,
+    tokenHash,
+  );
 
 /** Marks the invitation used; resolves to 0 if it was used meanwhile (it is single-use). */
 export const useInvitation = (q: Queries, tokenHash: string, now: number): Promise<number> =>

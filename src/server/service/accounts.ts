@@ -24,7 +24,7 @@ import {
   useInvitation,
 } from '../repository/accounts.ts';
 import { auditOf } from '../repository/audit.ts';
-import { orgExists, upsertUser, type User } from '../repository/organisations.ts';
+import { upsertUser, type User } from '../repository/organisations.ts';
 import { audit, EMAIL, orgOrFail, type Context } from './context.ts';
 import { hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from './passwords.ts';
 
@@ -42,6 +42,16 @@ export const accounts = (ctx: Context) => {
     const role = await roleOf(store, orgId, user.id);
     if (!role) throw fail('NOT_FOUND', `no organisation ${orgId}`);
     return role;
+  };
+
+  /** The invitation if it can still be accepted, else NOT_FOUND (used, expired, or never was). */
+  const gone = () =>
+    fail('NOT_FOUND', 'this invitation link was used already or has expired: ask for a new one');
+  const usable = <I extends { used_at: number | null; expires_at: number }>(
+    i: I | undefined,
+  ): I => {
+    if (!i || i.used_at !== null || i.expires_at <= clock()) throw gone();
+    return i;
   };
 
   return {
@@ -72,18 +82,8 @@ export const accounts = (ctx: Context) => {
 
     /** What an invitation link offers, or NOT_FOUND if it was used, has expired or never was. */
     invitation: async (secret: string) => {
-      const i = await invitationByHash(store, hashOf(secret));
-      if (
-        !i ||
-        i.used_at !== null ||
-        i.expires_at <= clock() ||
-        !(await orgExists(store, i.org_id))
-      )
-        throw fail(
-          'NOT_FOUND',
-          'this invitation link was used already or has expired: ask for a new one',
-        );
-      return { email: i.email, role: i.role, orgId: i.org_id };
+      const i = usable(await invitationByHash(store, hashOf(secret)));
+      return { email: i.email, role: i.role, orgId: i.org_id, orgName: i.org_name };
     },
 
     /** Accepts an invitation: sets the invitee's password and membership; single-use. */
@@ -92,17 +92,9 @@ export const accounts = (ctx: Context) => {
         throw fail('BAD_REQUEST', `a password needs at least ${MIN_PASSWORD_LENGTH} characters`);
       const hash = await hashPassword(password);
       return ctx.events.transaction(async (tx) => {
-        const i = await invitationByHash(tx, hashOf(secret));
-        if (
-          !i ||
-          i.used_at !== null ||
-          i.expires_at <= clock() ||
-          !(await useInvitation(tx, i.token_hash, clock()))
-        )
-          throw fail(
-            'NOT_FOUND',
-            'this invitation link was used already or has expired: ask for a new one',
-          );
+        const i = usable(await invitationByHash(tx, hashOf(secret)));
+        // Single-use even against a concurrent acceptance of the same link.
+        if (!(await useInvitation(tx, i.token_hash, clock()))) throw gone();
         const user = await upsertUser(tx, i.email, clock());
         await setPasswordHash(tx, user.id, hash);
         await setMembership(tx, i.org_id, user.id, i.role);

@@ -2,7 +2,7 @@
 // with the keyboard alone. Each page is a function of what it shows.
 import { generatedCommand, shellLine } from '../../core/katalonc/generated-command.ts';
 import type { PoolUsage } from '../../core/quota.ts';
-import type { Product, Role } from '../../core/vocabulary.ts';
+import { ROLES, type Product, type Role } from '../../core/vocabulary.ts';
 import { html, type Html } from './html.ts';
 
 export interface Viewer {
@@ -11,6 +11,12 @@ export interface Viewer {
 }
 
 const ROLE_NAMES: Record<Role, string> = { owner: 'Owner', admin: 'Admin', member: 'Member' };
+
+/** A role select's options, `chosen` selected. */
+const roleOptions = (chosen: Role) =>
+  ROLES.map(
+    (r) => html`<option value="${r}" ${r === chosen ? ' selected' : ''}>${ROLE_NAMES[r]}</option>`,
+  );
 
 const layout = (title: string, viewer: Viewer | undefined, body: Html): Html =>
   html`<!doctype html>
@@ -203,7 +209,7 @@ export const peoplePage = (
                   /><label
                     >New role for ${m.email}
                     <select name="role">
-                      ${(['owner', 'admin', 'member'] as const).map((r) => html`<option value="${r}" ${r === m.role ? ' selected' : ''}>${ROLE_NAMES[r]}</option>`)}
+                      ${roleOptions(m.role)}
                     </select></label
                   >
                   <button type="submit">Change</button>
@@ -222,9 +228,7 @@ export const peoplePage = (
         <label
           >Role
           <select name="role">
-            <option value="member">Member</option>
-            <option value="admin">Admin</option>
-            <option value="owner">Owner</option>
+            ${roleOptions('member')}
           </select></label
         >
         <button type="submit">Make an invitation link</button>

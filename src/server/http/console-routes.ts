@@ -83,6 +83,10 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = as
     return { user: s.user, viewer: { email: s.user.email, csrf: s.csrf } };
   };
 
+  /** One of the user's organisations, after a role check has found them in it. */
+  const orgOf = async (user: User, orgId: number) =>
+    (await service.myOrgs(user)).find((o) => o.id === orgId)!;
+
   /** A form must come from this origin; a signed-in one must carry the session's CSRF token. */
   const sameOrigin = (request: FastifyRequest) => {
     const origin = request.headers.origin;
@@ -225,7 +229,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = as
   ) => {
     const { user, viewer: v } = await viewer(request);
     const keys = await service.myApiKeys(user, orgId);
-    const org = (await service.myOrgs(user)).find((o) => o.id === orgId)!;
+    const org = await orgOf(user, orgId);
     return page(reply, apiKeysPage(v, org, keys, created), created ? 201 : 200);
   };
   app.get('/orgs/:orgId/api-keys', { schema: { params: OrgParams } }, (request, reply) =>
@@ -270,7 +274,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = as
   ) => {
     const { user, viewer: v } = await viewer(request);
     const members = await service.people(user, orgId);
-    const org = (await service.myOrgs(user)).find((o) => o.id === orgId)!;
+    const org = await orgOf(user, orgId);
     return page(reply, peoplePage(v, org, members, notice), status);
   };
   const roleOf = (form: Record<string, string>): Role => {
@@ -351,7 +355,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = as
   app.get('/orgs/:orgId/audit', { schema: { params: OrgParams } }, async (request, reply) => {
     const { user, viewer: v } = await viewer(request);
     await service.licenseManager(user, request.params.orgId);
-    const org = (await service.myOrgs(user)).find((o) => o.id === request.params.orgId)!;
+    const org = await orgOf(user, request.params.orgId);
     return page(reply, auditPage(v, org, await service.auditLog(org.id)));
   });
 
@@ -365,7 +369,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = as
   ) => {
     const { user, viewer: v } = await viewer(request);
     const role = await service.licenseManager(user, orgId);
-    const org = (await service.myOrgs(user)).find((o) => o.id === orgId)!;
+    const org = await orgOf(user, orgId);
     const pools = await Promise.all(
       (await service.productsOf(orgId)).map((product) =>
         service.poolShow(orgId, product, ROWS_SHOWN),

@@ -46,7 +46,6 @@ export const createEvents = (store: Store, sink: EventSink): Events => {
     transaction: async (fn) => {
       const recorded: LicenseEvent[] = [];
       const value = await store.transaction((tx) => {
-        recorded.length = 0; // a retried attempt starts afresh
         pending.set(tx, recorded);
         return fn(tx).finally(() => pending.delete(tx));
       });

@@ -1,11 +1,14 @@
 // The console in a real headless Chromium (Debian's chromium, driven by playwright-core), against a
 // real server: keyboard-only use, axe-core on every page (no serious or critical violation), and
-// screenshots of each page in test-results/console/ as artefacts.
+// screenshots of each page in test-results/console/<store>/ as artefacts.
 import { existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import axe from 'axe-core';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { storeEnvironment, stores, type Postgres } from '../helpers/postgres.ts';
 import { adminApi, seedOrg, startServer, type TestServer } from '../helpers/server.ts';
 import { katalonc, startKatalonc, tempDir, userEnv } from '../helpers/cli.ts';
 import { invite, PASSWORD } from '../helpers/console.ts';
@@ -15,15 +18,21 @@ const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(import.meta.dirname, '..', '..', 'test-results', 'console');
 const have = existsSync(CHROMIUM);
 
-describe.skipIf(!have && !requireAll)(
-  `the web console in Chromium${have ? '' : ` (skipped: ${missing('Chromium', 'chromium')})`}`,
-  () => {
+// The same flows on both stores, each with its own server (and cluster) and screenshots folder.
+describe.each(stores)(
+  `the web console in Chromium on $name${have ? '' : ` (skipped: ${missing('Chromium', 'chromium')})`}`,
+  ({ name: storeName, skip, postgres }) => {
+    const shots = join(SHOTS, storeName.split(' ')[0].toLowerCase());
     let server: TestServer;
+    let cluster: Postgres | undefined;
     let browser: Browser;
     beforeAll(async () => {
-      mkdirSync(SHOTS, { recursive: true });
+      if (skip || (!have && !requireAll)) return;
+      mkdirSync(shots, { recursive: true });
+      const store = await storeEnvironment(postgres);
+      cluster = store.cluster;
       // Heartbeats every second: a termination reaches the run at once.
-      server = await startServer({ args: ['--lease-seconds', '3'] });
+      server = await startServer({ args: ['--lease-seconds', '3'], env: store.env });
       browser = await chromium.launch({
         executablePath: CHROMIUM,
         // As root in a container Chromium needs --no-sandbox; the rest keep it off the network.
@@ -41,11 +50,15 @@ describe.skipIf(!have && !requireAll)(
     afterAll(async () => {
       await browser?.close();
       await server?.stop();
+      cluster?.destroy();
+    });
+    beforeEach(({ skip: skipTest }) => {
+      if (skip || (!have && !requireAll)) skipTest();
     });
 
     /** axe-core on the page as it is: no serious or critical violation; and a screenshot. */
     const check = async (page: Page, name: string) => {
-      await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+      await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
       // Evaluated through DevTools, so the page's CSP (no inline script) does not block it.
       await page.evaluate(axe.source);
       const result = await page.evaluate(() =>
@@ -242,6 +255,45 @@ describe.skipIf(!have && !requireAll)(
       await page.getByRole('link', { name: 'Audit log' }).click();
       expect(await page.getByRole('table').innerText()).toContain('session terminated');
       await check(page, '10-audit-log');
+      await page.close();
+    });
+
+    it('a page on another origin cannot act for a signed-in Owner (CSRF), and an Owner cannot open another organisation', async () => {
+      const a = await seedOrg(server.url);
+      const b = await seedOrg(server.url);
+      const page = await browser.newPage();
+      await signInAsOwner(page, a.org, 'owner-csrf@browser.test');
+      // Another origin on the same host (another port: the same site, so the cookie is even sent):
+      // its page posts an invitation form to the console as soon as it loads.
+      const attacker = createServer((_request, response) => {
+        response.setHeader('content-type', 'text/html');
+        response.end(
+          `<form method="post" action="${server.url}/console/orgs/${a.org}/people/invite">` +
+            '<input name="email" value="mallory@evil.test"><input name="role" value="owner"></form>' +
+            '<script>document.forms[0].submit()</script>',
+        );
+      });
+      await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.1', resolve));
+      try {
+        const { port } = attacker.address() as AddressInfo;
+        const refused = page.waitForResponse((r) => r.url().endsWith('/people/invite'));
+        await page.goto(`http://127.0.0.1:${port}/`);
+        expect((await refused).status()).toBe(403);
+        await expect
+          .poll(() => page.getByRole('alert').textContent())
+          .toContain('sent from another site');
+      } finally {
+        attacker.close();
+      }
+      await page.goto(`${server.url}/console/orgs/${a.org}/people`);
+      expect(await page.locator('main').innerText()).not.toContain('mallory@evil.test');
+      const audit = await adminApi(server.url, 'GET', `/orgs/${a.org}/audit`);
+      expect(JSON.stringify(audit.body)).not.toContain('mallory@evil.test');
+      // The Owner of A, in B: the server says no, whatever the page shows.
+      for (const path of ['licenses', 'people', 'audit']) {
+        const response = await page.goto(`${server.url}/console/orgs/${b.org}/${path}`);
+        expect([403, 404]).toContain(response?.status());
+      }
       await page.close();
     });
 

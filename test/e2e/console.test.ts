@@ -4,12 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  postgresAvailable,
-  postgresSkipped,
-  startPostgres,
-  type Postgres,
-} from '../helpers/postgres.ts';
+import { storeEnvironment, stores, type Postgres } from '../helpers/postgres.ts';
 import {
   activateIn,
   adminApi,
@@ -23,12 +18,6 @@ import {
 import { consoleClient, csrfOf, invite, join, PASSWORD } from '../helpers/console.ts';
 import { installed, makeCertificates, missing, requireAll } from '../helpers/network.ts';
 
-// The same flows on both stores: the embedded SQLite, and PostgreSQL (a throwaway cluster).
-const stores = [
-  { name: 'SQLite', skip: false },
-  { name: `PostgreSQL${postgresSkipped()}`, skip: !postgresAvailable(), postgres: true },
-];
-
 describe.each(stores)('the web console on $name', ({ skip, postgres }) => {
   let server: TestServer;
   let cluster: Postgres | undefined;
@@ -36,8 +25,7 @@ describe.each(stores)('the web console on $name', ({ skip, postgres }) => {
   let dbEnv: Record<string, string> = {};
   beforeAll(async () => {
     if (skip) return;
-    cluster = postgres ? await startPostgres() : undefined;
-    if (cluster) dbEnv = { KLS_DATABASE_URL: await cluster.createDatabase() };
+    ({ env: dbEnv, cluster } = await storeEnvironment(postgres));
     server = await startServer({ env: dbEnv });
   }, 60_000);
   afterAll(async () => {

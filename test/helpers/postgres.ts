@@ -107,3 +107,18 @@ export const startPostgres = async (
     },
   };
 };
+
+/** The stores a suite runs on: the embedded SQLite, and PostgreSQL on a throwaway cluster. */
+export const stores = [
+  { name: 'SQLite', skip: false, postgres: false },
+  { name: `PostgreSQL${postgresSkipped()}`, skip: !postgresAvailable(), postgres: true },
+];
+
+/** The server's environment for one store: a new database on a new cluster for PostgreSQL. */
+export const storeEnvironment = async (
+  postgres: boolean,
+): Promise<{ env: Record<string, string>; cluster?: Postgres }> => {
+  if (!postgres) return { env: {} };
+  const cluster = await startPostgres();
+  return { env: { KLS_DATABASE_URL: await cluster.createDatabase() }, cluster };
+};

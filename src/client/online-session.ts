@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fail, isKatalonError, type KatalonError } from '../core/errors.ts';
 import { tryLock } from '../platform/slot-lock/index.ts';
 import { machineIdReport } from '../platform/machine/index.ts';
-import { createApiClient, type ApiClient } from './http-client.ts';
+import { createApiClient, type ApiClient } from './http/api-client.ts';
 import { connection, type ClientOptions, type OnlineCredentials } from './settings.ts';
 import { readSessionRecords, removeSessionRecord, writeSessionRecord } from './state.ts';
 import type { LicenseHold } from './hold.ts';

@@ -9,7 +9,7 @@ import type { RetryPolicy } from '../core/retry.ts';
 import type { Product } from '../core/vocabulary.ts';
 import { environment } from '../platform/environment.ts';
 import { katalonHome } from '../platform/paths.ts';
-import type { ConnectionOptions } from './http-client.ts';
+import type { ConnectionOptions } from './http/api-client.ts';
 import { loadApiKey } from './keychain.ts';
 import { readConfig } from './state.ts';
 

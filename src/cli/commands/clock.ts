@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { fail } from '../../core/errors.ts';
 import { CLOCK_TOLERANCE_MS } from '../../core/license/clock.ts';
 import { readSignedTime, type SignedTime } from '../../core/license/time.ts';
-import { createApiClient } from '../../client/http-client.ts';
+import { createApiClient } from '../../client/http/api-client.ts';
 import { checkFolder } from '../../client/offline.ts';
 import { connection, serverUrlOf, type ClientOptions } from '../../client/settings.ts';
 import { readMarks, writeMark } from '../../client/state.ts';

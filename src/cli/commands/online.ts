@@ -1,6 +1,6 @@
 // katalonc activate / deactivate / status.
 import { ExitCode, fail } from '../../core/errors.ts';
-import { createApiClient, shown } from '../../client/http-client.ts';
+import { createApiClient, shown } from '../../client/http/api-client.ts';
 import { activateSession, chooseOrg } from '../../client/online-session.ts';
 import { forgetApiKey, loadApiKey, saveApiKey } from '../../client/keychain.ts';
 import {

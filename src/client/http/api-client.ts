@@ -1,17 +1,12 @@
-// Where katalonc talks HTTP: the license server's client API over undici, through the proxy the
-// user chose, with verified TLS and timeouts. Every failure becomes its own error with its own fix.
+// Where katalonc talks HTTP: the license server's client API, directly or through the proxy the
+// user chose (transport.ts), with verified TLS and timeouts. Every failure becomes its own error with
+// its own fix.
 import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
-import {
-  Agent,
-  EnvHttpProxyAgent,
-  ProxyAgent,
-  Socks5ProxyAgent,
-  request,
-  type Dispatcher,
-} from 'undici';
-import { clientCode, fail, type ErrorCode, type KatalonError } from '../core/errors.ts';
-import { environment } from '../platform/environment.ts';
+import { clientCode, fail, type ErrorCode, type KatalonError } from '../../core/errors.ts';
+import { environment } from '../../platform/environment.ts';
+import { directTransport } from './direct.ts';
+import type { ProxySettings } from './proxied.ts';
+import type { TlsSettings, Transport } from './transport.ts';
 
 export interface ConnectionOptions {
   serverUrl: string;
@@ -26,12 +21,9 @@ export interface ConnectionOptions {
   proxyPassword?: string;
 }
 
-const CONNECT_TIMEOUT_MS = 10_000;
-const REQUEST_TIMEOUT_MS = 15_000;
-
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
 
-const tlsOptions = (caFile?: string) => {
+const tlsSettings = (caFile?: string): TlsSettings => {
   if (!caFile) return {};
   let pem: string;
   try {
@@ -48,7 +40,7 @@ const tlsOptions = (caFile?: string) => {
       `the CA file ${caFile} holds no PEM certificate ("-----BEGIN CERTIFICATE-----"): convert it (openssl x509 -inform der -in FILE -out FILE.pem) and pass that with -caFile`,
     );
   // Node's default store already includes NODE_EXTRA_CA_CERTS; -caFile adds to the public roots.
-  return { ca: [...rootCertificates, pem] };
+  return { ca: [...process.getBuiltinModule('node:tls').rootCertificates, pem] };
 };
 
 const manualProxyUrl = (o: ConnectionOptions): string => {
@@ -66,36 +58,45 @@ const manualProxyUrl = (o: ConnectionOptions): string => {
   return url.href;
 };
 
-const dispatcherFor = (o: ConnectionOptions): Dispatcher => {
-  const connect = { timeout: CONNECT_TIMEOUT_MS, ...tlsOptions(o.caFile) };
-  const common = { connect, headersTimeout: REQUEST_TIMEOUT_MS, bodyTimeout: REQUEST_TIMEOUT_MS };
-  if (o.proxyOption === 'NO_PROXY') return new Agent(common);
-  if (o.proxyOption === 'MANUAL_CONFIG') {
-    const proxy = manualProxyUrl(o);
-    if (o.proxyType === 'SOCKS')
-      return new Socks5ProxyAgent(proxy, {
-        headersTimeout: REQUEST_TIMEOUT_MS,
-        bodyTimeout: REQUEST_TIMEOUT_MS,
-        requestTls: connect,
-      });
-    const excludes = o.proxyExcludes
-      ?.split(/[,;|]/)
-      .map((h) => h.trim())
-      .filter(Boolean)
-      .join(',');
-    return excludes
-      ? new EnvHttpProxyAgent({
-          ...common,
-          httpProxy: proxy,
-          httpsProxy: proxy,
-          noProxy: excludes,
-          requestTls: connect,
-          proxyTls: connect,
-        })
-      : new ProxyAgent({ ...common, uri: proxy, requestTls: connect });
+/** The proxy a request to the target goes through, as undici chooses it; none: straight there. */
+const proxyUrlOf = (o: ConnectionOptions, target: URL): string | undefined => {
+  if (o.proxyOption === 'MANUAL_CONFIG') return manualProxyUrl(o);
+  if (o.proxyOption === 'NO_PROXY') return undefined;
+  // USE_SYSTEM and the default: an https server through HTTPS_PROXY, else HTTP_PROXY.
+  return target.protocol === 'https:'
+    ? (environment.httpsProxy ?? environment.httpProxy)
+    : environment.httpProxy;
+};
+
+/** The proxy as messages name it (host:port), or null. */
+const proxyHostOf = (raw: string | undefined): string | null => {
+  if (!raw) return null;
+  try {
+    const u = new URL(raw);
+    return `${u.hostname}:${u.port || (u.protocol === 'https:' ? 443 : 80)}`;
+  } catch {
+    return null;
   }
-  // USE_SYSTEM and the default: HTTPS_PROXY / HTTP_PROXY / NO_PROXY from the environment.
-  return new EnvHttpProxyAgent({ ...common, requestTls: connect, proxyTls: connect });
+};
+
+const transportFor = async (
+  o: ConnectionOptions,
+  target: URL,
+  proxyUrl: string | undefined,
+  tls: TlsSettings,
+): Promise<Transport> => {
+  if (proxyUrl === undefined) return directTransport(target, tls);
+  const excludes = o.proxyExcludes
+    ?.split(/[,;|]/)
+    .map((h) => h.trim())
+    .filter(Boolean)
+    .join(',');
+  const proxy: ProxySettings =
+    o.proxyOption === 'MANUAL_CONFIG'
+      ? { manual: { url: proxyUrl, socks: o.proxyType === 'SOCKS', excludes } }
+      : {};
+  const { proxiedTransport } = await import('./proxied.ts');
+  return proxiedTransport(proxy, tls);
 };
 
 const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS|ERR_SSL|EPROTO|HOSTNAME/;
@@ -128,25 +129,6 @@ const speaksTls = async (host: string, port: number): Promise<boolean> => {
       resolve(false);
     });
   });
-};
-
-/** The proxy a request goes through, as host:port, if any. */
-const proxyOf = (o: ConnectionOptions, target: URL): string | null => {
-  const raw =
-    o.proxyOption === 'MANUAL_CONFIG'
-      ? manualProxyUrl(o)
-      : o.proxyOption === 'NO_PROXY'
-        ? undefined
-        : target.protocol === 'https:'
-          ? environment.httpsProxy
-          : environment.httpProxy;
-  if (!raw) return null;
-  try {
-    const u = new URL(raw);
-    return `${u.hostname}:${u.port || (u.protocol === 'https:' ? 443 : 80)}`;
-  } catch {
-    return null;
-  }
 };
 
 const networkError = async (
@@ -226,17 +208,21 @@ export const createApiClient = (o: ConnectionOptions, apiKey?: string): ApiClien
       `refusing plain http to ${base.host}: the API key would cross the network unencrypted; use https, or pass --insecure if you accept that`,
     );
   }
-  const dispatcher = dispatcherFor(o);
-  const proxy = proxyOf(o, base);
+  const tls = tlsSettings(o.caFile);
+  const proxyUrl = proxyUrlOf(o, base);
+  const proxy = proxyHostOf(proxyUrl);
   const viaProxy = proxy !== null;
+  // Made at the first request: the direct one may need node:https, the proxied one undici.
+  let transport: Promise<Transport> | undefined;
   return {
     async call<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
       const url = new URL(path, `${o.serverUrl}/`).href;
-      let res: Dispatcher.ResponseData;
+      const t = await (transport ??= transportFor(o, base, proxyUrl, tls));
+      let res: { status: number; text: string };
       try {
-        res = await request(url, {
+        res = await t.send({
           method,
-          dispatcher,
+          url,
           headers: {
             accept: 'application/json',
             ...(body === undefined ? {} : { 'content-type': 'application/json' }),
@@ -247,45 +233,42 @@ export const createApiClient = (o: ConnectionOptions, apiKey?: string): ApiClien
       } catch (error) {
         throw await networkError(error, o.serverUrl, proxy);
       }
-      const text = await res.body.text().catch(() => '');
+      const { text } = res;
       let json: { error?: { code?: string; message?: string } } & Record<string, unknown> = {};
       try {
         json = JSON.parse(text) as typeof json;
       } catch {
         // not JSON: a proxy's or a load balancer's page
       }
-      if (res.statusCode === 407)
+      if (res.status === 407)
         throw fail(
           'PROXY_ERROR',
           'the proxy asks for credentials (407): set -proxy.auth.username and -proxy.auth.password',
         );
       // The license server always answers errors as JSON; anything else through a proxy is the proxy's answer.
-      if (res.statusCode >= 400 && !json.error && viaProxy) {
+      if (res.status >= 400 && !json.error && viaProxy) {
         throw fail(
           'PROXY_ERROR',
-          `the proxy answered ${res.statusCode} instead of the license server: check the proxy address and credentials (-proxy.auth.*, HTTPS_PROXY)`,
+          `the proxy answered ${res.status} instead of the license server: check the proxy address and credentials (-proxy.auth.*, HTTPS_PROXY)`,
         );
       }
       // Our routes exist on every license server: a 404 for one means the URL is not one.
-      if (res.statusCode === 404 && (!json.error || /^no route /.test(json.error.message ?? '')))
+      if (res.status === 404 && (!json.error || /^no route /.test(json.error.message ?? '')))
         throw fail(
           'SERVER_ERROR',
           `${shown(o.serverUrl)} has no license server API (404 for ${method} /${path.split('?')[0]}): check -serverUrl (just the server's address, e.g. https://license.example.com)`,
         );
-      if (res.statusCode >= 500 || (res.statusCode >= 400 && !json.error)) {
+      if (res.status >= 500 || (res.status >= 400 && !json.error)) {
         throw fail(
           'SERVER_ERROR',
-          `the license server at ${shown(o.serverUrl)} answered ${res.statusCode}${json.error?.message ? `: ${json.error.message}` : ''}; try again later, or tell its admin`,
+          `the license server at ${shown(o.serverUrl)} answered ${res.status}${json.error?.message ? `: ${json.error.message}` : ''}; try again later, or tell its admin`,
         );
       }
       if (json.error) {
-        throw fail(
-          clientCode(json.error.code),
-          json.error.message ?? `refused (${res.statusCode})`,
-        );
+        throw fail(clientCode(json.error.code), json.error.message ?? `refused (${res.status})`);
       }
       return json as T;
     },
-    close: () => dispatcher.close(),
+    close: async () => (transport ? (await transport).close() : undefined),
   };
 };

@@ -1,0 +1,75 @@
+// Requests straight to the license server, over Node's own HTTP client: one keep-alive connection
+// for a run's activation, heartbeats and release.
+import type { ClientRequest } from 'node:http';
+import type { Socket } from 'node:net';
+import {
+  CONNECT_TIMEOUT_MS,
+  RESPONSE_TIMEOUT_MS,
+  type OutgoingRequest,
+  type TlsSettings,
+  type Transport,
+} from './transport.ts';
+
+const timeout = (code: string, ms: number) =>
+  Object.assign(new Error(`no answer within ${ms / 1000} s`), { code });
+
+export const directTransport = (
+  target: URL,
+  tls: TlsSettings,
+  { connectMs, responseMs } = { connectMs: CONNECT_TIMEOUT_MS, responseMs: RESPONSE_TIMEOUT_MS },
+): Transport => {
+  // Taken here, not imported: node:https loads OpenSSL's bindings (~20 ms), for https servers only.
+  const { Agent, request } = process.getBuiltinModule(
+    target.protocol === 'https:' ? 'node:https' : 'node:http',
+  );
+  const agent = new Agent({ keepAlive: true, ...tls });
+
+  const once = (r: OutgoingRequest) =>
+    new Promise<{ status: number; text: string; reused: boolean }>((resolve, reject) => {
+      const headers =
+        r.body === undefined
+          ? r.headers
+          : { ...r.headers, 'content-length': String(Buffer.byteLength(r.body)) };
+      const req: ClientRequest = request(r.url, { method: r.method, agent, headers });
+      const fail = (error: Error) => reject(Object.assign(error, { reused: req.reusedSocket }));
+      req.once('error', fail);
+      req.once('socket', (socket: Socket) => {
+        if (!socket.connecting) return;
+        const timer = setTimeout(
+          () => req.destroy(timeout('CONNECT_TIMEOUT', connectMs)),
+          connectMs,
+        );
+        socket.once('connect', () => clearTimeout(timer)).once('close', () => clearTimeout(timer));
+      });
+      // Counted from the request on: a server that takes it and never answers.
+      req.setTimeout(responseMs, () => req.destroy(timeout('RESPONSE_TIMEOUT', responseMs)));
+      req.once('response', (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        response.once('error', fail);
+        response.once('end', () =>
+          resolve({ status: response.statusCode ?? 0, text, reused: req.reusedSocket }),
+        );
+      });
+      req.end(r.body);
+    });
+
+  return {
+    send: async (r) => {
+      try {
+        return await once(r);
+      } catch (error) {
+        // The server closed a kept-alive connection just as this request went out (Node's advice
+        // for reusedSocket): nothing reached it, so the request goes again on a new connection.
+        const e = error as NodeJS.ErrnoException & { reused?: boolean };
+        if (e.reused && e.code === 'ECONNRESET') return once(r);
+        throw error;
+      }
+    },
+    close: () => {
+      agent.destroy();
+      return Promise.resolve();
+    },
+  };
+};

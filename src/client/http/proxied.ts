@@ -1,0 +1,45 @@
+// Requests through a proxy, over undici: the proxy katalonc's -proxy.* options name (HTTP, HTTPS or
+// SOCKS5, with credentials and excluded hosts), or HTTPS_PROXY / HTTP_PROXY / NO_PROXY.
+import { EnvHttpProxyAgent, ProxyAgent, Socks5ProxyAgent, request, type Dispatcher } from 'undici';
+import {
+  CONNECT_TIMEOUT_MS,
+  RESPONSE_TIMEOUT_MS,
+  type TlsSettings,
+  type Transport,
+} from './transport.ts';
+
+export interface ProxySettings {
+  /** The proxy of -proxy.auth.*, as a URL with its credentials; none: the environment's. */
+  manual?: { url: string; socks: boolean; excludes?: string };
+}
+
+const dispatcherFor = (proxy: ProxySettings, tls: TlsSettings): Dispatcher => {
+  const connect = { timeout: CONNECT_TIMEOUT_MS, ...tls };
+  const timeouts = { headersTimeout: RESPONSE_TIMEOUT_MS, bodyTimeout: RESPONSE_TIMEOUT_MS };
+  const common = { connect, ...timeouts };
+  const manual = proxy.manual;
+  if (!manual) return new EnvHttpProxyAgent({ ...common, requestTls: connect, proxyTls: connect });
+  if (manual.socks) return new Socks5ProxyAgent(manual.url, { ...timeouts, requestTls: connect });
+  return manual.excludes
+    ? new EnvHttpProxyAgent({
+        ...common,
+        httpProxy: manual.url,
+        httpsProxy: manual.url,
+        noProxy: manual.excludes,
+        requestTls: connect,
+        proxyTls: connect,
+      })
+    : new ProxyAgent({ ...common, uri: manual.url, requestTls: connect });
+};
+
+export const proxiedTransport = (proxy: ProxySettings, tls: TlsSettings): Transport => {
+  const dispatcher = dispatcherFor(proxy, tls);
+  return {
+    send: async ({ method, url, headers, body }) => {
+      const response = await request(url, { method, dispatcher, headers, body });
+      const text = await response.body.text().catch(() => '');
+      return { status: response.statusCode, text };
+    },
+    close: () => dispatcher.close(),
+  };
+};

@@ -1,0 +1,23 @@
+// How a request reaches the license server: directly (node:http / node:https), or through a proxy
+// (undici). Both answer the same way and throw the network's own errors, which api-client.ts turns
+// into ours. undici is loaded only when a proxy applies: it costs ~55 ms of start-up (it loads
+// node:http2, node:tls and its own 1.3 MB), a fifth of a whole `katalonc run` on loopback.
+export interface Transport {
+  send(request: OutgoingRequest): Promise<{ status: number; text: string }>;
+  close(): Promise<void>;
+}
+
+export interface OutgoingRequest {
+  method: 'GET' | 'POST' | 'DELETE';
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+/** TLS settings for the server's connection: extra CAs from -caFile, on top of the public roots. */
+export interface TlsSettings {
+  ca?: string[];
+}
+
+export const CONNECT_TIMEOUT_MS = 10_000;
+export const RESPONSE_TIMEOUT_MS = 15_000;

@@ -135,7 +135,10 @@ const EVIDENCE: ReadonlySet<LicenseStatus> = new Set([
 
 export const scanFolder = async (
   folder: string,
-  ctx: Omit<ValidationContext, 'highWaterMark' | 'now'>,
+  // The trust roots are parsed (with node:crypto) only for a folder that holds licenses.
+  ctx: Omit<ValidationContext, 'highWaterMark' | 'now' | 'roots'> & {
+    roots: () => ValidationContext['roots'];
+  },
   now = Date.now(),
 ): Promise<FolderReport> => {
   let names: string[];
@@ -159,8 +162,14 @@ export const scanFolder = async (
     );
   }
   const mark = readMark(folder);
-  const full: ValidationContext = { ...ctx, now, highWaterMark: mark, certificates: new Map() };
   const files = names.filter((n) => n.toLowerCase().endsWith('.lic')).sort();
+  const full: ValidationContext = {
+    ...ctx,
+    roots: files.length > 0 ? ctx.roots() : new Map(),
+    now,
+    highWaterMark: mark,
+    certificates: new Map(),
+  };
   const licenses = files.map((f) => readEntry(folder, f, full));
 
   const issued = licenses

@@ -18,7 +18,7 @@ export const checkFolder = async (opts: {
   return scanFolder(folder, {
     machineId,
     product: opts.product,
-    roots: rootKeys(),
+    roots: rootKeys,
     revokedKeyIds: await revokedKeyIds(folder),
   });
 };

@@ -15,8 +15,7 @@
 //
 // Reading is strict: the text must be exactly what writing those bytes produces (LF or CRLF line
 // ends, with or without the final line end), so that any change to the file is noticed.
-import { sign, verify } from 'node:crypto';
-import type { PublicKeyInfo, SigningKey } from './keys.ts';
+import { crypto, type PublicKeyInfo, type SigningKey } from './keys.ts';
 
 export const LICENSE = 'KATALON LICENSE';
 export const ISSUER_CERTIFICATE = 'KATALON ISSUER CERTIFICATE';
@@ -81,12 +80,12 @@ export const signBlock = (
     version,
     keyId: key.keyId,
     payload: bytes,
-    signature: sign(null, bytes, key.privateKey),
+    signature: crypto().sign(null, bytes, key.privateKey),
   };
 };
 
 export const verifyBlock = (block: SignedBlock, key: PublicKeyInfo): boolean =>
-  block.signature.length === 64 && verify(null, block.payload, key.key, block.signature);
+  block.signature.length === 64 && crypto().verify(null, block.payload, key.key, block.signature);
 
 const BASE64_LINE = /^[A-Za-z0-9+/]+={0,2}$/;
 const decode = (lines: string[]): Uint8Array | null =>

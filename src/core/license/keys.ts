@@ -1,12 +1,10 @@
 // Ed25519 keys and their text form. A public key is written "ed25519:<base64url of the 32 raw bytes>";
 // its key id is the first 16 hex digits of SHA-256 over those bytes, so it never has to be typed.
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  type KeyObject,
-} from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+
+// node:crypto is taken when first used, and not through an ESM import: that facade reads every
+// export (webcrypto among them), ~10 ms of start-up for a run that never verifies a license file.
+export const crypto = () => process.getBuiltinModule('node:crypto');
 
 export interface PublicKeyInfo {
   keyId: string;
@@ -20,7 +18,7 @@ const rawPublic = (key: KeyObject): Buffer =>
   Buffer.from(key.export({ format: 'jwk' }).x!, 'base64url');
 
 const keyIdOf = (raw: Uint8Array): string =>
-  createHash('sha256').update(raw).digest('hex').slice(0, 16);
+  crypto().createHash('sha256').update(raw).digest('hex').slice(0, 16);
 
 const info = (key: KeyObject): PublicKeyInfo => {
   const raw = rawPublic(key);
@@ -36,7 +34,9 @@ export const parsePublicKey = (text: string): PublicKeyInfo | null => {
   const raw = Buffer.from(b64, 'base64url');
   if (raw.length !== 32 || raw.toString('base64url') !== b64) return null;
   try {
-    return info(createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64 }, format: 'jwk' }));
+    return info(
+      crypto().createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64 }, format: 'jwk' }),
+    );
   } catch {
     return null;
   }
@@ -49,13 +49,13 @@ export interface SigningKey {
 }
 
 export const generateSigningKey = (): { pem: string; signingKey: SigningKey } => {
-  const { privateKey } = generateKeyPairSync('ed25519');
+  const { privateKey } = crypto().generateKeyPairSync('ed25519');
   const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
   return { pem, signingKey: signingKeyFromPem(pem) };
 };
 
 export const signingKeyFromPem = (pem: string): SigningKey => {
-  const privateKey = createPrivateKey(pem);
-  const publicKey = info(createPublicKey(privateKey));
+  const privateKey = crypto().createPrivateKey(pem);
+  const publicKey = info(crypto().createPublicKey(privateKey));
   return { keyId: publicKey.keyId, privateKey, publicKey };
 };

@@ -2,11 +2,11 @@
 // by this user only: the config (saved server, org and engine), the clock mark, revoked server
 // keys, the API-key file where no keychain works, and the records of sessions held by running
 // katalonc processes.
-// One write discipline for all of it: write-file-atomic (temp file, fsync, rename), mode 0600, in a
-// 0700 folder, so a crash leaves the old content or the new, never half of it.
+// One write discipline for all of it: replaceFile (temp file, fsync, rename), mode 0600, in a 0700
+// folder, so a crash leaves the old content or the new, never half of it.
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
+import { replaceFile } from '../platform/files.ts';
 import { clientDir } from '../platform/paths.ts';
 
 /** A state file: a name in the client dir, or (the clock marks kept elsewhere) an absolute path. */
@@ -29,12 +29,14 @@ const readJson = (name: string): Record<string, unknown> | null => {
   }
 };
 
-const write = async (name: string, content: string): Promise<string> => {
-  const file = path(name);
-  mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
-  await writeFileAtomic(file, content, { mode: 0o600 });
-  return file;
-};
+/** Written synchronously; a failure is the promise's, as callers expect of a write. */
+const write = (name: string, content: string): Promise<string> =>
+  new Promise((resolve) => {
+    const file = path(name);
+    mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
+    replaceFile(file, content);
+    resolve(file);
+  });
 
 const remove = (name: string): void => rmSync(path(name), { force: true });
 

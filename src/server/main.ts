@@ -18,7 +18,7 @@ import { run, type Result } from '../command-line/runner.ts';
 import { dayOrInstant, wholeNumber } from '../core/strict.ts';
 import { printableDeep } from '../command-line/sanitize.ts';
 import { VERSION } from '../version.ts';
-import { createNewFile } from '../platform/new-file.ts';
+import { createNewFile, replaceFile } from '../platform/files.ts';
 import { createService, DEFAULT_SETTINGS } from './service/index.ts';
 import { remoteAdmin, type AdminOps } from './remote-admin.ts';
 import { serverEnvironment } from './environment.ts';
@@ -34,7 +34,6 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import { armorCertificate, certify, revoke } from '../core/license/certificate.ts';
 import {
   generateSigningKey,
@@ -252,12 +251,12 @@ program
   .description("the root's certificate for this server's key (needed to issue offline licenses)")
   .command('install')
   .argument('<file>', 'the .cert file "root certify" wrote')
-  .action(async (file: string, _o: unknown, cmd: Command) => {
+  .action((file: string, _o: unknown, cmd: Command) => {
     const { dataDir } = cmd.optsWithGlobals<Global>();
     const signingKey = openSigningKey(dataDir);
     const text = readText(file);
     const { fields } = readIssuerCertificate(text, signingKey, file);
-    await writeFileAtomic(join(dataDir, CERTIFICATE_FILE), text, { mode: 0o600 });
+    replaceFile(join(dataDir, CERTIFICATE_FILE), text);
     result = shown({ installed: join(dataDir, CERTIFICATE_FILE), ...fields });
   });
 

@@ -4,7 +4,7 @@ import { fail } from '../../core/errors.ts';
 import { ExitCode } from '../../core/errors.ts';
 import { validateLicense } from '../../core/license/validate.ts';
 import { licenseDir } from '../../platform/paths.ts';
-import { createNewFile } from '../../platform/new-file.ts';
+import { createNewFile } from '../../platform/files.ts';
 import { machineIdReport } from '../../platform/machine/index.ts';
 import { environment } from '../../platform/environment.ts';
 import { checkFolder } from '../../client/offline.ts';

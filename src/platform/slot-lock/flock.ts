@@ -5,8 +5,7 @@
 // file, so it holds across network namespaces and containers that share the folder (an abstract
 // socket does not).
 import { spawn } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clientDir } from '../paths.ts';
 import type { SlotLock } from './index.ts';
@@ -20,9 +19,9 @@ export const tryLock = async (
   name: string,
   dir: string = join(clientDir(), 'locks'),
 ): Promise<SlotLock | null> => {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, name);
-  await writeFile(file, '', { flag: 'a', mode: 0o600 });
+  writeFileSync(file, '', { flag: 'a', mode: 0o600 });
   // Its own process group: a Ctrl-C meant for the command must not end the lock before it.
   // The holder says it holds the lock (a line on stdout), then only waits for the end of stdin.
   const holder = spawn(

@@ -43,7 +43,7 @@ interface Activation {
 const releaseDeadRuns = async (client: ApiClient, serverUrl: string): Promise<void> => {
   for (const record of readSessionRecords()) {
     if (record.serverUrl !== serverUrl) continue;
-    const lock = await tryLock(`session-${record.id}`);
+    const lock = await tryLock(record.lock);
     if (!lock) continue; // its run is alive
     await client.call('DELETE', `v1/sessions/${record.id}`).catch(() => {});
     removeSessionRecord(record.id);
@@ -117,6 +117,11 @@ export const holdOnlineSession = async (
   say: (line: string) => void,
 ): Promise<LicenseHold> => {
   const client = createApiClient(connection(opts, credentials.serverUrl), credentials.apiKey);
+  // The run's lock is taken while the server is asked (its holder is a process that takes a few
+  // ms to start), under a name of its own that the session record then carries.
+  const lockName = `session-${process.pid}-${Date.now().toString(36)}`;
+  const locking = tryLock(lockName);
+  locking.catch(() => {}); // a failure is met where the lock is needed, after the activation
   try {
     await releaseDeadRuns(client, credentials.serverUrl);
     const c = await chooseOrg(client, credentials, opts.product);
@@ -127,12 +132,13 @@ export const holdOnlineSession = async (
     const { session, pool } = await activateSession(client, c, opts.product);
     let lock: Awaited<ReturnType<typeof tryLock>>;
     try {
-      lock = await tryLock(`session-${session.id}`);
+      lock = await locking;
       await writeSessionRecord({
         id: session.id,
         serverUrl: c.serverUrl,
         orgId: c.orgId,
         pid: process.pid,
+        lock: lockName,
       });
     } catch (error) {
       // A full disk, say: the session must not stay counted until its lease passes.
@@ -233,17 +239,22 @@ export const holdOnlineSession = async (
       lost,
       release: async () => {
         stopped = true;
-        await client
-          .call('DELETE', `v1/sessions/${session.id}`)
-          .catch(() =>
-            say('could not release the session now; the server frees it when its lease passes'),
-          );
-        removeSessionRecord(session.id);
-        await lock?.release();
+        // The lock at once: a katalonc that finds the record without it releases the session
+        // again, which is harmless; the record only once the server has it (or cannot be reached).
+        await Promise.all([
+          client
+            .call('DELETE', `v1/sessions/${session.id}`)
+            .catch(() =>
+              say('could not release the session now; the server frees it when its lease passes'),
+            )
+            .then(() => removeSessionRecord(session.id)),
+          lock?.release(),
+        ]);
         await client.close();
       },
     };
   } catch (error) {
+    await (await locking.catch(() => null))?.release();
     await client.close();
     throw error;
   }

@@ -149,6 +149,8 @@ export interface SessionRecord {
   serverUrl: string;
   orgId: number;
   pid: number;
+  /** The lock its run holds while it lives. */
+  lock: string;
 }
 
 const SESSIONS = 'sessions';
@@ -176,7 +178,17 @@ export const readSessionRecords = (): SessionRecord[] => {
       typeof r.serverUrl === 'string' &&
       typeof r.orgId === 'number'
     )
-      records.push({ id: r.id, serverUrl: r.serverUrl, orgId: r.orgId, pid: Number(r.pid) });
+      records.push({
+        id: r.id,
+        serverUrl: r.serverUrl,
+        orgId: r.orgId,
+        pid: Number(r.pid),
+        // Records written before the lock had a name of its own: it was the session's.
+        lock:
+          typeof r.lock === 'string' && /^session-[\w-]+$/.test(r.lock)
+            ? r.lock
+            : `session-${r.id}`,
+      });
     else remove(join(SESSIONS, file));
   }
   return records;

@@ -43,7 +43,7 @@ interface Activation {
 const releaseDeadRuns = async (client: ApiClient, serverUrl: string): Promise<void> => {
   for (const record of readSessionRecords()) {
     if (record.serverUrl !== serverUrl) continue;
-    const lock = await tryLock(record.lock);
+    const lock = await tryLock(record.lock, true);
     if (!lock) continue; // its run is alive
     await client.call('DELETE', `v1/sessions/${record.id}`).catch(() => {});
     removeSessionRecord(record.id);
@@ -120,7 +120,7 @@ export const holdOnlineSession = async (
   // The run's lock is taken while the server is asked (its holder is a process that takes a few
   // ms to start), under a name of its own that the session record then carries.
   const lockName = `session-${process.pid}-${Date.now().toString(36)}`;
-  const locking = tryLock(lockName);
+  const locking = tryLock(lockName, true);
   locking.catch(() => {}); // a failure is met where the lock is needed, after the activation
   try {
     await releaseDeadRuns(client, credentials.serverUrl);

@@ -68,6 +68,8 @@ describe('online activation', () => {
       r.stderr.indexOf('Start activating online...'),
     );
     expect((await poolOf(o.org)).onlineSessions).toHaveLength(0);
+    // A session's lock file goes with it: a CI machine's thousands of runs leave none behind.
+    expect(readdirSync(join(o.env.HOME, '.katalon', 'katalonc', 'locks'))).toEqual([]);
   });
 
   it('quota 2, three parallel runs: the third fails with 6; with -enableLicenseRetry it runs after one ends', async () => {
@@ -171,6 +173,7 @@ describe('online activation', () => {
     const next = await katalonc(['run', ...o.args, '--', 'true'], o.env);
     expect(next.code, next.stderr).toBe(0);
     expect(readdirSync(join(o.env.HOME, '.katalon', 'katalonc', 'sessions'))).toEqual([]);
+    expect(readdirSync(join(o.env.HOME, '.katalon', 'katalonc', 'locks'))).toEqual([]);
 
     const lone = await online(1);
     const h2 = startKatalonc(

@@ -1,12 +1,12 @@
 // macOS (and other Unixes without abstract sockets): proper-lockfile's mkdir lock, refreshed every
 // second and stale after five, so a killed holder's license is free again within ~5 s.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { clientDir } from '../paths.ts';
 import type { SlotLock } from './index.ts';
 
-export const tryLock = async (name: string): Promise<SlotLock | null> => {
+export const tryLock = async (name: string, once = false): Promise<SlotLock | null> => {
   const dir = join(clientDir(), 'locks');
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const target = join(dir, name);
@@ -21,7 +21,12 @@ export const tryLock = async (name: string): Promise<SlotLock | null> => {
           `warning: the lock on ${name} was lost (the machine was suspended?)\n`,
         ),
     });
-    return { release };
+    return {
+      release: async () => {
+        await release();
+        if (once) await rm(target, { force: true });
+      },
+    };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ELOCKED') return null;
     throw error;

@@ -5,7 +5,7 @@
 // file, so it holds across network namespaces and containers that share the folder (an abstract
 // socket does not).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clientDir } from '../paths.ts';
 import type { SlotLock } from './index.ts';
@@ -18,6 +18,7 @@ export const flockAvailable = (): boolean => FLOCK !== undefined;
 export const tryLock = async (
   name: string,
   dir: string = join(clientDir(), 'locks'),
+  once = false,
 ): Promise<SlotLock | null> => {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, name);
@@ -55,6 +56,7 @@ export const tryLock = async (
     handle: holder.stdin,
     release: () =>
       new Promise<void>((done) => {
+        if (once) rmSync(file, { force: true });
         holder.stdin.end(() => done());
       }),
   };

@@ -9,14 +9,19 @@ export interface SlotLock {
   handle?: Writable;
 }
 
-export const tryLock = async (name: string): Promise<SlotLock | null> => {
+/**
+ * `once`: the name belongs to one run (a session's lock), so its lock file goes when the lock is
+ * released; a name that runs share (a license's) keeps its file, or two runs could each lock a
+ * different file of one name.
+ */
+export const tryLock = async (name: string, once = false): Promise<SlotLock | null> => {
   if (process.platform === 'linux') {
     const flock = await import('./flock.ts');
-    if (flock.flockAvailable()) return flock.tryLock(name);
+    if (flock.flockAvailable()) return flock.tryLock(name, undefined, once);
   }
   const impl =
     process.platform === 'linux' || process.platform === 'win32'
       ? await import('./socket.ts')
       : await import('./file.ts');
-  return impl.tryLock(name);
+  return impl.tryLock(name, once);
 };

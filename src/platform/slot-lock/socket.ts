@@ -11,7 +11,8 @@ export const socketName = (name: string, platform: NodeJS.Platform = process.pla
     : `\0katalonc-${owner}-${name}`;
 };
 
-export const tryLock = (name: string): Promise<SlotLock | null> =>
+/** A socket leaves no file behind: `once` changes nothing here. */
+export const tryLock = (name: string, _once = false): Promise<SlotLock | null> =>
   new Promise((resolve, reject) => {
     const server = createServer((socket) => socket.destroy());
     server.once('error', (error: NodeJS.ErrnoException) =>

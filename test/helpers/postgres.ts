@@ -48,13 +48,17 @@ export interface Postgres {
 }
 
 const NOBODY = 65534;
+// util-linux's runuser, by its path: a root PATH without /usr/sbin (seen: a CI shell) still finds it.
+const RUNUSER =
+  ['/usr/sbin/runuser', '/sbin/runuser', '/usr/bin/runuser'].find((p) => existsSync(p)) ??
+  'runuser';
 
 /** As root the binaries run as nobody, who may not reach them inside a 0700 home: then a copy does. */
 const runnableBinaries = (dir: string): string => {
   const bin = packagedBinaries()!;
   if (!asRoot) return bin;
   try {
-    execFileSync('runuser', ['-u', 'nobody', '--', 'test', '-x', join(bin, 'initdb')]);
+    execFileSync(RUNUSER, ['-u', 'nobody', '--', 'test', '-x', join(bin, 'initdb')]);
     return bin;
   } catch {
     const native = join(dir, 'native');
@@ -72,7 +76,7 @@ export const startPostgres = async (
   accessSync(join(bin, 'pg_ctl'), constants.X_OK);
   const pgRun = (tool: string, args: string[]) => {
     const [cmd, argv] = asRoot
-      ? ['runuser', ['-u', 'nobody', '--', join(bin, tool), ...args]]
+      ? [RUNUSER, ['-u', 'nobody', '--', join(bin, tool), ...args]]
       : [join(bin, tool), args];
     execFileSync(cmd, argv, { stdio: 'pipe', cwd: dir });
   };

@@ -14,7 +14,7 @@ export const environment = {
   home: set(env.KATALONC_HOME),
   noKeychain: Boolean(set(env.KATALONC_NO_KEYCHAIN)),
   keychainTimeoutMs: Number(set(env.KATALONC_KEYCHAIN_TIMEOUT_MS) ?? 5000),
-  /** HTTPS_PROXY and friends: undici reads them itself; these say which are set. */
+  /** HTTPS_PROXY / HTTP_PROXY: whether a request goes through undici (which reads them, and NO_PROXY, itself). */
   httpsProxy: set(env.HTTPS_PROXY) ?? set(env.https_proxy),
   httpProxy: set(env.HTTP_PROXY) ?? set(env.http_proxy),
   userProfile: set(env.USERPROFILE),

@@ -42,27 +42,23 @@ export const findPool = (
 
 /**
  * For an activation, in one read: whether the user is a member of the organisation (undefined if
- * not), its pool of that product (null if none), and whether the user is licensed in it (KSE).
+ * not), and its pool of that product (null if none).
  */
 export const memberPool = async (
   q: Queries,
   r: { orgId: number; product: Product; userId: number },
-): Promise<{ pool: PoolRow | null; licensed: boolean } | undefined> => {
-  const row = await q.get<(PoolRow & { licensed: number }) | { id: null }>(
-    `SELECT pools.*, orgs.name AS org_name,
-       (SELECT count(*) FROM licensed_users WHERE pool_id = pools.id AND user_id = ?) AS licensed
+): Promise<{ pool: PoolRow | null } | undefined> => {
+  const row = await q.get<PoolRow | { id: null }>(
+    `SELECT pools.*, orgs.name AS org_name
      FROM memberships JOIN orgs ON orgs.id = memberships.org_id
      LEFT JOIN pools ON pools.org_id = orgs.id AND pools.product = ?
      WHERE memberships.org_id = ? AND memberships.user_id = ?`,
-    r.userId,
     r.product,
     r.orgId,
     r.userId,
   );
   if (!row) return undefined;
-  return row.id === null
-    ? { pool: null, licensed: false }
-    : { pool: row, licensed: row.licensed > 0 };
+  return { pool: row.id === null ? null : row };
 };
 
 export const poolById = (q: Queries, poolId: number): Promise<PoolRow | undefined> =>
@@ -117,8 +113,11 @@ export const poolGauges = (q: Queries, now: number): Promise<PoolGaugeRow[]> =>
   );
 
 /** The ids of an organisation's pools. */
+/** In id order: a transaction that locks several takes them in the same order as any other. */
 export const poolIdsOf = async (q: Queries, orgId: number): Promise<number[]> =>
-  (await q.all<{ id: number }>('SELECT id FROM pools WHERE org_id = ?', orgId)).map((r) => r.id);
+  (await q.all<{ id: number }>('SELECT id FROM pools WHERE org_id = ? ORDER BY id', orgId)).map(
+    (r) => r.id,
+  );
 
 /** The pool's usage by the LIVE rule, counted from the rows (what admins see). */
 export const usage = async (q: Queries, poolId: number, now: number): Promise<PoolUsage> => ({

@@ -84,6 +84,8 @@ export const organisations = (ctx: Context, auth: Authenticator) => {
           throw fail('CONFLICT', 'the organisation needs an Owner: make someone else Owner first');
         let sessionsEnded = 0;
         for (const poolId of await poolIdsOf(tx, orgId)) {
+          // An activation holding it commits first, and its session is then ended here.
+          await tx.lockPool(poolId);
           await deleteLicensed(tx, poolId, user.id);
           sessionsEnded += await endSessionsFor(
             ctx,

@@ -4,6 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { fail, isKatalonError } from '../../core/errors.ts';
 import type { Product } from '../../core/vocabulary.ts';
 import { isMember, orgsOfUser, type User } from '../repository/organisations.ts';
+import type { PoolRow } from '../repository/pools.ts';
+import type { Queries } from '../store/store.ts';
 import {
   findPool,
   isLicensed,
@@ -23,6 +25,28 @@ import {
 import { audit, checkMachineId, endSessionsFor, iso, takeSeat, type Context } from './context.ts';
 import { createHeartbeatBatch } from './heartbeat-batch.ts';
 import { poolSummary, sessionView } from './pools.ts';
+
+// Not found and not a member answer alike: a key holder learns nothing about other orgs.
+const notAMember = (orgId: number) =>
+  fail(
+    'NOT_A_MEMBER',
+    `you are not a member of organisation ${orgId} (or it does not exist): check -orgID`,
+  );
+
+/**
+ * Why the user may not hold a seat of the pool now (no longer a member; a KSE license withdrawn),
+ * or null. Asked once takeSeat holds the pool's lock: a removal or a withdrawal takes that lock
+ * too, so one that committed meanwhile is seen here, and one that comes later sees this session.
+ */
+const unentitled = async (
+  q: Queries,
+  pool: PoolRow,
+  userId: number,
+): Promise<'member' | 'licensed' | null> => {
+  if (!(await isMember(q, pool.org_id, userId))) return 'member';
+  if (pool.product === 'KSE' && !(await isLicensed(q, pool.id, userId))) return 'licensed';
+  return null;
+};
 
 export interface ActivationRequest {
   orgId: number;
@@ -88,20 +112,9 @@ export const sessions = (ctx: Context) => {
         .transaction(async (tx) => {
           const now = clock();
           const found = await memberPool(tx, { ...r, userId: user.id });
-          // Not found and not a member answer alike: a key holder learns nothing about other orgs.
-          if (!found)
-            throw fail(
-              'NOT_A_MEMBER',
-              `you are not a member of organisation ${r.orgId} (or it does not exist): check -orgID`,
-            );
-          const { pool, licensed } = found;
+          if (!found) throw notAMember(r.orgId);
+          const { pool } = found;
           if (!pool) throw fail('NO_POOL', `organisation ${r.orgId} has no ${r.product} licenses`);
-          if (pool.product === 'KSE' && !licensed) {
-            throw fail(
-              'NOT_LICENSED_USER',
-              `${user.email} is not a licensed user of the KSE pool: ask your admin to grant you a license`,
-            );
-          }
           const hostname = r.hostname ?? null;
           const newMachine = await registerMachine(tx, {
             poolId: pool.id,
@@ -128,6 +141,13 @@ export const sessions = (ctx: Context) => {
             { session: 'new', newMachine },
             now,
           );
+          const lost = await unentitled(tx, pool, user.id);
+          if (lost === 'member') throw notAMember(r.orgId);
+          if (lost === 'licensed')
+            throw fail(
+              'NOT_LICENSED_USER',
+              `${user.email} is not a licensed user of the KSE pool: ask your admin to grant you a license`,
+            );
           if (refusal) throw fail(refusal.code, refusal.message);
           ctx.events.record(tx, {
             orgId: pool.org_id,
@@ -175,14 +195,15 @@ export const sessions = (ctx: Context) => {
           throw fail('SESSION_TERMINATED', `the session was ended: ${s.end_reason}`);
         const now = clock();
         const pool = (await poolById(tx, s.pool_id))!;
-        if (!(await isMember(tx, pool.org_id, user.id)))
-          throw fail('SESSION_TERMINATED', 'the session was ended: you are no longer a member');
-        if (pool.product === 'KSE' && !(await isLicensed(tx, pool.id, user.id)))
-          throw fail('SESSION_TERMINATED', 'the session was ended: your KSE license was withdrawn');
         const next = now + settings.leaseMs;
         const wasEnded = await reviveSession(tx, sessionId, next);
         const session = wasEnded ? 'new' : 'held';
         const { refusal } = await takeSeat(ctx, tx, pool, { session, newMachine: false }, now);
+        const lost = await unentitled(tx, pool, user.id);
+        if (lost === 'member')
+          throw fail('SESSION_TERMINATED', 'the session was ended: you are no longer a member');
+        if (lost === 'licensed')
+          throw fail('SESSION_TERMINATED', 'the session was ended: your KSE license was withdrawn');
         if (refusal)
           throw fail(
             refusal.code,

@@ -187,6 +187,24 @@ export const recountOffline = async (q: Queries, poolId: number, now: number): P
 
 // ---- licensed users (KSE) ----
 
+/** In one read: whether the user is a member of the organisation, and licensed in its pool. */
+export const entitlement = async (
+  q: Queries,
+  poolId: number,
+  orgId: number,
+  userId: number,
+): Promise<{ member: boolean; licensed: boolean }> => {
+  const row = (await q.get<{ member: number; licensed: number }>(
+    `SELECT (SELECT count(*) FROM memberships WHERE org_id = ? AND user_id = ?) AS member,
+       (SELECT count(*) FROM licensed_users WHERE pool_id = ? AND user_id = ?) AS licensed`,
+    orgId,
+    userId,
+    poolId,
+    userId,
+  ))!;
+  return { member: row.member > 0, licensed: row.licensed > 0 };
+};
+
 export const isLicensed = async (q: Queries, poolId: number, userId: number): Promise<boolean> =>
   Boolean(
     await q.get(

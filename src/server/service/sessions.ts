@@ -4,15 +4,15 @@ import { randomUUID } from 'node:crypto';
 import { fail, isKatalonError } from '../../core/errors.ts';
 import type { Product } from '../../core/vocabulary.ts';
 import { isMember, orgsOfUser, type User } from '../repository/organisations.ts';
-import type { PoolRow } from '../repository/pools.ts';
-import type { Queries } from '../store/store.ts';
 import {
+  entitlement,
   findPool,
-  isLicensed,
   memberPool,
   poolById,
   registerMachine,
+  type PoolRow,
 } from '../repository/pools.ts';
+import type { Queries } from '../store/store.ts';
 import {
   insertSession,
   isSessionOfOrg,
@@ -43,8 +43,9 @@ const unentitled = async (
   pool: PoolRow,
   userId: number,
 ): Promise<'member' | 'licensed' | null> => {
-  if (!(await isMember(q, pool.org_id, userId))) return 'member';
-  if (pool.product === 'KSE' && !(await isLicensed(q, pool.id, userId))) return 'licensed';
+  const { member, licensed } = await entitlement(q, pool.id, pool.org_id, userId);
+  if (!member) return 'member';
+  if (pool.product === 'KSE' && !licensed) return 'licensed';
   return null;
 };
 

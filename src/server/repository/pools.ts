@@ -15,6 +15,8 @@ export interface PoolRow {
   quota: number;
   machine_quota: number;
   expires_at: number;
+  /** Removals and withdrawals so far (see withdrawEntitlement). */
+  entitlements: number;
 }
 
 export const toPool = (r: PoolRow): Pool => ({
@@ -42,23 +44,27 @@ export const findPool = (
 
 /**
  * For an activation, in one read: whether the user is a member of the organisation (undefined if
- * not), and its pool of that product (null if none).
+ * not), its pool of that product (null if none), and whether the user is licensed in it (KSE).
  */
 export const memberPool = async (
   q: Queries,
   r: { orgId: number; product: Product; userId: number },
-): Promise<{ pool: PoolRow | null } | undefined> => {
-  const row = await q.get<PoolRow | { id: null }>(
-    `SELECT pools.*, orgs.name AS org_name
+): Promise<{ pool: PoolRow | null; licensed: boolean } | undefined> => {
+  const row = await q.get<(PoolRow & { licensed: number }) | { id: null }>(
+    `SELECT pools.*, orgs.name AS org_name,
+       (SELECT count(*) FROM licensed_users WHERE pool_id = pools.id AND user_id = ?) AS licensed
      FROM memberships JOIN orgs ON orgs.id = memberships.org_id
      LEFT JOIN pools ON pools.org_id = orgs.id AND pools.product = ?
      WHERE memberships.org_id = ? AND memberships.user_id = ?`,
+    r.userId,
     r.product,
     r.orgId,
     r.userId,
   );
   if (!row) return undefined;
-  return { pool: row.id === null ? null : row };
+  return row.id === null
+    ? { pool: null, licensed: false }
+    : { pool: row, licensed: row.licensed > 0 };
 };
 
 export const poolById = (q: Queries, poolId: number): Promise<PoolRow | undefined> =>
@@ -146,6 +152,7 @@ export interface PoolCounters {
   /** The unexpired offline licenses, exact until offline_counted_until. */
   offline_count: number;
   offline_counted_until: number;
+  entitlements: number;
 }
 
 /**
@@ -160,7 +167,8 @@ export const moveCounters = async (
 ): Promise<PoolCounters> =>
   (await q.get<PoolCounters>(
     `UPDATE pools SET open_sessions = open_sessions + ?, machine_count = machine_count + ?
-     WHERE id = ? RETURNING open_sessions, machine_count, offline_count, offline_counted_until`,
+     WHERE id = ? RETURNING open_sessions, machine_count, offline_count, offline_counted_until,
+       entitlements`,
     by.openSessions,
     by.machines,
     poolId,
@@ -186,6 +194,14 @@ export const recountOffline = async (q: Queries, poolId: number, now: number): P
 };
 
 // ---- licensed users (KSE) ----
+
+/**
+ * Before a member is removed or a KSE license withdrawn: counts it on the pool, which also takes
+ * the pool's lock. An activation holding that lock commits first, and its session is then ended by
+ * the removal; one that checked the user earlier sees the count move under the lock (takeSeat).
+ */
+export const withdrawEntitlement = (q: Queries, poolId: number): Promise<number> =>
+  q.run('UPDATE pools SET entitlements = entitlements + 1 WHERE id = ?', poolId);
 
 /** In one read: whether the user is a member of the organisation, and licensed in its pool. */
 export const entitlement = async (

@@ -91,7 +91,12 @@ export const takeSeat = async (
     newMachine: boolean;
   },
   now: number,
-): Promise<{ refusal: Refusal | null; usage: PoolUsage }> => {
+): Promise<{
+  refusal: Refusal | null;
+  usage: PoolUsage;
+  /** A member was removed or a KSE license withdrawn since `pool` was read: check the user again. */
+  entitlementsMoved: boolean;
+}> => {
   const counters = await moveCounters(q, pool.id, {
     openSessions: take.session === 'new' ? 1 : 0,
     machines: take.newMachine ? 1 : 0,
@@ -119,7 +124,7 @@ export const takeSeat = async (
       refusal = grantRefusal(rules, usage, now, !take.newMachine);
     }
   }
-  return { refusal, usage };
+  return { refusal, usage, entitlementsMoved: counters.entitlements !== pool.entitlements };
 };
 
 /** Records a change in the audit log, in the change's own transaction, as the current actor's. */

@@ -17,7 +17,7 @@ import {
 } from '../repository/organisations.ts';
 import { membersWithRoles, roleOf } from '../repository/accounts.ts';
 import { keepsAnOwner, mayChangeMember } from '../../core/roles.ts';
-import { deleteLicensed, poolIdsOf } from '../repository/pools.ts';
+import { deleteLicensed, poolIdsOf, withdrawEntitlement } from '../repository/pools.ts';
 import { hashKey, type Authenticator } from './auth.ts';
 import {
   audit,
@@ -84,8 +84,7 @@ export const organisations = (ctx: Context, auth: Authenticator) => {
           throw fail('CONFLICT', 'the organisation needs an Owner: make someone else Owner first');
         let sessionsEnded = 0;
         for (const poolId of await poolIdsOf(tx, orgId)) {
-          // An activation holding it commits first, and its session is then ended here.
-          await tx.lockPool(poolId);
+          await withdrawEntitlement(tx, poolId);
           await deleteLicensed(tx, poolId, user.id);
           sessionsEnded += await endSessionsFor(
             ctx,

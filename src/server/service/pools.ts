@@ -6,6 +6,7 @@ import { PRODUCTS, type Product } from '../../core/vocabulary.ts';
 import {
   countLicensed,
   deleteLicensed,
+  withdrawEntitlement,
   deleteMachine,
   findPool,
   insertLicensed,
@@ -94,8 +95,7 @@ export const pools = (ctx: Context) => {
     revokeGrant: (orgId: number, product: Product, email: string) =>
       ctx.events.transaction(async (tx) => {
         const pool = await poolOrFail(tx, orgId, product);
-        // An activation holding it commits first, and its session is then ended here.
-        await tx.lockPool(pool.id);
+        await withdrawEntitlement(tx, pool.id);
         const user = await memberOrFail(tx, orgId, email);
         await deleteLicensed(tx, pool.id, user.id);
         const sessionsEnded = await endSessionsFor(

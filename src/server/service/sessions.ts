@@ -35,9 +35,15 @@ const notAMember = (orgId: number) =>
 
 /**
  * Why the user may not hold a seat of the pool now (no longer a member; a KSE license withdrawn),
- * or null. Asked once takeSeat holds the pool's lock: a removal or a withdrawal takes that lock
- * too, so one that committed meanwhile is seen here, and one that comes later sees this session.
+ * or null. Asked under the pool's lock when takeSeat says one of those happened since the user was
+ * checked (a removal counts itself on the pool under the same lock).
  */
+const notLicensed = (user: User) =>
+  fail(
+    'NOT_LICENSED_USER',
+    `${user.email} is not a licensed user of the KSE pool: ask your admin to grant you a license`,
+  );
+
 const unentitled = async (
   q: Queries,
   pool: PoolRow,
@@ -114,8 +120,9 @@ export const sessions = (ctx: Context) => {
           const now = clock();
           const found = await memberPool(tx, { ...r, userId: user.id });
           if (!found) throw notAMember(r.orgId);
-          const { pool } = found;
+          const { pool, licensed } = found;
           if (!pool) throw fail('NO_POOL', `organisation ${r.orgId} has no ${r.product} licenses`);
+          if (pool.product === 'KSE' && !licensed) throw notLicensed(user);
           const hostname = r.hostname ?? null;
           const newMachine = await registerMachine(tx, {
             poolId: pool.id,
@@ -135,20 +142,16 @@ export const sessions = (ctx: Context) => {
             created_at: now,
             lease_expires_at: lease,
           });
-          const { refusal, usage } = await takeSeat(
+          const { refusal, usage, entitlementsMoved } = await takeSeat(
             ctx,
             tx,
             pool,
             { session: 'new', newMachine },
             now,
           );
-          const lost = await unentitled(tx, pool, user.id);
+          const lost = entitlementsMoved ? await unentitled(tx, pool, user.id) : null;
           if (lost === 'member') throw notAMember(r.orgId);
-          if (lost === 'licensed')
-            throw fail(
-              'NOT_LICENSED_USER',
-              `${user.email} is not a licensed user of the KSE pool: ask your admin to grant you a license`,
-            );
+          if (lost === 'licensed') throw notLicensed(user);
           if (refusal) throw fail(refusal.code, refusal.message);
           ctx.events.record(tx, {
             orgId: pool.org_id,
@@ -196,15 +199,27 @@ export const sessions = (ctx: Context) => {
           throw fail('SESSION_TERMINATED', `the session was ended: ${s.end_reason}`);
         const now = clock();
         const pool = (await poolById(tx, s.pool_id))!;
+        const refuseIf = (lost: 'member' | 'licensed' | null) => {
+          if (lost === 'member')
+            throw fail('SESSION_TERMINATED', 'the session was ended: you are no longer a member');
+          if (lost === 'licensed')
+            throw fail(
+              'SESSION_TERMINATED',
+              'the session was ended: your KSE license was withdrawn',
+            );
+        };
+        refuseIf(await unentitled(tx, pool, user.id));
         const next = now + settings.leaseMs;
         const wasEnded = await reviveSession(tx, sessionId, next);
         const session = wasEnded ? 'new' : 'held';
-        const { refusal } = await takeSeat(ctx, tx, pool, { session, newMachine: false }, now);
-        const lost = await unentitled(tx, pool, user.id);
-        if (lost === 'member')
-          throw fail('SESSION_TERMINATED', 'the session was ended: you are no longer a member');
-        if (lost === 'licensed')
-          throw fail('SESSION_TERMINATED', 'the session was ended: your KSE license was withdrawn');
+        const { refusal, entitlementsMoved } = await takeSeat(
+          ctx,
+          tx,
+          pool,
+          { session, newMachine: false },
+          now,
+        );
+        if (entitlementsMoved) refuseIf(await unentitled(tx, pool, user.id));
         if (refusal)
           throw fail(
             refusal.code,

@@ -78,6 +78,9 @@ const MIGRATIONS: ((dialect: Dialect) => string)[] = [
   // Live sessions by pool in the order they started: a page of the first ones reads only those.
   () => `DROP INDEX IF EXISTS sessions_live;
     CREATE INDEX sessions_live ON sessions (pool_id, created_at) WHERE ended_at IS NULL;`,
+  // Members removed and KSE licenses withdrawn, counted on the pool under its lock: a grant that
+  // checked the user before one of them sees the count move when it takes that lock.
+  () => `ALTER TABLE pools ADD COLUMN entitlements BIGINT NOT NULL DEFAULT 0;`,
 ];
 
 /** Brings the store's schema up to date, in one transaction; replicas starting at once take turns. */

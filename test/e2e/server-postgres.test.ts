@@ -14,6 +14,7 @@ import {
   poolCreateArgs,
 } from '../helpers/server.ts';
 import { tempDir } from '../helpers/cli.ts';
+import { certifyDataDir } from '../helpers/licenses.ts';
 import { expectCountersAgree } from '../helpers/counters.ts';
 import {
   postgresAvailable,
@@ -151,6 +152,40 @@ describe.skipIf(!postgresAvailable())(
         expect(live, `${how}: ${results.filter((r) => r.status === 201).length} granted`).toEqual(
           [],
         );
+      }
+    });
+
+    it("offline licenses issued at once from two organisations' pools on two replicas never exceed the issuer certificate's limit", async () => {
+      // Replicas of their own, on a data dir whose certificate allows 3 offline licenses in all.
+      const limited = tempDir('kls-limited-');
+      certifyDataDir(limited, { maxLicenses: 3 });
+      const url = await postgres.createDatabase();
+      const [c, d] = await Promise.all(
+        [0, 1].map(() => startServer({ dataDir: limited, env: { KLS_DATABASE_URL: url } })),
+      );
+      try {
+        const orgs = [
+          await seedOrg(c.url, { model: 'node-locked', quota: 10 }),
+          await seedOrg(c.url, { model: 'node-locked', quota: 10 }),
+        ];
+        const results = await Promise.all(
+          Array.from({ length: 12 }, (_, i) =>
+            adminApi(
+              (i % 2 ? c : d).url,
+              'POST',
+              `/orgs/${orgs[i % 2].org}/pools/KRE/offline-licenses`,
+              {
+                machineId: randomMachineId(),
+              },
+            ),
+          ),
+        );
+        expect(results.filter((r) => r.status === 201)).toHaveLength(3);
+        expect(results.filter((r) => r.status !== 201).map((r) => r.body.error.code)).toEqual(
+          Array(9).fill('LICENSE_REFUSED'),
+        );
+      } finally {
+        await Promise.all([c.stop(), d.stop()]);
       }
     });
 

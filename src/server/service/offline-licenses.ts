@@ -96,6 +96,7 @@ export const offlineLicenses = (ctx: Context) => {
           throw fail('BAD_REQUEST', `the expiry ${iso(p.expiresAt)} is in the past`);
         const limit = certificateRefusal(cert, String(pool.org_id), p.product, now);
         if (limit) throw fail('LICENSE_REFUSED', `this server's issuer certificate ${limit}`);
+        if (!p.testing) await tx.lockIssuance();
         if (!p.testing && (await countUnderCertificate(tx, cert.id)) >= cert.maxLicenses)
           throw fail(
             'LICENSE_REFUSED',

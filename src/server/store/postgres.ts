@@ -9,8 +9,10 @@ import type { Param, Queries, Store, Transaction } from './store.ts';
 
 const TRANSACTIONS = 4;
 
-// Any constant: replicas starting at once migrate one after the other.
+// Any constants: replicas starting at once migrate one after the other; offline licenses are
+// issued one after the other.
 const MIGRATION_LOCK = 7_160_415;
+const ISSUANCE_LOCK = 7_160_416;
 
 // int8 (counts, ids, times in ms) as numbers: every value we store is far below 2^53.
 const INT8 = 20;
@@ -98,6 +100,9 @@ export const openPostgresStore = async (url: string): Promise<Store> => {
         },
         lockSchema: async () => {
           await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+        },
+        lockIssuance: async () => {
+          await client.query('SELECT pg_advisory_xact_lock($1)', [ISSUANCE_LOCK]);
         },
         commitLazily: async () => {
           await client.query('SET LOCAL synchronous_commit = off');

@@ -35,6 +35,7 @@ export const openSqliteStore = async (dataDir: string): Promise<Store> => {
     // BEGIN IMMEDIATE already holds the database's one write lock for the whole transaction.
     lockPool: () => Promise.resolve(),
     lockSchema: () => Promise.resolve(),
+    lockIssuance: () => Promise.resolve(),
     // One write lock, so nothing waits on a commit in flight: keep every commit durable.
     commitLazily: () => Promise.resolve(),
     exec: (sql) => Promise.resolve(db.exec(sql)),

@@ -16,6 +16,11 @@ export interface Transaction extends Queries {
   /** Holds every other migration (another replica starting) until this one ends. */
   lockSchema(): Promise<void>;
   /**
+   * Holds every other offline license issued on this database until this one ends: the issuer
+   * certificate's limit counts licenses of every pool, so pools' locks do not serialize it.
+   */
+  lockIssuance(): Promise<void>;
+  /**
    * Lets this transaction's COMMIT return before it is on disk: only for changes whose loss in a
    * database crash errs on the licensor's side (a release forgotten keeps its seat until its lease
    * ends). PostgreSQL: synchronous_commit off for this transaction; SQLite: nothing.

@@ -118,8 +118,10 @@ export const poolGauges = (q: Queries, now: number): Promise<PoolGaugeRow[]> =>
     now,
   );
 
-/** The ids of an organisation's pools. */
-/** In id order: a transaction that locks several takes them in the same order as any other. */
+/**
+ * The ids of an organisation's pools, in id order: a transaction that locks several takes them in
+ * the same order as any other.
+ */
 export const poolIdsOf = async (q: Queries, orgId: number): Promise<number[]> =>
   (await q.all<{ id: number }>('SELECT id FROM pools WHERE org_id = ? ORDER BY id', orgId)).map(
     (r) => r.id,
@@ -202,24 +204,6 @@ export const recountOffline = async (q: Queries, poolId: number, now: number): P
  */
 export const withdrawEntitlement = (q: Queries, poolId: number): Promise<number> =>
   q.run('UPDATE pools SET entitlements = entitlements + 1 WHERE id = ?', poolId);
-
-/** In one read: whether the user is a member of the organisation, and licensed in its pool. */
-export const entitlement = async (
-  q: Queries,
-  poolId: number,
-  orgId: number,
-  userId: number,
-): Promise<{ member: boolean; licensed: boolean }> => {
-  const row = (await q.get<{ member: number; licensed: number }>(
-    `SELECT (SELECT count(*) FROM memberships WHERE org_id = ? AND user_id = ?) AS member,
-       (SELECT count(*) FROM licensed_users WHERE pool_id = ? AND user_id = ?) AS licensed`,
-    orgId,
-    userId,
-    poolId,
-    userId,
-  ))!;
-  return { member: row.member > 0, licensed: row.licensed > 0 };
-};
 
 export const isLicensed = async (q: Queries, poolId: number, userId: number): Promise<boolean> =>
   Boolean(

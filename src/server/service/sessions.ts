@@ -5,8 +5,8 @@ import { fail, isKatalonError } from '../../core/errors.ts';
 import type { Product } from '../../core/vocabulary.ts';
 import { isMember, orgsOfUser, type User } from '../repository/organisations.ts';
 import {
-  entitlement,
   findPool,
+  isLicensed,
   memberPool,
   poolById,
   registerMachine,
@@ -33,25 +33,24 @@ const notAMember = (orgId: number) =>
     `you are not a member of organisation ${orgId} (or it does not exist): check -orgID`,
   );
 
-/**
- * Why the user may not hold a seat of the pool now (no longer a member; a KSE license withdrawn),
- * or null. Asked under the pool's lock when takeSeat says one of those happened since the user was
- * checked (a removal counts itself on the pool under the same lock).
- */
 const notLicensed = (user: User) =>
   fail(
     'NOT_LICENSED_USER',
     `${user.email} is not a licensed user of the KSE pool: ask your admin to grant you a license`,
   );
 
+/**
+ * Why the user may not hold a seat of the pool now (no longer a member; a KSE license withdrawn),
+ * or null. Asked under the pool's lock when takeSeat says one of those happened since the user was
+ * checked (a removal counts itself on the pool under the same lock).
+ */
 const unentitled = async (
   q: Queries,
   pool: PoolRow,
   userId: number,
 ): Promise<'member' | 'licensed' | null> => {
-  const { member, licensed } = await entitlement(q, pool.id, pool.org_id, userId);
-  if (!member) return 'member';
-  if (pool.product === 'KSE' && !licensed) return 'licensed';
+  if (!(await isMember(q, pool.org_id, userId))) return 'member';
+  if (pool.product === 'KSE' && !(await isLicensed(q, pool.id, userId))) return 'licensed';
   return null;
 };
 

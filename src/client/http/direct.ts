@@ -25,7 +25,7 @@ export const directTransport = (
   const agent = new Agent({ keepAlive: true, ...tls });
 
   const once = (r: OutgoingRequest) =>
-    new Promise<{ status: number; text: string; reused: boolean }>((resolve, reject) => {
+    new Promise<{ status: number; text: string }>((resolve, reject) => {
       const headers =
         r.body === undefined
           ? r.headers
@@ -48,9 +48,7 @@ export const directTransport = (
         response.setEncoding('utf8');
         response.on('data', (chunk: string) => (text += chunk));
         response.once('error', fail);
-        response.once('end', () =>
-          resolve({ status: response.statusCode ?? 0, text, reused: req.reusedSocket }),
-        );
+        response.once('end', () => resolve({ status: response.statusCode ?? 0, text }));
       });
       req.end(r.body);
     });

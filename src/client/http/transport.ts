@@ -1,7 +1,7 @@
 // How a request reaches the license server: directly (node:http / node:https), or through a proxy
 // (undici). Both answer the same way and throw the network's own errors, which api-client.ts turns
 // into ours. undici is loaded only when a proxy applies: it costs ~55 ms of start-up (it loads
-// node:http2, node:tls and its own 1.3 MB), a fifth of a whole `katalonc run` on loopback.
+// node:http2, node:tls and its own 1.4 MB), a fifth of a whole `katalonc run` on loopback.
 export interface Transport {
   send(request: OutgoingRequest): Promise<{ status: number; text: string }>;
   close(): Promise<void>;

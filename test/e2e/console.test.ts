@@ -15,7 +15,7 @@ import {
   startServer,
   type TestServer,
 } from '../helpers/server.ts';
-import { consoleClient, csrfOf, invite, join, PASSWORD } from '../helpers/console.ts';
+import { consoleClient, csrfOf, invite, join, joinAs, PASSWORD } from '../helpers/console.ts';
 import { installed, makeCertificates, missing, requireAll } from '../helpers/network.ts';
 
 describe.each(stores)('the web console on $name', ({ skip, postgres }) => {
@@ -61,20 +61,12 @@ describe.each(stores)('the web console on $name', ({ skip, postgres }) => {
   it('roles are the server’s: a Member gets 403 on the license page, another organisation is 404', async () => {
     const a = await seedOrg(server.url);
     const b = await seedOrg(server.url);
-    const member = await join(
-      server.url,
-      await invite(server.url, a.org, 'member@acme.test', 'member'),
-      'member@acme.test',
-    );
+    const member = await joinAs(server.url, a.org, 'member@acme.test', 'member');
     expect((await member.get(`/console/orgs/${a.org}/licenses`)).status).toBe(403);
     expect((await member.get('/console/orgs')).text).not.toContain(
       `/console/orgs/${a.org}/licenses`,
     );
-    const admin = await join(
-      server.url,
-      await invite(server.url, a.org, 'admin@acme.test', 'admin'),
-      'admin@acme.test',
-    );
+    const admin = await joinAs(server.url, a.org, 'admin@acme.test', 'admin');
     expect((await admin.get(`/console/orgs/${a.org}/licenses`)).status).toBe(200);
     expect((await admin.get(`/console/orgs/${b.org}/licenses`)).status).toBe(404);
     // Signed out: every page sends to the sign-in page.
@@ -143,11 +135,7 @@ describe.each(stores)('the web console on $name', ({ skip, postgres }) => {
     const running = await activateIn(server.url, b.org, b.apiKey);
     expect(running.status).toBe(201);
     const id = running.body.session.id as string;
-    const adminOfA = await join(
-      server.url,
-      await invite(server.url, a.org, 'a-admin@acme.test', 'admin'),
-      'a-admin@acme.test',
-    );
+    const adminOfA = await joinAs(server.url, a.org, 'a-admin@acme.test', 'admin');
     const csrf = csrfOf((await adminOfA.get(`/console/orgs/${a.org}/licenses`)).text);
     // B's session through B's URL, and through A's (where the session is not A's).
     expect(
@@ -167,11 +155,7 @@ describe.each(stores)('the web console on $name', ({ skip, postgres }) => {
         })
       ).status,
     ).toBe(404);
-    const memberOfB = await join(
-      server.url,
-      await invite(server.url, b.org, 'b-member@acme.test', 'member'),
-      'b-member@acme.test',
-    );
+    const memberOfB = await joinAs(server.url, b.org, 'b-member@acme.test', 'member');
     const memberCsrf = csrfOf((await memberOfB.get('/console/orgs')).text);
     expect(
       (
@@ -180,11 +164,7 @@ describe.each(stores)('the web console on $name', ({ skip, postgres }) => {
         })
       ).status,
     ).toBe(403);
-    const ownerOfB = await join(
-      server.url,
-      await invite(server.url, b.org, 'b-owner@acme.test', 'owner'),
-      'b-owner@acme.test',
-    );
+    const ownerOfB = await joinAs(server.url, b.org, 'b-owner@acme.test', 'owner');
     expect(
       (await ownerOfB.post(`/console/orgs/${b.org}/sessions/${id}/terminate`, {})).status,
     ).toBe(403);
@@ -204,16 +184,8 @@ describe.each(stores)('the web console on $name', ({ skip, postgres }) => {
 
   it("a Member makes their own API key (shown once, then only its prefix), uses it with katalonc's API, and revokes it; nobody else's", async () => {
     const { org } = await seedOrg(server.url, { quota: 2 });
-    const member = await join(
-      server.url,
-      await invite(server.url, org, 'keys@acme.test', 'member'),
-      'keys@acme.test',
-    );
-    const other = await join(
-      server.url,
-      await invite(server.url, org, 'other@acme.test', 'member'),
-      'other@acme.test',
-    );
+    const member = await joinAs(server.url, org, 'keys@acme.test', 'member');
+    const other = await joinAs(server.url, org, 'other@acme.test', 'member');
     const page = await member.get(`/console/orgs/${org}/api-keys`);
     expect(page.status).toBe(200);
     const created = await member.post(`/console/orgs/${org}/api-keys`, {
@@ -246,11 +218,7 @@ describe.each(stores)('the web console on $name', ({ skip, postgres }) => {
 
   it('the audit log: every change with who, what, when and from where, in the console (Owners and Admins) and the admin API', async () => {
     const { org, apiKey } = await seedOrg(server.url, { quota: 3, model: 'node-locked' });
-    const owner = await join(
-      server.url,
-      await invite(server.url, org, 'auditor@acme.test', 'owner'),
-      'auditor@acme.test',
-    );
+    const owner = await joinAs(server.url, org, 'auditor@acme.test', 'owner');
     const csrf = csrfOf((await owner.get(`/console/orgs/${org}/licenses`)).text);
     const machineId = randomMachineId();
     expect(
@@ -296,27 +264,15 @@ describe.each(stores)('the web console on $name', ({ skip, postgres }) => {
     const page = await owner.get(`/console/orgs/${org}/audit`);
     expect(page.status).toBe(200);
     expect(page.text).toContain('session terminated');
-    const member = await join(
-      server.url,
-      await invite(server.url, org, 'nosy@acme.test', 'member'),
-      'nosy@acme.test',
-    );
+    const member = await joinAs(server.url, org, 'nosy@acme.test', 'member');
     expect((await member.get(`/console/orgs/${org}/audit`)).status).toBe(403);
     expect(JSON.stringify(entries)).not.toContain(apiKey);
   });
 
   it('People: Owners and Admins invite, change roles and remove members, as their role allows; the last Owner stays', async () => {
     const { org, email: memberEmail, apiKey } = await seedOrg(server.url, { quota: 3 });
-    const owner = await join(
-      server.url,
-      await invite(server.url, org, 'boss@acme.test', 'owner'),
-      'boss@acme.test',
-    );
-    const admin = await join(
-      server.url,
-      await invite(server.url, org, 'deputy@acme.test', 'admin'),
-      'deputy@acme.test',
-    );
+    const owner = await joinAs(server.url, org, 'boss@acme.test', 'owner');
+    const admin = await joinAs(server.url, org, 'deputy@acme.test', 'admin');
     const csrfOfPeople = async (c: typeof owner) =>
       csrfOf((await c.get(`/console/orgs/${org}/people`)).text);
     const adminCsrf = await csrfOfPeople(admin);

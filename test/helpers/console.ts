@@ -66,5 +66,13 @@ export const join = async (base: string, link: string, email: string): Promise<C
   return c;
 };
 
+/** A new member of the organisation with that role, invited, joined and signed in. */
+export const joinAs = async (
+  base: string,
+  orgId: number,
+  email: string,
+  role: 'owner' | 'admin' | 'member',
+): Promise<ConsoleClient> => join(base, await invite(base, orgId, email, role), email);
+
 /** The CSRF token of the page's forms. */
 export const csrfOf = (page: string): string => /name="_csrf" value="([^"]+)"/.exec(page)![1];

@@ -103,11 +103,12 @@ const releaseMachineSessions = async (
 ): Promise<number> => {
   const { machineId } = await machineIdReport();
   return (
-    await client.call<{ released: number }>('POST', 'v1/sessions/release-machine', {
-      orgId: c.orgId,
-      product,
-      machineId,
-    })
+    await client.call<{ released: number }>(
+      'POST',
+      'v1/sessions/release-machine',
+      { orgId: c.orgId, product, machineId },
+      { repeatable: true },
+    )
   ).released;
 };
 
@@ -169,6 +170,8 @@ export const holdOnlineSession = async (
         const r = await client.call<{ leaseExpiresAt: string }>(
           'POST',
           `v1/sessions/${session.id}/heartbeat`,
+          undefined,
+          { repeatable: true },
         );
         leaseExpiresAt = Date.parse(r.leaseExpiresAt);
       } catch (error) {
@@ -176,6 +179,8 @@ export const holdOnlineSession = async (
         const r = await client.call<{ leaseExpiresAt: string }>(
           'POST',
           `v1/sessions/${session.id}/resume`,
+          undefined,
+          { repeatable: true },
         );
         leaseExpiresAt = Date.parse(r.leaseExpiresAt);
         say(`Resumed online session ${session.id}: its seat was still free`);

@@ -1,7 +1,9 @@
 // The direct transport (node:http) against real sockets on 127.0.0.1: one kept-alive connection for
-// a run's requests, a request sent again when the server had just closed that connection, and a
-// server that takes a request and never answers.
-import { createServer, type Server, type Socket } from 'node:net';
+// a run's requests, a request sent again when the server had just closed that connection (unless
+// a second copy would do harm), a server that takes a request and never answers, and one that
+// takes no connection at all.
+import { spawn } from 'node:child_process';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { directTransport } from '../../src/client/http/direct.ts';
 
@@ -31,7 +33,51 @@ const ok = (socket: Socket, body: string) =>
     `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: keep-alive\r\n\r\n${body}`,
   );
 
-const get = { method: 'GET' as const, headers: {} };
+const get = { method: 'GET' as const, headers: {}, repeatable: true };
+const activation = { method: 'POST' as const, headers: {}, body: '{}', repeatable: false };
+
+/** The first connection answers once, then resets as the next request arrives. */
+const resetOnSecondRequest = () =>
+  listen((socket, n, connection) => {
+    if (connection === 1 && n === 2) socket.resetAndDestroy();
+    else ok(socket, `{"connection":${connection}}`);
+  });
+
+/**
+ * A listener whose process is stopped (SIGSTOP), its accept queue full: the kernel leaves every
+ * further connection attempt unanswered, as a dropped SYN on the network would.
+ */
+const unanswered = async () => {
+  const child = spawn(
+    process.execPath,
+    [
+      '-e',
+      "require('net').createServer().listen({ port: 0, host: '127.0.0.1', backlog: 1 }, function () { console.log(this.address().port) })",
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const port = Number(
+    await new Promise<string>((resolve) => child.stdout.once('data', (d) => resolve(String(d)))),
+  );
+  child.kill('SIGSTOP');
+  const queued: Socket[] = [];
+  for (;;) {
+    const socket = connect(port, '127.0.0.1');
+    queued.push(socket);
+    const accepted = await new Promise<boolean>((resolve) => {
+      socket.once('connect', () => resolve(true));
+      setTimeout(() => resolve(false), 300);
+    });
+    if (!accepted) break;
+  }
+  return {
+    url: new URL(`http://127.0.0.1:${port}/`),
+    stop: () => {
+      child.kill('SIGKILL');
+      for (const s of queued) s.destroy();
+    },
+  };
+};
 
 describe('the direct transport', () => {
   it('sends every request of a run over one kept-alive connection', async () => {
@@ -45,16 +91,23 @@ describe('the direct transport', () => {
   });
 
   it('sends a request again on a new connection when the kept-alive one was reset under it', async () => {
-    const server = await listen((socket, n, connection) => {
-      // The first connection answers once, then resets as the next request arrives.
-      if (connection === 1 && n === 2) socket.resetAndDestroy();
-      else ok(socket, `{"connection":${connection}}`);
-    });
+    const server = await resetOnSecondRequest();
     const t = directTransport(server.url, {});
     await t.send({ ...get, url: server.url.href });
     const again = await t.send({ ...get, url: server.url.href });
     await t.close();
     expect(again).toMatchObject({ status: 200, text: '{"connection":2}' });
+  });
+
+  it('does not send an activation again after a reset: had the server taken it, it would hold two seats', async () => {
+    const server = await resetOnSecondRequest();
+    const t = directTransport(server.url, {});
+    await t.send({ ...get, url: server.url.href });
+    await expect(t.send({ ...activation, url: server.url.href })).rejects.toMatchObject({
+      code: 'ECONNRESET',
+    });
+    await t.close();
+    expect(server.connections()).toBe(1);
   });
 
   it('gives up on a server that takes the request and never answers, with a timeout code', async () => {
@@ -66,5 +119,21 @@ describe('the direct transport', () => {
     });
     expect(Date.now() - started).toBeLessThan(3000);
     await t.close();
+  });
+
+  it('gives up on a server that never takes the connection, with a connect timeout code', async () => {
+    const server = await unanswered();
+    try {
+      const t = directTransport(server.url, {}, { connectMs: 400, responseMs: 5000 });
+      const started = Date.now();
+      await expect(t.send({ ...get, url: server.url.href })).rejects.toMatchObject({
+        code: 'CONNECT_TIMEOUT',
+      });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(350);
+      expect(Date.now() - started).toBeLessThan(3000);
+      await t.close();
+    } finally {
+      server.stop();
+    }
   });
 });

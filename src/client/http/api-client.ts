@@ -195,8 +195,18 @@ const networkError = async (
   return is('SERVER_UNREACHABLE', `unable to reach ${url}: ${message || code}`);
 };
 
+interface CallOptions {
+  /** Harmless to do twice (sent again after a reset); GET and DELETE are, a POST says so. */
+  repeatable?: boolean;
+}
+
 export interface ApiClient {
-  call<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T>;
+  call<T>(
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    body?: unknown,
+    options?: CallOptions,
+  ): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -215,7 +225,12 @@ export const createApiClient = (o: ConnectionOptions, apiKey?: string): ApiClien
   // Made at the first request: the direct one may need node:https, the proxied one undici.
   let transport: Promise<Transport> | undefined;
   return {
-    async call<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
+    async call<T>(
+      method: 'GET' | 'POST' | 'DELETE',
+      path: string,
+      body?: unknown,
+      { repeatable = method !== 'POST' }: CallOptions = {},
+    ): Promise<T> {
       const url = new URL(path, `${o.serverUrl}/`).href;
       const t = await (transport ??= transportFor(o, base, proxyUrl, tls));
       let res: { status: number; text: string };
@@ -229,6 +244,7 @@ export const createApiClient = (o: ConnectionOptions, apiKey?: string): ApiClien
             ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
           },
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          repeatable,
         });
       } catch (error) {
         throw await networkError(error, o.serverUrl, proxy);

@@ -59,9 +59,11 @@ export const directTransport = (
         return await once(r);
       } catch (error) {
         // The server closed a kept-alive connection just as this request went out (Node's advice
-        // for reusedSocket): nothing reached it, so the request goes again on a new connection.
+        // for reusedSocket): sent again on a new connection, if a second copy does no harm. A reset
+        // can also come after the server took it (a crash, a proxy): an activation sent twice
+        // would hold two seats, so it is not sent again.
         const e = error as NodeJS.ErrnoException & { reused?: boolean };
-        if (e.reused && e.code === 'ECONNRESET') return once(r);
+        if (r.repeatable && e.reused && e.code === 'ECONNRESET') return once(r);
         throw error;
       }
     },

@@ -12,6 +12,8 @@ export interface OutgoingRequest {
   url: string;
   headers: Record<string, string>;
   body?: string;
+  /** Harmless if the server gets it twice: only such a request is sent again after a reset. */
+  repeatable: boolean;
 }
 
 /** TLS settings for the server's connection: extra CAs from -caFile, on top of the public roots. */

@@ -8,6 +8,7 @@ import {
   adminCli,
   ADMIN_TOKEN,
   api,
+  expectFiftyOf200,
   expectSessionsKept,
   randomMachineId,
   seedOrg,
@@ -289,18 +290,7 @@ describe('client API', () => {
 describe('concurrency', () => {
   it('200 concurrent activations against quota 50: exactly 50 granted, 150 refused with the quota code', async () => {
     const { org, apiKey } = await seedOrg(server.url, { quota: 50 });
-    const results = await Promise.all(
-      Array.from({ length: 200 }, () =>
-        activate(apiKey, { orgId: org, product: 'KRE', machineId: randomMachineId() }),
-      ),
-    );
-    expect(results.filter((r) => r.status === 201)).toHaveLength(50);
-    expect(
-      results.filter((r) => r.status === 409 && r.body.error.code === 'QUOTA_EXCEEDED'),
-    ).toHaveLength(150);
-    const pool = (await adminApi(server.url, 'GET', `/orgs/${org}/pools/KRE`)).body;
-    expect(pool.onlineSessions).toHaveLength(50);
-    expect(pool.available).toBe(0);
+    await expectFiftyOf200([server], org, apiKey, 'QUOTA_EXCEEDED');
   });
 
   it('200 concurrent activations from 200 machines against machine quota 50: exactly 50 machines', async () => {
@@ -309,18 +299,7 @@ describe('concurrency', () => {
       machineQuota: 50,
       model: 'node-locked',
     });
-    const results = await Promise.all(
-      Array.from({ length: 200 }, () =>
-        activate(apiKey, { orgId: org, product: 'KRE', machineId: randomMachineId() }),
-      ),
-    );
-    expect(results.filter((r) => r.status === 201)).toHaveLength(50);
-    expect(results.filter((r) => r.body.error?.code === 'MACHINE_QUOTA_EXCEEDED')).toHaveLength(
-      150,
-    );
-    expect(
-      (await adminApi(server.url, 'GET', `/orgs/${org}/pools/KRE`)).body.registeredMachines,
-    ).toHaveLength(50);
+    await expectFiftyOf200([server], org, apiKey, 'MACHINE_QUOTA_EXCEEDED');
   });
 });
 

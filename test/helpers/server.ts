@@ -120,6 +120,31 @@ export const activateIn = (
     apiKey,
   );
 
+/**
+ * 200 KRE activations at once from as many new machines, spread over `servers` in turn, against a
+ * pool that has room for 50 of them (by its quota or its machine quota): exactly 50 are granted,
+ * every other is refused with `code`, and each server's view of the pool says the same.
+ */
+export const expectFiftyOf200 = async (
+  servers: TestServer[],
+  org: number,
+  apiKey: string,
+  code: 'QUOTA_EXCEEDED' | 'MACHINE_QUOTA_EXCEEDED',
+): Promise<void> => {
+  const results = await Promise.all(
+    Array.from({ length: 200 }, (_, i) => activateIn(servers[i % servers.length].url, org, apiKey)),
+  );
+  expect(results.filter((r) => r.status === 201)).toHaveLength(50);
+  expect(results.filter((r) => r.status === 409 && r.body.error.code === code)).toHaveLength(150);
+  for (const server of servers) {
+    const pool = (await adminApi(server.url, 'GET', `/orgs/${org}/pools/KRE`)).body;
+    if (code === 'QUOTA_EXCEEDED') {
+      expect(pool.onlineSessions).toHaveLength(50);
+      expect(pool.available).toBe(0);
+    } else expect(pool.registeredMachines).toHaveLength(50);
+  }
+};
+
 /** An org with a member, an API key and one pool, made through the admin API. */
 export const seedOrg = async (
   base: string,

@@ -14,6 +14,7 @@ import {
   seedOrg,
   startServer,
   type TestServer,
+  heartbeatIn,
 } from '../helpers/server.ts';
 import { consoleClient, csrfOf, invite, join, joinAs, PASSWORD } from '../helpers/console.ts';
 import { installed, makeCertificates, missing, requireAll } from '../helpers/network.ts';
@@ -168,16 +169,14 @@ describe.each(stores)('the web console on $name', ({ skip, postgres }) => {
     expect(
       (await ownerOfB.post(`/console/orgs/${b.org}/sessions/${id}/terminate`, {})).status,
     ).toBe(403);
-    expect(
-      (await api(server.url, 'POST', `/v1/sessions/${id}/heartbeat`, undefined, b.apiKey)).status,
-    ).toBe(200);
+    expect((await heartbeatIn(server.url, id, b.apiKey)).status).toBe(200);
     // With all of it, the Owner of B terminates it: the run's next heartbeat says why.
     const ownerCsrf = csrfOf((await ownerOfB.get(`/console/orgs/${b.org}/licenses`)).text);
     const done = await ownerOfB.post(`/console/orgs/${b.org}/sessions/${id}/terminate`, {
       _csrf: ownerCsrf,
     });
     expect(done.headers.get('location')).toBe(`/console/orgs/${b.org}/licenses?done=terminated`);
-    const beat = await api(server.url, 'POST', `/v1/sessions/${id}/heartbeat`, undefined, b.apiKey);
+    const beat = await heartbeatIn(server.url, id, b.apiKey);
     expect(beat.body.error).toMatchObject({ code: 'SESSION_TERMINATED' });
     expect(beat.body.error.message).toContain('terminated by b-owner@acme.test in the console');
   });
@@ -306,13 +305,7 @@ describe.each(stores)('the web console on $name', ({ skip, postgres }) => {
     });
     expect(removed.status).toBe(200);
     expect(removed.text).toContain(`${memberEmail} was removed`);
-    const beat = await api(
-      server.url,
-      'POST',
-      `/v1/sessions/${running.body.session.id}/heartbeat`,
-      undefined,
-      apiKey,
-    );
+    const beat = await heartbeatIn(server.url, running.body.session.id, apiKey);
     expect(beat.body.error.code).toBe('SESSION_TERMINATED');
     expect(beat.body.error.message).toContain('removed from the organisation');
     const log = (await adminApi(server.url, 'GET', `/orgs/${org}/audit`)).body.entries as {

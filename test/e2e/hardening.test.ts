@@ -16,6 +16,7 @@ import {
   type TestServer,
   offlineCreateArgs,
   poolCreateArgs,
+  heartbeatIn,
 } from '../helpers/server.ts';
 
 let server: TestServer;
@@ -191,13 +192,7 @@ describe('the admin subcommands against a running server (--server)', () => {
       '--reason',
       'maintenance window',
     ]);
-    const hb = await api(
-      server.url,
-      'POST',
-      `/v1/sessions/${session.body.session.id}/heartbeat`,
-      undefined,
-      apiKey,
-    );
+    const hb = await heartbeatIn(server.url, session.body.session.id, apiKey);
     expect(hb.body.error.message).toMatch(/maintenance window/);
     expect((await j(['pool', 'show', '--org', org, '--product', 'KRE'])).available).toBe(2);
     expect(
@@ -246,13 +241,7 @@ describe('removing a member', () => {
           (await adminApi(server.url, 'DELETE', `/orgs/${o.org}/users/${o.email}`)).body,
         ).toMatchObject({ removed: true, sessionsEnded: 1 });
       await new Promise((r) => setTimeout(r, 250)); // the admin subcommand's commit is noticed within a tick
-      const hb = await api(
-        server.url,
-        'POST',
-        `/v1/sessions/${a.body.session.id}/heartbeat`,
-        undefined,
-        o.apiKey,
-      );
+      const hb = await heartbeatIn(server.url, a.body.session.id, o.apiKey);
       expect(hb.status).toBe(410);
       expect(hb.body.error.message).toMatch(/was removed from the organisation by an admin/);
       const again = await api(

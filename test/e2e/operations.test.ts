@@ -11,6 +11,7 @@ import {
   seedOrg,
   startServer,
   type TestServer,
+  heartbeatIn,
 } from '../helpers/server.ts';
 import { expectCountersAgree } from '../helpers/counters.ts';
 
@@ -49,17 +50,7 @@ describe('operations: metrics, the license log, the counters', () => {
     const full = await activate();
     expect(full.body.error.code).toBe('QUOTA_EXCEEDED');
     for (let i = 0; i < 25; i++)
-      expect(
-        (
-          await api(
-            server.url,
-            'POST',
-            `/v1/sessions/${a.body.session.id}/heartbeat`,
-            undefined,
-            apiKey,
-          )
-        ).status,
-      ).toBe(200);
+      expect((await heartbeatIn(server.url, a.body.session.id, apiKey)).status).toBe(200);
     expect(
       (await api(server.url, 'DELETE', `/v1/sessions/${a.body.session.id}`, undefined, apiKey))
         .status,
@@ -103,14 +94,7 @@ describe('operations: metrics, the license log, the counters', () => {
     const activate = () => activateIn(server.url, org, apiKey);
     const granted = await activateIn(server.url, org, apiKey, { hostname: 'ci-runner-7' });
     expect((await activate()).status).toBe(409);
-    for (let i = 0; i < 50; i++)
-      await api(
-        server.url,
-        'POST',
-        `/v1/sessions/${granted.body.session.id}/heartbeat`,
-        undefined,
-        apiKey,
-      );
+    for (let i = 0; i < 50; i++) await heartbeatIn(server.url, granted.body.session.id, apiKey);
     await api(server.url, 'DELETE', `/v1/sessions/${granted.body.session.id}`, undefined, apiKey);
     await new Promise((r) => setTimeout(r, 200)); // pino writes asynchronously
     const lines = server

@@ -13,6 +13,7 @@ import {
   type TestServer,
   offlineCreateArgs,
   poolCreateArgs,
+  heartbeatIn,
 } from '../helpers/server.ts';
 import { tempDir } from '../helpers/cli.ts';
 import { certifyDataDir } from '../helpers/licenses.ts';
@@ -69,8 +70,7 @@ describe.skipIf(!postgresAvailable())(
       const id = (
         await activate(a, apiKey, { orgId: org, product: 'KRE', machineId: randomMachineId() })
       ).body.session.id;
-      const heartbeat = (server: TestServer) =>
-        api(server.url, 'POST', `/v1/sessions/${id}/heartbeat`, undefined, apiKey);
+      const heartbeat = (server: TestServer) => heartbeatIn(server.url, id, apiKey);
       for (let i = 0; i < 3; i++) {
         await new Promise((r) => setTimeout(r, 1200));
         expect((await heartbeat(i % 2 ? a : b)).status).toBe(200); // 3.6 s in all: past the first 3 s lease
@@ -185,10 +185,7 @@ describe.skipIf(!postgresAvailable())(
         onlineSessions: [expect.objectContaining({ id, user: 'ops@shared.test' })],
       });
       await j(['session', 'terminate', '--id', id]);
-      expect(
-        (await api(b.url, 'POST', `/v1/sessions/${id}/heartbeat`, undefined, apiKey)).body.error
-          .code,
-      ).toBe('SESSION_TERMINATED');
+      expect((await heartbeatIn(b.url, id, apiKey)).body.error.code).toBe('SESSION_TERMINATED');
     });
 
     it('heartbeats, activations and releases mixed over both replicas under load never exceed the quota; the counters agree with the rows', async () => {
@@ -214,14 +211,7 @@ describe.skipIf(!postgresAvailable())(
             maxHeld = Math.max(maxHeld, ++held);
             const id = r.body.session.id as string;
             for (let i = 0; i < 3; i++) {
-              const beat = await api(
-                replica().url,
-                'POST',
-                `/v1/sessions/${id}/heartbeat`,
-                undefined,
-                apiKey,
-              );
-              expect(beat.status).toBe(200);
+              expect((await heartbeatIn(replica().url, id, apiKey)).status).toBe(200);
               heartbeats++;
             }
             // Counted from its grant until before its release: within the time its seat is taken.

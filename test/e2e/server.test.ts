@@ -16,6 +16,7 @@ import {
   type TestServer,
   offlineCreateArgs,
   poolCreateArgs,
+  heartbeatIn,
 } from '../helpers/server.ts';
 import { run, SERVER, tempDir, userEnv } from '../helpers/cli.ts';
 import { freePort } from '../helpers/network.ts';
@@ -44,13 +45,7 @@ describe('client API', () => {
     expect(a.status).toBe(201);
     expect(a.body.session).toMatchObject({ id: expect.any(String), heartbeatIntervalSeconds: 1 });
     expect(a.body.pool).toMatchObject({ orgId: org, product: 'KRE', quota: 2, available: 1 });
-    const hb = await api(
-      server.url,
-      'POST',
-      `/v1/sessions/${a.body.session.id}/heartbeat`,
-      undefined,
-      apiKey,
-    );
+    const hb = await heartbeatIn(server.url, a.body.session.id, apiKey);
     expect(hb.status).toBe(200);
     expect(Date.parse(hb.body.leaseExpiresAt)).toBeGreaterThan(Date.now());
     expect(
@@ -72,13 +67,7 @@ describe('client API', () => {
     expect(
       (await activate(apiKey, { orgId: org, product: 'KRE', machineId: randomMachineId() })).status,
     ).toBe(201);
-    const late = await api(
-      server.url,
-      'POST',
-      `/v1/sessions/${a.body.session.id}/heartbeat`,
-      undefined,
-      apiKey,
-    );
+    const late = await heartbeatIn(server.url, a.body.session.id, apiKey);
     expect(late.status).toBe(410);
     expect(late.body.error.code).toBe('SESSION_EXPIRED');
   });
@@ -183,8 +172,7 @@ describe('client API', () => {
 
   it('admin termination, machine removal and licensed-user removal end sessions at the next heartbeat, with the reason', async () => {
     const { org, apiKey } = await seedOrg(server.url, { quota: 5 });
-    const heartbeat = (id: string) =>
-      api(server.url, 'POST', `/v1/sessions/${id}/heartbeat`, undefined, apiKey);
+    const heartbeat = (id: string) => heartbeatIn(server.url, id, apiKey);
     const s1 = (
       await activate(apiKey, { orgId: org, product: 'KRE', machineId: randomMachineId() })
     ).body.session.id;
@@ -211,10 +199,9 @@ describe('client API', () => {
       await activate(kse.apiKey, { orgId: kse.org, product: 'KSE', machineId: randomMachineId() })
     ).body.session.id;
     await adminApi(server.url, 'DELETE', `/orgs/${kse.org}/pools/KSE/licensed-users/${kse.email}`);
-    expect(
-      (await api(server.url, 'POST', `/v1/sessions/${s3}/heartbeat`, undefined, kse.apiKey)).body
-        .error.message,
-    ).toContain('withdrawn');
+    expect((await heartbeatIn(server.url, s3, kse.apiKey)).body.error.message).toContain(
+      'withdrawn',
+    );
   });
 
   it('a session terminated by the admin subcommand (another process) while the server runs ends within a tick', async () => {
@@ -222,8 +209,7 @@ describe('client API', () => {
     const id = (
       await activate(apiKey, { orgId: org, product: 'KRE', machineId: randomMachineId() })
     ).body.session.id;
-    const heartbeat = () =>
-      api(server.url, 'POST', `/v1/sessions/${id}/heartbeat`, undefined, apiKey);
+    const heartbeat = () => heartbeatIn(server.url, id, apiKey);
     expect((await heartbeat()).status).toBe(200); // now answered from the server's memory
     const cli = await adminCli(server.dataDir, ['session', 'terminate', '--id', id, '--json']);
     expect(cli.code, cli.stderr).toBe(0);

@@ -120,6 +120,10 @@ export const activateIn = (
     apiKey,
   );
 
+/** A heartbeat of the session, through the client API. */
+export const heartbeatIn = (base: string, sessionId: string, apiKey: string) =>
+  api(base, 'POST', `/v1/sessions/${sessionId}/heartbeat`, undefined, apiKey);
+
 /**
  * 200 KRE activations at once from as many new machines, spread over `servers` in turn, against a
  * pool that has room for 50 of them (by its quota or its machine quota): exactly 50 are granted,

@@ -2,7 +2,17 @@
 // which then takes the target's name, so a crash leaves the old content or the new, never half.
 // Written by hand rather than with write-file-atomic: that package loads node:crypto (for a temp
 // name) and worker_threads when imported, ~12 ms of every katalonc start.
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 
 let temps = 0;
@@ -40,30 +50,27 @@ export const replaceFile = (file: string, content: string, mode = 0o600): void =
  * mkdir -p, one level at a time: Node's own recursive mkdir never returns for a path below /proc
  * (seen: `offline create --out /proc/…` spun at 100% CPU); a plain mkdir fails at once.
  */
-const makeDirs = async (dir: string, mode = 0o700): Promise<void> => {
-  const { mkdir, stat } = await import('node:fs/promises');
+const makeDirs = (dir: string, mode = 0o700): void => {
   const path = resolve(dir);
+  const found = statSync(path, { throwIfNoEntry: false });
+  if (found?.isDirectory()) return;
+  if (found) throw Object.assign(new Error(`${path} is not a folder`), { code: 'ENOTDIR' });
+  if (dirname(path) !== path) makeDirs(dirname(path), mode);
   try {
-    if ((await stat(path)).isDirectory()) return;
-    throw Object.assign(new Error(`${path} is not a folder`), { code: 'ENOTDIR' });
+    mkdirSync(path, { mode });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
-  if (dirname(path) !== path) await makeDirs(dirname(path), mode);
-  await mkdir(path, { mode }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EEXIST') throw error;
-  });
 };
 
-export const createNewFile = async (
-  dir: string,
-  fileName: string,
-  content: string,
-): Promise<string> => {
-  await makeDirs(dir);
-  const { link, unlink } = await import('node:fs/promises');
-  // Hard-linked to the first free name "base.ext", "base (1).ext", …: link() fails on an existing
-  // name, so two writers can never take the same one.
+/**
+ * Writes `content` as a new file in `dir` (made if missing) and resolves to its path: `fileName`,
+ * or "base (1).ext", "base (2).ext", … when that is taken. Never overwrites a file.
+ */
+export const createNewFile = (dir: string, fileName: string, content: string): string => {
+  makeDirs(dir);
+  // Hard-linked to the first free name: link() fails on an existing name, so two writers can never
+  // take the same one.
   const temp = writeTemp(join(dir, fileName), content, 0o600);
   const ext = extname(fileName);
   const base = fileName.slice(0, fileName.length - ext.length);
@@ -71,13 +78,13 @@ export const createNewFile = async (
     for (let n = 0; ; n++) {
       const target = join(dir, n === 0 ? fileName : `${base} (${n})${ext}`);
       try {
-        await link(temp, target);
+        linkSync(temp, target);
         return target;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || n >= 999) throw error;
       }
     }
   } finally {
-    await unlink(temp).catch(() => {});
+    rmSync(temp, { force: true });
   }
 };

@@ -525,6 +525,19 @@ interface OfflineOptions extends PoolOptions {
   out: string;
 }
 
+/** An issued license's file in `dir`; a file that cannot be written is an error that says so. */
+const writeIssued = (dir: string, fileName: string, text: string): string => {
+  try {
+    return createNewFile(dir, fileName, text);
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    throw fail(
+      'FILE_ERROR',
+      `cannot write ${fileName} into ${dir} (${e.code ?? e.message}): nothing was issued`,
+    );
+  }
+};
+
 const offline = program.command('offline').description('offline licenses');
 offline
   .command('create')
@@ -548,15 +561,8 @@ offline
         },
         // On the data dir, written before the license is committed: a file that cannot be written
         // burns no quota. (Through --server the API commits first.)
-        async (license) => ({
-          file: await createNewFile(o.out, license.fileName, license.text).catch(
-            (error: NodeJS.ErrnoException) => {
-              throw fail(
-                'FILE_ERROR',
-                `cannot write ${license.fileName} into ${o.out} (${error.code ?? error.message}): nothing was issued`,
-              );
-            },
-          ),
+        (license) => ({
+          file: writeIssued(o.out, license.fileName, license.text),
           id: license.id,
           kind: license.kind,
           expiresAt: license.expiresAt,
@@ -576,7 +582,7 @@ offline
   .action(
     admin(async (s, o: { machineId: string; out: string }) => {
       const { signedTime } = await s.signedTime({ machineId: o.machineId });
-      const file = await createNewFile(
+      const file = createNewFile(
         o.out,
         `time_${o.machineId.trim().toUpperCase()}.ktime`,
         signedTime,

@@ -106,7 +106,7 @@ export const installLicense = async (file: string, opts: ClientOptions): Promise
   // Named as the seeds name licenses (whatever the download was called), so that the folder scan
   // sees it: "stdin" or "license.txt" would be ignored there.
   const p = v.payload!;
-  const target = await createNewFile(
+  const target = createNewFile(
     licenseDir(opts.licenseDir),
     `${p.product}_${p.machineId}.lic`,
     text,

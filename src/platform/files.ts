@@ -64,7 +64,7 @@ const makeDirs = (dir: string, mode = 0o700): void => {
 };
 
 /**
- * Writes `content` as a new file in `dir` (made if missing) and resolves to its path: `fileName`,
+ * Writes `content` as a new file in `dir` (made if missing) and returns its path: `fileName`,
  * or "base (1).ext", "base (2).ext", … when that is taken. Never overwrites a file.
  */
 export const createNewFile = (dir: string, fileName: string, content: string): string => {

@@ -93,17 +93,17 @@ export const openPostgresStore = async (url: string): Promise<Store> => {
     const client = await pool.connect().catch(explain);
     try {
       await client.query('BEGIN');
+      // Held until this transaction ends.
+      const advisoryLock = (key: number) => async () => {
+        await client.query('SELECT pg_advisory_xact_lock($1)', [key]);
+      };
       const tx: Transaction = {
         ...queriesOn(client),
         lockPool: async (poolId) => {
           await client.query('SELECT 1 FROM pools WHERE id = $1 FOR UPDATE', [poolId]);
         },
-        lockSchema: async () => {
-          await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-        },
-        lockIssuance: async () => {
-          await client.query('SELECT pg_advisory_xact_lock($1)', [ISSUANCE_LOCK]);
-        },
+        lockSchema: advisoryLock(MIGRATION_LOCK),
+        lockIssuance: advisoryLock(ISSUANCE_LOCK),
         commitLazily: async () => {
           await client.query('SET LOCAL synchronous_commit = off');
         },

@@ -4,6 +4,7 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fail, isKatalonError, type KatalonError } from '../core/errors.ts';
+import { OUTAGE_GRACE_MINUTES, resumeRefusal } from '../core/quota.ts';
 import { tryLock } from '../platform/slot-lock/index.ts';
 import { machineIdReport } from '../platform/machine/index.ts';
 import { createApiClient, type ApiClient } from './http/api-client.ts';
@@ -22,9 +23,6 @@ const NETWORK: ReadonlySet<string> = new Set([
   'INTERNAL',
 ]);
 
-/** How long a run goes on without reaching the license server before it is stopped. */
-const OUTAGE_LIMIT_MS = 30 * 60_000;
-
 interface PoolSummary {
   product: string;
   orgId: number;
@@ -33,6 +31,8 @@ interface PoolSummary {
   available: number;
   machineQuota: number;
   expiresAt: string;
+  /** How long past its lease a run cut off from the server goes on (servers before it: absent). */
+  outageGraceMinutes?: number;
 }
 interface Activation {
   session: { id: string; leaseExpiresAt: string; heartbeatIntervalSeconds: number };
@@ -155,6 +155,7 @@ export const holdOnlineSession = async (
     const lost = new Promise<KatalonError>((r) => (resolveLost = r));
     let leaseExpiresAt = Date.parse(session.leaseExpiresAt);
     const intervalMs = session.heartbeatIntervalSeconds * 1000;
+    const graceMinutes = pool.outageGraceMinutes ?? OUTAGE_GRACE_MINUTES.unannounced;
 
     const ended = (e: KatalonError) =>
       resolveLost(
@@ -188,14 +189,12 @@ export const holdOnlineSession = async (
     };
     const beat = async () => {
       let backoff = 1000;
-      let lastContact = Date.now();
       while (!stopped) {
         await sleep(intervalMs, undefined, { ref: false });
         let told = false;
         while (!stopped) {
           try {
             await heartbeat();
-            lastContact = Date.now();
             backoff = 1000;
             break;
           } catch (error) {
@@ -203,14 +202,10 @@ export const holdOnlineSession = async (
             const e = isKatalonError(error) ? error : fail('INTERNAL', String(error));
             if (!NETWORK.has(e.code)) return ended(e);
             // The server could not be reached: keep trying. Within the lease nothing is lost; after
-            // it, the session is resumed when the server is back, if its seat is still free.
-            if (Date.now() - lastContact > OUTAGE_LIMIT_MS)
-              return ended(
-                fail(
-                  'SESSION_EXPIRED',
-                  `the license server could not be reached for ${OUTAGE_LIMIT_MS / 60_000} minutes (${e.message})`,
-                ),
-              );
+            // it, for the pool's outage grace, the session is resumed when the server is back, if
+            // its seat is still free. Past the grace the run ends: its seat may serve another run.
+            const late = resumeRefusal(graceMinutes, leaseExpiresAt, Date.now());
+            if (late) return ended(fail(late.code, `${late.message}: ${e.message}`));
             const left = leaseExpiresAt - Date.now();
             if (left > 0)
               say(
@@ -218,7 +213,7 @@ export const holdOnlineSession = async (
               );
             else if (!told)
               say(
-                `heartbeat failed (${e.message}); the lease has run out: the session is resumed when the server is back, if its seat is still free (for up to ${OUTAGE_LIMIT_MS / 60_000} minutes)`,
+                `heartbeat failed (${e.message}); the lease has run out: the session is resumed when the server is back, if its seat is still free (for up to ${graceMinutes} minutes, the pool's outage grace)`,
               );
             told = left <= 0;
             await sleep(backoff, undefined, { ref: false });

@@ -69,6 +69,26 @@ export const grantRefusal = (
   return null;
 };
 
+/**
+ * How long a run cut off from the server goes on past its lease: the pool's choice (its Owners'),
+ * since during it a second run may take the seat the lapsed session left. Old servers said nothing
+ * and katalonc allowed 30 minutes.
+ */
+export const OUTAGE_GRACE_MINUTES = { default: 5, max: 120, unannounced: 30 } as const;
+
+/** Whether a session whose lease ran out at `leaseExpiredAt` may still be resumed at `now`. */
+export const resumeRefusal = (
+  graceMinutes: number,
+  leaseExpiredAt: number,
+  now: number,
+): Refusal | null =>
+  now - leaseExpiredAt > graceMinutes * 60_000
+    ? {
+        code: 'SESSION_EXPIRED',
+        message: `the run could not reach the license server for longer than its pool's outage grace (${graceMinutes} minutes past the lease)`,
+      }
+    : null;
+
 export const offlineRefusal = (pool: Pool): Refusal | null =>
   pool.model === 'node-locked' && pool.billing === 'yearly'
     ? null

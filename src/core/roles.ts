@@ -20,3 +20,9 @@ export const keepsAnOwner = (owners: number, current: Role, next: Role | 'remove
 /** Whether `actor` may give `role` to someone (by invitation or a change): Admins never make Owners. */
 export const mayGrantRole = (actor: Role | undefined, role: Role): boolean =>
   actor === 'owner' || (actor === 'admin' && role !== 'owner');
+
+/**
+ * Whether `actor` may change a pool's outage grace: Owners only, since a longer grace lets a run
+ * cut off from the server share its seat for longer.
+ */
+export const mayChangeOutageGrace = (actor: Role | undefined): boolean => actor === 'owner';

@@ -16,6 +16,7 @@ import {
 } from '../core/vocabulary.ts';
 import { run, type Result } from '../command-line/runner.ts';
 import { dayOrInstant, wholeNumber } from '../core/strict.ts';
+import { OUTAGE_GRACE_MINUTES } from '../core/quota.ts';
 import { printableDeep } from '../command-line/sanitize.ts';
 import { VERSION } from '../version.ts';
 import { createNewFile, replaceFile } from '../platform/files.ts';
@@ -461,7 +462,14 @@ interface PoolCreateOptions extends PoolOptions {
   quota: number;
   machineQuota: number;
   expires: number;
+  outageGrace?: number;
 }
+
+const outageGraceOption = () =>
+  new Option(
+    '--outage-grace <minutes>',
+    `how long a run cut off from the server goes on past its lease (default ${OUTAGE_GRACE_MINUTES.default})`,
+  ).argParser(positive('--outage-grace', 0, OUTAGE_GRACE_MINUTES.max));
 
 const pool = program.command('pool').description('license pools');
 pool
@@ -483,6 +491,7 @@ pool
       .argParser(date)
       .makeOptionMandatory(),
   )
+  .addOption(outageGraceOption())
   .action(
     admin((s, o: PoolCreateOptions) =>
       s.createPool({
@@ -493,7 +502,19 @@ pool
         quota: o.quota,
         machineQuota: o.machineQuota,
         expiresAt: o.expires,
+        ...(o.outageGrace === undefined ? {} : { outageGraceMinutes: o.outageGrace }),
       }),
+    ),
+  );
+pool
+  .command('set')
+  .description("change a pool's outage grace")
+  .addOption(orgOption())
+  .addOption(productOption())
+  .addOption(outageGraceOption().makeOptionMandatory())
+  .action(
+    admin((s, o: PoolOptions & { outageGrace: number }) =>
+      s.setOutageGrace(o.org, o.product, o.outageGrace),
     ),
   );
 pool

@@ -21,6 +21,7 @@ export type AdminOps = Omit<
     | 'revokeApiKey'
     | 'listApiKeys'
     | 'createPool'
+    | 'setOutageGrace'
     | 'listPools'
     | 'grant'
     | 'revokeGrant'
@@ -92,7 +93,7 @@ export const remoteAdmin = (server: string, token: string): AdminOps => {
           `/orgs/${orgId}/api-keys`,
         )
       ).apiKeys,
-    createPool: (p: Pool & { orgId: number }) =>
+    createPool: (p: Pool & { orgId: number; outageGraceMinutes?: number }) =>
       call('POST', `/orgs/${p.orgId}/pools`, {
         product: p.product,
         model: p.model,
@@ -100,7 +101,10 @@ export const remoteAdmin = (server: string, token: string): AdminOps => {
         quota: p.quota,
         machineQuota: p.machineQuota,
         expiresAt: new Date(p.expiresAt).toISOString(),
+        ...(p.outageGraceMinutes === undefined ? {} : { outageGraceMinutes: p.outageGraceMinutes }),
       }),
+    setOutageGrace: (orgId, product, outageGraceMinutes) =>
+      call('PATCH', pool(orgId, product), { outageGraceMinutes }),
     listPools: async (orgId) =>
       (
         await call<{ pools: Awaited<ReturnType<Service['listPools']>> }>(

@@ -181,6 +181,46 @@ describe.each(stores)('the web console on $name', ({ skip, postgres }) => {
     expect(beat.body.error.message).toContain('terminated by b-owner@acme.test in the console');
   });
 
+  it('the outage grace: shown in Subscription Details; only an Owner changes it, and it is audited', async () => {
+    const { org } = await seedOrg(server.url, { quota: 2 });
+    const admin = await joinAs(server.url, org, 'grace-admin@acme.test', 'admin');
+    const adminPage = (await admin.get(`/console/orgs/${org}/licenses`)).text;
+    expect(adminPage).toMatch(/<dt>Outage grace<\/dt>\s*<dd>\s*5 minutes/);
+    expect(adminPage).not.toContain('/outage-grace');
+    // An Admin's forged form changes nothing.
+    const forged = await admin.post(`/console/orgs/${org}/pools/KRE/outage-grace`, {
+      _csrf: csrfOf(adminPage),
+      minutes: '60',
+    });
+    expect(forged.status).toBe(403);
+    expect(forged.text).toContain(
+      'only an Owner of the organisation changes the outage grace of its pools',
+    );
+    const owner = await joinAs(server.url, org, 'grace-owner@acme.test', 'owner');
+    const ownerPage = (await owner.get(`/console/orgs/${org}/licenses`)).text;
+    expect(ownerPage).toContain(`action="/console/orgs/${org}/pools/KRE/outage-grace"`);
+    const bad = await owner.post(`/console/orgs/${org}/pools/KRE/outage-grace`, {
+      _csrf: csrfOf(ownerPage),
+      minutes: '121',
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain('the outage grace must be from 0 to 120, not 121');
+    const saved = await owner.post(`/console/orgs/${org}/pools/KRE/outage-grace`, {
+      _csrf: csrfOf(ownerPage),
+      minutes: '0',
+    });
+    expect(saved.headers.get('location')).toBe(`/console/orgs/${org}/licenses?done=grace-changed`);
+    expect(
+      (await adminApi(server.url, 'GET', `/orgs/${org}/pools/KRE`)).body.outageGraceMinutes,
+    ).toBe(0);
+    const audit = (await adminApi(server.url, 'GET', `/orgs/${org}/audit`)).body.entries;
+    expect(audit[0]).toMatchObject({
+      who: 'grace-owner@acme.test',
+      action: 'outage grace changed',
+      detail: 'KRE: 5 → 0 minutes',
+    });
+  });
+
   it("a Member makes their own API key (shown once, then only its prefix), uses it with katalonc's API, and revokes it; nobody else's", async () => {
     const { org } = await seedOrg(server.url, { quota: 2 });
     const member = await joinAs(server.url, org, 'keys@acme.test', 'member');

@@ -4,7 +4,15 @@ import { createServer } from 'node:net';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KATALONC, katalonc, startKatalonc, tempDir, userEnv, waitFor } from '../helpers/cli.ts';
-import { adminApi, seedOrg, startServer, type TestServer } from '../helpers/server.ts';
+import {
+  activateIn,
+  adminApi,
+  adminCli,
+  api,
+  seedOrg,
+  startServer,
+  type TestServer,
+} from '../helpers/server.ts';
 import {
   freePort,
   installed,
@@ -299,6 +307,97 @@ describe('online activation', () => {
       await other.result;
       proxy.stop();
       await own.stop();
+    });
+  });
+
+  describe("the pool's outage grace", () => {
+    it('past it, a run cut off from the server ends, and the server refuses to resume its session', async () => {
+      const own = await startServer({ args: ['--lease-seconds', '3'] });
+      const o = await online(1, own.url);
+      const changed = await adminApi(own.url, 'PATCH', `/orgs/${o.org}/pools/KRE`, {
+        outageGraceMinutes: 0,
+      });
+      expect(changed.body).toEqual({ product: 'KRE', outageGraceMinutes: 0 });
+      expect((await poolOf(o.org, own.url)).outageGraceMinutes).toBe(0);
+
+      // katalonc: cut off (its proxy stopped), it ends once the lease has run out.
+      const proxy = await startProxy();
+      const marker = join(tempDir(), 'm');
+      const run = startKatalonc(
+        [
+          'run',
+          ...o.args,
+          '--config',
+          '-proxy.auth.option=MANUAL_CONFIG',
+          '-proxy.auth.server.type=HTTP',
+          '-proxy.auth.server.address=127.0.0.1',
+          `-proxy.auth.server.port=${proxy.port}`,
+          '--',
+          ...sleeper(marker, 60),
+        ],
+        o.env,
+      );
+      await waitFor(() => existsSync(marker), 10_000, 'the command');
+      proxy.stop();
+      const r = await run.result;
+      expect(r.code, r.stderr).toBe(9);
+      expect(r.stderr).toMatch(
+        /This session has been terminated: the run could not reach the license server for longer than its pool's outage grace \(0 minutes past the lease\)/,
+      );
+
+      // The server: a session whose lease passed more than the grace ago is not resumed.
+      const a = await activateIn(own.url, o.org, o.apiKey);
+      expect(a.status).toBe(201);
+      await new Promise((done) => setTimeout(done, 3500));
+      const resumed = await api(
+        own.url,
+        'POST',
+        `/v1/sessions/${a.body.session.id}/resume`,
+        undefined,
+        o.apiKey,
+      );
+      expect(resumed.status).toBe(410);
+      expect(resumed.body.error.code).toBe('SESSION_EXPIRED');
+      expect(resumed.body.error.message).toMatch(/outage grace \(0 minutes/);
+      await own.stop();
+    });
+
+    it('is 5 minutes unless chosen, and the admin CLI sets it within 0–120 minutes', async () => {
+      const o = await online(1);
+      expect((await poolOf(o.org)).outageGraceMinutes).toBe(5);
+      const set = await adminCli(server.dataDir, [
+        'pool',
+        'set',
+        '--org',
+        String(o.org),
+        '--product',
+        'KRE',
+        '--outage-grace',
+        '30',
+        '--json',
+      ]);
+      expect(set.code, set.stderr).toBe(0);
+      expect(JSON.parse(set.stdout)).toEqual({ product: 'KRE', outageGraceMinutes: 30 });
+      expect((await poolOf(o.org)).outageGraceMinutes).toBe(30);
+      const tooLong = await adminCli(server.dataDir, [
+        'pool',
+        'set',
+        '--org',
+        String(o.org),
+        '--product',
+        'KRE',
+        '--outage-grace',
+        '121',
+      ]);
+      expect(tooLong.code).toBe(4);
+      expect(tooLong.stderr).toMatch(/--outage-grace must be from 0 to 120/);
+      expect(
+        (
+          await adminApi(server.url, 'PATCH', `/orgs/${o.org}/pools/KRE`, {
+            outageGraceMinutes: -1,
+          })
+        ).status,
+      ).toBe(400);
     });
   });
 

@@ -6,6 +6,7 @@ import {
   grantRefusal,
   offlineExpiry,
   offlineRefusal,
+  resumeRefusal,
   type Pool,
 } from '../../src/core/quota.ts';
 import { createThrottle } from '../../src/server/auth-throttle.ts';
@@ -19,6 +20,20 @@ const pool = (over: Partial<Pool> = {}): Pool => ({
   machineQuota: 3,
   expiresAt: NOW + 365 * DAY_MS,
   ...over,
+});
+
+describe('the outage grace', () => {
+  it('a lapsed session resumes within the grace past its lease, never after it', () => {
+    fc.assert(
+      fc.property(fc.nat(120), fc.nat(3 * 3_600_000), (grace, late) => {
+        const refusal = resumeRefusal(grace, NOW, NOW + late);
+        expect(refusal === null).toBe(late <= grace * 60_000);
+        if (refusal) expect(refusal.code).toBe('SESSION_EXPIRED');
+      }),
+    );
+    expect(resumeRefusal(0, NOW, NOW)).toBeNull();
+    expect(resumeRefusal(0, NOW, NOW + 1)?.message).toContain('outage grace (0 minutes');
+  });
 });
 
 describe('quota rules', () => {

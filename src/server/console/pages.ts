@@ -1,7 +1,8 @@
 // The console's pages, rendered on the server: plain HTML forms that work without JavaScript and
 // with the keyboard alone. Each page is a function of what it shows.
 import { generatedCommand, shellLine } from '../../core/katalonc/generated-command.ts';
-import type { PoolUsage } from '../../core/quota.ts';
+import { OUTAGE_GRACE_MINUTES, type PoolUsage } from '../../core/quota.ts';
+import { mayChangeOutageGrace } from '../../core/roles.ts';
 import { ROLES, type Product, type Role } from '../../core/vocabulary.ts';
 import { html, type Html } from './html.ts';
 
@@ -268,6 +269,7 @@ export interface PoolView {
   available: number;
   machineQuota: number;
   expiresAt: string;
+  outageGraceMinutes: number;
   /** The counts of all sessions and machines, of which the lists may hold only the first. */
   inUse: PoolUsage;
   licensedUsers: string[];
@@ -348,7 +350,33 @@ const table = (caption: string, head: string[], all: Html[], total = all.length)
       </table>`;
 };
 
-const poolSection = (viewer: Viewer, orgId: number, p: PoolView, serverUrl: string): Html => {
+/** The outage grace, and for Owners the form that changes it (it weighs outages against seats). */
+const outageGrace = (viewer: Viewer, role: Role, base: string, p: PoolView, id: string): Html =>
+  mayChangeOutageGrace(role)
+    ? html`<form class="row" method="post" action="${base}/outage-grace">
+        <input type="hidden" name="_csrf" value="${viewer.csrf}" />
+        <label
+          >Minutes
+          <input
+            type="number"
+            name="minutes"
+            min="0"
+            max="${OUTAGE_GRACE_MINUTES.max}"
+            required
+            value="${p.outageGraceMinutes}"
+            aria-describedby="${id}"
+        /></label>
+        <button type="submit">Save outage grace</button>
+      </form>`
+    : html`${p.outageGraceMinutes} minutes`;
+
+const poolSection = (
+  viewer: Viewer,
+  org: { id: number; role: Role },
+  p: PoolView,
+  serverUrl: string,
+): Html => {
+  const orgId = org.id;
   const base = `/console/orgs/${orgId}/pools/${p.product}`;
   const id = (what: string) => `${p.product}-${what}`;
   return html`<section class="product" aria-labelledby="${id('title')}">
@@ -370,6 +398,15 @@ const poolSection = (viewer: Viewer, orgId: number, p: PoolView, serverUrl: stri
       <dd>${p.model}</dd>
       <dt>Billing cycle</dt>
       <dd>${p.billing}</dd>
+      <dt>Outage grace</dt>
+      <dd>
+        ${outageGrace(viewer, org.role, base, p, id('grace-help'))}
+        <p id="${id('grace-help')}" class="muted">
+          How long a run that cannot reach this server goes on after its lease runs out. Meanwhile
+          its seat may serve another run, so a longer grace rides out longer outages and lets a
+          cut-off run share a seat for longer.
+        </p>
+      </dd>
     </dl>
     ${
       p.product === 'KSE'
@@ -498,7 +535,7 @@ export const licensesPage = (
       </p>
       ${notice ? html`<p class="${notice.error ? 'error' : 'done'}" role="${notice.error ? 'alert' : 'status'}">${notice.text}</p>` : ''}
       ${pools.length === 0 ? html`<p>This organisation has no license pools yet.</p>` : ''}
-      ${pools.map((p) => poolSection(viewer, org.id, p, serverUrl))}`,
+      ${pools.map((p) => poolSection(viewer, org, p, serverUrl))}`,
   );
 
 export const errorPage = (title: string, message: string, viewer?: Viewer): Html =>

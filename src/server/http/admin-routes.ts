@@ -14,6 +14,7 @@ import {
   NewOrg,
   NewPool,
   OrgParams,
+  PoolChange,
   PoolParams,
   SessionParams,
   SessionsQuery,
@@ -88,6 +89,11 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ service: Service; guards: 
   );
   app.get('/orgs/:orgId/pools/:product', { schema: { params: PoolParams } }, (r) =>
     service.poolShow(r.params.orgId, r.params.product),
+  );
+  app.patch(
+    '/orgs/:orgId/pools/:product',
+    { schema: { params: PoolParams, body: PoolChange } },
+    (r) => service.setOutageGrace(r.params.orgId, r.params.product, r.body.outageGraceMinutes),
   );
   app.post(
     '/orgs/:orgId/pools/:product/licensed-users',

@@ -11,6 +11,8 @@ import fastifyFormbody from '@fastify/formbody';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { fail, httpStatus, isKatalonError } from '../../core/errors.ts';
+import { OUTAGE_GRACE_MINUTES } from '../../core/quota.ts';
+import { wholeNumber } from '../../core/strict.ts';
 import { createThrottle } from '../auth-throttle.ts';
 import { CONSOLE_CSS } from '../console/style.ts';
 import { toText, type Html } from '../console/html.ts';
@@ -51,6 +53,7 @@ const DONE = {
   revoked: 'The license was withdrawn: their sessions end at their next heartbeat.',
   'machine-removed': 'The machine was removed: its sessions end at their next heartbeat.',
   terminated: 'The session was terminated: its run stops at its next heartbeat, with the reason.',
+  'grace-changed': "The pool's outage grace was changed: new sessions and resumes follow it.",
 } as const;
 const DoneQuery = Type.Object({
   done: Type.Optional(
@@ -450,6 +453,18 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = as
         const { orgId, product } = request.params;
         await service.removeMachine(orgId, product, request.body.machineId ?? '');
         return 'machine-removed';
+      }),
+  );
+  app.post(
+    '/orgs/:orgId/pools/:product/outage-grace',
+    { schema: { params: PoolParams, body: Form } },
+    (request, reply) =>
+      licenseAction(request, reply, request.params.orgId, async (user) => {
+        const { orgId, product } = request.params;
+        const minutes = wholeNumber(request.body.minutes ?? '', 0, OUTAGE_GRACE_MINUTES.max);
+        if (!minutes.ok) throw fail('BAD_REQUEST', `the outage grace ${minutes.reason}`);
+        await service.setOutageGrace(orgId, product, minutes.value, user);
+        return 'grace-changed';
       }),
   );
   app.post(

@@ -1,6 +1,7 @@
 // Request schemas, built from the core's vocabulary so that the HTTP layer accepts exactly the
 // values the rules know. The type provider derives each route's request types from them.
 import { Type, type TSchema } from 'typebox';
+import { OUTAGE_GRACE_MINUTES } from '../../core/quota.ts';
 import { BILLING_CYCLES, POOL_MODELS, PRODUCTS, ROLES } from '../../core/vocabulary.ts';
 
 const oneOf = <const T extends readonly string[]>(values: T) =>
@@ -17,6 +18,7 @@ const Email = Type.String({ minLength: 3, maxLength: 254, pattern: '^[^@\\s]+@[^
 const MachineId = text(64);
 const SessionId = Type.String({ pattern: '^[0-9a-f-]{36}$' });
 const Count = Type.Integer({ minimum: 0, maximum: 1_000_000 });
+const OutageGrace = Type.Integer({ minimum: 0, maximum: OUTAGE_GRACE_MINUTES.max });
 
 export const OrgParams = object({ orgId: Id });
 export const PoolParams = object({ orgId: Id, product: Product });
@@ -47,7 +49,9 @@ export const NewPool = object({
   quota: Count,
   machineQuota: Count,
   expiresAt: dateTime,
+  outageGraceMinutes: Type.Optional(OutageGrace),
 });
+export const PoolChange = object({ outageGraceMinutes: OutageGrace });
 export const NewOfflineLicense = object({
   machineId: MachineId,
   expiresAt: Type.Optional(dateTime),

@@ -17,6 +17,7 @@ export interface PoolRow {
   expires_at: number;
   /** Removals and withdrawals so far (see withdrawEntitlement). */
   entitlements: number;
+  outage_grace_minutes: number;
 }
 
 export const toPool = (r: PoolRow): Pool => ({
@@ -76,13 +77,13 @@ export const poolById = (q: Queries, poolId: number): Promise<PoolRow | undefine
 /** The new pool's id, or null when the organisation already has a pool of that product. */
 export const insertPool = async (
   q: Queries,
-  p: Pool & { orgId: number },
+  p: Pool & { orgId: number; outageGraceMinutes: number },
   now: number,
 ): Promise<number | null> =>
   (
     await q.get<{ id: number }>(
-      `INSERT INTO pools (org_id, product, model, billing, quota, machine_quota, expires_at, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (org_id, product) DO NOTHING RETURNING id`,
+      `INSERT INTO pools (org_id, product, model, billing, quota, machine_quota, expires_at, outage_grace_minutes, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (org_id, product) DO NOTHING RETURNING id`,
       p.orgId,
       p.product,
       p.model,
@@ -90,9 +91,13 @@ export const insertPool = async (
       p.quota,
       p.machineQuota,
       p.expiresAt,
+      p.outageGraceMinutes,
       now,
     )
   )?.id ?? null;
+
+export const setOutageGrace = (q: Queries, poolId: number, minutes: number): Promise<number> =>
+  q.run('UPDATE pools SET outage_grace_minutes = ? WHERE id = ?', minutes, poolId);
 
 export interface PoolGaugeRow {
   org_id: number;

@@ -1,8 +1,11 @@
 // Admin operations on license pools and their quotas: the pool itself, licensed users (KSE),
 // registered machines, and the pool's summary that activations answer too.
 import { fail } from '../../core/errors.ts';
-import { available, type Pool, type PoolUsage } from '../../core/quota.ts';
+import { available, OUTAGE_GRACE_MINUTES, type Pool, type PoolUsage } from '../../core/quota.ts';
+import { mayChangeOutageGrace } from '../../core/roles.ts';
 import { PRODUCTS, type Product } from '../../core/vocabulary.ts';
+import { roleOf } from '../repository/accounts.ts';
+import type { User } from '../repository/organisations.ts';
 import {
   countLicensed,
   deleteLicensed,
@@ -12,6 +15,7 @@ import {
   insertLicensed,
   insertPool,
   isLicensed,
+  setOutageGrace,
   licensedEmails,
   poolGauges,
   listMachines,
@@ -42,6 +46,7 @@ export const poolSummary = (pool: PoolRow, used: PoolUsage) => ({
   available: available(toPool(pool), used),
   machineQuota: pool.machine_quota,
   expiresAt: iso(pool.expires_at),
+  outageGraceMinutes: pool.outage_grace_minutes,
 });
 
 export const sessionView = (s: SessionRow & { email?: string }) => ({
@@ -57,12 +62,13 @@ export const sessionView = (s: SessionRow & { email?: string }) => ({
 export const pools = (ctx: Context) => {
   const { store, clock, leases } = ctx;
   return {
-    createPool: (p: Pool & { orgId: number }) =>
+    createPool: (p: Pool & { orgId: number; outageGraceMinutes?: number }) =>
       ctx.events.transaction(async (tx) => {
         await orgOrFail(tx, p.orgId);
         if (p.expiresAt <= clock())
           throw fail('BAD_REQUEST', `the subscription end ${iso(p.expiresAt)} is in the past`);
-        const id = await insertPool(tx, p, clock());
+        const outageGraceMinutes = p.outageGraceMinutes ?? OUTAGE_GRACE_MINUTES.default;
+        const id = await insertPool(tx, { ...p, outageGraceMinutes }, clock());
         if (id === null)
           throw fail('CONFLICT', `organisation ${p.orgId} already has a ${p.product} pool`);
         await audit(
@@ -70,9 +76,32 @@ export const pools = (ctx: Context) => {
           tx,
           p.orgId,
           'pool created',
-          `${p.product}: ${p.model}, ${p.billing}, quota ${p.quota}, machine quota ${p.machineQuota}, until ${iso(p.expiresAt)}`,
+          `${p.product}: ${p.model}, ${p.billing}, quota ${p.quota}, machine quota ${p.machineQuota}, until ${iso(p.expiresAt)}, outage grace ${outageGraceMinutes} minutes`,
         );
         return { id };
+      }),
+
+    /**
+     * How long a run cut off from the server goes on past its lease (new sessions and resumes).
+     * `by`: the console user (an Owner); absent for the server operator.
+     */
+    setOutageGrace: (orgId: number, product: Product, minutes: number, by?: User) =>
+      ctx.events.transaction(async (tx) => {
+        if (by && !mayChangeOutageGrace(await roleOf(tx, orgId, by.id)))
+          throw fail(
+            'FORBIDDEN',
+            'only an Owner of the organisation changes the outage grace of its pools',
+          );
+        const pool = await poolOrFail(tx, orgId, product);
+        await setOutageGrace(tx, pool.id, minutes);
+        await audit(
+          ctx,
+          tx,
+          orgId,
+          'outage grace changed',
+          `${product}: ${pool.outage_grace_minutes} → ${minutes} minutes`,
+        );
+        return { product, outageGraceMinutes: minutes };
       }),
 
     grant: (orgId: number, product: Product, email: string) =>

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { fail, isKatalonError } from '../../core/errors.ts';
 import type { Product } from '../../core/vocabulary.ts';
+import { resumeRefusal } from '../../core/quota.ts';
 import { isMember, orgsOfUser, type User } from '../repository/organisations.ts';
 import {
   findPool,
@@ -208,6 +209,12 @@ export const sessions = (ctx: Context) => {
             );
         };
         refuseIf(await unentitled(tx, pool, user.id));
+        // Past the pool's grace a run cut off from the server has ended on its own: its seat may
+        // have served another run meanwhile.
+        const late =
+          s.lease_expires_at <= now &&
+          resumeRefusal(pool.outage_grace_minutes, s.lease_expires_at, now);
+        if (late) throw fail(late.code, late.message);
         const next = now + settings.leaseMs;
         const wasEnded = await reviveSession(tx, sessionId, next);
         const session = wasEnded ? 'new' : 'held';

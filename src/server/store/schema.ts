@@ -81,6 +81,8 @@ const MIGRATIONS: ((dialect: Dialect) => string)[] = [
   // Members removed and KSE licenses withdrawn, counted on the pool under its lock: a grant that
   // checked the user before one of them sees the count move when it takes that lock.
   () => `ALTER TABLE pools ADD COLUMN entitlements BIGINT NOT NULL DEFAULT 0;`,
+  // How long a run cut off from the server goes on past its lease (minutes): the pool's choice.
+  () => `ALTER TABLE pools ADD COLUMN outage_grace_minutes INTEGER NOT NULL DEFAULT 5;`,
 ];
 
 /** Brings the store's schema up to date, in one transaction; replicas starting at once take turns. */

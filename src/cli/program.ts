@@ -64,7 +64,10 @@ const program = new Command('katalonc')
   .addOption(new Option('--server-url <url>', 'license server URL').argParser(url))
   .option('--insecure', 'allow plain http to a server that is not on this machine')
   .option('--ca-file <file>', 'extra CA certificates (PEM) to trust for the license server')
-  .option('--license-release', "release this machine's earlier online sessions first")
+  .option(
+    '--license-release',
+    "first free the sessions of this machine's runs that were killed (never a live run's)",
+  )
   .option('--no-license-release', 'do not release earlier sessions (the default)')
   .option('--enable-license-retry', 'wait for a license when all are in use (the default)')
   .option('--no-enable-license-retry', 'fail at once when all licenses are in use')

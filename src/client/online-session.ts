@@ -128,7 +128,7 @@ export const holdOnlineSession = async (
     const c = await chooseOrg(client, credentials, opts.product);
     if (opts.licenseRelease)
       say(
-        `Released ${await releaseMachineSessions(client, c, opts.product)} earlier session(s) of this machine`,
+        `Released ${await releaseMachineSessions(client, c, opts.product)} leftover session(s) of runs on this machine that had stopped (live runs are left alone)`,
       );
     const { session, pool } = await activateSession(client, c, opts.product);
     let lock: Awaited<ReturnType<typeof tryLock>>;

@@ -76,6 +76,13 @@ export const grantRefusal = (
  */
 export const OUTAGE_GRACE_MINUTES = { default: 5, max: 120, unannounced: 30 } as const;
 
+/**
+ * -licenseRelease frees a machine's leftover sessions, never a live run's: a session is a leftover
+ * once it has missed a heartbeat by half an interval, i.e. its lease ends before this time.
+ */
+export const leftoverLeaseBefore = (now: number, leaseMs: number, heartbeatMs: number): number =>
+  now + leaseMs - 1.5 * heartbeatMs;
+
 /** Whether a session whose lease ran out at `leaseExpiredAt` may still be resumed at `now`. */
 export const resumeRefusal = (
   graceMinutes: number,

@@ -9,6 +9,7 @@ import {
   adminApi,
   adminCli,
   api,
+  heartbeatIn,
   seedOrg,
   startServer,
   type TestServer,
@@ -112,18 +113,28 @@ describe('online activation', () => {
     await Promise.all(holders.map((h) => h.result));
   });
 
-  it("-licenseRelease releases this machine's earlier sessions before checking", async () => {
-    const o = await online(1);
-    const holder = startKatalonc(['run', ...o.args, '--', 'sleep', '30'], o.env);
-    await waitFor(
-      async () => (await poolOf(o.org)).onlineSessions.length === 1,
-      10_000,
-      'a session',
-    );
+  it("-licenseRelease frees this machine's leftover sessions, never a live run's", async () => {
+    const o = await online(2);
+    const marker = join(tempDir(), 'm');
+    const live = startKatalonc(['run', ...o.args, '--', ...sleeper(marker, 8)], o.env);
+    await waitFor(() => existsSync(marker), 10_000, 'the live run');
+    // A run of this machine that is gone without a record katalonc could find (another
+    // KATALONC_HOME, say): a session that stopped heartbeating.
+    const machineId = (await katalonc(['--print-machine-id'], o.env)).stdout.trim();
+    const leftover = await activateIn(server.url, o.org, o.apiKey, { machineId });
+    expect(leftover.status).toBe(201);
+    await new Promise((r) => setTimeout(r, 1800)); // 1.5 heartbeat intervals of silence
     const r = await katalonc(['run', ...o.args, '-licenseRelease', '--', 'true'], o.env);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/Released 1 earlier session/);
-    holder.kill('SIGKILL');
+    expect(r.stderr).toMatch(
+      /Released 1 leftover session\(s\) of runs on this machine that had stopped/,
+    );
+    const gone = await heartbeatIn(server.url, leftover.body.session.id, o.apiKey);
+    expect(gone.body.error.message).toContain('released by -licenseRelease: its run had stopped');
+    // The live run held its seat throughout and ends as its command does.
+    const l = await live.result;
+    expect(l.code, l.stderr).toBe(0);
+    expect(l.stderr).not.toMatch(/terminated/);
   });
 
   it('a SIGKILLed katalonc takes its command (with its children) along: no run goes on without a session', async () => {

@@ -7,7 +7,7 @@ export interface CommandRequest {
   orgId: number;
   serverUrl: string;
   product: Product;
-  /** -licenseRelease: release this machine's earlier sessions first. */
+  /** -licenseRelease: free the sessions of this machine's killed runs first (never a live run's). */
   licenseRelease: boolean;
   /** Wait up to this many minutes for a free license (-enableLicenseRetry). */
   retryMinutes?: number;

@@ -511,9 +511,10 @@ const poolSection = (
     <p>For CI, with the key in the environment variable <code>KATALON_API_KEY</code>:</p>
     <pre><code>${shellLine(generatedCommand({ orgId, serverUrl, product: p.product, licenseRelease: false }))}</code></pre>
     <p class="muted">
-      Add <code>-licenseRelease=true</code> to release this machine's earlier sessions first, and
-      <code>-enableLicenseRetry=true -licenseRetryMaxDuration=MINUTES</code> to wait for a free
-      license.
+      License retry is on by default (20 minutes):
+      <code>-licenseRetryMaxDuration=MINUTES</code> waits longer for a free license.
+      <code>-licenseRelease=true</code> frees at once what runs on this machine left behind when
+      they were killed (a live run's session is never touched).
     </p>
   </section>`;
 };

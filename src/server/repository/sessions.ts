@@ -159,9 +159,13 @@ export const poolsWithLapsedSessions = async (q: Queries, now: number): Promise<
     )
   ).map((r) => r.pool_id);
 
-/** Which running sessions to end: one by id, or those of a pool matching a machine and/or user. */
+/**
+ * Which running sessions to end: one by id, or those of a pool matching a machine and/or user, and
+ * (`leaseBefore`) only those whose lease ends before that time: the ones that stopped heartbeating.
+ */
 export type SessionFilter =
-  { id: string; userId?: number } | { poolId: number; machineId?: string; userId?: number };
+  | { id: string; userId?: number }
+  | { poolId: number; machineId?: string; userId?: number; leaseBefore?: number };
 
 /** Ends the running sessions that match; resolves to them (id and pool). */
 export const endSessions = async (
@@ -181,6 +185,10 @@ export const endSessions = async (
   else {
     match('pool_id', filter.poolId);
     match('machine_id', filter.machineId);
+    if (filter.leaseBefore !== undefined) {
+      where.push('lease_expires_at < ?');
+      params.push(filter.leaseBefore);
+    }
   }
   match('user_id', filter.userId);
   const ended = await q.all<{ id: string; pool_id: number }>(

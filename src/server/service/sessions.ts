@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { fail, isKatalonError } from '../../core/errors.ts';
 import type { Product } from '../../core/vocabulary.ts';
-import { resumeRefusal } from '../../core/quota.ts';
+import { leftoverLeaseBefore, resumeRefusal } from '../../core/quota.ts';
 import { isMember, orgsOfUser, type User } from '../repository/organisations.ts';
 import {
   findPool,
@@ -262,20 +262,32 @@ export const sessions = (ctx: Context) => {
         return { id: sessionId, released: true };
       }),
 
-    releaseMachine: (user: User, r: Omit<ActivationRequest, 'hostname' | 'osUser'>) =>
-      ctx.events.transaction(async (tx) => {
+    /**
+     * -licenseRelease: ends this user's sessions on this machine whose run is gone (they stopped
+     * heartbeating), never a live run's.
+     */
+    releaseMachine: async (user: User, r: Omit<ActivationRequest, 'hostname' | 'osUser'>) => {
+      await leases.flush();
+      return ctx.events.transaction(async (tx) => {
         const pool = await findPool(tx, r.orgId, r.product);
+        const leaseBefore = leftoverLeaseBefore(clock(), settings.leaseMs, settings.heartbeatMs);
         const released =
           pool && (await isMember(tx, r.orgId, user.id))
             ? await endSessionsFor(
                 ctx,
                 tx,
-                { poolId: pool.id, userId: user.id, machineId: checkMachineId(r.machineId) },
-                { event: 'released', reason: 'released by -licenseRelease' },
+                {
+                  poolId: pool.id,
+                  userId: user.id,
+                  machineId: checkMachineId(r.machineId),
+                  leaseBefore,
+                },
+                { event: 'released', reason: 'released by -licenseRelease: its run had stopped' },
               )
             : 0;
         return { released };
-      }),
+      });
+    },
 
     listSessions: async (orgId?: number) => {
       await leases.flush();

@@ -16,6 +16,7 @@ import { fail } from '../core/errors.ts';
 import { openSqliteStore } from './store/sqlite.ts';
 import type { Store } from './store/store.ts';
 import { serverEnvironment } from './environment.ts';
+import { replaceFile } from '../platform/files.ts';
 
 export const defaultDataDir = (): string =>
   serverEnvironment.dataDir ?? join(homedir(), '.katalon-license-server');
@@ -115,6 +116,37 @@ export const openDataDir = async (dir: string): Promise<DataDir> => {
   } catch (error) {
     throw fail('FILE_ERROR', `cannot open the database in ${dir}: ${(error as Error).message}`);
   }
+};
+
+/** Where the running server says its address, for links the admin subcommands print. */
+const SERVER_URL_FILE = 'server-url';
+
+/**
+ * The address users reach the server at: KLS_PUBLIC_URL, else what the running server on this data
+ * dir wrote when it started (its own host and port), else undefined.
+ */
+export const serverUrlOf = (dir: string): string | undefined => {
+  if (serverEnvironment.publicUrl) return serverEnvironment.publicUrl;
+  try {
+    return readFileSync(join(dir, SERVER_URL_FILE), 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/** Said by a server once it listens (a wildcard host as this machine's loopback address). */
+export const recordServerUrl = (
+  dir: string,
+  protocol: 'http' | 'https',
+  host: string,
+  port: number,
+) => {
+  const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const url =
+    serverEnvironment.publicUrl ??
+    `${protocol}://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
+  replaceFile(join(dir, SERVER_URL_FILE), `${url}\n`, 0o644);
+  return url.replace(/\/+$/, '');
 };
 
 /** A token guessable in fewer tries than an API key would open the admin API to anyone. */

@@ -30,7 +30,9 @@ import {
   openDataDir,
   openSigningKey,
   readIssuerCertificate,
+  serverUrlOf,
 } from './data-dir.ts';
+import { warn } from '../command-line/output.ts';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -371,10 +373,19 @@ root
 
 const org = program.command('org').description('organisations');
 org.command('list').action(admin(async (s) => ({ orgs: await s.listOrgs() })));
-/** The console link of an invitation, on the server as its users reach it. */
+/**
+ * The console link of an invitation, on the server as its users reach it: --server, KLS_PUBLIC_URL,
+ * or the address the server running on this data dir recorded.
+ */
 const invitationLink = (token: string): string => {
-  const base =
-    program.opts<Global>().server ?? serverEnvironment.publicUrl ?? 'http://127.0.0.1:8080';
+  const { server, dataDir } = program.opts<Global>();
+  let base = server ?? serverUrlOf(dataDir);
+  if (!base) {
+    base = 'http://127.0.0.1:8080';
+    warn(
+      `no server has started on ${dataDir} and KLS_PUBLIC_URL is not set: the link assumes ${base}; set KLS_PUBLIC_URL to the address users reach the server at`,
+    );
+  }
   return `${base.replace(/\/+$/, '')}/console/invitations/${token}`;
 };
 const invitation = async (

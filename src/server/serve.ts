@@ -8,7 +8,7 @@ import { fail } from '../core/errors.ts';
 import { buildApp } from './http/app.ts';
 import { createMetrics } from './metrics.ts';
 import { createService, type LicenseEvent, type Settings } from './service/index.ts';
-import { adminToken, openDataDir, openSigningKey } from './data-dir.ts';
+import { adminToken, openDataDir, openSigningKey, recordServerUrl } from './data-dir.ts';
 import { serverEnvironment } from './environment.ts';
 
 const SHUTDOWN_MS = 10_000;
@@ -101,9 +101,12 @@ export const startServer = async (o: ServerOptions): Promise<void> => {
   });
   log = (e) => app.log.info(e, `license ${e.event}`);
   const address = await listen(app, o.host, o.port);
+  const { port } = app.server.address() as { port: number };
+  const url = recordServerUrl(o.dataDir, https ? 'https' : 'http', o.host, port);
   app.log.info(
     {
       address,
+      console: `${url}/console`,
       dataDir: o.dataDir,
       database: store.dialect,
       keyId: issuer.signingKey.keyId,

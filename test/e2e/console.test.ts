@@ -1,6 +1,8 @@
 // The web console over real HTTP: invitations, sign-in, roles enforced by the server, and the
 // console's own security (cookies, CSRF, CSP, throttling), against a real server process.
 import { readFileSync } from 'node:fs';
+import { join as joinPath } from 'node:path';
+import { tempDir } from '../helpers/cli.ts';
 import type { IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -57,6 +59,19 @@ describe.each(stores)('the web console on $name', ({ skip, postgres }) => {
     expect(licenses.text).toContain(`License Management: ${name}`);
     expect(licenses.text).toMatch(/Subscribed Licenses<\/dt>\s*<dd>4<\/dd>/);
     expect(licenses.text).toContain('4 = 4 subscribed − (0');
+  });
+
+  it("a browser at the server's address is led to the console, and every page has an icon", async () => {
+    const root = await fetch(`${server.url}/`, { redirect: 'manual' });
+    expect(root.status).toBe(303);
+    expect(root.headers.get('location')).toBe('/console');
+    const favicon = await fetch(`${server.url}/favicon.ico`, { redirect: 'manual' });
+    expect(favicon.headers.get('location')).toBe('/console/assets/icon.svg');
+    const icon = await fetch(`${server.url}/console/assets/icon.svg`);
+    expect(icon.headers.get('content-type')).toBe('image/svg+xml');
+    expect(await icon.text()).toMatch(/^<svg /);
+    const signIn = await consoleClient(server.url).get('/console/sign-in');
+    expect(signIn.text).toContain('<link rel="icon" href="/console/assets/icon.svg"');
   });
 
   it('roles are the server’s: a Member gets 403 on the license page, another organisation is 404', async () => {
@@ -426,6 +441,30 @@ describe.each(stores)('the web console on $name', ({ skip, postgres }) => {
       { KLS_PUBLIC_URL: server.url, ...dbEnv },
     );
     expect(invited.stdout).toMatch(/link: http:\/\/127\.0\.0\.1:\d+\/console\/invitations\//);
+    // Without KLS_PUBLIC_URL: the address the server running on this data dir recorded.
+    const org = String(JSON.parse(created.stdout).id);
+    const third = await adminCli(
+      server.dataDir,
+      ['invite', '--org', org, '--email', 'third@corp.test', '--json'],
+      dbEnv,
+    );
+    expect(JSON.parse(third.stdout).link).toMatch(
+      new RegExp(`^${server.url}/console/invitations/[A-Za-z0-9_-]{43}$`),
+    );
+    expect(third.stderr).toBe('');
+    expect(server.logs()).toContain(`"console":"${server.url}/console"`);
+    // A data dir no server has started on: the link is a guess, and it says so.
+    const fresh = joinPath(tempDir(), 'data');
+    expect((await adminCli(fresh, ['keys', 'public'], dbEnv)).code).toBe(0);
+    const guessed = await adminCli(
+      fresh,
+      ['org', 'create', '--name', `Fresh ${fresh}`, '--owner-email', 'fourth@corp.test'],
+      dbEnv,
+    );
+    expect(guessed.code, guessed.stderr).toBe(0);
+    expect(guessed.stderr).toMatch(
+      /warning: no server has started on .* and KLS_PUBLIC_URL is not set: the link assumes http:\/\/127\.0\.0\.1:8080; set KLS_PUBLIC_URL/,
+    );
   });
 });
 

@@ -27,6 +27,7 @@ const layout = (title: string, viewer: Viewer | undefined, body: Html): Html =>
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>${title} · katalon-license-server</title>
         <link rel="stylesheet" href="/console/assets/console.css" />
+        <link rel="icon" href="/console/assets/icon.svg" type="image/svg+xml" />
         <script src="/console/assets/console.js" defer></script>
       </head>
       <body>

@@ -1,5 +1,8 @@
 // The console's one stylesheet, served from the package (no CDN): system fonts, high contrast, a
 // visible focus ring for keyboard use.
+/** The console's icon: a key, in the accent colour (browsers ask for one on every page). */
+export const CONSOLE_ICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><circle cx="10" cy="16" r="7" fill="none" stroke="#0b57d0" stroke-width="4"/><path d="M17 16h13M25 16v6M29 16v4" stroke="#0b57d0" stroke-width="4"/></svg>`;
+
 export const CONSOLE_CSS = `
 :root { color-scheme: light; --ink: #1b1f24; --muted: #4d5561; --line: #d0d7de; --accent: #0b57d0; --bad: #a4161a; }
 * { box-sizing: border-box; }

@@ -93,6 +93,9 @@ export const buildApp = (service: Service, options: AppOptions) => {
 
   const guards = createGuards(service, options.adminToken);
   app.get('/healthz', () => ({ ok: true }));
+  // A browser pointed at the server's address finds the console (and its icon).
+  app.get('/', (_request, reply) => reply.redirect('/console', 303));
+  app.get('/favicon.ico', (_request, reply) => reply.redirect('/console/assets/icon.svg', 301));
   if (metrics)
     app.get(
       '/metrics',

@@ -14,7 +14,7 @@ import { fail, httpStatus, isKatalonError } from '../../core/errors.ts';
 import { OUTAGE_GRACE_MINUTES } from '../../core/quota.ts';
 import { wholeNumber } from '../../core/strict.ts';
 import { createThrottle } from '../auth-throttle.ts';
-import { CONSOLE_CSS } from '../console/style.ts';
+import { CONSOLE_CSS, CONSOLE_ICON } from '../console/style.ts';
 import { toText, type Html } from '../console/html.ts';
 import {
   ROWS_SHOWN,
@@ -119,6 +119,14 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = as
       .header('cache-control', 'public, max-age=3600')
       .type('text/css')
       .send(CONSOLE_CSS),
+  );
+
+  app.get('/assets/icon.svg', (_request, reply) =>
+    reply
+      .headers(HEADERS)
+      .header('cache-control', 'public, max-age=86400')
+      .type('image/svg+xml')
+      .send(CONSOLE_ICON),
   );
 
   // Built beside the server bundle (dist/console/console.js); absent when running from the sources.

@@ -54,7 +54,7 @@ describe('katalonc license list', () => {
         (_m, a: string, b: string) => a + (b === 'Q' ? 'R' : 'Q'),
       ),
       'garbage.lic': '\x00\x01binary\xff',
-      'v9.lic': valid().replace('Version: 2', 'Version: 9'),
+      'v9.lic': valid().replace('Version: 3', 'Version: 9'),
       'notes.txt': 'not a license: ignored',
     });
     const r = await katalonc(['license', 'list', '--json'], env);

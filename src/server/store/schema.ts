@@ -81,6 +81,10 @@ const MIGRATIONS: ((dialect: Dialect) => string)[] = [
   // Members removed and KSE licenses withdrawn, counted on the pool under its lock: a grant that
   // checked the user before one of them sees the count move when it takes that lock.
   () => `ALTER TABLE pools ADD COLUMN entitlements BIGINT NOT NULL DEFAULT 0;`,
+  // The seat number each offline license holds in its certificate (format 3; NULL before), and the
+  // unexpired licenses of a certificate, which hold its seats, found without reading every pool.
+  () => `ALTER TABLE offline_licenses ADD COLUMN seat INTEGER;
+    CREATE INDEX offline_licenses_certificate ON offline_licenses (certificate_id, expires_at);`,
 ];
 
 /** Brings the store's schema up to date, in one transaction; replicas starting at once take turns. */

@@ -7,7 +7,14 @@ import { describe, expect, it } from 'vitest';
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { katalonc, startKatalonc, tempDir, userEnv } from '../helpers/cli.ts';
+import {
+  katalonc,
+  maxConcurrency,
+  probe,
+  startKatalonc,
+  tempDir,
+  userEnv,
+} from '../helpers/cli.ts';
 import { certifyDataDir, makeLicense, testIssuer } from '../helpers/licenses.ts';
 import { adminCli, offlineCreateArgs, poolCreateArgs } from '../helpers/server.ts';
 import { CERTIFICATE_FILE } from '../../src/server/data-dir.ts';
@@ -32,25 +39,6 @@ const payload = (file: string) => {
   const armored = dearmorLicense(readFileSync(file, 'latin1'));
   if (!armored.ok) throw new Error(`${file}: ${JSON.stringify(armored)}`);
   return payloadOf(armored.document)!;
-};
-
-/** A command that logs its start and end, for counting runs at once. */
-const probe = (log: string, ms: number) => [
-  process.execPath,
-  '-e',
-  `const fs=require('fs');fs.appendFileSync(${JSON.stringify(log)},'S '+Date.now()+'\\n');setTimeout(()=>fs.appendFileSync(${JSON.stringify(log)},'E '+Date.now()+'\\n'),${ms})`,
-];
-const maxConcurrency = (log: string): number => {
-  const events = readFileSync(log, 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => l.split(' '))
-    .map(([k, t]) => [Number(t), k === 'S' ? 1 : -1] as const)
-    .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  let now = 0;
-  let max = 0;
-  for (const [, d] of events) max = Math.max(max, (now += d));
-  return max;
 };
 
 describe('a certificate of one license, and a server that issues past it', () => {
@@ -149,21 +137,23 @@ describe('the server numbers seats', () => {
     certifyDataDir(dataDir, { maxLicenses: 2 });
     const org = await withPool(dataDir);
     const out = tempDir();
+    /** Issues a license; the signed payload of the file written, or the refusal. */
     const create = async (machineId: string, ...more: string[]) => {
       const r = await json(dataDir, [...offlineCreateArgs(org, machineId), '--out', out, ...more]);
-      return r.code === 0 ? payload(r.body.file as string) : r;
+      return { ...r, license: r.code === 0 ? payload(r.body.file as string) : undefined };
     };
     const soon = Date.now() + 4000;
     const machines = ['FYD30-WWAV1-QD45F-RDW0N', 'KEHM5-0M4KF-T8BVZ-ZNVZE'];
-    expect((await create(machines[0], '--expires', new Date(soon).toISOString())).seat).toBe(1);
-    expect((await create(machines[1])).seat).toBe(2);
-    const testing = await create(machines[1], '--testing');
-    expect(testing.kind).toBe('testing');
+    const first = await create(machines[0], '--expires', new Date(soon).toISOString());
+    expect(first.license?.seat).toBe(1);
+    expect((await create(machines[1])).license?.seat).toBe(2);
+    const testing = (await create(machines[1], '--testing')).license;
+    expect(testing?.kind).toBe('testing');
     expect(testing).not.toHaveProperty('seat');
     const full = await create(machines[0]);
     expect(full.code).toBe(8);
     expect(full.body.error.message).toMatch(/allows 2 offline licenses, all issued/);
     await new Promise((r) => setTimeout(r, soon - Date.now() + 100));
-    expect((await create(machines[0])).seat).toBe(1);
+    expect((await create(machines[0])).license?.seat).toBe(1);
   });
 });

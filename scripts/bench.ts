@@ -149,6 +149,7 @@ for (let i = 0; i < 1000; i++) {
         issuedAt: new Date(Date.now() - 86_400_000).toISOString(),
         expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
         certificateId: 'bench-certificate',
+        seat: i + 1,
       },
       signingKey,
       benchCertificate,

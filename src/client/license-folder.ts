@@ -10,6 +10,7 @@ import {
   type ValidationContext,
 } from '../core/license/validate.ts';
 import { advanceMark } from '../core/license/clock.ts';
+import { distinctSeats, type SeatHolder } from '../core/license/seats.ts';
 import { fail } from '../core/errors.ts';
 import type { Product } from '../core/vocabulary.ts';
 import { readMark, writeMark } from './state.ts';
@@ -27,10 +28,13 @@ interface LicenseEntry {
   licenseId?: string;
   issuedAt?: string;
   orgId?: string;
-  /** The issuer certificate's id and limit, for valid licenses. */
+  /** The issuer certificate's id and the seat held in it, for valid offline licenses. */
   certificateId?: string;
-  maxLicenses?: number;
+  seat?: number;
 }
+
+/** A valid offline license: it holds a seat. */
+type SeatedEntry = LicenseEntry & SeatHolder;
 
 export interface FolderReport {
   folder: string;
@@ -39,9 +43,9 @@ export interface FolderReport {
   machineId: string;
   exists: boolean;
   licenses: LicenseEntry[];
-  /** The valid licenses, one entry per license: two copies of one license file count once. */
-  usable: LicenseEntry[];
-  /** usable.length, katalonc's "number of valid offline licenses". */
+  /** The valid licenses, one per seat: copies of a file, or licenses that hold one seat, count once. */
+  usable: SeatedEntry[];
+  /** usable.length (seats, not files), katalonc's "number of valid offline licenses". */
   valid: number;
 }
 
@@ -96,10 +100,9 @@ const readEntry = (folder: string, file: string, ctx: ValidationContext): Licens
           licenseId: p.id,
           orgId: p.orgId,
           issuedAt: p.issuedAt,
+          certificateId: p.certificateId,
+          ...(p.seat === undefined ? {} : { seat: p.seat }),
         }
-      : {}),
-    ...(v.certificate
-      ? { certificateId: v.certificate.id, maxLicenses: v.certificate.maxLicenses }
       : {}),
   };
 };
@@ -183,27 +186,18 @@ export const scanFolder = async (
     );
   }
 
-  // Copies of one license count once; an issuer certificate's limit caps what this folder counts
-  // of its licenses (the oldest first), whatever was copied in from elsewhere.
-  const first = new Map<string, string>();
-  const perCertificate = new Map<string, number>();
-  const usable = licenses
-    .filter((l) => {
-      if (l.status !== 'valid') return false;
-      const original = first.get(l.licenseId!);
-      if (original === undefined) return Boolean(first.set(l.licenseId!, l.file));
-      l.message = `a copy of ${original}: one license counts once, however many copies (${l.message})`;
-      return false;
-    })
-    .sort((a, b) => a.issuedAt!.localeCompare(b.issuedAt!))
-    .filter((l) => {
-      const n = (perCertificate.get(l.certificateId!) ?? 0) + 1;
-      perCertificate.set(l.certificateId!, n);
-      if (n <= l.maxLicenses!) return true;
-      l.status = 'outside-certificate';
-      l.message = `its issuer certificate allows ${l.maxLicenses} licenses, and this folder already holds that many`;
-      return false;
-    });
+  // One license per seat, the one that lasts longest (a later license for a seat, or the first of
+  // identical copies), however many files name that seat: katalonc's run lock is the seat.
+  const valid = licenses
+    // A valid offline license has a payload with a seat in range (validate.ts checks it).
+    .filter((l): l is SeatedEntry => l.status === 'valid')
+    .sort((a, b) => b.expiresAt!.localeCompare(a.expiresAt!));
+  const { seats: usable, shadowed } = distinctSeats(valid);
+  for (const { license, by } of shadowed)
+    license.message =
+      license.licenseId === by.licenseId
+        ? `a copy of ${by.file}: one license counts once, however many copies (${license.message})`
+        : `holds seat ${license.seat} of its issuer certificate, as ${by.file} does: a seat counts once and runs once at a time (${license.message})`;
   return {
     folder,
     warnings: folderWarnings(folder),

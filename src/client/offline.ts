@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { licenseDir } from '../platform/paths.ts';
 import { machineIdReport } from '../platform/machine/index.ts';
 import { tryLock } from '../platform/slot-lock/index.ts';
+import { seatKeyOf } from '../core/license/seats.ts';
 import type { Product } from '../core/vocabulary.ts';
 import { scanFolder, type FolderReport } from './license-folder.ts';
 import { revokedKeyIds, rootKeys } from './trust.ts';
@@ -25,7 +26,7 @@ export const checkFolder = async (opts: {
 
 export const holdOfflineLicense = async (report: FolderReport): Promise<LicenseHold | null> => {
   for (const license of report.usable) {
-    const lock = await tryLock(`license-${license.licenseId}`);
+    const lock = await tryLock(seatKeyOf(license));
     if (lock) {
       return {
         description: `offline license ${license.file} (valid until ${license.expiresAt!.slice(0, 10)})`,

@@ -9,14 +9,15 @@ import { generateSigningKey, signingKeyFromPem, type SigningKey } from '../core/
 import type { SignedBlock } from '../core/license/armor.ts';
 import {
   decodeCertificate,
+  olderCertificate,
   readCertificateFile,
   type IssuerCertificate,
 } from '../core/license/certificate.ts';
 import { fail } from '../core/errors.ts';
+import { replaceFile } from '../platform/files.ts';
 import { openSqliteStore } from './store/sqlite.ts';
 import type { Store } from './store/store.ts';
 import { serverEnvironment } from './environment.ts';
-import { replaceFile } from '../platform/files.ts';
 
 export const defaultDataDir = (): string =>
   serverEnvironment.dataDir ?? join(homedir(), '.katalon-license-server');
@@ -51,7 +52,7 @@ export interface DataDir {
 export const CERTIFICATE_FILE = 'issuer-certificate.cert';
 
 /** Reads and checks a certificate file: it must certify `signingKey`. */
-export const readIssuerCertificate = (
+const readIssuerCertificate = (
   text: string,
   signingKey: SigningKey,
   where: string,
@@ -71,17 +72,40 @@ export const readIssuerCertificate = (
   return { block, fields };
 };
 
+/** The installed certificate file's text, or null when none is installed. */
+const installedCertificate = (file: string): string | null => {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+};
+
 /** The data dir's signing key and its certificate, if one was installed. */
 const openIssuer = (dir: string): Issuer => {
   const signingKey = openSigningKey(dir);
   const file = join(dir, CERTIFICATE_FILE);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return { signingKey };
-  }
-  return { signingKey, certificate: readIssuerCertificate(text, signingKey, file) };
+  const text = installedCertificate(file);
+  return text === null
+    ? { signingKey }
+    : { signingKey, certificate: readIssuerCertificate(text, signingKey, file) };
+};
+
+/**
+ * Installs a certificate (from `where`) for the data dir's key, unless the one installed for that
+ * key is newer: re-installing an older, perhaps broader, certificate must not undo the licensor's
+ * newer word. A certificate for another key (before a key rotation) or a broken file is replaced.
+ */
+export const installCertificate = (dir: string, where: string, text: string): IssuerCertificate => {
+  const { fields } = readIssuerCertificate(text, openSigningKey(dir), where);
+  const file = join(dir, CERTIFICATE_FILE);
+  const old = installedCertificate(file);
+  const oldBlock = old === null ? null : readCertificateFile(old);
+  const installed = oldBlock && decodeCertificate(oldBlock);
+  const older = installed && olderCertificate(installed, fields);
+  if (older) throw fail('CONFLICT', `${where} ${older}`);
+  replaceFile(file, text);
+  return fields;
 };
 
 /** Creates the data dir if needed and reads its signing key (made on first use); no database. */

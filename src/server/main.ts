@@ -19,7 +19,7 @@ import { dayOrInstant, wholeNumber } from '../core/strict.ts';
 import { OUTAGE_GRACE_MINUTES } from '../core/quota.ts';
 import { printableDeep } from '../command-line/sanitize.ts';
 import { VERSION } from '../version.ts';
-import { createNewFile, replaceFile } from '../platform/files.ts';
+import { createNewFile } from '../platform/files.ts';
 import { createService, DEFAULT_SETTINGS } from './service/index.ts';
 import { remoteAdmin, type AdminOps } from './remote-admin.ts';
 import { serverEnvironment } from './environment.ts';
@@ -27,9 +27,9 @@ import {
   adminToken,
   CERTIFICATE_FILE,
   defaultDataDir,
+  installCertificate,
   openDataDir,
   openSigningKey,
-  readIssuerCertificate,
   serverUrlOf,
 } from './data-dir.ts';
 import { warn } from '../command-line/output.ts';
@@ -256,10 +256,7 @@ program
   .argument('<file>', 'the .cert file "root certify" wrote')
   .action((file: string, _o: unknown, cmd: Command) => {
     const { dataDir } = cmd.optsWithGlobals<Global>();
-    const signingKey = openSigningKey(dataDir);
-    const text = readText(file);
-    const { fields } = readIssuerCertificate(text, signingKey, file);
-    replaceFile(join(dataDir, CERTIFICATE_FILE), text);
+    const fields = installCertificate(dataDir, file, readText(file));
     result = shown({ installed: join(dataDir, CERTIFICATE_FILE), ...fields });
   });
 

@@ -10,7 +10,16 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { KATALONC, katalonc, startKatalonc, tempDir, userEnv, waitFor } from '../helpers/cli.ts';
+import {
+  KATALONC,
+  katalonc,
+  maxConcurrency,
+  probe,
+  startKatalonc,
+  tempDir,
+  userEnv,
+  waitFor,
+} from '../helpers/cli.ts';
 import { requireAll } from '../helpers/network.ts';
 import { makeLicense, testIssuer } from '../helpers/licenses.ts';
 import { generateSigningKey } from '../../src/core/license/keys.ts';
@@ -54,7 +63,7 @@ describe('katalonc license list', () => {
         (_m, a: string, b: string) => a + (b === 'Q' ? 'R' : 'Q'),
       ),
       'garbage.lic': '\x00\x01binary\xff',
-      'v9.lic': valid().replace('Version: 2', 'Version: 9'),
+      'v9.lic': valid().replace('Version: 3', 'Version: 9'),
       'notes.txt': 'not a license: ignored',
     });
     const r = await katalonc(['license', 'list', '--json'], env);
@@ -217,25 +226,6 @@ describe('katalonc license install', () => {
 });
 
 describe('katalonc run: one session per license file', () => {
-  const probe = (log: string, ms: number) => [
-    process.execPath,
-    '-e',
-    `const fs=require('fs');fs.appendFileSync(${JSON.stringify(log)},'S '+Date.now()+'\\n');setTimeout(()=>fs.appendFileSync(${JSON.stringify(log)},'E '+Date.now()+'\\n'),${ms})`,
-  ];
-
-  const maxConcurrency = (log: string): number => {
-    const events = readFileSync(log, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => l.split(' '))
-      .map(([k, t]) => [Number(t), k === 'S' ? 1 : -1] as const)
-      .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-    let now = 0;
-    let max = 0;
-    for (const [, d] of events) max = Math.max(max, (now += d));
-    return max;
-  };
-
   it('prints the katalonc lines, runs the command with the license held, and returns its exit code', async () => {
     const { env, dir } = setup({ 'a.lic': valid() });
     const r = await katalonc(

@@ -17,6 +17,8 @@ import {
 } from '../helpers/server.ts';
 import { tempDir } from '../helpers/cli.ts';
 import { certifyDataDir } from '../helpers/licenses.ts';
+import { dearmorLicense } from '../../src/core/license/format.ts';
+import { payloadOf } from '../../src/core/license/armor.ts';
 import { expectCountersAgree } from '../helpers/counters.ts';
 import {
   postgresAvailable,
@@ -124,7 +126,7 @@ describe.skipIf(!postgresAvailable())(
       }
     });
 
-    it("offline licenses issued at once from two organisations' pools on two replicas never exceed the issuer certificate's limit", async () => {
+    it("offline licenses issued at once from two organisations' pools on two replicas never exceed the issuer certificate's limit, each with its own seat", async () => {
       // Replicas of their own, on a data dir whose certificate allows 3 offline licenses in all.
       const limited = tempDir('kls-limited-');
       certifyDataDir(limited, { maxLicenses: 3 });
@@ -149,10 +151,17 @@ describe.skipIf(!postgresAvailable())(
             ),
           ),
         );
-        expect(results.filter((r) => r.status === 201)).toHaveLength(3);
+        const issued = results.filter((r) => r.status === 201);
+        expect(issued).toHaveLength(3);
         expect(results.filter((r) => r.status !== 201).map((r) => r.body.error.code)).toEqual(
           Array(9).fill('LICENSE_REFUSED'),
         );
+        // Each holds its own seat of the certificate, under the issuance lock.
+        const seats = issued.map((r) => {
+          const armored = dearmorLicense(r.body.text);
+          return armored.ok ? payloadOf(armored.document)?.seat : armored;
+        });
+        expect(seats.sort()).toEqual([1, 2, 3]);
       } finally {
         await Promise.all([c.stop(), d.stop()]);
       }

@@ -1,9 +1,10 @@
 // The chain of trust through the real programs: a server issues only what its certificate allows,
 // katalonc checks the chain, a root's revocation list sticks, and rotated keys keep old licenses.
 import { describe, expect, it } from 'vitest';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { revoke } from '../../src/core/license/certificate.ts';
+import { armorCertificate, revoke } from '../../src/core/license/certificate.ts';
+import { CERTIFICATE_FILE, openSigningKey } from '../../src/server/data-dir.ts';
 import { devRootKey } from '../../scripts/dev-root.ts';
 import { katalonc, tempDir, userEnv } from '../helpers/cli.ts';
 import { certifyDataDir, makeLicense, testIssuer } from '../helpers/licenses.ts';
@@ -47,12 +48,40 @@ describe('a server issues only what its issuer certificate allows', () => {
   it('a certificate for another key is refused at install', async () => {
     const dataDir = tempDir('kls-data-');
     const cert = join(tempDir(), 'other.cert');
-    const { armorCertificate } = await import('../../src/core/license/certificate.ts');
     writeFileSync(cert, armorCertificate(testIssuer().certificate));
     const r = await adminCli(dataDir, ['certificate', 'install', cert]);
     // adminCli certifies a fresh data dir first; installing a certificate for another key must fail.
     expect(r.code).toBe(4);
     expect(r.stderr).toMatch(/certifies key .*, but this server's signing key is/);
+  });
+
+  it('an older certificate for the same key is refused at install, and the newer one stays', async () => {
+    const dataDir = tempDir('kls-data-');
+    const key = openSigningKey(dataDir);
+    const write = (notBefore: number, maxLicenses: number) => {
+      const file = join(tempDir(), 'server.cert');
+      const issuer = testIssuer(
+        { notBefore: new Date(notBefore).toISOString(), maxLicenses },
+        devRootKey(),
+        key,
+      );
+      writeFileSync(file, armorCertificate(issuer.certificate));
+      return file;
+    };
+    const newer = write(Date.now() - DAY, 5);
+    const older = write(Date.now() - 10 * DAY, 500); // broader, and issued before
+    expect((await adminCli(dataDir, ['certificate', 'install', newer])).code).toBe(0);
+    const r = await adminCli(dataDir, ['certificate', 'install', older]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(
+      /was issued on .*, before the installed certificate .* an older certificate never replaces a newer one/,
+    );
+    const installed = readFileSync(join(dataDir, CERTIFICATE_FILE), 'utf8');
+    expect(installed).toBe(readFileSync(newer, 'utf8'));
+    // The same certificate again, or a later one, is installed.
+    expect((await adminCli(dataDir, ['certificate', 'install', newer])).code).toBe(0);
+    const later = write(Date.now(), 3);
+    expect((await adminCli(dataDir, ['certificate', 'install', later])).code).toBe(0);
   });
 });
 

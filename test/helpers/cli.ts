@@ -1,6 +1,6 @@
 // Runs the built programs as child processes, each test in its own HOME.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -85,4 +85,25 @@ export const waitFor = async (
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+};
+
+/** A command for a run to hold a license with: it logs its start and end (ms) to `log`. */
+export const probe = (log: string, ms: number): string[] => [
+  process.execPath,
+  '-e',
+  `const fs=require('fs');fs.appendFileSync(${JSON.stringify(log)},'S '+Date.now()+'\\n');setTimeout(()=>fs.appendFileSync(${JSON.stringify(log)},'E '+Date.now()+'\\n'),${ms})`,
+];
+
+/** The most probes that ran at once, from their log. */
+export const maxConcurrency = (log: string): number => {
+  const events = readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => l.split(' '))
+    .map(([k, t]) => [Number(t), k === 'S' ? 1 : -1] as const)
+    .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let now = 0;
+  let max = 0;
+  for (const [, d] of events) max = Math.max(max, (now += d));
+  return max;
 };

@@ -42,11 +42,17 @@ export const testIssuer = (
   return { key, certificate: certify(root, fields), fields };
 };
 
+/** The seats each test issuer has given, so that its licenses hold different seats, as a server's do. */
+const seatsGiven = new WeakMap<TestIssuer, number>();
+
+/** A license from `issuer`; an offline one holds the issuer's next seat unless `fields` names one. */
 export const makeLicense = (
   issuer: TestIssuer,
   fields: Partial<Omit<LicensePayload, 'v' | 'kid'>> & { machineId: string },
-): string =>
-  signLicense(
+): string => {
+  const seat = (seatsGiven.get(issuer) ?? 0) + 1;
+  if (fields.kind !== 'testing') seatsGiven.set(issuer, seat);
+  return signLicense(
     {
       id: randomUUID(),
       product: 'KRE',
@@ -56,11 +62,13 @@ export const makeLicense = (
       issuedAt: new Date(Date.now() - DAY).toISOString(),
       expiresAt: new Date(Date.now() + 30 * DAY).toISOString(),
       certificateId: issuer.fields.id,
+      ...(fields.kind === 'testing' ? {} : { seat }),
       ...fields,
     },
     issuer.key,
     issuer.certificate,
   );
+};
 
 /** Certifies a server data dir's key with the development root, as the licensor would. */
 export const certifyDataDir = (

@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dearmorLicense as dearmor, signLicense } from '../../src/core/license/format.ts';
 import { parsePublicKey } from '../../src/core/license/keys.ts';
+import { armor, LICENSE, signBlock } from '../../src/core/license/armor.ts';
 import { validateLicense, type ValidationContext } from '../../src/core/license/validate.ts';
 import { advanceMark, isRolledBack } from '../../src/core/license/clock.ts';
 import { makeLicense, testIssuer } from '../helpers/licenses.ts';
@@ -32,6 +33,28 @@ const ctx = (over: Partial<ValidationContext> = {}): ValidationContext => ({
   ...over,
 });
 const license = makeLicense(issuer, { machineId: MACHINE });
+// A format 2 license as a server signed it before seat numbers: no seat, the old version.
+const formatTwo = armor({
+  ...signBlock(
+    LICENSE,
+    2,
+    {
+      v: 2,
+      kid: key.keyId,
+      id: 'old-format',
+      product: 'KRE',
+      kind: 'offline',
+      orgId: 'org-1',
+      orgName: 'Acme QA',
+      machineId: MACHINE,
+      issuedAt: new Date(Date.now() - DAY).toISOString(),
+      expiresAt: new Date(Date.now() + DAY).toISOString(),
+      certificateId: issuer.fields.id,
+    },
+    key,
+  ),
+  issuer: issuer.certificate,
+});
 
 describe('license signatures are standard Ed25519', () => {
   const armored = dearmor(license);
@@ -152,14 +175,28 @@ describe('validation gives exactly one status', () => {
       {},
     ],
     ['malformed', 'hello', {}],
-    ['unsupported-version', license.replace('Version: 2', 'Version: 3'), {}],
-    ['unknown-key', license.replace('Version: 2', 'Version: 1'), {}],
+    ['unsupported-version', license.replace('Version: 3', 'Version: 4'), {}],
+    ['unknown-key', license.replace('Version: 3', 'Version: 1'), {}],
+    // Format 2 had no seat number: refused even when genuinely signed (the attack it allowed).
+    ['unsupported-version', formatTwo, {}],
+    // The certificate's maxLicenses is its seats: 1 to maxLicenses, and an offline license names one.
+    ['outside-certificate', makeLicense(issuer, { machineId: MACHINE, seat: 0 }), {}],
+    ['outside-certificate', makeLicense(issuer, { machineId: MACHINE, seat: 1001 }), {}],
+    ['outside-certificate', makeLicense(issuer, { machineId: MACHINE, seat: undefined }), {}],
+    ['valid', makeLicense(issuer, { machineId: MACHINE, seat: 1000 }), {}],
+    ['malformed', makeLicense(issuer, { machineId: MACHINE, seat: 1.5 }), {}],
     ['clock-rollback', license, { highWaterMark: Date.now() + 2 * HOUR }],
   ];
   it.each(cases)('%s', (status, text, over) => {
     const v = validateLicense(text, ctx(over));
     expect(v.status).toBe(status);
     expect(v.message.length).toBeGreaterThan(10);
+  });
+
+  it('a format 2 license, genuinely signed, is refused for having no seat number', () => {
+    expect(validateLicense(formatTwo, ctx()).message).toMatch(
+      /old license format \(2\) with no seat number.*ask your admin for a new license file/,
+    );
   });
 
   it('shows both machine IDs for wrong-machine', () => {

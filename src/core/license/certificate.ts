@@ -14,7 +14,7 @@ import {
   type SignedBlock,
 } from './armor.ts';
 import { parsePublicKey, type PublicKeyInfo, type SigningKey } from './keys.ts';
-import { isOneOf, PRODUCTS, type Product } from '../vocabulary.ts';
+import { isOneOf, PRODUCTS, type LicenseKind, type Product } from '../vocabulary.ts';
 
 export const CERTIFICATE_VERSION = 1;
 
@@ -28,7 +28,7 @@ export interface IssuerCertificate {
   /** Organisation IDs, or ["*"] for any. */
   orgs: string[];
   products: Product[];
-  /** At most this many offline licenses under this certificate. */
+  /** Its seats: offline licenses under it are numbered 1 to maxLicenses (seats.ts). */
   maxLicenses: number;
   notBefore: string;
   notAfter: string;
@@ -151,10 +151,17 @@ export const checkChain = (
   return { ok: true, certificate };
 };
 
-/** Why a license (org, product, issue and expiry times) is outside its certificate, or null. */
+/** Why a license (org, product, issue and expiry times, seat) is outside its certificate, or null. */
 export const outsideCertificate = (
   c: IssuerCertificate,
-  l: { orgId: string; product: Product; issuedAt: string; expiresAt: string },
+  l: {
+    orgId: string;
+    product: Product;
+    issuedAt: string;
+    expiresAt: string;
+    kind: LicenseKind;
+    seat?: number;
+  },
 ): string | null => {
   if (!c.orgs.includes('*') && !c.orgs.includes(l.orgId))
     return `its issuer may not issue licenses for organisation ${l.orgId}`;
@@ -163,6 +170,12 @@ export const outsideCertificate = (
     return `it was issued at ${l.issuedAt}, outside its issuer's certificate (${c.notBefore.slice(0, 10)} to ${c.notAfter.slice(0, 10)})`;
   if (l.expiresAt > c.notAfter)
     return `it expires after its issuer's certificate does (${c.notAfter.slice(0, 10)})`;
+  // The certificate's maxLicenses is its seats: an offline license beyond them is never valid.
+  if (l.kind === 'offline') {
+    if (l.seat === undefined) return 'it carries no seat number';
+    if (l.seat < 1 || l.seat > c.maxLicenses)
+      return `its seat number ${l.seat} is outside its issuer's range (1 to ${c.maxLicenses})`;
+  }
   return null;
 };
 
@@ -180,6 +193,15 @@ export const certificateRefusal = (
   if (now >= Date.parse(c.notAfter)) return `expired on ${c.notAfter.slice(0, 10)}`;
   return null;
 };
+
+/** Why `next` may not replace `installed`: it certifies the same key and was issued earlier; or null. */
+export const olderCertificate = (
+  installed: IssuerCertificate,
+  next: IssuerCertificate,
+): string | null =>
+  installed.keyId === next.keyId && Date.parse(next.notBefore) < Date.parse(installed.notBefore)
+    ? `was issued on ${next.notBefore}, before the installed certificate ${installed.id} for this server's key (issued on ${installed.notBefore}): an older certificate never replaces a newer one; if the installed one is wrong, ask the licensor for a new certificate`
+    : null;
 
 /** A revocation list's revoked key IDs if a root signed it; null otherwise. */
 export const readRevocationList = (

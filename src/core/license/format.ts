@@ -1,5 +1,7 @@
 // The .lic file: a signed license payload plus the issuer certificate of the key that signed it
-// (armor.ts has the text layout). Format 2; format 1 files carried no certificate and are refused.
+// (armor.ts has the text layout). Format 3: an offline license names its seat in its certificate's
+// range (seats.ts). Format 2 had no seat number and format 1 no certificate: both are refused, since
+// a server key can sign any number of such licenses and the certificate could not bound them.
 import {
   armor,
   dearmor,
@@ -13,7 +15,7 @@ import { CERTIFICATE_VERSION } from './certificate.ts';
 import type { SigningKey } from './keys.ts';
 import { isOneOf, LICENSE_KINDS, PRODUCTS, type LicenseKind, type Product } from '../vocabulary.ts';
 
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
 
 export interface LicensePayload {
   v: number;
@@ -28,6 +30,8 @@ export interface LicensePayload {
   expiresAt: string;
   /** The id of the issuer certificate it was issued under. */
   certificateId: string;
+  /** An offline license's seat number, 1 to its certificate's maxLicenses; a testing license has none. */
+  seat?: number;
 }
 
 /** Signs a license with a server key and attaches that key's issuer certificate. */
@@ -64,5 +68,6 @@ export const decodePayload = (block: SignedBlock): LicensePayload | null => {
   if (p.v !== FORMAT_VERSION || !isOneOf(PRODUCTS, p.product) || !isOneOf(LICENSE_KINDS, p.kind))
     return null;
   if (!ISO.test(p.issuedAt as string) || !ISO.test(p.expiresAt as string)) return null;
+  if (p.seat !== undefined && !Number.isSafeInteger(p.seat)) return null;
   return p as unknown as LicensePayload;
 };

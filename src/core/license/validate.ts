@@ -57,10 +57,16 @@ export const validateLicense = (text: string, ctx: ValidationContext): Validatio
   if (!armored.ok) {
     if (armored.status === 'malformed')
       return { status: 'malformed', message: `not a readable license file: ${armored.reason}` };
+    if (armored.version === 1)
+      return {
+        status: 'unknown-key',
+        message: `an old license format (1) with no issuer certificate, which this katalonc no longer accepts: ask your admin for a new license file`,
+      };
+    // Format 2 had no seat number: accepting it would let a server key sign past its certificate.
     return armored.version < FORMAT_VERSION
       ? {
-          status: 'unknown-key',
-          message: `an old license format (${armored.version}) with no issuer certificate, which this katalonc no longer accepts: ask your admin for a new license file`,
+          status: 'unsupported-version',
+          message: `an old license format (${armored.version}) with no seat number, which this katalonc no longer accepts: ask your admin for a new license file`,
         }
       : {
           status: 'unsupported-version',

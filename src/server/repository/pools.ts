@@ -313,6 +313,8 @@ export interface OfflineLicenseRow {
   issued_at: number;
   expires_at: number;
   certificate_id: string | null;
+  /** The seat it holds in its certificate: offline licenses of format 3; null otherwise. */
+  seat: number | null;
 }
 
 export const insertOfflineLicense = (
@@ -321,7 +323,7 @@ export const insertOfflineLicense = (
   l: OfflineLicenseRow,
 ): Promise<number> =>
   q.run(
-    'INSERT INTO offline_licenses (id, pool_id, machine_id, kind, issued_at, expires_at, certificate_id) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO offline_licenses (id, pool_id, machine_id, kind, issued_at, expires_at, certificate_id, seat) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     l.id,
     poolId,
     l.machine_id,
@@ -329,15 +331,22 @@ export const insertOfflineLicense = (
     l.issued_at,
     l.expires_at,
     l.certificate_id,
+    l.seat,
   );
 
-/** Offline (not testing) licenses issued under an issuer certificate, by every pool. */
-export const countUnderCertificate = async (q: Queries, certificateId: string): Promise<number> =>
-  count(
-    q,
-    "SELECT count(*) AS n FROM offline_licenses WHERE certificate_id = ? AND kind = 'offline'",
-    certificateId,
-  );
+/** The seat numbers that unexpired licenses hold in an issuer certificate, by every pool. */
+export const seatsHeld = async (
+  q: Queries,
+  certificateId: string,
+  now: number,
+): Promise<number[]> =>
+  (
+    await q.all<{ seat: number }>(
+      'SELECT seat FROM offline_licenses WHERE certificate_id = ? AND expires_at > ? AND seat IS NOT NULL',
+      certificateId,
+      now,
+    )
+  ).map((r) => r.seat);
 
 export const unexpiredOfflineLicenses = (
   q: Queries,

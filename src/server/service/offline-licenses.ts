@@ -8,11 +8,12 @@ import { signTime } from '../../core/license/time.ts';
 import { offlineExpiry, offlineRefusal, subscriptionRefusal } from '../../core/quota.ts';
 import type { LicenseKind, Product } from '../../core/vocabulary.ts';
 import { certificateRefusal } from '../../core/license/certificate.ts';
+import { lowestFreeSeat } from '../../core/license/seats.ts';
 import {
-  countUnderCertificate,
   insertOfflineLicense,
   recountOffline,
   registerMachine,
+  seatsHeld,
   toPool,
 } from '../repository/pools.ts';
 import { audit, checkMachineId, iso, poolOrFail, takeSeat, type Context } from './context.ts';
@@ -96,12 +97,16 @@ export const offlineLicenses = (ctx: Context) => {
           throw fail('BAD_REQUEST', `the expiry ${iso(p.expiresAt)} is in the past`);
         const limit = certificateRefusal(cert, String(pool.org_id), p.product, now);
         if (limit) throw fail('LICENSE_REFUSED', `this server's issuer certificate ${limit}`);
+        // An offline license holds the lowest seat of the certificate that no unexpired license
+        // holds (an expired one frees its number); a testing license holds none.
+        let seat: number | null = null;
         if (!p.testing) {
           await tx.lockIssuance();
-          if ((await countUnderCertificate(tx, cert.id)) >= cert.maxLicenses)
+          seat = lowestFreeSeat(await seatsHeld(tx, cert.id, now), cert.maxLicenses);
+          if (seat === null)
             throw fail(
               'LICENSE_REFUSED',
-              `this server's issuer certificate allows ${cert.maxLicenses} offline licenses, all issued: ask the licensor for a new certificate`,
+              `this server's issuer certificate allows ${cert.maxLicenses} offline licenses, all issued (a license's number is free again when it expires): ask the licensor for a new certificate`,
             );
         }
         // Never past the certificate: katalonc would refuse such a license.
@@ -118,6 +123,7 @@ export const offlineLicenses = (ctx: Context) => {
           issued_at: now,
           expires_at: expiresAt,
           certificate_id: cert.id,
+          seat,
         });
         if (!p.testing) await recountOffline(tx, pool.id, now);
         const text = signLicense(
@@ -131,6 +137,7 @@ export const offlineLicenses = (ctx: Context) => {
             issuedAt: iso(now),
             expiresAt: iso(expiresAt),
             certificateId: cert.id,
+            ...(seat === null ? {} : { seat }),
           },
           issuer.signingKey,
           certificate.block,
@@ -145,7 +152,7 @@ export const offlineLicenses = (ctx: Context) => {
           tx,
           pool.org_id,
           `${kind} license issued`,
-          `${p.product}: ${machineId}, until ${iso(expiresAt)}`,
+          `${p.product}: ${machineId}, until ${iso(expiresAt)}${seat === null ? '' : `, seat ${seat} of certificate ${cert.id}`}`,
         );
         ctx.events.record(tx, {
           orgId: pool.org_id,

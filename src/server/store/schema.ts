@@ -83,6 +83,10 @@ const MIGRATIONS: ((dialect: Dialect) => string)[] = [
   () => `ALTER TABLE pools ADD COLUMN entitlements BIGINT NOT NULL DEFAULT 0;`,
   // How long a run cut off from the server goes on past its lease (minutes): the pool's choice.
   () => `ALTER TABLE pools ADD COLUMN outage_grace_minutes INTEGER NOT NULL DEFAULT 5;`,
+  // The seat number each offline license holds in its certificate (format 3; NULL before), and the
+  // unexpired licenses of a certificate, which hold its seats, found without reading every pool.
+  () => `ALTER TABLE offline_licenses ADD COLUMN seat INTEGER;
+    CREATE INDEX offline_licenses_certificate ON offline_licenses (certificate_id, expires_at);`,
 ];
 
 /** Brings the store's schema up to date, in one transaction; replicas starting at once take turns. */

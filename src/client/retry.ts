@@ -28,8 +28,9 @@ export const realClock = (minuteMs = MINUTE_MS): RetryClock => ({
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
+/** `attempt` gets its try's number (from 1), so that a retry need not say again what the first said. */
 export const withLicenseRetry = async <T>(
-  attempt: () => Promise<T>,
+  attempt: (tries: number) => Promise<T>,
   policy: RetryPolicy,
   say: (line: string) => void,
   clock: RetryClock = realClock(),
@@ -38,7 +39,7 @@ export const withLicenseRetry = async <T>(
   const deadline = startedAt + policy.maxDurationMin * clock.minuteMs;
   for (let tries = 1; ; tries++) {
     try {
-      return await attempt();
+      return await attempt(tries);
     } catch (error) {
       if (!isKatalonError(error) || !RETRYABLE.has(error.code)) throw error;
       const now = clock.now();

@@ -245,6 +245,8 @@ describe.each(stores)(
         .getByRole('button', { name: /^Terminate the session of/ })
         .waitFor({ timeout: 20_000 });
       await check(page, '8-online-licenses');
+      // Terminate asks first.
+      await page.getByText('Terminate…').click();
       await Promise.all([
         page.waitForURL(/done=terminated/),
         page.getByRole('button', { name: /^Terminate the session of/ }).click(),
@@ -319,6 +321,9 @@ describe.each(stores)(
       await expect
         .poll(() => page.getByRole('alert').textContent())
         .toContain('only Owners and Admins');
+      // The refusal keeps the header: who is signed in, and Sign out.
+      expect(await page.locator('header').innerText()).toContain('member@browser.test');
+      await page.getByRole('button', { name: 'Sign out' }).waitFor();
       await check(page, '5-member-refused');
       // What a Member may: their own API keys.
       await page.goto(`${server.url}/console/orgs`);

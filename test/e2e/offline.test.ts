@@ -279,6 +279,9 @@ describe('katalonc run: one session per license file', () => {
     const results = await Promise.all(runs.map((r) => r.result));
     expect(results.map((r) => r.code)).toEqual(Array(9).fill(0));
     expect(results.some((r) => /retrying in/.test(r.stderr))).toBe(true);
+    // A retry says why it waits, not the whole preamble again.
+    for (const r of results)
+      expect(r.stderr.match(/Start activating offline\.\.\./g)).toHaveLength(1);
     expect(maxConcurrency(log)).toBe(3);
   });
 

@@ -12,21 +12,25 @@ import { buildKind, DEVELOPMENT_NOTICE } from '../../client/trust.ts';
 import { progress, warn } from '../../command-line/output.ts';
 import type { Result } from '../../command-line/runner.ts';
 
-/** One license for this run: offline first, then online (katalonc's order). */
-export const acquire = async (opts: ClientOptions): Promise<LicenseHold> => {
-  progress('Start activating offline...');
+/**
+ * One license for this run: offline first, then online (katalonc's order). A retry (`tries` > 1)
+ * says only what changed: the retry loop's own line says why it waits.
+ */
+export const acquire = async (opts: ClientOptions, tries = 1): Promise<LicenseHold> => {
+  const say = tries === 1 ? progress : () => {};
+  say('Start activating offline...');
   const report = await checkFolder(opts);
-  progress(`Search for valid offline licenses in folder: ${report.folder}`);
-  for (const w of report.warnings) warn(w);
-  progress(`The number of valid offline licenses: ${report.valid}`);
-  if (buildKind() === 'development') progress(DEVELOPMENT_NOTICE);
+  say(`Search for valid offline licenses in folder: ${report.folder}`);
+  if (tries === 1) for (const w of report.warnings) warn(w);
+  say(`The number of valid offline licenses: ${report.valid}`);
+  if (buildKind() === 'development') say(DEVELOPMENT_NOTICE);
   const offline = await holdOfflineLicense(report);
   if (offline) return offline;
-  progress('Offline activation failed.');
+  say('Offline activation failed.');
   const { holdOnlineSession } = await import('../../client/online-session.ts');
   const credentials = await onlineCredentials(opts);
   if (credentials) {
-    progress('Start activating online...');
+    say('Start activating online...');
     return holdOnlineSession(credentials, opts, progress);
   }
   if (report.valid > 0) {
@@ -59,7 +63,7 @@ export interface RunPlan {
 
 export const runCommand = async (plan: RunPlan, opts: ClientOptions): Promise<Result> => {
   const hold = await withLicenseRetry(
-    () => acquire(opts),
+    (tries) => acquire(opts, tries),
     opts.retry,
     progress,
     realClock(environment.minuteMs),

@@ -303,6 +303,9 @@ const PRODUCT_NAMES: Record<string, string> = {
   KSE: 'Katalon Studio Enterprise (KSE)',
 };
 
+/** "1 offline license", "2 offline licenses". */
+const count = (n: number, thing: string) => `${n} ${thing}${n === 1 ? '' : 's'}`;
+
 const day = (iso: string) => html`<time datetime="${iso}">${iso.slice(0, 10)}</time>`;
 const minute = (iso: string) =>
   html`<time datetime="${iso}">${iso.slice(0, 16).replace('T', ' ')} UTC</time>`;
@@ -388,8 +391,9 @@ const poolSection = (
       <dd>${p.quota}</dd>
       <dt>Available Licenses</dt>
       <dd>
-        ${p.available} = ${p.quota} subscribed − (${p.inUse.unexpiredOfflineLicenses} offline
-        licenses + ${p.inUse.activeSessions} active online sessions)
+        ${p.available} = ${p.quota} subscribed −
+        (${count(p.inUse.unexpiredOfflineLicenses, 'offline license')} +
+        ${count(p.inUse.activeSessions, 'active online session')})
       </dd>
       <dt>Machine Quota</dt>
       <dd>${p.machineQuota} (${p.inUse.registeredMachines} registered)</dd>
@@ -433,7 +437,7 @@ const poolSection = (
         : ''
     }
     <h3>Online Licenses</h3>
-    <div id="${id('online')}" data-live>
+    <div id="${id('online')}" data-live="/console/orgs/${orgId}/licenses">
       ${table(
         'Online sessions',
         ['Machine ID', 'User', 'Hostname', 'OS user', 'Started', 'Lease until', ''],
@@ -447,7 +451,11 @@ const poolSection = (
               <td>${minute(s.startedAt)}</td>
               <td>${minute(s.leaseExpiresAt)}</td>
               <td>
-                ${action(viewer, `/console/orgs/${orgId}/sessions/${s.id}/terminate`, 'Terminate', {}, `Terminate the session of ${s.machineId}`)}
+                <details class="confirm">
+                  <summary>Terminate…</summary>
+                  <p>Its run stops at its next heartbeat.</p>
+                  ${action(viewer, `/console/orgs/${orgId}/sessions/${s.id}/terminate`, 'Terminate', {}, `Terminate the session of ${s.machineId}`)}
+                </details>
               </td>
             </tr>`,
         ),

@@ -13,6 +13,7 @@ a { color: var(--accent); }
 header { display: flex; gap: 1rem; align-items: center; justify-content: space-between; padding: .75rem 1.5rem; border-bottom: 1px solid var(--line); }
 header .brand { font-weight: 600; text-decoration: none; color: var(--ink); }
 main { max-width: 64rem; margin: 0 auto; padding: 1.5rem; }
+details.confirm summary { cursor: pointer; color: var(--accent); } details.confirm p { margin: .25rem 0; }
 h1 { font-size: 1.6rem; margin: 0 0 1rem; } h2 { font-size: 1.2rem; margin: 1.5rem 0 .5rem; }
 form.stack { display: grid; gap: .75rem; max-width: 24rem; }
 label { font-weight: 600; display: grid; gap: .25rem; }

@@ -103,14 +103,20 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = as
       throw fail('FORBIDDEN', 'this form has expired: reload the page and try again');
   };
 
-  app.setErrorHandler((error: FastifyError, request, reply) => {
+  app.setErrorHandler(async (error: FastifyError, request, reply) => {
     if (isKatalonError(error) && error.code === 'SIGNED_OUT' && request.method === 'GET')
       return reply.redirect('/console/sign-in', 303);
     const status = isKatalonError(error) ? httpStatus(error.code) : (error.statusCode ?? 500);
     if (status >= 500) request.log.error(error);
     const title =
       status === 404 ? 'Not found' : status === 403 ? 'Not allowed' : 'Something went wrong';
-    return page(reply, errorPage(title, status >= 500 ? 'internal error' : error.message), status);
+    // A refusal keeps the header (who is signed in, Sign out) when it can tell.
+    const shownTo = await viewer(request).then(
+      (v) => v.viewer,
+      () => undefined,
+    );
+    const message = status >= 500 ? 'internal error' : error.message;
+    return page(reply, errorPage(title, message, shownTo), status);
   });
 
   app.get('/assets/console.css', (_request, reply) =>

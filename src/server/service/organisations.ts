@@ -38,7 +38,9 @@ export const organisations = (ctx: Context, auth: Authenticator) => {
         if (!trimmed) throw fail('BAD_REQUEST', 'an organisation needs a name');
         if (await orgByName(tx, trimmed))
           throw fail('CONFLICT', `an organisation named "${trimmed}" exists already`);
-        return { id: await insertOrg(tx, trimmed, clock()) };
+        const id = await insertOrg(tx, trimmed, clock());
+        await audit(ctx, tx, id, 'organisation created', trimmed);
+        return { id };
       }),
 
     addUser: (orgId: number, email: string) =>

@@ -241,9 +241,7 @@ describe.each(stores)(
         ],
         userEnv(runHome),
       );
-      await page
-        .getByRole('button', { name: /^Terminate the session of/ })
-        .waitFor({ timeout: 20_000 });
+      await page.getByText('Terminate…').waitFor({ timeout: 20_000 });
       await check(page, '8-online-licenses');
       // Terminate asks first.
       await page.getByText('Terminate…').click();

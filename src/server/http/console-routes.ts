@@ -144,11 +144,13 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = as
         signInPage(`too many failed attempts for this account: try again in ${wait} s`, email),
         429,
       );
-    // While an account is throttled even its right password waits: a lucky guess must not pass.
-    const waiting = throttle.waiting(`sign-in:${email}`);
-    if (waiting > 0) return tooMany(waiting);
+    // Counted before the (slow) check, so that guesses sent at once cannot all be checked; while
+    // an account is throttled even its right password waits: a lucky guess must not pass.
+    const attempt = throttle.attempt(`sign-in:${email}`);
+    if (attempt.wait > 0) return tooMany(attempt.wait);
     try {
       const session = await service.signIn(email, password);
+      attempt.passed();
       void reply.setCookie(COOKIE, session.token, {
         path: '/console',
         httpOnly: true,
@@ -158,9 +160,10 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = as
       });
       return reply.redirect('/console/orgs', 303);
     } catch (error) {
-      if (!isKatalonError(error) || error.code !== 'SIGNED_OUT') throw error;
-      const wait = throttle.failed(`sign-in:${email}`);
-      return wait > 0 ? tooMany(wait) : page(reply, signInPage(error.message, email), 401);
+      if (isKatalonError(error) && error.code === 'SIGNED_OUT')
+        return page(reply, signInPage(error.message, email), 401);
+      attempt.passed(); // not a wrong password (the database away): not a failure
+      throw error;
     }
   });
 

@@ -1,7 +1,7 @@
 // Who may do what in an organisation, as the seeds have it: only Owners and Admins see and change
 // licenses and people; Members see their own API keys, machines and sessions. The server checks
 // these on every route; the console only hides what they refuse.
-import type { Role } from './vocabulary.ts';
+import { ROLES, type Role } from './vocabulary.ts';
 
 export const mayManageLicenses = (role: Role | undefined): boolean =>
   role === 'owner' || role === 'admin';
@@ -20,3 +20,10 @@ export const keepsAnOwner = (owners: number, current: Role, next: Role | 'remove
 /** Whether `actor` may give `role` to someone (by invitation or a change): Admins never make Owners. */
 export const mayGrantRole = (actor: Role | undefined, role: Role): boolean =>
   actor === 'owner' || (actor === 'admin' && role !== 'owner');
+
+/**
+ * The role of a member who accepts an invitation offering `offered`, having `current` (none: new):
+ * the higher of the two. An invitation never lowers a role, so it never removes an Owner either.
+ */
+export const joinedRole = (current: Role | undefined, offered: Role): Role =>
+  current === undefined || ROLES.indexOf(offered) < ROLES.indexOf(current) ? offered : current;

@@ -81,6 +81,9 @@ const MIGRATIONS: ((dialect: Dialect) => string)[] = [
   // Members removed and KSE licenses withdrawn, counted on the pool under its lock: a grant that
   // checked the user before one of them sees the count move when it takes that lock.
   () => `ALTER TABLE pools ADD COLUMN entitlements BIGINT NOT NULL DEFAULT 0;`,
+  // Who made an invitation (none: the operator): it is accepted only while they may still give
+  // its role, and only the operator's gives a first password to an account that exists.
+  () => `ALTER TABLE invitations ADD COLUMN invited_by BIGINT REFERENCES users(id);`,
 ];
 
 /** Brings the store's schema up to date, in one transaction; replicas starting at once take turns. */

@@ -7,6 +7,7 @@ import closeWithGrace from 'close-with-grace';
 import { fail } from '../core/errors.ts';
 import { buildApp } from './http/app.ts';
 import { createMetrics } from './metrics.ts';
+import { createLogOutput } from './log-output.ts';
 import { createService, type LicenseEvent, type Settings } from './service/index.ts';
 import { adminToken, openDataDir, openSigningKey } from './data-dir.ts';
 import { serverEnvironment } from './environment.ts';
@@ -97,6 +98,7 @@ export const startServer = async (o: ServerOptions): Promise<void> => {
     adminToken: token,
     logLevel: o.logLevel,
     metrics,
+    logOutput: createLogOutput(metrics.droppedLogLines),
     ...(https ? { https } : {}),
   });
   log = (e) => app.log.info(e, `license ${e.event}`);

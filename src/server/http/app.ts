@@ -10,6 +10,7 @@ import { clientRoutes } from './client-routes.ts';
 import { consoleRoutes } from './console-routes.ts';
 import { createGuards, type RateLimited } from './guards.ts';
 import type { Metrics } from '../metrics.ts';
+import type { LogOutput } from '../log-output.ts';
 
 export interface AppOptions {
   adminToken: string;
@@ -17,6 +18,8 @@ export interface AppOptions {
   https?: { cert: string; key: string };
   /** Request latencies go there, and GET /metrics answers from it. */
   metrics?: Metrics;
+  /** Where log lines go (default: pino's stdout). */
+  logOutput?: LogOutput;
 }
 
 const errorBody = (code: string, message: string) => ({ error: { code, message } });
@@ -26,7 +29,10 @@ export const buildApp = (service: Service, options: AppOptions) => {
     ...(options.https ? { https: options.https } : {}),
     // Fastify's request serializer logs method, URL and address, never headers, so keys and tokens
     // stay out of the logs (a test checks); pino's redact option would cost a third of the throughput.
-    logger: { level: options.logLevel ?? 'info' },
+    logger: {
+      level: options.logLevel ?? 'info',
+      ...(options.logOutput ? { stream: options.logOutput } : {}),
+    },
     // At info the log says what happened to licenses (one line each, from the service's events);
     // a line per request only at debug (below): heartbeats would otherwise fill it.
     logController: new LogController({ disableRequestLogging: true }),

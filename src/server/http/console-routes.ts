@@ -107,7 +107,9 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = as
     if (status >= 500) request.log.error(error);
     const title =
       status === 404 ? 'Not found' : status === 403 ? 'Not allowed' : 'Something went wrong';
-    return page(reply, errorPage(title, status >= 500 ? 'internal error' : error.message), status);
+    // Our errors are written for their reader (a full disk says so); anything else says nothing.
+    const message = isKatalonError(error) || status < 500 ? error.message : 'internal error';
+    return page(reply, errorPage(title, message), status);
   });
 
   app.get('/assets/console.css', (_request, reply) =>

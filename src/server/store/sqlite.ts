@@ -6,9 +6,22 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { join } from 'node:path';
 import type { Param, Store, Transaction } from './store.ts';
 import { migrate } from './schema.ts';
+import { fail } from '../../core/errors.ts';
+
+const SQLITE_FULL = 13;
+
+/** A full disk as what it is (the answer says so, 503), anything else as it came. */
+const explain = (error: unknown, file: string): Error =>
+  ((error as { errcode?: number }).errcode ?? 0) % 256 === SQLITE_FULL
+    ? fail(
+        'DISK_FULL',
+        `the disk of the database ${file} is full: free space on it (or move the data dir to a larger disk); nothing was changed`,
+      )
+    : (error as Error);
 
 export const openSqliteStore = async (dataDir: string): Promise<Store> => {
-  const db = new DatabaseSync(join(dataDir, 'licenses.db'));
+  const file = join(dataDir, 'licenses.db');
+  const db = new DatabaseSync(file);
   db.exec(
     'PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;',
   );
@@ -26,12 +39,18 @@ export const openSqliteStore = async (dataDir: string): Promise<Store> => {
     return s;
   };
   // node:sqlite is synchronous; the interface is not, so that a shared store can follow it.
+  const attempt = <T>(query: () => T): Promise<T> => {
+    try {
+      return Promise.resolve(query());
+    } catch (error) {
+      return Promise.reject(explain(error, file));
+    }
+  };
   const queries: Transaction = {
     get: <T>(sql: string, ...params: Param[]) =>
-      Promise.resolve(prepared(sql).get(...params) as T | undefined),
-    all: <T>(sql: string, ...params: Param[]) =>
-      Promise.resolve(prepared(sql).all(...params) as T[]),
-    run: (sql, ...params) => Promise.resolve(Number(prepared(sql).run(...params).changes)),
+      attempt(() => prepared(sql).get(...params) as T | undefined),
+    all: <T>(sql: string, ...params: Param[]) => attempt(() => prepared(sql).all(...params) as T[]),
+    run: (sql, ...params) => attempt(() => Number(prepared(sql).run(...params).changes)),
     // BEGIN IMMEDIATE already holds the database's one write lock for the whole transaction.
     lockPool: () => Promise.resolve(),
     lockSchema: () => Promise.resolve(),
@@ -61,8 +80,9 @@ export const openSqliteStore = async (dataDir: string): Promise<Store> => {
           commit.run();
           return value;
         } catch (error) {
-          rollback.run();
-          throw error;
+          // SQLite rolls back by itself after some errors (a full disk): then there is nothing to.
+          if (db.isTransaction) rollback.run();
+          throw explain(error, file);
         }
       });
       turn = result.catch(() => {});

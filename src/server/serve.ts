@@ -86,7 +86,7 @@ export const startServer = async (o: ServerOptions): Promise<void> => {
   const token = adminToken(o.dataDir);
   // Replicas on PostgreSQL share no memory, and may share one data dir's copy.
   if (!serverEnvironment.databaseUrl) await lockDataDir(o.dataDir);
-  const { store, issuer } = await openDataDir(o.dataDir);
+  const { store, issuer } = await openDataDir(o.dataDir, true);
   const metrics = createMetrics();
   // Every license event: counted, and logged as one line once the app (and its logger) exists.
   let log: (e: LicenseEvent) => void = () => {};

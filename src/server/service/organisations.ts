@@ -17,7 +17,7 @@ import {
 } from '../repository/organisations.ts';
 import { membersWithRoles, roleOf } from '../repository/accounts.ts';
 import { keepsAnOwner, mayChangeMember } from '../../core/roles.ts';
-import { canonicalEmail } from '../../core/text.ts';
+import { canonicalEmail, isSafeText, printable } from '../../core/text.ts';
 import { deleteLicensed, poolIdsOf, withdrawEntitlement } from '../repository/pools.ts';
 import { hashKey, type Authenticator } from './auth.ts';
 import {
@@ -37,6 +37,11 @@ export const organisations = (ctx: Context, auth: Authenticator) => {
       ctx.events.transaction(async (tx) => {
         const trimmed = name.trim();
         if (!trimmed) throw fail('BAD_REQUEST', 'an organisation needs a name');
+        if (!isSafeText(trimmed))
+          throw fail(
+            'BAD_REQUEST',
+            `the organisation name "${printable(trimmed)}" holds a control or bidirectional character (a newline, an escape, U+202E…): remove it`,
+          );
         if (await orgByName(tx, trimmed))
           throw fail('CONFLICT', `an organisation named "${trimmed}" exists already`);
         return { id: await insertOrg(tx, trimmed, clock()) };

@@ -8,20 +8,52 @@ import type { Param, Store, Transaction } from './store.ts';
 import { migrate } from './schema.ts';
 import { fail } from '../../core/errors.ts';
 
+const SQLITE_CORRUPT = 11;
 const SQLITE_FULL = 13;
+const SQLITE_NOTADB = 26;
 
-/** A full disk as what it is (the answer says so, 503), anything else as it came. */
-const explain = (error: unknown, file: string): Error =>
-  ((error as { errcode?: number }).errcode ?? 0) % 256 === SQLITE_FULL
-    ? fail(
-        'DISK_FULL',
-        `the disk of the database ${file} is full: free space on it (or move the data dir to a larger disk); nothing was changed`,
-      )
-    : (error as Error);
+const damaged = (file: string, what: string) =>
+  fail(
+    'DATABASE_DAMAGED',
+    `the database ${file} is damaged (${what}): stop the server, restore the file from a backup (or salvage it: sqlite3 ${file} .recover | sqlite3 recovered.db), then start again`,
+  );
 
-export const openSqliteStore = async (dataDir: string): Promise<Store> => {
+/** A full disk or a damaged file as what it is (the answer says so, 503), anything else as it came. */
+const explain = (error: unknown, file: string): Error => {
+  const code = ((error as { errcode?: number }).errcode ?? 0) % 256;
+  if (code === SQLITE_FULL)
+    return fail(
+      'DISK_FULL',
+      `the disk of the database ${file} is full: free space on it (or move the data dir to a larger disk); nothing was changed`,
+    );
+  if (code === SQLITE_CORRUPT || code === SQLITE_NOTADB)
+    return damaged(file, (error as Error).message);
+  return error as Error;
+};
+
+/** Refuses a damaged file before serving from it (a damaged page would fail only when read). */
+const checkIntegrity = (db: DatabaseSync, file: string) => {
+  let problems: string[];
+  try {
+    problems = (db.prepare('PRAGMA quick_check(3)').all() as { quick_check: string }[]).map(
+      (r) => r.quick_check,
+    );
+  } catch (error) {
+    throw explain(error, file);
+  }
+  if (problems.join() !== 'ok') throw damaged(file, problems.join('; ').replace(/\s*\n\s*/g, ' '));
+};
+
+/** The data dir's database; `check`: its integrity first (PRAGMA quick_check: it reads every page). */
+export const openSqliteStore = async (dataDir: string, check = false): Promise<Store> => {
   const file = join(dataDir, 'licenses.db');
   const db = new DatabaseSync(file);
+  try {
+    if (check) checkIntegrity(db, file);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
   db.exec(
     'PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;',
   );

@@ -42,6 +42,9 @@ describe.each(stores)('console accounts under attack on $name', ({ skip, postgre
     const link = /<code>(http[^<]+)<\/code>/.exec(r.text)?.[1];
     return { status: r.status, text: r.text, link: link && new URL(link).pathname };
   };
+  /** The link accepted by someone not signed in, with a password of their choosing. */
+  const acceptWith = (link: string, password = ATTACKER_PASSWORD) =>
+    consoleClient(server.url).post(link, { password, confirm: password });
   const signIn = async (email: string, password: string) =>
     (await consoleClient(server.url).post('/console/sign-in', { email, password })).status;
   const audit = async (org: number) =>
@@ -71,10 +74,7 @@ describe.each(stores)('console accounts under attack on $name', ({ skip, postgre
     for (const [i, attacker] of [ownerX, adminX, ownerX].entries()) {
       const made = await inviteFrom(attacker, x.org, spellings[i], i === 0 ? 'owner' : 'admin');
       expect(made.status).toBe(200);
-      const taken = await consoleClient(server.url).post(made.link!, {
-        password: ATTACKER_PASSWORD,
-        confirm: ATTACKER_PASSWORD,
-      });
+      const taken = await acceptWith(made.link!);
       expect(taken.status).toBe(409);
       expect(taken.text).toContain(`${victim} has an account: sign in as ${victim}`);
       expect(await signIn(victim, ATTACKER_PASSWORD)).toBe(401);
@@ -98,10 +98,7 @@ describe.each(stores)('console accounts under attack on $name', ({ skip, postgre
     const made = await inviteFrom(admin, org, ownerEmail, 'member');
     expect(made.status).toBe(200);
     // As an outsider with a password of their own; as the Admin, signed in.
-    const outsider = await consoleClient(server.url).post(made.link!, {
-      password: ATTACKER_PASSWORD,
-      confirm: ATTACKER_PASSWORD,
-    });
+    const outsider = await acceptWith(made.link!);
     expect(outsider.status).toBe(409);
     const asAdmin = await admin.get(made.link!);
     expect(asAdmin.text).toContain(`This invitation is for ${ownerEmail}`);
@@ -143,10 +140,7 @@ describe.each(stores)('console accounts under attack on $name', ({ skip, postgre
       role: 'member',
     });
     expect(demoted.status).toBe(200);
-    const late = await consoleClient(server.url).post(byAdmin.link!, {
-      password: PASSWORD,
-      confirm: PASSWORD,
-    });
+    const late = await acceptWith(byAdmin.link!, PASSWORD);
     expect(late.status).toBe(403);
     expect(late.text).toContain('ask for a new one');
     expect(await signIn(newcomer, PASSWORD)).toBe(401);
@@ -170,20 +164,14 @@ describe.each(stores)('console accounts under attack on $name', ({ skip, postgre
     const early = await inviteFrom(ownerX, x.org, target, 'member');
     const z = await seedOrg(server.url);
     await joinAs(server.url, z.org, target, 'member');
-    const taken = await consoleClient(server.url).post(early.link!, {
-      password: ATTACKER_PASSWORD,
-      confirm: ATTACKER_PASSWORD,
-    });
+    const taken = await acceptWith(early.link!);
     expect(taken.status).toBe(409);
     expect(await signIn(target, PASSWORD)).toBe(303);
     // A member the operator added (API keys only, no password yet): a console user's link does not
     // give it one; the operator's does (the operator holds every account's keys anyway).
     const apiOnly = (await seedOrg(server.url)).email;
     const byOwner = await inviteFrom(ownerX, x.org, apiOnly, 'member');
-    const refused = await consoleClient(server.url).post(byOwner.link!, {
-      password: ATTACKER_PASSWORD,
-      confirm: ATTACKER_PASSWORD,
-    });
+    const refused = await acceptWith(byOwner.link!);
     expect(refused.status).toBe(409);
     expect(refused.text).toContain('katalon-license-server invite');
     expect(await signIn(apiOnly, ATTACKER_PASSWORD)).toBe(401);
@@ -193,10 +181,7 @@ describe.each(stores)('console accounts under attack on $name', ({ skip, postgre
       { KLS_PUBLIC_URL: server.url, ...dbEnv },
     );
     const link = new URL(JSON.parse(cli.stdout).link as string).pathname;
-    const set = await consoleClient(server.url).post(link, {
-      password: PASSWORD,
-      confirm: PASSWORD,
-    });
+    const set = await acceptWith(link, PASSWORD);
     expect(set.status).toBe(303);
     expect(await signIn(apiOnly, PASSWORD)).toBe(303);
     // No invitation token in the log.

@@ -56,7 +56,7 @@ export const buildApp = (service: Service, options: AppOptions) => {
           ),
         );
     },
-    maxParamLength: MAX_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // As Fastify says it, but a refused pattern of ours says what is wrong and what to do.
     schemaErrorFormatter: (errors, dataVar) =>
       new Error(

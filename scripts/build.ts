@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { rmSync } from 'node:fs';
 import { builtinKeysDefine } from './builtin-keys.ts';
+import { lockDownDevRoot } from './dev-root.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -26,6 +27,7 @@ const common = {
 const cjsShims = {
   js: "import { createRequire as __cr } from 'node:module'; import { fileURLToPath as __fu } from 'node:url'; const require = __cr(import.meta.url); const __filename = __fu(import.meta.url);",
 };
+lockDownDevRoot(); // also in a release build, which does not use it
 const define = builtinKeysDefine();
 
 // Node's builtins without their ESM facade. `import … from 'node:fs'` makes Node read every export

@@ -59,6 +59,10 @@ const ERRORS = spec({
   SIGNED_OUT: { exit: ExitCode.rejected, http: 401 },
   FORBIDDEN: { exit: ExitCode.rejected, http: 403 },
   DATABASE_UNAVAILABLE: { exit: ExitCode.failure, http: 503 },
+  /** The database file is damaged (found at start, or by a query): restore it from a backup. */
+  DATABASE_DAMAGED: { exit: ExitCode.failure, http: 503 },
+  /** The database's disk is full: nothing was changed; it serves again once there is room. */
+  DISK_FULL: { exit: ExitCode.failure, http: 503 },
   /** The server cannot start: its address is taken, or another server uses its data dir. */
   START_FAILED: { exit: ExitCode.failure },
   INTERNAL: { exit: ExitCode.failure, http: 500 },

@@ -1,7 +1,7 @@
 // Who may do what in an organisation, as the seeds have it: only Owners and Admins see and change
 // licenses and people; Members see their own API keys, machines and sessions. The server checks
 // these on every route; the console only hides what they refuse.
-import type { Role } from './vocabulary.ts';
+import { ROLES, type Role } from './vocabulary.ts';
 
 export const mayManageLicenses = (role: Role | undefined): boolean =>
   role === 'owner' || role === 'admin';
@@ -26,3 +26,10 @@ export const mayGrantRole = (actor: Role | undefined, role: Role): boolean =>
  * cut off from the server share its seat for longer.
  */
 export const mayChangeOutageGrace = (actor: Role | undefined): boolean => actor === 'owner';
+
+/**
+ * The role of a member who accepts an invitation offering `offered`, having `current` (none: new):
+ * the higher of the two. An invitation never lowers a role, so it never removes an Owner either.
+ */
+export const joinedRole = (current: Role | undefined, offered: Role): Role =>
+  current === undefined || ROLES.indexOf(offered) < ROLES.indexOf(current) ? offered : current;

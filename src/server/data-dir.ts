@@ -13,7 +13,7 @@ import {
   readCertificateFile,
   type IssuerCertificate,
 } from '../core/license/certificate.ts';
-import { fail } from '../core/errors.ts';
+import { fail, isKatalonError } from '../core/errors.ts';
 import { replaceFile } from '../platform/files.ts';
 import { openSqliteStore } from './store/sqlite.ts';
 import type { Store } from './store/store.ts';
@@ -128,7 +128,8 @@ export const openSigningKey = (dir: string): SigningKey => {
   }
 };
 
-export const openDataDir = async (dir: string): Promise<DataDir> => {
+/** The data dir; `check`: the SQLite database's integrity first (at a server's start). */
+export const openDataDir = async (dir: string, check = false): Promise<DataDir> => {
   const issuer = openIssuer(dir);
   const { databaseUrl } = serverEnvironment;
   if (databaseUrl) {
@@ -136,8 +137,9 @@ export const openDataDir = async (dir: string): Promise<DataDir> => {
     return { dir, store: await openPostgresStore(databaseUrl), issuer };
   }
   try {
-    return { dir, store: await openSqliteStore(dir), issuer };
+    return { dir, store: await openSqliteStore(dir, check), issuer };
   } catch (error) {
+    if (isKatalonError(error)) throw error;
     throw fail('FILE_ERROR', `cannot open the database in ${dir}: ${(error as Error).message}`);
   }
 };

@@ -40,6 +40,11 @@ export const createMetrics = () => {
     'Offline and testing licenses issued',
     ['org', 'product', 'kind'],
   );
+  const droppedLogLines = counter(
+    'kls_log_lines_dropped_total',
+    'Log lines that could not be written (the log disk full): the log says so once it can',
+    [],
+  );
   const requests = new Histogram({
     name: 'kls_http_request_duration_seconds',
     help: 'Time to answer a request, by route',
@@ -94,6 +99,8 @@ export const createMetrics = () => {
           return issued.inc({ ...at, kind: e.kind });
       }
     },
+    /** Counts log lines that could not be written. */
+    droppedLogLines: (lines: number) => droppedLogLines.inc(lines),
     /** Observes one answered request (route: the route's pattern, never its URL). */
     observe: (method: string, route: string, status: number, seconds: number) =>
       requests.observe({ method, route, status: String(status) }, seconds),

@@ -7,6 +7,7 @@ import closeWithGrace from 'close-with-grace';
 import { fail } from '../core/errors.ts';
 import { buildApp } from './http/app.ts';
 import { createMetrics } from './metrics.ts';
+import { createLogOutput } from './log-output.ts';
 import { createService, type LicenseEvent, type Settings } from './service/index.ts';
 import { adminToken, openDataDir, openSigningKey, recordServerUrl } from './data-dir.ts';
 import { serverEnvironment } from './environment.ts';
@@ -85,7 +86,7 @@ export const startServer = async (o: ServerOptions): Promise<void> => {
   const token = adminToken(o.dataDir);
   // Replicas on PostgreSQL share no memory, and may share one data dir's copy.
   if (!serverEnvironment.databaseUrl) await lockDataDir(o.dataDir);
-  const { store, issuer } = await openDataDir(o.dataDir);
+  const { store, issuer } = await openDataDir(o.dataDir, true);
   const metrics = createMetrics();
   // Every license event: counted, and logged as one line once the app (and its logger) exists.
   let log: (e: LicenseEvent) => void = () => {};
@@ -97,6 +98,7 @@ export const startServer = async (o: ServerOptions): Promise<void> => {
     adminToken: token,
     logLevel: o.logLevel,
     metrics,
+    logOutput: createLogOutput(metrics.droppedLogLines),
     ...(https ? { https } : {}),
   });
   log = (e) => app.log.info(e, `license ${e.event}`);

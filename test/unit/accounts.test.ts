@@ -2,7 +2,7 @@
 // single-use, only Owners make Owners, sessions expire, and the role rule itself.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { mayGrantRole, mayManageLicenses } from '../../src/core/roles.ts';
+import { joinedRole, mayGrantRole, mayManageLicenses } from '../../src/core/roles.ts';
 import { ROLES } from '../../src/core/vocabulary.ts';
 import { openDataDir } from '../../src/server/data-dir.ts';
 import { createService } from '../../src/server/service/index.ts';
@@ -29,6 +29,24 @@ describe('roles', () => {
         const allowed = mayGrantRole(actor, role);
         expect(allowed).toBe(actor === 'owner' || (actor === 'admin' && role !== 'owner'));
       }),
+    );
+  });
+});
+
+describe('an invitation accepted', () => {
+  it('never lowers a role: the result is the higher of the one held and the one offered', () => {
+    const rank = (r: (typeof ROLES)[number]) => ROLES.indexOf(r);
+    fc.assert(
+      fc.property(
+        fc.option(fc.constantFrom(...ROLES), { nil: undefined }),
+        fc.constantFrom(...ROLES),
+        (current, offered) => {
+          const role = joinedRole(current, offered);
+          expect(rank(role)).toBeLessThanOrEqual(rank(offered));
+          if (current) expect(rank(role)).toBeLessThanOrEqual(rank(current));
+          expect([current, offered]).toContain(role);
+        },
+      ),
     );
   });
 });

@@ -114,6 +114,16 @@ describe('quota rules', () => {
     expect(t.failed('1.2.3.4', NOW + 60_011)).toBe(0);
   });
 
+  it('counts an attempt before it is checked: 10 in flight hold the 11th back; one that passed is forgiven', () => {
+    const t = createThrottle(10, 60_000);
+    const inFlight = Array.from({ length: 10 }, (_, i) => t.attempt('sign-in:a', NOW + i));
+    expect(inFlight.map((a) => a.wait)).toEqual(Array(10).fill(0));
+    expect(t.attempt('sign-in:a', NOW + 10).wait).toBeGreaterThan(0);
+    const u = createThrottle(10, 60_000);
+    for (let i = 0; i < 20; i++) u.attempt('sign-in:b', NOW + i).passed();
+    expect(u.attempt('sign-in:b', NOW + 20).wait).toBe(0);
+  });
+
   it('keeps a bounded table: 120,000 guessing addresses hold at most its size', () => {
     const t = createThrottle(10, 60_000, 10_000);
     for (let i = 0; i < 120_000; i++) t.failed(`10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`, NOW);

@@ -13,7 +13,7 @@ import { readMark } from '../../client/state.ts';
 import { buildKind, DEVELOPMENT_NOTICE, revokedKeyIds, rootKeys } from '../../client/trust.ts';
 import type { ClientOptions } from '../../client/settings.ts';
 import { bad, bold, dim, ok, warn } from '../../command-line/output.ts';
-import { printable } from '../../command-line/sanitize.ts';
+import { printable } from '../../core/text.ts';
 import type { Result } from '../../command-line/runner.ts';
 
 const colour = (status: string): string =>

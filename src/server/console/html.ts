@@ -1,5 +1,9 @@
 // HTML written as tagged templates: every interpolated value is escaped unless it is already HTML
-// (made by `html` itself), so that no name, e-mail or message from the database can inject markup.
+// (made by `html` itself), so that no name, e-mail or message from the database can inject markup,
+// and its control and bidirectional characters are shown as escapes (\u202e), so that none can
+// reorder or hide what is around it (text stored before the server refused them).
+import { printable } from '../../core/text.ts';
+
 const SAFE = Symbol('html');
 
 export interface Html {
@@ -7,7 +11,7 @@ export interface Html {
 }
 
 const escape = (value: string): string =>
-  value.replace(
+  printable(value).replace(
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
   );

@@ -1,15 +1,17 @@
 // The HTTP API (JSON, versioned under /v1): the client API that katalonc talks to, with the API key
 // as a bearer token, and the admin API, with the admin token. Every error has the stable shape
 // {"error":{"code","message"}}; bad input is a 4xx, never a 500.
-import Fastify, { LogController, type FastifyError } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { httpStatus, isKatalonError } from '../../core/errors.ts';
+import { EMAIL_PATTERN, SAFE_TEXT_PATTERN } from '../../core/text.ts';
 import type { Service } from '../service/index.ts';
 import { adminRoutes } from './admin-routes.ts';
 import { clientRoutes } from './client-routes.ts';
 import { consoleRoutes } from './console-routes.ts';
 import { createGuards, type RateLimited } from './guards.ts';
 import type { Metrics } from '../metrics.ts';
+import type { LogOutput } from '../log-output.ts';
 
 export interface AppOptions {
   adminToken: string;
@@ -17,20 +19,59 @@ export interface AppOptions {
   https?: { cert: string; key: string };
   /** Request latencies go there, and GET /metrics answers from it. */
   metrics?: Metrics;
+  /** Where log lines go (default: pino's stdout). */
+  logOutput?: LogOutput;
 }
 
 const errorBody = (code: string, message: string) => ({ error: { code, message } });
+
+/** Longer than any ID, e-mail address (254) or token in our paths. */
+const MAX_PARAM_LENGTH = 300;
 
 export const buildApp = (service: Service, options: AppOptions) => {
   const app = Fastify({
     ...(options.https ? { https: options.https } : {}),
     // Fastify's request serializer logs method, URL and address, never headers, so keys and tokens
     // stay out of the logs (a test checks); pino's redact option would cost a third of the throughput.
-    logger: { level: options.logLevel ?? 'info' },
+    logger: {
+      level: options.logLevel ?? 'info',
+      ...(options.logOutput ? { stream: options.logOutput } : {}),
+    },
     // At info the log says what happened to licenses (one line each, from the service's events);
     // a line per request only at debug (below): heartbeats would otherwise fill it.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 16 * 1024,
+    // Errors Fastify finds before routing (a path parameter too long, a broken %-escape) get the
+    // one error shape too, without echoing the path.
+    frameworkErrors: (error, _request, reply) => {
+      const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      void (reply as FastifyReply)
+        .status(tooLong ? 414 : 400)
+        .send(
+          errorBody(
+            'BAD_REQUEST',
+            tooLong
+              ? `a part of the path is longer than ${MAX_PARAM_LENGTH} characters: check the URL`
+              : 'the path is not a valid URL (a broken %-escape): check the URL',
+          ),
+        );
+    },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // As Fastify says it, but a refused pattern of ours says what is wrong and what to do.
+    schemaErrorFormatter: (errors, dataVar) =>
+      new Error(
+        errors
+          .map((e) => {
+            const where = `${dataVar}${e.instancePath}`;
+            const pattern = (e.params as { pattern?: string }).pattern;
+            if (pattern === SAFE_TEXT_PATTERN)
+              return `${where} holds a control or bidirectional character (a newline, an escape, U+202E…): remove it`;
+            if (pattern === EMAIL_PATTERN)
+              return `${where} is not an e-mail address: name@domain, in ASCII letters, digits and punctuation`;
+            return `${where} ${e.message}`;
+          })
+          .join(', '),
+      ),
     // Errors Node's HTTP parser finds before Fastify sees a request (431 headers too large, a
     // broken request line) get the same error shape as every other answer.
     clientErrorHandler: (error: Error & { code?: string }, socket) => {

@@ -115,7 +115,8 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = as
       (v) => v.viewer,
       () => undefined,
     );
-    const message = status >= 500 ? 'internal error' : error.message;
+    // Our errors are written for their reader (a full disk says so); anything else says nothing.
+    const message = isKatalonError(error) || status < 500 ? error.message : 'internal error';
     return page(reply, errorPage(title, message, shownTo), status);
   });
 
@@ -161,11 +162,13 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = as
         signInPage(`too many failed attempts for this account: try again in ${wait} s`, email),
         429,
       );
-    // While an account is throttled even its right password waits: a lucky guess must not pass.
-    const waiting = throttle.waiting(`sign-in:${email}`);
-    if (waiting > 0) return tooMany(waiting);
+    // Counted before the (slow) check, so that guesses sent at once cannot all be checked; while
+    // an account is throttled even its right password waits: a lucky guess must not pass.
+    const attempt = throttle.attempt(`sign-in:${email}`);
+    if (attempt.wait > 0) return tooMany(attempt.wait);
     try {
       const session = await service.signIn(email, password);
+      attempt.passed();
       void reply.setCookie(COOKIE, session.token, {
         path: '/console',
         httpOnly: true,
@@ -175,9 +178,10 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = as
       });
       return reply.redirect('/console/orgs', 303);
     } catch (error) {
-      if (!isKatalonError(error) || error.code !== 'SIGNED_OUT') throw error;
-      const wait = throttle.failed(`sign-in:${email}`);
-      return wait > 0 ? tooMany(wait) : page(reply, signInPage(error.message, email), 401);
+      if (isKatalonError(error) && error.code === 'SIGNED_OUT')
+        return page(reply, signInPage(error.message, email), 401);
+      attempt.passed(); // not a wrong password (the database away): not a failure
+      throw error;
     }
   });
 
@@ -191,24 +195,28 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = as
     return reply.redirect('/console/sign-in', 303);
   });
 
-  /** The invitation's page: what it offers, and the form to accept it (with why it was refused). */
+  /** The invitation's page: what it offers and how to accept it (with why it was refused). */
   const invitation = async (
+    request: FastifyRequest,
     reply: FastifyReply,
-    token: string,
     refused?: string,
   ): Promise<FastifyReply> => {
+    const { token } = request.params as { token: string };
     const invite = await service.invitation(token);
+    const s = await signedIn(request);
+    const viewer = s && { email: s.user.email, csrf: s.csrf };
     const form = invitationPage(
       invite,
       `/console/invitations/${token}`,
       MIN_PASSWORD_LENGTH,
+      viewer,
       refused,
     );
     return page(reply, form, refused ? 400 : 200);
   };
 
   app.get('/invitations/:token', { schema: { params: TokenParams } }, (request, reply) =>
-    invitation(reply, request.params.token),
+    invitation(request, reply),
   );
 
   app.post(
@@ -216,16 +224,27 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = as
     { schema: { params: TokenParams, body: Form } },
     async (request, reply) => {
       sameOrigin(request);
-      const invite = await service.invitation(request.params.token);
-      const again = (message: string) => invitation(reply, request.params.token, message);
+      const { token } = request.params;
+      // Signed in: the invitation joins this account (if it is the one invited); no password.
+      const s = await signedIn(request);
+      if (s) {
+        checkCsrf(request, s.csrf);
+        await actors.run({ who: s.user.email, from: request.ip }, () =>
+          service.acceptInvitationAs(s.user, token),
+        );
+        return reply.redirect('/console/orgs', 303);
+      }
+      const invite = await service.invitation(token);
       const password = request.body.password ?? '';
-      if (password !== request.body.confirm) return again('the two passwords differ');
+      if (password !== request.body.confirm)
+        return invitation(request, reply, 'the two passwords differ');
       try {
         await actors.run({ who: invite.email, from: request.ip }, () =>
-          service.acceptInvitation(request.params.token, password),
+          service.acceptInvitation(token, password),
         );
       } catch (error) {
-        if (isKatalonError(error) && error.code === 'BAD_REQUEST') return again(error.message);
+        if (isKatalonError(error) && error.code === 'BAD_REQUEST')
+          return invitation(request, reply, error.message);
         throw error;
       }
       return reply.redirect('/console/sign-in', 303);

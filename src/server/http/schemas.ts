@@ -3,18 +3,21 @@
 import { Type, type TSchema } from 'typebox';
 import { OUTAGE_GRACE_MINUTES } from '../../core/quota.ts';
 import { BILLING_CYCLES, POOL_MODELS, PRODUCTS, ROLES } from '../../core/vocabulary.ts';
+import { EMAIL_PATTERN, SAFE_TEXT_PATTERN } from '../../core/text.ts';
 
 const oneOf = <const T extends readonly string[]>(values: T) =>
   Type.Union(values.map((v) => Type.Literal(v as T[number])));
 
-const text = (max: number) => Type.String({ minLength: 1, maxLength: max });
+// Names and host names are shown to others: no control or bidirectional characters (core/text.ts).
+const text = (max: number) =>
+  Type.String({ minLength: 1, maxLength: max, pattern: SAFE_TEXT_PATTERN });
 const dateTime = Type.String({ format: 'date-time' });
 const object = <T extends Record<string, TSchema>>(properties: T) =>
   Type.Object(properties, { additionalProperties: false });
 
 const Product = oneOf(PRODUCTS);
 const Id = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
-const Email = Type.String({ minLength: 3, maxLength: 254, pattern: '^[^@\\s]+@[^@\\s]+$' });
+const Email = Type.String({ minLength: 3, maxLength: 254, pattern: EMAIL_PATTERN });
 const MachineId = text(64);
 const SessionId = Type.String({ pattern: '^[0-9a-f-]{36}$' });
 const Count = Type.Integer({ minimum: 0, maximum: 1_000_000 });

@@ -9,8 +9,9 @@ export const passwordHashOf = async (
 ): Promise<{ id: number; email: string; password_hash: string | null } | undefined> =>
   q.get('SELECT id, email, password_hash FROM users WHERE email = ?', email.toLowerCase());
 
-export const setPasswordHash = (q: Queries, userId: number, hash: string): Promise<number> =>
-  q.run('UPDATE users SET password_hash = ? WHERE id = ?', hash, userId);
+/** Sets the password of an account that has none; resolves to 0 if it has one (nothing changed). */
+export const setFirstPassword = (q: Queries, userId: number, hash: string): Promise<number> =>
+  q.run('UPDATE users SET password_hash = ? WHERE id = ? AND password_hash IS NULL', hash, userId);
 
 export const roleOf = async (
   q: Queries,
@@ -60,6 +61,8 @@ export interface InvitationRow {
   org_id: number;
   email: string;
   role: Role;
+  /** The console user who made it; null: the operator. */
+  invited_by: number | null;
   expires_at: number;
   used_at: number | null;
 }
@@ -69,11 +72,12 @@ export const insertInvitation = (
   i: Omit<InvitationRow, 'used_at'> & { created_at: number },
 ): Promise<number> =>
   q.run(
-    'INSERT INTO invitations (token_hash, org_id, email, role, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
+    'INSERT INTO invitations (token_hash, org_id, email, role, invited_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
     i.token_hash,
     i.org_id,
     i.email,
     i.role,
+    i.invited_by,
     i.created_at,
     i.expires_at,
   );

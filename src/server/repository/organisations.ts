@@ -22,6 +22,14 @@ export const insertOrg = async (q: Queries, name: string, now: number): Promise<
 export const userByEmail = (q: Queries, email: string): Promise<User | undefined> =>
   q.get<User>('SELECT id, email FROM users WHERE email = ?', email.toLowerCase());
 
+/** A new user with this e-mail; undefined if one exists (even one made at this moment elsewhere). */
+export const createUser = (q: Queries, email: string, now: number): Promise<User | undefined> =>
+  q.get<User>(
+    'INSERT INTO users (email, created_at) VALUES (?, ?) ON CONFLICT (email) DO NOTHING RETURNING id, email',
+    email.toLowerCase(),
+    now,
+  );
+
 /** The user with this e-mail, created if new. */
 export const upsertUser = async (q: Queries, email: string, now: number): Promise<User> => {
   await q.run(

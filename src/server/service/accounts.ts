@@ -1,13 +1,18 @@
 // The console's people: invitations (one-time links, the only way in without e-mail), passwords,
 // signed-in sessions, and the role checks every console route and action goes through.
+// Whoever makes an invitation holds its link (the server sends no e-mail), so a link proves nothing
+// about who opens it: it gives a password only to an account it creates (or, from the operator, to
+// one that has none), and it joins an existing account only when that account is signed in.
 import { createHash, randomBytes } from 'node:crypto';
 import { fail } from '../../core/errors.ts';
 import {
+  joinedRole,
   keepsAnOwner,
   mayChangeMember,
   mayGrantRole,
   mayManageLicenses,
 } from '../../core/roles.ts';
+import { canonicalEmail } from '../../core/text.ts';
 import type { Role } from '../../core/vocabulary.ts';
 import {
   consoleSessionByHash,
@@ -19,13 +24,15 @@ import {
   orgsWithRoles,
   passwordHashOf,
   roleOf,
+  setFirstPassword,
   setMembership,
-  setPasswordHash,
   useInvitation,
+  type InvitationRow,
 } from '../repository/accounts.ts';
 import { auditOf } from '../repository/audit.ts';
-import { upsertUser, type User } from '../repository/organisations.ts';
-import { audit, EMAIL, orgOrFail, type Context } from './context.ts';
+import { createUser, userByEmail, type User } from '../repository/organisations.ts';
+import type { Queries } from '../store/store.ts';
+import { audit, notAnEmail, orgOrFail, type Context } from './context.ts';
 import { hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from './passwords.ts';
 
 const INVITATION_MS = 7 * 86_400_000;
@@ -54,6 +61,61 @@ export const accounts = (ctx: Context) => {
     return i;
   };
 
+  /** Refused unless whoever made the invitation may still give its role (the operator always may). */
+  const makerMayStill = async (q: Queries, i: InvitationRow) => {
+    if (i.invited_by !== null && !mayGrantRole(await roleOf(q, i.org_id, i.invited_by), i.role))
+      throw fail(
+        'FORBIDDEN',
+        `whoever made this invitation may no longer make someone ${i.role} here: ask for a new one`,
+      );
+  };
+
+  /** How an invitation is accepted: a password for a new account, else signed in as its account. */
+  const acceptance = async (
+    q: Queries,
+    i: InvitationRow,
+  ): Promise<'password' | 'sign-in' | 'operator'> => {
+    const account = await passwordHashOf(q, i.email);
+    if (!account) return 'password';
+    if (account.password_hash !== null) return 'sign-in';
+    return i.invited_by === null ? 'password' : 'operator';
+  };
+  const accountExists = (i: InvitationRow, how: 'sign-in' | 'operator') =>
+    fail(
+      'CONFLICT',
+      how === 'sign-in'
+        ? `${i.email} has an account: sign in as ${i.email} with its own password, then open this link again to accept (an invitation never changes a password)`
+        : `${i.email} has an account without a console password: only the server's operator can give it one, with a link from "katalon-license-server invite"`,
+    );
+
+  /**
+   * Uses the invitation (once) and gives `user` its membership: the higher of the role they have
+   * and the one offered (never lower), audited in the organisation, a changed role as such.
+   */
+  const join = async (tx: Queries, i: InvitationRow, user: User) => {
+    // Single-use even against a concurrent acceptance of the same link.
+    if (!(await useInvitation(tx, i.token_hash, clock()))) throw gone();
+    const current = await roleOf(tx, i.org_id, user.id);
+    const role = joinedRole(current, i.role);
+    if (role !== current) await setMembership(tx, i.org_id, user.id, role);
+    const detail =
+      current === undefined
+        ? `${user.email} is ${role}`
+        : role === current
+          ? `${user.email} stays ${current} (the invitation offered ${i.role})`
+          : `${user.email} is ${role}, was ${current}`;
+    await audit(ctx, tx, i.org_id, 'invitation accepted', detail);
+    if (current && role !== current)
+      await audit(
+        ctx,
+        tx,
+        i.org_id,
+        'role changed',
+        `${user.email}: ${current} → ${role} (invitation)`,
+      );
+    return { email: user.email, orgId: i.org_id, role };
+  };
+
   return {
     /**
      * A one-time invitation link's token for `email` to join as `role`, valid 7 days. `by`: the
@@ -61,8 +123,8 @@ export const accounts = (ctx: Context) => {
      */
     invite: (r: { orgId: number; email: string; role: Role; by?: User }) =>
       ctx.events.transaction(async (tx) => {
-        const email = r.email.trim().toLowerCase();
-        if (!EMAIL.test(email)) throw fail('BAD_REQUEST', `"${r.email}" is not an e-mail address`);
+        const email = canonicalEmail(r.email);
+        if (!email) throw notAnEmail(r.email);
         await orgOrFail(tx, r.orgId);
         if (r.by && !mayGrantRole(await roleOf(tx, r.orgId, r.by.id), r.role))
           throw fail('FORBIDDEN', `only an Owner may make someone an ${r.role}`);
@@ -73,6 +135,7 @@ export const accounts = (ctx: Context) => {
           org_id: r.orgId,
           email,
           role: r.role,
+          invited_by: r.by?.id ?? null,
           created_at: clock(),
           expires_at: expiresAt,
         });
@@ -80,28 +143,55 @@ export const accounts = (ctx: Context) => {
         return { token: secret, email, role: r.role, expiresAt: new Date(expiresAt).toISOString() };
       }),
 
-    /** What an invitation link offers, or NOT_FOUND if it was used, has expired or never was. */
+    /**
+     * What an invitation link offers, and how it is accepted (a password for a new account, else
+     * signed in as the account); NOT_FOUND if it was used, has expired or never was.
+     */
     invitation: async (secret: string) => {
       const i = usable(await invitationByHash(store, hashOf(secret)));
-      return { email: i.email, role: i.role, orgId: i.org_id, orgName: i.org_name };
+      return {
+        email: i.email,
+        role: i.role,
+        orgId: i.org_id,
+        orgName: i.org_name,
+        accept: await acceptance(store, i),
+      };
     },
 
-    /** Accepts an invitation: sets the invitee's password and membership; single-use. */
+    /** Accepts an invitation with a new password: only for an account it creates (see above); single-use. */
     acceptInvitation: async (secret: string, password: string) => {
       if (password.length < MIN_PASSWORD_LENGTH)
         throw fail('BAD_REQUEST', `a password needs at least ${MIN_PASSWORD_LENGTH} characters`);
       const hash = await hashPassword(password);
       return ctx.events.transaction(async (tx) => {
         const i = usable(await invitationByHash(tx, hashOf(secret)));
-        // Single-use even against a concurrent acceptance of the same link.
-        if (!(await useInvitation(tx, i.token_hash, clock()))) throw gone();
-        const user = await upsertUser(tx, i.email, clock());
-        await setPasswordHash(tx, user.id, hash);
-        await setMembership(tx, i.org_id, user.id, i.role);
-        await audit(ctx, tx, i.org_id, 'invitation accepted', `${user.email} is ${i.role}`);
-        return { email: user.email, orgId: i.org_id, role: i.role };
+        await makerMayStill(tx, i);
+        // Decided here, in the transaction: an account made since the link was opened counts.
+        const how = await acceptance(tx, i);
+        if (how !== 'password') throw accountExists(i, how);
+        // Against what another replica commits meanwhile: an account made is not this link's
+        // (unless the operator's), and a password set is never replaced.
+        const user =
+          (await createUser(tx, i.email, clock())) ??
+          (i.invited_by === null ? await userByEmail(tx, i.email) : undefined);
+        if (!user || !(await setFirstPassword(tx, user.id, hash)))
+          throw accountExists(i, 'sign-in');
+        return join(tx, i, user);
       });
     },
+
+    /** Accepts an invitation for the signed-in user's own account (no password involved); single-use. */
+    acceptInvitationAs: (user: User, secret: string) =>
+      ctx.events.transaction(async (tx) => {
+        const i = usable(await invitationByHash(tx, hashOf(secret)));
+        if (i.email !== user.email)
+          throw fail(
+            'FORBIDDEN',
+            `this invitation is for ${i.email}, and you are signed in as ${user.email}: sign out, then open the link again`,
+          );
+        await makerMayStill(tx, i);
+        return join(tx, i, user);
+      }),
 
     /** Signs in; the session token goes in a cookie, the CSRF token in every form. */
     signIn: async (email: string, password: string) => {

@@ -41,7 +41,12 @@ export interface Context {
 
 export const iso = (ms: number): string => new Date(ms).toISOString();
 
-export const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+/** Typed text that is not an e-mail address (core/text.ts says what is). */
+export const notAnEmail = (typed: string) =>
+  fail(
+    'BAD_REQUEST',
+    `"${typed}" is not an e-mail address: name@domain, in ASCII letters, digits and punctuation`,
+  );
 
 /** The canonical form of a typed machine ID, or BAD_REQUEST saying what is wrong with it. */
 export const checkMachineId = (input: string): string => {

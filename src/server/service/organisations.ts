@@ -17,14 +17,15 @@ import {
 } from '../repository/organisations.ts';
 import { membersWithRoles, roleOf } from '../repository/accounts.ts';
 import { keepsAnOwner, mayChangeMember } from '../../core/roles.ts';
+import { canonicalEmail, isSafeText, printable } from '../../core/text.ts';
 import { deleteLicensed, poolIdsOf, withdrawEntitlement } from '../repository/pools.ts';
 import { hashKey, type Authenticator } from './auth.ts';
 import {
   audit,
-  EMAIL,
   endSessionsFor,
   iso,
   memberOrFail,
+  notAnEmail,
   orgOrFail,
   type Context,
 } from './context.ts';
@@ -36,6 +37,11 @@ export const organisations = (ctx: Context, auth: Authenticator) => {
       ctx.events.transaction(async (tx) => {
         const trimmed = name.trim();
         if (!trimmed) throw fail('BAD_REQUEST', 'an organisation needs a name');
+        if (!isSafeText(trimmed))
+          throw fail(
+            'BAD_REQUEST',
+            `the organisation name "${printable(trimmed)}" holds a control or bidirectional character (a newline, an escape, U+202E…): remove it`,
+          );
         if (await orgByName(tx, trimmed))
           throw fail('CONFLICT', `an organisation named "${trimmed}" exists already`);
         const id = await insertOrg(tx, trimmed, clock());
@@ -45,9 +51,10 @@ export const organisations = (ctx: Context, auth: Authenticator) => {
 
     addUser: (orgId: number, email: string) =>
       ctx.events.transaction(async (tx) => {
-        if (!EMAIL.test(email)) throw fail('BAD_REQUEST', `"${email}" is not an e-mail address`);
+        const canonical = canonicalEmail(email);
+        if (!canonical) throw notAnEmail(email);
         await orgOrFail(tx, orgId);
-        const user = await upsertUser(tx, email, clock());
+        const user = await upsertUser(tx, canonical, clock());
         await addMembership(tx, orgId, user.id);
         await audit(ctx, tx, orgId, 'member added', user.email);
         return { orgId, email: user.email, userId: user.id };

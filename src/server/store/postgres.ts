@@ -46,7 +46,13 @@ const unavailable = (error: unknown): boolean => {
     ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EAI_AGAIN'].includes(code)
   );
 };
+const DISK_FULL = '53100';
 const explain = (error: unknown): never => {
+  if ((error as { code?: string }).code === DISK_FULL)
+    throw fail(
+      'DISK_FULL',
+      "PostgreSQL's disk is full: free space on the database server's disk; nothing was changed",
+    );
   if (unavailable(error))
     throw fail('DATABASE_UNAVAILABLE', `cannot reach PostgreSQL: ${(error as Error).message}`);
   throw error;

@@ -87,6 +87,9 @@ const MIGRATIONS: ((dialect: Dialect) => string)[] = [
   // unexpired licenses of a certificate, which hold its seats, found without reading every pool.
   () => `ALTER TABLE offline_licenses ADD COLUMN seat INTEGER;
     CREATE INDEX offline_licenses_certificate ON offline_licenses (certificate_id, expires_at);`,
+  // Who made an invitation (none: the operator): it is accepted only while they may still give
+  // its role, and only the operator's gives a first password to an account that exists.
+  () => `ALTER TABLE invitations ADD COLUMN invited_by BIGINT REFERENCES users(id);`,
 ];
 
 /** Brings the store's schema up to date, in one transaction; replicas starting at once take turns. */

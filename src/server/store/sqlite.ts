@@ -6,9 +6,54 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { join } from 'node:path';
 import type { Param, Store, Transaction } from './store.ts';
 import { migrate } from './schema.ts';
+import { fail } from '../../core/errors.ts';
 
-export const openSqliteStore = async (dataDir: string): Promise<Store> => {
-  const db = new DatabaseSync(join(dataDir, 'licenses.db'));
+const SQLITE_CORRUPT = 11;
+const SQLITE_FULL = 13;
+const SQLITE_NOTADB = 26;
+
+const damaged = (file: string, what: string) =>
+  fail(
+    'DATABASE_DAMAGED',
+    `the database ${file} is damaged (${what}): stop the server, restore the file from a backup (or salvage it: sqlite3 ${file} .recover | sqlite3 recovered.db), then start again`,
+  );
+
+/** A full disk or a damaged file as what it is (the answer says so, 503), anything else as it came. */
+const explain = (error: unknown, file: string): Error => {
+  const code = ((error as { errcode?: number }).errcode ?? 0) % 256;
+  if (code === SQLITE_FULL)
+    return fail(
+      'DISK_FULL',
+      `the disk of the database ${file} is full: free space on it (or move the data dir to a larger disk); nothing was changed`,
+    );
+  if (code === SQLITE_CORRUPT || code === SQLITE_NOTADB)
+    return damaged(file, (error as Error).message);
+  return error as Error;
+};
+
+/** Refuses a damaged file before serving from it (a damaged page would fail only when read). */
+const checkIntegrity = (db: DatabaseSync, file: string) => {
+  let problems: string[];
+  try {
+    problems = (db.prepare('PRAGMA quick_check(3)').all() as { quick_check: string }[]).map(
+      (r) => r.quick_check,
+    );
+  } catch (error) {
+    throw explain(error, file);
+  }
+  if (problems.join() !== 'ok') throw damaged(file, problems.join('; ').replace(/\s*\n\s*/g, ' '));
+};
+
+/** The data dir's database; `check`: its integrity first (PRAGMA quick_check: it reads every page). */
+export const openSqliteStore = async (dataDir: string, check = false): Promise<Store> => {
+  const file = join(dataDir, 'licenses.db');
+  const db = new DatabaseSync(file);
+  try {
+    if (check) checkIntegrity(db, file);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
   db.exec(
     'PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;',
   );
@@ -26,12 +71,18 @@ export const openSqliteStore = async (dataDir: string): Promise<Store> => {
     return s;
   };
   // node:sqlite is synchronous; the interface is not, so that a shared store can follow it.
+  const attempt = <T>(query: () => T): Promise<T> => {
+    try {
+      return Promise.resolve(query());
+    } catch (error) {
+      return Promise.reject(explain(error, file));
+    }
+  };
   const queries: Transaction = {
     get: <T>(sql: string, ...params: Param[]) =>
-      Promise.resolve(prepared(sql).get(...params) as T | undefined),
-    all: <T>(sql: string, ...params: Param[]) =>
-      Promise.resolve(prepared(sql).all(...params) as T[]),
-    run: (sql, ...params) => Promise.resolve(Number(prepared(sql).run(...params).changes)),
+      attempt(() => prepared(sql).get(...params) as T | undefined),
+    all: <T>(sql: string, ...params: Param[]) => attempt(() => prepared(sql).all(...params) as T[]),
+    run: (sql, ...params) => attempt(() => Number(prepared(sql).run(...params).changes)),
     // BEGIN IMMEDIATE already holds the database's one write lock for the whole transaction.
     lockPool: () => Promise.resolve(),
     lockSchema: () => Promise.resolve(),
@@ -61,8 +112,9 @@ export const openSqliteStore = async (dataDir: string): Promise<Store> => {
           commit.run();
           return value;
         } catch (error) {
-          rollback.run();
-          throw error;
+          // SQLite rolls back by itself after some errors (a full disk): then there is nothing to.
+          if (db.isTransaction) rollback.run();
+          throw explain(error, file);
         }
       });
       turn = result.catch(() => {});

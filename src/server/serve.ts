@@ -86,7 +86,7 @@ export const startServer = async (o: ServerOptions): Promise<void> => {
   // Replicas on PostgreSQL share no memory, and may share one data dir's copy.
   if (!serverEnvironment.databaseUrl) await lockDataDir(o.dataDir);
   const { store, issuer } = await openDataDir(o.dataDir);
-  const metrics = createMetrics();
+  const metrics = createMetrics(store.availability);
   // Every license event: counted, and logged as one line once the app (and its logger) exists.
   let log: (e: LicenseEvent) => void = () => {};
   const service = createService(store, issuer, o.settings, Date.now, (e) => {
@@ -100,6 +100,18 @@ export const startServer = async (o: ServerOptions): Promise<void> => {
     ...(https ? { https } : {}),
   });
   log = (e) => app.log.info(e, `license ${e.event}`);
+  // Once at each edge of an outage, with the driver's words: not once per request.
+  store.availability.watch((o) =>
+    o.to === undefined
+      ? app.log.error(
+          { cause: o.cause },
+          'database unreachable: requests that need it get 503 DATABASE_UNAVAILABLE until it answers',
+        )
+      : app.log.warn(
+          { cause: o.cause, seconds: (o.to - o.from) / 1000 },
+          'database reachable again after an outage',
+        ),
+  );
   const address = await listen(app, o.host, o.port);
   app.log.info(
     {

@@ -112,7 +112,7 @@ export const takeSeat = async (
   const rules = toPool(pool);
   let refusal = grantRefusal(rules, usage, now, !take.newMachine);
   if (refusal?.code === 'QUOTA_EXCEEDED') {
-    const lapsed = await endLapsedSessions(q, pool.id, now);
+    const lapsed = await endLapsedSessions(q, pool.id, now, lostInOutage(ctx, now));
     if (lapsed > 0) {
       ctx.events.record(q, {
         orgId: pool.org_id,
@@ -125,6 +125,18 @@ export const takeSeat = async (
     }
   }
   return { refusal, usage, entitlementsMoved: counters.entitlements !== pool.entitlements };
+};
+
+/**
+ * When a lease that ran out was lost to the database's latest outage (its run's heartbeats could
+ * not be written): from the outage's start until a heartbeat interval after its end.
+ */
+export const lostInOutage = (
+  ctx: Context,
+  now: number,
+): { from: number; to: number } | undefined => {
+  const outage = ctx.store.availability.latest;
+  return outage && { from: outage.from, to: (outage.to ?? now) + ctx.settings.heartbeatMs };
 };
 
 /** Records a change in the audit log, in the change's own transaction, as the current actor's. */

@@ -6,6 +6,7 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { join } from 'node:path';
 import type { Param, Store, Transaction } from './store.ts';
 import { migrate } from './schema.ts';
+import { createAvailability } from './availability.ts';
 
 export const openSqliteStore = async (dataDir: string): Promise<Store> => {
   const db = new DatabaseSync(join(dataDir, 'licenses.db'));
@@ -50,6 +51,7 @@ export const openSqliteStore = async (dataDir: string): Promise<Store> => {
   const store: Store = {
     dialect: 'sqlite',
     shared: false,
+    availability: createAvailability(),
     get: async (sql, ...params) => (await settled(), queries.get(sql, ...params)),
     all: async (sql, ...params) => (await settled(), queries.all(sql, ...params)),
     run: async (sql, ...params) => (await settled(), queries.run(sql, ...params)),

@@ -1,5 +1,7 @@
 // What the licensing service needs of a database. SQL is written once, portable between SQLite and
 // PostgreSQL, with `?` placeholders; each store adapts it. Times are integers (ms since the epoch).
+import type { Availability } from './availability.ts';
+
 export type Param = string | number | null;
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -37,6 +39,8 @@ export interface Store extends Queries {
    * may keep session state in memory: each heartbeat is written through.
    */
   readonly shared: boolean;
+  /** Whether the database answers (a file on this machine always does). */
+  readonly availability: Availability;
   /** Runs `fn` in one transaction: all of it commits (durably), or a throw rolls all of it back. */
   transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
   /** True when another process may have committed since the last call. */

@@ -1,7 +1,7 @@
 // The tables and their migrations, written once for both stores, and the one runner that applies
 // them. Only the spelling of a generated integer key differs between the dialects.
 // Times are integers: milliseconds since the epoch. E-mail addresses are stored lower-cased.
-import type { Dialect, Store } from './store.ts';
+import type { Dialect, Store, Transaction } from './store.ts';
 
 const generatedId: Record<Dialect, string> = {
   // SQLite's row id, generated on insert.
@@ -83,7 +83,27 @@ const MIGRATIONS: ((dialect: Dialect) => string)[] = [
   () => `ALTER TABLE pools ADD COLUMN entitlements BIGINT NOT NULL DEFAULT 0;`,
 ];
 
-/** Brings the store's schema up to date, in one transaction; replicas starting at once take turns. */
+/**
+ * Counts every pool's rows into its counters again (the grants correct them too, one pool at a
+ * time, but a pool's view should not wait for one): a round trip through another version, a hand
+ * edit or a restore may have left them wrong. Each pool is locked first, in id order, so that the
+ * counts (a statement after the locks) see every grant committed before.
+ */
+const recountPools = async (tx: Transaction): Promise<void> => {
+  for (const { id } of await tx.all<{ id: number }>('SELECT id FROM pools ORDER BY id'))
+    await tx.lockPool(id);
+  await tx.run(
+    `UPDATE pools SET
+       open_sessions = (SELECT count(*) FROM sessions WHERE pool_id = pools.id AND ended_at IS NULL),
+       machine_count = (SELECT count(*) FROM machines WHERE pool_id = pools.id),
+       offline_counted_until = 0`,
+  );
+};
+
+/**
+ * Brings the store's schema up to date and recounts the pools' counters, in one transaction;
+ * replicas starting at once take turns.
+ */
 export const migrate = (store: Store): Promise<void> =>
   store.transaction(async (tx) => {
     await tx.lockSchema();
@@ -94,4 +114,5 @@ export const migrate = (store: Store): Promise<void> =>
       await tx.exec(migration(store.dialect));
       await tx.run('INSERT INTO schema_version (version) VALUES (?)', current + i + 1);
     }
+    await recountPools(tx);
   });

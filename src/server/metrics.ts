@@ -60,6 +60,11 @@ export const createMetrics = (database: Availability) => {
     'Offline and testing licenses issued',
     ['org', 'product', 'kind'],
   );
+  const recounted = counter(
+    'kls_pool_counters_corrected_total',
+    "Grants that found the pool's counters disagreeing with its rows (and decided on the rows)",
+    ['org', 'product'],
+  );
   const requests = new Histogram({
     name: 'kls_http_request_duration_seconds',
     help: 'Time to answer a request, by route',
@@ -110,6 +115,8 @@ export const createMetrics = (database: Availability) => {
           return terminated.inc(at, e.sessionIds.length);
         case 'expired':
           return expired.inc(at, e.sessions);
+        case 'recounted':
+          return recounted.inc(at);
         case 'offline-issued':
           return issued.inc({ ...at, kind: e.kind });
       }

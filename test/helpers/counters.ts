@@ -63,7 +63,7 @@ export const sqlOn = async (
     db.exec('PRAGMA busy_timeout = 5000');
     const statement = db.prepare(sql);
     return statement.columns().length > 0
-      ? (statement.all(...params) as Record<string, unknown>[])
+      ? statement.all(...params)
       : (statement.run(...params), []);
   } finally {
     db.close();

@@ -59,6 +59,8 @@ const ERRORS = spec({
   SIGNED_OUT: { exit: ExitCode.rejected, http: 401 },
   FORBIDDEN: { exit: ExitCode.rejected, http: 403 },
   DATABASE_UNAVAILABLE: { exit: ExitCode.failure, http: 503 },
+  /** The database's schema is newer than this server knows, or older and not to be migrated now. */
+  SCHEMA_MISMATCH: { exit: ExitCode.failure },
   /** The server cannot start: its address is taken, or another server uses its data dir. */
   START_FAILED: { exit: ExitCode.failure },
   INTERNAL: { exit: ExitCode.failure, http: 500 },

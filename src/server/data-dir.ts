@@ -12,9 +12,9 @@ import {
   readCertificateFile,
   type IssuerCertificate,
 } from '../core/license/certificate.ts';
-import { fail } from '../core/errors.ts';
+import { fail, isKatalonError } from '../core/errors.ts';
 import { openSqliteStore } from './store/sqlite.ts';
-import type { Store } from './store/store.ts';
+import type { Access, Store } from './store/store.ts';
 import { serverEnvironment } from './environment.ts';
 
 export const defaultDataDir = (): string =>
@@ -103,16 +103,18 @@ export const openSigningKey = (dir: string): SigningKey => {
   }
 };
 
-export const openDataDir = async (dir: string): Promise<DataDir> => {
+/** Opens the data dir's database (see Access: `access` decides whether it may be migrated). */
+export const openDataDir = async (dir: string, access: Access = 'server'): Promise<DataDir> => {
   const issuer = openIssuer(dir);
   const { databaseUrl } = serverEnvironment;
   if (databaseUrl) {
     const { openPostgresStore } = await import('./store/postgres.ts');
-    return { dir, store: await openPostgresStore(databaseUrl), issuer };
+    return { dir, store: await openPostgresStore(databaseUrl, access), issuer };
   }
   try {
-    return { dir, store: await openSqliteStore(dir), issuer };
+    return { dir, store: await openSqliteStore(dir, access), issuer };
   } catch (error) {
+    if (isKatalonError(error)) throw error;
     throw fail('FILE_ERROR', `cannot open the database in ${dir}: ${(error as Error).message}`);
   }
 };

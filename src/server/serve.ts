@@ -10,6 +10,7 @@ import { createMetrics } from './metrics.ts';
 import { createService, type LicenseEvent, type Settings } from './service/index.ts';
 import { adminToken, openDataDir, openSigningKey } from './data-dir.ts';
 import { serverEnvironment } from './environment.ts';
+import { serverPid } from './store/sqlite.ts';
 
 const SHUTDOWN_MS = 10_000;
 
@@ -38,21 +39,12 @@ const lockDataDir = async (dataDir: string): Promise<void> => {
   if (process.platform !== 'linux') return;
   const flock = await import('../platform/slot-lock/flock.ts');
   if (!flock.flockAvailable()) return;
-  const pidFile = join(dataDir, 'server.pid');
-  if (!(await flock.tryLock('server.lock', dataDir))) {
-    const pid = (() => {
-      try {
-        return readFileSync(pidFile, 'utf8').trim();
-      } catch {
-        return 'unknown';
-      }
-    })();
+  if (!(await flock.tryLock('server.lock', dataDir)))
     throw fail(
       'START_FAILED',
-      `another katalon-license-server (pid ${pid}) is running on the data dir ${dataDir}: stop it, or give this one another --data-dir`,
+      `another katalon-license-server (pid ${serverPid(dataDir)}) is running on the data dir ${dataDir}: stop it, or give this one another --data-dir`,
     );
-  }
-  writeFileSync(pidFile, `${process.pid}\n`, { mode: 0o600 });
+  writeFileSync(join(dataDir, 'server.pid'), `${process.pid}\n`, { mode: 0o600 });
 };
 
 const listen = async (app: ReturnType<typeof buildApp>, host: string, port: number) => {
@@ -85,7 +77,7 @@ export const startServer = async (o: ServerOptions): Promise<void> => {
   const token = adminToken(o.dataDir);
   // Replicas on PostgreSQL share no memory, and may share one data dir's copy.
   if (!serverEnvironment.databaseUrl) await lockDataDir(o.dataDir);
-  const { store, issuer } = await openDataDir(o.dataDir);
+  const { store, issuer } = await openDataDir(o.dataDir, 'server');
   const metrics = createMetrics(store.availability);
   // Every license event: counted, and logged as one line once the app (and its logger) exists.
   let log: (e: LicenseEvent) => void = () => {};

@@ -8,7 +8,7 @@ import { fail } from '../../core/errors.ts';
 import { serverEnvironment } from '../environment.ts';
 import { createAvailability } from './availability.ts';
 import { migrate } from './schema.ts';
-import type { Param, Queries, Store, Transaction } from './store.ts';
+import type { Access, Param, Queries, Store, Transaction } from './store.ts';
 
 const TRANSACTIONS = 4;
 // How often an idle replica asks whether the database answers: an outage is then seen (and its
@@ -68,18 +68,47 @@ const unavailable = (error: unknown): boolean => {
   );
 };
 
-/** How replicas tell themselves apart in pg_stat_activity (KLS_REPLICA_NAME, else host and pid). */
-export const APPLICATION_NAME_PREFIX = 'katalon-license-server/';
-const applicationName = (): string =>
-  `${APPLICATION_NAME_PREFIX}${serverEnvironment.replicaName ?? `${hostname()}/${process.pid}`}`;
+/**
+ * How processes tell themselves apart in pg_stat_activity: a serving replica is
+ * `katalon-license-server/<KLS_REPLICA_NAME, else host/pid>`; a server that is starting (migrating)
+ * and an admin command have names of their own, so that only serving replicas hold back a
+ * migration.
+ */
+const SERVING = 'katalon-license-server/';
+const applicationName = (role: string): string =>
+  `katalon-license-server${role}/${serverEnvironment.replicaName ?? `${hostname()}/${process.pid}`}`;
 
-/** Connects to `url` (postgres://user:password@host:port/database) and brings its schema up to date. */
-export const openPostgresStore = async (url: string): Promise<Store> => {
+/** The serving replicas connected to the database, but this process. */
+const servingReplicas = async (q: Queries): Promise<string[]> =>
+  (
+    await q.all<{ name: string }>(
+      `SELECT DISTINCT application_name AS name FROM pg_stat_activity
+       WHERE datname = current_database() AND application_name LIKE ? AND pid <> pg_backend_pid()
+       ORDER BY name`,
+      `${SERVING}%`,
+    )
+  ).map((r) => r.name);
+
+/**
+ * Connects to `url` (postgres://user:password@host:port/database) and checks its schema (see
+ * migrate). A server migrates on a connection of its own, named as starting, and serves on another.
+ */
+export const openPostgresStore = async (url: string, access: Access): Promise<Store> => {
+  if (access !== 'server') return connect(url, applicationName(' admin'), access);
+  await (await connect(url, applicationName(' starting'), 'write')).close();
+  return connect(url, applicationName(''), undefined);
+};
+
+/** A store on `url` named `name`; migrated as `access` allows (undefined: it was just now). */
+const connect = async (url: string, name: string, access: Access | undefined): Promise<Store> => {
   const pool = new pg.Pool({
     connectionString: url,
     max: 10,
+    // One connection stays open (the probe's): a serving replica is always seen in
+    // pg_stat_activity, by an administrator and by a migration that must wait for it to stop.
+    min: 1,
     connectionTimeoutMillis: 10_000,
-    application_name: applicationName(),
+    application_name: name,
     types,
   });
   // A connection the database terminates (an administrator, a failover, a pooler) tells its client
@@ -176,10 +205,12 @@ export const openPostgresStore = async (url: string): Promise<Store> => {
     transaction,
     // Replicas keep no session state in memory, so there is nothing to invalidate: say yes.
     changedElsewhere: () => Promise.resolve(true),
+    otherServers: () => servingReplicas(store),
     close: () => (clearInterval(probe), pool.end()),
   };
   try {
-    await migrate(store);
+    if (access) await migrate(store, access);
+    else await store.get('SELECT 1 AS one'); // that connection, before serving
   } catch (error) {
     await pool.end();
     throw error;

@@ -3,12 +3,33 @@
 // transaction; transactions take turns on the one connection, so no request interleaves between
 // check and write.
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Param, Store, Transaction } from './store.ts';
+import type { Access, Param, Store, Transaction } from './store.ts';
 import { migrate } from './schema.ts';
 import { createAvailability } from './availability.ts';
 
-export const openSqliteStore = async (dataDir: string): Promise<Store> => {
+/** The pid a server on the data dir wrote at its start ("unknown" if none). */
+export const serverPid = (dataDir: string): string => {
+  try {
+    return readFileSync(join(dataDir, 'server.pid'), 'utf8').trim();
+  } catch {
+    return 'unknown';
+  }
+};
+
+/** The server running on the data dir, if one holds its lock (Linux: see serve.ts). */
+const serverOnDataDir = async (dataDir: string): Promise<string[]> => {
+  if (process.platform !== 'linux') return [];
+  const flock = await import('../../platform/slot-lock/flock.ts');
+  if (!flock.flockAvailable()) return [];
+  const lock = await flock.tryLock('server.lock', dataDir);
+  if (!lock) return [`the server on ${dataDir}, pid ${serverPid(dataDir)}`];
+  await lock.release();
+  return [];
+};
+
+export const openSqliteStore = async (dataDir: string, access: Access): Promise<Store> => {
   const db = new DatabaseSync(join(dataDir, 'licenses.db'));
   db.exec(
     'PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;',
@@ -52,6 +73,8 @@ export const openSqliteStore = async (dataDir: string): Promise<Store> => {
     dialect: 'sqlite',
     shared: false,
     availability: createAvailability(),
+    // A server holds the data dir's lock itself: no other server can be on it.
+    otherServers: () => (access === 'server' ? Promise.resolve([]) : serverOnDataDir(dataDir)),
     get: async (sql, ...params) => (await settled(), queries.get(sql, ...params)),
     all: async (sql, ...params) => (await settled(), queries.all(sql, ...params)),
     run: async (sql, ...params) => (await settled(), queries.run(sql, ...params)),
@@ -83,7 +106,7 @@ export const openSqliteStore = async (dataDir: string): Promise<Store> => {
     },
   };
   try {
-    await migrate(store);
+    await migrate(store, access);
   } catch (error) {
     db.close();
     throw error;

@@ -16,7 +16,7 @@ export interface SessionRow {
 }
 
 /** The end reason of a session nobody ended: its lease passed without a heartbeat. */
-export const LEASE_EXPIRED = 'lease expired';
+const LEASE_EXPIRED = 'lease expired';
 /** Its lease passed while the server could not reach its database: its heartbeats were lost. */
 export const LEASE_EXPIRED_IN_OUTAGE =
   'lease expired while the server could not reach its database';

@@ -5,7 +5,7 @@
 // each edge once (not each request) and /metrics shows it; the service tells a run whose lease ran
 // out in an outage that the server could not reach its database.
 
-export interface Outage {
+interface Outage {
   from: number;
   /** Undefined while it lasts. */
   to?: number;

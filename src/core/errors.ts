@@ -63,6 +63,8 @@ const ERRORS = spec({
   DATABASE_DAMAGED: { exit: ExitCode.failure, http: 503 },
   /** The database's disk is full: nothing was changed; it serves again once there is room. */
   DISK_FULL: { exit: ExitCode.failure, http: 503 },
+  /** The database's schema is newer than this server knows, or older and not to be migrated now. */
+  SCHEMA_MISMATCH: { exit: ExitCode.failure },
   /** The server cannot start: its address is taken, or another server uses its data dir. */
   START_FAILED: { exit: ExitCode.failure },
   INTERNAL: { exit: ExitCode.failure, http: 500 },

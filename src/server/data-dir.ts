@@ -16,7 +16,7 @@ import {
 import { fail, isKatalonError } from '../core/errors.ts';
 import { replaceFile } from '../platform/files.ts';
 import { openSqliteStore } from './store/sqlite.ts';
-import type { Store } from './store/store.ts';
+import type { Access, Store } from './store/store.ts';
 import { serverEnvironment } from './environment.ts';
 
 export const defaultDataDir = (): string =>
@@ -128,16 +128,16 @@ export const openSigningKey = (dir: string): SigningKey => {
   }
 };
 
-/** The data dir; `check`: the SQLite database's integrity first (at a server's start). */
-export const openDataDir = async (dir: string, check = false): Promise<DataDir> => {
+/** Opens the data dir's database (see Access: `access` decides whether it may be migrated). */
+export const openDataDir = async (dir: string, access: Access = 'server'): Promise<DataDir> => {
   const issuer = openIssuer(dir);
   const { databaseUrl } = serverEnvironment;
   if (databaseUrl) {
     const { openPostgresStore } = await import('./store/postgres.ts');
-    return { dir, store: await openPostgresStore(databaseUrl), issuer };
+    return { dir, store: await openPostgresStore(databaseUrl, access), issuer };
   }
   try {
-    return { dir, store: await openSqliteStore(dir, check), issuer };
+    return { dir, store: await openSqliteStore(dir, access), issuer };
   } catch (error) {
     if (isKatalonError(error)) throw error;
     throw fail('FILE_ERROR', `cannot open the database in ${dir}: ${(error as Error).message}`);

@@ -6,6 +6,8 @@ export const serverEnvironment = {
   dataDir: env.KLS_DATA_DIR || undefined,
   /** KLS_DATABASE_URL: a PostgreSQL database shared by replicas, instead of the embedded SQLite. */
   databaseUrl: env.KLS_DATABASE_URL || undefined,
+  /** KLS_REPLICA_NAME: how this replica names itself to PostgreSQL (pg_stat_activity). */
+  replicaName: env.KLS_REPLICA_NAME || undefined,
   /** KLS_ADMIN_TOKEN: the admin token; undefined when not set (set but empty is refused). */
   adminToken: env.KLS_ADMIN_TOKEN,
   /** KLS_PUBLIC_URL: the server's address as its users reach it, for the console links the admin CLI prints. */

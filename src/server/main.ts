@@ -21,6 +21,7 @@ import { printableDeep } from '../command-line/sanitize.ts';
 import { VERSION } from '../version.ts';
 import { createNewFile } from '../platform/files.ts';
 import { createService, DEFAULT_SETTINGS } from './service/index.ts';
+import { SCHEMA_VERSION } from './store/schema.ts';
 import { remoteAdmin, type AdminOps } from './remote-admin.ts';
 import { serverEnvironment } from './environment.ts';
 import {
@@ -133,9 +134,22 @@ const shown = (data: unknown): Result => ({ data, lines: [tree(printableDeep(dat
 
 let result: Result | void;
 
-/** An admin operation on the data dir's service, or on a running server's (--server); `O` is the command's own options. */
+/** The data dir of an admin command: a mistyped or forgotten --data-dir must not quietly make a second database beside the real one. */
+const openExistingDataDir = (dataDir: string, access: 'read' | 'write') => {
+  if (!existsSync(dataDir))
+    throw fail(
+      'INVALID_ARGUMENT',
+      `there is no data dir at ${dataDir}: pass the server's --data-dir (or KLS_DATA_DIR), or --server URL; "start" makes a new one`,
+    );
+  return openDataDir(dataDir, access);
+};
+
+/**
+ * An admin operation on the data dir's service, or on a running server's (--server); `O` is the
+ * command's own options. `access`: 'read' for one that only reads (it never migrates the database).
+ */
 const admin =
-  <O>(op: (service: AdminOps, o: O) => Promise<unknown>) =>
+  <O>(op: (service: AdminOps, o: O) => Promise<unknown>, access: 'read' | 'write' = 'write') =>
   async (o: O, cmd: Command): Promise<void> => {
     const { dataDir, server } = cmd.optsWithGlobals<Global>();
     if (server) {
@@ -148,13 +162,7 @@ const admin =
       result = shown(await op(remoteAdmin(server, token.trim()), o));
       return;
     }
-    // A mistyped or forgotten --data-dir must not quietly make a second database beside the real one.
-    if (!existsSync(dataDir))
-      throw fail(
-        'INVALID_ARGUMENT',
-        `there is no data dir at ${dataDir}: pass the server's --data-dir (or KLS_DATA_DIR), or --server URL; "start" makes a new one`,
-      );
-    const { store, issuer } = await openDataDir(dataDir);
+    const { store, issuer } = await openExistingDataDir(dataDir, access);
     try {
       result = shown(await op(createService(store, issuer), o));
     } finally {
@@ -226,6 +234,18 @@ program
         heartbeatMs: (o.heartbeatSeconds ?? Math.max(1, Math.floor(o.leaseSeconds / 3))) * 1000,
       },
     });
+  });
+
+program
+  .command('migrate')
+  .description(
+    "upgrade the data dir's database to this version's schema (refused while a server uses it); start does it too",
+  )
+  .action(async (_o: unknown, cmd: Command) => {
+    const { dataDir } = cmd.optsWithGlobals<Global>();
+    const { store } = await openExistingDataDir(dataDir, 'write');
+    await store.close();
+    result = shown({ schemaVersion: SCHEMA_VERSION });
   });
 
 const keys = program.command('keys').description('the signing key');
@@ -369,7 +389,7 @@ root
   });
 
 const org = program.command('org').description('organisations');
-org.command('list').action(admin(async (s) => ({ orgs: await s.listOrgs() })));
+org.command('list').action(admin(async (s) => ({ orgs: await s.listOrgs() }), 'read'));
 /**
  * The console link of an invitation, on the server as its users reach it: --server, KLS_PUBLIC_URL,
  * or the address the server running on this data dir recorded.
@@ -429,7 +449,7 @@ const user = program.command('user').description('organisation members');
 user
   .command('list')
   .addOption(orgOption())
-  .action(admin(async (s, o: { org: number }) => ({ users: await s.listUsers(o.org) })));
+  .action(admin(async (s, o: { org: number }) => ({ users: await s.listUsers(o.org) }), 'read'));
 user
   .command('add')
   .addOption(orgOption())
@@ -449,7 +469,9 @@ apikey
   .command('list')
   .description('the keys of the members (prefixes only)')
   .addOption(orgOption())
-  .action(admin(async (s, o: { org: number }) => ({ apiKeys: await s.listApiKeys(o.org) })));
+  .action(
+    admin(async (s, o: { org: number }) => ({ apiKeys: await s.listApiKeys(o.org) }), 'read'),
+  );
 apikey
   .command('create')
   .addOption(orgOption())
@@ -483,7 +505,7 @@ const pool = program.command('pool').description('license pools');
 pool
   .command('list')
   .addOption(orgOption())
-  .action(admin(async (s, o: { org: number }) => ({ pools: await s.listPools(o.org) })));
+  .action(admin(async (s, o: { org: number }) => ({ pools: await s.listPools(o.org) }), 'read'));
 pool
   .command('create')
   .addOption(orgOption())
@@ -545,7 +567,7 @@ pool
   .command('show')
   .addOption(orgOption())
   .addOption(productOption())
-  .action(admin((s, o: PoolOptions) => s.poolShow(o.org, o.product)));
+  .action(admin((s, o: PoolOptions) => s.poolShow(o.org, o.product), 'read'));
 
 interface OfflineOptions extends PoolOptions {
   machineId: string;
@@ -637,7 +659,9 @@ const session = program.command('session').description('online sessions');
 session
   .command('list')
   .addOption(new Option('--org <id>').argParser(positive('--org', 1, Number.MAX_SAFE_INTEGER)))
-  .action(admin(async (s, o: { org?: number }) => ({ sessions: await s.listSessions(o.org) })));
+  .action(
+    admin(async (s, o: { org?: number }) => ({ sessions: await s.listSessions(o.org) }), 'read'),
+  );
 session
   .command('terminate')
   .requiredOption('--id <session>')

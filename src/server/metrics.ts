@@ -1,13 +1,33 @@
 // What an operator scrapes at GET /metrics (Prometheus text format, prom-client): per organisation
 // and product the quota and what is in use (read from the store at each scrape), counters of what
-// happened to licenses in this process (fed by the service's events), and request latency by route.
+// happened to licenses in this process (fed by the service's events), request latency by route, and
+// whether the database answers.
 // Counters are per replica: Prometheus sums them.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { isKatalonError } from '../core/errors.ts';
 import type { LicenseEvent, Service } from './service/index.ts';
+import type { Availability } from './store/availability.ts';
 
-export const createMetrics = () => {
+export const createMetrics = (database: Availability) => {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'kls_' });
+  new Gauge({
+    name: 'kls_database_up',
+    help: 'Whether the database answered this replica the last time it asked (0: an outage)',
+    registers: [registry],
+    collect() {
+      this.set(database.up ? 1 : 0);
+    },
+  });
+  new Counter({
+    name: 'kls_database_outages_total',
+    help: 'Outages of the database this replica has seen (each logged at its start and end)',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(database.outages);
+    },
+  });
   const pool = ['org', 'org_name', 'product'] as const;
   const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
     new Counter({ name, help, labelNames, registers: [registry] });
@@ -44,6 +64,11 @@ export const createMetrics = () => {
     'kls_log_lines_dropped_total',
     'Log lines that could not be written (the log disk full): the log says so once it can',
     [],
+  );
+  const recounted = counter(
+    'kls_pool_counters_corrected_total',
+    "Grants that found the pool's counters disagreeing with its rows (and decided on the rows)",
+    ['org', 'product'],
   );
   const requests = new Histogram({
     name: 'kls_http_request_duration_seconds',
@@ -95,6 +120,8 @@ export const createMetrics = () => {
           return terminated.inc(at, e.sessionIds.length);
         case 'expired':
           return expired.inc(at, e.sessions);
+        case 'recounted':
+          return recounted.inc(at);
         case 'offline-issued':
           return issued.inc({ ...at, kind: e.kind });
       }
@@ -107,7 +134,12 @@ export const createMetrics = () => {
     /** The text a scrape gets, with the pools read now. */
     scrape: async (service: Service): Promise<string> => {
       for (const g of Object.values(gauges)) g.reset();
-      for (const p of await service.poolGauges()) {
+      // In an outage the pools are left out; what the database's state is still answers.
+      const pools = await service.poolGauges().catch((error: unknown) => {
+        if (isKatalonError(error) && error.code === 'DATABASE_UNAVAILABLE') return [];
+        throw error;
+      });
+      for (const p of pools) {
         const at = { org: String(p.org_id), org_name: p.org_name, product: p.product };
         gauges.quota.set(at, p.quota);
         gauges.sessions.set(at, p.sessions);

@@ -11,6 +11,7 @@ import { createLogOutput } from './log-output.ts';
 import { createService, type LicenseEvent, type Settings } from './service/index.ts';
 import { adminToken, openDataDir, openSigningKey, recordServerUrl } from './data-dir.ts';
 import { serverEnvironment } from './environment.ts';
+import { serverPid } from './store/sqlite.ts';
 
 const SHUTDOWN_MS = 10_000;
 
@@ -39,21 +40,12 @@ const lockDataDir = async (dataDir: string): Promise<void> => {
   if (process.platform !== 'linux') return;
   const flock = await import('../platform/slot-lock/flock.ts');
   if (!flock.flockAvailable()) return;
-  const pidFile = join(dataDir, 'server.pid');
-  if (!(await flock.tryLock('server.lock', dataDir))) {
-    const pid = (() => {
-      try {
-        return readFileSync(pidFile, 'utf8').trim();
-      } catch {
-        return 'unknown';
-      }
-    })();
+  if (!(await flock.tryLock('server.lock', dataDir)))
     throw fail(
       'START_FAILED',
-      `another katalon-license-server (pid ${pid}) is running on the data dir ${dataDir}: stop it, or give this one another --data-dir`,
+      `another katalon-license-server (pid ${serverPid(dataDir)}) is running on the data dir ${dataDir}: stop it, or give this one another --data-dir`,
     );
-  }
-  writeFileSync(pidFile, `${process.pid}\n`, { mode: 0o600 });
+  writeFileSync(join(dataDir, 'server.pid'), `${process.pid}\n`, { mode: 0o600 });
 };
 
 const listen = async (app: ReturnType<typeof buildApp>, host: string, port: number) => {
@@ -86,8 +78,8 @@ export const startServer = async (o: ServerOptions): Promise<void> => {
   const token = adminToken(o.dataDir);
   // Replicas on PostgreSQL share no memory, and may share one data dir's copy.
   if (!serverEnvironment.databaseUrl) await lockDataDir(o.dataDir);
-  const { store, issuer } = await openDataDir(o.dataDir, true);
-  const metrics = createMetrics();
+  const { store, issuer } = await openDataDir(o.dataDir, 'server');
+  const metrics = createMetrics(store.availability);
   // Every license event: counted, and logged as one line once the app (and its logger) exists.
   let log: (e: LicenseEvent) => void = () => {};
   const service = createService(store, issuer, o.settings, Date.now, (e) => {
@@ -102,6 +94,18 @@ export const startServer = async (o: ServerOptions): Promise<void> => {
     ...(https ? { https } : {}),
   });
   log = (e) => app.log.info(e, `license ${e.event}`);
+  // Once at each edge of an outage, with the driver's words: not once per request.
+  store.availability.watch((o) =>
+    o.to === undefined
+      ? app.log.error(
+          { cause: o.cause },
+          'database unreachable: requests that need it get 503 DATABASE_UNAVAILABLE until it answers',
+        )
+      : app.log.warn(
+          { cause: o.cause, seconds: (o.to - o.from) / 1000 },
+          'database reachable again after an outage',
+        ),
+  );
   const address = await listen(app, o.host, o.port);
   const { port } = app.server.address() as { port: number };
   const url = recordServerUrl(o.dataDir, https ? 'https' : 'http', o.host, port);
@@ -117,6 +121,13 @@ export const startServer = async (o: ServerOptions): Promise<void> => {
     },
     'katalon-license-server listening',
   );
+  // Told at every start, not only when an "offline create" fails (an upgrade from a release that
+  // issued format-1 licenses without one leaves a server in this state).
+  if (!issuer.certificate)
+    app.log.warn(
+      { keyId: issuer.signingKey.keyId },
+      'no issuer certificate: this server cannot issue offline licenses that katalonc accepts. In order: "katalon-license-server keys public"; the licensor certifies that key ("root certify"); "katalon-license-server certificate install <file>"; then re-issue the offline licenses its older releases issued (README "Upgrading")',
+    );
   closeWithGrace({ delay: SHUTDOWN_MS, logger: false }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'stopping after an unexpected error');
     else app.log.info({ signal }, 'stopping: finishing requests in flight');

@@ -250,13 +250,10 @@ describe('client API', () => {
     expect(all).toEqual(expect.arrayContaining([id, other]));
   });
 
-  it("release-machine ends this machine's sessions for this user only", async () => {
+  it("release-machine ends this machine's sessions for this user only, and only those that stopped heartbeating", async () => {
     const { org, apiKey } = await seedOrg(server.url, { quota: 5 });
     const m = randomMachineId();
-    await activate(apiKey, { orgId: org, product: 'KRE', machineId: m });
-    await activate(apiKey, { orgId: org, product: 'KRE', machineId: m });
-    await activate(apiKey, { orgId: org, product: 'KRE', machineId: randomMachineId() });
-    expect(
+    const release = async () =>
       (
         await api(
           server.url,
@@ -265,11 +262,22 @@ describe('client API', () => {
           { orgId: org, product: 'KRE', machineId: m },
           apiKey,
         )
-      ).body.released,
-    ).toBe(2);
+      ).body.released as number;
+    const live = (await activate(apiKey, { orgId: org, product: 'KRE', machineId: m })).body.session
+      .id as string;
+    await activate(apiKey, { orgId: org, product: 'KRE', machineId: m });
+    await activate(apiKey, { orgId: org, product: 'KRE', machineId: m });
+    await activate(apiKey, { orgId: org, product: 'KRE', machineId: randomMachineId() });
+    expect(await release()).toBe(0); // every run still heartbeats on time
+    // The 3 s lease beats every second: past 1.5 s of silence a run is gone; one keeps beating.
+    for (let i = 0; i < 4; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      expect((await heartbeatIn(server.url, live, apiKey)).status).toBe(200);
+    }
+    expect(await release()).toBe(2);
     expect(
       (await adminApi(server.url, 'GET', `/orgs/${org}/pools/KRE`)).body.onlineSessions,
-    ).toHaveLength(1);
+    ).toHaveLength(2);
   });
 });
 

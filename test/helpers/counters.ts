@@ -1,5 +1,6 @@
 // The pool counters the grant rules read (open_sessions, machine_count) against the rows they
-// stand for, straight from the database: after any workload they must agree.
+// stand for, straight from the database: after any workload they must agree. And SQL on a
+// server's database from outside it, as an operator (or another version) would.
 import { DatabaseSync } from 'node:sqlite';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -28,20 +29,46 @@ const agree = (rows: Row[]) => {
     });
 };
 
-export const expectCountersAgree = async (store: { dataDir: string } | { databaseUrl: string }) => {
+export type StoreRef = { dataDir: string } | { databaseUrl: string };
+
+/** Runs one statement (`?` parameters) on the store; resolves to its rows, numbers as numbers. */
+export const sqlOn = async (
+  store: StoreRef,
+  sql: string,
+  ...params: (string | number)[]
+): Promise<Record<string, unknown>[]> => {
   if ('databaseUrl' in store) {
     const client = new pg.Client({ connectionString: store.databaseUrl });
     await client.connect();
-    const rows = (await client.query(SQL)).rows.map((r: Record<string, string>) =>
-      Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Number(v)])),
-    ) as unknown as Row[];
-    await client.end();
-    return agree(rows);
+    try {
+      let n = 0;
+      const { rows } = await client.query(
+        sql.replace(/\?/g, () => `$${++n}`),
+        params,
+      );
+      return rows.map((r: Record<string, unknown>) =>
+        Object.fromEntries(
+          Object.entries(r).map(([k, v]) => [
+            k,
+            typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v,
+          ]),
+        ),
+      );
+    } finally {
+      await client.end();
+    }
   }
-  const db = new DatabaseSync(join(store.dataDir, 'licenses.db'), { readOnly: true });
+  const db = new DatabaseSync(join(store.dataDir, 'licenses.db'));
   try {
-    agree(db.prepare(SQL).all() as unknown as Row[]);
+    db.exec('PRAGMA busy_timeout = 5000');
+    const statement = db.prepare(sql);
+    return statement.columns().length > 0
+      ? statement.all(...params)
+      : (statement.run(...params), []);
   } finally {
     db.close();
   }
 };
+
+export const expectCountersAgree = async (store: StoreRef) =>
+  agree((await sqlOn(store, SQL)) as unknown as Row[]);

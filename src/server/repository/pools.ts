@@ -183,21 +183,59 @@ export const moveCounters = async (
 
 const FAR_FUTURE = 8.64e15; // the largest Date: no offline license expires before it
 
-/** Counts the pool's unexpired offline licenses again (under its lock); resolves to the count. */
-export const recountOffline = async (q: Queries, poolId: number, now: number): Promise<number> => {
-  const row = (await q.get<{ n: number; until: number | null }>(
-    `SELECT count(*) AS n, min(expires_at) AS until FROM offline_licenses
-     WHERE pool_id = ? AND kind = 'offline' AND expires_at > ?`,
+/**
+ * What the pool's counters stand for, counted from its rows now: one query, on the pool's indexes.
+ * Under the pool's lock (PostgreSQL: a statement after it, so it sees every grant committed
+ * before), the count is exact.
+ */
+export const countPoolRows = async (
+  q: Queries,
+  poolId: number,
+  now: number,
+): Promise<Omit<PoolCounters, 'entitlements'>> => {
+  const rows = (await q.get<Omit<PoolCounters, 'entitlements'>>(
+    `SELECT (SELECT count(*) FROM sessions WHERE pool_id = ? AND ended_at IS NULL) AS open_sessions,
+       (SELECT count(*) FROM machines WHERE pool_id = ?) AS machine_count,
+       (SELECT count(*) FROM offline_licenses
+        WHERE pool_id = ? AND kind = 'offline' AND expires_at > ?) AS offline_count,
+       (SELECT min(expires_at) FROM offline_licenses
+        WHERE pool_id = ? AND kind = 'offline' AND expires_at > ?) AS offline_counted_until`,
+    poolId,
+    poolId,
+    poolId,
+    now,
     poolId,
     now,
   ))!;
-  await q.run(
-    'UPDATE pools SET offline_count = ?, offline_counted_until = ? WHERE id = ?',
-    row.n,
-    row.until ?? FAR_FUTURE,
+  return { ...rows, offline_counted_until: rows.offline_counted_until ?? FAR_FUTURE };
+};
+
+/** Sets the pool's counters to what its rows say (countPoolRows). */
+export const setCounters = (
+  q: Queries,
+  poolId: number,
+  c: Omit<PoolCounters, 'entitlements'>,
+): Promise<number> =>
+  q.run(
+    `UPDATE pools SET open_sessions = ?, machine_count = ?, offline_count = ?,
+       offline_counted_until = ? WHERE id = ?`,
+    c.open_sessions,
+    c.machine_count,
+    c.offline_count,
+    c.offline_counted_until,
     poolId,
   );
-  return row.n;
+
+/** Counts the pool's unexpired offline licenses again (under its lock); resolves to the count. */
+export const recountOffline = async (q: Queries, poolId: number, now: number): Promise<number> => {
+  const rows = await countPoolRows(q, poolId, now);
+  await q.run(
+    'UPDATE pools SET offline_count = ?, offline_counted_until = ? WHERE id = ?',
+    rows.offline_count,
+    rows.offline_counted_until,
+    poolId,
+  );
+  return rows.offline_count;
 };
 
 // ---- licensed users (KSE) ----

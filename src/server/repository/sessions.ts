@@ -16,7 +16,13 @@ export interface SessionRow {
 }
 
 /** The end reason of a session nobody ended: its lease passed without a heartbeat. */
-export const LEASE_EXPIRED = 'lease expired';
+const LEASE_EXPIRED = 'lease expired';
+/** Its lease passed while the server could not reach its database: its heartbeats were lost. */
+export const LEASE_EXPIRED_IN_OUTAGE =
+  'lease expired while the server could not reach its database';
+/** Whether a session was ended by its lease (not by someone): its run may resume it. */
+export const endedByLease = (reason: string | null): boolean =>
+  reason === LEASE_EXPIRED || reason === LEASE_EXPIRED_IN_OUTAGE;
 
 /** The live-session rule, as SQL; `?` is now. */
 const LIVE = 'ended_at IS NULL AND lease_expires_at > ?';
@@ -133,15 +139,22 @@ export const reviveSession = async (
 
 /**
  * Ends the pool's sessions whose lease ran out (killed runs); resolves to how many. Their seats
- * were free by the LIVE rule already; this takes them off the pool's open_sessions counter.
+ * were free by the LIVE rule already; this takes them off the pool's open_sessions counter. Those
+ * whose lease ran out within `outage` (from, to: ms) are ended as such.
  */
 export const endLapsedSessions = async (
   q: Queries,
   poolId: number,
   now: number,
+  outage: { from: number; to: number } = { from: 0, to: -1 },
 ): Promise<number> => {
   const ended = await q.run(
-    'UPDATE sessions SET ended_at = lease_expires_at, end_reason = ? WHERE pool_id = ? AND ended_at IS NULL AND lease_expires_at <= ?',
+    `UPDATE sessions SET ended_at = lease_expires_at,
+       end_reason = CASE WHEN lease_expires_at BETWEEN ? AND ? THEN ? ELSE ? END
+     WHERE pool_id = ? AND ended_at IS NULL AND lease_expires_at <= ?`,
+    outage.from,
+    outage.to,
+    LEASE_EXPIRED_IN_OUTAGE,
     LEASE_EXPIRED,
     poolId,
     now,

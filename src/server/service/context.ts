@@ -5,10 +5,11 @@ import { parseMachineId } from '../../core/machine-id/format.ts';
 import type { Product } from '../../core/vocabulary.ts';
 import { isMember, orgExists, userByEmail, type User } from '../repository/organisations.ts';
 import {
+  countPoolRows,
   findPool,
   moveCounters,
   poolById,
-  recountOffline,
+  setCounters,
   toPool,
   type PoolRow,
 } from '../repository/pools.ts';
@@ -79,12 +80,13 @@ export const memberOrFail = async (q: Queries, orgId: number, email: string): Pr
 /**
  * Takes one more license for a machine (a session, or an offline license when `session` is none)
  * and decides whether the pool has room for it. The counters move first, as the transaction's one
- * write under the pool's lock (so that in PostgreSQL the lock is held only from here to COMMIT), and
- * the rules decide on what they were before; a refusal thrown after this rolls the move back. Only
- * when the counters say the pool is full are the sessions whose lease ran out (crashed runs) ended
- * and the decision taken again, so a grant costs the same however long the pool's history, and the
- * count it is decided on is exact. Every grant locks the machine's row (registerMachine) before
- * the pool's, never after, so that two grants cannot deadlock.
+ * write under the pool's lock (so that in PostgreSQL the lock is held only from here to COMMIT),
+ * and the rules decide on the pool's rows, counted under that lock (one query on the pool's
+ * indexes): counters that disagree with them (left wrong by another version, a hand edit, a
+ * restore) are corrected and never decide; a refusal thrown after this rolls the move back. Only
+ * when the pool is full are the sessions whose lease ran out (crashed runs) ended and the decision
+ * taken again. Every grant locks the machine's row (registerMachine) before the pool's, never
+ * after, so that two grants cannot deadlock.
  */
 export const takeSeat = async (
   ctx: Context,
@@ -106,18 +108,31 @@ export const takeSeat = async (
     openSessions: take.session === 'new' ? 1 : 0,
     machines: take.newMachine ? 1 : 0,
   });
+  const rows = await countPoolRows(q, pool.id, now);
+  const agree =
+    rows.open_sessions === counters.open_sessions && rows.machine_count === counters.machine_count;
+  const offlineAgrees =
+    now < counters.offline_counted_until && rows.offline_count === counters.offline_count;
+  if (!agree || !offlineAgrees) {
+    await setCounters(q, pool.id, rows);
+    if (!agree)
+      ctx.events.record(q, {
+        orgId: pool.org_id,
+        product: pool.product,
+        event: 'recounted',
+        counted: { sessions: counters.open_sessions, machines: counters.machine_count },
+        rows: { sessions: rows.open_sessions, machines: rows.machine_count },
+      });
+  }
   const usage: PoolUsage = {
-    activeSessions: counters.open_sessions - (take.session === 'none' ? 0 : 1),
-    registeredMachines: counters.machine_count - (take.newMachine ? 1 : 0),
-    unexpiredOfflineLicenses:
-      now < counters.offline_counted_until
-        ? counters.offline_count
-        : await recountOffline(q, pool.id, now),
+    activeSessions: rows.open_sessions - (take.session === 'none' ? 0 : 1),
+    registeredMachines: rows.machine_count - (take.newMachine ? 1 : 0),
+    unexpiredOfflineLicenses: rows.offline_count,
   };
   const rules = toPool(pool);
   let refusal = grantRefusal(rules, usage, now, !take.newMachine);
   if (refusal?.code === 'QUOTA_EXCEEDED') {
-    const lapsed = await endLapsedSessions(q, pool.id, now);
+    const lapsed = await endLapsedSessions(q, pool.id, now, lostInOutage(ctx, now));
     if (lapsed > 0) {
       ctx.events.record(q, {
         orgId: pool.org_id,
@@ -130,6 +145,18 @@ export const takeSeat = async (
     }
   }
   return { refusal, usage, entitlementsMoved: counters.entitlements !== pool.entitlements };
+};
+
+/**
+ * When a lease that ran out was lost to the database's latest outage (its run's heartbeats could
+ * not be written): from the outage's start until a heartbeat interval after its end.
+ */
+export const lostInOutage = (
+  ctx: Context,
+  now: number,
+): { from: number; to: number } | undefined => {
+  const outage = ctx.store.availability.latest;
+  return outage && { from: outage.from, to: (outage.to ?? now) + ctx.settings.heartbeatMs };
 };
 
 /** Records a change in the audit log, in the change's own transaction, as the current actor's. */

@@ -23,6 +23,12 @@ export type LicenseEvent =
   | (PoolRef & { event: 'refused'; reason: ErrorCode; user: string; machineId: string })
   | (PoolRef & { event: 'released' | 'terminated'; sessionIds: string[]; reason: string })
   | (PoolRef & { event: 'expired'; sessions: number })
+  /** The pool's counters disagreed with its rows: the rows decided, and the counters were set to them. */
+  | (PoolRef & {
+      event: 'recounted';
+      counted: { sessions: number; machines: number };
+      rows: { sessions: number; machines: number };
+    })
   | (PoolRef & {
       event: 'offline-issued';
       licenseId: string;

@@ -7,7 +7,13 @@ import { endLapsedSessions, poolsWithLapsedSessions } from '../repository/sessio
 import type { Store } from '../store/store.ts';
 import { accounts } from './accounts.ts';
 import { createAuthenticator } from './auth.ts';
-import { createPoolRefs, DEFAULT_SETTINGS, type Context, type Settings } from './context.ts';
+import {
+  createPoolRefs,
+  DEFAULT_SETTINGS,
+  lostInOutage,
+  type Context,
+  type Settings,
+} from './context.ts';
 import { createEvents, type EventSink } from './events.ts';
 import { createLeaseCache, noLeaseCache } from './lease-cache.ts';
 import { offlineLicenses } from './offline-licenses.ts';
@@ -47,7 +53,7 @@ export const createService = (
     for (const poolId of await poolsWithLapsedSessions(store, clock()))
       await events.transaction(async (tx) => {
         await tx.lockPool(poolId);
-        const sessions = await endLapsedSessions(tx, poolId, clock());
+        const sessions = await endLapsedSessions(tx, poolId, clock(), lostInOutage(ctx, clock()));
         if (sessions > 0)
           events.record(tx, { ...(await ctx.poolRef(tx, poolId)), event: 'expired', sessions });
       });

@@ -15,13 +15,15 @@ import {
 } from '../repository/pools.ts';
 import type { Queries } from '../store/store.ts';
 import {
+  endedByLease,
   insertSession,
   isSessionOfOrg,
   orgOfSession,
-  LEASE_EXPIRED,
+  LEASE_EXPIRED_IN_OUTAGE,
   liveSessions,
   reviveSession,
   sessionOfUser,
+  type SessionRow,
 } from '../repository/sessions.ts';
 import { audit, checkMachineId, endSessionsFor, iso, takeSeat, type Context } from './context.ts';
 import { createHeartbeatBatch } from './heartbeat-batch.ts';
@@ -73,17 +75,28 @@ export const sessions = (ctx: Context) => {
     heartbeatIntervalSeconds: settings.heartbeatMs / 1000,
   });
 
+  /**
+   * "while the server could not reach its database" when the session's lease ran out then (its
+   * run's heartbeats were lost: the run must not be told that it sent none); else undefined.
+   */
+  const lostToOutage = (s: SessionRow, lease: number): string | undefined => {
+    const outage = store.availability.outageAt(lease, settings.heartbeatMs);
+    if (s.end_reason === LEASE_EXPIRED_IN_OUTAGE || outage)
+      return `while the server could not reach its database${outage ? ` (${outage.cause})` : ''}`;
+    return undefined;
+  };
+
   /** The session's lease if it is live for this user, from its row; otherwise why a heartbeat is refused. */
   const liveLeaseOrFail = async (user: User, sessionId: string, now: number): Promise<number> => {
     const s = await sessionOfUser(store, sessionId, user.id);
     if (!s) throw fail('NOT_FOUND', `no session ${sessionId} for this API key`);
-    if (s.ended_at !== null && s.end_reason !== LEASE_EXPIRED)
+    if (s.ended_at !== null && !endedByLease(s.end_reason))
       throw fail('SESSION_TERMINATED', `the session was ended: ${s.end_reason}`);
     const lease = Math.max(s.lease_expires_at, leases.pending(sessionId) ?? 0);
     if (s.ended_at !== null || lease <= now)
       throw fail(
         'SESSION_EXPIRED',
-        `the session's lease ran out at ${iso(lease)} without a heartbeat`,
+        `the session's lease ran out at ${iso(lease)} ${lostToOutage(s, lease) ?? 'without a heartbeat'}`,
       );
     return lease;
   };
@@ -195,7 +208,7 @@ export const sessions = (ctx: Context) => {
       const lease = await ctx.events.transaction(async (tx) => {
         const s = await sessionOfUser(tx, sessionId, user.id);
         if (!s) throw fail('NOT_FOUND', `no session ${sessionId} for this API key`);
-        if (s.ended_at !== null && s.end_reason !== LEASE_EXPIRED)
+        if (s.ended_at !== null && !endedByLease(s.end_reason))
           throw fail('SESSION_TERMINATED', `the session was ended: ${s.end_reason}`);
         const now = clock();
         const pool = (await poolById(tx, s.pool_id))!;
@@ -229,7 +242,7 @@ export const sessions = (ctx: Context) => {
         if (refusal)
           throw fail(
             refusal.code,
-            `the seat was taken while the server could not be reached: ${refusal.message}`,
+            `the seat was taken ${lostToOutage(s, s.lease_expires_at) ?? 'while the server could not be reached'}: ${refusal.message}`,
           );
         ctx.events.record(tx, {
           orgId: pool.org_id,

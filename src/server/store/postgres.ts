@@ -2,12 +2,18 @@
 // READ COMMITTED on a connection of their own; a check-then-write on a pool first locks the pool's
 // row (SELECT … FOR UPDATE), so concurrent activations on any replica take turns on that pool and
 // each one counts what the previous one committed.
+import { hostname } from 'node:os';
 import pg from 'pg';
 import { fail } from '../../core/errors.ts';
+import { serverEnvironment } from '../environment.ts';
+import { createAvailability } from './availability.ts';
 import { migrate } from './schema.ts';
-import type { Param, Queries, Store, Transaction } from './store.ts';
+import type { Access, Param, Queries, Store, Transaction } from './store.ts';
 
 const TRANSACTIONS = 4;
+// How often an idle replica asks whether the database answers: an outage is then seen (and its
+// end told) even without requests, and a lease lost to it is known for one on any replica.
+const PROBE_MS = 1000;
 
 // Any constants: replicas starting at once migrate one after the other; offline licenses are
 // issued one after the other.
@@ -37,46 +43,113 @@ const statement = (sql: string, values: Param[]): pg.QueryConfig<Param[]> => {
   return { ...known, values };
 };
 
-// Class 08: connection exceptions; 57P01–57P03: the server is shutting down or starting.
+// Class 08: connection exceptions; class 53: out of connection slots, memory or disk; 57P01–57P05:
+// the connection was terminated (an administrator, a failover, a pooler), the server is shutting
+// down or starting, the database dropped, an idle session timed out. The driver's own errors for a
+// connection lost or never made carry no code, only their words.
+const NETWORK_CODES = [
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'EPIPE',
+];
+const DRIVER_WORDS =
+  /Connection terminated|not queryable|timeout exceeded when trying to connect|Connection refused/i;
 const unavailable = (error: unknown): boolean => {
-  const code = (error as { code?: string }).code ?? '';
+  const { code = '', message = '' } = error as { code?: string; message?: string };
   return (
     code.startsWith('08') ||
-    /^57P0[123]$/.test(code) ||
-    ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EAI_AGAIN'].includes(code)
+    code.startsWith('53') ||
+    /^57P0[1-5]$/.test(code) ||
+    NETWORK_CODES.includes(code) ||
+    (code === '' && DRIVER_WORDS.test(message))
   );
 };
 const DISK_FULL = '53100';
-const explain = (error: unknown): never => {
-  if ((error as { code?: string }).code === DISK_FULL)
-    throw fail(
-      'DISK_FULL',
-      "PostgreSQL's disk is full: free space on the database server's disk; nothing was changed",
-    );
-  if (unavailable(error))
-    throw fail('DATABASE_UNAVAILABLE', `cannot reach PostgreSQL: ${(error as Error).message}`);
-  throw error;
+
+/**
+ * How processes tell themselves apart in pg_stat_activity: a serving replica is
+ * `katalon-license-server/<KLS_REPLICA_NAME, else host/pid>`; a server that is starting (migrating)
+ * and an admin command have names of their own, so that only serving replicas hold back a
+ * migration.
+ */
+const SERVING = 'katalon-license-server/';
+const applicationName = (role: string): string =>
+  `katalon-license-server${role}/${serverEnvironment.replicaName ?? `${hostname()}/${process.pid}`}`;
+
+/** The serving replicas connected to the database, but this process. */
+const servingReplicas = async (q: Queries): Promise<string[]> =>
+  (
+    await q.all<{ name: string }>(
+      `SELECT DISTINCT application_name AS name FROM pg_stat_activity
+       WHERE datname = current_database() AND application_name LIKE ? AND pid <> pg_backend_pid()
+       ORDER BY name`,
+      `${SERVING}%`,
+    )
+  ).map((r) => r.name);
+
+/**
+ * Connects to `url` (postgres://user:password@host:port/database) and checks its schema (see
+ * migrate). A server migrates on a connection of its own, named as starting, and serves on another.
+ */
+export const openPostgresStore = async (url: string, access: Access): Promise<Store> => {
+  if (access !== 'server') return connect(url, applicationName(' admin'), access);
+  await (await connect(url, applicationName(' starting'), 'write')).close();
+  return connect(url, applicationName(''), undefined);
 };
 
-const queriesOn = (db: pg.Pool | pg.PoolClient): Queries => ({
-  get: async <T>(sql: string, ...params: Param[]) =>
-    (await db.query(statement(sql, params)).catch(explain)).rows[0] as T | undefined,
-  all: async <T>(sql: string, ...params: Param[]) =>
-    (await db.query(statement(sql, params)).catch(explain)).rows as T[],
-  run: async (sql: string, ...params: Param[]) =>
-    (await db.query(statement(sql, params)).catch(explain)).rowCount ?? 0,
-});
-
-/** Connects to `url` (postgres://user:password@host:port/database) and brings its schema up to date. */
-export const openPostgresStore = async (url: string): Promise<Store> => {
+/** A store on `url` named `name`; migrated as `access` allows (undefined: it was just now). */
+const connect = async (url: string, name: string, access: Access | undefined): Promise<Store> => {
   const pool = new pg.Pool({
     connectionString: url,
     max: 10,
+    // One connection stays open (the probe's): a serving replica is always seen in
+    // pg_stat_activity, by an administrator and by a migration that must wait for it to stop.
+    min: 1,
     connectionTimeoutMillis: 10_000,
+    application_name: name,
     types,
   });
-  // An idle connection that the database drops must not crash the server; the next query reconnects.
+  // A connection the database terminates (an administrator, a failover, a pooler) tells its client
+  // with an 'error' event, also when no query is in flight, and an event without a listener would
+  // stop the process: every client gets one for good. The query in flight, or the next one on that
+  // client, fails (a 503), and the pool drops the client. An idle client's error reaches the pool,
+  // which only drops it; the next query connects again.
+  pool.on('connect', (client) => client.on('error', (error) => lostWith.set(client, error)));
   pool.on('error', () => {});
+  // Why a client's connection was lost: its later queries say only that it is "not queryable".
+  const lostWith = new WeakMap<pg.ClientBase, Error>();
+
+  const availability = createAvailability();
+  /** A lost database is DATABASE_UNAVAILABLE (a 503), and the start of an outage. */
+  const explain = (error: unknown, client?: pg.ClientBase): never => {
+    if ((error as { code?: string }).code === DISK_FULL)
+      throw fail(
+        'DISK_FULL',
+        "PostgreSQL's disk is full: free space on the database server's disk; nothing was changed",
+      );
+    if (!unavailable(error)) throw error;
+    const cause = ((client && lostWith.get(client)) ?? (error as Error)).message;
+    availability.failed(cause);
+    throw fail('DATABASE_UNAVAILABLE', `cannot reach PostgreSQL: ${cause}`);
+  };
+  const answered = <R>(result: R): R => (availability.succeeded(), result);
+  const queriesOn = (db: pg.Pool | pg.PoolClient): Queries => {
+    const query = async (sql: string, params: Param[]) =>
+      answered(
+        await db
+          .query(statement(sql, params))
+          .catch((e: unknown) => explain(e, db instanceof pg.Pool ? undefined : db)),
+      );
+    return {
+      get: async <T>(sql: string, ...params: Param[]) =>
+        (await query(sql, params)).rows[0] as T | undefined,
+      all: async <T>(sql: string, ...params: Param[]) => (await query(sql, params)).rows as T[],
+      run: async (sql: string, ...params: Param[]) => (await query(sql, params)).rowCount ?? 0,
+    };
+  };
 
   // At most TRANSACTIONS open at once: grants on one license pool take turns on its row, and every
   // commit wakes all who wait for it in the database, so more waiting there only costs CPU (seen
@@ -126,24 +199,29 @@ export const openPostgresStore = async (url: string): Promise<Store> => {
         () => client.release(),
         (e: Error) => client.release(e),
       );
-      return explain(error);
+      return explain(error, client);
     }
   };
 
   const store: Store = {
     dialect: 'postgres',
     shared: true,
+    availability,
     ...queriesOn(pool),
     transaction,
     // Replicas keep no session state in memory, so there is nothing to invalidate: say yes.
     changedElsewhere: () => Promise.resolve(true),
-    close: () => pool.end(),
+    otherServers: () => servingReplicas(store),
+    close: () => (clearInterval(probe), pool.end()),
   };
   try {
-    await migrate(store);
+    if (access) await migrate(store, access);
+    else await store.get('SELECT 1 AS one'); // that connection, before serving
   } catch (error) {
     await pool.end();
     throw error;
   }
+  const probe = setInterval(() => void store.get('SELECT 1 AS one').catch(() => {}), PROBE_MS);
+  probe.unref();
   return store;
 };

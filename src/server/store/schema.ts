@@ -1,7 +1,9 @@
 // The tables and their migrations, written once for both stores, and the one runner that applies
 // them. Only the spelling of a generated integer key differs between the dialects.
 // Times are integers: milliseconds since the epoch. E-mail addresses are stored lower-cased.
-import type { Dialect, Store } from './store.ts';
+import { fail } from '../../core/errors.ts';
+import { VERSION } from '../../version.ts';
+import type { Access, Dialect, Store, Transaction } from './store.ts';
 
 const generatedId: Record<Dialect, string> = {
   // SQLite's row id, generated on insert.
@@ -92,15 +94,75 @@ const MIGRATIONS: ((dialect: Dialect) => string)[] = [
   () => `ALTER TABLE invitations ADD COLUMN invited_by BIGINT REFERENCES users(id);`,
 ];
 
-/** Brings the store's schema up to date, in one transaction; replicas starting at once take turns. */
-export const migrate = (store: Store): Promise<void> =>
+/**
+ * Counts every pool's rows into its counters again (the grants correct them too, one pool at a
+ * time, but a pool's view should not wait for one): a round trip through another version, a hand
+ * edit or a restore may have left them wrong. Each pool is locked first, in id order, so that the
+ * counts (a statement after the locks) see every grant committed before.
+ */
+const recountPools = async (tx: Transaction): Promise<void> => {
+  for (const { id } of await tx.all<{ id: number }>('SELECT id FROM pools ORDER BY id'))
+    await tx.lockPool(id);
+  await tx.run(
+    `UPDATE pools SET
+       open_sessions = (SELECT count(*) FROM sessions WHERE pool_id = pools.id AND ended_at IS NULL),
+       machine_count = (SELECT count(*) FROM machines WHERE pool_id = pools.id),
+       offline_counted_until = 0`,
+  );
+};
+
+/** The schema version this server's migrations bring a database to. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+const versionTableExists: Record<Dialect, string> = {
+  sqlite:
+    "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'",
+  postgres:
+    "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'schema_version'",
+};
+
+/** The database's schema version, read without writing (0: no tables yet). */
+const schemaVersion = async (tx: Transaction, dialect: Dialect): Promise<number> => {
+  if ((await tx.get<{ n: number }>(versionTableExists[dialect]))!.n === 0) return 0;
+  return (
+    (await tx.get<{ v: number | null }>('SELECT max(version) AS v FROM schema_version'))!.v ?? 0
+  );
+};
+
+/**
+ * Checks the store's schema version and brings it up to date, then recounts the pools' counters,
+ * in one transaction; replicas starting at once take turns. A schema newer than this server knows
+ * is refused before anything is written (a newer server migrated it; an older one must not write
+ * what it does not understand); `read` never migrates; nobody migrates a database that another
+ * server uses (it would run on tables it does not know).
+ */
+export const migrate = (store: Store, access: Access): Promise<void> =>
   store.transaction(async (tx) => {
     await tx.lockSchema();
-    await tx.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
-    const row = await tx.get<{ v: number | null }>('SELECT max(version) AS v FROM schema_version');
-    const current = row?.v ?? 0;
-    for (const [i, migration] of MIGRATIONS.slice(current).entries()) {
-      await tx.exec(migration(store.dialect));
-      await tx.run('INSERT INTO schema_version (version) VALUES (?)', current + i + 1);
+    const current = await schemaVersion(tx, store.dialect);
+    const at = `the database is at schema version ${current}`;
+    if (current > SCHEMA_VERSION)
+      throw fail(
+        'SCHEMA_MISMATCH',
+        `${at}, newer than this katalon-license-server ${VERSION} knows (${SCHEMA_VERSION}): a newer server upgraded it, so upgrade this one to that version or a later one (nothing was written; a database is never downgraded)`,
+      );
+    if (current < SCHEMA_VERSION) {
+      if (access === 'read')
+        throw fail(
+          'SCHEMA_MISMATCH',
+          `${at}, older than this katalon-license-server needs (${SCHEMA_VERSION}), and this command only reads: stop every server, run "katalon-license-server migrate" (or start this version's server), then run it again`,
+        );
+      const others = current > 0 ? await store.otherServers() : [];
+      if (others.length > 0)
+        throw fail(
+          'SCHEMA_MISMATCH',
+          `${at}; this katalon-license-server ${VERSION} would upgrade it to ${SCHEMA_VERSION}, but another server uses it (${others.join(', ')}): stop every server first, then start this version (README "Upgrading")`,
+        );
+      await tx.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
+      for (const [i, migration] of MIGRATIONS.slice(current).entries()) {
+        await tx.exec(migration(store.dialect));
+        await tx.run('INSERT INTO schema_version (version) VALUES (?)', current + i + 1);
+      }
     }
+    if (access !== 'read') await recountPools(tx);
   });

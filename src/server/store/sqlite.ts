@@ -3,8 +3,9 @@
 // transaction; transactions take turns on the one connection, so no request interleaves between
 // check and write.
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Param, Store, Transaction } from './store.ts';
+import type { Access, Param, Store, Transaction } from './store.ts';
 import { migrate } from './schema.ts';
 import { fail } from '../../core/errors.ts';
 
@@ -44,12 +45,34 @@ const checkIntegrity = (db: DatabaseSync, file: string) => {
   if (problems.join() !== 'ok') throw damaged(file, problems.join('; ').replace(/\s*\n\s*/g, ' '));
 };
 
-/** The data dir's database; `check`: its integrity first (PRAGMA quick_check: it reads every page). */
-export const openSqliteStore = async (dataDir: string, check = false): Promise<Store> => {
+import { createAvailability } from './availability.ts';
+
+/** The pid a server on the data dir wrote at its start ("unknown" if none). */
+export const serverPid = (dataDir: string): string => {
+  try {
+    return readFileSync(join(dataDir, 'server.pid'), 'utf8').trim();
+  } catch {
+    return 'unknown';
+  }
+};
+
+/** The server running on the data dir, if one holds its lock (Linux: see serve.ts). */
+const serverOnDataDir = async (dataDir: string): Promise<string[]> => {
+  if (process.platform !== 'linux') return [];
+  const flock = await import('../../platform/slot-lock/flock.ts');
+  if (!flock.flockAvailable()) return [];
+  const lock = await flock.tryLock('server.lock', dataDir);
+  if (!lock) return [`the server on ${dataDir}, pid ${serverPid(dataDir)}`];
+  await lock.release();
+  return [];
+};
+
+/** The data dir's database; a server's start checks its integrity first (quick_check reads every page). */
+export const openSqliteStore = async (dataDir: string, access: Access): Promise<Store> => {
   const file = join(dataDir, 'licenses.db');
   const db = new DatabaseSync(file);
   try {
-    if (check) checkIntegrity(db, file);
+    if (access === 'server') checkIntegrity(db, file);
   } catch (error) {
     db.close();
     throw error;
@@ -101,6 +124,9 @@ export const openSqliteStore = async (dataDir: string, check = false): Promise<S
   const store: Store = {
     dialect: 'sqlite',
     shared: false,
+    availability: createAvailability(),
+    // A server holds the data dir's lock itself: no other server can be on it.
+    otherServers: () => (access === 'server' ? Promise.resolve([]) : serverOnDataDir(dataDir)),
     get: async (sql, ...params) => (await settled(), queries.get(sql, ...params)),
     all: async (sql, ...params) => (await settled(), queries.all(sql, ...params)),
     run: async (sql, ...params) => (await settled(), queries.run(sql, ...params)),
@@ -133,7 +159,7 @@ export const openSqliteStore = async (dataDir: string, check = false): Promise<S
     },
   };
   try {
-    await migrate(store);
+    await migrate(store, access);
   } catch (error) {
     db.close();
     throw error;

@@ -1,7 +1,16 @@
 // What the licensing service needs of a database. SQL is written once, portable between SQLite and
 // PostgreSQL, with `?` placeholders; each store adapts it. Times are integers (ms since the epoch).
+import type { Availability } from './availability.ts';
+
 export type Param = string | number | null;
 export type Dialect = 'sqlite' | 'postgres';
+
+/**
+ * Who opens the store: a server (it migrates the schema; on SQLite it holds the data dir's lock),
+ * an admin command that writes (it migrates only if no server uses the database), or one that only
+ * reads (it never migrates, so never writes).
+ */
+export type Access = 'server' | 'write' | 'read';
 
 export interface Queries {
   get<T>(sql: string, ...params: Param[]): Promise<T | undefined>;
@@ -37,8 +46,12 @@ export interface Store extends Queries {
    * may keep session state in memory: each heartbeat is written through.
    */
   readonly shared: boolean;
+  /** Whether the database answers (a file on this machine always does). */
+  readonly availability: Availability;
   /** Runs `fn` in one transaction: all of it commits (durably), or a throw rolls all of it back. */
   transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
+  /** The other servers that use this database now, as a reader would name them (none: []). */
+  otherServers(): Promise<string[]>;
   /** True when another process may have committed since the last call. */
   changedElsewhere(): Promise<boolean>;
   close(): Promise<void>;

@@ -10,6 +10,7 @@ import {
   type ValidationContext,
 } from '../core/license/validate.ts';
 import { advanceMark } from '../core/license/clock.ts';
+import { seatKeyOf } from '../core/license/seat.ts';
 import { fail } from '../core/errors.ts';
 import type { Product } from '../core/vocabulary.ts';
 import { readMark, writeMark } from './state.ts';
@@ -25,6 +26,8 @@ interface LicenseEntry {
   machineId?: string;
   expiresAt?: string;
   licenseId?: string;
+  /** The seat it holds (core/license/seat.ts): copies of one license share it. */
+  seatKey?: string;
   issuedAt?: string;
   orgId?: string;
   /** The issuer certificate's id and limit, for valid licenses. */
@@ -94,6 +97,7 @@ const readEntry = (folder: string, file: string, ctx: ValidationContext): Licens
           machineId: p.machineId,
           expiresAt: p.expiresAt,
           licenseId: p.id,
+          seatKey: seatKeyOf(p),
           orgId: p.orgId,
           issuedAt: p.issuedAt,
         }
@@ -139,7 +143,7 @@ export const scanFolder = async (
   ctx: Omit<ValidationContext, 'highWaterMark' | 'now' | 'roots'> & {
     roots: () => ValidationContext['roots'];
   },
-  now = Date.now(),
+  now: number,
 ): Promise<FolderReport> => {
   let names: string[];
   try {
@@ -183,15 +187,15 @@ export const scanFolder = async (
     );
   }
 
-  // Copies of one license count once; an issuer certificate's limit caps what this folder counts
-  // of its licenses (the oldest first), whatever was copied in from elsewhere.
+  // Copies of one license (one seat) count once; an issuer certificate's limit caps what this folder
+  // counts of its licenses (the oldest first), whatever was copied in from elsewhere.
   const first = new Map<string, string>();
   const perCertificate = new Map<string, number>();
   const usable = licenses
     .filter((l) => {
       if (l.status !== 'valid') return false;
-      const original = first.get(l.licenseId!);
-      if (original === undefined) return Boolean(first.set(l.licenseId!, l.file));
+      const original = first.get(l.seatKey!);
+      if (original === undefined) return Boolean(first.set(l.seatKey!, l.file));
       l.message = `a copy of ${original}: one license counts once, however many copies (${l.message})`;
       return false;
     })

@@ -1,7 +1,8 @@
-// katalonc's state on disk, all in the client dir (KATALONC_HOME or ~/.katalon/katalonc), readable
+// katalonc's state on disk, in the client dir (KATALONC_HOME or ~/.katalon/katalonc), readable
 // by this user only: the config (saved server, org and engine), the clock mark, revoked server
 // keys, the API-key file where no keychain works, and the records of sessions held by running
-// katalonc processes.
+// katalonc processes. The clock mark and the revoked keys are also kept where KATALONC_HOME and
+// HOME do not lead (beside the licenses, and in a per-user folder under /var/tmp).
 // One write discipline for all of it: replaceFile (temp file, fsync, rename), mode 0600, in a 0700
 // folder, so a crash leaves the old content or the new, never half of it.
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -70,19 +71,30 @@ export const updateConfig = async (
   await write(CONFIG, `${JSON.stringify(change(readConfig()), null, 2)}\n`);
 };
 
-// ---- the clock mark (core/license/clock.ts), kept in several places ----
-// Deleting one file, or pointing KATALONC_HOME or HOME elsewhere, must not reset it: it is also
-// kept beside the licenses and, on Unix, in a per-user file under /var/tmp; the newest of them
-// counts. Only a time signed by a license server may lower it (`katalonc clock sync`).
+// ---- what must not be forgotten, kept in several places ----
+// Deleting one file, or pointing KATALONC_HOME or HOME elsewhere, must not reset the clock mark or
+// the revoked keys: each is also kept beside the licenses and, on Unix, in a per-user file under
+// /var/tmp, and what all places say together counts.
 
-const MARK = 'clock-mark.json';
-const FOLDER_MARK = '.katalonc-clock.json';
-
-const markPlaces = (licenseFolder: string): string[] => [
-  path(MARK),
-  join(licenseFolder, FOLDER_MARK),
-  ...(process.getuid ? [join('/var/tmp', `katalonc-${process.getuid()}`, MARK)] : []),
+/** The places of one remembered thing: the client dir, the license folder, /var/tmp. */
+const places = (licenseFolder: string, name: string, inFolder: string): string[] => [
+  path(name),
+  join(licenseFolder, inFolder),
+  ...(process.getuid ? [join('/var/tmp', `katalonc-${process.getuid()}`, name)] : []),
 ];
+
+/** Writes `content` to every place it can; fails only if no place could be written. */
+const writeAll = async (files: string[], content: string): Promise<void> => {
+  const results = await Promise.allSettled(files.map((file) => write(file, content)));
+  if (results.every((r) => r.status === 'rejected')) throw results[0].reason;
+};
+
+// ---- the clock mark (core/license/clock.ts) ----
+// The newest of its places counts. Only a time signed by a license server may lower it
+// (`katalonc clock sync`).
+
+const markPlaces = (licenseFolder: string): string[] =>
+  places(licenseFolder, 'clock-mark.json', '.katalonc-clock.json');
 
 const readMarkFile = (file: string): { mark: number; usedTimes: string[] } | null => {
   const raw = readJson(file);
@@ -115,24 +127,24 @@ export const writeMark = async (
   usedTimes: Iterable<string> = readMarks(licenseFolder).usedTimes,
 ): Promise<void> => {
   const content = `${JSON.stringify({ mark, iso: new Date(mark).toISOString(), usedTimes: [...usedTimes] })}\n`;
-  const results = await Promise.allSettled(
-    markPlaces(licenseFolder).map((file) => write(file, content)),
-  );
-  if (results.every((r) => r.status === 'rejected')) throw results[0].reason;
+  await writeAll(markPlaces(licenseFolder), content);
 };
 
 // ---- server keys a root revoked (never forgotten) ----
+// Every place's keys count; a place that lacks some is written again.
 
-const REVOKED = 'revoked-keys.json';
+const revokedPlaces = (licenseFolder: string): string[] =>
+  places(licenseFolder, 'revoked-keys.json', '.katalonc-revoked.json');
 
-export const readRevoked = (): string[] => {
-  const ids = readJson(REVOKED)?.keyIds;
-  return Array.isArray(ids) ? ids.filter((k): k is string => typeof k === 'string') : [];
-};
+/** The keys each place remembers (an unreadable place remembers none). */
+export const readRevoked = (licenseFolder: string): string[][] =>
+  revokedPlaces(licenseFolder).map((file) => {
+    const ids = readJson(file)?.keyIds;
+    return Array.isArray(ids) ? ids.filter((k): k is string => typeof k === 'string') : [];
+  });
 
-export const writeRevoked = async (keyIds: string[]): Promise<void> => {
-  await write(REVOKED, `${JSON.stringify({ keyIds })}\n`);
-};
+export const writeRevoked = (licenseFolder: string, keyIds: string[]): Promise<void> =>
+  writeAll(revokedPlaces(licenseFolder), `${JSON.stringify({ keyIds })}\n`);
 
 // ---- the API-key file, where no keychain works ----
 

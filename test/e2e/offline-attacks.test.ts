@@ -3,8 +3,8 @@
 // another user's or machine's ID through a user namespace, a revocation or a clock they reset.
 // Each runs the real CLI as an unprivileged OS user of its own (setpriv), with real namespaces
 // (unshare), real mounts and libfaketime; Linux only.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
@@ -32,10 +32,18 @@ const UID = 61000 + Math.floor(Math.random() * 1000);
 const SETPRIV = ['setpriv', `--reuid=${UID}`, `--regid=${UID}`, '--clear-groups'];
 const issuer = testIssuer();
 
+/** Runs still going when their test ended (it failed): stopped then, not left holding a license. */
+const started = new Set<ChildProcess>();
+afterEach(() => {
+  for (const child of started) if (child.exitCode === null) child.kill('SIGTERM');
+  started.clear();
+});
+
 /** Runs `prefix… node katalonc args` in the background; `result` settles when it ends. */
 const start = (prefix: string[], args: string[], env: Record<string, string>) => {
   const [file, ...rest] = [...prefix, process.execPath, KATALONC, ...args];
   const child = spawn(file, rest, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  started.add(child);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));

@@ -31,6 +31,9 @@ const asRoot = process.getuid?.() === 0;
 const UID = 61000 + Math.floor(Math.random() * 1000);
 const SETPRIV = ['setpriv', `--reuid=${UID}`, `--regid=${UID}`, '--clear-groups'];
 const issuer = testIssuer();
+/** Every test acts as a user of its own (setpriv), which needs root. */
+const canActAsUser = linux && (asRoot || requireAll);
+const rootSkip = canActAsUser ? '' : ' (skipped: needs Linux and root, to act as another user)';
 
 /** Runs still going when their test ended (it failed): stopped then, not left holding a license. */
 const started = new Set<ChildProcess>();
@@ -113,158 +116,178 @@ const nsSkip = canUserNamespace
 
 afterAll(() => rmSync(`/var/tmp/katalonc-${UID}`, { recursive: true, force: true }));
 
-describe.runIf(linux && asRoot)('one offline license, one run, whatever the licensee owns', () => {
-  let user: Awaited<ReturnType<typeof licensee>>;
-  beforeAll(async () => {
-    user = await licensee();
-    writeFileSync(join(user.dir, 'a.lic'), makeLicense(issuer, { machineId: user.machineId }));
-    user.own();
-  });
+describe.runIf(canActAsUser)(
+  'one offline license, one run, whatever the licensee owns' + rootSkip,
+  () => {
+    let user: Awaited<ReturnType<typeof licensee>>;
+    beforeAll(async () => {
+      user = await licensee();
+      writeFileSync(join(user.dir, 'a.lic'), makeLicense(issuer, { machineId: user.machineId }));
+      user.own();
+    });
 
-  it('a second run is refused with another KATALONC_HOME, HOME or XDG_*, a copy of the license, or everything under ~/.katalon but the license deleted or moved aside', async () => {
-    const { home, dir, env, own } = user;
-    const elsewhere = tempDir('katalonc-elsewhere-');
-    const copy = join(elsewhere, 'copy');
-    mkdirSync(copy);
-    copyFileSync(join(dir, 'a.lic'), join(copy, 'KRE_renamed.lic'));
-    own();
-    spawnSync('chown', ['-R', `${UID}:${UID}`, elsewhere]);
-    const first = holder(SETPRIV, env, join(home, 'started'));
-    await first.ready;
-    const attempts: [string, string[], Record<string, string>][] = [
-      ['another KATALONC_HOME', second, { ...env, KATALONC_HOME: join(elsewhere, 'state') }],
-      ['another HOME, same folder', [`-licenseDir=${dir}`, ...second], { ...env, HOME: elsewhere }],
-      [
-        'XDG_* elsewhere',
-        second,
-        {
-          ...env,
-          XDG_CONFIG_HOME: elsewhere,
-          XDG_STATE_HOME: elsewhere,
-          XDG_RUNTIME_DIR: elsewhere,
-          XDG_CACHE_HOME: elsewhere,
-        },
-      ],
-      [
-        'a renamed copy in another folder, another KATALONC_HOME',
-        [`-licenseDir=${copy}`, ...second],
-        { ...env, KATALONC_HOME: join(elsewhere, 'state2') },
-      ],
-    ];
-    for (const [what, args, attemptEnv] of attempts) {
-      const r = await runAs(SETPRIV, args, attemptEnv);
-      expect(r.code, `${what}: ${r.stderr}`).toBe(6);
-      expect(r.stderr, what).toMatch(/in use by other katalonc runs/);
-    }
-    // Everything the licensee owns under ~/.katalon but the license: deleted, then moved aside.
-    for (const name of readdirSync(join(home, '.katalon')))
-      if (name !== 'license') rmSync(join(home, '.katalon', name), { recursive: true });
-    let r = await runAs(SETPRIV, second, env);
-    expect(r.code, r.stderr).toBe(6);
-    renameSync(join(home, '.katalon'), join(home, '.katalon-aside'));
-    r = await runAs(
-      SETPRIV,
-      [`-licenseDir=${join(home, '.katalon-aside', 'license')}`, ...second],
-      env,
-    );
-    expect(r.code, r.stderr).toBe(6);
-    first.kill('SIGTERM');
-    await first.result;
-    rmSync(join(home, '.katalon'), { recursive: true, force: true }); // state of the last try
-    renameSync(join(home, '.katalon-aside'), join(home, '.katalon'));
-  });
-
-  it("no helper process of a run can be killed to free its license: only the run's own processes hold it", async () => {
-    const { home, env } = user;
-    const marker = join(home, 'started-helpers');
-    const first = holder(SETPRIV, env, marker);
-    await first.ready;
-    // Every process katalonc started, and theirs, but the command (its watcher; a lock holder, if
-    // any). setpriv execs katalonc, so katalonc is the process started here.
-    const helpers = descendants(first.pid!).filter(
-      (p) => p !== first.commandPid() && !descendants(first.commandPid()).includes(p),
-    );
-    for (const pid of helpers) process.kill(pid, 'SIGKILL');
-    const r = await runAs(SETPRIV, second, env);
-    expect(r.code, `killed ${helpers.length} helpers: ${r.stderr}`).toBe(6);
-    first.kill('SIGTERM');
-    await first.result;
-  });
-
-  it('SIGKILL of katalonc and its watcher: the license stays held while a process of the run lives, and is free when they are gone', async () => {
-    const { home, env } = user;
-    const pidFile = join(home, 'grandchild');
-    const first = start(
-      SETPRIV,
-      ['run', '--', 'sh', '-c', `sleep 60 & echo $! > ${pidFile}; wait`],
-      env,
-    );
-    await waitFor(
-      () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '',
-      10_000,
-      'the command',
-    );
-    const grandchild = Number(readFileSync(pidFile, 'utf8'));
-    // setpriv execs katalonc; its watcher is the `sh -c 'read -r pgid…'` it started.
-    for (const p of descendants(first.pid!))
-      if (readText(`/proc/${p}/cmdline`).includes('read -r pgid')) process.kill(p, 'SIGKILL');
-    first.kill('SIGKILL');
-    await first.exited;
-    expect((await runAs(SETPRIV, second, env)).code).toBe(6);
-    process.kill(grandchild, 'SIGKILL');
-    await waitFor(
-      async () => (await runAs(SETPRIV, second, env)).code === 0,
-      10_000,
-      'the license to be free once the last process of the run is gone',
-    );
-  });
-
-  it('a read-only license folder works, one run at a time', async () => {
-    const { home, env, machineId } = user;
-    const folder = join(home, 'read-only');
-    mkdirSync(folder);
-    writeFileSync(join(folder, 'a.lic'), makeLicense(issuer, { machineId }));
-    chmodSync(join(folder, 'a.lic'), 0o444);
-    chownSync(folder, UID, UID);
-    chmodSync(folder, 0o555);
-    const first = holder(
-      SETPRIV,
-      { ...env, KATALON_LICENSE_DIR: folder },
-      join(home, 'ro-started'),
-    );
-    await first.ready;
-    const r = await runAs(SETPRIV, second, { ...env, KATALON_LICENSE_DIR: folder });
-    expect(r.code, r.stderr).toBe(6);
-    first.kill('SIGTERM');
-    expect((await first.result).code, (await first.result).stderr).toBe(143);
-    const again = await runAs(SETPRIV, second, { ...env, KATALON_LICENSE_DIR: folder });
-    expect(again.code, again.stderr).toBe(0);
-  });
-});
-
-describe.runIf(linux && asRoot)('containers sharing the license folder are one machine', () => {
-  const canUnshare = linux && spawnSync('unshare', ['-n', 'true']).status === 0;
-  it.runIf(canUnshare || requireAll)(
-    `two runs in network namespaces of their own (as containers get them, from root), with HOMEs of their own: one runs, the other is refused${canUnshare ? '' : ' (skipped: unshare -n is not permitted here)'}`,
-    async () => {
-      const home = tempDir();
-      const folder = join(home, 'shared-license');
-      mkdirSync(folder);
-      const machineId = (await katalonc(['--print-machine-id'], userEnv(home))).stdout.trim();
-      writeFileSync(join(folder, 'a.lic'), makeLicense(issuer, { machineId }));
-      const container = () => ({ ...userEnv(tempDir()), KATALON_LICENSE_DIR: folder });
-      const first = holder(['unshare', '-n'], container(), join(home, 'started'));
+    it('a second run is refused with another KATALONC_HOME, HOME or XDG_*, a copy of the license, or everything under ~/.katalon but the license deleted or moved aside', async () => {
+      const { home, dir, env, own } = user;
+      const elsewhere = tempDir('katalonc-elsewhere-');
+      const copy = join(elsewhere, 'copy');
+      mkdirSync(copy);
+      copyFileSync(join(dir, 'a.lic'), join(copy, 'KRE_renamed.lic'));
+      own();
+      spawnSync('chown', ['-R', `${UID}:${UID}`, elsewhere]);
+      const first = holder(SETPRIV, env, join(home, 'started'));
       await first.ready;
-      const r = await runAs(['unshare', '-n'], second, container());
+      const attempts: [string, string[], Record<string, string>][] = [
+        ['another KATALONC_HOME', second, { ...env, KATALONC_HOME: join(elsewhere, 'state') }],
+        [
+          'another HOME, same folder',
+          [`-licenseDir=${dir}`, ...second],
+          { ...env, HOME: elsewhere },
+        ],
+        [
+          'XDG_* elsewhere',
+          second,
+          {
+            ...env,
+            XDG_CONFIG_HOME: elsewhere,
+            XDG_STATE_HOME: elsewhere,
+            XDG_RUNTIME_DIR: elsewhere,
+            XDG_CACHE_HOME: elsewhere,
+          },
+        ],
+        [
+          'a renamed copy in another folder, another KATALONC_HOME',
+          [`-licenseDir=${copy}`, ...second],
+          { ...env, KATALONC_HOME: join(elsewhere, 'state2') },
+        ],
+      ];
+      for (const [what, args, attemptEnv] of attempts) {
+        const r = await runAs(SETPRIV, args, attemptEnv);
+        expect(r.code, `${what}: ${r.stderr}`).toBe(6);
+        expect(r.stderr, what).toMatch(/in use by other katalonc runs/);
+      }
+      // Everything the licensee owns under ~/.katalon but the license: deleted, then moved aside.
+      for (const name of readdirSync(join(home, '.katalon')))
+        if (name !== 'license') rmSync(join(home, '.katalon', name), { recursive: true });
+      let r = await runAs(SETPRIV, second, env);
+      expect(r.code, r.stderr).toBe(6);
+      renameSync(join(home, '.katalon'), join(home, '.katalon-aside'));
+      r = await runAs(
+        SETPRIV,
+        [`-licenseDir=${join(home, '.katalon-aside', 'license')}`, ...second],
+        env,
+      );
       expect(r.code, r.stderr).toBe(6);
       first.kill('SIGTERM');
       await first.result;
-    },
-  );
-});
+      rmSync(join(home, '.katalon'), { recursive: true, force: true }); // state of the last try
+      renameSync(join(home, '.katalon-aside'), join(home, '.katalon'));
+    });
 
-describe.runIf(linux && asRoot)(
-  "a user namespace of the licensee's own: offline licenses are refused",
+    it("no helper process of a run can be killed to free its license: only the run's own processes hold it", async () => {
+      const { home, env } = user;
+      const marker = join(home, 'started-helpers');
+      const first = holder(SETPRIV, env, marker);
+      await first.ready;
+      // Every process katalonc started, and theirs, but the command (its watcher; a lock holder, if
+      // any). setpriv execs katalonc, so katalonc is the process started here.
+      const helpers = descendants(first.pid!).filter(
+        (p) => p !== first.commandPid() && !descendants(first.commandPid()).includes(p),
+      );
+      for (const pid of helpers) process.kill(pid, 'SIGKILL');
+      const r = await runAs(SETPRIV, second, env);
+      expect(r.code, `killed ${helpers.length} helpers: ${r.stderr}`).toBe(6);
+      first.kill('SIGTERM');
+      await first.result;
+    });
+
+    it('SIGKILL of katalonc and its watcher: the license stays held while a process of the run lives, and is free when they are gone', async () => {
+      const { home, env } = user;
+      const pidFile = join(home, 'grandchild');
+      const first = start(
+        SETPRIV,
+        ['run', '--', 'sh', '-c', `sleep 60 & echo $! > ${pidFile}; wait`],
+        env,
+      );
+      await waitFor(
+        () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '',
+        10_000,
+        'the command',
+      );
+      const grandchild = Number(readFileSync(pidFile, 'utf8'));
+      // setpriv execs katalonc; its watcher is the `sh -c 'read -r pgid…'` it started.
+      for (const p of descendants(first.pid!))
+        if (readText(`/proc/${p}/cmdline`).includes('read -r pgid')) process.kill(p, 'SIGKILL');
+      first.kill('SIGKILL');
+      await first.exited;
+      expect((await runAs(SETPRIV, second, env)).code).toBe(6);
+      process.kill(grandchild, 'SIGKILL');
+      await waitFor(
+        async () => (await runAs(SETPRIV, second, env)).code === 0,
+        10_000,
+        'the license to be free once the last process of the run is gone',
+      );
+    });
+
+    it('a read-only license folder works, one run at a time', async () => {
+      const { home, env, machineId } = user;
+      const folder = join(home, 'read-only');
+      mkdirSync(folder);
+      writeFileSync(join(folder, 'a.lic'), makeLicense(issuer, { machineId }));
+      chmodSync(join(folder, 'a.lic'), 0o444);
+      chownSync(folder, UID, UID);
+      chmodSync(folder, 0o555);
+      const first = holder(
+        SETPRIV,
+        { ...env, KATALON_LICENSE_DIR: folder },
+        join(home, 'ro-started'),
+      );
+      await first.ready;
+      const r = await runAs(SETPRIV, second, { ...env, KATALON_LICENSE_DIR: folder });
+      expect(r.code, r.stderr).toBe(6);
+      first.kill('SIGTERM');
+      expect((await first.result).code, (await first.result).stderr).toBe(143);
+      const again = await runAs(SETPRIV, second, { ...env, KATALON_LICENSE_DIR: folder });
+      expect(again.code, again.stderr).toBe(0);
+    });
+  },
+);
+
+describe.runIf(canActAsUser)(
+  'containers sharing the license folder are one machine' + rootSkip,
+  () => {
+    const canUnshare = linux && spawnSync('unshare', ['-n', 'true']).status === 0;
+    it.runIf(canUnshare || requireAll)(
+      `two runs in network namespaces of their own (as containers get them, from root), with HOMEs of their own: one runs, the other is refused${canUnshare ? '' : ' (skipped: unshare -n is not permitted here)'}`,
+      async () => {
+        const home = tempDir();
+        const folder = join(home, 'shared-license');
+        mkdirSync(folder);
+        const machineId = (await katalonc(['--print-machine-id'], userEnv(home))).stdout.trim();
+        writeFileSync(join(folder, 'a.lic'), makeLicense(issuer, { machineId }));
+        const container = () => ({ ...userEnv(tempDir()), KATALON_LICENSE_DIR: folder });
+        const first = holder(['unshare', '-n'], container(), join(home, 'started'));
+        await first.ready;
+        const r = await runAs(['unshare', '-n'], second, container());
+        expect(r.code, r.stderr).toBe(6);
+        first.kill('SIGTERM');
+        await first.result;
+      },
+    );
+
+    it("root without CAP_SYS_NICE (Docker's root) keeps its offline licenses", async () => {
+      const home = tempDir();
+      const env = userEnv(home);
+      const machineId = (await katalonc(['--print-machine-id'], env)).stdout.trim();
+      mkdirSync(join(home, '.katalon', 'license'), { recursive: true });
+      writeFileSync(join(home, '.katalon', 'license', 'a.lic'), makeLicense(issuer, { machineId }));
+      const r = await runAs(['setpriv', '--bounding-set=-sys_nice'], second, env);
+      expect(r.code, r.stderr).toBe(0);
+    });
+  },
+);
+
+describe.runIf(canActAsUser)(
+  "a user namespace of the licensee's own: offline licenses are refused" + rootSkip,
   () => {
     let user: Awaited<ReturnType<typeof licensee>>;
     let rootId = '';
@@ -309,21 +332,26 @@ describe.runIf(linux && asRoot)(
         writeFileSync(join(fake, 'uid_map'), '         0          0 4294967295\n');
         spawnSync('ln', ['-s', 'user:[4026531837]', join(fake, 'ns', 'user')]);
         own();
-        const r = await runAs(
-          [
-            ...SETPRIV,
-            'unshare',
-            '-rm',
-            'sh',
-            '-c',
-            `mount --bind ${fake}/uid_map /proc/$$/uid_map && mount --bind ${fake}/ns /proc/$$/ns && exec "$@"`,
-            'sh',
-          ],
-          ['run', '--', 'true'],
-          env,
-        );
+        const overMounted = [
+          ...SETPRIV,
+          'unshare',
+          '-rm',
+          'sh',
+          '-c',
+          `mount --bind ${fake}/uid_map /proc/$$/uid_map && mount --bind ${fake}/ns /proc/$$/ns && exec "$@"`,
+          'sh',
+        ];
+        const r = await runAs(overMounted, ['run', '--', 'true'], env);
         expect(r.code, r.stderr).toBe(6);
         expect(r.stderr).toMatch(/refused here: it is uid 0 only inside a user namespace/);
+        // Without CAP_SYS_NICE (as Docker's root is), signalling pid 1 tells instead.
+        const r2 = await runAs(
+          [...overMounted, 'setpriv', '--bounding-set=-sys_nice'],
+          second,
+          env,
+        );
+        expect(r2.code, r2.stderr).toBe(6);
+        expect(r2.stderr).toMatch(/refused here: it is uid 0 only inside a user namespace/);
         rmSync(join(dir, 'root.lic'));
       },
     );
@@ -392,8 +420,8 @@ describe.runIf(linux && asRoot)(
   },
 );
 
-describe.runIf(linux && asRoot)(
-  'what the licensee can reset does not undo a revocation or the clock',
+describe.runIf(canActAsUser)(
+  'what the licensee can reset does not undo a revocation or the clock' + rootSkip,
   () => {
     it('a revoked server key stays revoked with the list deleted, a fresh KATALONC_HOME and HOME, and the license copied to a new folder', async () => {
       const user = await licensee();

@@ -5,7 +5,7 @@
 // HOME do not lead (beside the licenses, and in a per-user folder under /var/tmp).
 // One write discipline for all of it: replaceFile (temp file, fsync, rename), mode 0600, in a 0700
 // folder, so a crash leaves the old content or the new, never half of it.
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { replaceFile } from '../platform/files.ts';
 import { clientDir } from '../platform/paths.ts';
@@ -131,20 +131,31 @@ export const writeMark = async (
 };
 
 // ---- server keys a root revoked (never forgotten) ----
-// Every place's keys count; a place that lacks some is written again.
+// Every place's keys count. A license folder remembers them once a revocation list was seen in it
+// (it is not written to for lists seen elsewhere: those stay in the other two places).
 
-const revokedPlaces = (licenseFolder: string): string[] =>
-  places(licenseFolder, 'revoked-keys.json', '.katalonc-revoked.json');
+const BESIDE_LICENSES = '.katalonc-revoked.json';
+
+/** The places that remember, or are to remember, revoked keys for `licenseFolder`. */
+const revokedPlaces = (licenseFolder: string, seenHere: boolean): string[] =>
+  places(licenseFolder, 'revoked-keys.json', BESIDE_LICENSES).filter(
+    (file) => seenHere || file !== join(licenseFolder, BESIDE_LICENSES) || existsSync(file),
+  );
 
 /** The keys each place remembers (an unreadable place remembers none). */
-export const readRevoked = (licenseFolder: string): string[][] =>
-  revokedPlaces(licenseFolder).map((file) => {
+export const readRevoked = (licenseFolder: string, seenHere: boolean): string[][] =>
+  revokedPlaces(licenseFolder, seenHere).map((file) => {
     const ids = readJson(file)?.keyIds;
     return Array.isArray(ids) ? ids.filter((k): k is string => typeof k === 'string') : [];
   });
 
-export const writeRevoked = (licenseFolder: string, keyIds: string[]): Promise<void> =>
-  writeAll(revokedPlaces(licenseFolder), `${JSON.stringify({ keyIds })}\n`);
+/** Writes the keys to every place (beside the licenses too if a list was `seenHere`). */
+export const writeRevoked = (
+  licenseFolder: string,
+  keyIds: string[],
+  seenHere: boolean,
+): Promise<void> =>
+  writeAll(revokedPlaces(licenseFolder, seenHere), `${JSON.stringify({ keyIds })}\n`);
 
 // ---- the API-key file, where no keychain works ----
 

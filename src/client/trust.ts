@@ -33,8 +33,8 @@ export const rootKeys = (): Map<string, PublicKeyInfo> => {
 
 /** Revoked server keys: those remembered anywhere, plus any in a valid *.krl file of the folder. */
 export const revokedKeyIds = async (folder: string): Promise<Set<string>> => {
-  const remembered = readRevoked(folder);
-  const known = new Set(remembered.flat());
+  const listed: string[] = [];
+  let seenHere = false;
   let names: string[] = [];
   try {
     names = readdirSync(folder).filter((n) => n.toLowerCase().endsWith('.krl'));
@@ -48,10 +48,15 @@ export const revokedKeyIds = async (folder: string): Promise<Set<string>> => {
     } catch {
       continue;
     }
-    for (const id of readRevocationList(text, rootKeys())?.revokedKeyIds ?? []) known.add(id);
+    const list = readRevocationList(text, rootKeys());
+    if (list) listed.push(...list.revokedKeyIds);
+    seenHere ||= list !== null;
   }
+  const remembered = readRevoked(folder, seenHere);
+  const known = new Set([...remembered.flat(), ...listed]);
+  // A place that lacks some (new, deleted, or a fresh KATALONC_HOME) is written again.
   if (remembered.some((ids) => new Set(ids).size < known.size))
-    await writeRevoked(folder, [...known]).catch((e: Error) =>
+    await writeRevoked(folder, [...known], seenHere).catch((e: Error) =>
       process.stderr.write(`warning: cannot record the revocation list: ${e.message}\n`),
     );
   return known;

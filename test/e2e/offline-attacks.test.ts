@@ -4,12 +4,11 @@
 // Each runs the real CLI as an unprivileged OS user of its own (setpriv), with real namespaces
 // (unshare), real mounts and libfaketime; Linux only.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
   copyFileSync,
-  existsSync,
   mkdirSync,
   readFileSync,
   readdirSync,
@@ -18,7 +17,15 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { KATALONC, katalonc, tempDir, userEnv, waitFor, type Result } from '../helpers/cli.ts';
+import {
+  katalonc,
+  startKatalonc,
+  tempDir,
+  userEnv,
+  waitFor,
+  waitForPid,
+  type Result,
+} from '../helpers/cli.ts';
 import { installed, missing, requireAll } from '../helpers/network.ts';
 import { makeLicense, testIssuer } from '../helpers/licenses.ts';
 import { revoke } from '../../src/core/license/certificate.ts';
@@ -42,21 +49,11 @@ afterEach(() => {
   started.clear();
 });
 
-/** Runs `prefix… node katalonc args` in the background; `result` settles when it ends. */
+/** Runs `prefix… node katalonc args` in the background, stopped at the end of its test. */
 const start = (prefix: string[], args: string[], env: Record<string, string>) => {
-  const [file, ...rest] = [...prefix, process.execPath, KATALONC, ...args];
-  const child = spawn(file, rest, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = startKatalonc(args, env, prefix);
   started.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const result = new Promise<Result>((done) =>
-    child.on('close', (code, signal) => done({ code: code ?? (signal ? 128 : 1), stdout, stderr })),
-  );
-  // 'close' waits for every holder of the output pipes; 'exit' for katalonc alone.
-  const exited = new Promise<void>((done) => child.on('exit', () => done()));
-  return Object.assign(child, { result, exited });
+  return child;
 };
 const runAs = (prefix: string[], args: string[], env: Record<string, string>) =>
   start(prefix, args, env).result;
@@ -76,11 +73,7 @@ const licensee = async () => {
 /** A run that holds a license while its command sleeps; `ready` once the command started. */
 const holder = (prefix: string[], env: Record<string, string>, marker: string) => {
   const run = start(prefix, ['run', '--', 'sh', '-c', `echo $$ > ${marker}; exec sleep 60`], env);
-  const ready = waitFor(
-    () => existsSync(marker) && readFileSync(marker, 'utf8').trim() !== '',
-    10_000,
-    'the first run to start its command',
-  );
+  const ready = waitForPid(marker, 'the first run to start its command');
   return Object.assign(run, { ready, commandPid: () => Number(readFileSync(marker, 'utf8')) });
 };
 
@@ -208,12 +201,7 @@ describe.runIf(canActAsUser)(
         ['run', '--', 'sh', '-c', `sleep 60 & echo $! > ${pidFile}; wait`],
         env,
       );
-      await waitFor(
-        () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '',
-        10_000,
-        'the command',
-      );
-      const grandchild = Number(readFileSync(pidFile, 'utf8'));
+      const grandchild = await waitForPid(pidFile, 'the command');
       // setpriv execs katalonc; its watcher is the `sh -c 'read -r pgid…'` it started.
       for (const p of descendants(first.pid!))
         if (readText(`/proc/${p}/cmdline`).includes('read -r pgid')) process.kill(p, 'SIGKILL');

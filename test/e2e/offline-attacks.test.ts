@@ -17,15 +17,8 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import {
-  katalonc,
-  startKatalonc,
-  tempDir,
-  userEnv,
-  waitFor,
-  waitForPid,
-  type Result,
-} from '../helpers/cli.ts';
+import { katalonc, startKatalonc, tempDir, userEnv, waitFor, waitForPid } from '../helpers/cli.ts';
+import type { Result } from '../helpers/cli.ts';
 import { installed, missing, requireAll } from '../helpers/network.ts';
 import { makeLicense, testIssuer } from '../helpers/licenses.ts';
 import { revoke } from '../../src/core/license/certificate.ts';

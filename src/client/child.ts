@@ -5,11 +5,11 @@
 // A run is its command's whole process group, and it must not outlive katalonc: if katalonc is
 // killed (SIGKILL leaves it no chance to clean up), a watcher process kills the group, and on Linux
 // the command's first process also gets the kernel's parent-death signal. The command inherits the
-// license's lock (fd 3) as well, so a license stays held while any process of the run lives.
+// license's locks (fd 3, and 4 for an offline license on Linux) as well, so a license stays held
+// while any process of the run lives.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import type { Writable } from 'node:stream';
 import { constants } from 'node:os';
 import { fail } from '../core/errors.ts';
 
@@ -64,7 +64,7 @@ const startWatcher = (): ChildProcess => {
 export const startChild = (
   command: string[],
   env: NodeJS.ProcessEnv,
-  lockHandle?: Writable,
+  lockFds: readonly number[] = [],
 ): RunningChild => {
   const [file, ...args] = command;
   // Its own process group on Unix, so a signal reaches the command's children too.
@@ -75,7 +75,7 @@ export const startChild = (
     : [file, args];
   const watcher = detached ? startWatcher() : null;
   const child = spawn(program, argv, {
-    stdio: ['inherit', 'inherit', 'inherit', ...(lockHandle ? [lockHandle] : [])],
+    stdio: ['inherit', 'inherit', 'inherit', ...lockFds],
     detached,
     env,
   });

@@ -1,5 +1,4 @@
 // What a run holds while its command runs: one offline license file or one online session.
-import type { Writable } from 'node:stream';
 import type { KatalonError } from '../core/errors.ts';
 
 /** What is held, as the engine gets it in KATALONC_LICENSE (README "The engine hand-off"). */
@@ -20,8 +19,8 @@ export interface LicenseHold {
   /** The API key the license was activated with, if any (the engine's, for TestOps). */
   apiKey?: string;
   release(): Promise<void>;
-  /** The lock's share for the command (see platform/slot-lock), where the lock can be shared. */
-  lockHandle?: Writable;
+  /** The lock's descriptors the command inherits (see platform/slot-lock), where it can share them. */
+  lockFds?: number[];
   /** Settles only if the license is taken away during the run (session terminated, lease lost). */
   lost: Promise<KatalonError>;
 }

@@ -142,7 +142,7 @@ export const scanFolder = async (
   ctx: Omit<ValidationContext, 'highWaterMark' | 'now' | 'roots'> & {
     roots: () => ValidationContext['roots'];
   },
-  now = Date.now(),
+  now: number,
 ): Promise<FolderReport> => {
   let names: string[];
   try {

@@ -235,7 +235,7 @@ export const holdOnlineSession = async (
         serverUrl: c.serverUrl,
       },
       apiKey: c.apiKey,
-      ...(lock?.handle ? { lockHandle: lock.handle } : {}),
+      ...(lock?.fds ? { lockFds: lock.fds } : {}),
       lost,
       release: async () => {
         stopped = true;

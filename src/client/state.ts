@@ -1,10 +1,11 @@
-// katalonc's state on disk, all in the client dir (KATALONC_HOME or ~/.katalon/katalonc), readable
+// katalonc's state on disk, in the client dir (KATALONC_HOME or ~/.katalon/katalonc), readable
 // by this user only: the config (saved server, org and engine), the clock mark, revoked server
 // keys, the API-key file where no keychain works, and the records of sessions held by running
-// katalonc processes.
+// katalonc processes. The clock mark and the revoked keys are also kept where KATALONC_HOME and
+// HOME do not lead (beside the licenses, and in a per-user folder under /var/tmp).
 // One write discipline for all of it: replaceFile (temp file, fsync, rename), mode 0600, in a 0700
 // folder, so a crash leaves the old content or the new, never half of it.
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { replaceFile } from '../platform/files.ts';
 import { clientDir } from '../platform/paths.ts';
@@ -70,19 +71,30 @@ export const updateConfig = async (
   await write(CONFIG, `${JSON.stringify(change(readConfig()), null, 2)}\n`);
 };
 
-// ---- the clock mark (core/license/clock.ts), kept in several places ----
-// Deleting one file, or pointing KATALONC_HOME or HOME elsewhere, must not reset it: it is also
-// kept beside the licenses and, on Unix, in a per-user file under /var/tmp; the newest of them
-// counts. Only a time signed by a license server may lower it (`katalonc clock sync`).
+// ---- what must not be forgotten, kept in several places ----
+// Deleting one file, or pointing KATALONC_HOME or HOME elsewhere, must not reset the clock mark or
+// the revoked keys: each is also kept beside the licenses and, on Unix, in a per-user file under
+// /var/tmp, and what all places say together counts.
 
-const MARK = 'clock-mark.json';
-const FOLDER_MARK = '.katalonc-clock.json';
-
-const markPlaces = (licenseFolder: string): string[] => [
-  path(MARK),
-  join(licenseFolder, FOLDER_MARK),
-  ...(process.getuid ? [join('/var/tmp', `katalonc-${process.getuid()}`, MARK)] : []),
+/** The places of one remembered thing: the client dir, the license folder, /var/tmp. */
+const places = (licenseFolder: string, name: string, inFolder: string): string[] => [
+  path(name),
+  join(licenseFolder, inFolder),
+  ...(process.getuid ? [join('/var/tmp', `katalonc-${process.getuid()}`, name)] : []),
 ];
+
+/** Writes `content` to every place it can; fails only if no place could be written. */
+const writeAll = async (files: string[], content: string): Promise<void> => {
+  const results = await Promise.allSettled(files.map((file) => write(file, content)));
+  if (results.every((r) => r.status === 'rejected')) throw results[0].reason;
+};
+
+// ---- the clock mark (core/license/clock.ts) ----
+// The newest of its places counts. Only a time signed by a license server may lower it
+// (`katalonc clock sync`).
+
+const markPlaces = (licenseFolder: string): string[] =>
+  places(licenseFolder, 'clock-mark.json', '.katalonc-clock.json');
 
 const readMarkFile = (file: string): { mark: number; usedTimes: string[] } | null => {
   const raw = readJson(file);
@@ -115,24 +127,35 @@ export const writeMark = async (
   usedTimes: Iterable<string> = readMarks(licenseFolder).usedTimes,
 ): Promise<void> => {
   const content = `${JSON.stringify({ mark, iso: new Date(mark).toISOString(), usedTimes: [...usedTimes] })}\n`;
-  const results = await Promise.allSettled(
-    markPlaces(licenseFolder).map((file) => write(file, content)),
-  );
-  if (results.every((r) => r.status === 'rejected')) throw results[0].reason;
+  await writeAll(markPlaces(licenseFolder), content);
 };
 
 // ---- server keys a root revoked (never forgotten) ----
+// Every place's keys count. A license folder remembers them once a revocation list was seen in it
+// (it is not written to for lists seen elsewhere: those stay in the other two places).
 
-const REVOKED = 'revoked-keys.json';
+const BESIDE_LICENSES = '.katalonc-revoked.json';
 
-export const readRevoked = (): string[] => {
-  const ids = readJson(REVOKED)?.keyIds;
-  return Array.isArray(ids) ? ids.filter((k): k is string => typeof k === 'string') : [];
-};
+/** The places that remember, or are to remember, revoked keys for `licenseFolder`. */
+const revokedPlaces = (licenseFolder: string, seenHere: boolean): string[] =>
+  places(licenseFolder, 'revoked-keys.json', BESIDE_LICENSES).filter(
+    (file) => seenHere || file !== join(licenseFolder, BESIDE_LICENSES) || existsSync(file),
+  );
 
-export const writeRevoked = async (keyIds: string[]): Promise<void> => {
-  await write(REVOKED, `${JSON.stringify({ keyIds })}\n`);
-};
+/** The keys each place remembers (an unreadable place remembers none). */
+export const readRevoked = (licenseFolder: string, seenHere: boolean): string[][] =>
+  revokedPlaces(licenseFolder, seenHere).map((file) => {
+    const ids = readJson(file)?.keyIds;
+    return Array.isArray(ids) ? ids.filter((k): k is string => typeof k === 'string') : [];
+  });
+
+/** Writes the keys to every place (beside the licenses too if a list was `seenHere`). */
+export const writeRevoked = (
+  licenseFolder: string,
+  keyIds: string[],
+  seenHere: boolean,
+): Promise<void> =>
+  writeAll(revokedPlaces(licenseFolder, seenHere), `${JSON.stringify({ keyIds })}\n`);
 
 // ---- the API-key file, where no keychain works ----
 

@@ -1,8 +1,9 @@
 // What this katalonc trusts: the root keys built into it at build time, and nothing else (no
 // environment variable, no command adds one: a licensee must not be able to trust a key of their
 // own). Server keys are trusted through the issuer certificate each .lic carries. Revocation lists
-// signed by a root, found in the license folder, are remembered in the client state, so deleting
-// the file does not undo a revocation.
+// signed by a root, found in the license folder, are remembered in the client state, beside the
+// licenses and under /var/tmp (state.ts), so deleting the file, or a fresh KATALONC_HOME or HOME,
+// does not undo a revocation.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readRevocationList } from '../core/license/certificate.ts';
@@ -30,16 +31,16 @@ export const rootKeys = (): Map<string, PublicKeyInfo> => {
   return cached;
 };
 
-/** Revoked server keys: those remembered, plus any in a valid *.krl file of the folder. */
+/** Revoked server keys: those remembered anywhere, plus any in a valid *.krl file of the folder. */
 export const revokedKeyIds = async (folder: string): Promise<Set<string>> => {
-  const known = new Set(readRevoked());
+  const listed: string[] = [];
+  let seenHere = false;
   let names: string[] = [];
   try {
     names = readdirSync(folder).filter((n) => n.toLowerCase().endsWith('.krl'));
   } catch {
     // no folder: nothing new
   }
-  const before = known.size;
   for (const name of names) {
     let text: string;
     try {
@@ -47,10 +48,15 @@ export const revokedKeyIds = async (folder: string): Promise<Set<string>> => {
     } catch {
       continue;
     }
-    for (const id of readRevocationList(text, rootKeys())?.revokedKeyIds ?? []) known.add(id);
+    const list = readRevocationList(text, rootKeys());
+    if (list) listed.push(...list.revokedKeyIds);
+    seenHere ||= list !== null;
   }
-  if (known.size > before)
-    await writeRevoked([...known]).catch((e: Error) =>
+  const remembered = readRevoked(folder, seenHere);
+  const known = new Set([...remembered.flat(), ...listed]);
+  // A place that lacks some (new, deleted, or a fresh KATALONC_HOME) is written again.
+  if (remembered.some((ids) => new Set(ids).size < known.size))
+    await writeRevoked(folder, [...known], seenHere).catch((e: Error) =>
       process.stderr.write(`warning: cannot record the revocation list: ${e.message}\n`),
     );
   return known;

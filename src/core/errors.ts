@@ -29,6 +29,8 @@ const spec = <Code extends string>(table: Record<Code, ErrorSpec<NoInfer<Code>>>
 const ERRORS = spec({
   INVALID_ARGUMENT: { exit: ExitCode.invalidArguments },
   NO_VALID_LICENSE: { exit: ExitCode.noLicense },
+  /** Offline licenses cannot trust this machine's ID here (a user namespace of the user's own). */
+  OFFLINE_REFUSED: { exit: ExitCode.noLicense },
   ALL_LICENSES_IN_USE: { exit: ExitCode.noLicense },
   QUOTA_EXCEEDED: { exit: ExitCode.noLicense, http: 409, client: 'QUOTA_EXCEEDED' },
   MACHINE_QUOTA_EXCEEDED: { exit: ExitCode.noLicense, http: 409, client: 'MACHINE_QUOTA_EXCEEDED' },

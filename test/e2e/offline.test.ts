@@ -19,6 +19,7 @@ import {
   tempDir,
   userEnv,
   waitFor,
+  waitForPid,
 } from '../helpers/cli.ts';
 import { requireAll } from '../helpers/network.ts';
 import { makeLicense, testIssuer } from '../helpers/licenses.ts';
@@ -310,12 +311,7 @@ describe('katalonc run: one session per license file', () => {
       ['run', '--', 'sh', '-c', `sleep 60 & echo $! > ${pidFile}; wait`],
       env,
     );
-    await waitFor(
-      () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '',
-      10_000,
-      'the holder to start its command',
-    );
-    const grandchild = Number(readFileSync(pidFile, 'utf8'));
+    const grandchild = await waitForPid(pidFile, 'the holder to start its command');
     expect((await katalonc(['run', '-enableLicenseRetry=false', '--', 'true'], env)).code).toBe(6);
     holder.kill('SIGKILL');
     const killedAt = Date.now();

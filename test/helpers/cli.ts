@@ -54,12 +54,17 @@ export const run = (
 export const katalonc = (args: string[], env: Record<string, string>): Promise<Result> =>
   run(KATALONC, args, env);
 
-/** Starts katalonc in the background (for concurrency and signal tests). */
+/**
+ * Starts katalonc in the background (for concurrency and signal tests), through `prefix` if given
+ * (`setpriv …`, `unshare …`: commands that exec the rest of their arguments).
+ */
 export const startKatalonc = (
   args: string[],
   env: Record<string, string>,
+  prefix: string[] = [],
 ): ChildProcess & { result: Promise<Result>; exited: Promise<void> } => {
-  const child = spawn(process.execPath, [KATALONC, ...args], {
+  const [file, ...rest] = [...prefix, process.execPath, KATALONC, ...args];
+  const child = spawn(file, rest, {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -106,4 +111,17 @@ export const maxConcurrency = (log: string): number => {
   let max = 0;
   for (const [, d] of events) max = Math.max(max, (now += d));
   return max;
+};
+
+/** The pid a command writes to `file` (`echo $$ > file`), once it is there. */
+export const waitForPid = async (file: string, what: string): Promise<number> => {
+  const read = () => {
+    try {
+      return Number(readFileSync(file, 'utf8').trim()) || 0;
+    } catch {
+      return 0;
+    }
+  };
+  await waitFor(() => read() > 0, 10_000, what);
+  return read();
 };

@@ -12,6 +12,7 @@ import { connection, serverUrlOf, type ClientOptions } from '../../client/settin
 import { readMarks, writeMark } from '../../client/state.ts';
 import { revokedKeyIds, rootKeys } from '../../client/trust.ts';
 import { licenseDir } from '../../platform/paths.ts';
+import { trustedNow } from '../../platform/clock.ts';
 import { machineIdReport } from '../../platform/machine/index.ts';
 import type { Result } from '../../command-line/runner.ts';
 
@@ -55,7 +56,7 @@ export const syncClock = async (opts: ClientOptions, file?: string): Promise<Res
       'LICENSE_REFUSED',
       `the time file is for machine ${signed.machineId}, this is ${machineId}`,
     );
-  const now = Date.now();
+  const { now } = trustedNow();
   if (Math.abs(now - signed.time) > CLOCK_TOLERANCE_MS)
     throw fail(
       'INVALID_ARGUMENT',

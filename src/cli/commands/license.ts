@@ -7,6 +7,7 @@ import { licenseDir } from '../../platform/paths.ts';
 import { createNewFile } from '../../platform/files.ts';
 import { machineIdReport } from '../../platform/machine/index.ts';
 import { environment } from '../../platform/environment.ts';
+import { trustedNow } from '../../platform/clock.ts';
 import { checkFolder } from '../../client/offline.ts';
 import { readLicenseText } from '../../client/license-folder.ts';
 import { readMark } from '../../client/state.ts';
@@ -62,6 +63,7 @@ export const listLicenses = async (opts: ClientOptions): Promise<Result> => {
         message: l.message,
       })),
       valid: report.valid,
+      offlineRefused: report.refused,
       build: buildKind(),
     },
     lines,
@@ -86,7 +88,7 @@ export const installLicense = async (file: string, opts: ClientOptions): Promise
     product: opts.product,
     roots: rootKeys(),
     revokedKeyIds: await revokedKeyIds(licenseDir(opts.licenseDir)),
-    now: Date.now(),
+    now: trustedNow().now,
     highWaterMark: readMark(licenseDir(opts.licenseDir)),
   });
   if (v.status !== 'valid' && v.status !== 'testing')

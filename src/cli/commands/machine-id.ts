@@ -1,5 +1,7 @@
 // katalonc --print-machine-id: the ID alone on stdout (scriptable); --json/--explain say how it was made.
+import { offlineRefusal } from '../../core/machine-id/namespace.ts';
 import { machineIdReport } from '../../platform/machine/index.ts';
+import { identityDistrust } from '../../platform/machine/namespace.ts';
 import { environment } from '../../platform/environment.ts';
 import { bold, dim, ok, warn } from '../../command-line/output.ts';
 import type { Result } from '../../command-line/runner.ts';
@@ -17,7 +19,13 @@ export const printMachineId = async (opts: {
   qr?: boolean;
   quiet?: boolean;
 }): Promise<Result> => {
-  const report = await machineIdReport();
+  const machine = await machineIdReport();
+  // A few reads of /proc: the capability test of uid 0 is left to the offline path.
+  const distrust = identityDistrust(machine, { rootCheck: false });
+  const report =
+    distrust.length > 0
+      ? { ...machine, warnings: [...machine.warnings, offlineRefusal(distrust)] }
+      : machine;
   const lines = opts.explain
     ? [
         `${bold('Machine ID:')} ${report.machineId}`,

@@ -33,6 +33,7 @@ export const acquire = async (opts: ClientOptions, tries = 1): Promise<LicenseHo
     say('Start activating online...');
     return holdOnlineSession(credentials, opts, progress);
   }
+  if (report.refused) throw fail('OFFLINE_REFUSED', report.refused);
   if (report.valid > 0) {
     throw fail(
       'ALL_LICENSES_IN_USE',
@@ -77,7 +78,7 @@ export const runCommand = async (plan: RunPlan, opts: ClientOptions): Promise<Re
       ...(apiKey ? { KATALON_API_KEY: apiKey } : {}),
     });
     progress(`Holding ${hold.description} while running: ${plan.command.join(' ')}`);
-    const child = startChild(plan.command, env, hold.lockHandle);
+    const child = startChild(plan.command, env, hold.lockFds);
     void hold.lost.then((error) => {
       lost = error;
       progress(`${error.message}: stopping the command`);

@@ -12,3 +12,16 @@ export const advanceMark = (
   now: number,
   issuedAt: readonly number[],
 ): number => Math.max(mark ?? 0, isRolledBack(now, mark) ? 0 : now, ...issuedAt);
+
+/**
+ * The kernel's time (ms) from /proc/stat's boot time and /proc/uptime, or null if unreadable. A
+ * process cannot fake it for itself (libfaketime fakes the clock calls, not these files), and only
+ * root can set the machine's clock.
+ */
+export const kernelTime = (stat: string, uptime: string): number | null => {
+  const boot = /^btime (\d+)$/m.exec(stat)?.[1];
+  const up = /^(\d+(?:\.\d+)?) /.exec(uptime)?.[1];
+  return boot === undefined || up === undefined
+    ? null
+    : Math.round((Number(boot) + Number(up)) * 1000);
+};

@@ -1,18 +1,16 @@
 // The one place that picks how "this license / session is held by a running katalonc" is kept:
-// a lock the kernel frees when its holders die, so a killed run never keeps a license, and which
-// the run's command can share, so that the license stays held while any process of the run lives.
-import type { Writable } from 'node:stream';
+// locks the kernel frees when their holders die, so a killed run never keeps a license, and which
+// the run's command shares, so that a license stays held while any process of the run lives.
 
 export interface SlotLock {
   release(): Promise<void>;
-  /** What the command inherits to share the lock (fd 3), where the lock can be shared. */
-  handle?: Writable;
+  /** Descriptors the command inherits (as fd 3, 4, …) to share the lock, where it can be shared. */
+  fds?: number[];
 }
 
 /**
- * `once`: the name belongs to one run (a session's lock), so its lock file goes when the lock is
- * released; a name that runs share (a license's) keeps its file, or two runs could each lock a
- * different file of one name.
+ * A lock on a name of this user's own (an online session's record): its bookkeeping, not a seat.
+ * `once`: the name belongs to one run, so its lock file (if any) goes when the lock is released.
  */
 export const tryLock = async (name: string, once = false): Promise<SlotLock | null> => {
   if (process.platform === 'linux') {
@@ -24,4 +22,37 @@ export const tryLock = async (name: string, once = false): Promise<SlotLock | nu
       ? await import('./socket.ts')
       : await import('./file.ts');
   return impl.tryLock(name, once);
+};
+
+/**
+ * One seat of an offline license, held by this run. Nothing of it lives where the licensee can
+ * point katalonc elsewhere (HOME, KATALONC_HOME, a folder they own):
+ * - Linux: an abstract socket named after the OS user and the license's seat key, so copies and
+ *   renames of the file are one seat; and a flock on the license file itself (opened read-only),
+ *   which containers with network namespaces of their own share through the file.
+ * - Windows: a named pipe of the same name, held by katalonc alone.
+ * - macOS (and other Unixes): a lock file in katalonc's state folder (see file.ts).
+ */
+export const holdSeat = async (seatKey: string, licenseFile: string): Promise<SlotLock | null> => {
+  const name = `license-${seatKey}`;
+  if (process.platform !== 'linux' && process.platform !== 'win32')
+    return (await import('./file.ts')).tryLock(name);
+  const socket = await (await import('./socket.ts')).tryLock(name);
+  if (!socket || process.platform !== 'linux') return socket;
+  const flock = await import('./flock.ts');
+  if (!flock.flockAvailable()) return socket;
+  const file = await flock.lockFile(licenseFile, 'r').catch(async (error: unknown) => {
+    await socket.release();
+    throw error;
+  });
+  if (!file) {
+    await socket.release();
+    return null;
+  }
+  return {
+    fds: [...(file.fds ?? []), ...(socket.fds ?? [])],
+    release: async () => {
+      await Promise.all([file.release(), socket.release()]);
+    },
+  };
 };

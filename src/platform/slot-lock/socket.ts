@@ -1,6 +1,8 @@
 // Linux and Windows: a listening socket is the lock. A Linux abstract-namespace socket and a
-// Windows named pipe belong to the process that listens: binding is atomic (one winner), and the
-// kernel releases the name the moment the process dies, even by SIGKILL. No stale lock can remain.
+// Windows named pipe have a name and no file: nothing to delete, move or redirect. Binding is atomic
+// (one winner), and the kernel releases the name when the last holder of the socket is gone, even
+// by SIGKILL. On Linux the listening socket is handed to the command too (SlotLock.fds), so the
+// name stays taken while any process of the run lives; a Windows pipe stays with katalonc.
 import { createServer } from 'node:net';
 import type { SlotLock } from './index.ts';
 
@@ -20,6 +22,12 @@ export const tryLock = (name: string, _once = false): Promise<SlotLock | null> =
     );
     server.listen(socketName(name), () => {
       server.unref();
-      resolve({ release: () => new Promise<void>((done) => server.close(() => done())) });
+      // Node.js has no public way to hand a listening socket to a child (a net.Server in `stdio`
+      // is not a stream and throws); its descriptor can be (-1 where there is none: Windows).
+      const fd = (server as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
+      resolve({
+        ...(fd >= 0 ? { fds: [fd] } : {}),
+        release: () => new Promise<void>((done) => server.close(() => done())),
+      });
     });
   });

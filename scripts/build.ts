@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { rmSync } from 'node:fs';
 import { builtinKeysDefine } from './builtin-keys.ts';
+import { buildJobHelper } from './job-helper.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -127,3 +128,5 @@ await build({
   format: 'esm',
   packages: 'external',
 });
+
+buildJobHelper(outdir);

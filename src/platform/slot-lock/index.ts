@@ -19,9 +19,7 @@ export const tryLock = async (name: string, once = false): Promise<SlotLock | nu
     const flock = await import('./flock.ts');
     if (flock.flockAvailable()) return flock.tryLock(name, undefined, once);
   }
-  const impl =
-    process.platform === 'linux' || process.platform === 'win32'
-      ? await import('./socket.ts')
-      : await import('./file.ts');
+  if (process.platform === 'win32') return (await import('./win32.ts')).tryLock(name, once);
+  const impl = process.platform === 'linux' ? await import('./socket.ts') : await import('./file.ts');
   return impl.tryLock(name, once);
 };

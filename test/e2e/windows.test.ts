@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomInt } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, tempDir, waitFor } from '../helpers/cli.ts';
+import { ROOT, tempDir, waitFor, type Result } from '../helpers/cli.ts';
 import { makeLicense, testIssuer } from '../helpers/licenses.ts';
 import { requireAll } from '../helpers/network.ts';
 import { adminApi, seedOrg, startServer, type TestServer } from '../helpers/server.ts';
@@ -19,6 +19,7 @@ import {
 } from '../helpers/wine.ts';
 
 const issuer = testIssuer();
+const windowsExe = windowsPath(join(ROOT, 'build', 'katalonc-win-x64.exe'));
 let wine: WinePrefix;
 let machineId: string;
 
@@ -39,19 +40,34 @@ const licenseIn = (folder: string): void => {
   writeFileSync(join(folder, `KRE_${machineId}.lic`), makeLicense(issuer, { machineId }));
 };
 
+/** Waits for `check`; fails at once, with katalonc's output, if katalonc ends first. */
+const whileRunning = (
+  run: { result: Promise<Result> },
+  check: () => boolean,
+  what: string,
+): Promise<void> =>
+  Promise.race([
+    waitFor(check, 30_000, what),
+    run.result.then((r) => {
+      throw new Error(`katalonc ended before ${what}: ${JSON.stringify(r)}`);
+    }),
+  ]);
+
+/** `katalonc run [options] -licenseDir=<folder> -- command`, by the npm katalonc or `program`. */
+const runArgs = (folder: string, command: string[], options: string[] = [], program?: string[]) => [
+  ...(program ?? wine.katalonc),
+  'run',
+  ...options,
+  `-licenseDir=${windowsPath(folder)}`,
+  '--',
+  ...command,
+];
+
 /** Starts a run that holds a license until its grandchild ends; resolves once it holds it. */
 const holding = async (licenseDir: string, seconds: number, env?: Record<string, string>) => {
   const { marker, command } = withGrandchild(seconds);
-  const run = wine.start(
-    [...wine.katalonc, 'run', `-licenseDir=${windowsPath(licenseDir)}`, '--', ...command],
-    env,
-  );
-  await Promise.race([
-    waitFor(() => processesStarting(pingOf(marker)).length > 0, 30_000, 'the grandchild'),
-    run.result.then((r) => {
-      throw new Error(`katalonc ended before its command started: ${JSON.stringify(r)}`);
-    }),
-  ]);
+  const run = wine.start(runArgs(licenseDir, command), env);
+  await whileRunning(run, () => processesStarting(pingOf(marker)).length > 0, 'the grandchild');
   expect(run.progress()).toContain('Holding offline license');
   return { run, marker };
 };
@@ -76,10 +92,7 @@ describe.skipIf(!wineInstalled && !requireAll)(`katalonc on Windows (Wine)${wine
       name: 'HKLM\\SOFTWARE\\Microsoft\\Cryptography\\MachineGuid (reg.exe)',
       used: true,
     });
-    const exe = await wine.run([
-      windowsPath(join(ROOT, 'build', 'katalonc-win-x64.exe')),
-      '--print-machine-id',
-    ]);
+    const exe = await wine.run([windowsExe, '--print-machine-id']);
     expect(exe.stdout.trim()).toBe(machineId);
     const other = winePrefix();
     try {
@@ -110,15 +123,7 @@ describe.skipIf(!wineInstalled && !requireAll)(`katalonc on Windows (Wine)${wine
   it('the Windows executable runs offline too, from a folder with spaces', async () => {
     const folder = join(tempDir(), 'license dir');
     licenseIn(folder);
-    const run = await wine.run([
-      windowsPath(join(ROOT, 'build', 'katalonc-win-x64.exe')),
-      'run',
-      `-licenseDir=${windowsPath(folder)}`,
-      '--',
-      'cmd',
-      '/c',
-      'exit 4',
-    ]);
+    const run = await wine.run(runArgs(folder, ['cmd', '/c', 'exit 4'], [], [windowsExe]));
     expect(run.code, run.stderr).toBe(4);
   });
 
@@ -127,16 +132,7 @@ describe.skipIf(!wineInstalled && !requireAll)(`katalonc on Windows (Wine)${wine
     licenseIn(folder);
     const { run, marker } = await holding(folder, 20);
     const second = await wine.run(
-      [
-        ...wine.katalonc,
-        'run',
-        '-enableLicenseRetry=false',
-        `-licenseDir=${windowsPath(folder)}`,
-        '--',
-        'cmd',
-        '/c',
-        'exit 0',
-      ],
+      runArgs(folder, ['cmd', '/c', 'exit 0'], ['-enableLicenseRetry=false']),
       { KATALONC_HOME: windowsPath(tempDir()), USERNAME: 'someone-else' },
     );
     expect(second.code, second.stderr).toBe(6);
@@ -151,15 +147,7 @@ describe.skipIf(!wineInstalled && !requireAll)(`katalonc on Windows (Wine)${wine
     const { run, marker } = await holding(folder, 60);
     run.kill('SIGKILL');
     await gone(marker);
-    const next = await wine.run([
-      ...wine.katalonc,
-      'run',
-      `-licenseDir=${windowsPath(folder)}`,
-      '--',
-      'cmd',
-      '/c',
-      'exit 0',
-    ]);
+    const next = await wine.run(runArgs(folder, ['cmd', '/c', 'exit 0']));
     expect(next.code, next.stderr).toBe(0);
   });
 
@@ -185,20 +173,16 @@ describe.skipIf(!wineInstalled && !requireAll)(`katalonc on Windows (Wine)${wine
       const { org, apiKey } = await seedOrg(server.url, { quota: 1 });
       const sessions = async () =>
         (await adminApi(server.url, 'GET', `/orgs/${org}/pools/KRE`)).body.onlineSessions.length;
+      // An empty license folder: the offline license of an earlier test must not be used first.
       const run = wine.start(
-        [
-          ...wine.katalonc,
-          'run',
-          `-orgID=${org}`,
-          `-serverUrl=${server.url}`,
-          '--',
-          'cmd',
-          '/c',
-          'ping -n 8 127.0.0.1 > NUL & exit 5',
-        ],
+        runArgs(
+          tempDir(),
+          ['cmd', '/c', 'ping -n 8 127.0.0.1 > NUL & exit 5'],
+          [`-orgID=${org}`, `-serverUrl=${server.url}`],
+        ),
         { KATALON_API_KEY: apiKey, KATALONC_HOME: windowsPath(tempDir()) },
       );
-      await waitFor(() => run.progress().includes('Holding online session'), 30_000, 'a session');
+      await whileRunning(run, () => run.progress().includes('Holding online session'), 'a session');
       // Past the 3 s lease: only heartbeats keep it.
       await new Promise((r) => setTimeout(r, 5000));
       expect(await sessions()).toBe(1);

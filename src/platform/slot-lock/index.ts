@@ -20,6 +20,7 @@ export const tryLock = async (name: string, once = false): Promise<SlotLock | nu
     if (flock.flockAvailable()) return flock.tryLock(name, undefined, once);
   }
   if (process.platform === 'win32') return (await import('./win32.ts')).tryLock(name, once);
-  const impl = process.platform === 'linux' ? await import('./socket.ts') : await import('./file.ts');
+  const impl =
+    process.platform === 'linux' ? await import('./socket.ts') : await import('./file.ts');
   return impl.tryLock(name, once);
 };

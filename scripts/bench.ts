@@ -2,7 +2,7 @@
 // run on this machine. Medians of repeated runs after a warm-up. Prints one table and writes it,
 // with the CPU and Node version, to bench/results.md.
 import { spawnSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -11,6 +11,8 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { postgresAvailable, postgresSkipped, startPostgres } from '../test/helpers/postgres.ts';
 import { freePort } from '../test/helpers/network.ts';
+import { windowsPath, winePrefix, wineInstalled } from '../test/helpers/wine.ts';
+import { windowsNode } from './windows-node.ts';
 import { generateSigningKey } from '../src/core/license/keys.ts';
 import { signLicense } from '../src/core/license/format.ts';
 import { certify } from '../src/core/license/certificate.ts';
@@ -115,6 +117,47 @@ else
   console.log(
     '  (no build/katalonc: run npm run build:binary to measure the standalone executable)',
   );
+
+// The Windows executable under Wine (the Windows lane's set-up), against Node.js for Windows itself.
+const winExe = join(root, 'build', 'katalonc-win-x64.exe');
+if (wineInstalled && existsSync(winExe)) {
+  console.log('Windows (under Wine): katalonc-win-x64.exe --print-machine-id as a whole process');
+  const prefix = winePrefix();
+  const env = prefix.env();
+  const [winNodeE0, winMachineId, winExeMachineId] = timeTogether(
+    [
+      { cmd: 'wine', args: [prefix.katalonc[0], '-e', '0'], env },
+      { cmd: 'wine', args: [...prefix.katalonc, '--print-machine-id'], env },
+      { cmd: 'wine', args: [windowsPath(winExe), '--print-machine-id'], env },
+    ],
+    Math.ceil(RUNS / 3),
+  );
+  prefix.close();
+  // Reported, not held to the Linux targets: Wine's process start-up is not Windows'.
+  add(
+    'Windows (Wine): npm katalonc --print-machine-id vs node -e 0',
+    winMachineId,
+    winNodeE0,
+    '(reported)',
+    () => true,
+  );
+  add(
+    'Windows (Wine): katalonc-win-x64.exe --print-machine-id vs node -e 0',
+    winExeMachineId,
+    winNodeE0,
+    '(reported)',
+    () => true,
+  );
+  add(
+    'Windows: katalonc-win-x64.exe size vs its node.exe',
+    statSync(winExe).size,
+    statSync(windowsNode()).size,
+    '(reported)',
+    () => true,
+    (bytes) => `${(bytes / 1e6).toFixed(1)} MB`,
+  );
+} else
+  console.log(`  (no Windows rows: ${wineInstalled ? 'npm run build:binary first' : 'no Wine'})`);
 
 console.log('Offline: validate a folder of 1,000 license files');
 const work = mkdtempSync(join(tmpdir(), 'katalonc-bench-'));

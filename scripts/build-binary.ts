@@ -1,6 +1,11 @@
-// Builds a standalone katalonc for this platform with Node's Single Executable Applications,
-// entirely offline: an esbuild CommonJS bundle, a SEA blob with the V8 code cache, injected with
-// postject into a copy of the pinned Node.js 24 (this process's own binary).
+// Builds standalone katalonc executables with Node's Single Executable Applications, entirely
+// offline but for one npm fetch: an esbuild CommonJS bundle, a SEA blob, injected with postject into
+// a copy of a Node.js binary:
+// - build/katalonc (katalonc.exe on Windows): this platform's, in the pinned Node.js 24 (this
+//   process's own binary), with the V8 code cache;
+// - build/katalonc-win-x64.exe, from any platform: in Node.js 22 for Windows (scripts/windows-node.ts),
+//   without the code cache (a cache made by another platform's V8 is rejected there), carrying
+//   katalonc-job.exe (platform/process-tree) as an asset.
 // The keychain add-on is native and cannot live inside the blob: the executable falls back to the
 // 0600 file, exactly as the npm version does where the add-on cannot load.
 import { build } from 'esbuild';
@@ -9,6 +14,9 @@ import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { inject } from 'postject';
 import { builtinKeysDefine } from './builtin-keys.ts';
+import { buildJobHelper } from './job-helper.ts';
+import { WINDOWS_NODE_VERSION, windowsNode } from './windows-node.ts';
+import { JOB_HELPER } from '../src/platform/process-tree/win32.ts';
 
 const out = 'build';
 const work = join(out, 'sea');
@@ -20,36 +28,55 @@ await build({
   outfile: join(work, 'katalonc.cjs'),
   bundle: true,
   platform: 'node',
-  target: 'node24',
+  target: 'node22',
   format: 'cjs',
   external: ['@napi-rs/keyring'],
   define: builtinKeysDefine(),
   legalComments: 'none',
   logLevel: 'warning',
+  // import.meta locates dist/ in the npm package; an executable has what it needs inside.
+  logOverride: { 'empty-import-meta': 'silent' },
 });
+const jobHelper = buildJobHelper(work);
 
-const config = join(work, 'sea-config.json');
-writeFileSync(
-  config,
-  JSON.stringify({
-    main: join(work, 'katalonc.cjs'),
-    output: join(work, 'sea-prep.blob'),
-    disableExperimentalSEAWarning: true,
-    useCodeCache: true,
-  }),
+/** Injects a blob of the bundle into a copy of `node`; for Windows with katalonc-job.exe. */
+const executable = async (
+  exe: string,
+  node: string,
+  target: NodeJS.Platform,
+  codeCache: boolean,
+): Promise<void> => {
+  const name = exe.replace(/\W/g, '-');
+  const config = join(work, `${name}.json`);
+  const blob = join(work, `${name}.blob`);
+  writeFileSync(
+    config,
+    JSON.stringify({
+      main: join(work, 'katalonc.cjs'),
+      output: blob,
+      disableExperimentalSEAWarning: true,
+      useCodeCache: codeCache,
+      ...(target === 'win32' && jobHelper ? { assets: { [JOB_HELPER]: jobHelper } } : {}),
+    }),
+  );
+  execFileSync(process.execPath, ['--experimental-sea-config', config], { stdio: 'ignore' });
+  copyFileSync(node, exe);
+  chmodSync(exe, 0o755);
+  if (target === 'darwin') execFileSync('codesign', ['--remove-signature', exe]);
+  await inject(exe, 'NODE_SEA_BLOB', readFileSync(blob), {
+    sentinelFuse: 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2',
+    ...(target === 'darwin' ? { machoSegmentName: 'NODE_SEA' } : {}),
+  });
+  if (target === 'darwin') execFileSync('codesign', ['--sign', '-', exe]);
+  console.log(`built ${exe} (${(readFileSync(exe).length / 1e6).toFixed(0)} MB)`);
+};
+
+await executable(
+  join(out, process.platform === 'win32' ? 'katalonc.exe' : 'katalonc'),
+  process.execPath,
+  process.platform,
+  true,
 );
-execFileSync(process.execPath, ['--experimental-sea-config', config], { stdio: 'inherit' });
-
-const exe = join(out, process.platform === 'win32' ? 'katalonc.exe' : 'katalonc');
-copyFileSync(process.execPath, exe);
-chmodSync(exe, 0o755);
-if (process.platform === 'darwin') execFileSync('codesign', ['--remove-signature', exe]);
-
-await inject(exe, 'NODE_SEA_BLOB', readFileSync(join(work, 'sea-prep.blob')), {
-  sentinelFuse: 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2',
-  ...(process.platform === 'darwin' ? { machoSegmentName: 'NODE_SEA' } : {}),
-});
-if (process.platform === 'darwin') execFileSync('codesign', ['--sign', '-', exe]);
-console.log(
-  `built ${exe} (${(readFileSync(exe).length / 1e6).toFixed(0)} MB, Node ${process.version}, ${process.platform}-${process.arch})`,
-);
+// Without katalonc-job.exe a Windows katalonc cannot run commands: not worth shipping.
+if (jobHelper) await executable(join(out, 'katalonc-win-x64.exe'), windowsNode(), 'win32', false);
+else console.warn(`warning: build/katalonc-win-x64.exe (Node ${WINDOWS_NODE_VERSION}) not built`);

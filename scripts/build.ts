@@ -6,6 +6,7 @@ import { dirname, resolve } from 'node:path';
 import { rmSync } from 'node:fs';
 import { builtinKeysDefine } from './builtin-keys.ts';
 import { lockDownDevRoot } from './dev-root.ts';
+import { buildJobHelper } from './job-helper.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -129,3 +130,5 @@ await build({
   format: 'esm',
   packages: 'external',
 });
+
+buildJobHelper(outdir);

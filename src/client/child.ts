@@ -4,7 +4,8 @@
 //
 // A run is its command's whole process group, and it must not outlive katalonc: if katalonc is
 // killed (SIGKILL leaves it no chance to clean up), a watcher process kills the group, and on Linux
-// the command's first process also gets the kernel's parent-death signal. The command inherits the
+// the command's first process also gets the kernel's parent-death signal; on Windows the command's
+// whole tree is in a kill-on-close job (platform/process-tree/win32.ts). The command inherits the
 // license's locks (fd 3, and 4 for an offline license on Linux) as well, so a license stays held
 // while any process of the run lives.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -12,6 +13,7 @@ import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { constants } from 'node:os';
 import { fail } from '../core/errors.ts';
+import { inJob } from '../platform/process-tree/win32.ts';
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -70,9 +72,9 @@ export const startChild = (
   // Its own process group on Unix, so a signal reaches the command's children too.
   const detached = process.platform !== 'win32';
   const resolved = SETPRIV && process.platform === 'linux' ? resolveCommand(file, env) : null;
-  const [program, argv] = resolved
-    ? [SETPRIV!, ['--pdeathsig', 'KILL', '--', resolved, ...args]]
-    : [file, args];
+  const [program, argv] =
+    (process.platform === 'win32' ? inJob(file, args, env) : null) ??
+    (resolved ? [SETPRIV!, ['--pdeathsig', 'KILL', '--', resolved, ...args]] : [file, args]);
   const watcher = detached ? startWatcher() : null;
   const child = spawn(program, argv, {
     stdio: ['inherit', 'inherit', 'inherit', ...lockFds],

@@ -233,3 +233,97 @@ describe('win32 collector', () => {
     expect(b.machineId).not.toBe(a.machineId);
   });
 });
+
+// In the format real Windows prints them (Wine's whoami ignores /fo csv /nh, and Wine has no
+// PowerShell): a local account, a domain account whose name has a space, an Entra ID account.
+const WHOAMI_RECORDED = {
+  local: '"desktop-7k2j3qp\\alice","S-1-5-21-3623811015-3361044348-30300820-1013"\r\n',
+  domain: '"corp\\alice smith","S-1-5-21-1004336348-1177238915-682003330-512"\r\n',
+  entra: '"azuread\\alicesmith","S-1-12-1-1234567890-1234567890-1234567890-1234567890"\r\n',
+};
+// reg.exe where policy disables it prints this on stderr and exits 1: the probe gets null.
+const POWERSHELL_DOTNET =
+  "[Microsoft.Win32.RegistryKey]::OpenBaseKey('LocalMachine','Registry64').OpenSubKey('SOFTWARE\\Microsoft\\Cryptography').GetValue('MachineGuid')";
+const POWERSHELL_SMBIOS = '(Get-CimInstance -ClassName Win32_ComputerSystemProduct).UUID';
+const powershell = (script: string) =>
+  `C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe -NoProfile -NonInteractive -Command ${script}`;
+
+describe('win32 collector on recorded outputs', () => {
+  it('the user is the SID from whoami /user /fo csv /nh, for local, domain and Entra ID accounts', async () => {
+    const ids = new Set<string>();
+    for (const [kind, output] of Object.entries(WHOAMI_RECORDED)) {
+      const r = await machineIdReport(
+        recordedProbe({
+          'reg.exe': REG,
+          'C:\\Windows\\System32\\whoami.exe /user /fo csv /nh': output,
+        }),
+        'win32',
+      );
+      expect(r.user, kind).toBe(/"([^"]+)"/.exec(output)![1]);
+      expect(r.sources.at(-1)!.name, kind).toMatch(/\(S-1-/);
+      ids.add(r.machineId);
+    }
+    expect(ids.size).toBe(3);
+  });
+
+  it('without whoami: the user by name, said to have no SID (an ID that a rename changes)', async () => {
+    const r = await machineIdReport(recordedProbe({ 'reg.exe': REG }), 'win32');
+    expect(r.user).toBe('CORP\\alice');
+    expect(r.sources.at(-1)!.name).toContain('sid unknown');
+  });
+
+  it('reg.exe disabled by policy: .NET through PowerShell, then the SMBIOS UUID through PowerShell', async () => {
+    const dotNet = await machineIdReport(
+      recordedProbe({
+        [powershell(POWERSHELL_DOTNET)]: '3f1c2b4a-5d6e-4f70-8a9b-0c1d2e3f4a5b\r\n',
+        'whoami.exe': WHOAMI,
+      }),
+      'win32',
+    );
+    expect(dotNet.sources.slice(0, 2).map((s) => [s.name, s.used])).toEqual([
+      ['HKLM\\SOFTWARE\\Microsoft\\Cryptography\\MachineGuid (reg.exe)', false],
+      ['HKLM\\SOFTWARE\\Microsoft\\Cryptography\\MachineGuid (.NET)', true],
+    ]);
+    const smbios = await machineIdReport(
+      recordedProbe({
+        [powershell(POWERSHELL_DOTNET)]: '\r\n',
+        [powershell(POWERSHELL_SMBIOS)]: '4C4C4544-0037-3610-8058-B7C04F4E3732\r\n',
+        'whoami.exe': WHOAMI,
+      }),
+      'win32',
+    );
+    expect(smbios.sources.slice(0, 3).map((s) => s.used)).toEqual([false, false, true]);
+    expect(smbios.machineId).not.toBe(dotNet.machineId);
+    const nothing = await machineIdReport(recordedProbe({ 'whoami.exe': WHOAMI }), 'win32');
+    expect(nothing.warnings.join()).toMatch(/no machine identity could be read/);
+  });
+});
+
+// In the format an Intel Mac prints it: the same key among others, in another order.
+const IOREG_INTEL = `+-o MacBookPro16,1  <class IOPlatformExpertDevice, id 0x100000118, registered, matched, active, busy 0 (1843 ms), retain 37>
+    {
+      "IOPolledInterface" = "AppleARMWatchdogTimerHibernateHandler is not serializable"
+      "IOPlatformUUID" = "E3A6B1C2-76D4-5A88-9F0E-1C2D3E4F5A6B"
+      "IOPlatformSerialNumber" = "C02ZK1YYMD6T"
+      "manufacturer" = <"Apple Inc.">
+      "IOPlatformArgs" = <00d0a00f00000000>
+    }`;
+
+describe('darwin collector on recorded outputs', () => {
+  it('an Intel Mac: IOPlatformUUID among the other keys; the user is the uid', async () => {
+    const r = await machineIdReport(
+      recordedProbe({ '/usr/sbin/ioreg -rd1 -c IOPlatformExpertDevice': IOREG_INTEL }),
+      'darwin',
+    );
+    expect(r.sources.map((s) => [s.name, s.used])).toEqual([
+      ['IOPlatformUUID', true],
+      ['user alice (uid 501)', true],
+    ]);
+    expect(r.warnings).toEqual([]);
+  });
+
+  it('ioreg failing (sandboxed, or its output without the key): no ID source, said plainly', async () => {
+    const r = await machineIdReport(recordedProbe({}), 'darwin');
+    expect(r.warnings.join()).toMatch(/no machine identity could be read/);
+  });
+});

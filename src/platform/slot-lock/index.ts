@@ -17,10 +17,9 @@ export const tryLock = async (name: string, once = false): Promise<SlotLock | nu
     const flock = await import('./flock.ts');
     if (flock.flockAvailable()) return flock.tryLock(name, undefined, once);
   }
+  if (process.platform === 'win32') return (await import('./win32.ts')).tryLock(name, once);
   const impl =
-    process.platform === 'linux' || process.platform === 'win32'
-      ? await import('./socket.ts')
-      : await import('./file.ts');
+    process.platform === 'linux' ? await import('./socket.ts') : await import('./file.ts');
   return impl.tryLock(name, once);
 };
 
@@ -30,15 +29,16 @@ export const tryLock = async (name: string, once = false): Promise<SlotLock | nu
  * - Linux: an abstract socket named after the OS user and the license's seat key, so copies and
  *   renames of the file are one seat; and a flock on the license file itself (opened read-only),
  *   which containers with network namespaces of their own share through the file.
- * - Windows: a named pipe of the same name, held by katalonc alone.
+ * - Windows: a file of that name opened with share mode 0 in the machine's ProgramData (win32.ts),
+ *   inherited by the run's processes.
  * - macOS (and other Unixes): a lock file in katalonc's state folder (see file.ts).
  */
 export const holdSeat = async (seatKey: string, licenseFile: string): Promise<SlotLock | null> => {
   const name = `license-${seatKey}`;
-  if (process.platform !== 'linux' && process.platform !== 'win32')
-    return (await import('./file.ts')).tryLock(name);
+  if (process.platform === 'win32') return (await import('./win32.ts')).tryLock(name);
+  if (process.platform !== 'linux') return (await import('./file.ts')).tryLock(name);
   const socket = await (await import('./socket.ts')).tryLock(name);
-  if (!socket || process.platform !== 'linux') return socket;
+  if (!socket) return socket;
   const flock = await import('./flock.ts');
   if (!flock.flockAvailable()) return socket;
   const file = await flock.lockFile(licenseFile, 'r').catch(async (error: unknown) => {

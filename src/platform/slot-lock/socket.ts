@@ -1,17 +1,11 @@
-// Linux and Windows: a listening socket is the lock. A Linux abstract-namespace socket and a
-// Windows named pipe have a name and no file: nothing to delete, move or redirect. Binding is atomic
-// (one winner), and the kernel releases the name when the last holder of the socket is gone, even
-// by SIGKILL. On Linux the listening socket is handed to the command too (SlotLock.fds), so the
-// name stays taken while any process of the run lives; a Windows pipe stays with katalonc.
+// Linux: a listening abstract-namespace socket is the lock. It has a name and no file: nothing to
+// delete, move or redirect. Binding is atomic (one winner), and the kernel releases the name when
+// the last holder of the socket is gone, even by SIGKILL. The listening socket is handed to the
+// command too (SlotLock.fds), so the name stays taken while any process of the run lives.
 import { createServer } from 'node:net';
 import type { SlotLock } from './index.ts';
 
-export const socketName = (name: string, platform: NodeJS.Platform = process.platform): string => {
-  const owner = process.getuid?.() ?? process.env.USERNAME ?? 'user';
-  return platform === 'win32'
-    ? `\\\\?\\pipe\\katalonc-${owner}-${name}`
-    : `\0katalonc-${owner}-${name}`;
-};
+const socketName = (name: string): string => `\0katalonc-${process.getuid!()}-${name}`;
 
 /** A socket leaves no file behind: `once` changes nothing here. */
 export const tryLock = (name: string, _once = false): Promise<SlotLock | null> =>
@@ -23,7 +17,7 @@ export const tryLock = (name: string, _once = false): Promise<SlotLock | null> =
     server.listen(socketName(name), () => {
       server.unref();
       // Node.js has no public way to hand a listening socket to a child (a net.Server in `stdio`
-      // is not a stream and throws); its descriptor can be (-1 where there is none: Windows).
+      // is not a stream and throws); its descriptor can be.
       const fd = (server as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
       resolve({
         ...(fd >= 0 ? { fds: [fd] } : {}),

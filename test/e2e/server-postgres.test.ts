@@ -1,4 +1,7 @@
 // The shared store: two server replicas (real processes) on one real PostgreSQL database.
+import { cpSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   activateUntilKilled,
@@ -19,6 +22,8 @@ import { tempDir } from '../helpers/cli.ts';
 import { certifyDataDir } from '../helpers/licenses.ts';
 import { expectCountersAgree } from '../helpers/counters.ts';
 import {
+  asRoot,
+  packagedBinaries,
   postgresAvailable,
   postgresSkipped,
   startPostgres,
@@ -248,6 +253,33 @@ describe.skipIf(!postgresAvailable())(
           .status,
       ).toBe(201);
     });
+
+    it.runIf(asRoot)(
+      `from a checkout that nobody cannot enter, after the server code set the umask to 077: the cluster starts as nobody${asRoot ? '' : ' (skipped: only as root does PostgreSQL run as nobody)'}`,
+      async () => {
+        // As a clone in /root would be: the binaries inside a folder only root may enter.
+        const checkout = tempDir('kls-private-checkout-');
+        const native = join(checkout, 'native');
+        cpSync(dirname(packagedBinaries()!), native, { recursive: true, verbatimSymlinks: true });
+        const umask = process.umask(0o077); // as opening a data dir in-process leaves it
+        try {
+          const cluster = await startPostgres(undefined, join(native, 'bin'));
+          try {
+            const client = new pg.Client({ connectionString: await cluster.createDatabase() });
+            await client.connect();
+            expect((await client.query('SELECT current_user AS who')).rows).toEqual([
+              { who: 'kls' },
+            ]);
+            await client.end();
+          } finally {
+            cluster.destroy();
+          }
+        } finally {
+          process.umask(umask);
+          rmSync(checkout, { recursive: true, force: true });
+        }
+      },
+    );
 
     it('the database down: requests get 503 DATABASE_UNAVAILABLE and the replicas stay up; back up: they serve again', async () => {
       const { org, apiKey } = await seedOrg(a.url, { quota: 5 });

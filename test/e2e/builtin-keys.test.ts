@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateSigningKey } from '../../src/core/license/keys.ts';
-import { ROOT, katalonc, run, tempDir, userEnv } from '../helpers/cli.ts';
+import { ROOT, cleanEnv, katalonc, run, tempDir, userEnv } from '../helpers/cli.ts';
 import { makeLicense, testIssuer } from '../helpers/licenses.ts';
 
 const licensorRoot = generateSigningKey().signingKey;
@@ -21,7 +21,7 @@ describe('a release build (KATALONC_BUILTIN_KEYS)', () => {
   it('trusts the built-in root only: its certified server licenses are valid, nothing else', async () => {
     execFileSync(process.execPath, ['scripts/build.ts', '--outdir', out], {
       cwd: ROOT,
-      env: { ...process.env, KATALONC_BUILTIN_KEYS: licensorRoot.publicKey.text },
+      env: cleanEnv({ KATALONC_BUILTIN_KEYS: licensorRoot.publicKey.text }),
     });
     const cli = join(out, 'katalonc.js');
     const home = tempDir();
@@ -69,7 +69,7 @@ describe('a release build (KATALONC_BUILTIN_KEYS)', () => {
       execFileSync(process.execPath, ['scripts/build.ts', '--outdir', out], {
         cwd: ROOT,
         stdio: 'pipe',
-        env: { ...process.env, KATALONC_BUILTIN_KEYS: 'ed25519:nope' },
+        env: cleanEnv({ KATALONC_BUILTIN_KEYS: 'ed25519:nope' }),
       }),
     ).toThrow(/not a public key/);
   });

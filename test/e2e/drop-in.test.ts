@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { katalonc, tempDir, userEnv } from '../helpers/cli.ts';
+import { cleanEnv, katalonc, tempDir, userEnv } from '../helpers/cli.ts';
 import { adminApi, seedOrg, startServer, type TestServer } from '../helpers/server.ts';
 
 let server: TestServer;
@@ -248,7 +248,10 @@ describe('help and completion', () => {
     }
     const { spawnSync } = await import('node:child_process');
     const script = (await katalonc(['completion', 'bash'], userEnv())).stdout;
-    const bash = spawnSync('bash', ['-c', `${script}\ncomplete -p katalonc`], { encoding: 'utf8' });
+    const bash = spawnSync('bash', ['-c', `${script}\ncomplete -p katalonc`], {
+      encoding: 'utf8',
+      env: cleanEnv(),
+    });
     expect(bash.stdout).toMatch(/^complete .* katalonc$/m);
     expect((await katalonc(['completion', 'tcsh'], userEnv())).code).toBe(4);
   });

@@ -36,9 +36,11 @@ const split = (line: string): string[] => {
   return tokens.slice(1); // the program itself
 };
 
-// Written independently of the grammar: what Katalon's docs call licensing options.
+// Written independently of the grammar: what Katalon's docs call licensing options. Not
+// -testOps.serverUrl: katalonc may find the license server by it, but it names the engine's TestOps
+// server (where reports go), so the engine gets it too.
 const LICENSING =
-  /^--?(apikey|orgid|serverurl|testops\.serverurl|licenserelease|enablelicenseretry|licenseretry\w+|proxy\.auth\.[\w.]+|proxy\.option|proxy\.server\.[\w.]+|proxy\.excludes|proxy\.username|proxy\.password)(=|$)/i;
+  /^--?(apikey|orgid|serverurl|licenserelease|enablelicenseretry|licenseretry\w+|proxy\.auth\.[\w.]+|proxy\.option|proxy\.server\.[\w.]+|proxy\.excludes|proxy\.username|proxy\.password)(=|$)/i;
 
 /** The engine's expected argv: the line without its licensing options and empty sections. */
 const runnerPart = (args: string[]): string[] => {
@@ -68,6 +70,8 @@ fetch(process.env.STUB_ADMIN_URL + '/v1/admin/sessions?orgId=' + license.orgId, 
 `;
 
 const CORPUS: { source: string; line: string }[] = corpus.lines;
+
+const TESTOPS_SERVER = /^--?testops\.serverurl=/i;
 
 let server: TestServer;
 let proxy: Server;
@@ -114,6 +118,8 @@ describe(`${CORPUS.length} real katalonc command lines`, () => {
   it('the corpus is large enough and says where each line comes from', () => {
     expect(CORPUS.length).toBeGreaterThanOrEqual(30);
     for (const c of CORPUS) expect(c.source.length).toBeGreaterThan(10);
+    // A GitHub Action and a Jenkinsfile, each with a self-hosted license server and TestOps server.
+    expect(CORPUS.filter((c) => split(c.line).some((t) => TESTOPS_SERVER.test(t)))).toHaveLength(2);
   });
 
   it('each runs unchanged through a test engine, under one license, released after', async () => {
@@ -138,6 +144,8 @@ describe(`${CORPUS.length} real katalonc command lines`, () => {
       expect(r.code, what).toBe(0);
       const seen = JSON.parse(readFileSync(record, 'utf8'));
       expect(seen.argv, what).toEqual(runnerPart(args));
+      for (const t of args.filter((a) => TESTOPS_SERVER.test(a)))
+        expect(seen.argv, `${what}\nthe engine needs ${t}`).toContain(t);
       expect(seen.argv.join(' '), what).not.toContain(o.apiKey);
       expect(seen.apiKey, what).toBe(o.apiKey);
       expect(seen.license, what).toMatchObject({ kind: 'online', product: 'KRE', orgId: o.org });

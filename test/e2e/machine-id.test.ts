@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { chmodSync } from 'node:fs';
-import { ROOT, KATALONC, katalonc, tempDir, userEnv } from '../helpers/cli.ts';
+import { ROOT, KATALONC, cleanEnv, katalonc, tempDir, userEnv } from '../helpers/cli.ts';
 import { parseMachineId } from '../../src/core/machine-id/format.ts';
 
 const asNobody = (args: string[]): Promise<string | null> =>
@@ -18,7 +18,7 @@ const asNobody = (args: string[]): Promise<string | null> =>
         '-c',
         `HOME=${home} "${process.execPath}" "${KATALONC}" ${args.join(' ')}`,
       ],
-      { cwd: ROOT },
+      { cwd: ROOT, env: cleanEnv() },
       (error, stdout) => done(error ? null : stdout),
     );
   });

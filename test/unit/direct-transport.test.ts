@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { directTransport } from '../../src/client/http/direct.ts';
+import { cleanEnv } from '../helpers/cli.ts';
 
 const servers: Server[] = [];
 afterEach(() => {
@@ -54,7 +55,7 @@ const unanswered = async () => {
       '-e',
       "require('net').createServer().listen({ port: 0, host: '127.0.0.1', backlog: 1 }, function () { console.log(this.address().port) })",
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    { stdio: ['ignore', 'pipe', 'inherit'], env: cleanEnv() },
   );
   const port = Number(
     await new Promise<string>((resolve) => child.stdout.once('data', (d) => resolve(String(d)))),

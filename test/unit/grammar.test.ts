@@ -112,9 +112,7 @@ describe('katalonc grammar: licensing options', () => {
   });
 
   it('accepts every documented licensing name in any case', () => {
-    for (const spec of OPTIONS.filter(
-      (o) => o.role === 'licensing' && o.name !== 'propertiesFile',
-    )) {
+    for (const spec of OPTIONS.filter((o) => o.role !== 'runner' && o.name !== 'propertiesFile')) {
       const value = spec.shape === 'flag' ? '' : '=1';
       const mixed = spec.name.toUpperCase();
       expect(gnu([`-${mixed}${value}`])[0]).toBe(`${spec.gnu}${value}`);
@@ -164,6 +162,31 @@ describe('katalonc grammar: runner options', () => {
       '-buildLabel=b1',
     ]);
     expect(line.gnu).toEqual(['--proxy-option=NO_PROXY']);
+  });
+
+  it('an option that is both (-testOps.serverUrl): katalonc reads it, and the engine gets it as typed', () => {
+    const line = parseLine([
+      '-serverUrl=https://admin.example.com',
+      '-testOps.serverUrl=https://testops.example.com',
+      '-noSplash',
+      '--config',
+      '-TESTOPS.SERVERURL=https://t2',
+    ]);
+    expect(line.gnu).toEqual([
+      '--server-url=https://admin.example.com',
+      '--testops-server-url=https://testops.example.com',
+      '--testops-server-url=https://t2',
+    ]);
+    expect(line.runner).toEqual([
+      '-testOps.serverUrl=https://testops.example.com',
+      '-noSplash',
+      '--config',
+      '-TESTOPS.SERVERURL=https://t2',
+    ]);
+    expect(line.unknown).toEqual([]);
+    // Every such option in the table.
+    for (const spec of OPTIONS.filter((o) => o.role === 'both'))
+      expect(parseLine([`-${spec.name}=x`]).runner).toEqual([`-${spec.name}=x`]);
   });
 
   it('an option nobody documents is passed to the engine and reported, never refused', () => {

@@ -6,7 +6,8 @@
 // - Licensing options are checked here (with the spelling the user typed) and rewritten into the
 //   GNU options commander parses: -apiKey=K → --api-key=K, -licenseRelease=true → --license-release.
 // - Runner options (and options nobody documents) go to the engine unchanged, in their order, with
-//   the --config / --info marker of their section.
+//   the --config / --info marker of their section. Options that are both (-testOps.serverUrl,
+//   -propertiesFile) are read as licensing options and go to the engine as well.
 // - Everything else (katalonc's own GNU options, subcommands, `--` and the command after it) is
 //   commander's.
 import { fail } from '../errors.ts';
@@ -113,7 +114,7 @@ export const parseLine = (args: readonly string[], propertiesText?: string): Par
       }
       const typed = `${token.startsWith('--') ? '--' : '-'}${option.name}`;
       const spec = findOption(option.name);
-      if (spec?.role === 'licensing') {
+      if (spec && spec.role !== 'runner') {
         if (spec.proxyForm) {
           forms.set(spec.proxyForm, forms.get(spec.proxyForm) ?? typed);
           if (forms.size > 1)
@@ -126,15 +127,11 @@ export const parseLine = (args: readonly string[], propertiesText?: string): Par
           if (!option.value)
             throw fail('INVALID_ARGUMENT', `${typed} needs a file: write ${typed}=FILE`);
           if (!fromFile) line.propertiesFile = option.value;
-          if (!fromFile) {
-            line.runner.push(token); // the engine reads its own options from it too
-            runnerOptions++;
-          }
-          continue;
+        } else {
+          line.gnu.push(...licensingTokens(spec, typed, option.value, tokens[i + 1]));
+          if (!fromFile) line.spelled[spec.gnu!] = typed;
         }
-        line.gnu.push(...licensingTokens(spec, typed, option.value, tokens[i + 1]));
-        if (!fromFile) line.spelled[spec.gnu!] = typed;
-        continue;
+        if (spec.role === 'licensing') continue;
       }
       if (fromFile) continue; // the engine reads the file itself
       if (!spec) line.unknown.push(token);

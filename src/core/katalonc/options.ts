@@ -1,9 +1,10 @@
 // Every option of Katalon's documented katalonc command line ("Command-line syntax in Katalon
 // Runtime Engine", "Get started with KRE", the pre-7.5 "Console mode execution" page), each tagged
-// licensing (katalonc acts on it) or runner (it belongs to the test engine, which gets it as typed).
+// licensing (katalonc acts on it), runner (it belongs to the test engine, which gets it as typed),
+// or both (katalonc acts on it, and the engine still gets it as typed).
 // One table: the grammar (grammar.ts), the help text and the README's option list follow from it.
 
-type Role = 'licensing' | 'runner';
+type Role = 'licensing' | 'runner' | 'both';
 /** flag: bare or =true/=false; value: -name=value. */
 type Shape = 'flag' | 'value';
 
@@ -12,7 +13,7 @@ export interface OptionSpec {
   name: string;
   role: Role;
   shape: Shape;
-  /** For licensing options: the GNU long option commander parses it as. */
+  /** For licensing options (and those that are both): the GNU long option commander parses it as. */
   gnu?: string;
   /** Proxy settings come in two generations that must not be mixed in one command line. */
   proxyForm?: 'pre-7.5' | '7.5+';
@@ -26,6 +27,8 @@ const licensing = (
   shape: Shape = 'value',
   extra: Partial<OptionSpec> = {},
 ) => ({ name, role: 'licensing', shape, gnu, ...extra }) satisfies OptionSpec;
+const both = (name: string, gnu: string) =>
+  ({ name, role: 'both', shape: 'value', gnu }) satisfies OptionSpec;
 const runner = (name: string, shape: Shape = 'value', extra: Partial<OptionSpec> = {}) =>
   ({ name, role: 'runner', shape, ...extra }) satisfies OptionSpec;
 
@@ -47,7 +50,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   licensing('apiKey', '--api-key'),
   licensing('orgID', '--org-id', 'value', { aliases: ['orgId'] }),
   licensing('serverUrl', '--server-url', 'value', { aliases: ['serverURL'] }),
-  licensing('testOps.serverUrl', '--testops-server-url'),
+  // The engine's TestOps server (reports go there); katalonc's last resort for the license server.
+  both('testOps.serverUrl', '--testops-server-url'),
   licensing('licenseRelease', '--license-release', 'flag'),
   licensing('enableLicenseRetry', '--enable-license-retry', 'flag'),
   licensing('licenseRetryMaxDuration', '--license-retry-max-duration'),
@@ -58,7 +62,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   // katalonc's own, in the same style.
   licensing('licenseDir', '--license-dir'),
   licensing('caFile', '--ca-file'),
-  licensing('propertiesFile', '--properties-file'),
+  // The engine reads its own options from the file too.
+  both('propertiesFile', '--properties-file'),
   // ---- runner: the test engine's ----
   runner('runMode'),
   runner('noSplash', 'flag'),

@@ -1,7 +1,7 @@
 // The server's data dir: the SQLite database, the Ed25519 signing key (0600, made on first use)
 // and the admin token file (0600, made on first start unless KLS_ADMIN_TOKEN is set). With
 // KLS_DATABASE_URL set, the database is that PostgreSQL database instead, shared by replicas.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -81,14 +81,41 @@ const installedCertificate = (file: string): string | null => {
   }
 };
 
-/** The data dir's signing key and its certificate, if one was installed. */
+/** The certificate file's identity: it changes when "certificate install" replaces the file. */
+const fileStamp = (file: string): string | null => {
+  try {
+    const s = statSync(file);
+    return `${s.ino}:${s.size}:${s.mtimeMs}`;
+  } catch {
+    return null;
+  }
+};
+
+/**
+ * The data dir's signing key and its certificate, if one was installed. A running server reads the
+ * certificate again once "certificate install" has replaced its file (a stat per use: issuance is
+ * rare), so a certificate installed while it runs counts at once, without a restart.
+ */
 const openIssuer = (dir: string): Issuer => {
   const signingKey = openSigningKey(dir);
   const file = join(dir, CERTIFICATE_FILE);
-  const text = installedCertificate(file);
-  return text === null
-    ? { signingKey }
-    : { signingKey, certificate: readIssuerCertificate(text, signingKey, file) };
+  const read = () => {
+    const text = installedCertificate(file);
+    return text === null ? undefined : readIssuerCertificate(text, signingKey, file);
+  };
+  let stamp = fileStamp(file);
+  let certificate = read();
+  return {
+    signingKey,
+    get certificate() {
+      const now = fileStamp(file);
+      if (now !== stamp) {
+        certificate = read();
+        stamp = now;
+      }
+      return certificate;
+    },
+  };
 };
 
 /**

@@ -8,7 +8,15 @@ import { CERTIFICATE_FILE, openSigningKey } from '../../src/server/data-dir.ts';
 import { devRootKey } from '../../scripts/dev-root.ts';
 import { katalonc, tempDir, userEnv } from '../helpers/cli.ts';
 import { certifyDataDir, makeLicense, testIssuer } from '../helpers/licenses.ts';
-import { adminCli, offlineCreateArgs, poolCreateArgs } from '../helpers/server.ts';
+import {
+  adminApi,
+  adminCli,
+  offlineCreateArgs,
+  poolCreateArgs,
+  randomMachineId,
+  seedOrg,
+  startServer,
+} from '../helpers/server.ts';
 
 const DAY = 86_400_000;
 
@@ -82,6 +90,41 @@ describe('a server issues only what its issuer certificate allows', () => {
     expect((await adminCli(dataDir, ['certificate', 'install', newer])).code).toBe(0);
     const later = write(Date.now(), 3);
     expect((await adminCli(dataDir, ['certificate', 'install', later])).code).toBe(0);
+  });
+});
+
+describe('a certificate installed while the server runs', () => {
+  it('counts at once, without a restart', async () => {
+    const dataDir = tempDir('kls-data-');
+    const key = openSigningKey(dataDir);
+    const write = (notBefore: number, maxLicenses: number) => {
+      const file = join(tempDir(), 'server.cert');
+      const issuer = testIssuer(
+        { notBefore: new Date(notBefore).toISOString(), maxLicenses },
+        devRootKey(),
+        key,
+      );
+      writeFileSync(file, armorCertificate(issuer.certificate));
+      return file;
+    };
+    expect(
+      (await adminCli(dataDir, ['certificate', 'install', write(Date.now() - DAY, 1)])).code,
+    ).toBe(0);
+    const server = await startServer({ dataDir });
+    const { org } = await seedOrg(server.url, { quota: 5, model: 'node-locked' });
+    const issue = () =>
+      adminApi(server.url, 'POST', `/orgs/${org}/pools/KRE/offline-licenses`, {
+        machineId: randomMachineId(),
+      });
+    expect((await issue()).status).toBe(201);
+    const full = await issue();
+    expect(full.body.error.message).toMatch(/allows 1 offline licenses, all issued/);
+    // The licensor's new certificate, installed on the data dir while the server runs.
+    expect((await adminCli(dataDir, ['certificate', 'install', write(Date.now(), 5)])).code).toBe(
+      0,
+    );
+    expect((await issue()).status).toBe(201);
+    await server.stop();
   });
 });
 

@@ -187,7 +187,8 @@ describe.each(stores)(
         page.waitForEvent('download'),
         page.getByRole('button', { name: 'Create Testing License' }).click(),
       ]);
-      expect(testing[0].suggestedFilename()).toBe(`KSE_${machineId}.lic`);
+      // A testing license's name says it is one.
+      expect(testing[0].suggestedFilename()).toBe(`KSE_${machineId}.testing.lic`);
 
       // The offline license asks for the confirmation first.
       await page.goto(`${server.url}/console/orgs/${org}/licenses`);

@@ -561,6 +561,7 @@ describe('admin subcommands on the data dir', () => {
     expect(second.file).toBe(join(out, `KRE_${m} (1).lic`));
     const testing = await j([...offlineCreateArgs(org, m), '--testing', '--out', out]);
     expect(testing.kind).toBe('testing');
+    expect(testing.file).toBe(join(out, `KRE_${m}.testing.lic`)); // its name says what it is
     const shown = await j(['pool', 'show', '--org', String(org), '--product', 'KRE']);
     expect(shown).toMatchObject({
       quota: 2,

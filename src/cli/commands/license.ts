@@ -3,6 +3,7 @@ import { basename, join } from 'node:path';
 import { fail } from '../../core/errors.ts';
 import { ExitCode } from '../../core/errors.ts';
 import { validateLicense } from '../../core/license/validate.ts';
+import { licenseFileName } from '../../core/license/format.ts';
 import { licenseDir } from '../../platform/paths.ts';
 import { createNewFile } from '../../platform/files.ts';
 import { machineIdReport } from '../../platform/machine/index.ts';
@@ -108,11 +109,7 @@ export const installLicense = async (file: string, opts: ClientOptions): Promise
   // Named as the seeds name licenses (whatever the download was called), so that the folder scan
   // sees it: "stdin" or "license.txt" would be ignored there.
   const p = v.payload!;
-  const target = createNewFile(
-    licenseDir(opts.licenseDir),
-    `${p.product}_${p.machineId}.lic`,
-    text,
-  );
+  const target = createNewFile(licenseDir(opts.licenseDir), licenseFileName(p), text);
   if (process.platform === 'win32') {
     // ".katalon" is a hidden folder on Windows too; best effort, the license works either way.
     const { execFile } = await import('node:child_process');

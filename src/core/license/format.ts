@@ -17,6 +17,13 @@ import { isOneOf, LICENSE_KINDS, PRODUCTS, type LicenseKind, type Product } from
 
 export const FORMAT_VERSION = 3;
 
+/**
+ * A license's file name, as the seeds name them (KRE_<machineID>.lic); a testing license says it is
+ * one (KRE_<machineID>.testing.lic), so that nobody takes it for the license that runs tests.
+ */
+export const licenseFileName = (l: Pick<LicensePayload, 'product' | 'machineId' | 'kind'>) =>
+  `${l.product}_${l.machineId}${l.kind === 'testing' ? '.testing' : ''}.lic`;
+
 export interface LicensePayload {
   v: number;
   kid: string;

@@ -3,7 +3,7 @@
 // machine ID and uses nothing.
 import { randomUUID } from 'node:crypto';
 import { fail } from '../../core/errors.ts';
-import { signLicense } from '../../core/license/format.ts';
+import { licenseFileName, signLicense } from '../../core/license/format.ts';
 import { signTime } from '../../core/license/time.ts';
 import { offlineExpiry, offlineRefusal, subscriptionRefusal } from '../../core/quota.ts';
 import type { LicenseKind, Product } from '../../core/vocabulary.ts';
@@ -142,7 +142,7 @@ export const offlineLicenses = (ctx: Context) => {
           issuer.signingKey,
           certificate.block,
         );
-        const fileName = `${p.product}_${machineId}.lic`;
+        const fileName = licenseFileName({ product: p.product, machineId, kind });
         const capped =
           p.expiresAt !== undefined && expiresAt < p.expiresAt
             ? `the expiry asked for (${iso(p.expiresAt).slice(0, 10)}) was capped at ${iso(expiresAt).slice(0, 10)}: an offline license lasts at most ${p.testing ? 'a day' : '60 days'}, and never past the subscription or this server's certificate`

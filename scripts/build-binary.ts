@@ -12,7 +12,7 @@ import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { inject } from 'postject';
+import { createRequire } from 'node:module';
 import { builtinKeysDefine } from './builtin-keys.ts';
 import { buildJobHelper } from './job-helper.ts';
 import { WINDOWS_NODE_VERSION, windowsNode } from './windows-node.ts';
@@ -40,12 +40,12 @@ await build({
 const jobHelper = buildJobHelper(work);
 
 /** Injects a blob of the bundle into a copy of `node`; for Windows with katalonc-job.exe. */
-const executable = async (
+const executable = (
   exe: string,
   node: string,
   target: NodeJS.Platform,
   codeCache: boolean,
-): Promise<void> => {
+): void => {
   const name = exe.replace(/\W/g, '-');
   const config = join(work, `${name}.json`);
   const blob = join(work, `${name}.blob`);
@@ -63,20 +63,36 @@ const executable = async (
   copyFileSync(node, exe);
   chmodSync(exe, 0o755);
   if (target === 'darwin') execFileSync('codesign', ['--remove-signature', exe]);
-  await inject(exe, 'NODE_SEA_BLOB', readFileSync(blob), {
-    sentinelFuse: 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2',
-    ...(target === 'darwin' ? { machoSegmentName: 'NODE_SEA' } : {}),
-  });
+  // postject's CLI in a child of its own: LIEF prints a harmless warning per ELF note section it
+  // cannot name ("Can't find string offset …") straight to stderr; shown only when it fails.
+  try {
+    execFileSync(
+      process.execPath,
+      [
+        createRequire(import.meta.url).resolve('postject/dist/cli.js'),
+        exe,
+        'NODE_SEA_BLOB',
+        blob,
+        '--sentinel-fuse',
+        'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2',
+        ...(target === 'darwin' ? ['--macho-segment-name', 'NODE_SEA'] : []),
+      ],
+      { stdio: 'pipe' },
+    );
+  } catch (error) {
+    process.stderr.write((error as { stderr?: Buffer }).stderr ?? '');
+    throw error;
+  }
   if (target === 'darwin') execFileSync('codesign', ['--sign', '-', exe]);
   console.log(`built ${exe} (${(readFileSync(exe).length / 1e6).toFixed(0)} MB)`);
 };
 
-await executable(
+executable(
   join(out, process.platform === 'win32' ? 'katalonc.exe' : 'katalonc'),
   process.execPath,
   process.platform,
   true,
 );
 // Without katalonc-job.exe a Windows katalonc cannot run commands: not worth shipping.
-if (jobHelper) await executable(join(out, 'katalonc-win-x64.exe'), windowsNode(), 'win32', false);
+if (jobHelper) executable(join(out, 'katalonc-win-x64.exe'), windowsNode(), 'win32', false);
 else console.warn(`warning: build/katalonc-win-x64.exe (Node ${WINDOWS_NODE_VERSION}) not built`);

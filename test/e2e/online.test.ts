@@ -377,32 +377,20 @@ describe('online activation', () => {
     it('is 5 minutes unless chosen, and the admin CLI sets it within 0–120 minutes', async () => {
       const o = await online(1);
       expect((await poolOf(o.org)).outageGraceMinutes).toBe(5);
-      const set = await adminCli(server.dataDir, [
-        'pool',
-        'set',
-        '--org',
-        String(o.org),
-        '--product',
-        'KRE',
-        '--outage-grace',
-        '30',
-        '--json',
-      ]);
+      const setGrace = (minutes: string) =>
+        adminCli(server.dataDir, [
+          ...['pool', 'set', '--org', String(o.org), '--product', 'KRE'],
+          ...['--outage-grace', minutes, '--json'],
+        ]);
+      const set = await setGrace('30');
       expect(set.code, set.stderr).toBe(0);
       expect(JSON.parse(set.stdout)).toEqual({ product: 'KRE', outageGraceMinutes: 30 });
       expect((await poolOf(o.org)).outageGraceMinutes).toBe(30);
-      const tooLong = await adminCli(server.dataDir, [
-        'pool',
-        'set',
-        '--org',
-        String(o.org),
-        '--product',
-        'KRE',
-        '--outage-grace',
-        '121',
-      ]);
+      const tooLong = await setGrace('121');
       expect(tooLong.code).toBe(4);
-      expect(tooLong.stderr).toMatch(/--outage-grace must be from 0 to 120/);
+      expect(JSON.parse(tooLong.stdout).error.message).toMatch(
+        /--outage-grace must be from 0 to 120/,
+      );
       expect(
         (
           await adminApi(server.url, 'PATCH', `/orgs/${o.org}/pools/KRE`, {

@@ -20,6 +20,19 @@ import {
 
 const DAY = 86_400_000;
 
+/** Writes certificates for `key`, issued at `notBefore`, allowing `maxLicenses`; resolves to their file. */
+const certificateFor =
+  (key: ReturnType<typeof openSigningKey>) => (notBefore: number, maxLicenses: number) => {
+    const file = join(tempDir(), 'server.cert');
+    const issuer = testIssuer(
+      { notBefore: new Date(notBefore).toISOString(), maxLicenses },
+      devRootKey(),
+      key,
+    );
+    writeFileSync(file, armorCertificate(issuer.certificate));
+    return file;
+  };
+
 const json = async (dataDir: string, args: string[]) => {
   const r = await adminCli(dataDir, [...args, '--json']);
   return { code: r.code, body: JSON.parse(r.stdout || '{}') };
@@ -66,16 +79,7 @@ describe('a server issues only what its issuer certificate allows', () => {
   it('an older certificate for the same key is refused at install, and the newer one stays', async () => {
     const dataDir = tempDir('kls-data-');
     const key = openSigningKey(dataDir);
-    const write = (notBefore: number, maxLicenses: number) => {
-      const file = join(tempDir(), 'server.cert');
-      const issuer = testIssuer(
-        { notBefore: new Date(notBefore).toISOString(), maxLicenses },
-        devRootKey(),
-        key,
-      );
-      writeFileSync(file, armorCertificate(issuer.certificate));
-      return file;
-    };
+    const write = certificateFor(key);
     const newer = write(Date.now() - DAY, 5);
     const older = write(Date.now() - 10 * DAY, 500); // broader, and issued before
     expect((await adminCli(dataDir, ['certificate', 'install', newer])).code).toBe(0);
@@ -97,16 +101,7 @@ describe('a certificate installed while the server runs', () => {
   it('counts at once, without a restart', async () => {
     const dataDir = tempDir('kls-data-');
     const key = openSigningKey(dataDir);
-    const write = (notBefore: number, maxLicenses: number) => {
-      const file = join(tempDir(), 'server.cert');
-      const issuer = testIssuer(
-        { notBefore: new Date(notBefore).toISOString(), maxLicenses },
-        devRootKey(),
-        key,
-      );
-      writeFileSync(file, armorCertificate(issuer.certificate));
-      return file;
-    };
+    const write = certificateFor(key);
     expect(
       (await adminCli(dataDir, ['certificate', 'install', write(Date.now() - DAY, 1)])).code,
     ).toBe(0);

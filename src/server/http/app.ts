@@ -8,7 +8,7 @@ import { EMAIL_PATTERN, SAFE_TEXT_PATTERN } from '../../core/text.ts';
 import type { Service } from '../service/index.ts';
 import { adminRoutes } from './admin-routes.ts';
 import { clientRoutes } from './client-routes.ts';
-import { consoleRoutes } from './console-routes.ts';
+import { consoleRoutes } from './console/index.ts';
 import { createGuards, type RateLimited } from './guards.ts';
 import type { Metrics } from '../metrics.ts';
 import type { LogOutput } from '../log-output.ts';

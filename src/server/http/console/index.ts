@@ -33,7 +33,7 @@ const sameOrigin = (request: FastifyRequest) => {
 };
 
 /** A posted form: from this origin, and a signed-in one with the session's CSRF token. */
-const formGuard = async (request: FastifyRequest) => {
+const formGuard = (request: FastifyRequest) => {
   if (request.method !== 'POST') return;
   const { form } = request.routeOptions.config;
   if (form === 'sign-in') return sameOrigin(request);
@@ -76,8 +76,8 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = as
         .type(type)
         .send(await body()),
     );
-  asset('console.css', 'text/css', 3600, async () => CONSOLE_CSS);
-  asset('icon.svg', 'image/svg+xml', 86_400, async () => CONSOLE_ICON);
+  asset('console.css', 'text/css', 3600, () => Promise.resolve(CONSOLE_CSS));
+  asset('icon.svg', 'image/svg+xml', 86_400, () => Promise.resolve(CONSOLE_ICON));
   // Built beside the server bundle (dist/console/console.js); absent when running from the sources.
   const script = new URL('./console/console.js', import.meta.url);
   asset('console.js', 'text/javascript', 3600, () => readFile(script));
@@ -93,11 +93,17 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = as
         actors.run({ ...actor, from: request.ip }, done);
       }, done);
     });
-    pages.addHook('preHandler', formGuard);
+    pages.addHook('preHandler', (request, _reply, done) => {
+      formGuard(request);
+      done();
+    });
     await pages.register(signInRoutes, { service });
     // Everything else is for signed-in users only.
     await pages.register(async (signedIn) => {
-      signedIn.addHook('preHandler', async (request) => void viewerOf(request));
+      signedIn.addHook('preHandler', (request, _reply, done) => {
+        viewerOf(request);
+        done();
+      });
       await signedIn.register(orgRoutes, { service, prefix: '/orgs' });
       await signedIn.register(licenseRoutes, { service, prefix: '/orgs/:orgId' });
       await signedIn.register(peopleRoutes, { service, prefix: '/orgs/:orgId/people' });

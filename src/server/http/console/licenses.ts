@@ -28,7 +28,7 @@ const DoneQuery = Type.Object({
   ),
 });
 
-export const licenseRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = async (
+export const licenseRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = (
   app,
   { service },
 ) => {
@@ -160,4 +160,5 @@ export const licenseRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = as
           .send(license.text);
       }),
   );
+  return Promise.resolve();
 };

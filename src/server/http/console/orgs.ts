@@ -7,10 +7,7 @@ import type { Service } from '../../service/index.ts';
 import { OrgKeyParams, OrgParams } from '../schemas.ts';
 import { Forms, orgOf, page, viewerOf } from './kit.ts';
 
-export const orgRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = async (
-  app,
-  { service },
-) => {
+export const orgRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = (app, { service }) => {
   app.get('', async (request, reply) => {
     const { user, viewer } = viewerOf(request);
     return page(reply, orgsPage(viewer, await service.myOrgs(user)));
@@ -49,4 +46,5 @@ export const orgRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = async 
       return reply.redirect(link('orgs', orgId, 'api-keys'), 303);
     },
   );
+  return Promise.resolve();
 };

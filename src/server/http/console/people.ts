@@ -18,10 +18,7 @@ const roleOf = (form: { role: string }): Role => {
   return form.role;
 };
 
-export const peopleRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = async (
-  app,
-  { service },
-) => {
+export const peopleRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = (app, { service }) => {
   const people = async (
     request: FastifyRequest,
     reply: FastifyReply,
@@ -78,4 +75,5 @@ export const peopleRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = asy
       };
     }),
   );
+  return Promise.resolve();
 };

@@ -14,10 +14,7 @@ import { COOKIE, Forms, page } from './kit.ts';
 
 const TokenParams = Type.Object({ token: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }) });
 
-export const signInRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = async (
-  app,
-  { service },
-) => {
+export const signInRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = (app, { service }) => {
   // A wrong password for one account slows that account only: 10 failures a minute, then 429.
   const throttle = createThrottle();
 
@@ -118,4 +115,5 @@ export const signInRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = asy
       return reply.redirect(link('sign-in'), 303);
     },
   );
+  return Promise.resolve();
 };

@@ -3,13 +3,14 @@
 // Admins; the outage grace Owners only).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
+import { Type, type Static, type TSchema } from 'typebox';
 import { fail } from '../../../core/errors.ts';
 import { OUTAGE_GRACE_MINUTES } from '../../../core/quota.ts';
 import { wholeNumber } from '../../../core/strict.ts';
 import { link } from '../../console/links.ts';
 import { ROWS_SHOWN } from '../../console/pages/layout.ts';
 import { licensesPage } from '../../console/pages/licenses.ts';
+import type { Product } from '../../../core/vocabulary.ts';
 import type { Service } from '../../service/index.ts';
 import { OrgParams, OrgSessionParams, PoolParams } from '../schemas.ts';
 import { Forms, HEADERS, orgOf, page, shownOnPage, viewerOf } from './kit.ts';
@@ -81,48 +82,36 @@ export const licenseRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = (
       (text, status) => licenses(request, reply, orgId, { error: true, text }, status),
     );
 
-  app.post(
-    '/pools/:product/licensed-users',
-    { schema: { params: PoolParams, body: Forms.member } },
-    (request, reply) =>
-      act(request, reply, request.params.orgId, async () => {
-        const { orgId, product } = request.params;
-        await service.grant(orgId, product, request.body.email);
-        return 'granted';
-      }),
+  /** An action on a pool, on what its form names (a member's e-mail, a machine ID, minutes). */
+  const poolAction = <S extends TSchema>(
+    path: string,
+    body: S,
+    done: keyof typeof DONE,
+    run: (orgId: number, product: Product, form: Static<S>) => Promise<unknown>,
+  ) =>
+    app.post(
+      `/pools/:product/${path}`,
+      { schema: { params: PoolParams, body } },
+      (request, reply) =>
+        act(request, reply, request.params.orgId, async () => {
+          await run(request.params.orgId, request.params.product, request.body as Static<S>);
+          return done;
+        }),
+    );
+  poolAction('licensed-users', Forms.member, 'granted', (orgId, product, form) =>
+    service.grant(orgId, product, form.email),
   );
-  app.post(
-    '/pools/:product/licensed-users/remove',
-    { schema: { params: PoolParams, body: Forms.member } },
-    (request, reply) =>
-      act(request, reply, request.params.orgId, async () => {
-        const { orgId, product } = request.params;
-        await service.revokeGrant(orgId, product, request.body.email);
-        return 'revoked';
-      }),
+  poolAction('licensed-users/remove', Forms.member, 'revoked', (orgId, product, form) =>
+    service.revokeGrant(orgId, product, form.email),
   );
-  app.post(
-    '/pools/:product/machines/remove',
-    { schema: { params: PoolParams, body: Forms.machine } },
-    (request, reply) =>
-      act(request, reply, request.params.orgId, async () => {
-        const { orgId, product } = request.params;
-        await service.removeMachine(orgId, product, request.body.machineId);
-        return 'machine-removed';
-      }),
+  poolAction('machines/remove', Forms.machine, 'machine-removed', (orgId, product, form) =>
+    service.removeMachine(orgId, product, form.machineId),
   );
-  app.post(
-    '/pools/:product/outage-grace',
-    { schema: { params: PoolParams, body: Forms.outageGrace } },
-    (request, reply) =>
-      act(request, reply, request.params.orgId, async () => {
-        const { orgId, product } = request.params;
-        const minutes = wholeNumber(request.body.minutes, 0, OUTAGE_GRACE_MINUTES.max);
-        if (!minutes.ok) throw fail('BAD_REQUEST', `the outage grace ${minutes.reason}`);
-        await service.setOutageGrace(orgId, product, minutes.value);
-        return 'grace-changed';
-      }),
-  );
+  poolAction('outage-grace', Forms.outageGrace, 'grace-changed', async (orgId, product, form) => {
+    const minutes = wholeNumber(form.minutes, 0, OUTAGE_GRACE_MINUTES.max);
+    if (!minutes.ok) throw fail('BAD_REQUEST', `the outage grace ${minutes.reason}`);
+    return service.setOutageGrace(orgId, product, minutes.value);
+  });
   app.post(
     '/sessions/:id/terminate',
     { schema: { params: OrgSessionParams, body: Forms.action } },

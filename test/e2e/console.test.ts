@@ -175,17 +175,27 @@ describe.each(stores)('the web console on $name', ({ skip, postgres }) => {
     ).toBe(404);
     const memberOfB = await joinAs(server.url, b.org, 'b-member@acme.test', 'member');
     const memberCsrf = csrfOf((await memberOfB.get('/console/orgs')).text);
-    expect(
-      (
-        await memberOfB.post(`/console/orgs/${b.org}/sessions/${id}/terminate`, {
-          _csrf: memberCsrf,
-        })
-      ).status,
-    ).toBe(403);
+    const refused = await memberOfB.post(`/console/orgs/${b.org}/sessions/${id}/terminate`, {
+      _csrf: memberCsrf,
+    });
+    expect(refused.status).toBe(403);
+    expect(refused.text).toContain(
+      'only Owners and Admins of the organisation manage its licenses',
+    );
+    // The People page's actions refuse a Member alike, with the People page's reason.
+    const notPeople = await memberOfB.post(`/console/orgs/${b.org}/people/invite`, {
+      _csrf: memberCsrf,
+      email: 'x@acme.test',
+      role: 'nobody',
+    });
+    expect(notPeople.status).toBe(403);
+    expect(notPeople.text).toContain(
+      'only Owners and Admins of the organisation manage its people',
+    );
     const ownerOfB = await joinAs(server.url, b.org, 'b-owner@acme.test', 'owner');
-    expect(
-      (await ownerOfB.post(`/console/orgs/${b.org}/sessions/${id}/terminate`, {})).status,
-    ).toBe(403);
+    const forged = await ownerOfB.post(`/console/orgs/${b.org}/sessions/${id}/terminate`, {});
+    expect(forged.status).toBe(403);
+    expect(forged.text).toContain('this form has expired: reload the page and try again');
     expect((await heartbeatIn(server.url, id, b.apiKey)).status).toBe(200);
     // With all of it, the Owner of B terminates it: the run's next heartbeat says why.
     const ownerCsrf = csrfOf((await ownerOfB.get(`/console/orgs/${b.org}/licenses`)).text);

@@ -29,7 +29,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ service: Service; guards: 
   app.addHook('onRequest', (request, _reply, done) => {
     guards.admin(request);
     // The rest of the request runs as the operator, from this address (the audit log says so).
-    actors.run({ who: 'operator', from: request.ip }, done);
+    actors.run({ who: 'operator', from: request.ip, operator: true }, done);
   });
   app.get('/orgs/:orgId/audit', { schema: { params: OrgParams } }, async (r) => ({
     entries: await service.auditLog(r.params.orgId),

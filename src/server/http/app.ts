@@ -8,7 +8,8 @@ import { EMAIL_PATTERN, SAFE_TEXT_PATTERN } from '../../core/text.ts';
 import type { Service } from '../service/index.ts';
 import { adminRoutes } from './admin-routes.ts';
 import { clientRoutes } from './client-routes.ts';
-import { consoleRoutes } from './console-routes.ts';
+import { CONSOLE, link } from '../console/links.ts';
+import { consoleRoutes } from './console/index.ts';
 import { createGuards, type RateLimited } from './guards.ts';
 import type { Metrics } from '../metrics.ts';
 import type { LogOutput } from '../log-output.ts';
@@ -135,8 +136,8 @@ export const buildApp = (service: Service, options: AppOptions) => {
   const guards = createGuards(service, options.adminToken);
   app.get('/healthz', () => ({ ok: true }));
   // A browser pointed at the server's address finds the console (and its icon).
-  app.get('/', (_request, reply) => reply.redirect('/console', 303));
-  app.get('/favicon.ico', (_request, reply) => reply.redirect('/console/assets/icon.svg', 301));
+  app.get('/', (_request, reply) => reply.redirect(CONSOLE, 303));
+  app.get('/favicon.ico', (_request, reply) => reply.redirect(link('assets', 'icon.svg'), 301));
   if (metrics)
     app.get(
       '/metrics',
@@ -146,6 +147,6 @@ export const buildApp = (service: Service, options: AppOptions) => {
     );
   void app.register(clientRoutes, { prefix: '/v1', service, guards });
   void app.register(adminRoutes, { prefix: '/v1/admin', service, guards });
-  void app.register(consoleRoutes, { prefix: '/console', service });
+  void app.register(consoleRoutes, { prefix: CONSOLE, service });
   return app;
 };

@@ -1,17 +1,11 @@
 // The console's people: invitations (one-time links, the only way in without e-mail), passwords,
-// signed-in sessions, and the role checks every console route and action goes through.
+// signed-in sessions, and the members' roles (who may change them: core/roles.ts).
 // Whoever makes an invitation holds its link (the server sends no e-mail), so a link proves nothing
 // about who opens it: it gives a password only to an account it creates (or, from the operator, to
 // one that has none), and it joins an existing account only when that account is signed in.
 import { createHash, randomBytes } from 'node:crypto';
 import { fail } from '../../core/errors.ts';
-import {
-  joinedRole,
-  keepsAnOwner,
-  mayChangeMember,
-  mayGrantRole,
-  mayManageLicenses,
-} from '../../core/roles.ts';
+import { joinedRole, keepsAnOwner, memberMay } from '../../core/roles.ts';
 import { canonicalEmail } from '../../core/text.ts';
 import type { Role } from '../../core/vocabulary.ts';
 import {
@@ -32,6 +26,7 @@ import {
 import { auditOf } from '../repository/audit.ts';
 import { createUser, userByEmail, type User } from '../repository/organisations.ts';
 import type { Queries } from '../store/store.ts';
+import { authorized, currentActor } from './actor.ts';
 import { audit, notAnEmail, orgOrFail, type Context } from './context.ts';
 import { hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from './passwords.ts';
 
@@ -43,13 +38,6 @@ const hashOf = (secret: string): string => createHash('sha256').update(secret).d
 
 export const accounts = (ctx: Context) => {
   const { store, clock } = ctx;
-
-  /** The user's role in the organisation, or NOT_FOUND: another organisation's does not exist for them. */
-  const roleIn = async (user: User, orgId: number): Promise<Role> => {
-    const role = await roleOf(store, orgId, user.id);
-    if (!role) throw fail('NOT_FOUND', `no organisation ${orgId}`);
-    return role;
-  };
 
   /** The invitation if it can still be accepted, else NOT_FOUND (used, expired, or never was). */
   const gone = () =>
@@ -63,7 +51,10 @@ export const accounts = (ctx: Context) => {
 
   /** Refused unless whoever made the invitation may still give its role (the operator always may). */
   const makerMayStill = async (q: Queries, i: InvitationRow) => {
-    if (i.invited_by !== null && !mayGrantRole(await roleOf(q, i.org_id, i.invited_by), i.role))
+    if (
+      i.invited_by !== null &&
+      !memberMay(await roleOf(q, i.org_id, i.invited_by), { kind: 'invite', role: i.role })
+    )
       throw fail(
         'FORBIDDEN',
         `whoever made this invitation may no longer make someone ${i.role} here: ask for a new one`,
@@ -118,16 +109,15 @@ export const accounts = (ctx: Context) => {
 
   return {
     /**
-     * A one-time invitation link's token for `email` to join as `role`, valid 7 days. `by`: the
-     * console user inviting (an Owner or Admin); absent for the server operator.
+     * A one-time invitation link's token for `email` to join as `role`, valid 7 days, made by the
+     * current actor (a console user, or the server operator).
      */
-    invite: (r: { orgId: number; email: string; role: Role; by?: User }) =>
+    invite: (r: { orgId: number; email: string; role: Role }) =>
       ctx.events.transaction(async (tx) => {
+        await authorized(tx, r.orgId, { kind: 'invite', role: r.role });
         const email = canonicalEmail(r.email);
         if (!email) throw notAnEmail(r.email);
         await orgOrFail(tx, r.orgId);
-        if (r.by && !mayGrantRole(await roleOf(tx, r.orgId, r.by.id), r.role))
-          throw fail('FORBIDDEN', `only an Owner may make someone an ${r.role}`);
         const secret = token();
         const expiresAt = clock() + INVITATION_MS;
         await insertInvitation(tx, {
@@ -135,7 +125,7 @@ export const accounts = (ctx: Context) => {
           org_id: r.orgId,
           email,
           role: r.role,
-          invited_by: r.by?.id ?? null,
+          invited_by: currentActor().user?.id ?? null,
           created_at: clock(),
           expires_at: expiresAt,
         });
@@ -222,23 +212,19 @@ export const accounts = (ctx: Context) => {
     myOrgs: (user: User) => orgsWithRoles(store, user.id),
 
     /** The members and their roles (the console's People page). */
-    people: async (user: User, orgId: number) => {
-      const role = await roleIn(user, orgId);
-      if (!mayManageLicenses(role))
-        throw fail('FORBIDDEN', 'only Owners and Admins of the organisation manage its people');
+    people: async (orgId: number) => {
+      await authorized(store, orgId, { kind: 'manage-people' });
       return membersWithRoles(store, orgId);
     },
 
-    /** Changes a member's role, as `by` may (Admins never touch Owners; the last Owner stays). */
-    changeRole: (by: User, orgId: number, email: string, role: Role) =>
+    /** Changes a member's role, as the actor may (Admins never touch Owners; the last Owner stays). */
+    changeRole: (orgId: number, email: string, role: Role) =>
       ctx.events.transaction(async (tx) => {
+        await authorized(tx, orgId, { kind: 'manage-people' });
         const members = await membersWithRoles(tx, orgId);
-        const actor = members.find((m) => m.id === by.id)?.role;
         const target = members.find((m) => m.email === email.toLowerCase());
-        if (!actor) throw fail('NOT_FOUND', `no organisation ${orgId}`);
         if (!target) throw fail('NOT_FOUND', `${email} is not a member`);
-        if (!mayChangeMember(actor, target.role) || !mayGrantRole(actor, role))
-          throw fail('FORBIDDEN', 'only an Owner may change an Owner, or make one');
+        await authorized(tx, orgId, { kind: 'change-role', from: target.role, to: role });
         const owners = members.filter((m) => m.role === 'owner').length;
         if (!keepsAnOwner(owners, target.role, role))
           throw fail('CONFLICT', 'the organisation needs an Owner: make someone else Owner first');
@@ -249,6 +235,7 @@ export const accounts = (ctx: Context) => {
 
     /** The organisation's audit log, newest first (the last 500 entries). */
     auditLog: async (orgId: number) => {
+      await authorized(store, orgId, { kind: 'manage-licenses' });
       await orgOrFail(store, orgId);
       return (await auditOf(store, orgId, 500)).map((r) => ({
         at: new Date(r.at).toISOString(),
@@ -259,12 +246,10 @@ export const accounts = (ctx: Context) => {
       }));
     },
 
-    /** The user's role if it may manage the organisation's licenses; FORBIDDEN or NOT_FOUND otherwise. */
-    licenseManager: async (user: User, orgId: number): Promise<Role> => {
-      const role = await roleIn(user, orgId);
-      if (!mayManageLicenses(role))
-        throw fail('FORBIDDEN', 'only Owners and Admins of the organisation manage its licenses');
-      return role;
+    /** The actor's role if they may manage the organisation's licenses (the operator's: owner). */
+    licenseManager: async (orgId: number): Promise<Role> => {
+      const actor = await authorized(store, orgId, { kind: 'manage-licenses' });
+      return actor.kind === 'user' ? actor.role! : 'owner';
     },
   };
 };

@@ -16,6 +16,7 @@ import {
   seatsHeld,
   toPool,
 } from '../repository/pools.ts';
+import { authorized } from './actor.ts';
 import { audit, checkMachineId, iso, poolOrFail, takeSeat, type Context } from './context.ts';
 
 export interface OfflineRequest {
@@ -65,7 +66,8 @@ export const offlineLicenses = (ctx: Context) => {
       p: OfflineRequest,
       deliver: (license: IssuedLicense) => Promise<T> | T = (license) => license as T,
     ): Promise<T> => {
-      // Before anything: a typo must never burn an irrevocable license.
+      await authorized(ctx.store, p.orgId, { kind: 'manage-licenses' });
+      // Before anything else: a typo must never burn an irrevocable license.
       const machineId = checkMachineId(p.machineId);
       await leases.flush();
       return ctx.events.transaction(async (tx) => {

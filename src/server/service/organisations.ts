@@ -13,12 +13,12 @@ import {
   revokeApiKey,
   orgIdsOfKey,
   upsertUser,
-  type User,
 } from '../repository/organisations.ts';
-import { membersWithRoles, roleOf } from '../repository/accounts.ts';
-import { keepsAnOwner, mayChangeMember } from '../../core/roles.ts';
+import { membersWithRoles } from '../repository/accounts.ts';
+import { keepsAnOwner } from '../../core/roles.ts';
 import { canonicalEmail, isSafeText, printable } from '../../core/text.ts';
 import { deleteLicensed, poolIdsOf, withdrawEntitlement } from '../repository/pools.ts';
+import { authorized, currentActor } from './actor.ts';
 import { hashKey, type Authenticator } from './auth.ts';
 import {
   audit,
@@ -35,6 +35,7 @@ export const organisations = (ctx: Context, auth: Authenticator) => {
   return {
     createOrg: (name: string) =>
       ctx.events.transaction(async (tx) => {
+        await authorized(tx, undefined, { kind: 'operate' });
         const trimmed = name.trim();
         if (!trimmed) throw fail('BAD_REQUEST', 'an organisation needs a name');
         if (!isSafeText(trimmed))
@@ -51,6 +52,7 @@ export const organisations = (ctx: Context, auth: Authenticator) => {
 
     addUser: (orgId: number, email: string) =>
       ctx.events.transaction(async (tx) => {
+        await authorized(tx, orgId, { kind: 'operate' });
         const canonical = canonicalEmail(email);
         if (!canonical) throw notAnEmail(email);
         await orgOrFail(tx, orgId);
@@ -62,6 +64,8 @@ export const organisations = (ctx: Context, auth: Authenticator) => {
 
     createApiKey: (orgId: number, email: string) =>
       ctx.events.transaction(async (tx) => {
+        const own = currentActor().user?.email === canonicalEmail(email);
+        await authorized(tx, orgId, { kind: 'make-api-key', own });
         const user = await memberOrFail(tx, orgId, email);
         const apiKey = `kls_${randomBytes(32).toString('base64url')}`;
         const id = await insertApiKey(tx, {
@@ -76,18 +80,18 @@ export const organisations = (ctx: Context, auth: Authenticator) => {
 
     /**
      * Removes a member: their licensed-user grants go, and their sessions end at the next heartbeat.
-     * `by`: the console user removing them (Admins never remove Owners; the last Owner stays);
-     * the operator may remove anyone.
+     * A console user: Admins never remove Owners, and the last Owner stays; the operator may remove
+     * anyone.
      */
-    removeUser: (orgId: number, email: string, by?: User) =>
+    removeUser: (orgId: number, email: string) =>
       ctx.events.transaction(async (tx) => {
+        const actor = await authorized(tx, orgId, { kind: 'manage-people' });
         const user = await memberOrFail(tx, orgId, email);
         const members = await membersWithRoles(tx, orgId);
         const target = members.find((m) => m.id === user.id)!.role;
-        if (by && !mayChangeMember(members.find((m) => m.id === by.id)?.role, target))
-          throw fail('FORBIDDEN', 'only an Owner may remove an Owner');
+        await authorized(tx, orgId, { kind: 'remove-member', role: target });
         if (
-          by &&
+          actor.kind === 'user' &&
           !keepsAnOwner(members.filter((m) => m.role === 'owner').length, target, 'removed')
         )
           throw fail('CONFLICT', 'the organisation needs an Owner: make someone else Owner first');
@@ -116,19 +120,23 @@ export const organisations = (ctx: Context, auth: Authenticator) => {
         return { orgId, email: user.email, removed: true, sessionsEnded };
       }),
 
-    listOrgs: async () =>
-      (await listOrgs(store)).map((o) => ({
+    listOrgs: async () => {
+      await authorized(store, undefined, { kind: 'operate' });
+      return (await listOrgs(store)).map((o) => ({
         id: o.id,
         name: o.name,
         createdAt: iso(o.created_at),
-      })),
+      }));
+    },
 
     listUsers: async (orgId: number) => {
+      await authorized(store, orgId, { kind: 'operate' });
       await orgOrFail(store, orgId);
       return (await membersOf(store, orgId)).map((u) => ({ userId: u.id, email: u.email }));
     },
 
     listApiKeys: async (orgId: number) => {
+      await authorized(store, orgId, { kind: 'operate' });
       await orgOrFail(store, orgId);
       return (await apiKeysOf(store, orgId)).map((k) => ({
         id: k.id,
@@ -139,12 +147,12 @@ export const organisations = (ctx: Context, auth: Authenticator) => {
       }));
     },
 
-    /** The console: a member's own API keys in an organisation (prefixes only). */
-    myApiKeys: async (user: User, orgId: number) => {
-      if (!(await roleOf(store, orgId, user.id)))
-        throw fail('NOT_FOUND', `no organisation ${orgId}`);
+    /** The console: the actor's own API keys in an organisation (prefixes only). */
+    myApiKeys: async (orgId: number) => {
+      await authorized(store, orgId, { kind: 'see-own-api-keys' });
+      const email = currentActor().user?.email;
       return (await apiKeysOf(store, orgId))
-        .filter((k) => k.email === user.email)
+        .filter((k) => k.email === email)
         .map((k) => ({
           id: k.id,
           prefix: `${k.prefix}…`,
@@ -153,19 +161,22 @@ export const organisations = (ctx: Context, auth: Authenticator) => {
         }));
     },
 
-    /** The console: revokes one of the member's own keys (anyone else's is not found). */
-    revokeMyApiKey: (user: User, orgId: number, id: number) =>
+    /** The console: revokes one of the actor's own keys (anyone else's is not found). */
+    revokeMyApiKey: (orgId: number, id: number) =>
       ctx.events.transaction(async (tx) => {
-        const own = (await apiKeysOf(tx, orgId)).some((k) => k.id === id && k.email === user.email);
+        await authorized(tx, orgId, { kind: 'see-own-api-keys' });
+        const email = currentActor().user?.email;
+        const own = (await apiKeysOf(tx, orgId)).some((k) => k.id === id && k.email === email);
         if (!own || !(await revokeApiKey(tx, id, clock())))
           throw fail('NOT_FOUND', `no active API key with id ${id}`);
         auth.clear();
-        await audit(ctx, tx, orgId, 'API key revoked', `${user.email}: key ${id}`);
+        await audit(ctx, tx, orgId, 'API key revoked', `${email}: key ${id}`);
         return { id, revoked: true };
       }),
 
     revokeApiKey: (id: number) =>
       ctx.events.transaction(async (tx) => {
+        await authorized(tx, undefined, { kind: 'operate' });
         if (!(await revokeApiKey(tx, id, clock())))
           throw fail('NOT_FOUND', `no active API key with id ${id}`);
         auth.clear();

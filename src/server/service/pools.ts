@@ -2,10 +2,8 @@
 // registered machines, and the pool's summary that activations answer too.
 import { fail } from '../../core/errors.ts';
 import { available, OUTAGE_GRACE_MINUTES, type Pool, type PoolUsage } from '../../core/quota.ts';
-import { mayChangeOutageGrace } from '../../core/roles.ts';
 import { PRODUCTS, type Product } from '../../core/vocabulary.ts';
-import { roleOf } from '../repository/accounts.ts';
-import type { User } from '../repository/organisations.ts';
+import { authorized } from './actor.ts';
 import {
   countLicensed,
   deleteLicensed,
@@ -59,11 +57,14 @@ export const sessionView = (s: SessionRow & { email?: string }) => ({
   leaseExpiresAt: iso(s.lease_expires_at),
 });
 
+const MANAGE = { kind: 'manage-licenses' } as const;
+
 export const pools = (ctx: Context) => {
   const { store, clock, leases } = ctx;
   return {
     createPool: (p: Pool & { orgId: number; outageGraceMinutes?: number }) =>
       ctx.events.transaction(async (tx) => {
+        await authorized(tx, p.orgId, { kind: 'operate' });
         await orgOrFail(tx, p.orgId);
         if (p.expiresAt <= clock())
           throw fail('BAD_REQUEST', `the subscription end ${iso(p.expiresAt)} is in the past`);
@@ -83,15 +84,11 @@ export const pools = (ctx: Context) => {
 
     /**
      * How long a run cut off from the server goes on past its lease (new sessions and resumes).
-     * `by`: the console user (an Owner); absent for the server operator.
+     * An Owner's or the operator's choice (core/roles.ts).
      */
-    setOutageGrace: (orgId: number, product: Product, minutes: number, by?: User) =>
+    setOutageGrace: (orgId: number, product: Product, minutes: number) =>
       ctx.events.transaction(async (tx) => {
-        if (by && !mayChangeOutageGrace(await roleOf(tx, orgId, by.id)))
-          throw fail(
-            'FORBIDDEN',
-            'only an Owner of the organisation changes the outage grace of its pools',
-          );
+        await authorized(tx, orgId, { kind: 'change-outage-grace' });
         const pool = await poolOrFail(tx, orgId, product);
         await setOutageGrace(tx, pool.id, minutes);
         await audit(
@@ -106,6 +103,7 @@ export const pools = (ctx: Context) => {
 
     grant: (orgId: number, product: Product, email: string) =>
       ctx.events.transaction(async (tx) => {
+        await authorized(tx, orgId, MANAGE);
         const pool = await poolOrFail(tx, orgId, product);
         await tx.lockPool(pool.id);
         const user = await memberOrFail(tx, orgId, email);
@@ -123,6 +121,7 @@ export const pools = (ctx: Context) => {
 
     revokeGrant: (orgId: number, product: Product, email: string) =>
       ctx.events.transaction(async (tx) => {
+        await authorized(tx, orgId, MANAGE);
         const pool = await poolOrFail(tx, orgId, product);
         await withdrawEntitlement(tx, pool.id);
         const user = await memberOrFail(tx, orgId, email);
@@ -151,12 +150,14 @@ export const pools = (ctx: Context) => {
 
     /** Which products the organisation has a pool of. */
     productsOf: async (orgId: number): Promise<Product[]> => {
+      await authorized(store, orgId, MANAGE);
       const out: Product[] = [];
       for (const product of PRODUCTS) if (await findPool(store, orgId, product)) out.push(product);
       return out;
     },
 
     listPools: async (orgId: number) => {
+      await authorized(store, orgId, MANAGE);
       await leases.flush();
       await orgOrFail(store, orgId);
       const now = clock();
@@ -172,6 +173,7 @@ export const pools = (ctx: Context) => {
 
     /** A pool and everything in it; `rows`: at most that many sessions and machines (inUse counts all). */
     poolShow: async (orgId: number, product: Product, rows = -1) => {
+      await authorized(store, orgId, MANAGE);
       await leases.flush();
       const now = clock();
       const pool = await poolOrFail(store, orgId, product);
@@ -202,6 +204,7 @@ export const pools = (ctx: Context) => {
 
     removeMachine: (orgId: number, product: Product, machineId: string) =>
       ctx.events.transaction(async (tx) => {
+        await authorized(tx, orgId, MANAGE);
         const pool = await poolOrFail(tx, orgId, product);
         const id = checkMachineId(machineId);
         if ((await deleteMachine(tx, pool.id, id)) === 0)

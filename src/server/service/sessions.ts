@@ -25,6 +25,7 @@ import {
   sessionOfUser,
   type SessionRow,
 } from '../repository/sessions.ts';
+import { authorized } from './actor.ts';
 import { audit, checkMachineId, endSessionsFor, iso, takeSeat, type Context } from './context.ts';
 import { createHeartbeatBatch } from './heartbeat-batch.ts';
 import { poolSummary, sessionView } from './pools.ts';
@@ -303,6 +304,7 @@ export const sessions = (ctx: Context) => {
     },
 
     listSessions: async (orgId?: number) => {
+      await authorized(store, orgId, { kind: 'operate' });
       await leases.flush();
       const rows = await liveSessions(store, orgId === undefined ? {} : { orgId }, clock());
       return rows.map((s) => ({ ...sessionView(s), orgId: s.org_id, product: s.product }));
@@ -311,6 +313,7 @@ export const sessions = (ctx: Context) => {
     /** Ends a running session; `orgId`: only if it is that organisation's (the console's admins). */
     terminateSession: (sessionId: string, reason = 'terminated by an admin', orgId?: number) =>
       ctx.events.transaction(async (tx) => {
+        await authorized(tx, orgId, { kind: 'terminate-session' });
         if (orgId !== undefined && !(await isSessionOfOrg(tx, sessionId, orgId)))
           throw fail('NOT_FOUND', `no running session ${sessionId}`);
         if (

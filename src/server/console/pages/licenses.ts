@@ -1,0 +1,244 @@
+// The License Management page of an organisation, as Katalon's shows it: per product its
+// subscription, licensed users, online sessions, offline licenses, machines and the command line.
+import { generatedCommand, shellLine } from '../../../core/katalonc/generated-command.ts';
+import { OUTAGE_GRACE_MINUTES, type PoolUsage } from '../../../core/quota.ts';
+import { memberMay } from '../../../core/roles.ts';
+import type { Product, Role } from '../../../core/vocabulary.ts';
+import { html, type Html } from '../html.ts';
+import { link } from '../links.ts';
+import { action, count, day, layout, minute, ROLE_NAMES, table, type Viewer } from './layout.ts';
+
+export interface PoolView {
+  product: Product;
+  model: string;
+  billing: string;
+  quota: number;
+  available: number;
+  machineQuota: number;
+  expiresAt: string;
+  outageGraceMinutes: number;
+  /** The counts of all sessions and machines, of which the lists may hold only the first. */
+  inUse: PoolUsage;
+  licensedUsers: string[];
+  onlineSessions: {
+    id: string;
+    machineId: string;
+    hostname: string | null;
+    osUser: string | null;
+    user?: string;
+    startedAt: string;
+    leaseExpiresAt: string;
+  }[];
+  offlineLicenses: {
+    id: string;
+    machineId: string;
+    kind: string;
+    issuedAt: string;
+    expiresAt: string;
+  }[];
+  registeredMachines: {
+    machineId: string;
+    hostname: string | null;
+    firstSeen: string;
+    lastSeen: string;
+  }[];
+}
+
+const PRODUCT_NAMES: Record<string, string> = {
+  KRE: 'Katalon Runtime Engine (KRE)',
+  KSE: 'Katalon Studio Enterprise (KSE)',
+};
+
+/** The outage grace, and for Owners the form that changes it (it weighs outages against seats). */
+const outageGrace = (viewer: Viewer, role: Role, base: string, p: PoolView, id: string): Html =>
+  memberMay(role, { kind: 'change-outage-grace' })
+    ? html`<form class="row" method="post" action="${base}/outage-grace">
+        <input type="hidden" name="_csrf" value="${viewer.csrf}" />
+        <label
+          >Minutes
+          <input
+            type="number"
+            name="minutes"
+            min="0"
+            max="${OUTAGE_GRACE_MINUTES.max}"
+            required
+            value="${p.outageGraceMinutes}"
+            aria-describedby="${id}"
+        /></label>
+        <button type="submit">Save outage grace</button>
+      </form>`
+    : html`${p.outageGraceMinutes} minutes`;
+
+const poolSection = (
+  viewer: Viewer,
+  org: { id: number; role: Role },
+  p: PoolView,
+  serverUrl: string,
+): Html => {
+  const orgId = org.id;
+  const base = link('orgs', orgId, 'pools', p.product);
+  const id = (what: string) => `${p.product}-${what}`;
+  return html`<section class="product" aria-labelledby="${id('title')}">
+    <h2 id="${id('title')}">${PRODUCT_NAMES[p.product] ?? p.product}</h2>
+    <h3>Subscription Details</h3>
+    <dl class="facts">
+      <dt>Subscribed Licenses</dt>
+      <dd>${p.quota}</dd>
+      <dt>Available Licenses</dt>
+      <dd>
+        ${p.available} = ${p.quota} subscribed −
+        (${count(p.inUse.unexpiredOfflineLicenses, 'offline license')} +
+        ${count(p.inUse.activeSessions, 'active online session')})
+      </dd>
+      <dt>Machine Quota</dt>
+      <dd>${p.machineQuota} (${p.inUse.registeredMachines} registered)</dd>
+      <dt>Expiry Date</dt>
+      <dd>${day(p.expiresAt)}</dd>
+      <dt>License model</dt>
+      <dd>${p.model}</dd>
+      <dt>Billing cycle</dt>
+      <dd>${p.billing}</dd>
+      <dt>Outage grace</dt>
+      <dd>
+        ${outageGrace(viewer, org.role, base, p, id('grace-help'))}
+        <p id="${id('grace-help')}" class="muted">
+          How long a run that cannot reach this server goes on after its lease runs out. Meanwhile
+          its seat may serve another run, so a longer grace rides out longer outages and lets a
+          cut-off run share a seat for longer.
+        </p>
+      </dd>
+    </dl>
+    ${
+      p.product === 'KSE'
+        ? html`<h3>Licensed Users</h3>
+            ${table(
+              'Licensed users',
+              ['E-mail', ''],
+              p.licensedUsers.map(
+                (e) =>
+                  html`<tr>
+                    <td>${e}</td>
+                    <td>
+                      ${action(viewer, `${base}/licensed-users/remove`, 'Remove', { email: e }, `Remove ${e}`)}
+                    </td>
+                  </tr>`,
+              ),
+            )}
+            <form class="row" method="post" action="${base}/licensed-users">
+              <input type="hidden" name="_csrf" value="${viewer.csrf}" />
+              <label>Member's e-mail <input type="email" name="email" required /></label>
+              <button type="submit">Add licensed user</button>
+            </form>`
+        : ''
+    }
+    <h3>Online Licenses</h3>
+    <div id="${id('online')}" data-live="${link('orgs', orgId, 'licenses')}">
+      ${table(
+        'Online sessions',
+        ['Machine ID', 'User', 'Hostname', 'OS user', 'Started', 'Lease until', ''],
+        p.onlineSessions.map(
+          (s) =>
+            html`<tr>
+              <td><code>${s.machineId}</code></td>
+              <td>${s.user ?? ''}</td>
+              <td>${s.hostname ?? ''}</td>
+              <td>${s.osUser ?? ''}</td>
+              <td>${minute(s.startedAt)}</td>
+              <td>${minute(s.leaseExpiresAt)}</td>
+              <td>
+                <details class="confirm">
+                  <summary>Terminate…</summary>
+                  <p>Its run stops at its next heartbeat.</p>
+                  ${action(viewer, link('orgs', orgId, 'sessions', s.id, 'terminate'), 'Terminate', {}, `Terminate the session of ${s.machineId}`)}
+                </details>
+              </td>
+            </tr>`,
+        ),
+        p.inUse.activeSessions,
+      )}
+    </div>
+    <h3>Offline Licenses</h3>
+    ${table(
+      'Offline and testing licenses',
+      ['Machine ID', 'Kind', 'Issued', 'Expires'],
+      p.offlineLicenses.map(
+        (l) =>
+          html`<tr>
+            <td><code>${l.machineId}</code></td>
+            <td>${l.kind}</td>
+            <td>${day(l.issuedAt)}</td>
+            <td>${day(l.expiresAt)}</td>
+          </tr>`,
+      ),
+    )}
+    <form class="stack" method="post" action="${base}/offline-licenses" data-machine-id-form>
+      <input type="hidden" name="_csrf" value="${viewer.csrf}" />
+      <label
+        ><span>Machine ID (from <code>katalonc --print-machine-id</code>)</span>
+        <input
+          name="machineId"
+          required
+          autocomplete="off"
+          spellcheck="false"
+          aria-describedby="${id('machine-check')}"
+          data-machine-id
+      /></label>
+      <p id="${id('machine-check')}" class="muted" aria-live="polite">
+        The last character checks the others: a typo is caught before anything is issued.
+      </p>
+      <button type="submit" name="kind" value="testing">Create Testing License</button>
+      <label class="check"
+        ><input type="checkbox" name="confirm" value="yes" /> I understand: an offline license
+        cannot be revoked for 60 days and uses one of the ${p.quota} licenses</label
+      >
+      <button type="submit" name="kind" value="offline">Create Offline License</button>
+    </form>
+    <h3>Registered Machines</h3>
+    ${table(
+      'Registered machines',
+      ['Machine ID', 'Hostname', 'First seen', 'Last seen', ''],
+      p.registeredMachines.map(
+        (m) =>
+          html`<tr>
+            <td><code>${m.machineId}</code></td>
+            <td>${m.hostname ?? ''}</td>
+            <td>${minute(m.firstSeen)}</td>
+            <td>${minute(m.lastSeen)}</td>
+            <td>
+              ${action(viewer, `${base}/machines/remove`, 'Remove', { machineId: m.machineId }, `Remove machine ${m.machineId}`)}
+            </td>
+          </tr>`,
+      ),
+      p.inUse.registeredMachines,
+    )}
+    <h3>Command line</h3>
+    <p>For CI, with the key in the environment variable <code>KATALON_API_KEY</code>:</p>
+    <pre><code>${shellLine(generatedCommand({ orgId, serverUrl, product: p.product, licenseRelease: false }))}</code></pre>
+    <p class="muted">
+      License retry is on by default (20 minutes):
+      <code>-licenseRetryMaxDuration=MINUTES</code> waits longer for a free license.
+      <code>-licenseRelease=true</code> frees at once what runs on this machine left behind when
+      they were killed (a live run's session is never touched).
+    </p>
+  </section>`;
+};
+
+export const licensesPage = (
+  viewer: Viewer,
+  org: { id: number; name: string; role: Role },
+  pools: PoolView[],
+  serverUrl: string,
+  notice?: { error: boolean; text: string },
+): Html =>
+  layout(
+    `License Management: ${org.name}`,
+    viewer,
+    html`<p class="muted">
+        You are ${ROLE_NAMES[org.role]} of ${org.name}.
+        <a href="${link('orgs', org.id, 'people')}">People</a> ·
+        <a href="${link('orgs', org.id, 'audit')}">Audit log</a>
+      </p>
+      ${notice ? html`<p class="${notice.error ? 'error' : 'done'}" role="${notice.error ? 'alert' : 'status'}">${notice.text}</p>` : ''}
+      ${pools.length === 0 ? html`<p>This organisation has no license pools yet.</p>` : ''}
+      ${pools.map((p) => poolSection(viewer, org, p, serverUrl))}`,
+  );

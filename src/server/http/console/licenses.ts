@@ -1,0 +1,153 @@
+// The License Management page of an organisation and its actions: licensed users, machines, the
+// outage grace, sessions and offline licenses. The service's policy decides who may (Owners and
+// Admins; the outage grace Owners only).
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type, type Static, type TSchema } from 'typebox';
+import { fail } from '../../../core/errors.ts';
+import { OUTAGE_GRACE_MINUTES } from '../../../core/quota.ts';
+import { wholeNumber } from '../../../core/strict.ts';
+import { link } from '../../console/links.ts';
+import { ROWS_SHOWN } from '../../console/pages/layout.ts';
+import { licensesPage } from '../../console/pages/licenses.ts';
+import type { Product } from '../../../core/vocabulary.ts';
+import type { Service } from '../../service/index.ts';
+import { OrgParams, OrgSessionParams, PoolParams } from '../schemas.ts';
+import { Forms, HEADERS, orgOf, page, shownOnPage, viewerOf } from './kit.ts';
+
+/** What a done action says on the page it returns to (by key: nothing from the URL is shown). */
+const DONE = {
+  granted: 'The member is now a licensed user.',
+  revoked: 'The license was withdrawn: their sessions end at their next heartbeat.',
+  'machine-removed': 'The machine was removed: its sessions end at their next heartbeat.',
+  terminated: 'The session was terminated: its run stops at its next heartbeat, with the reason.',
+  'grace-changed': "The pool's outage grace was changed: new sessions and resumes follow it.",
+} as const;
+const DoneQuery = Type.Object({
+  done: Type.Optional(
+    Type.Union(Object.keys(DONE).map((k) => Type.Literal(k as keyof typeof DONE))),
+  ),
+});
+
+export const licenseRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = (
+  app,
+  { service },
+) => {
+  const licenses = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    orgId: number,
+    notice?: { error: boolean; text: string },
+    status = 200,
+  ) => {
+    const { user, viewer } = viewerOf(request);
+    const role = await service.licenseManager(orgId);
+    const org = await orgOf(service, user, orgId);
+    const pools = await Promise.all(
+      (await service.productsOf(orgId)).map((product) =>
+        service.poolShow(orgId, product, ROWS_SHOWN),
+      ),
+    );
+    const serverUrl = `${request.protocol}://${request.host}`;
+    return page(
+      reply,
+      licensesPage(viewer, { id: orgId, name: org.name, role }, pools, serverUrl, notice),
+      status,
+    );
+  };
+
+  app.get(
+    '/licenses',
+    { schema: { params: OrgParams, querystring: DoneQuery } },
+    (request, reply) => {
+      const { done } = request.query;
+      const notice = done ? { error: false, text: DONE[done] } : undefined;
+      return licenses(request, reply, request.params.orgId, notice);
+    },
+  );
+
+  /** A license action: done, back to the page, which says what was done; refused, the page with why. */
+  const act = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    orgId: number,
+    run: () => Promise<keyof typeof DONE | FastifyReply>,
+  ) =>
+    shownOnPage(
+      async () => {
+        const done = await run();
+        if (typeof done !== 'string') return done;
+        return reply.redirect(`${link('orgs', orgId, 'licenses')}?done=${done}`, 303);
+      },
+      (text, status) => licenses(request, reply, orgId, { error: true, text }, status),
+    );
+
+  /** An action on a pool, on what its form names (a member's e-mail, a machine ID, minutes). */
+  const poolAction = <S extends TSchema>(
+    path: string,
+    body: S,
+    done: keyof typeof DONE,
+    run: (orgId: number, product: Product, form: Static<S>) => Promise<unknown>,
+  ) =>
+    app.post(
+      `/pools/:product/${path}`,
+      { schema: { params: PoolParams, body } },
+      (request, reply) =>
+        act(request, reply, request.params.orgId, async () => {
+          await run(request.params.orgId, request.params.product, request.body as Static<S>);
+          return done;
+        }),
+    );
+  poolAction('licensed-users', Forms.member, 'granted', (orgId, product, form) =>
+    service.grant(orgId, product, form.email),
+  );
+  poolAction('licensed-users/remove', Forms.member, 'revoked', (orgId, product, form) =>
+    service.revokeGrant(orgId, product, form.email),
+  );
+  poolAction('machines/remove', Forms.machine, 'machine-removed', (orgId, product, form) =>
+    service.removeMachine(orgId, product, form.machineId),
+  );
+  poolAction('outage-grace', Forms.outageGrace, 'grace-changed', async (orgId, product, form) => {
+    const minutes = wholeNumber(form.minutes, 0, OUTAGE_GRACE_MINUTES.max);
+    if (!minutes.ok) throw fail('BAD_REQUEST', `the outage grace ${minutes.reason}`);
+    return service.setOutageGrace(orgId, product, minutes.value);
+  });
+  app.post(
+    '/sessions/:id/terminate',
+    { schema: { params: OrgSessionParams, body: Forms.action } },
+    (request, reply) =>
+      act(request, reply, request.params.orgId, async () => {
+        const { orgId, id } = request.params;
+        const by = viewerOf(request).user.email;
+        await service.terminateSession(id, `terminated by ${by} in the console`, orgId);
+        return 'terminated';
+      }),
+  );
+  app.post(
+    '/pools/:product/offline-licenses',
+    { schema: { params: PoolParams, body: Forms.offlineLicense } },
+    (request, reply) =>
+      act(request, reply, request.params.orgId, async () => {
+        const form = request.body;
+        const testing = form.kind !== 'offline';
+        if (!testing && form.confirm !== 'yes')
+          throw fail(
+            'BAD_REQUEST',
+            'an offline license cannot be revoked for 60 days and uses one license: tick the box to confirm',
+          );
+        const license = await service.createOffline({
+          orgId: request.params.orgId,
+          product: request.params.product,
+          machineId: form.machineId,
+          testing,
+        });
+        // The file itself, as a download: KRE_<machineID>.lic, ready for the machine's license folder.
+        return reply
+          .headers(HEADERS)
+          .header('content-disposition', `attachment; filename="${license.fileName}"`)
+          .type('application/octet-stream')
+          .send(license.text);
+      }),
+  );
+  return Promise.resolve();
+};

@@ -1,0 +1,79 @@
+// The People page of an organisation: its Owners and Admins see the members, change roles, remove
+// members and make invitation links; the service's policy decides which of these each may do.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { fail } from '../../../core/errors.ts';
+import { isOneOf, ROLES, type Role } from '../../../core/vocabulary.ts';
+import { link } from '../../console/links.ts';
+import { peoplePage } from '../../console/pages/people.ts';
+import type { Service } from '../../service/index.ts';
+import { OrgParams } from '../schemas.ts';
+import { Forms, orgOf, page, shownOnPage, viewerOf } from './kit.ts';
+
+type Notice = { error: boolean; text: string; link?: string };
+
+const roleOf = (form: { role: string }): Role => {
+  if (!isOneOf(ROLES, form.role))
+    throw fail('BAD_REQUEST', 'choose a role: owner, admin or member');
+  return form.role;
+};
+
+export const peopleRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = (app, { service }) => {
+  const people = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    orgId: number,
+    notice?: Notice,
+    status = 200,
+  ) => {
+    const { user, viewer } = viewerOf(request);
+    const members = await service.people(orgId);
+    const org = await orgOf(service, user, orgId);
+    return page(reply, peoplePage(viewer, org, members, notice), status);
+  };
+
+  /** A change on the People page: done or refused, the page says so. */
+  const change = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    orgId: number,
+    run: () => Promise<{ text: string; link?: string }>,
+  ) =>
+    shownOnPage(
+      async () => people(request, reply, orgId, { error: false, ...(await run()) }),
+      (text, status) => people(request, reply, orgId, { error: true, text }, status),
+    );
+
+  app.get('', { schema: { params: OrgParams } }, (request, reply) =>
+    people(request, reply, request.params.orgId),
+  );
+  app.post('/role', { schema: { params: OrgParams, body: Forms.role } }, (request, reply) =>
+    change(request, reply, request.params.orgId, async () => {
+      const { email } = request.body;
+      const r = await service.changeRole(request.params.orgId, email, roleOf(request.body));
+      return { text: `${r.email} is now ${r.role}.` };
+    }),
+  );
+  app.post('/remove', { schema: { params: OrgParams, body: Forms.member } }, (request, reply) =>
+    change(request, reply, request.params.orgId, async () => {
+      const r = await service.removeUser(request.params.orgId, request.body.email);
+      return {
+        text: `${r.email} was removed: their sessions end at their next heartbeat (${r.sessionsEnded} ended).`,
+      };
+    }),
+  );
+  app.post('/invite', { schema: { params: OrgParams, body: Forms.role } }, (request, reply) =>
+    change(request, reply, request.params.orgId, async () => {
+      const i = await service.invite({
+        orgId: request.params.orgId,
+        email: request.body.email,
+        role: roleOf(request.body),
+      });
+      return {
+        text: `An invitation for ${i.email} as ${i.role}, valid until ${i.expiresAt.slice(0, 10)} and once: give them this link.`,
+        link: `${request.protocol}://${request.host}${link('invitations', i.token)}`,
+      };
+    }),
+  );
+  return Promise.resolve();
+};

@@ -254,6 +254,13 @@ describe.each(stores)('the web console on $name', ({ skip, postgres }) => {
     const other = await joinAs(server.url, org, 'other@acme.test', 'member');
     const page = await member.get(`/console/orgs/${org}/api-keys`);
     expect(page.status).toBe(200);
+    // What CI needs, ready: the engine step, and katalonc's line with the key as a variable.
+    expect(page.text).toContain('katalonc engine /opt/kre/katalonc-engine');
+    expect(page.text).toMatch(
+      new RegExp(
+        `katalonc (&quot;|")-apiKey=\\$KATALON_API_KEY(&quot;|") -orgID=${org} -serverUrl=${server.url}<`,
+      ),
+    );
     const created = await member.post(`/console/orgs/${org}/api-keys`, {
       _csrf: csrfOf(page.text),
     });

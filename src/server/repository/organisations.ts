@@ -1,4 +1,5 @@
 // Rows of organisations, their members and the members' API keys.
+import type { Product } from '../../core/vocabulary.ts';
 import type { Queries } from '../store/store.ts';
 
 export interface User {
@@ -88,14 +89,14 @@ export const activeKeyByHash = (
 export const orgsOfUser = async (
   q: Queries,
   userId: number,
-): Promise<{ id: number; name: string; products: string[] }[]> => {
-  const rows = await q.all<{ id: number; name: string; product: string | null }>(
+): Promise<{ id: number; name: string; products: Product[] }[]> => {
+  const rows = await q.all<{ id: number; name: string; product: Product | null }>(
     `SELECT orgs.id, orgs.name, pools.product FROM memberships
      JOIN orgs ON orgs.id = memberships.org_id LEFT JOIN pools ON pools.org_id = orgs.id
      WHERE memberships.user_id = ? ORDER BY orgs.id, pools.product`,
     userId,
   );
-  const orgs = new Map<number, { id: number; name: string; products: string[] }>();
+  const orgs = new Map<number, { id: number; name: string; products: Product[] }>();
   for (const r of rows) {
     const org = orgs.get(r.id) ?? { id: r.id, name: r.name, products: [] };
     if (r.product) org.products.push(r.product);

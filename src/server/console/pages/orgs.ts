@@ -1,5 +1,6 @@
 // A user's organisations, and their own API keys in one (any role).
-import type { Role } from '../../../core/vocabulary.ts';
+import { generatedCommand, shellLine } from '../../../core/katalonc/generated-command.ts';
+import type { Product, Role } from '../../../core/vocabulary.ts';
 import { html, type Html } from '../html.ts';
 import { link } from '../links.ts';
 import { action, layout, minute, ROLE_NAMES, table, type Viewer } from './layout.ts';
@@ -27,10 +28,36 @@ export const orgsPage = (viewer: Viewer, orgs: { id: number; name: string; role:
         </ul>`,
   );
 
+/** How a Member's CI uses a key: the engine once per agent, then katalonc's line per product. */
+const useInCi = (org: { id: number }, ci: { serverUrl: string; products: Product[] }): Html =>
+  html`<h2>Use a key in CI</h2>
+    <p>
+      Keep the key in your CI's secret store as <code>KATALON_API_KEY</code>, never on the command
+      line (every user of the machine sees it in <code>ps</code>). Once per agent, tell katalonc
+      where Katalon's test engine is:
+    </p>
+    <pre><code>katalonc engine /opt/kre/katalonc-engine</code></pre>
+    ${
+      ci.products.length === 0
+        ? html`<p class="muted">
+            This organisation has no licenses yet: ask its Owner or an Admin.
+          </p>`
+        : html`<p>
+              Then Katalon's own command line runs as it is, with these options in it (the runner
+              options, <code>-projectPath</code>, <code>-testSuitePath</code> and the rest, go to
+              the engine unchanged):
+            </p>
+            ${ci.products.map(
+              (product) =>
+                html`<pre><code>${shellLine(generatedCommand({ orgId: org.id, serverUrl: ci.serverUrl, product, licenseRelease: false }))}</code></pre>`,
+            )}`
+    }`;
+
 export const apiKeysPage = (
   viewer: Viewer,
   org: { id: number; name: string },
   keys: { id: number; prefix: string; createdAt: string; revoked: boolean }[],
+  ci: { serverUrl: string; products: Product[] },
   created?: string,
 ): Html =>
   layout(
@@ -62,5 +89,5 @@ export const apiKeysPage = (
           </tr>`,
       ),
     )}
-    ${action(viewer, link('orgs', org.id, 'api-keys'), 'Create an API key')}`,
+    ${action(viewer, link('orgs', org.id, 'api-keys'), 'Create an API key')} ${useInCi(org, ci)}`,
   );

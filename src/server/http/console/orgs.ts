@@ -22,7 +22,12 @@ export const orgRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = (app, 
     const { user, viewer } = viewerOf(request);
     const keys = await service.myApiKeys(orgId);
     const org = await orgOf(service, user, orgId);
-    return page(reply, apiKeysPage(viewer, org, keys, created), created ? 201 : 200);
+    const { orgs } = await service.memberOrgs(user);
+    const ci = {
+      serverUrl: `${request.protocol}://${request.host}`,
+      products: orgs.find((o) => o.id === orgId)?.products ?? [],
+    };
+    return page(reply, apiKeysPage(viewer, org, keys, ci, created), created ? 201 : 200);
   };
   app.get('/:orgId/api-keys', { schema: { params: OrgParams } }, (request, reply) =>
     apiKeys(request, reply, request.params.orgId),

@@ -80,7 +80,7 @@ describe.each(stores)(
       await page.getByLabel('Password (at least').fill(PASSWORD);
       await page.getByLabel('Password again').fill(PASSWORD);
       await Promise.all([
-        page.waitForURL('**/console/sign-in'),
+        page.waitForURL('**/console/sign-in?joined=*'),
         page.getByRole('button', { name: 'Accept the invitation' }).click(),
       ]);
       await page.getByLabel('E-mail').fill(email);
@@ -104,9 +104,16 @@ describe.each(stores)(
       await page.keyboard.type(PASSWORD);
       await page.keyboard.press('Tab');
       await page.keyboard.type(PASSWORD);
-      await Promise.all([page.waitForURL('**/console/sign-in'), page.keyboard.press('Enter')]);
+      await Promise.all([
+        page.waitForURL('**/console/sign-in?joined=*'),
+        page.keyboard.press('Enter'),
+      ]);
+      // The sign-in page says the account is ready, with its e-mail filled in.
+      await expect
+        .poll(() => page.getByRole('status').textContent())
+        .toContain('Your account is ready');
+      expect(await page.getByLabel('E-mail').inputValue()).toBe('owner@browser.test');
       await check(page, '2-sign-in');
-      await page.getByLabel('E-mail').fill('owner@browser.test');
       await page.getByLabel('Password').focus();
       await page.keyboard.type(PASSWORD);
       await Promise.all([page.waitForURL('**/console/orgs'), page.keyboard.press('Enter')]);
@@ -306,7 +313,7 @@ describe.each(stores)(
       await page.getByLabel('Password (at least').fill(PASSWORD);
       await page.getByLabel('Password again').fill(PASSWORD);
       await Promise.all([
-        page.waitForURL('**/console/sign-in'),
+        page.waitForURL('**/console/sign-in?joined=*'),
         page.getByRole('button', { name: 'Accept the invitation' }).click(),
       ]);
       await page.getByLabel('E-mail').fill('member@browser.test');

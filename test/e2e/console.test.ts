@@ -46,7 +46,19 @@ describe.each(stores)('the web console on $name', ({ skip, postgres }) => {
     const page = await consoleClient(server.url).get(link);
     expect(page.status).toBe(200);
     expect(page.text).toContain('Owner');
-    const owner = await join(server.url, link, 'owner@acme.test');
+    // Accepting leads to the sign-in page with the e-mail filled in, saying the account is ready.
+    const accepting = consoleClient(server.url);
+    const accepted = await accepting.post(link, { password: PASSWORD, confirm: PASSWORD });
+    expect(accepted.headers.get('location')).toBe('/console/sign-in?joined=owner%40acme.test');
+    const ready = await accepting.get(accepted.headers.get('location')!);
+    expect(ready.text).toContain('Your account is ready: sign in with the password you chose.');
+    expect(ready.text).toMatch(/name="email"[^>]*value="owner@acme.test"/);
+    const owner = consoleClient(server.url);
+    const signedIn = await owner.post('/console/sign-in', {
+      email: 'owner@acme.test',
+      password: PASSWORD,
+    });
+    expect(signedIn.headers.get('location')).toBe('/console/orgs');
     expect(
       (await consoleClient(server.url).post(link, { password: PASSWORD, confirm: PASSWORD }))
         .status,

@@ -17,7 +17,7 @@ const object = <T extends Record<string, TSchema>>(properties: T) =>
 
 const Product = oneOf(PRODUCTS);
 const Id = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
-const Email = Type.String({ minLength: 3, maxLength: 254, pattern: EMAIL_PATTERN });
+export const Email = Type.String({ minLength: 3, maxLength: 254, pattern: EMAIL_PATTERN });
 const MachineId = text(64);
 const SessionId = Type.String({ pattern: '^[0-9a-f-]{36}$' });
 const Count = Type.Integer({ minimum: 0, maximum: 1_000_000 });

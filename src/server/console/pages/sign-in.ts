@@ -4,11 +4,11 @@ import { html, type Html } from '../html.ts';
 import { link } from '../links.ts';
 import { action, errorLine, layout, ROLE_NAMES, type Viewer } from './layout.ts';
 
-export const signInPage = (error?: string, email = ''): Html =>
+export const signInPage = (error?: string, email = '', notice?: string): Html =>
   layout(
     'Sign in',
     undefined,
-    html`${errorLine(error)}
+    html`${errorLine(error)}${notice ? html`<p class="done" role="status">${notice}</p>` : ''}
       <form class="stack" method="post" action="${link('sign-in')}">
         <label
           >E-mail

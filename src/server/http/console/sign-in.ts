@@ -10,6 +10,7 @@ import { invitationPage, signInPage } from '../../console/pages/sign-in.ts';
 import { actors } from '../../service/actor.ts';
 import type { Service } from '../../service/index.ts';
 import { MIN_PASSWORD_LENGTH } from '../../service/passwords.ts';
+import { Email } from '../schemas.ts';
 import { COOKIE, Forms, page } from './kit.ts';
 
 const TokenParams = Type.Object({ token: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }) });
@@ -22,7 +23,24 @@ export const signInRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = (ap
     reply.redirect(request.signedIn ? link('orgs') : link('sign-in'), 303),
   );
 
-  app.get('/sign-in', (_request, reply) => page(reply, signInPage()));
+  // After an invitation was accepted: the e-mail filled in, and a word that the account is ready.
+  app.get(
+    '/sign-in',
+    { schema: { querystring: Type.Object({ joined: Type.Optional(Email) }) } },
+    (request, reply) => {
+      const { joined } = request.query;
+      return page(
+        reply,
+        joined
+          ? signInPage(
+              undefined,
+              joined,
+              'Your account is ready: sign in with the password you chose.',
+            )
+          : signInPage(),
+      );
+    },
+  );
 
   app.post(
     '/sign-in',
@@ -112,7 +130,7 @@ export const signInRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = (ap
           return invitation(request, reply, token, error.message);
         throw error;
       }
-      return reply.redirect(link('sign-in'), 303);
+      return reply.redirect(`${link('sign-in')}?joined=${encodeURIComponent(invite.email)}`, 303);
     },
   );
   return Promise.resolve();

@@ -126,7 +126,7 @@ export const startServer = async (o: ServerOptions): Promise<void> => {
   if (!issuer.certificate)
     app.log.warn(
       { keyId: issuer.signingKey.keyId },
-      'no issuer certificate: this server cannot issue offline licenses that katalonc accepts. In order: "katalon-license-server keys public"; the licensor certifies that key ("root certify"); "katalon-license-server certificate install <file>"; then re-issue the offline licenses its older releases issued (README "Upgrading")',
+      'no issuer certificate: this server cannot issue offline licenses that katalonc accepts. In order: "katalon-license-server keys public"; the licensor certifies that key ("root certify"); "katalon-license-server certificate install <file>"; then re-issue the offline licenses its older releases issued, in their seats ("offline create --replace"; README "Upgrading")',
     );
   closeWithGrace({ delay: SHUTDOWN_MS, logger: false }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'stopping after an unexpected error');

@@ -6,6 +6,7 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { katalonc, SERVER, tempDir, userEnv } from '../helpers/cli.ts';
 import {
+  activateIn,
   ADMIN_TOKEN,
   adminApi,
   api,
@@ -81,13 +82,7 @@ describe(`a data dir of the ${OLD_RELEASE} release`, () => {
     const formatOne = (await made([...offlineCreateArgs(acme, machine), '--out', licenses])).id;
     // A run of that release holds a session when its server is stopped for the upgrade.
     const old = await startOldServer(dataDir);
-    const live = await api(
-      old.url,
-      'POST',
-      '/v1/sessions',
-      { orgId: acme, product: 'KRE', machineId: randomMachineId() },
-      apiKey,
-    );
+    const live = await activateIn(old.url, acme, apiKey);
     expect(live.status).toBe(201);
     old.process.kill('SIGTERM');
     await new Promise((r) => old.process.once('exit', r));

@@ -23,7 +23,8 @@ const oldServer = async (): Promise<string> => {
     });
   } catch (error) {
     throw new Error(
-      `cannot read the release ${OLD_RELEASE} from git (a shallow clone? fetch it: git fetch --unshallow): ${String(error)}`,
+      `cannot read the release ${OLD_RELEASE} from git (a shallow clone? fetch it: git fetch --unshallow)`,
+      { cause: error },
     );
   }
   const { build } = await import('esbuild');

@@ -109,6 +109,14 @@ export const startServer = async (o: ServerOptions): Promise<void> => {
   const address = await listen(app, o.host, o.port);
   const { port } = app.server.address() as { port: number };
   const url = recordServerUrl(o.dataDir, https ? 'https' : 'http', o.host, port);
+  // Told at every start, not only when an "offline create" fails (an upgrade from a release that
+  // issued format-1 licenses without one leaves a server in this state); before the line that it
+  // listens, which whoever watches the log waits for.
+  if (!issuer.certificate)
+    app.log.warn(
+      { keyId: issuer.signingKey.keyId },
+      'no issuer certificate: this server cannot issue offline licenses that katalonc accepts. In order: "katalon-license-server keys public"; the licensor certifies that key ("root certify"); "katalon-license-server certificate install <file>"; then re-issue the offline licenses its older releases issued, in their seats ("offline create --replace"; README "Upgrading")',
+    );
   app.log.info(
     {
       address,
@@ -121,13 +129,6 @@ export const startServer = async (o: ServerOptions): Promise<void> => {
     },
     'katalon-license-server listening',
   );
-  // Told at every start, not only when an "offline create" fails (an upgrade from a release that
-  // issued format-1 licenses without one leaves a server in this state).
-  if (!issuer.certificate)
-    app.log.warn(
-      { keyId: issuer.signingKey.keyId },
-      'no issuer certificate: this server cannot issue offline licenses that katalonc accepts. In order: "katalon-license-server keys public"; the licensor certifies that key ("root certify"); "katalon-license-server certificate install <file>"; then re-issue the offline licenses its older releases issued, in their seats ("offline create --replace"; README "Upgrading")',
-    );
   closeWithGrace({ delay: SHUTDOWN_MS, logger: false }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'stopping after an unexpected error');
     else app.log.info({ signal }, 'stopping: finishing requests in flight');

@@ -31,7 +31,7 @@ const startupLog = (dataDir: string): Promise<string> =>
       if (out.includes('katalon-license-server listening')) {
         clearTimeout(timer);
         child.kill('SIGTERM');
-        // 'close': the lines written after it (the warning) are read by then; 'exit' may be earlier.
+        // 'close', not 'exit': every line it wrote has been read by then.
         child.once('close', () => resolve(out));
       }
     });

@@ -1,89 +1,81 @@
-// A new katalonc beside older (and newer) peers: an older katalonc's live run on the same machine,
-// and a license server older than katalonc (the 3d6556d release, without GET /v1/orgs and resume).
-// The old server is a small real HTTP server here that answers its routes as 3d6556d did (its
-// /healthz, its sessions, its 404 body for a route it does not have): building that release takes
-// a minute or more, too long for each run of this file.
+// A new katalonc beside older (and newer) peers: a license server older than katalonc (the
+// 3d6556d release, built from git: no GET /v1/orgs, no resume), and an older katalonc's live run
+// on the same machine.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createSocketServer } from 'node:net';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { katalonc, userEnv } from '../helpers/cli.ts';
-import { activateIn, heartbeatIn, seedOrg, startServer } from '../helpers/server.ts';
+import { katalonc, startKatalonc, tempDir, userEnv, waitFor } from '../helpers/cli.ts';
+import {
+  activateIn,
+  heartbeatIn,
+  poolCreateArgs,
+  seedOrg,
+  startServer,
+} from '../helpers/server.ts';
+import { OLD_RELEASE, oldAdmin, startOldServer } from '../helpers/old-release.ts';
 
-/** A server answering as 3d6556d did: no GET /v1/orgs, no resume, and every lease already over. */
-const startOldServer = async (): Promise<{ url: string; server: Server }> => {
-  const server = createHttpServer((req, res) => {
-    const send = (status: number, body: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
-    };
-    const route = `${req.method} ${(req.url ?? '').split('?')[0]}`;
-    req.resume();
-    req.on('end', () => {
-      if (route === 'GET /healthz') return send(200, { ok: true });
-      if (route === 'POST /v1/sessions')
-        return send(201, {
-          session: {
-            id: 'b1c2d3e4-0000-4000-8000-000000000001',
-            leaseExpiresAt: new Date(Date.now() + 1000).toISOString(),
-            heartbeatIntervalSeconds: 1,
-          },
-          pool: {
-            product: 'KRE',
-            orgId: 1,
-            orgName: 'Acme QA',
-            quota: 2,
-            available: 1,
-            machineQuota: 10,
-            expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
-          },
-        });
-      if (/^POST \/v1\/sessions\/[\w-]+\/heartbeat$/.test(route))
-        return send(410, {
-          error: { code: 'SESSION_EXPIRED', message: "the session's lease ran out" },
-        });
-      if (/^DELETE \/v1\/sessions\/[\w-]+$/.test(route)) return send(200, { released: true });
-      send(404, { error: { code: 'NOT_FOUND', message: `no route ${route}` } });
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${port}`, server };
-};
-
-describe('against a license server older than katalonc', () => {
+describe(`against the license server of the ${OLD_RELEASE} release`, () => {
   let old: Awaited<ReturnType<typeof startOldServer>>;
+  let org: string;
+  let env: Record<string, string>;
   beforeAll(async () => {
-    old = await startOldServer();
+    const dataDir = tempDir('kls-old-release-');
+    const made = async (args: string[]) => JSON.parse((await oldAdmin(dataDir, args)).stdout);
+    org = String((await made(['org', 'create', '--name', 'Acme QA'])).id);
+    await made(['user', 'add', '--org', org, '--email', 'dev@acme.test']);
+    const { apiKey } = await made(['apikey', 'create', '--org', org, '--email', 'dev@acme.test']);
+    const expires = '2099-01-01';
+    await made(poolCreateArgs(org, { model: 'floating', quota: '2', expires }));
+    old = await startOldServer(dataDir, ['--lease-seconds', '2', '--heartbeat-seconds', '1']);
+    env = userEnv(undefined, { KATALON_API_KEY: apiKey });
   });
-  afterAll(() => old.server.close());
-  const env = () => userEnv(undefined, { KATALON_API_KEY: 'kls_old_server_key' });
+  afterAll(() => {
+    old?.process.kill('SIGTERM');
+  });
 
   it('without -orgID: says the server is older and to pass -orgID (exit 4), not to check -serverUrl', async () => {
-    const r = await katalonc(['run', `-serverUrl=${old.url}`, '--', 'true'], env());
+    const r = await katalonc(['run', `-serverUrl=${old.url}`, '--', 'true'], env);
     expect(r.code, r.stderr).toBe(4);
     expect(r.stderr).toMatch(/older than this katalonc.*pass -orgID=/);
     expect(r.stderr).not.toMatch(/check -serverUrl/);
     // A URL with no license server behind it still says to check -serverUrl.
-    const wrong = await katalonc(['run', `-serverUrl=${old.url}/portal`, '--', 'true'], env());
+    const wrong = await katalonc(['run', `-serverUrl=${old.url}/portal`, '--', 'true'], env);
     expect(wrong.code).toBe(7);
     expect(wrong.stderr).toMatch(
       /has no license server API \(404 for GET \/v1\/orgs\): check -serverUrl/,
     );
+    // With -orgID it runs.
+    const ok = await katalonc(['run', `-serverUrl=${old.url}`, `-orgID=${org}`, '--', 'true'], env);
+    expect(ok.code, ok.stderr).toBe(0);
   });
 
-  it('a lease it cannot resume (no resume route) ends the run with a message, exit 9, not a silent loop', async () => {
-    const started = Date.now();
-    const r = await katalonc(
-      ['run', `-serverUrl=${old.url}`, '-orgID=1', '--', 'sleep', '20'],
-      env(),
+  it('a lease it cannot resume (the server has no resume) ends the run with a message, exit 9, not a silent loop', async () => {
+    const marker = join(tempDir(), 'started');
+    const run = startKatalonc(
+      [
+        'run',
+        `-serverUrl=${old.url}`,
+        `-orgID=${org}`,
+        '--',
+        'sh',
+        '-c',
+        `touch ${marker}; exec sleep 20`,
+      ],
+      env,
     );
+    await waitFor(() => existsSync(marker), 10_000, 'the command');
+    // katalonc suspended past its 2 s lease (a laptop asleep): its next heartbeat finds it gone.
+    run.kill('SIGSTOP');
+    await new Promise((r) => setTimeout(r, 3500));
+    run.kill('SIGCONT');
+    const started = Date.now();
+    const r = await run.result;
     expect(r.code, r.stderr).toBe(9);
     expect(r.stderr).toMatch(
       /This session has been terminated: .*older than this katalonc: it cannot resume a session/,
     );
-    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 });
 

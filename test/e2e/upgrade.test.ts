@@ -12,6 +12,7 @@ import {
   api,
   heartbeatIn,
   offlineCreateArgs,
+  poolCreateArgs,
   randomMachineId,
   startServer,
 } from '../helpers/server.ts';
@@ -75,8 +76,11 @@ describe(`a data dir of the ${OLD_RELEASE} release`, () => {
       '--email',
       'dev@acme.test',
     ]);
-    await made([...poolArgs(acme, 'KRE', 'node-locked'), '--quota', '2']);
-    await made([...poolArgs(globex, 'KSE', 'floating'), '--quota', '3']);
+    const expires = '2099-01-01';
+    await made(poolCreateArgs(String(acme), { quota: '2', expires }));
+    await made(
+      poolCreateArgs(String(globex), { product: 'KSE', model: 'floating', quota: '3', expires }),
+    );
     const machine = randomMachineId();
     const licenses = tempDir('kls-old-licenses-');
     const formatOne = (await made([...offlineCreateArgs(acme, machine), '--out', licenses])).id;
@@ -151,20 +155,3 @@ describe(`a data dir of the ${OLD_RELEASE} release`, () => {
     }
   });
 });
-
-const poolArgs = (org: number, product: string, model: string): string[] => [
-  'pool',
-  'create',
-  '--org',
-  String(org),
-  '--product',
-  product,
-  '--model',
-  model,
-  '--billing',
-  'yearly',
-  '--machine-quota',
-  '5',
-  '--expires',
-  '2099-01-01',
-];

@@ -3,7 +3,7 @@
 // external). It is built under build/ (git-ignored), so its packages (fastify, commander and pg, the
 // versions it shipped with) come from this checkout's node_modules: no network, about a second.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, run, userEnv, type Result } from './cli.ts';
 
@@ -11,33 +11,45 @@ export const OLD_RELEASE = '3d6556d';
 const DIR = join(ROOT, 'build', `release-${OLD_RELEASE}`);
 const SERVER = join(DIR, 'dist', 'katalon-license-server.js');
 
-/** The old server's entry, built once (a checkout without that commit fails here, saying so). */
+/**
+ * The old server's entry, built once: in a folder of its own, then renamed into place, so that test
+ * files building it at once (and a build cut short) never leave half of one. A checkout without
+ * that commit fails here, saying so.
+ */
 const oldServer = async (): Promise<string> => {
   if (existsSync(SERVER)) return SERVER;
-  rmSync(DIR, { recursive: true, force: true });
-  mkdirSync(DIR, { recursive: true });
+  const building = `${DIR}-${process.pid}-${Date.now()}`;
+  mkdirSync(building, { recursive: true });
   try {
-    execFileSync('sh', ['-c', `git archive ${OLD_RELEASE} src package.json | tar -x -C "${DIR}"`], {
-      cwd: ROOT,
-      stdio: ['ignore', 'ignore', 'pipe'],
+    execFileSync(
+      'sh',
+      ['-c', `git archive ${OLD_RELEASE} src package.json | tar -x -C "${building}"`],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    const { build } = await import('esbuild');
+    await build({
+      bundle: true,
+      platform: 'node',
+      target: 'node22',
+      entryPoints: { 'katalon-license-server': join(building, 'src/server/main.ts') },
+      outdir: join(building, 'dist'),
+      format: 'esm',
+      packages: 'external',
+      logLevel: 'warning',
     });
+    renameSync(building, DIR);
   } catch (error) {
+    if (existsSync(SERVER)) return SERVER; // another test file built it first
     throw new Error(
-      `cannot read the release ${OLD_RELEASE} from git (a shallow clone? fetch it: git fetch --unshallow)`,
+      `cannot build the release ${OLD_RELEASE} from git (a shallow clone? fetch it: git fetch --unshallow)`,
       { cause: error },
     );
+  } finally {
+    rmSync(building, { recursive: true, force: true });
   }
-  const { build } = await import('esbuild');
-  await build({
-    bundle: true,
-    platform: 'node',
-    target: 'node22',
-    entryPoints: { 'katalon-license-server': join(DIR, 'src/server/main.ts') },
-    outdir: join(DIR, 'dist'),
-    format: 'esm',
-    packages: 'external',
-    logLevel: 'warning',
-  });
   return SERVER;
 };
 
@@ -48,10 +60,11 @@ export const oldAdmin = async (dataDir: string, args: string[]): Promise<Result>
 /** The old server on `dataDir`, once it listens. */
 export const startOldServer = async (
   dataDir: string,
+  args: string[] = [],
 ): Promise<{ url: string; process: ChildProcess }> => {
   const child = spawn(
     process.execPath,
-    [await oldServer(), '--data-dir', dataDir, 'start', '--port', '0'],
+    [await oldServer(), '--data-dir', dataDir, 'start', '--port', '0', ...args],
     { env: userEnv(), stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const reap = () => child.kill('SIGKILL');

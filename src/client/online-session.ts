@@ -67,7 +67,18 @@ export const chooseOrg = async (
   product: string,
 ): Promise<OnlineCredentials & { orgId: number }> => {
   if (c.orgId !== undefined) return { ...c, orgId: c.orgId };
-  const { orgs } = await client.call<{ orgs: MemberOrg[] }>('GET', 'v1/orgs');
+  const { orgs } = await client
+    .call<{ orgs: MemberOrg[] }>('GET', 'v1/orgs')
+    .catch(async (error: unknown) => {
+      if (!isKatalonError(error) || error.code !== 'NO_ROUTE') throw error;
+      // A license server answers /healthz, whatever its version: then only this route is missing.
+      const health = await client.call<{ ok?: unknown }>('GET', 'healthz').catch(() => null);
+      if (health?.ok !== true) throw error;
+      throw fail(
+        'INVALID_ARGUMENT',
+        `the license server is older than this katalonc: it cannot tell which organisation the API key's user belongs to (no GET /v1/orgs): pass -orgID=<your organisation's ID> (your admin sees it in the console), or have the server upgraded`,
+      );
+    });
   const candidates = orgs.filter((o) => o.products.includes(product));
   if (candidates.length === 1) return { ...c, orgId: candidates[0].id };
   if (candidates.length === 0)
@@ -177,12 +188,18 @@ export const holdOnlineSession = async (
         leaseExpiresAt = Date.parse(r.leaseExpiresAt);
       } catch (error) {
         if (!isKatalonError(error) || error.code !== 'SESSION_EXPIRED') throw error;
-        const r = await client.call<{ leaseExpiresAt: string }>(
-          'POST',
-          `v1/sessions/${session.id}/resume`,
-          undefined,
-          { repeatable: true },
-        );
+        const r = await client
+          .call<{ leaseExpiresAt: string }>('POST', `v1/sessions/${session.id}/resume`, undefined, {
+            repeatable: true,
+          })
+          .catch((e: unknown) => {
+            // The heartbeat route answered on this URL: a server without this one is older.
+            if (!isKatalonError(e) || e.code !== 'NO_ROUTE') throw e;
+            throw fail(
+              'SESSION_EXPIRED',
+              `the session's lease ran out, and the license server is older than this katalonc: it cannot resume a session (no POST /v1/sessions/:id/resume), so this run ends: start it again, or have the server upgraded`,
+            );
+          });
         leaseExpiresAt = Date.parse(r.leaseExpiresAt);
         say(`Resumed online session ${session.id}: its seat was still free`);
       }

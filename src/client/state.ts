@@ -184,7 +184,14 @@ export const writeSessionRecord = (record: SessionRecord): Promise<string> =>
 
 export const removeSessionRecord = (id: string): void => remove(recordName(id));
 
-/** Every readable record; unreadable ones are removed. */
+/** The keys of a record, exactly: a record with others (a newer katalonc's) is not ours to judge. */
+const RECORD_KEYS = ['id', 'lock', 'orgId', 'pid', 'serverUrl'].join();
+
+/**
+ * The records this katalonc can judge. Any other file is left as it is: an older katalonc's record
+ * (no lock name: its run holds a lock of another kind) or a newer one's may be a live run's, and
+ * releasing that run's session would cut it off; its lease ends on the server anyway if it is dead.
+ */
 export const readSessionRecords = (): SessionRecord[] => {
   let files: string[];
   try {
@@ -197,22 +204,16 @@ export const readSessionRecords = (): SessionRecord[] => {
     const r = readJson(join(SESSIONS, file));
     if (
       r &&
+      Object.keys(r).sort().join() === RECORD_KEYS &&
       typeof r.id === 'string' &&
+      file === `${r.id}.json` &&
       typeof r.serverUrl === 'string' &&
-      typeof r.orgId === 'number'
+      typeof r.orgId === 'number' &&
+      typeof r.pid === 'number' &&
+      typeof r.lock === 'string' &&
+      /^session-[\w-]+$/.test(r.lock)
     )
-      records.push({
-        id: r.id,
-        serverUrl: r.serverUrl,
-        orgId: r.orgId,
-        pid: Number(r.pid),
-        // Records written before the lock had a name of its own: it was the session's.
-        lock:
-          typeof r.lock === 'string' && /^session-[\w-]+$/.test(r.lock)
-            ? r.lock
-            : `session-${r.id}`,
-      });
-    else remove(join(SESSIONS, file));
+      records.push({ id: r.id, serverUrl: r.serverUrl, orgId: r.orgId, pid: r.pid, lock: r.lock });
   }
   return records;
 };

@@ -36,6 +36,8 @@ const ERRORS = spec({
   MACHINE_QUOTA_EXCEEDED: { exit: ExitCode.noLicense, http: 409, client: 'MACHINE_QUOTA_EXCEEDED' },
   SERVER_UNREACHABLE: { exit: ExitCode.unreachable },
   SERVER_ERROR: { exit: ExitCode.unreachable },
+  /** A 404 for a route of ours: not a license server, or an older one without that route. */
+  NO_ROUTE: { exit: ExitCode.unreachable },
   TLS_ERROR: { exit: ExitCode.unreachable },
   PROXY_ERROR: { exit: ExitCode.unreachable },
   TIMEOUT: { exit: ExitCode.unreachable },

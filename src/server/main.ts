@@ -573,6 +573,7 @@ interface OfflineOptions extends PoolOptions {
   machineId: string;
   expires?: number;
   testing?: boolean;
+  replace?: boolean;
   out: string;
 }
 
@@ -599,6 +600,10 @@ offline
     new Option('--expires <date>', 'an earlier expiry than the default 60 days').argParser(date),
   )
   .option('--testing', 'a testing license: proves the machine ID, runs nothing, uses no quota')
+  .option(
+    '--replace',
+    "re-issue the machine's license of this pool (an old format's first) in its seat: no second license used",
+  )
   .requiredOption('--out <dir>', 'folder to write the .lic file to')
   .action(
     admin((s, o: OfflineOptions) =>
@@ -608,6 +613,7 @@ offline
           product: o.product,
           machineId: o.machineId,
           testing: Boolean(o.testing),
+          replace: Boolean(o.replace),
           ...(o.expires === undefined ? {} : { expiresAt: o.expires }),
         },
         // On the data dir, written before the license is committed: a file that cannot be written
@@ -618,6 +624,7 @@ offline
           kind: license.kind,
           expiresAt: license.expiresAt,
           ...(license.capped ? { capped: license.capped } : {}),
+          ...(license.replaces ? { replaces: license.replaces } : {}),
         }),
       ),
     ),

@@ -129,6 +129,7 @@ export const remoteAdmin = (server: string, token: string): AdminOps => {
         {
           machineId: p.machineId,
           testing: p.testing,
+          replace: p.replace,
           ...(p.expiresAt === undefined ? {} : { expiresAt: new Date(p.expiresAt).toISOString() }),
         },
       );

@@ -110,12 +110,12 @@ export const startServer = async (o: ServerOptions): Promise<void> => {
   const { port } = app.server.address() as { port: number };
   const url = recordServerUrl(o.dataDir, https ? 'https' : 'http', o.host, port);
   // Told at every start, not only when an "offline create" fails (an upgrade from a release that
-  // issued format-1 licenses without one leaves a server in this state); before "listening", which
-  // tells whoever waits for it that the start is done.
+  // issued format-1 licenses without one leaves a server in this state); before the line that it
+  // listens, which whoever watches the log waits for.
   if (!issuer.certificate)
     app.log.warn(
       { keyId: issuer.signingKey.keyId },
-      'no issuer certificate: this server cannot issue offline licenses that katalonc accepts. In order: "katalon-license-server keys public"; the licensor certifies that key ("root certify"); "katalon-license-server certificate install <file>"; then re-issue the offline licenses its older releases issued (README "Upgrading")',
+      'no issuer certificate: this server cannot issue offline licenses that katalonc accepts. In order: "katalon-license-server keys public"; the licensor certifies that key ("root certify"); "katalon-license-server certificate install <file>"; then re-issue the offline licenses its older releases issued, in their seats ("offline create --replace"; README "Upgrading")',
     );
   app.log.info(
     {

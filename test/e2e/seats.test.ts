@@ -4,7 +4,7 @@
 // time, in one folder or in several, and counts one seat; a number outside the certificate's range
 // is refused; the server numbers seats from 1 and gives a number again once its license expires.
 import { describe, expect, it } from 'vitest';
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import {
@@ -16,7 +16,7 @@ import {
   userEnv,
 } from '../helpers/cli.ts';
 import { certifyDataDir, makeLicense, testIssuer } from '../helpers/licenses.ts';
-import { adminCli, offlineCreateArgs, poolCreateArgs } from '../helpers/server.ts';
+import { adminCli, offlineCreateArgs, poolCreateArgs, randomMachineId } from '../helpers/server.ts';
 import { CERTIFICATE_FILE } from '../../src/server/data-dir.ts';
 import { dearmorLicense } from '../../src/core/license/format.ts';
 import { payloadOf } from '../../src/core/license/armor.ts';
@@ -155,5 +155,76 @@ describe('the server numbers seats', () => {
     expect(full.body.error.message).toMatch(/allows 2 offline licenses, all issued/);
     await new Promise((r) => setTimeout(r, soon - Date.now() + 100));
     expect((await create(machines[0])).license?.seat).toBe(1);
+  });
+});
+
+describe('offline create --replace', () => {
+  it("re-issues a machine's license in its seat: no second license of the pool, the two files are one seat on that machine, and nothing else is replaced", async () => {
+    const home = tempDir('katalonc-home-');
+    const env = userEnv(home);
+    const machineId = (await katalonc(['--print-machine-id'], env)).stdout.trim();
+    const other = randomMachineId();
+    const dataDir = tempDir('kls-data-');
+    certifyDataDir(dataDir, { maxLicenses: 5 });
+    const org = String((await json(dataDir, ['org', 'create', '--name', 'Acme QA'])).body.id);
+    const expires = new Date(Date.now() + 300 * 86_400_000).toISOString().slice(0, 10);
+    expect((await json(dataDir, poolCreateArgs(org, { quota: '1', expires }))).code).toBe(0);
+    const [a, b] = [join(home, 'a'), join(home, 'b')];
+    const create = (machine: string, out: string, ...more: string[]) =>
+      json(dataDir, [...offlineCreateArgs(org, machine), '--out', out, ...more]);
+
+    const first = await create(machineId, a);
+    expect(first.code).toBe(0);
+    expect((await create(machineId, b)).body.error.code).toBe('QUOTA_EXCEEDED');
+    // Nothing to replace on another machine; a testing license replaces nothing; a replacement
+    // that would expire before the license it replaces would leave that one running uncounted.
+    const none = await create(other, b, '--replace');
+    expect(none.code).toBe(4);
+    expect(none.body.error.message).toMatch(/holds no unexpired offline license of this pool/);
+    expect((await create(machineId, b, '--replace', '--testing')).code).toBe(4);
+    const early = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    const shorter = await create(machineId, b, '--replace', '--expires', early);
+    expect(shorter.code).toBe(8);
+    expect(shorter.body.error.message).toMatch(/before license .* it replaces/);
+
+    const second = await create(machineId, b, '--replace');
+    expect(second.code, JSON.stringify(second.body)).toBe(0);
+    expect(second.body.replaces).toBe(first.body.id);
+    const [p1, p2] = [first, second].map((r) => payload(r.body.file as string));
+    expect(p2.seat).toBe(p1.seat);
+    expect(p2.id).not.toBe(p1.id);
+    // The pool counts the new one only, and is still full: no seat was freed for another machine.
+    const pool = (await json(dataDir, ['pool', 'show', '--org', org, '--product', 'KRE'])).body;
+    expect(pool.offlineLicenses.map((l: { id: string }) => l.id)).toEqual([second.body.id]);
+    expect(pool.available).toBe(0);
+    expect((await create(other, b)).body.error.code).toBe('QUOTA_EXCEEDED');
+
+    // On the machine, both files are one seat: in one folder or in two, one run at a time.
+    const together = join(home, 'together');
+    mkdirSync(together);
+    copyFileSync(first.body.file as string, join(together, 'old.lic'));
+    copyFileSync(second.body.file as string, join(together, 'new.lic'));
+    const log = join(tempDir(), 'log');
+    const runs = [a, b, together].map((dir) =>
+      startKatalonc(
+        [`-licenseDir=${dir}`, 'run', '-enableLicenseRetry=false', '--', ...probe(log, 3000)],
+        env,
+      ),
+    );
+    const results = await Promise.all(runs.map((r) => r.result));
+    expect(results.map((r) => r.code).sort()).toEqual([0, 6, 6]);
+    expect(maxConcurrency(log)).toBe(1);
+    const list = JSON.parse(
+      (await katalonc(['license', 'list', '--json', `-licenseDir=${together}`], env)).stdout,
+    );
+    expect(list.valid).toBe(1);
+
+    // A license of another certificate (the server certified again) is not replaced: katalonc
+    // would take the two files for two seats.
+    rmSync(join(dataDir, CERTIFICATE_FILE));
+    certifyDataDir(dataDir, { maxLicenses: 5 });
+    const recertified = await create(machineId, join(home, 'c'), '--replace');
+    expect(recertified.code).toBe(8);
+    expect(recertified.body.error.message).toMatch(/another issuer certificate/);
   });
 });

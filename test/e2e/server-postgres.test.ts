@@ -172,6 +172,38 @@ describe.skipIf(!postgresAvailable())(
       }
     });
 
+    it("re-issues of one machine's license at once on two replicas: one license counts, all in one seat", async () => {
+      const { org } = await seedOrg(a.url, { model: 'node-locked', quota: 1 });
+      const machineId = randomMachineId();
+      const path = `/orgs/${org}/pools/KRE/offline-licenses`;
+      const first = await adminApi(a.url, 'POST', path, { machineId });
+      expect(first.status).toBe(201);
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          adminApi((i % 2 ? a : b).url, 'POST', path, { machineId, replace: true }),
+        ),
+      );
+      // Each either replaced the license counted when it ran, or found it replaced under it.
+      const issued = results.filter((r) => r.status === 201);
+      expect(issued.length).toBeGreaterThan(0);
+      expect(results.filter((r) => r.status !== 201).map((r) => r.body.error.code)).toEqual(
+        Array(10 - issued.length).fill('CONFLICT'),
+      );
+      const replaced = [first, ...issued].map((r) => r.body.id);
+      expect(new Set(issued.map((r) => r.body.replaces)).size).toBe(issued.length);
+      for (const r of issued) expect(replaced).toContain(r.body.replaces);
+      const seats = new Set(
+        [first, ...issued].map((r) => {
+          const armored = dearmorLicense(r.body.text);
+          return armored.ok ? payloadOf(armored.document)?.seat : armored;
+        }),
+      );
+      expect(seats.size).toBe(1);
+      const pool = (await adminApi(b.url, 'GET', `/orgs/${org}/pools/KRE`)).body;
+      expect(pool.offlineLicenses).toHaveLength(1);
+      expect(pool.available).toBe(0);
+    });
+
     it('the admin subcommands work on the shared database, and a termination there applies at once', async () => {
       const j = async (args: string[]) => {
         const r = await adminCli(dataDir, [...args, '--json'], env());

@@ -44,9 +44,11 @@ export const acquire = async (opts: ClientOptions, tries = 1): Promise<LicenseHo
     report.licenses.length === 0
       ? 'no license files'
       : report.licenses.map((l) => `${l.file}: ${l.status}`).join('; ');
+  // An air-gapped user upgrading katalonc: what to ask for, not only that the file is refused.
+  const old = report.licenses.find((l) => l.status === 'old-format');
   throw fail(
     'NO_VALID_LICENSE',
-    `no valid offline license in ${report.folder} (${seen}) and no API key for online activation: run "katalonc license list" for details, or pass -apiKey and -orgID`,
+    `no valid offline license in ${report.folder} (${seen}) and no API key for online activation: ${old ? `${old.file} is ${old.message}` : 'run "katalonc license list" for details'}, or pass -apiKey and -orgID`,
   );
 };
 

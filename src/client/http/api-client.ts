@@ -271,7 +271,7 @@ export const createApiClient = (o: ConnectionOptions, apiKey?: string): ApiClien
       // Our routes exist on every license server: a 404 for one means the URL is not one.
       if (res.status === 404 && (!json.error || /^no route /.test(json.error.message ?? '')))
         throw fail(
-          'SERVER_ERROR',
+          'NO_ROUTE',
           `${shown(o.serverUrl)} has no license server API (404 for ${method} /${path.split('?')[0]}): check -serverUrl (just the server's address, e.g. https://license.example.com)`,
         );
       if (res.status >= 500 || (res.status >= 400 && !json.error)) {

@@ -24,6 +24,7 @@ export type LicenseStatus =
   | 'outside-certificate'
   | 'malformed'
   | 'unsupported-version'
+  | 'old-format'
   | 'clock-rollback';
 
 export interface ValidationContext {
@@ -57,21 +58,17 @@ export const validateLicense = (text: string, ctx: ValidationContext): Validatio
   if (!armored.ok) {
     if (armored.status === 'malformed')
       return { status: 'malformed', message: `not a readable license file: ${armored.reason}` };
-    if (armored.version === 1)
+    // Format 1 had no issuer certificate, format 2 no seat number: accepting either would let a
+    // server key sign past its certificate. The server that issued it (upgraded) re-issues it.
+    if (armored.version < FORMAT_VERSION)
       return {
-        status: 'unknown-key',
-        message: `an old license format (1) with no issuer certificate, which this katalonc no longer accepts: ask your admin for a new license file`,
+        status: 'old-format',
+        message: `an old license format (${armored.version}, with no ${armored.version === 1 ? 'issuer certificate' : 'seat number'}), which this katalonc no longer accepts: ask your admin to re-issue it from the upgraded license server ("offline create --replace") for this machine, ID ${ctx.machineId}`,
       };
-    // Format 2 had no seat number: accepting it would let a server key sign past its certificate.
-    return armored.version < FORMAT_VERSION
-      ? {
-          status: 'unsupported-version',
-          message: `an old license format (${armored.version}) with no seat number, which this katalonc no longer accepts: ask your admin for a new license file`,
-        }
-      : {
-          status: 'unsupported-version',
-          message: `license format version ${armored.version} is newer than this katalonc understands: upgrade katalonc`,
-        };
+    return {
+      status: 'unsupported-version',
+      message: `license format version ${armored.version} is newer than this katalonc understands: upgrade katalonc`,
+    };
   }
   const license = armored.document;
   const chain = checkChain(license, ctx.roots, ctx.revokedKeyIds, ctx.certificates);

@@ -109,12 +109,13 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ service: Service; guards: 
     '/orgs/:orgId/pools/:product/offline-licenses',
     { schema: { params: PoolParams, body: NewOfflineLicense } },
     async (r, reply) => {
-      const { machineId, testing, expiresAt } = r.body;
+      const { machineId, testing, expiresAt, replace } = r.body;
       const license = await service.createOffline({
         orgId: r.params.orgId,
         product: r.params.product,
         machineId,
         testing: testing ?? false,
+        replace: replace ?? false,
         ...(expiresAt ? { expiresAt: Date.parse(expiresAt) } : {}),
       });
       return reply.status(201).send(license);

@@ -59,6 +59,7 @@ export const NewOfflineLicense = object({
   machineId: MachineId,
   expiresAt: Type.Optional(dateTime),
   testing: Type.Optional(Type.Boolean()),
+  replace: Type.Optional(Type.Boolean()),
 });
 export const SessionsQuery = object({ orgId: Type.Optional(Id) });
 export const TimeQuery = object({ nonce: Type.String({ pattern: '^[0-9a-f]{16,64}$' }) });

@@ -109,6 +109,9 @@ export interface PoolGaugeRow {
   machines: number;
 }
 
+/** An offline license that counts against its pool's quota at `?`: unexpired, not superseded. */
+const COUNTS = "kind = 'offline' AND expires_at > ? AND superseded_by IS NULL";
+
 /** Every pool with what is in use now (the LIVE rule for sessions), for /metrics. */
 export const poolGauges = (q: Queries, now: number): Promise<PoolGaugeRow[]> =>
   q.all<PoolGaugeRow>(
@@ -116,8 +119,7 @@ export const poolGauges = (q: Queries, now: number): Promise<PoolGaugeRow[]> =>
        pools.machine_count AS machines,
        (SELECT count(*) FROM sessions
         WHERE pool_id = pools.id AND ended_at IS NULL AND lease_expires_at > ?) AS sessions,
-       (SELECT count(*) FROM offline_licenses
-        WHERE pool_id = pools.id AND kind = 'offline' AND expires_at > ?) AS offline
+       (SELECT count(*) FROM offline_licenses WHERE pool_id = pools.id AND ${COUNTS}) AS offline
      FROM pools JOIN orgs ON orgs.id = pools.org_id ORDER BY pools.org_id, pools.product`,
     now,
     now,
@@ -146,7 +148,7 @@ export const usage = async (q: Queries, poolId: number, now: number): Promise<Po
 const countOfflineLicenses = (q: Queries, poolId: number, now: number): Promise<number> =>
   count(
     q,
-    "SELECT count(*) AS n FROM offline_licenses WHERE pool_id = ? AND kind = 'offline' AND expires_at > ?",
+    `SELECT count(*) AS n FROM offline_licenses WHERE pool_id = ? AND ${COUNTS}`,
     poolId,
     now,
   );
@@ -196,10 +198,9 @@ export const countPoolRows = async (
   const rows = (await q.get<Omit<PoolCounters, 'entitlements'>>(
     `SELECT (SELECT count(*) FROM sessions WHERE pool_id = ? AND ended_at IS NULL) AS open_sessions,
        (SELECT count(*) FROM machines WHERE pool_id = ?) AS machine_count,
-       (SELECT count(*) FROM offline_licenses
-        WHERE pool_id = ? AND kind = 'offline' AND expires_at > ?) AS offline_count,
-       (SELECT min(expires_at) FROM offline_licenses
-        WHERE pool_id = ? AND kind = 'offline' AND expires_at > ?) AS offline_counted_until`,
+       (SELECT count(*) FROM offline_licenses WHERE pool_id = ? AND ${COUNTS}) AS offline_count,
+       (SELECT min(expires_at) FROM offline_licenses WHERE pool_id = ? AND ${COUNTS})
+         AS offline_counted_until`,
     poolId,
     poolId,
     poolId,
@@ -372,7 +373,10 @@ export const insertOfflineLicense = (
     l.seat,
   );
 
-/** The seat numbers that unexpired licenses hold in an issuer certificate, by every pool. */
+/**
+ * The seat numbers that unexpired licenses hold in an issuer certificate, by every pool (a
+ * superseded license's seat is its replacement's).
+ */
 export const seatsHeld = async (
   q: Queries,
   certificateId: string,
@@ -380,7 +384,7 @@ export const seatsHeld = async (
 ): Promise<number[]> =>
   (
     await q.all<{ seat: number }>(
-      'SELECT seat FROM offline_licenses WHERE certificate_id = ? AND expires_at > ? AND seat IS NOT NULL',
+      'SELECT seat FROM offline_licenses WHERE certificate_id = ? AND expires_at > ? AND seat IS NOT NULL AND superseded_by IS NULL',
       certificateId,
       now,
     )
@@ -392,7 +396,33 @@ export const unexpiredOfflineLicenses = (
   now: number,
 ): Promise<OfflineLicenseRow[]> =>
   q.all<OfflineLicenseRow>(
-    'SELECT * FROM offline_licenses WHERE pool_id = ? AND expires_at > ? ORDER BY issued_at',
+    'SELECT * FROM offline_licenses WHERE pool_id = ? AND expires_at > ? AND superseded_by IS NULL ORDER BY issued_at',
     poolId,
     now,
+  );
+
+/**
+ * The license `--replace` re-issues: the machine's unexpired offline license of this pool that is
+ * not superseded, one of an old format (no seat) first, then the one that expires first.
+ */
+export const replaceableLicense = (
+  q: Queries,
+  poolId: number,
+  machineId: string,
+  now: number,
+): Promise<OfflineLicenseRow | undefined> =>
+  q.get<OfflineLicenseRow>(
+    `SELECT * FROM offline_licenses WHERE pool_id = ? AND machine_id = ? AND ${COUNTS}
+     ORDER BY CASE WHEN seat IS NULL THEN 0 ELSE 1 END, expires_at LIMIT 1`,
+    poolId,
+    machineId,
+    now,
+  );
+
+/** Marks a license superseded by `by`; 0 if another re-issue superseded it first. */
+export const supersede = (q: Queries, id: string, by: string): Promise<number> =>
+  q.run(
+    'UPDATE offline_licenses SET superseded_by = ? WHERE id = ? AND superseded_by IS NULL',
+    by,
+    id,
   );

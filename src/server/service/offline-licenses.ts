@@ -13,10 +13,14 @@ import {
   insertOfflineLicense,
   recountOffline,
   registerMachine,
+  replaceableLicense,
   seatsHeld,
+  supersede,
   toPool,
+  type OfflineLicenseRow,
 } from '../repository/pools.ts';
 import { authorized } from './actor.ts';
+import type { Queries } from '../store/store.ts';
 import { audit, checkMachineId, iso, poolOrFail, takeSeat, type Context } from './context.ts';
 
 export interface OfflineRequest {
@@ -26,6 +30,11 @@ export interface OfflineRequest {
   /** An earlier expiry than the default, ms. */
   expiresAt?: number;
   testing: boolean;
+  /**
+   * Re-issue the machine's unexpired offline license of this pool (one of an old format first)
+   * without a second seat: the new one takes its seat, and it no longer counts.
+   */
+  replace?: boolean;
 }
 
 export interface IssuedLicense {
@@ -36,7 +45,45 @@ export interface IssuedLicense {
   expiresAt: string;
   /** Why the expiry is earlier than the one asked for, if it is. */
   capped?: string;
+  /** The license this one superseded (replace). */
+  replaces?: string;
 }
+
+/**
+ * Marks the license a re-issue for `machineId` replaces as superseded by `id`, before the quota is
+ * checked (so it no longer counts), and resolves to it. Only the same machine's license of the same
+ * pool; a seat of another issuer certificate is refused, since katalonc would take the two files for
+ * two seats.
+ */
+const supersedeFor = async (
+  tx: Queries,
+  poolId: number,
+  machineId: string,
+  id: string,
+  certificateId: string | undefined,
+  now: number,
+  testing: boolean,
+): Promise<OfflineLicenseRow> => {
+  if (testing) throw fail('BAD_REQUEST', 'a testing license replaces nothing: leave out --replace');
+  const old = await replaceableLicense(tx, poolId, machineId, now);
+  if (!old)
+    throw fail(
+      'NOT_FOUND',
+      `machine ${machineId} holds no unexpired offline license of this pool to replace: leave out --replace`,
+    );
+  if (certificateId !== undefined && old.seat !== null && old.certificate_id !== certificateId)
+    throw fail(
+      'LICENSE_REFUSED',
+      `license ${old.id} holds seat ${old.seat} of another issuer certificate (${old.certificate_id}), which katalonc still accepts until ${iso(old.expires_at)}: a license under this server's certificate would be a second seat on that machine, so it cannot be replaced; it counts until it expires`,
+    );
+  // Another re-issue of the same license got there first: one replacement per license.
+  if ((await supersede(tx, old.id, id)) !== 1)
+    throw fail(
+      'CONFLICT',
+      `license ${old.id} was just replaced by another re-issue: list the pool's licenses`,
+    );
+  return old;
+};
 
 export const offlineLicenses = (ctx: Context) => {
   const { clock, leases, issuer } = ctx;
@@ -74,6 +121,11 @@ export const offlineLicenses = (ctx: Context) => {
         const now = clock();
         const pool = await poolOrFail(tx, p.orgId, p.product);
         const rules = toPool(pool);
+        const id = randomUUID();
+        const { certificate } = issuer;
+        const replaced = p.replace
+          ? await supersedeFor(tx, pool.id, machineId, id, certificate?.fields.id, now, p.testing)
+          : null;
         // A testing license uses no license of the pool and registers no machine.
         const takeOffline = async () => {
           const newMachine = await registerMachine(tx, {
@@ -88,7 +140,6 @@ export const offlineLicenses = (ctx: Context) => {
           offlineRefusal(rules) ??
           (p.testing ? subscriptionRefusal(rules, now) : await takeOffline());
         if (refusal) throw fail(refusal.code, refusal.message);
-        const { certificate } = issuer;
         if (!certificate)
           throw fail(
             'LICENSE_REFUSED',
@@ -100,9 +151,10 @@ export const offlineLicenses = (ctx: Context) => {
         const limit = certificateRefusal(cert, String(pool.org_id), p.product, now);
         if (limit) throw fail('LICENSE_REFUSED', `this server's issuer certificate ${limit}`);
         // An offline license holds the lowest seat of the certificate that no unexpired license
-        // holds (an expired one frees its number); a testing license holds none.
-        let seat: number | null = null;
-        if (!p.testing) {
+        // holds (an expired one frees its number), or the seat of the license it replaces, so that
+        // both files on that machine are one seat; a testing license holds none.
+        let seat: number | null = replaced?.seat ?? null;
+        if (!p.testing && seat === null) {
           await tx.lockIssuance();
           seat = lowestFreeSeat(await seatsHeld(tx, cert.id, now), cert.maxLicenses);
           if (seat === null)
@@ -116,7 +168,13 @@ export const offlineLicenses = (ctx: Context) => {
           offlineExpiry(rules, now, p.testing, p.expiresAt),
           Date.parse(cert.notAfter),
         );
-        const id = randomUUID();
+        // The replaced license still runs on its machine until it expires: were its replacement to
+        // expire first, the machine would hold a license that no longer counts.
+        if (replaced && expiresAt < replaced.expires_at)
+          throw fail(
+            'LICENSE_REFUSED',
+            `the re-issued license would expire on ${iso(expiresAt).slice(0, 10)}, before license ${replaced.id} it replaces (${iso(replaced.expires_at).slice(0, 10)}): re-issue it with a later expiry, or without --replace`,
+          );
         const kind: LicenseKind = p.testing ? 'testing' : 'offline';
         await insertOfflineLicense(tx, pool.id, {
           id,
@@ -154,8 +212,16 @@ export const offlineLicenses = (ctx: Context) => {
           tx,
           pool.org_id,
           `${kind} license issued`,
-          `${p.product}: ${machineId}, until ${iso(expiresAt)}${seat === null ? '' : `, seat ${seat} of certificate ${cert.id}`}`,
+          `${p.product}: ${machineId}, until ${iso(expiresAt)}${seat === null ? '' : `, seat ${seat} of certificate ${cert.id}`}${replaced ? `, replacing ${replaced.id}` : ''}`,
         );
+        if (replaced)
+          await audit(
+            ctx,
+            tx,
+            pool.org_id,
+            'offline license superseded',
+            `${p.product}: ${machineId}: ${replaced.id} (until ${iso(replaced.expires_at)}) superseded by ${id}; it no longer counts against the quota`,
+          );
         ctx.events.record(tx, {
           orgId: pool.org_id,
           product: p.product,
@@ -172,6 +238,7 @@ export const offlineLicenses = (ctx: Context) => {
           kind,
           expiresAt: iso(expiresAt),
           ...(capped ? { capped } : {}),
+          ...(replaced ? { replaces: replaced.id } : {}),
         });
       });
     },

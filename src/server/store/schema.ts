@@ -92,6 +92,9 @@ const MIGRATIONS: ((dialect: Dialect) => string)[] = [
   // Who made an invitation (none: the operator): it is accepted only while they may still give
   // its role, and only the operator's gives a first password to an account that exists.
   () => `ALTER TABLE invitations ADD COLUMN invited_by BIGINT REFERENCES users(id);`,
+  // The license that re-issued this one for its machine and pool (offline create --replace): a
+  // superseded license no longer counts against the quota, and its seat went to the new one.
+  () => `ALTER TABLE offline_licenses ADD COLUMN superseded_by TEXT;`,
 ];
 
 /**

@@ -1,7 +1,9 @@
-// The license server of the release of 2026-11-23 (3d6556d), built from git for upgrade tests: its
-// sources (git archive) bundled as its own scripts/build.ts bundled them (esbuild, npm packages
-// external). It is built under build/ (git-ignored), so its packages (fastify, commander and pg, the
-// versions it shipped with) come from this checkout's node_modules: no network, about a second.
+// The license server of the release of 2026-11-23 (3d6556d), built for upgrade tests: its sources
+// (test/fixtures/release-3d6556d.tar.gz, made by `git archive --format=tar.gz 3d6556d src
+// package.json`, so that a shallow clone has them too) bundled as its own scripts/build.ts bundled
+// them (esbuild, npm packages external). It is built under build/ (git-ignored), so its packages
+// (fastify, commander and pg, the versions it shipped with) come from this checkout's node_modules:
+// no network, about a second.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,25 +12,18 @@ import { ROOT, run, userEnv, type Result } from './cli.ts';
 export const OLD_RELEASE = '3d6556d';
 const DIR = join(ROOT, 'build', `release-${OLD_RELEASE}`);
 const SERVER = join(DIR, 'dist', 'katalon-license-server.js');
+const SOURCES = join(ROOT, 'test', 'fixtures', `release-${OLD_RELEASE}.tar.gz`);
 
 /**
  * The old server's entry, built once: in a folder of its own, then renamed into place, so that test
- * files building it at once (and a build cut short) never leave half of one. A checkout without
- * that commit fails here, saying so.
+ * files building it at once (and a build cut short) never leave half of one.
  */
 const oldServer = async (): Promise<string> => {
   if (existsSync(SERVER)) return SERVER;
   const building = `${DIR}-${process.pid}-${Date.now()}`;
   mkdirSync(building, { recursive: true });
   try {
-    execFileSync(
-      'sh',
-      ['-c', `git archive ${OLD_RELEASE} src package.json | tar -x -C "${building}"`],
-      {
-        cwd: ROOT,
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
+    execFileSync('tar', ['-xzf', SOURCES, '-C', building], { stdio: ['ignore', 'ignore', 'pipe'] });
     const { build } = await import('esbuild');
     await build({
       bundle: true,
@@ -43,10 +38,7 @@ const oldServer = async (): Promise<string> => {
     renameSync(building, DIR);
   } catch (error) {
     if (existsSync(SERVER)) return SERVER; // another test file built it first
-    throw new Error(
-      `cannot build the release ${OLD_RELEASE} from git (a shallow clone? fetch it: git fetch --unshallow)`,
-      { cause: error },
-    );
+    throw new Error(`cannot build the release ${OLD_RELEASE} from ${SOURCES}`, { cause: error });
   } finally {
     rmSync(building, { recursive: true, force: true });
   }

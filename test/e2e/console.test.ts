@@ -362,6 +362,15 @@ describe.each(stores)('the web console on $name', ({ skip, postgres }) => {
     const csrfOfPeople = async (c: typeof owner) =>
       csrfOf((await c.get(`/console/orgs/${org}/people`)).text);
     const adminCsrf = await csrfOfPeople(admin);
+    // An Admin is offered only what they may do: no Owner role, no form on an Owner's row.
+    const adminPage = (await admin.get(`/console/orgs/${org}/people`)).text;
+    expect(adminPage).not.toContain('<option value="owner"');
+    expect(adminPage).not.toContain('New role for boss@acme.test');
+    expect(adminPage).not.toContain('aria-label="Remove boss@acme.test"');
+    expect(adminPage).toContain('New role for deputy@acme.test');
+    const ownerPage = (await owner.get(`/console/orgs/${org}/people`)).text;
+    expect(ownerPage).toContain('<option value="owner"');
+    expect(ownerPage).toContain('New role for boss@acme.test');
     const asAdmin = (path: string, form: Record<string, string>) =>
       admin.post(`/console/orgs/${org}/people/${path}`, { _csrf: adminCsrf, ...form });
     // An Admin never touches an Owner, nor makes one.

@@ -16,8 +16,9 @@ export const ROLE_NAMES: Record<Role, string> = {
 };
 
 /** A role select's options, `chosen` selected. */
-export const roleOptions = (chosen: Role) =>
-  ROLES.map(
+/** The roles offered (only those the viewer may give: an Admin is never offered Owner). */
+export const roleOptions = (chosen: Role, offered: readonly Role[] = ROLES) =>
+  offered.map(
     (r) => html`<option value="${r}" ${r === chosen ? ' selected' : ''}>${ROLE_NAMES[r]}</option>`,
   );
 

@@ -1,16 +1,24 @@
 // The People page of an organisation: members and their roles, and invitation links.
-import type { Role } from '../../../core/vocabulary.ts';
+import { memberMay } from '../../../core/roles.ts';
+import { ROLES, type Role } from '../../../core/vocabulary.ts';
 import { html, type Html } from '../html.ts';
 import { link } from '../links.ts';
 import { action, layout, ROLE_NAMES, roleOptions, table, type Viewer } from './layout.ts';
 
+/**
+ * The People page. The viewer is offered only what they may do (the policy in core/roles.ts, which
+ * the server applies anyway): an Admin sees Owners' rows without forms, and no Owner role to give.
+ */
 export const peoplePage = (
   viewer: Viewer,
-  org: { id: number; name: string },
+  org: { id: number; name: string; role: Role },
   members: { email: string; role: Role }[],
   notice?: { error: boolean; text: string; link?: string },
-): Html =>
-  layout(
+): Html => {
+  const may = (action: Parameters<typeof memberMay>[1]) => memberMay(org.role, action);
+  const canGive = (from: Role) =>
+    ROLES.filter((to) => to === from || may({ kind: 'change-role', from, to }));
+  return layout(
     `People: ${org.name}`,
     viewer,
     html`<p><a href="${link('orgs', org.id, 'licenses')}">License Management</a></p>
@@ -34,26 +42,30 @@ export const peoplePage = (
               <td>${m.email}</td>
               <td>${ROLE_NAMES[m.role]}</td>
               <td>
-                <form
-                  class="inline"
-                  method="post"
-                  action="${link('orgs', org.id, 'people', 'role')}"
-                >
-                  <input type="hidden" name="_csrf" value="${viewer.csrf}" /><input
-                    type="hidden"
-                    name="email"
-                    value="${m.email}"
-                  /><label
-                    >New role for ${m.email}
-                    <select name="role">
-                      ${roleOptions(m.role)}
-                    </select></label
-                  >
-                  <button type="submit">Change</button>
-                </form>
+                ${
+                  canGive(m.role).length < 2
+                    ? ''
+                    : html`<form
+                        class="inline"
+                        method="post"
+                        action="${link('orgs', org.id, 'people', 'role')}"
+                      >
+                        <input type="hidden" name="_csrf" value="${viewer.csrf}" /><input
+                          type="hidden"
+                          name="email"
+                          value="${m.email}"
+                        /><label
+                          >New role for ${m.email}
+                          <select name="role">
+                            ${roleOptions(m.role, canGive(m.role))}
+                          </select></label
+                        >
+                        <button type="submit">Change</button>
+                      </form>`
+                }
               </td>
               <td>
-                ${action(viewer, link('orgs', org.id, 'people', 'remove'), 'Remove', { email: m.email }, `Remove ${m.email}`)}
+                ${may({ kind: 'remove-member', role: m.role }) ? action(viewer, link('orgs', org.id, 'people', 'remove'), 'Remove', { email: m.email }, `Remove ${m.email}`) : ''}
               </td>
             </tr>`,
         ),
@@ -65,9 +77,13 @@ export const peoplePage = (
         <label
           >Role
           <select name="role">
-            ${roleOptions('member')}
+            ${roleOptions(
+              'member',
+              ROLES.filter((role) => may({ kind: 'invite', role })),
+            )}
           </select></label
         >
         <button type="submit">Make an invitation link</button>
       </form>`,
   );
+};

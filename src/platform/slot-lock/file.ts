@@ -4,7 +4,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { clientDir } from '../paths.ts';
-import type { SlotLock } from './index.ts';
+import type { SlotLock } from './slot-lock.ts';
 
 export const tryLock = async (name: string, once = false): Promise<SlotLock | null> => {
   const dir = join(clientDir(), 'locks');

@@ -10,7 +10,7 @@
 import { closeSync, mkdirSync, openSync, rmSync, constants } from 'node:fs';
 import { userInfo } from 'node:os';
 import { parse, win32 } from 'node:path';
-import type { SlotLock } from './index.ts';
+import type { SlotLock } from './slot-lock.ts';
 
 /** libuv's UV_FS_O_EXLOCK on Windows (uv/win.h): share mode 0. Node does not export it there. */
 const UV_FS_O_EXLOCK = 0x10000000;

@@ -7,13 +7,8 @@ import { endLapsedSessions, poolsWithLapsedSessions } from '../repository/sessio
 import type { Store } from '../store/store.ts';
 import { accounts } from './accounts.ts';
 import { createAuthenticator } from './auth.ts';
-import {
-  createPoolRefs,
-  DEFAULT_SETTINGS,
-  lostInOutage,
-  type Context,
-  type Settings,
-} from './context.ts';
+import { createPoolRefs, DEFAULT_SETTINGS, type Context, type Settings } from './context.ts';
+import { lostInOutage } from './seats.ts';
 import { createEvents, type EventSink } from './events.ts';
 import { createLeaseCache, noLeaseCache } from './lease-cache.ts';
 import { offlineLicenses } from './offline-licenses.ts';

@@ -17,18 +17,13 @@ import {
 } from '../repository/organisations.ts';
 import { membersWithRoles, roleOf } from '../repository/accounts.ts';
 import { keepsAnOwner, mayChangeMember } from '../../core/roles.ts';
-import { canonicalEmail, isSafeText, printable } from '../../core/text.ts';
+import { canonicalEmail, isSafeText, printable, iso } from '../../core/text.ts';
 import { deleteLicensed, poolIdsOf, withdrawEntitlement } from '../repository/pools.ts';
 import { hashKey, type Authenticator } from './auth.ts';
-import {
-  audit,
-  endSessionsFor,
-  iso,
-  memberOrFail,
-  notAnEmail,
-  orgOrFail,
-  type Context,
-} from './context.ts';
+import { audit } from './audit.ts';
+import { endSessionsFor } from './seats.ts';
+import { memberOrFail, notAnEmail, orgOrFail } from './checks.ts';
+import type { Context } from './context.ts';
 
 export const organisations = (ctx: Context, auth: Authenticator) => {
   const { store, clock } = ctx;

@@ -25,7 +25,11 @@ import {
   sessionOfUser,
   type SessionRow,
 } from '../repository/sessions.ts';
-import { audit, checkMachineId, endSessionsFor, iso, takeSeat, type Context } from './context.ts';
+import { audit } from './audit.ts';
+import { checkMachineId } from './checks.ts';
+import { endSessionsFor, takeSeat } from './seats.ts';
+import { iso } from '../../core/text.ts';
+import type { Context } from './context.ts';
 import { createHeartbeatBatch } from './heartbeat-batch.ts';
 import { poolSummary, sessionView } from './pools.ts';
 

@@ -80,16 +80,42 @@ const route = <
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export const ADMIN_API = [
+/** GET /orgs/:orgId/<segment>: an organisation's list, as `{ <list>: […] }`. */
+const orgList = <K extends 'auditLog' | 'listUsers' | 'listApiKeys' | 'listPools'>(
+  op: K,
+  segment: string,
+  list: string,
+) =>
   route({
-    op: 'auditLog',
+    op: op as 'listUsers', // all four take (orgId)
     method: 'GET',
-    path: '/orgs/:orgId/audit',
+    path: `/orgs/:orgId/${segment}`,
     params: OrgParams,
-    list: 'entries',
+    list,
     args: ({ params }) => [params.orgId],
     request: (orgId) => ({ params: { orgId } }),
-  }),
+  }) as AnyAdminRoute & { op: K };
+
+/** POST /orgs/:orgId/<segment> { email }: something made for a member, 201. */
+const forMember = <K extends 'addUser' | 'createApiKey'>(op: K, segment: string) =>
+  route({
+    op: op as 'addUser', // both take (orgId, email)
+    method: 'POST',
+    path: `/orgs/:orgId/${segment}`,
+    params: OrgParams,
+    body: Member,
+    created: true,
+    args: ({ params, body }) => [params.orgId, body.email],
+    request: (orgId, email) => ({ params: { orgId }, body: { email } }),
+  }) as AnyAdminRoute & { op: K };
+
+export const ADMIN_API = [
+  orgList('auditLog', 'audit', 'entries'),
+  orgList('listUsers', 'users', 'users'),
+  orgList('listApiKeys', 'api-keys', 'apiKeys'),
+  orgList('listPools', 'pools', 'pools'),
+  forMember('addUser', 'users'),
+  forMember('createApiKey', 'api-keys'),
   route({
     op: 'listOrgs',
     method: 'GET',
@@ -99,33 +125,6 @@ export const ADMIN_API = [
     request: () => ({}),
   }),
   route({
-    op: 'listUsers',
-    method: 'GET',
-    path: '/orgs/:orgId/users',
-    params: OrgParams,
-    list: 'users',
-    args: ({ params }) => [params.orgId],
-    request: (orgId) => ({ params: { orgId } }),
-  }),
-  route({
-    op: 'listApiKeys',
-    method: 'GET',
-    path: '/orgs/:orgId/api-keys',
-    params: OrgParams,
-    list: 'apiKeys',
-    args: ({ params }) => [params.orgId],
-    request: (orgId) => ({ params: { orgId } }),
-  }),
-  route({
-    op: 'listPools',
-    method: 'GET',
-    path: '/orgs/:orgId/pools',
-    params: OrgParams,
-    list: 'pools',
-    args: ({ params }) => [params.orgId],
-    request: (orgId) => ({ params: { orgId } }),
-  }),
-  route({
     op: 'createOrg',
     method: 'POST',
     path: '/orgs',
@@ -133,26 +132,6 @@ export const ADMIN_API = [
     created: true,
     args: ({ body }) => [body.name],
     request: (name) => ({ body: { name } }),
-  }),
-  route({
-    op: 'addUser',
-    method: 'POST',
-    path: '/orgs/:orgId/users',
-    params: OrgParams,
-    body: Member,
-    created: true,
-    args: ({ params, body }) => [params.orgId, body.email],
-    request: (orgId, email) => ({ params: { orgId }, body: { email } }),
-  }),
-  route({
-    op: 'createApiKey',
-    method: 'POST',
-    path: '/orgs/:orgId/api-keys',
-    params: OrgParams,
-    body: Member,
-    created: true,
-    args: ({ params, body }) => [params.orgId, body.email],
-    request: (orgId, email) => ({ params: { orgId }, body: { email } }),
   }),
   route({
     op: 'invite',

@@ -35,16 +35,12 @@ export const clientRoutes: FastifyPluginAsyncTypebox<{ service: Service; guards:
     async (request, reply) =>
       reply.status(201).send(await service.activate(await guards.user(request), request.body)),
   );
-  app.post(
-    '/sessions/:id/heartbeat',
-    { schema: { params: SessionParams, response: { 200: LeaseAnswer } } },
-    async (request) => service.heartbeat(await guards.user(request), request.params.id),
-  );
-  app.post(
-    '/sessions/:id/resume',
-    { schema: { params: SessionParams, response: { 200: LeaseAnswer } } },
-    async (request) => service.resume(await guards.user(request), request.params.id),
-  );
+  for (const extend of ['heartbeat', 'resume'] as const)
+    app.post(
+      `/sessions/:id/${extend}`,
+      { schema: { params: SessionParams, response: { 200: LeaseAnswer } } },
+      async (request) => service[extend](await guards.user(request), request.params.id),
+    );
   app.delete(
     '/sessions/:id',
     { schema: { params: SessionParams, response: { 200: ReleaseAnswer } } },

@@ -2,7 +2,7 @@
 // its data dir: the same operations, through the admin API. So an operator never has to find the
 // server's data dir, nor risks making a second database by missing it.
 import { fail, isErrorCode, type ErrorCode } from '../core/errors.ts';
-import { ADMIN_API, type AdminOps } from './admin-api.ts';
+import { ADMIN_API, type AdminOps } from './http/admin-api.ts';
 import type { IssuedLicense, OfflineRequest } from './service/offline-licenses.ts';
 
 export type { AdminOps };

@@ -13,7 +13,7 @@ import {
   MemberOrgsAnswer,
   ReleaseAnswer,
 } from '../../src/core/wire/client-api.ts';
-import { ADMIN_API, type AdminOps } from '../../src/server/admin-api.ts';
+import { ADMIN_API, type AdminOps } from '../../src/server/http/admin-api.ts';
 import { openDataDir } from '../../src/server/data-dir.ts';
 import { buildApp } from '../../src/server/http/app.ts';
 import { remoteAdmin } from '../../src/server/remote-admin.ts';

@@ -1,7 +1,7 @@
 // The admin API, behind the admin token: the same operations as the admin subcommands, registered
 // from the one table of them (admin-api.ts).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ADMIN_API } from '../admin-api.ts';
+import { ADMIN_API } from './admin-api.ts';
 import { actors } from '../service/actor.ts';
 import type { Service } from '../service/index.ts';
 import type { Guards } from './guards.ts';

@@ -1,9 +1,9 @@
 // The admin API, one row per operation: its method and path, the schemas of its request, and how
 // the service operation's arguments map to the request and back. The admin routes register from
-// this table (http/admin-routes.ts) and the remote admin client builds its calls from it
-// (remote-admin.ts), so adding an admin operation is adding a row.
+// this table (admin-routes.ts) and the remote admin client builds its calls from it
+// (../remote-admin.ts), so adding an admin operation is adding a row.
 import type { Static, TSchema } from 'typebox';
-import { SessionParams } from '../core/wire/client-api.ts';
+import { SessionParams } from '../../core/wire/client-api.ts';
 import {
   KeyParams,
   LicensedUserParams,
@@ -20,8 +20,8 @@ import {
   PoolParams,
   SessionsQuery,
   TerminateQuery,
-} from './http/schemas.ts';
-import type { Service } from './service/index.ts';
+} from './schemas.ts';
+import type { Service } from '../service/index.ts';
 
 /** What a request carries, as its schemas say. */
 interface Parts<P extends TSchema, B extends TSchema, Q extends TSchema> {

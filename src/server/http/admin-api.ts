@@ -3,6 +3,7 @@
 // this table (admin-routes.ts) and the remote admin client builds its calls from it
 // (../remote-admin.ts), so adding an admin operation is adding a row.
 import type { Static, TSchema } from 'typebox';
+import { iso } from '../../core/text.ts';
 import { SessionParams } from '../../core/wire/client-api.ts';
 import {
   KeyParams,
@@ -54,7 +55,7 @@ interface AdminRoute<K extends Operation, P extends TSchema, B extends TSchema, 
 }
 
 /** A row of the table, as the routes and the remote client read it (whatever its schemas). */
-export interface AnyAdminRoute {
+interface AnyAdminRoute {
   op: Operation;
   method: Method;
   path: string;
@@ -77,8 +78,6 @@ const route = <
 >(
   r: AdminRoute<K, P, B, Q>,
 ) => r as unknown as AnyAdminRoute & { op: K };
-
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /** GET /orgs/:orgId/<segment>: an organisation's list, as `{ <list>: […] }`. */
 const orgList = <K extends 'auditLog' | 'listUsers' | 'listApiKeys' | 'listPools'>(

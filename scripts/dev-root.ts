@@ -4,13 +4,14 @@
 // tour, the tests and the bench certify their servers' keys with it (`root certify`).
 // Every build and every use sets the folder back to 0700 and its files to 0600: a checkout copied
 // or unpacked with other modes (it was found 0705/0604) must not leave the key readable by others.
-import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   generateSigningKey,
   signingKeyFromPem,
   type SigningKey,
 } from '../src/core/license/keys.ts';
+import { errnoCode, readOrCreate } from '../src/platform/errno.ts';
 
 export const DEV_ROOT_DIR = resolve(import.meta.dirname, '..', '.dev-root');
 export const DEV_ROOT_FILE = join(DEV_ROOT_DIR, 'root-key.pem');
@@ -21,7 +22,7 @@ export const lockDownDevRoot = (): void => {
   try {
     names = readdirSync(DEV_ROOT_DIR);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if (errnoCode(error) === 'ENOENT') return;
     throw error;
   }
   chmodSync(DEV_ROOT_DIR, 0o700);
@@ -34,16 +35,7 @@ export const lockDownDevRoot = (): void => {
 
 export const devRootKey = (): SigningKey => {
   lockDownDevRoot();
-  try {
-    return signingKeyFromPem(readFileSync(DEV_ROOT_FILE, 'utf8'));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
   mkdirSync(DEV_ROOT_DIR, { recursive: true, mode: 0o700 });
-  try {
-    writeFileSync(DEV_ROOT_FILE, generateSigningKey().pem, { mode: 0o600, flag: 'wx' });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error; // another build made it
-  }
-  return signingKeyFromPem(readFileSync(DEV_ROOT_FILE, 'utf8'));
+  // Exclusively: two builds at once make one key.
+  return signingKeyFromPem(readOrCreate(DEV_ROOT_FILE, () => generateSigningKey().pem));
 };

@@ -2,11 +2,10 @@
 // core/katalonc/grammar.ts); `--print-machine-id` alone (with its display flags) is answered
 // without loading commander, so the command an admin asks for most starts almost as fast as bare
 // Node.js. Everything else goes to program.ts, which the build keeps in a bundle of its own.
-import { readFileSync } from 'node:fs';
-import { fail } from '../core/errors.ts';
 import { parseLine } from '../core/katalonc/grammar.ts';
 import { setQuiet, warn } from '../command-line/output.ts';
 import { run } from '../command-line/runner.ts';
+import { readTextOrFail } from '../platform/errno.ts';
 
 const MACHINE_ID_FLAGS = new Set([
   '--print-machine-id',
@@ -23,16 +22,11 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
-const readProperties = (file: string): string => {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    throw fail(
-      'INVALID_ARGUMENT',
-      `cannot read the -propertiesFile ${file} (${(error as NodeJS.ErrnoException).code}): check the path`,
-    );
-  }
-};
+const readProperties = (file: string): string =>
+  readTextOrFail(file, 'INVALID_ARGUMENT', {
+    what: `the -propertiesFile ${file}`,
+    fix: 'check the path',
+  });
 
 const json = process.argv.includes('--json');
 // Not a top-level await: the standalone executable is a CommonJS bundle.

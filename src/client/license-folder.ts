@@ -14,6 +14,7 @@ import { distinctSeats, type SeatHolder } from '../core/license/seats.ts';
 import { fail } from '../core/errors.ts';
 import type { Product } from '../core/vocabulary.ts';
 import { readMark, writeMark } from './state.ts';
+import { errnoCode } from '../platform/errno.ts';
 
 /** Licenses are a few hundred bytes; anything much larger is not one, and is not read. */
 const MAX_BYTES = 64 * 1024;
@@ -148,7 +149,7 @@ export const scanFolder = async (
   try {
     names = readdirSync(folder);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
+    const code = errnoCode(error);
     if (code === 'ENOENT')
       return {
         folder,

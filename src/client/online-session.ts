@@ -10,7 +10,16 @@ import { machineIdReport } from '../platform/machine/index.ts';
 import { createApiClient, type ApiClient } from './http/api-client.ts';
 import { connection, type ClientOptions, type OnlineCredentials } from './settings.ts';
 import { readSessionRecords, removeSessionRecord, writeSessionRecord } from './state.ts';
+import type { Product } from '../core/vocabulary.ts';
 import type { LicenseHold } from './hold.ts';
+import type {
+  ActivationAnswer,
+  ActivationRequest,
+  LeaseAnswer,
+  MachineRelease,
+  MachineReleaseAnswer,
+  MemberOrgsAnswer,
+} from '../core/wire/client-api.ts';
 
 /** Failures that mean the server could not be reached (not that it refused). */
 const NETWORK: ReadonlySet<string> = new Set([
@@ -22,22 +31,6 @@ const NETWORK: ReadonlySet<string> = new Set([
   'RATE_LIMITED',
   'INTERNAL',
 ]);
-
-interface PoolSummary {
-  product: string;
-  orgId: number;
-  orgName: string;
-  quota: number;
-  available: number;
-  machineQuota: number;
-  expiresAt: string;
-  /** How long past its lease a run cut off from the server goes on (servers before it: absent). */
-  outageGraceMinutes?: number;
-}
-interface Activation {
-  session: { id: string; leaseExpiresAt: string; heartbeatIntervalSeconds: number };
-  pool: PoolSummary;
-}
 
 /** Releases the sessions of katalonc runs on this machine that died without releasing them. */
 const releaseDeadRuns = async (client: ApiClient, serverUrl: string): Promise<void> => {
@@ -51,12 +44,6 @@ const releaseDeadRuns = async (client: ApiClient, serverUrl: string): Promise<vo
   }
 };
 
-interface MemberOrg {
-  id: number;
-  name: string;
-  products: string[];
-}
-
 /**
  * The organisation to use: -orgID (or its environment variable, or the saved one), else the one
  * organisation of the key's user that has licenses of the product. -orgID is optional, as in Katalon.
@@ -68,7 +55,7 @@ export const chooseOrg = async (
 ): Promise<OnlineCredentials & { orgId: number }> => {
   if (c.orgId !== undefined) return { ...c, orgId: c.orgId };
   const { orgs } = await client
-    .call<{ orgs: MemberOrg[] }>('GET', 'v1/orgs')
+    .call<MemberOrgsAnswer>('GET', 'v1/orgs')
     .catch(async (error: unknown) => {
       if (!isKatalonError(error) || error.code !== 'NO_ROUTE') throw error;
       // A license server answers /healthz, whatever its version: then only this route is missing.
@@ -95,29 +82,30 @@ export const chooseOrg = async (
 export const activateSession = async (
   client: ApiClient,
   c: OnlineCredentials & { orgId: number },
-  product: string,
-): Promise<Activation> => {
+  product: Product,
+): Promise<ActivationAnswer> => {
   const { machineId, user } = await machineIdReport();
-  return client.call<Activation>('POST', 'v1/sessions', {
+  const request: ActivationRequest = {
     orgId: c.orgId,
     product,
     machineId,
     hostname: hostname().slice(0, 255) || 'unknown',
     osUser: user.slice(0, 255),
-  });
+  };
+  return client.call<ActivationAnswer>('POST', 'v1/sessions', request);
 };
 
 const releaseMachineSessions = async (
   client: ApiClient,
   c: OnlineCredentials & { orgId: number },
-  product: string,
+  product: Product,
 ): Promise<number> => {
   const { machineId } = await machineIdReport();
   return (
-    await client.call<{ released: number }>(
+    await client.call<MachineReleaseAnswer>(
       'POST',
       'v1/sessions/release-machine',
-      { orgId: c.orgId, product, machineId },
+      { orgId: c.orgId, product, machineId } satisfies MachineRelease,
       { repeatable: true },
     )
   ).released;
@@ -179,7 +167,7 @@ export const holdOnlineSession = async (
     /** One heartbeat; a lease that ran out (an outage, a suspended machine) is resumed if it can be. */
     const heartbeat = async (): Promise<void> => {
       try {
-        const r = await client.call<{ leaseExpiresAt: string }>(
+        const r = await client.call<LeaseAnswer>(
           'POST',
           `v1/sessions/${session.id}/heartbeat`,
           undefined,
@@ -189,7 +177,7 @@ export const holdOnlineSession = async (
       } catch (error) {
         if (!isKatalonError(error) || error.code !== 'SESSION_EXPIRED') throw error;
         const r = await client
-          .call<{ leaseExpiresAt: string }>('POST', `v1/sessions/${session.id}/resume`, undefined, {
+          .call<LeaseAnswer>('POST', `v1/sessions/${session.id}/resume`, undefined, {
             repeatable: true,
           })
           .catch((e: unknown) => {

@@ -1,7 +1,7 @@
 // The license pool rules from the seeds, as pure functions over plain data.
 //   Available licenses = quota − (unexpired offline licenses + active online sessions)
 //   Parallel sessions never exceed the quota; registered machines never exceed the machine quota.
-//   A session counts while its lease runs and nobody ended it (LIVE in server/licensing.ts, as SQL):
+//   A session counts while its lease runs and nobody ended it (LIVE in server/repository/sessions.ts, as SQL):
 //   no background job is needed for correctness.
 //   Only node-locked pools with a yearly billing cycle can issue offline licenses, valid 60 days by
 //   default and never past the subscription's expiry.

@@ -38,3 +38,6 @@ export const printable = (text: string): string =>
       ? `\\x${code.toString(16).padStart(2, '0')}`
       : `\\u${code.toString(16).padStart(4, '0')}`;
   });
+
+/** A time (ms since the epoch) as the server's answers and audit log write it: ISO 8601, UTC. */
+export const iso = (ms: number): string => new Date(ms).toISOString();

@@ -14,6 +14,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
+import { errnoCode } from './errno.ts';
 
 let temps = 0;
 /**
@@ -59,7 +60,7 @@ const makeDirs = (dir: string, mode = 0o700): void => {
   try {
     mkdirSync(path, { mode });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    if (errnoCode(error) !== 'EEXIST') throw error;
   }
 };
 
@@ -81,7 +82,7 @@ export const createNewFile = (dir: string, fileName: string, content: string): s
         linkSync(temp, target);
         return target;
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || n >= 999) throw error;
+        if (errnoCode(error) !== 'EEXIST' || n >= 999) throw error;
       }
     }
   } finally {

@@ -1,7 +1,7 @@
 // The server's data dir: the SQLite database, the Ed25519 signing key (0600, made on first use)
 // and the admin token file (0600, made on first start unless KLS_ADMIN_TOKEN is set). With
 // KLS_DATABASE_URL set, the database is that PostgreSQL database instead, shared by replicas.
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -18,24 +18,10 @@ import { replaceFile } from '../platform/files.ts';
 import { openSqliteStore } from './store/sqlite.ts';
 import type { Access, Store } from './store/store.ts';
 import { serverEnvironment } from './environment.ts';
+import { errnoCode, readOrCreate } from '../platform/errno.ts';
 
 export const defaultDataDir = (): string =>
   serverEnvironment.dataDir ?? join(homedir(), '.katalon-license-server');
-
-/** Reads `file`, or creates it with `make()` exclusively (two first starts cannot both write it). */
-const readOrCreate = (file: string, make: () => string): string => {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  try {
-    writeFileSync(file, make(), { mode: 0o600, flag: 'wx' });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  }
-  return readFileSync(file, 'utf8');
-};
 
 /** The server's signing key, and the root's certificate for it (needed to issue offline licenses). */
 export interface Issuer {
@@ -145,7 +131,7 @@ export const openSigningKey = (dir: string): SigningKey => {
       readOrCreate(join(dir, 'signing-key.pem'), () => generateSigningKey().pem),
     );
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
+    const code = errnoCode(error);
     if (code === 'EEXIST' || code === 'ENOTDIR')
       throw fail(
         'FILE_ERROR',

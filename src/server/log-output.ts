@@ -5,6 +5,7 @@
 // dropped and why. Lines are written at once (so none is lost at exit); a full pipe (a slow
 // reader) is waited for, holding up to MAX_QUEUED bytes.
 import { writeSync } from 'node:fs';
+import { errnoCode } from '../platform/errno.ts';
 
 const MAX_QUEUED = 4 * 1024 * 1024;
 const PIPE_FULL_RETRY_MS = 10;
@@ -54,7 +55,7 @@ export const createLogOutput = (
     try {
       while (offset < buffer.length) offset += writeSync(fd, buffer, offset);
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
+      const code = errnoCode(error);
       if (code === 'EAGAIN') {
         // The rest (with the notice, if any) waits for the reader.
         queue = [buffer.subarray(offset)];

@@ -2,42 +2,10 @@
 // its data dir: the same operations, through the admin API. So an operator never has to find the
 // server's data dir, nor risks making a second database by missing it.
 import { fail, isErrorCode, type ErrorCode } from '../core/errors.ts';
-import type { Pool } from '../core/quota.ts';
-import type { Product } from '../core/vocabulary.ts';
+import { ADMIN_API, type AdminOps } from './http/admin-api.ts';
 import type { IssuedLicense, OfflineRequest } from './service/offline-licenses.ts';
-import type { Service } from './service/index.ts';
 
-/** What the admin subcommands use of the service. */
-export type AdminOps = Omit<
-  Pick<
-    Service,
-    | 'createOrg'
-    | 'invite'
-    | 'listOrgs'
-    | 'addUser'
-    | 'removeUser'
-    | 'listUsers'
-    | 'createApiKey'
-    | 'revokeApiKey'
-    | 'listApiKeys'
-    | 'createPool'
-    | 'setOutageGrace'
-    | 'listPools'
-    | 'grant'
-    | 'revokeGrant'
-    | 'poolShow'
-    | 'createOffline'
-    | 'signedTime'
-    | 'removeMachine'
-    | 'listSessions'
-    | 'terminateSession'
-  >,
-  'signedTime'
-> & {
-  signedTime: (about: {
-    machineId: string;
-  }) => { signedTime: string } | Promise<{ signedTime: string }>;
-};
+export type { AdminOps };
 
 export const remoteAdmin = (server: string, token: string): AdminOps => {
   const base = server.replace(/\/+$/, '');
@@ -68,84 +36,36 @@ export const remoteAdmin = (server: string, token: string): AdminOps => {
       throw fail('SERVER_ERROR', `${base} answered ${res.status}: is it a katalon-license-server?`);
     return json as T;
   };
-  const e = encodeURIComponent;
-  const pool = (orgId: number, product: Product) => `/orgs/${orgId}/pools/${product}`;
+  // Each operation is its row of the admin API: the path filled in from the request's params,
+  // the query from its defined values, and a list unwrapped from its one field.
+  const ops = Object.fromEntries(
+    ADMIN_API.map((r) => [
+      r.op,
+      async (...args: never[]) => {
+        const { params = {}, body, query = {} } = r.request(...args);
+        const path = r.path.replace(/:(\w+)/g, (_, name: string) =>
+          encodeURIComponent(String((params as Record<string, unknown>)[name])),
+        );
+        const search = Object.entries(query as Record<string, unknown>)
+          .filter(([, value]) => value !== undefined)
+          .map(([name, value]) => `${name}=${encodeURIComponent(String(value))}`)
+          .join('&');
+        const answer = await call<Record<string, unknown>>(
+          r.method,
+          search ? `${path}?${search}` : path,
+          body,
+        );
+        return r.list ? answer[r.list] : answer;
+      },
+    ]),
+  ) as unknown as AdminOps;
   return {
-    createOrg: (name) => call('POST', '/orgs', { name }),
-    invite: ({ orgId, email, role }) => call('POST', `/orgs/${orgId}/invitations`, { email, role }),
-    listOrgs: async () =>
-      (await call<{ orgs: Awaited<ReturnType<Service['listOrgs']>> }>('GET', '/orgs')).orgs,
-    addUser: (orgId, email) => call('POST', `/orgs/${orgId}/users`, { email }),
-    removeUser: (orgId, email) => call('DELETE', `/orgs/${orgId}/users/${e(email)}`),
-    listUsers: async (orgId) =>
-      (
-        await call<{ users: Awaited<ReturnType<Service['listUsers']>> }>(
-          'GET',
-          `/orgs/${orgId}/users`,
-        )
-      ).users,
-    createApiKey: (orgId, email) => call('POST', `/orgs/${orgId}/api-keys`, { email }),
-    revokeApiKey: (id) => call('DELETE', `/api-keys/${id}`),
-    listApiKeys: async (orgId) =>
-      (
-        await call<{ apiKeys: Awaited<ReturnType<Service['listApiKeys']>> }>(
-          'GET',
-          `/orgs/${orgId}/api-keys`,
-        )
-      ).apiKeys,
-    createPool: (p: Pool & { orgId: number; outageGraceMinutes?: number }) =>
-      call('POST', `/orgs/${p.orgId}/pools`, {
-        product: p.product,
-        model: p.model,
-        billing: p.billing,
-        quota: p.quota,
-        machineQuota: p.machineQuota,
-        expiresAt: new Date(p.expiresAt).toISOString(),
-        ...(p.outageGraceMinutes === undefined ? {} : { outageGraceMinutes: p.outageGraceMinutes }),
-      }),
-    setOutageGrace: (orgId, product, outageGraceMinutes) =>
-      call('PATCH', pool(orgId, product), { outageGraceMinutes }),
-    listPools: async (orgId) =>
-      (
-        await call<{ pools: Awaited<ReturnType<Service['listPools']>> }>(
-          'GET',
-          `/orgs/${orgId}/pools`,
-        )
-      ).pools,
-    grant: (orgId, product, email) =>
-      call('POST', `${pool(orgId, product)}/licensed-users`, { email }),
-    revokeGrant: (orgId, product, email) =>
-      call('DELETE', `${pool(orgId, product)}/licensed-users/${e(email)}`),
-    poolShow: (orgId, product) => call('GET', pool(orgId, product)),
+    ...ops,
     // Through the API the license is committed before it is delivered here; the CLI checks the
     // folder it will write to first.
     createOffline: async <T = IssuedLicense>(
       p: OfflineRequest,
       deliver: (license: IssuedLicense) => Promise<T> | T = (license) => license as T,
-    ): Promise<T> => {
-      const license = await call<IssuedLicense>(
-        'POST',
-        `${pool(p.orgId, p.product)}/offline-licenses`,
-        {
-          machineId: p.machineId,
-          testing: p.testing,
-          replace: p.replace,
-          ...(p.expiresAt === undefined ? {} : { expiresAt: new Date(p.expiresAt).toISOString() }),
-        },
-      );
-      return deliver(license);
-    },
-    signedTime: (about) => call('POST', '/time', about),
-    removeMachine: (orgId, product, machineId) =>
-      call('DELETE', `${pool(orgId, product)}/machines/${e(machineId)}`),
-    listSessions: async (orgId) =>
-      (
-        await call<{ sessions: Awaited<ReturnType<Service['listSessions']>> }>(
-          'GET',
-          `/sessions${orgId === undefined ? '' : `?orgId=${orgId}`}`,
-        )
-      ).sessions,
-    terminateSession: (id, reason) =>
-      call('DELETE', `/sessions/${id}${reason ? `?reason=${e(reason)}` : ''}`),
+    ): Promise<T> => deliver(await ops.createOffline(p)),
   };
 };

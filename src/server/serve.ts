@@ -1,7 +1,7 @@
 // `katalon-license-server start`: open the data dir, listen, and on SIGTERM/SIGINT stop accepting,
 // finish the requests in flight, write pending leases, then close the database. The shutdown
 // cannot hang: after SHUTDOWN_MS the process exits anyway (close-with-grace), with exit code 1.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import closeWithGrace from 'close-with-grace';
 import { fail } from '../core/errors.ts';
@@ -12,19 +12,11 @@ import { createService, type LicenseEvent, type Settings } from './service/index
 import { adminToken, openDataDir, openSigningKey, recordServerUrl } from './data-dir.ts';
 import { serverEnvironment } from './environment.ts';
 import { serverPid } from './store/sqlite.ts';
+import { errnoCode, readTextOrFail } from '../platform/errno.ts';
 
 const SHUTDOWN_MS = 10_000;
 
-const readPem = (file: string): string => {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    throw fail(
-      'INVALID_ARGUMENT',
-      `cannot read ${file} (${(error as NodeJS.ErrnoException).code})`,
-    );
-  }
-};
+const readPem = (file: string): string => readTextOrFail(file, 'INVALID_ARGUMENT');
 
 export interface ServerOptions {
   dataDir: string;
@@ -52,7 +44,7 @@ const listen = async (app: ReturnType<typeof buildApp>, host: string, port: numb
   try {
     return await app.listen({ host, port });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
+    const code = errnoCode(error);
     if (code === 'EADDRINUSE')
       throw fail(
         'START_FAILED',

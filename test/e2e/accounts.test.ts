@@ -4,7 +4,7 @@
 // without an Owner; every role change is in the audit log; sign-in guesses are counted before they
 // are checked, also when they arrive at once.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { storeEnvironment, stores, type Postgres } from '../helpers/postgres.ts';
+import { storeEnvironment, stores, type Postgres } from '../../scripts/harness/postgres.ts';
 import { adminApi, adminCli, seedOrg, startServer, type TestServer } from '../helpers/server.ts';
 import { consoleClient, csrfOf, joinAs, PASSWORD, type ConsoleClient } from '../helpers/console.ts';
 

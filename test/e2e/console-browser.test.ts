@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import axe from 'axe-core';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { storeEnvironment, stores, type Postgres } from '../helpers/postgres.ts';
+import { storeEnvironment, stores, type Postgres } from '../../scripts/harness/postgres.ts';
 import { adminApi, seedOrg, startServer, type TestServer } from '../helpers/server.ts';
 import { katalonc, startKatalonc, tempDir, userEnv } from '../helpers/cli.ts';
 import { invite, PASSWORD } from '../helpers/console.ts';

@@ -6,7 +6,7 @@ import { tempDir } from '../helpers/cli.ts';
 import type { IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { storeEnvironment, stores, type Postgres } from '../helpers/postgres.ts';
+import { storeEnvironment, stores, type Postgres } from '../../scripts/harness/postgres.ts';
 import {
   activateIn,
   adminApi,

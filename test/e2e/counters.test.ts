@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { activateIn, seedOrg, startServer, type TestServer } from '../helpers/server.ts';
 import { tempDir } from '../helpers/cli.ts';
 import { expectCountersAgree, sqlOn, type StoreRef } from '../helpers/counters.ts';
-import { storeEnvironment, stores, type Postgres } from '../helpers/postgres.ts';
+import { storeEnvironment, stores, type Postgres } from '../../scripts/harness/postgres.ts';
 
 describe.each(stores)('pool counters on $name', ({ skip, postgres }) => {
   let server: TestServer;

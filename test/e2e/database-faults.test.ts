@@ -19,7 +19,7 @@ import {
   postgresSkipped,
   startPostgres,
   type Postgres,
-} from '../helpers/postgres.ts';
+} from '../../scripts/harness/postgres.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

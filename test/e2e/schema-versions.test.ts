@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { adminCli, startServer, type TestServer } from '../helpers/server.ts';
 import { tempDir } from '../helpers/cli.ts';
 import { sqlOn, type StoreRef } from '../helpers/counters.ts';
-import { storeEnvironment, stores, type Postgres } from '../helpers/postgres.ts';
+import { storeEnvironment, stores, type Postgres } from '../../scripts/harness/postgres.ts';
 
 describe.each(stores)('schema versions on $name', ({ skip, postgres }) => {
   let cluster: Postgres | undefined;

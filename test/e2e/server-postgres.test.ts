@@ -30,7 +30,7 @@ import {
   postgresSkipped,
   startPostgres,
   type Postgres,
-} from '../helpers/postgres.ts';
+} from '../../scripts/harness/postgres.ts';
 
 describe.skipIf(!postgresAvailable())(
   `PostgreSQL: several replicas share one database${postgresSkipped()}`,

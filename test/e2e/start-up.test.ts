@@ -2,10 +2,10 @@
 // node:http2, 1.4 MB: for proxies only), node:crypto (OpenSSL: only to verify license files), the
 // readline that node:fs/promises brings, Node's own copy of undici. Read from the built CLI's
 // process.moduleLoadList, written at exit by a preloaded module. (How fast it is: npm run bench.)
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { katalonc, tempDir, userEnv } from '../helpers/cli.ts';
+import { katalonc, ROOT, tempDir, userEnv } from '../helpers/cli.ts';
 import { seedOrg, startServer, type TestServer } from '../helpers/server.ts';
 
 const work = tempDir('start-up-');
@@ -55,5 +55,16 @@ describe('what katalonc loads to start', () => {
   it('--print-machine-id loads none of them either, nor node:http', async () => {
     const loaded = await loadedBy(['--print-machine-id'], userEnv());
     expect([...HEAVY, 'NativeModule http'].filter((m) => loaded.includes(m))).toEqual([]);
+  });
+
+  it("katalonc's bundles carry no TypeBox: the wire contract (core/wire) reaches it as types only", () => {
+    const dist = join(ROOT, 'dist');
+    const bundles = readdirSync(dist).filter(
+      (f) => f.endsWith('.js') && f !== 'katalon-license-server.js',
+    );
+    expect(bundles).toContain('katalonc.js');
+    // '~kind' marks every TypeBox schema: the server's bundle imports it, katalonc's must not.
+    const carrying = bundles.filter((f) => readFileSync(join(dist, f), 'utf8').includes('~kind'));
+    expect(carrying).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 // The Windows lane: the npm katalonc on Node.js for Windows, and the Windows executable, under Wine
-// (see helpers/wine.ts). Machine IDs, offline and online runs, exit codes, paths with spaces and
+// (see scripts/harness/wine.ts). Machine IDs, offline and online runs, exit codes, paths with spaces and
 // %USERPROFILE%\.katalon\license; one license one run, and a run that dies whole with katalonc.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomInt } from 'node:crypto';
@@ -16,7 +16,7 @@ import {
   wineSkipped,
   windowsPath,
   type WinePrefix,
-} from '../helpers/wine.ts';
+} from '../../scripts/harness/wine.ts';
 
 const issuer = testIssuer();
 const windowsExe = windowsPath(join(ROOT, 'build', 'katalonc-win-x64.exe'));

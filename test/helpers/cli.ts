@@ -1,57 +1,13 @@
 // Runs the built programs as child processes, each test in its own HOME.
+import { cleanEnv, ROOT, tempDir, userEnv, type Result } from '../../scripts/harness/env.ts';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
-export const ROOT = resolve(import.meta.dirname, '../..');
+export { cleanEnv, ROOT, tempDir, userEnv, type Result };
+
 export const KATALONC = join(ROOT, 'bin/katalonc.js');
 export const SERVER = join(ROOT, 'bin/katalon-license-server.js');
-
-export interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-export const tempDir = (prefix = 'katalonc-test-'): string => mkdtempSync(join(tmpdir(), prefix));
-
-/**
- * What the tests' child processes start from: only what any process needs to run (where programs
- * are, who it is, where temp files go, and on Windows the system folders), never the shell's own.
- * Every variable the programs read (KATALON*, KLS_*, proxies, NODE_OPTIONS, NODE_EXTRA_CA_CERTS,
- * NO_COLOR/FORCE_COLOR, the container markers…) is then exactly what the test gives, so a developer
- * behind a proxy or an operator with the server's variables exported still gets the tests' result.
- */
-const BASICS = [
-  'PATH',
-  'USER',
-  'LOGNAME',
-  'USERNAME',
-  'TMPDIR',
-  'TEMP',
-  'TMP',
-  'SystemRoot',
-  'windir',
-  'ComSpec',
-  'PATHEXT',
-];
-
-/** The basics above, plus what the caller says. */
-export const cleanEnv = (extra: Record<string, string> = {}): Record<string, string> => {
-  const env: Record<string, string> = {};
-  for (const name of BASICS) {
-    const value = process.env[name];
-    if (value !== undefined) env[name] = value;
-  }
-  return { ...env, ...extra };
-};
-
-/** An isolated user: its own HOME (so its own ~/.katalon), no colour, nothing else but `extra`. */
-export const userEnv = (
-  home = tempDir('katalonc-home-'),
-  extra: Record<string, string> = {},
-): Record<string, string> => cleanEnv({ HOME: home, USERPROFILE: home, NO_COLOR: '1', ...extra });
 
 export const run = (
   file: string,

@@ -1,32 +1,14 @@
 // Real network peers for the client tests: a TLS CA and server certificate made with openssl, and
 // a real HTTP proxy from the npm registry on a loopback port.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createProxy } from 'proxy';
 import { tempDir } from './cli.ts';
+import { freePort, installed, missing, requireAll } from '../../scripts/harness/env.ts';
 
-/** Whether a Debian tool a test needs is installed; CI (.ci/run) installs them all. */
-export const installed = (command: string): boolean =>
-  spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
-
-/** The one line a skipped test shows: what is missing and how to get it. */
-export const missing = (what: string, apt: string): string =>
-  `needs ${what}: apt-get install ${apt} (CI installs it; set KATALONC_REQUIRE_ALL=1 to fail instead)`;
-
-/** True when tests must not skip for want of a Debian package (CI sets it). */
-export const requireAll = process.env.KATALONC_REQUIRE_ALL === '1';
-
-export const freePort = (): Promise<number> =>
-  new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
+export { freePort, installed, missing, requireAll };
 
 export const makeCertificates = () => {
   const dir = tempDir('katalonc-tls-');

@@ -1,8 +1,22 @@
 // The HTTP contract, in-process (Fastify's inject): status codes, the one error shape, guards and
-// schemas built from the core's vocabulary. Real SQLite store in a temp dir; no sockets.
+// schemas built from the core's vocabulary, the client API's answers against their schemas
+// (core/wire/client-api.ts). Real SQLite store in a temp dir; sockets only for the remote admin
+// client, which talks to the server over loopback as the admin CLI's --server does.
+import type { TSchema } from 'typebox';
+import { Value } from 'typebox/value';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isKatalonError } from '../../src/core/errors.ts';
+import {
+  ActivationAnswer,
+  LeaseAnswer,
+  MachineReleaseAnswer,
+  MemberOrgsAnswer,
+  ReleaseAnswer,
+} from '../../src/core/wire/client-api.ts';
+import { ADMIN_API, type AdminOps } from '../../src/server/http/admin-api.ts';
 import { openDataDir } from '../../src/server/data-dir.ts';
 import { buildApp } from '../../src/server/http/app.ts';
+import { remoteAdmin } from '../../src/server/remote-admin.ts';
 import { createService } from '../../src/server/service/index.ts';
 import { tempDir } from '../helpers/cli.ts';
 import { randomMachineId } from '../helpers/server.ts';
@@ -129,5 +143,98 @@ describe('HTTP contract (inject)', () => {
       expiresAt: new Date().toISOString(),
     });
     expect(res).toMatchObject({ status: 400, body: { error: { code: 'BAD_REQUEST' } } });
+  });
+
+  it('every client API answer matches its schema in core/wire/client-api.ts', async () => {
+    const { org, key } = await seed('KRE', 2);
+    const machineId = randomMachineId();
+    const matches = (schema: TSchema, res: { status: number; body: unknown }, status = 200) => {
+      expect(res.status).toBe(status);
+      expect([...Value.Errors(schema, res.body)]).toEqual([]);
+    };
+    matches(MemberOrgsAnswer, await call('GET', '/v1/orgs', undefined, key));
+    const activated = await call(
+      'POST',
+      '/v1/sessions',
+      { orgId: org, product: 'KRE', machineId, hostname: 'ci-7', osUser: 'ci' },
+      key,
+    );
+    matches(ActivationAnswer, activated, 201);
+    const id = activated.body.session.id as string;
+    matches(LeaseAnswer, await call('POST', `/v1/sessions/${id}/heartbeat`, undefined, key));
+    matches(LeaseAnswer, await call('POST', `/v1/sessions/${id}/resume`, undefined, key));
+    const release = { orgId: org, product: 'KRE', machineId };
+    matches(MachineReleaseAnswer, await call('POST', '/v1/sessions/release-machine', release, key));
+    matches(ReleaseAnswer, await call('DELETE', `/v1/sessions/${id}`, undefined, key));
+    // A stray answer is caught: the schemas are exact where the contract is.
+    expect(
+      Value.Check(LeaseAnswer, { id, leaseExpiresAt: 'soon', heartbeatIntervalSeconds: 20 }),
+    ).toBe(false);
+  });
+
+  it('the remote admin client runs every operation of the admin API table, as the service answers', async () => {
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    const used = new Set<string>();
+    const remote = remoteAdmin(url, ADMIN);
+    const admin = new Proxy(remote, {
+      get: (target, op: keyof AdminOps) => (used.add(op), target[op]),
+    });
+    const refused = (promise: Promise<unknown>) =>
+      promise.then(
+        () => 'answered',
+        (error: unknown) => (isKatalonError(error) ? error.code : String(error)),
+      );
+    const { id: org } = await admin.createOrg(`Remote ${Math.random()}`);
+    expect((await admin.listOrgs()).some((o) => o.id === org)).toBe(true);
+    expect(await admin.addUser(org, 'r@contract.test')).toMatchObject({ orgId: org });
+    expect(await admin.listUsers(org)).toHaveLength(1);
+    const invited = await admin.invite({ orgId: org, email: 'i@contract.test', role: 'admin' });
+    expect(invited).toMatchObject({ email: 'i@contract.test', role: 'admin' });
+    const { id: keyId, apiKey } = await admin.createApiKey(org, 'r@contract.test');
+    expect(await admin.listApiKeys(org)).toHaveLength(1);
+    const expiresAt = Date.now() + 86_400_000 * 365;
+    const pool = { model: 'node-locked', billing: 'yearly', quota: 3, machineQuota: 3 } as const;
+    await admin.createPool({ ...pool, orgId: org, product: 'KRE', expiresAt });
+    await admin.createPool({
+      ...pool,
+      orgId: org,
+      product: 'KSE',
+      expiresAt,
+      outageGraceMinutes: 7,
+    });
+    expect(await admin.listPools(org)).toHaveLength(2);
+    expect(await admin.setOutageGrace(org, 'KRE', 9)).toEqual({
+      product: 'KRE',
+      outageGraceMinutes: 9,
+    });
+    expect(await admin.grant(org, 'KSE', 'r@contract.test')).toMatchObject({ licensed: true });
+    expect(await admin.poolShow(org, 'KSE')).toMatchObject({ licensedUsers: ['r@contract.test'] });
+    expect(await admin.revokeGrant(org, 'KSE', 'r@contract.test')).toMatchObject({
+      licensed: false,
+    });
+    // This data dir has no issuer certificate: what needs one is refused, through the API too.
+    const machineId = randomMachineId();
+    const offline = { orgId: org, product: 'KRE', machineId, testing: false } as const;
+    expect(await refused(admin.createOffline(offline))).toBe('LICENSE_REFUSED');
+    expect(await refused(Promise.resolve(admin.signedTime({ machineId })))).toBe('LICENSE_REFUSED');
+    const activated = await call(
+      'POST',
+      '/v1/sessions',
+      { orgId: org, product: 'KRE', machineId },
+      apiKey,
+    );
+    const sessionId = activated.body.session.id as string;
+    expect(await admin.listSessions(org)).toHaveLength(1);
+    expect(await admin.listSessions()).not.toHaveLength(0);
+    expect(await admin.terminateSession(sessionId, 'a reason with spaces & signs?')).toEqual({
+      id: sessionId,
+      terminated: true,
+    });
+    expect(await admin.removeMachine(org, 'KRE', machineId)).toMatchObject({ machineId });
+    expect(await admin.revokeApiKey(keyId)).toEqual({ id: keyId, revoked: true });
+    expect(await admin.removeUser(org, 'r@contract.test')).toMatchObject({ removed: true });
+    const entries = await admin.auditLog(org);
+    expect(entries.map((e) => e.detail).join('\n')).toContain('a reason with spaces & signs?');
+    expect([...used].sort()).toEqual(ADMIN_API.map((r) => r.op).sort());
   });
 });

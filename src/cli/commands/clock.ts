@@ -15,6 +15,7 @@ import { licenseDir } from '../../platform/paths.ts';
 import { trustedNow } from '../../platform/clock.ts';
 import { machineIdReport } from '../../platform/machine/index.ts';
 import type { Result } from '../../command-line/runner.ts';
+import type { SignedTimeAnswer } from '../../core/wire/client-api.ts';
 
 const iso = (ms: number | null) => (ms === null ? 'none' : new Date(ms).toISOString());
 
@@ -29,7 +30,7 @@ const fetchTime = async (opts: ClientOptions): Promise<{ text: string; nonce: st
   const client = createApiClient(connection(opts, serverUrl));
   try {
     return {
-      text: (await client.call<{ signedTime: string }>('GET', `v1/time?nonce=${nonce}`)).signedTime,
+      text: (await client.call<SignedTimeAnswer>('GET', `v1/time?nonce=${nonce}`)).signedTime,
       nonce,
     };
   } finally {

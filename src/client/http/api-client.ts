@@ -1,12 +1,12 @@
 // Where katalonc talks HTTP: the license server's client API, directly or through the proxy the
 // user chose (transport.ts), with verified TLS and timeouts. Every failure becomes its own error with
 // its own fix.
-import { readFileSync } from 'node:fs';
 import { clientCode, fail, type ErrorCode, type KatalonError } from '../../core/errors.ts';
 import { environment } from '../../platform/environment.ts';
 import { directTransport } from './direct.ts';
 import type { ProxySettings } from './proxied.ts';
 import type { TlsSettings, Transport } from './transport.ts';
+import { errnoCode, readTextOrFail } from '../../platform/errno.ts';
 
 export interface ConnectionOptions {
   serverUrl: string;
@@ -25,15 +25,10 @@ const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
 
 const tlsSettings = (caFile?: string): TlsSettings => {
   if (!caFile) return {};
-  let pem: string;
-  try {
-    pem = readFileSync(caFile, 'utf8');
-  } catch (error) {
-    throw fail(
-      'INVALID_ARGUMENT',
-      `cannot read the CA file ${caFile} (${(error as NodeJS.ErrnoException).code}): pass a PEM file with -caFile`,
-    );
-  }
+  const pem = readTextOrFail(caFile, 'INVALID_ARGUMENT', {
+    what: `the CA file ${caFile}`,
+    fix: 'pass a PEM file with -caFile',
+  });
   if (!pem.includes('-----BEGIN CERTIFICATE-----'))
     throw fail(
       'INVALID_ARGUMENT',
@@ -138,8 +133,8 @@ const networkError = async (
 ): Promise<KatalonError> => {
   const url = shown(serverUrl);
   const viaProxy = proxy !== null;
-  const e = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
-  const code = e.cause?.code ?? e.code ?? '';
+  const e = error as Error & { cause?: Error };
+  const code = errnoCode(e.cause) ?? errnoCode(e) ?? '';
   const message = e.cause?.message ?? e.message ?? '';
   const is = (c: ErrorCode, text: string) => fail(c, text);
   const target = new URL(serverUrl);

@@ -9,6 +9,7 @@ import {
   type TlsSettings,
   type Transport,
 } from './transport.ts';
+import { errnoCode } from '../../platform/errno.ts';
 
 const timeout = (code: string, ms: number) =>
   Object.assign(new Error(`no answer within ${ms / 1000} s`), { code });
@@ -62,8 +63,8 @@ export const directTransport = (
         // for reusedSocket): sent again on a new connection, if a second copy does no harm. A reset
         // can also come after the server took it (a crash, a proxy): an activation sent twice
         // would hold two seats, so it is not sent again.
-        const e = error as NodeJS.ErrnoException & { reused?: boolean };
-        if (r.repeatable && e.reused && e.code === 'ECONNRESET') return once(r);
+        const reused = (error as { reused?: boolean }).reused;
+        if (r.repeatable && reused && errnoCode(error) === 'ECONNRESET') return once(r);
         throw error;
       }
     },

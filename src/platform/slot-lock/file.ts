@@ -4,7 +4,8 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { clientDir } from '../paths.ts';
-import type { SlotLock } from './index.ts';
+import type { SlotLock } from './slot-lock.ts';
+import { errnoCode } from '../errno.ts';
 
 export const tryLock = async (name: string, once = false): Promise<SlotLock | null> => {
   const dir = join(clientDir(), 'locks');
@@ -28,7 +29,7 @@ export const tryLock = async (name: string, once = false): Promise<SlotLock | nu
       },
     };
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ELOCKED') return null;
+    if (errnoCode(error) === 'ELOCKED') return null;
     throw error;
   }
 };

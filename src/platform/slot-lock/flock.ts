@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { clientDir } from '../paths.ts';
-import type { SlotLock } from './index.ts';
+import type { SlotLock } from './slot-lock.ts';
 
 const BUSY = 75;
 const FLOCK = ['/usr/bin/flock', '/bin/flock'].find((p) => existsSync(p));

@@ -1,12 +1,7 @@
 // The one place that picks how "this license / session is held by a running katalonc" is kept:
 // locks the kernel frees when their holders die, so a killed run never keeps a license, and which
 // the run's command shares, so that a license stays held while any process of the run lives.
-
-export interface SlotLock {
-  release(): Promise<void>;
-  /** Descriptors the command inherits (as fd 3, 4, …) to share the lock, where it can be shared. */
-  fds?: number[];
-}
+import type { SlotLock } from './slot-lock.ts';
 
 /**
  * A lock on a name of this user's own (an online session's record): its bookkeeping, not a seat.

@@ -3,7 +3,7 @@
 // the last holder of the socket is gone, even by SIGKILL. The listening socket is handed to the
 // command too (SlotLock.fds), so the name stays taken while any process of the run lives.
 import { createServer } from 'node:net';
-import type { SlotLock } from './index.ts';
+import type { SlotLock } from './slot-lock.ts';
 
 const socketName = (name: string): string => `\0katalonc-${process.getuid!()}-${name}`;
 

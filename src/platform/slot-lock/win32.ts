@@ -10,7 +10,8 @@
 import { closeSync, mkdirSync, openSync, rmSync, constants } from 'node:fs';
 import { userInfo } from 'node:os';
 import { parse, win32 } from 'node:path';
-import type { SlotLock } from './index.ts';
+import type { SlotLock } from './slot-lock.ts';
+import { errnoCode } from '../errno.ts';
 
 /** libuv's UV_FS_O_EXLOCK on Windows (uv/win.h): share mode 0. Node does not export it there. */
 const UV_FS_O_EXLOCK = 0x10000000;
@@ -28,7 +29,7 @@ export const tryLock = (name: string, once = false): Promise<SlotLock | null> =>
     fd = openSync(file, constants.O_RDONLY | constants.O_CREAT | UV_FS_O_EXLOCK);
   } catch (error) {
     // A sharing violation is EBUSY.
-    if ((error as NodeJS.ErrnoException).code === 'EBUSY') return Promise.resolve(null);
+    if (errnoCode(error) === 'EBUSY') return Promise.resolve(null);
     throw error;
   }
   return Promise.resolve({

@@ -27,7 +27,9 @@ import { auditOf } from '../repository/audit.ts';
 import { createUser, userByEmail, type User } from '../repository/organisations.ts';
 import type { Queries } from '../store/store.ts';
 import { authorized, currentActor } from './actor.ts';
-import { audit, notAnEmail, orgOrFail, type Context } from './context.ts';
+import { audit } from './audit.ts';
+import { notAnEmail, orgOrFail } from './checks.ts';
+import type { Context } from './context.ts';
 import { hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from './passwords.ts';
 
 const INVITATION_MS = 7 * 86_400_000;

@@ -7,16 +7,12 @@ import { endLapsedSessions, poolsWithLapsedSessions } from '../repository/sessio
 import type { Store } from '../store/store.ts';
 import { accounts } from './accounts.ts';
 import { createAuthenticator } from './auth.ts';
-import {
-  createPoolRefs,
-  DEFAULT_SETTINGS,
-  lostInOutage,
-  type Context,
-  type Settings,
-} from './context.ts';
+import { createPoolRefs, DEFAULT_SETTINGS, type Context, type Settings } from './context.ts';
+import { lostInOutage } from './seats.ts';
 import { createEvents, type EventSink } from './events.ts';
 import { createLeaseCache, noLeaseCache } from './lease-cache.ts';
 import { offlineLicenses } from './offline-licenses.ts';
+import { operations } from './operations.ts';
 import { organisations } from './organisations.ts';
 import { pools } from './pools.ts';
 import { sessions } from './sessions.ts';
@@ -60,17 +56,19 @@ export const createService = (
   };
   // A failed sweep (the database away) is simply tried again.
   setInterval(() => void sweep().catch(() => {}), SWEEP_MS).unref();
-  return {
-    settings,
-    authenticate: auth.authenticate,
-    ...organisations(ctx, auth),
-    ...accounts(ctx),
-    ...pools(ctx),
-    ...offlineLicenses(ctx),
-    ...sessions(ctx),
-    /** The periodic work, now (also on shutdown): writes pending leases, notices other commits. */
-    tick: () => leases.tick(clock()),
-  };
+  return operations(
+    {
+      settings,
+      authenticate: auth.authenticate,
+      /** The periodic work, now (also on shutdown): writes pending leases, notices other commits. */
+      tick: () => leases.tick(clock()),
+    },
+    organisations(ctx, auth),
+    accounts(ctx),
+    pools(ctx),
+    offlineLicenses(ctx),
+    sessions(ctx),
+  );
 };
 
 export type Service = ReturnType<typeof createService>;

@@ -21,7 +21,11 @@ import {
 } from '../repository/pools.ts';
 import { authorized } from './actor.ts';
 import type { Queries } from '../store/store.ts';
-import { audit, checkMachineId, iso, poolOrFail, takeSeat, type Context } from './context.ts';
+import { audit } from './audit.ts';
+import { checkMachineId, poolOrFail } from './checks.ts';
+import { iso } from '../../core/text.ts';
+import { takeSeat } from './seats.ts';
+import type { Context } from './context.ts';
 
 export interface OfflineRequest {
   orgId: number;

@@ -16,19 +16,14 @@ import {
 } from '../repository/organisations.ts';
 import { membersWithRoles } from '../repository/accounts.ts';
 import { keepsAnOwner } from '../../core/roles.ts';
-import { canonicalEmail, isSafeText, printable } from '../../core/text.ts';
+import { canonicalEmail, isSafeText, printable, iso } from '../../core/text.ts';
 import { deleteLicensed, poolIdsOf, withdrawEntitlement } from '../repository/pools.ts';
 import { authorized, currentActor } from './actor.ts';
 import { hashKey, type Authenticator } from './auth.ts';
-import {
-  audit,
-  endSessionsFor,
-  iso,
-  memberOrFail,
-  notAnEmail,
-  orgOrFail,
-  type Context,
-} from './context.ts';
+import { audit } from './audit.ts';
+import { endSessionsFor } from './seats.ts';
+import { memberOrFail, notAnEmail, orgOrFail } from './checks.ts';
+import type { Context } from './context.ts';
 
 export const organisations = (ctx: Context, auth: Authenticator) => {
   const { store, clock } = ctx;

@@ -23,16 +23,11 @@ import {
   type PoolRow,
 } from '../repository/pools.ts';
 import { liveSessions, type SessionRow } from '../repository/sessions.ts';
-import {
-  audit,
-  checkMachineId,
-  endSessionsFor,
-  iso,
-  memberOrFail,
-  orgOrFail,
-  poolOrFail,
-  type Context,
-} from './context.ts';
+import { audit } from './audit.ts';
+import { checkMachineId, memberOrFail, orgOrFail, poolOrFail } from './checks.ts';
+import { endSessionsFor } from './seats.ts';
+import { iso } from '../../core/text.ts';
+import type { Context } from './context.ts';
 
 /** A pool as katalonc and the admin see it, with what is available now. */
 export const poolSummary = (pool: PoolRow, used: PoolUsage) => ({

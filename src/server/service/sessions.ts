@@ -2,7 +2,6 @@
 // terminations. One session is one running process and holds one license of the pool.
 import { randomUUID } from 'node:crypto';
 import { fail, isKatalonError } from '../../core/errors.ts';
-import type { Product } from '../../core/vocabulary.ts';
 import { leftoverLeaseBefore, resumeRefusal } from '../../core/quota.ts';
 import { isMember, orgsOfUser, type User } from '../repository/organisations.ts';
 import {
@@ -26,7 +25,12 @@ import {
   type SessionRow,
 } from '../repository/sessions.ts';
 import { authorized } from './actor.ts';
-import { audit, checkMachineId, endSessionsFor, iso, takeSeat, type Context } from './context.ts';
+import { audit } from './audit.ts';
+import { checkMachineId } from './checks.ts';
+import { endSessionsFor, takeSeat } from './seats.ts';
+import { iso } from '../../core/text.ts';
+import type { Context } from './context.ts';
+import type { ActivationRequest, MachineRelease } from '../../core/wire/client-api.ts';
 import { createHeartbeatBatch } from './heartbeat-batch.ts';
 import { poolSummary, sessionView } from './pools.ts';
 
@@ -57,14 +61,6 @@ const unentitled = async (
   if (pool.product === 'KSE' && !(await isLicensed(q, pool.id, userId))) return 'licensed';
   return null;
 };
-
-export interface ActivationRequest {
-  orgId: number;
-  product: Product;
-  machineId: string;
-  hostname?: string;
-  osUser?: string;
-}
 
 export const sessions = (ctx: Context) => {
   const { store, clock, settings, leases } = ctx;
@@ -280,7 +276,7 @@ export const sessions = (ctx: Context) => {
      * -licenseRelease: ends this user's sessions on this machine whose run is gone (they stopped
      * heartbeating), never a live run's.
      */
-    releaseMachine: async (user: User, r: Omit<ActivationRequest, 'hostname' | 'osUser'>) => {
+    releaseMachine: async (user: User, r: MachineRelease) => {
       await leases.flush();
       return ctx.events.transaction(async (tx) => {
         const pool = await findPool(tx, r.orgId, r.product);

@@ -10,7 +10,7 @@ import { invitationPage, signInPage } from '../../console/pages/sign-in.ts';
 import { actors } from '../../service/actor.ts';
 import type { Service } from '../../service/index.ts';
 import { MIN_PASSWORD_LENGTH } from '../../service/passwords.ts';
-import { Email } from '../schemas.ts';
+import { Email } from '../../../core/wire/shapes.ts';
 import { COOKIE, Forms, page } from './kit.ts';
 
 const TokenParams = Type.Object({ token: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }) });

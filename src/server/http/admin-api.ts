@@ -1,0 +1,308 @@
+// The admin API, one row per operation: its method and path, the schemas of its request, and how
+// the service operation's arguments map to the request and back. The admin routes register from
+// this table (admin-routes.ts) and the remote admin client builds its calls from it
+// (../remote-admin.ts), so adding an admin operation is adding a row.
+import type { Static, TSchema } from 'typebox';
+import { iso } from '../../core/text.ts';
+import { SessionParams } from '../../core/wire/client-api.ts';
+import {
+  KeyParams,
+  LicensedUserParams,
+  MachineParams,
+  MachineTime,
+  Member,
+  MemberParams,
+  NewInvitation,
+  NewOfflineLicense,
+  NewOrg,
+  NewPool,
+  OrgParams,
+  PoolChange,
+  PoolParams,
+  SessionsQuery,
+  TerminateQuery,
+} from './schemas.ts';
+import type { Service } from '../service/index.ts';
+import { link } from '../console/links.ts';
+
+/** What a request carries, as its schemas say. */
+interface Parts<P extends TSchema, B extends TSchema, Q extends TSchema> {
+  params: Static<P>;
+  body: Static<B>;
+  query: Static<Q>;
+}
+
+type Operation = Exclude<keyof Service, 'settings' | 'authenticate' | 'tick'>;
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+interface AdminRoute<K extends Operation, P extends TSchema, B extends TSchema, Q extends TSchema> {
+  op: K;
+  method: Method;
+  /** Fastify's form: `:name` is a path parameter of `params`. */
+  path: string;
+  params?: P;
+  body?: B;
+  query?: Q;
+  /** Answered with 201 Created (else 200). */
+  created?: true;
+  /** The answer is this one field holding the operation's list: { orgs: […] }. */
+  list?: string;
+  /** The operation's arguments, from a request (the route). */
+  args: (request: Parts<P, B, Q>) => Parameters<Service[K]>;
+  /** The request, from the operation's arguments (the remote admin client). */
+  request: (...args: Parameters<Service[K]>) => Partial<Parts<P, B, Q>>;
+  /** What the route answers, when more than the operation's result (`origin`: as the caller reached it). */
+  answer?: (result: Awaited<ReturnType<Service[K]>>, origin: string) => unknown;
+}
+
+/** A row of the table, as the routes and the remote client read it (whatever its schemas). */
+interface AnyAdminRoute {
+  op: Operation;
+  method: Method;
+  path: string;
+  params?: TSchema;
+  body?: TSchema;
+  query?: TSchema;
+  created?: true;
+  list?: string;
+  args: (request: Parts<TSchema, TSchema, TSchema>) => unknown[];
+  request: (...args: never[]) => Partial<Parts<TSchema, TSchema, TSchema>>;
+  answer?: (result: never, origin: string) => unknown;
+}
+
+// Infers each row's types from its schemas and operation; the table keeps its operation's name.
+const route = <
+  K extends Operation,
+  P extends TSchema = TSchema,
+  B extends TSchema = TSchema,
+  Q extends TSchema = TSchema,
+>(
+  r: AdminRoute<K, P, B, Q>,
+) => r as unknown as AnyAdminRoute & { op: K };
+
+/** GET /orgs/:orgId/<segment>: an organisation's list, as `{ <list>: […] }`. */
+const orgList = <K extends 'auditLog' | 'listUsers' | 'listApiKeys' | 'listPools'>(
+  op: K,
+  segment: string,
+  list: string,
+) =>
+  route({
+    op: op as 'listUsers', // all four take (orgId)
+    method: 'GET',
+    path: `/orgs/:orgId/${segment}`,
+    params: OrgParams,
+    list,
+    args: ({ params }) => [params.orgId],
+    request: (orgId) => ({ params: { orgId } }),
+  }) as AnyAdminRoute & { op: K };
+
+/** POST /orgs/:orgId/<segment> { email }: something made for a member, 201. */
+const forMember = <K extends 'addUser' | 'createApiKey'>(op: K, segment: string) =>
+  route({
+    op: op as 'addUser', // both take (orgId, email)
+    method: 'POST',
+    path: `/orgs/:orgId/${segment}`,
+    params: OrgParams,
+    body: Member,
+    created: true,
+    args: ({ params, body }) => [params.orgId, body.email],
+    request: (orgId, email) => ({ params: { orgId }, body: { email } }),
+  }) as AnyAdminRoute & { op: K };
+
+export const ADMIN_API = [
+  orgList('auditLog', 'audit', 'entries'),
+  orgList('listUsers', 'users', 'users'),
+  orgList('listApiKeys', 'api-keys', 'apiKeys'),
+  orgList('listPools', 'pools', 'pools'),
+  forMember('addUser', 'users'),
+  forMember('createApiKey', 'api-keys'),
+  route({
+    op: 'listOrgs',
+    method: 'GET',
+    path: '/orgs',
+    list: 'orgs',
+    args: () => [],
+    request: () => ({}),
+  }),
+  route({
+    op: 'createOrg',
+    method: 'POST',
+    path: '/orgs',
+    body: NewOrg,
+    created: true,
+    args: ({ body }) => [body.name],
+    request: (name) => ({ body: { name } }),
+  }),
+  route({
+    op: 'invite',
+    method: 'POST',
+    path: '/orgs/:orgId/invitations',
+    params: OrgParams,
+    body: NewInvitation,
+    created: true,
+    args: ({ params, body }) => [{ orgId: params.orgId, ...body }],
+    request: ({ orgId, email, role }) => ({ params: { orgId }, body: { email, role } }),
+    // The link on this server as the caller reached it.
+    answer: (invited, origin) => ({
+      ...invited,
+      link: `${origin}${link('invitations', invited.token)}`,
+    }),
+  }),
+  route({
+    op: 'removeUser',
+    method: 'DELETE',
+    path: '/orgs/:orgId/users/:email',
+    params: MemberParams,
+    args: ({ params }) => [params.orgId, params.email],
+    request: (orgId, email) => ({ params: { orgId, email } }),
+  }),
+  route({
+    op: 'revokeApiKey',
+    method: 'DELETE',
+    path: '/api-keys/:id',
+    params: KeyParams,
+    args: ({ params }) => [params.id],
+    request: (id) => ({ params: { id } }),
+  }),
+  route({
+    op: 'createPool',
+    method: 'POST',
+    path: '/orgs/:orgId/pools',
+    params: OrgParams,
+    body: NewPool,
+    created: true,
+    args: ({ params, body }) => [
+      { ...body, orgId: params.orgId, expiresAt: Date.parse(body.expiresAt) },
+    ],
+    request: ({
+      orgId,
+      expiresAt,
+      product,
+      model,
+      billing,
+      quota,
+      machineQuota,
+      outageGraceMinutes,
+    }) => ({
+      params: { orgId },
+      body: {
+        product,
+        model,
+        billing,
+        quota,
+        machineQuota,
+        expiresAt: iso(expiresAt),
+        ...(outageGraceMinutes === undefined ? {} : { outageGraceMinutes }),
+      },
+    }),
+  }),
+  route({
+    op: 'poolShow',
+    method: 'GET',
+    path: '/orgs/:orgId/pools/:product',
+    params: PoolParams,
+    args: ({ params }) => [params.orgId, params.product],
+    request: (orgId, product) => ({ params: { orgId, product } }),
+  }),
+  route({
+    op: 'setOutageGrace',
+    method: 'PATCH',
+    path: '/orgs/:orgId/pools/:product',
+    params: PoolParams,
+    body: PoolChange,
+    args: ({ params, body }) => [params.orgId, params.product, body.outageGraceMinutes],
+    request: (orgId, product, outageGraceMinutes) => ({
+      params: { orgId, product },
+      body: { outageGraceMinutes },
+    }),
+  }),
+  route({
+    op: 'grant',
+    method: 'POST',
+    path: '/orgs/:orgId/pools/:product/licensed-users',
+    params: PoolParams,
+    body: Member,
+    args: ({ params, body }) => [params.orgId, params.product, body.email],
+    request: (orgId, product, email) => ({ params: { orgId, product }, body: { email } }),
+  }),
+  route({
+    op: 'revokeGrant',
+    method: 'DELETE',
+    path: '/orgs/:orgId/pools/:product/licensed-users/:email',
+    params: LicensedUserParams,
+    args: ({ params }) => [params.orgId, params.product, params.email],
+    request: (orgId, product, email) => ({ params: { orgId, product, email } }),
+  }),
+  route({
+    op: 'createOffline',
+    method: 'POST',
+    path: '/orgs/:orgId/pools/:product/offline-licenses',
+    params: PoolParams,
+    body: NewOfflineLicense,
+    created: true,
+    args: ({ params, body: { machineId, testing, expiresAt, replace } }) => [
+      {
+        orgId: params.orgId,
+        product: params.product,
+        machineId,
+        testing: testing ?? false,
+        replace: replace ?? false,
+        ...(expiresAt ? { expiresAt: Date.parse(expiresAt) } : {}),
+      },
+    ],
+    request: ({ orgId, product, machineId, testing, expiresAt, replace }) => ({
+      params: { orgId, product },
+      body: {
+        machineId,
+        testing,
+        ...(replace ? { replace } : {}),
+        ...(expiresAt === undefined ? {} : { expiresAt: iso(expiresAt) }),
+      },
+    }),
+  }),
+  route({
+    op: 'removeMachine',
+    method: 'DELETE',
+    path: '/orgs/:orgId/pools/:product/machines/:machineId',
+    params: MachineParams,
+    args: ({ params }) => [params.orgId, params.product, params.machineId],
+    request: (orgId, product, machineId) => ({ params: { orgId, product, machineId } }),
+  }),
+  route({
+    op: 'listSessions',
+    method: 'GET',
+    path: '/sessions',
+    query: SessionsQuery,
+    list: 'sessions',
+    args: ({ query }) => [query.orgId],
+    request: (orgId) => ({ query: { orgId } }),
+  }),
+  route({
+    op: 'terminateSession',
+    method: 'DELETE',
+    path: '/sessions/:id',
+    params: SessionParams,
+    query: TerminateQuery,
+    args: ({ params, query }) => [params.id, query.reason],
+    // An empty reason is no reason (the default one).
+    request: (id, reason) => ({ params: { id }, query: { reason: reason || undefined } }),
+  }),
+  route({
+    op: 'signedTime',
+    method: 'POST',
+    path: '/time',
+    body: MachineTime,
+    args: ({ body }) => [{ machineId: body.machineId }],
+    // The admin API signs for a machine's file only (an online nonce is the client API's).
+    request: (about) => ({ body: about as { machineId: string } }),
+  }),
+];
+
+type AdminOp = (typeof ADMIN_API)[number]['op'];
+
+/** What the admin subcommands use of the service: the operations of the admin API. */
+export type AdminOps = Omit<Pick<Service, AdminOp>, 'signedTime'> & {
+  signedTime: (about: {
+    machineId: string;
+  }) => { signedTime: string } | Promise<{ signedTime: string }>;
+};

@@ -1,0 +1,43 @@
+// The checks the service operations share: typed input (machine IDs, e-mail addresses) and what
+// must exist (an organisation, its pool, a member), each failing with the error that names the fix.
+import { fail } from '../../core/errors.ts';
+import { parseMachineId } from '../../core/machine-id/format.ts';
+import type { Product } from '../../core/vocabulary.ts';
+import { isMember, orgExists, userByEmail, type User } from '../repository/organisations.ts';
+import { findPool, type PoolRow } from '../repository/pools.ts';
+import type { Queries } from '../store/store.ts';
+
+/** Typed text that is not an e-mail address (core/text.ts says what is). */
+export const notAnEmail = (typed: string) =>
+  fail(
+    'BAD_REQUEST',
+    `"${typed}" is not an e-mail address: name@domain, in ASCII letters, digits and punctuation`,
+  );
+
+/** The canonical form of a typed machine ID, or BAD_REQUEST saying what is wrong with it. */
+export const checkMachineId = (input: string): string => {
+  const parsed = parseMachineId(input);
+  if (!parsed.ok) throw fail('BAD_REQUEST', `"${input}" is not a machine ID: ${parsed.reason}`);
+  return parsed.machineId;
+};
+
+export const orgOrFail = async (q: Queries, orgId: number): Promise<void> => {
+  if (!(await orgExists(q, orgId))) throw fail('NOT_FOUND', `organisation ${orgId} does not exist`);
+};
+
+export const poolOrFail = async (q: Queries, orgId: number, product: Product): Promise<PoolRow> => {
+  await orgOrFail(q, orgId);
+  const pool = await findPool(q, orgId, product);
+  if (!pool) throw fail('NO_POOL', `organisation ${orgId} has no ${product} license pool`);
+  return pool;
+};
+
+export const memberOrFail = async (q: Queries, orgId: number, email: string): Promise<User> => {
+  const user = await userByEmail(q, email);
+  if (!user || !(await isMember(q, orgId, user.id)))
+    throw fail(
+      'NOT_FOUND',
+      `${email} is not a member of organisation ${orgId}: add them with "user add"`,
+    );
+  return user;
+};

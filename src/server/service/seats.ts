@@ -1,0 +1,117 @@
+// The central grant rule applied to the store: a seat taken under the pool's lock (takeSeat), and
+// seats given back when sessions end (endSessionsFor), or lapse, also in a database outage.
+import { grantRefusal, type PoolUsage, type Refusal } from '../../core/quota.ts';
+import {
+  countPoolRows,
+  moveCounters,
+  setCounters,
+  toPool,
+  type PoolRow,
+} from '../repository/pools.ts';
+import { endLapsedSessions, endSessions, type SessionFilter } from '../repository/sessions.ts';
+import type { Queries } from '../store/store.ts';
+import type { Context } from './context.ts';
+
+/**
+ * Takes one more license for a machine (a session, or an offline license when `session` is none)
+ * and decides whether the pool has room for it. The counters move first, as the transaction's one
+ * write under the pool's lock (so that in PostgreSQL the lock is held only from here to COMMIT),
+ * and the rules decide on the pool's rows, counted under that lock (one query on the pool's
+ * indexes): counters that disagree with them (left wrong by another version, a hand edit, a
+ * restore) are corrected and never decide; a refusal thrown after this rolls the move back. Only
+ * when the pool is full are the sessions whose lease ran out (crashed runs) ended and the decision
+ * taken again. Every grant locks the machine's row (registerMachine) before the pool's, never
+ * after, so that two grants cannot deadlock.
+ */
+export const takeSeat = async (
+  ctx: Context,
+  q: Queries,
+  pool: PoolRow,
+  take: {
+    /** new: a session now inserted; held: a session not ended that is this grant's; none: no session. */
+    session: 'new' | 'held' | 'none';
+    newMachine: boolean;
+  },
+  now: number,
+): Promise<{
+  refusal: Refusal | null;
+  usage: PoolUsage;
+  /** A member was removed or a KSE license withdrawn since `pool` was read: check the user again. */
+  entitlementsMoved: boolean;
+}> => {
+  const counters = await moveCounters(q, pool.id, {
+    openSessions: take.session === 'new' ? 1 : 0,
+    machines: take.newMachine ? 1 : 0,
+  });
+  const rows = await countPoolRows(q, pool.id, now);
+  const agree =
+    rows.open_sessions === counters.open_sessions && rows.machine_count === counters.machine_count;
+  const offlineAgrees =
+    now < counters.offline_counted_until && rows.offline_count === counters.offline_count;
+  if (!agree || !offlineAgrees) {
+    await setCounters(q, pool.id, rows);
+    if (!agree)
+      ctx.events.record(q, {
+        orgId: pool.org_id,
+        product: pool.product,
+        event: 'recounted',
+        counted: { sessions: counters.open_sessions, machines: counters.machine_count },
+        rows: { sessions: rows.open_sessions, machines: rows.machine_count },
+      });
+  }
+  const usage: PoolUsage = {
+    activeSessions: rows.open_sessions - (take.session === 'none' ? 0 : 1),
+    registeredMachines: rows.machine_count - (take.newMachine ? 1 : 0),
+    unexpiredOfflineLicenses: rows.offline_count,
+  };
+  const rules = toPool(pool);
+  let refusal = grantRefusal(rules, usage, now, !take.newMachine);
+  if (refusal?.code === 'QUOTA_EXCEEDED') {
+    const lapsed = await endLapsedSessions(q, pool.id, now, lostInOutage(ctx, now));
+    if (lapsed > 0) {
+      ctx.events.record(q, {
+        orgId: pool.org_id,
+        product: pool.product,
+        event: 'expired',
+        sessions: lapsed,
+      });
+      usage.activeSessions -= lapsed;
+      refusal = grantRefusal(rules, usage, now, !take.newMachine);
+    }
+  }
+  return { refusal, usage, entitlementsMoved: counters.entitlements !== pool.entitlements };
+};
+
+/**
+ * When a lease that ran out was lost to the database's latest outage (its run's heartbeats could
+ * not be written): from the outage's start until a heartbeat interval after its end.
+ */
+export const lostInOutage = (
+  ctx: Context,
+  now: number,
+): { from: number; to: number } | undefined => {
+  const outage = ctx.store.availability.latest;
+  return outage && { from: outage.from, to: (outage.to ?? now) + ctx.settings.heartbeatMs };
+};
+
+/**
+ * Ends the matching running sessions, here and in the lease cache, and records it (released by
+ * their run, or terminated); resolves to how many.
+ */
+export const endSessionsFor = async (
+  ctx: Context,
+  q: Queries,
+  filter: SessionFilter,
+  end: { event: 'released' | 'terminated'; reason: string },
+): Promise<number> => {
+  const ended = await endSessions(q, filter, end.reason, ctx.clock());
+  ctx.leases.forget(ended.map((s) => s.id));
+  for (const poolId of new Set(ended.map((s) => s.pool_id)))
+    ctx.events.record(q, {
+      ...(await ctx.poolRef(q, poolId)),
+      event: end.event,
+      reason: end.reason,
+      sessionIds: ended.filter((s) => s.pool_id === poolId).map((s) => s.id),
+    });
+  return ended.length;
+};

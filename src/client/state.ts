@@ -5,7 +5,7 @@
 // HOME do not lead (beside the licenses, and in a per-user folder under /var/tmp).
 // One write discipline for all of it: replaceFile (temp file, fsync, rename), mode 0600, in a 0700
 // folder, so a crash leaves the old content or the new, never half of it.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { replaceFile } from '../platform/files.ts';
 import { clientDir } from '../platform/paths.ts';
@@ -76,12 +76,47 @@ export const updateConfig = async (
 // the revoked keys: each is also kept beside the licenses and, on Unix, in a per-user file under
 // /var/tmp, and what all places say together counts.
 
+/**
+ * This user's folder under /var/tmp, if it is theirs alone: another local user could make it first
+ * (any name can be made there) and fill it with a mark far ahead or a list of revoked keys, to
+ * stop this user's licenses. A folder that is not a real directory owned by this user with no
+ * access for others is not used (it was made to harm).
+ */
+const machineWideFolder = (): string | null => {
+  if (!process.getuid) return null;
+  const dir = join('/var/tmp', `katalonc-${process.getuid()}`);
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch {
+    // There already (or /var/tmp cannot be written): judged below.
+  }
+  try {
+    const s = lstatSync(dir);
+    return s.isDirectory() && s.uid === process.getuid() && (s.mode & 0o077) === 0 ? dir : null;
+  } catch {
+    return null;
+  }
+};
+
 /** The places of one remembered thing: the client dir, the license folder, /var/tmp. */
-const places = (licenseFolder: string, name: string, inFolder: string): string[] => [
-  path(name),
-  join(licenseFolder, inFolder),
-  ...(process.getuid ? [join('/var/tmp', `katalonc-${process.getuid()}`, name)] : []),
-];
+const places = (licenseFolder: string, name: string, inFolder: string): string[] => {
+  const shared = machineWideFolder();
+  return [path(name), join(licenseFolder, inFolder), ...(shared ? [join(shared, name)] : [])];
+};
+
+/**
+ * What a remembered file says, only if this user wrote it: a license folder others may write to
+ * must not let them plant a mark or a revocation for this user.
+ */
+const readOwnJson = (file: string): Record<string, unknown> | null => {
+  try {
+    const s = lstatSync(file);
+    if (!s.isFile() || (process.getuid && s.uid !== process.getuid())) return null;
+  } catch {
+    return null;
+  }
+  return readJson(file);
+};
 
 /** Writes `content` to every place it can; fails only if no place could be written. */
 const writeAll = async (files: string[], content: string): Promise<void> => {
@@ -97,7 +132,7 @@ const markPlaces = (licenseFolder: string): string[] =>
   places(licenseFolder, 'clock-mark.json', '.katalonc-clock.json');
 
 const readMarkFile = (file: string): { mark: number; usedTimes: string[] } | null => {
-  const raw = readJson(file);
+  const raw = readOwnJson(file);
   if (typeof raw?.mark !== 'number' || !Number.isFinite(raw.mark)) return null;
   const used = Array.isArray(raw.usedTimes)
     ? raw.usedTimes.filter((t): t is string => typeof t === 'string')
@@ -145,7 +180,7 @@ const revokedPlaces = (licenseFolder: string, seenHere: boolean): string[] =>
 /** The keys each place remembers (an unreadable place remembers none). */
 export const readRevoked = (licenseFolder: string, seenHere: boolean): string[][] =>
   revokedPlaces(licenseFolder, seenHere).map((file) => {
-    const ids = readJson(file)?.keyIds;
+    const ids = readOwnJson(file)?.keyIds;
     return Array.isArray(ids) ? ids.filter((k): k is string => typeof k === 'string') : [];
   });
 

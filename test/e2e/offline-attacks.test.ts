@@ -469,3 +469,32 @@ describe.runIf(canActAsUser)(
     );
   },
 );
+
+describe.runIf(canActAsUser)('what another local user can leave for this one' + rootSkip, () => {
+  it("a clock mark far ahead or a revocation list planted in this user's /var/tmp folder counts for nothing", async () => {
+    const user = await licensee();
+    writeFileSync(join(user.dir, 'a.lic'), makeLicense(issuer, { machineId: user.machineId }));
+    user.own();
+    // Another user makes the folder first (anyone may make any name in /var/tmp), open to all.
+    const shared = `/var/tmp/katalonc-${UID}`;
+    rmSync(shared, { recursive: true, force: true });
+    const other = String(UID + 1);
+    const plant = (file: string, content: unknown) => {
+      writeFileSync(join(shared, file), `${JSON.stringify(content)}\n`);
+      spawnSync('chown', [`${other}:${other}`, join(shared, file)]);
+    };
+    mkdirSync(shared);
+    chmodSync(shared, 0o777);
+    spawnSync('chown', [`${other}:${other}`, shared]);
+    plant('clock-mark.json', { mark: Date.now() + 3000 * DAY, usedTimes: [] });
+    plant('revoked-keys.json', { keyIds: [issuer.key.keyId] });
+    const list = await runAs(SETPRIV, ['license', 'list', '--json'], user.env);
+    expect(list.code, list.stderr).toBe(0);
+    expect(JSON.parse(list.stdout).licenses[0].status).toBe('valid');
+    // Nor is it copied into this user's own state, to count later.
+    expect(readText(join(user.home, '.katalon', 'katalonc', 'revoked-keys.json'))).not.toContain(
+      issuer.key.keyId,
+    );
+    rmSync(shared, { recursive: true, force: true });
+  });
+});

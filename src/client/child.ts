@@ -43,30 +43,48 @@ const resolveCommand = (file: string, env: NodeJS.ProcessEnv): string | null => 
   return null;
 };
 
+const TIMEOUT = ['/usr/bin/timeout', '/bin/timeout'].find((p) => existsSync(p));
+const DD = ['/bin/dd', '/usr/bin/dd'].find((p) => existsSync(p));
+
 /**
- * Kills a process group when katalonc dies: its stdin is a pipe only katalonc holds. It is started
- * before the command (so no moment passes with the command unwatched), then told the group's id,
- * then reads "done" when the command ended normally; end of input without it means katalonc is
- * gone. Its own group, so that signals for the command do not reach it.
+ * Kills a process group when katalonc dies, or stops answering: its stdin is a pipe only katalonc
+ * holds. It is started before the command (so no moment passes with the command unwatched), told
+ * the group's id and how many seconds of silence it allows (0: any), then reads one byte at a time:
+ * "." (katalonc is alive), "d" (the command ended normally). End of input (katalonc is gone) or
+ * silence past the limit (katalonc stopped, SIGSTOP: its session's lease runs out) kills the group.
+ * Absolute paths and sh builtins only (the standalone executable may run without PATH); its own
+ * group, so that signals for the command do not reach it.
  */
+const WATCHER = `read -r pgid || exit 0; read -r limit
+while :; do
+  if [ "$limit" -gt 0 ]; then c=$(${TIMEOUT ?? ''} "$limit" ${DD ?? ''} bs=1 count=1 2>/dev/null); else c=$(${DD ?? ''} bs=1 count=1 2>/dev/null); fi
+  case "$c" in d) exit 0 ;; .) ;; *) kill -s KILL -- "-$pgid" 2>/dev/null; exit 0 ;; esac
+done`;
+const LEGACY_WATCHER =
+  'read -r pgid || exit 0; read -r limit; read -r line; [ "$line" = d ] || kill -s KILL -- "-$pgid" 2>/dev/null';
+
 const startWatcher = (): ChildProcess => {
-  const watcher = spawn(
-    '/bin/sh',
-    [
-      '-c',
-      'read -r pgid || exit 0; read -r line; [ "$line" = done ] || kill -s KILL -- "-$pgid" 2>/dev/null',
-    ],
-    { stdio: ['pipe', 'ignore', 'ignore'], detached: true },
-  );
+  const watcher = spawn('/bin/sh', ['-c', TIMEOUT && DD ? WATCHER : LEGACY_WATCHER], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+    detached: true,
+  });
   watcher.unref();
   (watcher.stdin as unknown as { unref(): void }).unref();
+  // Written to after it is gone (killed): its exit handler says so, not an EPIPE crash.
+  watcher.stdin!.on('error', () => {});
   return watcher;
 };
 
+/**
+ * `silenceLimitMs`: how long the run may go on while katalonc says nothing (an online session's
+ * lease plus its pool's outage grace); undefined: as long as katalonc lives (an offline license
+ * stays held by the run's own processes anyway).
+ */
 export const startChild = (
   command: string[],
   env: NodeJS.ProcessEnv,
   lockFds: readonly number[] = [],
+  silenceLimitMs?: number,
 ): RunningChild => {
   const [file, ...args] = command;
   // Its own process group on Unix, so a signal reaches the command's children too.
@@ -82,8 +100,19 @@ export const startChild = (
     env,
   });
   // In the same tick as the spawn: the command cannot be left unwatched.
-  if (child.pid) watcher?.stdin?.write(`${child.pid}\n`);
+  const limit = TIMEOUT && DD && silenceLimitMs ? Math.ceil(silenceLimitMs / 1000) : 0;
+  if (child.pid) watcher?.stdin?.write(`${child.pid}\n${limit}\n`);
   else watcher?.stdin?.end(); // nothing started: the watcher exits
+  const alive = limit
+    ? setInterval(() => watcher?.stdin?.write('.'), Math.min(limit * 250, 10_000)).unref()
+    : undefined;
+  // A watcher killed by hand would leave the command unwatched: the run ends with it.
+  let finished = false;
+  watcher?.once('exit', () => {
+    if (finished) return;
+    process.stderr.write(`katalonc: the run's watcher was killed: stopping the command\n`);
+    send('SIGKILL');
+  });
   const send = (signal: NodeJS.Signals) => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     try {
@@ -111,8 +140,10 @@ export const startChild = (
       resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0)),
     );
   }).finally(() => {
+    finished = true;
+    clearInterval(alive);
     for (const [signal, handler] of handlers) process.off(signal, handler);
-    if (watcher?.stdin && !watcher.stdin.writableEnded) watcher.stdin.end('done\n');
+    if (watcher?.stdin && !watcher.stdin.writableEnded) watcher.stdin.end('d\n');
   });
 
   return {

@@ -241,6 +241,8 @@ export const holdOnlineSession = async (
       },
       apiKey: c.apiKey,
       ...(lock?.fds ? { lockFds: lock.fds } : {}),
+      // A katalonc stopped (SIGSTOP) heartbeats no more: its run must not outlive the seat.
+      silenceLimitMs: Date.parse(session.leaseExpiresAt) - Date.now() + graceMinutes * 60_000,
       lost,
       release: async () => {
         stopped = true;

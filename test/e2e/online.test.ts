@@ -3,7 +3,15 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KATALONC, katalonc, startKatalonc, tempDir, userEnv, waitFor } from '../helpers/cli.ts';
+import {
+  KATALONC,
+  katalonc,
+  startKatalonc,
+  tempDir,
+  userEnv,
+  waitFor,
+  waitForPid,
+} from '../helpers/cli.ts';
 import {
   activateIn,
   adminApi,
@@ -38,6 +46,15 @@ const online = async (quota = 2, serverUrl = server.url) => {
   const seed = await seedOrg(serverUrl, { quota });
   const env = userEnv(undefined, { KATALON_API_KEY: seed.apiKey });
   return { ...seed, env, args: [`-orgID=${seed.org}`, `-serverUrl=${serverUrl}`] };
+};
+/** Whether a process lives (a zombie of ours counts as gone). */
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
 };
 const poolOf = async (org: number, base = server.url) =>
   (await adminApi(base, 'GET', `/orgs/${org}/pools/KRE`)).body;
@@ -372,6 +389,49 @@ describe('online activation', () => {
       expect(resumed.body.error.code).toBe('SESSION_EXPIRED');
       expect(resumed.body.error.message).toMatch(/outage grace \(0 minutes/);
       await own.stop();
+    });
+
+    it('a stopped katalonc (SIGSTOP) does not keep its command running past the lease and the grace', async () => {
+      const own = await startServer({ args: ['--lease-seconds', '3'] });
+      const o = await online(1, own.url);
+      await adminApi(own.url, 'PATCH', `/orgs/${o.org}/pools/KRE`, { outageGraceMinutes: 0 });
+      const pidFile = join(tempDir(), 'pid');
+      const run = startKatalonc(
+        ['run', ...o.args, '--', 'sh', '-c', `echo $$ > ${pidFile}; exec sleep 60`],
+        o.env,
+      );
+      const command = await waitForPid(pidFile, 'the command');
+      run.kill('SIGSTOP');
+      // The lease (3 s) passes, the seat is free for others: the command must be gone by then.
+      await waitFor(() => !alive(command), 10_000, 'the stopped run to be ended');
+      run.kill('SIGCONT');
+      run.kill('SIGTERM');
+      await run.result;
+      await own.stop();
+    });
+
+    it("killing the run's watcher ends the run: nothing is left unwatched", async () => {
+      const o = await online(1);
+      const pidFile = join(tempDir(), 'pid');
+      const run = startKatalonc(
+        ['run', ...o.args, '--', 'sh', '-c', `echo $$ > ${pidFile}; exec sleep 60`],
+        o.env,
+      );
+      const command = await waitForPid(pidFile, 'the command');
+      const watcher = readdirSync('/proc')
+        .filter((p) => /^\d+$/.test(p))
+        .find((p) => {
+          try {
+            return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('read -r pgid');
+          } catch {
+            return false;
+          }
+        });
+      process.kill(Number(watcher), 'SIGKILL');
+      const r = await run.result;
+      expect(r.stderr).toContain("the run's watcher was killed: stopping the command");
+      expect(r.code).toBe(137);
+      expect(alive(command)).toBe(false);
     });
 
     it('is 5 minutes unless chosen, and the admin CLI sets it within 0–120 minutes', async () => {

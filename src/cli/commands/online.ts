@@ -105,7 +105,7 @@ export const status = async (
   }
   let checked: string | null = null;
   if (check) {
-    const { acquire } = await import('./run.ts');
+    const { acquire } = await import('../../client/acquire.ts');
     const hold = await acquire({ ...opts, retry: { ...opts.retry, enabled: false } });
     checked = hold.description;
     await hold.release();

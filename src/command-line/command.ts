@@ -6,6 +6,9 @@
 import { Command } from 'commander';
 import type { Result } from './runner.ts';
 
+const programOf = (command: Command): Command =>
+  command.parent ? programOf(command.parent) : command;
+
 export class ResultCommand extends Command {
   #result: Result | void = undefined;
 
@@ -18,9 +21,7 @@ export class ResultCommand extends Command {
   returns<A extends unknown[]>(run: (...args: A) => Promise<Result | void> | Result | void): this {
     return this.action(async (...args: unknown[]) => {
       const result = await run(...(args as A));
-      let program: Command = this;
-      while (program.parent) program = program.parent;
-      (program as ResultCommand).#result = result;
+      (programOf(this) as ResultCommand).#result = result;
     });
   }
 

@@ -6,18 +6,23 @@ import { checkFolder, holdOfflineLicense } from './offline.ts';
 import type { LicenseHold } from './hold.ts';
 import { onlineCredentials, type ClientOptions } from './settings.ts';
 import { buildKind, DEVELOPMENT_NOTICE } from './trust.ts';
-import { progress, warn } from '../command-line/output.ts';
+
+/** Where acquire's lines go: katalonc's progress lines and warnings (stderr). */
+interface Out {
+  progress: (line: string) => void;
+  warn: (line: string) => void;
+}
 
 /**
  * One license for this run: offline first, then online (katalonc's order). A retry (`tries` > 1)
  * says only what changed: the retry loop's own line says why it waits.
  */
-export const acquire = async (opts: ClientOptions, tries = 1): Promise<LicenseHold> => {
-  const say = tries === 1 ? progress : () => {};
+export const acquire = async (opts: ClientOptions, out: Out, tries = 1): Promise<LicenseHold> => {
+  const say = tries === 1 ? out.progress : () => {};
   say('Start activating offline...');
   const report = await checkFolder(opts);
   say(`Search for valid offline licenses in folder: ${report.folder}`);
-  if (tries === 1) for (const w of report.warnings) warn(w);
+  if (tries === 1) for (const w of report.warnings) out.warn(w);
   say(`The number of valid offline licenses: ${report.valid}`);
   if (buildKind() === 'development') say(DEVELOPMENT_NOTICE);
   const offline = await holdOfflineLicense(report);
@@ -27,7 +32,7 @@ export const acquire = async (opts: ClientOptions, tries = 1): Promise<LicenseHo
   const credentials = await onlineCredentials(opts);
   if (credentials) {
     say('Start activating online...');
-    return holdOnlineSession(credentials, opts, progress);
+    return holdOnlineSession(credentials, opts, out.progress);
   }
   if (report.refused) throw fail('OFFLINE_REFUSED', report.refused);
   if (report.valid > 0) {

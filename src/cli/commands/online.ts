@@ -106,7 +106,10 @@ export const status = async (
   let checked: string | null = null;
   if (check) {
     const { acquire } = await import('../../client/acquire.ts');
-    const hold = await acquire({ ...opts, retry: { ...opts.retry, enabled: false } });
+    const hold = await acquire(
+      { ...opts, retry: { ...opts.retry, enabled: false } },
+      { progress, warn },
+    );
     checked = hold.description;
     await hold.release();
   }

@@ -6,7 +6,7 @@ import { realClock, withLicenseRetry } from '../../client/retry.ts';
 import { childEnvironment, startChild } from '../../client/child.ts';
 import { apiKeyOf, type ClientOptions } from '../../client/settings.ts';
 import { environment } from '../../platform/environment.ts';
-import { progress } from '../../command-line/output.ts';
+import { progress, warn } from '../../command-line/output.ts';
 import type { Result } from '../../command-line/runner.ts';
 
 /** How long a command gets to stop after its license was taken away, before SIGKILL. */
@@ -23,7 +23,7 @@ export interface RunPlan {
 
 export const runCommand = async (plan: RunPlan, opts: ClientOptions): Promise<Result> => {
   const hold = await withLicenseRetry(
-    (tries) => acquire(opts, tries),
+    (tries) => acquire(opts, { progress, warn }, tries),
     opts.retry,
     progress,
     realClock(environment.minuteMs),

@@ -71,7 +71,7 @@ const startWatcher = (): ChildProcess => {
   watcher.unref();
   (watcher.stdin as unknown as { unref(): void }).unref();
   // Written to after it is gone (killed): its exit handler says so, not an EPIPE crash.
-  watcher.stdin!.on('error', () => {});
+  watcher.stdin.on('error', () => {});
   return watcher;
 };
 

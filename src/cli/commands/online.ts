@@ -105,8 +105,11 @@ export const status = async (
   }
   let checked: string | null = null;
   if (check) {
-    const { acquire } = await import('./run.ts');
-    const hold = await acquire({ ...opts, retry: { ...opts.retry, enabled: false } });
+    const { acquire } = await import('../../client/acquire.ts');
+    const hold = await acquire(
+      { ...opts, retry: { ...opts.retry, enabled: false } },
+      { progress, warn },
+    );
     checked = hold.description;
     await hold.release();
   }

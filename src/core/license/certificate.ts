@@ -15,6 +15,7 @@ import {
 } from './armor.ts';
 import { parsePublicKey, type PublicKeyInfo, type SigningKey } from './keys.ts';
 import { isOneOf, PRODUCTS, type LicenseKind, type Product } from '../vocabulary.ts';
+import { fail } from '../errors.ts';
 
 export const CERTIFICATE_VERSION = 1;
 
@@ -51,6 +52,43 @@ export const certify = (
   certificate: Omit<IssuerCertificate, 'kind'>,
 ): SignedBlock =>
   signBlock(ISSUER_CERTIFICATE, CERTIFICATE_VERSION, { kind: 'issuer', ...certificate }, root);
+
+/**
+ * What "root certify" was asked for (its options as typed), checked: the fields of the certificate
+ * to sign (`id`, from `now` on), or the refusal that names the option to fix.
+ */
+export const certificateFields = (
+  asked: { serverKey: string; orgs: string; products: string; maxLicenses: number; until: number },
+  id: string,
+  now: number,
+): Omit<IssuerCertificate, 'kind'> => {
+  const serverKey = parsePublicKey(asked.serverKey);
+  if (!serverKey)
+    throw fail(
+      'INVALID_ARGUMENT',
+      `--server-key "${asked.serverKey}" is not a public key (ed25519:…)`,
+    );
+  const products: Product[] = [];
+  for (const p of asked.products.split(',').map((x) => x.trim().toUpperCase())) {
+    if (!isOneOf(PRODUCTS, p))
+      throw fail('INVALID_ARGUMENT', `--products: "${p}" is not one of ${PRODUCTS.join(', ')}`);
+    products.push(p);
+  }
+  if (asked.until <= now) throw fail('INVALID_ARGUMENT', '--until is in the past');
+  return {
+    id,
+    keyId: serverKey.keyId,
+    publicKey: serverKey.text,
+    orgs: asked.orgs
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+    products,
+    maxLicenses: asked.maxLicenses,
+    notBefore: new Date(now).toISOString(),
+    notAfter: new Date(asked.until).toISOString(),
+  };
+};
 
 export const revoke = (root: SigningKey, list: Omit<RevocationList, 'kind'>): string =>
   armor(signBlock(REVOCATION_LIST, CERTIFICATE_VERSION, { kind: 'revocations', ...list }, root));

@@ -1,0 +1,69 @@
+// How an admin command reaches the service: the data dir's (never made by mistake) or a running
+// server's (--server, through the admin API), and how its answer is shown (--json, or a tree).
+import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { fail } from '../../core/errors.ts';
+import type { Result } from '../../command-line/runner.ts';
+import { printableDeep } from '../../command-line/sanitize.ts';
+import { createService } from '../service/index.ts';
+import { remoteAdmin, type AdminOps } from '../remote-admin.ts';
+import { serverEnvironment } from '../environment.ts';
+import { openDataDir } from '../data-dir.ts';
+import type { Global } from './options.ts';
+
+/** The text form of an admin result: nested keys and lists, one value a line. */
+const tree = (value: unknown, indent = ''): string => {
+  if (Array.isArray(value))
+    return value.length === 0
+      ? '(none)'
+      : value.map((v) => `\n${indent}- ${tree(v, `${indent}  `).trimStart()}`).join('');
+  if (value && typeof value === 'object')
+    return Object.entries(value)
+      .map(([k, v]) =>
+        // A nested object starts on a line of its own, indented.
+        v && typeof v === 'object' && !Array.isArray(v)
+          ? `${indent}${k}:\n${tree(v, `${indent}  `)}`
+          : `${indent}${k}: ${tree(v, `${indent}  `)}`,
+      )
+      .join('\n');
+  return String(value);
+};
+export const shown = (data: unknown): Result => ({ data, lines: [tree(printableDeep(data))] });
+
+/** The data dir of an admin command: a mistyped or forgotten --data-dir must not quietly make a second database beside the real one. */
+export const openExistingDataDir = (dataDir: string, access: 'read' | 'write') => {
+  if (!existsSync(dataDir))
+    throw fail(
+      'INVALID_ARGUMENT',
+      `there is no data dir at ${dataDir}: pass the server's --data-dir (or KLS_DATA_DIR), or --server URL; "start" makes a new one`,
+    );
+  return openDataDir(dataDir, access);
+};
+
+/**
+ * An admin operation on the data dir's service, or on a running server's (--server); `O` is the
+ * command's own options. `access`: 'read' for one that only reads (it never migrates the database).
+ */
+export const admin =
+  <O>(
+    op: (service: AdminOps, o: O, global: Global) => Promise<unknown>,
+    access: 'read' | 'write' = 'write',
+  ) =>
+  async (o: O, cmd: Command): Promise<Result> => {
+    const global = cmd.optsWithGlobals<Global>();
+    if (global.server) {
+      const token = serverEnvironment.adminToken;
+      if (!token)
+        throw fail(
+          'INVALID_ARGUMENT',
+          `--server needs the server's admin token in KLS_ADMIN_TOKEN ("katalon-license-server admin-token" on the server prints it)`,
+        );
+      return shown(await op(remoteAdmin(global.server, token.trim()), o, global));
+    }
+    const { store, issuer } = await openExistingDataDir(global.dataDir, access);
+    try {
+      return shown(await op(createService(store, issuer), o, global));
+    } finally {
+      await store.close();
+    }
+  };

@@ -3,7 +3,7 @@
 // without loading commander, so the command an admin asks for most starts almost as fast as bare
 // Node.js. Everything else goes to program.ts, which the build keeps in a bundle of its own.
 import { parseLine } from '../core/katalonc/grammar.ts';
-import { setQuiet, warn } from '../command-line/output.ts';
+import { warn } from '../command-line/output.ts';
 import { run } from '../command-line/runner.ts';
 import { readTextOrFail } from '../platform/errno.ts';
 
@@ -43,7 +43,6 @@ void run(
       );
     const args = line.gnu;
     if (args.includes('--print-machine-id') && args.every((a) => MACHINE_ID_FLAGS.has(a))) {
-      setQuiet(args.includes('--quiet') || args.includes('-q') || json);
       const { printMachineId } = await import('./commands/machine-id.ts');
       return printMachineId({
         json,
@@ -53,7 +52,7 @@ void run(
       });
     }
     const { runProgram } = await import('./program.ts');
-    return runProgram(line, json);
+    return runProgram(line);
   },
   json,
   'katalonc',

@@ -23,6 +23,7 @@ export const clientOptions = (
   spelled: Record<string, string> = {},
 ): ClientOptions => ({
   ...o,
+  quiet: Boolean(o.quiet || o.json),
   retry: checkRetryPolicy(
     {
       enabled: o.enableLicenseRetry ?? DEFAULT_RETRY.enabled,

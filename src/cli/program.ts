@@ -4,7 +4,6 @@
 import { Option, type Command } from 'commander';
 import { fail } from '../core/errors.ts';
 import { PRODUCTS } from '../core/vocabulary.ts';
-import { setQuiet } from '../command-line/output.ts';
 import type { Result } from '../command-line/runner.ts';
 import { ResultCommand } from '../command-line/command.ts';
 import type { ParsedLine } from '../core/katalonc/grammar.ts';
@@ -306,8 +305,7 @@ const asTyped = (error: unknown, spelled: ParsedLine['spelled']): unknown => {
 };
 
 /** Parses the command line (see core/katalonc/grammar.ts) and runs the command; the runner renders. */
-export const runProgram = async (line: ParsedLine, json: boolean): Promise<Result | void> => {
-  setQuiet(line.gnu.includes('--quiet') || line.gnu.includes('-q') || json);
+export const runProgram = async (line: ParsedLine): Promise<Result | void> => {
   try {
     return await createProgram(line).execute(line.gnu, 'user');
   } catch (error) {

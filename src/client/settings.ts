@@ -26,6 +26,8 @@ export interface ClientOptions extends Omit<ConnectionOptions, 'serverUrl'> {
   retry: RetryPolicy;
   /** The test engine for runner options: --engine, else KATALONC_ENGINE, else the config's. */
   engine?: string;
+  /** No progress lines (-q, and --json, whose stdout is for the script). */
+  quiet?: boolean;
 }
 
 let katalonFile: { serverURL?: string; apiKey?: string } | undefined;

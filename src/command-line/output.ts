@@ -19,15 +19,15 @@ export const bold = (text: string): string => paint('bold', text, process.stdout
 export const bad = (text: string): string => paint('red', text, process.stdout);
 export const errorLabel = (): string => paint('red', 'error:', process.stderr);
 
-let quiet = false;
-export const setQuiet = (value: boolean): void => {
-  quiet = value;
-};
-
-/** Progress lines (katalonc's "Start activating offline..."). */
-export const progress = (text: string): void => {
-  if (!quiet) process.stderr.write(`${text}\n`);
-};
+/**
+ * Where a command's progress lines go (katalonc's "Start activating offline..."): stderr, or
+ * nowhere with -q or --json. Each command asks with its own options: no state is shared.
+ */
+export const progressLines =
+  (quiet: boolean) =>
+  (text: string): void => {
+    if (!quiet) process.stderr.write(`${text}\n`);
+  };
 
 export const warn = (text: string): void => {
   process.stderr.write(`${paint('yellow', 'warning:', process.stderr)} ${text}\n`);

@@ -13,7 +13,7 @@ import { readConfig, updateConfig } from '../../client/state.ts';
 import { checkFolder } from '../../client/offline.ts';
 import { machineIdReport } from '../../platform/machine/index.ts';
 import { shownWarnings } from './machine-id.ts';
-import { bold, ok, progress, warn } from '../../command-line/output.ts';
+import { bold, ok, progressLines, warn } from '../../command-line/output.ts';
 import type { Result } from '../../command-line/runner.ts';
 
 export const activate = async (opts: ClientOptions, save: boolean): Promise<Result> => {
@@ -23,7 +23,7 @@ export const activate = async (opts: ClientOptions, save: boolean): Promise<Resu
       'INVALID_ARGUMENT',
       'no API key: pass -apiKey=KEY, or better set KATALON_API_KEY (the command line is visible in ps)',
     );
-  progress('Start activating online...');
+  progressLines(Boolean(opts.quiet))('Start activating online...');
   const client = createApiClient(connection(opts, credentials.serverUrl), credentials.apiKey);
   try {
     const c = await chooseOrg(client, credentials, opts.product);
@@ -108,7 +108,7 @@ export const status = async (
     const { acquire } = await import('../../client/acquire.ts');
     const hold = await acquire(
       { ...opts, retry: { ...opts.retry, enabled: false } },
-      { progress, warn },
+      { progress: progressLines(Boolean(opts.quiet)), warn },
     );
     checked = hold.description;
     await hold.release();

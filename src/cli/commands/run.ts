@@ -6,7 +6,7 @@ import { realClock, withLicenseRetry } from '../../client/retry.ts';
 import { childEnvironment, startChild } from '../../client/child.ts';
 import { apiKeyOf, type ClientOptions } from '../../client/settings.ts';
 import { environment } from '../../platform/environment.ts';
-import { progress, warn } from '../../command-line/output.ts';
+import { progressLines, warn } from '../../command-line/output.ts';
 import type { Result } from '../../command-line/runner.ts';
 
 /** How long a command gets to stop after its license was taken away, before SIGKILL. */
@@ -22,6 +22,7 @@ export interface RunPlan {
 }
 
 export const runCommand = async (plan: RunPlan, opts: ClientOptions): Promise<Result> => {
+  const progress = progressLines(Boolean(opts.quiet));
   const hold = await withLicenseRetry(
     (tries) => acquire(opts, { progress, warn }, tries),
     opts.retry,

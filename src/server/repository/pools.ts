@@ -1,7 +1,7 @@
-// Rows of license pools and what hangs off a pool: licensed users, registered machines and the
-// offline (and testing) licenses issued from it.
+// Rows of license pools: the pool, its counters and what is in use (licensed-users.ts, machines.ts
+// and offline-licenses.ts have what hangs off a pool).
 import type { Pool, PoolUsage } from '../../core/quota.ts';
-import type { Billing, LicenseKind, PoolModel, Product } from '../../core/vocabulary.ts';
+import type { Billing, PoolModel, Product } from '../../core/vocabulary.ts';
 import type { Queries } from '../store/store.ts';
 import { countLiveSessions } from './sessions.ts';
 
@@ -29,8 +29,11 @@ export const toPool = (r: PoolRow): Pool => ({
   expiresAt: r.expires_at,
 });
 
-const count = async (q: Queries, sql: string, ...params: (string | number)[]): Promise<number> =>
-  (await q.get<{ n: number }>(sql, ...params))!.n;
+export const count = async (
+  q: Queries,
+  sql: string,
+  ...params: (string | number)[]
+): Promise<number> => (await q.get<{ n: number }>(sql, ...params))!.n;
 
 export const findPool = (
   q: Queries,
@@ -110,7 +113,7 @@ export interface PoolGaugeRow {
 }
 
 /** An offline license that counts against its pool's quota at `?`: unexpired, not superseded. */
-const COUNTS = "kind = 'offline' AND expires_at > ? AND superseded_by IS NULL";
+export const COUNTS = "kind = 'offline' AND expires_at > ? AND superseded_by IS NULL";
 
 /** Every pool with what is in use now (the LIVE rule for sessions), for /metrics. */
 export const poolGauges = (q: Queries, now: number): Promise<PoolGaugeRow[]> =>
@@ -238,191 +241,3 @@ export const recountOffline = async (q: Queries, poolId: number, now: number): P
   );
   return rows.offline_count;
 };
-
-// ---- licensed users (KSE) ----
-
-/**
- * Before a member is removed or a KSE license withdrawn: counts it on the pool, which also takes
- * the pool's lock. An activation holding that lock commits first, and its session is then ended by
- * the removal; one that checked the user earlier sees the count move under the lock (takeSeat).
- */
-export const withdrawEntitlement = (q: Queries, poolId: number): Promise<number> =>
-  q.run('UPDATE pools SET entitlements = entitlements + 1 WHERE id = ?', poolId);
-
-export const isLicensed = async (q: Queries, poolId: number, userId: number): Promise<boolean> =>
-  Boolean(
-    await q.get(
-      'SELECT 1 AS one FROM licensed_users WHERE pool_id = ? AND user_id = ?',
-      poolId,
-      userId,
-    ),
-  );
-
-export const countLicensed = (q: Queries, poolId: number): Promise<number> =>
-  count(q, 'SELECT count(*) AS n FROM licensed_users WHERE pool_id = ?', poolId);
-
-export const insertLicensed = (q: Queries, poolId: number, userId: number): Promise<number> =>
-  q.run('INSERT INTO licensed_users (pool_id, user_id) VALUES (?, ?)', poolId, userId);
-
-export const deleteLicensed = (q: Queries, poolId: number, userId: number): Promise<number> =>
-  q.run('DELETE FROM licensed_users WHERE pool_id = ? AND user_id = ?', poolId, userId);
-
-export const licensedEmails = async (q: Queries, poolId: number): Promise<string[]> =>
-  (
-    await q.all<{ email: string }>(
-      'SELECT email FROM licensed_users JOIN users ON users.id = user_id WHERE pool_id = ? ORDER BY email',
-      poolId,
-    )
-  ).map((r) => r.email);
-
-// ---- registered machines ----
-
-export interface MachineRow {
-  machine_id: string;
-  hostname: string | null;
-  first_seen: number;
-  last_seen: number;
-}
-
-const LAST_SEEN_PRECISION_MS = 60_000;
-
-/**
- * Registers the machine, or notes that it was seen again (to the minute); resolves to whether it is new to the pool
- * (the pool's machine_count is the caller's to move). The primary key decides between concurrent
- * registrations of one machine: the second waits for the first to commit or roll back.
- */
-export const registerMachine = async (
-  q: Queries,
-  m: { poolId: number; machineId: string; hostname: string | null; now: number },
-): Promise<boolean> => {
-  const inserted = await q.run(
-    `INSERT INTO machines (pool_id, machine_id, hostname, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT (pool_id, machine_id) DO NOTHING`,
-    m.poolId,
-    m.machineId,
-    m.hostname,
-    m.now,
-    m.now,
-  );
-  if (inserted > 0) return true;
-  // At most once a minute, or for a new hostname: many parallel runs of one machine then do not
-  // take turns on its row (a row an UPDATE does not change is not locked).
-  await q.run(
-    `UPDATE machines SET last_seen = ?, hostname = coalesce(?, hostname)
-     WHERE pool_id = ? AND machine_id = ?
-       AND (last_seen < ? OR coalesce(?, hostname) IS DISTINCT FROM hostname)`,
-    m.now,
-    m.hostname,
-    m.poolId,
-    m.machineId,
-    m.now - LAST_SEEN_PRECISION_MS,
-    m.hostname,
-  );
-  return false;
-};
-
-export const deleteMachine = async (
-  q: Queries,
-  poolId: number,
-  machineId: string,
-): Promise<number> => {
-  const deleted = await q.run(
-    'DELETE FROM machines WHERE pool_id = ? AND machine_id = ?',
-    poolId,
-    machineId,
-  );
-  if (deleted > 0)
-    await q.run('UPDATE pools SET machine_count = machine_count - ? WHERE id = ?', deleted, poolId);
-  return deleted;
-};
-
-/** The pool's machines, oldest first; at most `limit` of them. */
-export const listMachines = (q: Queries, poolId: number, limit = -1): Promise<MachineRow[]> =>
-  q.all<MachineRow>(
-    `SELECT * FROM machines WHERE pool_id = ? ORDER BY first_seen ${limit >= 0 ? `LIMIT ${limit}` : ''}`,
-    poolId,
-  );
-
-// ---- offline and testing licenses ----
-
-export interface OfflineLicenseRow {
-  id: string;
-  machine_id: string;
-  kind: LicenseKind;
-  issued_at: number;
-  expires_at: number;
-  certificate_id: string | null;
-  /** The seat it holds in its certificate: offline licenses of format 3; null otherwise. */
-  seat: number | null;
-}
-
-export const insertOfflineLicense = (
-  q: Queries,
-  poolId: number,
-  l: OfflineLicenseRow,
-): Promise<number> =>
-  q.run(
-    'INSERT INTO offline_licenses (id, pool_id, machine_id, kind, issued_at, expires_at, certificate_id, seat) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-    l.id,
-    poolId,
-    l.machine_id,
-    l.kind,
-    l.issued_at,
-    l.expires_at,
-    l.certificate_id,
-    l.seat,
-  );
-
-/**
- * The seat numbers that unexpired licenses hold in an issuer certificate, by every pool (a
- * superseded license's seat is its replacement's).
- */
-export const seatsHeld = async (
-  q: Queries,
-  certificateId: string,
-  now: number,
-): Promise<number[]> =>
-  (
-    await q.all<{ seat: number }>(
-      'SELECT seat FROM offline_licenses WHERE certificate_id = ? AND expires_at > ? AND seat IS NOT NULL AND superseded_by IS NULL',
-      certificateId,
-      now,
-    )
-  ).map((r) => r.seat);
-
-export const unexpiredOfflineLicenses = (
-  q: Queries,
-  poolId: number,
-  now: number,
-): Promise<OfflineLicenseRow[]> =>
-  q.all<OfflineLicenseRow>(
-    'SELECT * FROM offline_licenses WHERE pool_id = ? AND expires_at > ? AND superseded_by IS NULL ORDER BY issued_at',
-    poolId,
-    now,
-  );
-
-/**
- * The license `--replace` re-issues: the machine's unexpired offline license of this pool that is
- * not superseded, one of an old format (no seat) first, then the one that expires first.
- */
-export const replaceableLicense = (
-  q: Queries,
-  poolId: number,
-  machineId: string,
-  now: number,
-): Promise<OfflineLicenseRow | undefined> =>
-  q.get<OfflineLicenseRow>(
-    `SELECT * FROM offline_licenses WHERE pool_id = ? AND machine_id = ? AND ${COUNTS}
-     ORDER BY CASE WHEN seat IS NULL THEN 0 ELSE 1 END, expires_at LIMIT 1`,
-    poolId,
-    machineId,
-    now,
-  );
-
-/** Marks a license superseded by `by`; 0 if another re-issue superseded it first. */
-export const supersede = (q: Queries, id: string, by: string): Promise<number> =>
-  q.run(
-    'UPDATE offline_licenses SET superseded_by = ? WHERE id = ? AND superseded_by IS NULL',
-    by,
-    id,
-  );

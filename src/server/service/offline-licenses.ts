@@ -9,16 +9,15 @@ import { offlineExpiry, offlineRefusal, subscriptionRefusal } from '../../core/q
 import type { LicenseKind, Product } from '../../core/vocabulary.ts';
 import { certificateRefusal } from '../../core/license/certificate.ts';
 import { lowestFreeSeat } from '../../core/license/seats.ts';
+import { recountOffline, toPool } from '../repository/pools.ts';
 import {
   insertOfflineLicense,
-  recountOffline,
-  registerMachine,
   replaceableLicense,
   seatsHeld,
   supersede,
-  toPool,
   type OfflineLicenseRow,
-} from '../repository/pools.ts';
+} from '../repository/offline-licenses.ts';
+import { registerMachine } from '../repository/machines.ts';
 import { authorized } from './actor.ts';
 import type { Queries } from '../store/store.ts';
 import { audit } from './audit.ts';

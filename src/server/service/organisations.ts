@@ -17,7 +17,8 @@ import {
 import { membersWithRoles } from '../repository/accounts.ts';
 import { keepsAnOwner } from '../../core/roles.ts';
 import { canonicalEmail, isSafeText, printable, iso } from '../../core/text.ts';
-import { deleteLicensed, poolIdsOf, withdrawEntitlement } from '../repository/pools.ts';
+import { poolIdsOf } from '../repository/pools.ts';
+import { deleteLicensed, withdrawEntitlement } from '../repository/licensed-users.ts';
 import { authorized, currentActor } from './actor.ts';
 import { hashKey, type Authenticator } from './auth.ts';
 import { audit } from './audit.ts';

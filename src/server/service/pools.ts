@@ -5,23 +5,24 @@ import { available, OUTAGE_GRACE_MINUTES, type Pool, type PoolUsage } from '../.
 import { PRODUCTS, type Product } from '../../core/vocabulary.ts';
 import { authorized } from './actor.ts';
 import {
-  countLicensed,
-  deleteLicensed,
-  withdrawEntitlement,
-  deleteMachine,
   findPool,
-  insertLicensed,
   insertPool,
-  isLicensed,
   setOutageGrace,
-  licensedEmails,
   poolGauges,
-  listMachines,
   toPool,
-  unexpiredOfflineLicenses,
   usage,
   type PoolRow,
 } from '../repository/pools.ts';
+import {
+  countLicensed,
+  deleteLicensed,
+  withdrawEntitlement,
+  insertLicensed,
+  isLicensed,
+  licensedEmails,
+} from '../repository/licensed-users.ts';
+import { deleteMachine, listMachines } from '../repository/machines.ts';
+import { unexpiredOfflineLicenses } from '../repository/offline-licenses.ts';
 import { liveSessions, type SessionRow } from '../repository/sessions.ts';
 import { audit } from './audit.ts';
 import { checkMachineId, memberOrFail, orgOrFail, poolOrFail } from './checks.ts';

@@ -4,14 +4,9 @@ import { randomUUID } from 'node:crypto';
 import { fail, isKatalonError } from '../../core/errors.ts';
 import { leftoverLeaseBefore, resumeRefusal } from '../../core/quota.ts';
 import { isMember, orgsOfUser, type User } from '../repository/organisations.ts';
-import {
-  findPool,
-  isLicensed,
-  memberPool,
-  poolById,
-  registerMachine,
-  type PoolRow,
-} from '../repository/pools.ts';
+import { findPool, memberPool, poolById, type PoolRow } from '../repository/pools.ts';
+import { isLicensed } from '../repository/licensed-users.ts';
+import { registerMachine } from '../repository/machines.ts';
 import type { Queries } from '../store/store.ts';
 import {
   endedByLease,

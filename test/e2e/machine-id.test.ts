@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { chmodSync } from 'node:fs';
-import { ROOT, KATALONC, cleanEnv, katalonc, tempDir, userEnv } from '../helpers/cli.ts';
+import { cleanEnv, katalonc, kataloncForEveryone, tempDir, userEnv } from '../helpers/cli.ts';
 import { parseMachineId } from '../../src/core/machine-id/format.ts';
 
 const asNobody = (args: string[]): Promise<string | null> =>
@@ -16,10 +16,10 @@ const asNobody = (args: string[]): Promise<string | null> =>
         '-s',
         '/bin/sh',
         '-c',
-        `HOME=${home} "${process.execPath}" "${KATALONC}" ${args.join(' ')}`,
+        `HOME=${home} "${kataloncForEveryone()}" ${args.join(' ')}`,
       ],
-      { cwd: ROOT, env: cleanEnv() },
-      (error, stdout) => done(error ? null : stdout),
+      { cwd: '/', env: cleanEnv() },
+      (error, stdout) => done(error ? Promise.reject(error) : stdout),
     );
   });
 

@@ -17,7 +17,15 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { katalonc, startKatalonc, tempDir, userEnv, waitFor, waitForPid } from '../helpers/cli.ts';
+import {
+  katalonc,
+  kataloncForEveryone,
+  startKatalonc,
+  tempDir,
+  userEnv,
+  waitFor,
+  waitForPid,
+} from '../helpers/cli.ts';
 import type { Result } from '../helpers/cli.ts';
 import { installed, missing, requireAll } from '../helpers/network.ts';
 import { makeLicense, testIssuer } from '../helpers/licenses.ts';
@@ -42,9 +50,9 @@ afterEach(() => {
   started.clear();
 });
 
-/** Runs `prefix… node katalonc args` in the background, stopped at the end of its test. */
+/** Runs `prefix… katalonc args` in the background, stopped at the end of its test. */
 const start = (prefix: string[], args: string[], env: Record<string, string>) => {
-  const child = startKatalonc(args, env, prefix);
+  const child = startKatalonc(args, env, prefix, [kataloncForEveryone()]);
   started.add(child);
   return child;
 };

@@ -1,7 +1,7 @@
 // Runs the built programs as child processes, each test in its own HOME.
 import { cleanEnv, ROOT, tempDir, userEnv, type Result } from '../../scripts/harness/env.ts';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export { cleanEnv, ROOT, tempDir, userEnv, type Result };
@@ -39,8 +39,9 @@ export const startKatalonc = (
   args: string[],
   env: Record<string, string>,
   prefix: string[] = [],
+  program: string[] = [process.execPath, KATALONC],
 ): ChildProcess & { result: Promise<Result>; exited: Promise<void> } => {
-  const [file, ...rest] = [...prefix, process.execPath, KATALONC, ...args];
+  const [file, ...rest] = [...prefix, ...program, ...args];
   const child = spawn(file, rest, {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -101,4 +102,22 @@ export const waitForPid = async (file: string, what: string): Promise<number> =>
   };
   await waitFor(() => read() > 0, 10_000, what);
   return read();
+};
+
+let everyones: string | undefined;
+/**
+ * The standalone katalonc, copied where every user may run it (once a test process): tests that act
+ * as another OS user cannot use this checkout's Node.js and bin/katalonc.js when the checkout sits
+ * in a folder others cannot enter (a clone under /root).
+ */
+export const kataloncForEveryone = (): string => {
+  if (everyones) return everyones;
+  const built = join(ROOT, 'build', 'katalonc');
+  if (!existsSync(built)) throw new Error(`${built} is missing: run "npm run build:binary" first`);
+  const dir = tempDir('katalonc-exe-');
+  chmodSync(dir, 0o755);
+  const exe = join(dir, 'katalonc');
+  copyFileSync(built, exe);
+  chmodSync(exe, 0o755);
+  return (everyones = exe);
 };

@@ -4,8 +4,9 @@ import { chmodSync } from 'node:fs';
 import { cleanEnv, katalonc, kataloncForEveryone, tempDir, userEnv } from '../helpers/cli.ts';
 import { parseMachineId } from '../../src/core/machine-id/format.ts';
 
+/** katalonc's stdout as the user nobody; null when this process cannot switch users (not root). */
 const asNobody = (args: string[]): Promise<string | null> =>
-  new Promise((done) => {
+  new Promise((done, failed) => {
     if (process.getuid?.() !== 0) return done(null);
     const home = tempDir();
     chmodSync(home, 0o777);
@@ -19,7 +20,7 @@ const asNobody = (args: string[]): Promise<string | null> =>
         `HOME=${home} "${kataloncForEveryone()}" ${args.join(' ')}`,
       ],
       { cwd: '/', env: cleanEnv() },
-      (error, stdout) => done(error ? Promise.reject(error) : stdout),
+      (error, stdout) => (error ? failed(error) : done(stdout)),
     );
   });
 

@@ -20,7 +20,7 @@ const asNobody = (args: string[]): Promise<string | null> =>
         `HOME=${home} "${kataloncForEveryone()}" ${args.join(' ')}`,
       ],
       { cwd: '/', env: cleanEnv() },
-      (error, stdout) => (error ? failed(error) : done(stdout)),
+      (error, stdout) => (error ? failed(new Error(`su nobody: ${error.message}`)) : done(stdout)),
     );
   });
 

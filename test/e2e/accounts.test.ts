@@ -3,29 +3,31 @@
 // invitation never takes over an account, never lowers a role, never leaves an organisation
 // without an Owner; every role change is in the audit log; sign-in guesses are counted before they
 // are checked, also when they arrive at once.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { storeEnvironment, stores, type Postgres } from '../../scripts/harness/postgres.ts';
-import { adminApi, adminCli, seedOrg, startServer, type TestServer } from '../helpers/server.ts';
+import { describe, expect, it } from 'vitest';
+import { stores } from '../../scripts/harness/postgres.ts';
+import {
+  adminApi,
+  adminCli,
+  onStore,
+  seedOrg,
+  startServer,
+  type TestServer,
+} from '../helpers/server.ts';
 import { consoleClient, csrfOf, joinAs, PASSWORD, type ConsoleClient } from '../helpers/console.ts';
 
 const ATTACKER_PASSWORD = 'attacker-chose-this-one';
 
-describe.each(stores)('console accounts under attack on $name', ({ skip, postgres }) => {
+describe.each(stores)('console accounts under attack on $name', (store) => {
   let server: TestServer;
-  let cluster: Postgres | undefined;
   let dbEnv: Record<string, string> = {};
-  beforeAll(async () => {
-    if (skip) return;
-    ({ env: dbEnv, cluster } = await storeEnvironment(postgres));
-    server = await startServer({ env: dbEnv, args: ['--log-level', 'debug'] });
-  }, 60_000);
-  afterAll(async () => {
-    await server?.stop();
-    cluster?.destroy();
-  });
-  beforeEach(({ skip: skipTest }) => {
-    if (skip) skipTest();
-  });
+  onStore(
+    store,
+    async (env) => {
+      dbEnv = env;
+      server = await startServer({ env, args: ['--log-level', 'debug'] });
+    },
+    () => server?.stop(),
+  );
 
   let n = 0;
   /** A fresh e-mail address (the server is shared by the tests). */

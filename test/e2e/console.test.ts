@@ -5,8 +5,8 @@ import { join as joinPath } from 'node:path';
 import { tempDir } from '../helpers/cli.ts';
 import type { IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { storeEnvironment, stores, type Postgres } from '../../scripts/harness/postgres.ts';
+import { describe, expect, it } from 'vitest';
+import { stores } from '../../scripts/harness/postgres.ts';
 import {
   activateIn,
   adminApi,
@@ -17,28 +17,24 @@ import {
   startServer,
   type TestServer,
   heartbeatIn,
+  onStore,
 } from '../helpers/server.ts';
 import { consoleClient, csrfOf, invite, join, joinAs, PASSWORD } from '../helpers/console.ts';
 import { installed, makeCertificates, missing, requireAll } from '../helpers/network.ts';
 
-describe.each(stores)('the web console on $name', ({ skip, postgres }) => {
+describe.each(stores)('the web console on $name', (store) => {
   let server: TestServer;
-  let cluster: Postgres | undefined;
   // The admin subcommands need the server's database too.
   let dbEnv: Record<string, string> = {};
-  beforeAll(async () => {
-    if (skip) return;
-    ({ env: dbEnv, cluster } = await storeEnvironment(postgres));
-    // At debug, the most the server logs (a line per request too): still no secret in it.
-    server = await startServer({ env: dbEnv, args: ['--log-level', 'debug'] });
-  }, 60_000);
-  afterAll(async () => {
-    await server?.stop();
-    cluster?.destroy();
-  });
-  beforeEach(({ skip: skipTest }) => {
-    if (skip) skipTest();
-  });
+  onStore(
+    store,
+    async (env) => {
+      dbEnv = env;
+      // At debug, the most the server logs (a line per request too): still no secret in it.
+      server = await startServer({ env, args: ['--log-level', 'debug'] });
+    },
+    () => server?.stop(),
+  );
 
   it('an Owner joins by a one-time link and manages licenses; the link works once', async () => {
     const { org, name } = await seedOrg(server.url, { quota: 4, model: 'node-locked' });

@@ -1,33 +1,27 @@
 // The pools' counters (open sessions, registered machines) against their rows: a counter left wrong
 // in the database (by another version, a hand edit, a restore) never decides a grant, and a start
 // counts them again. On both stores, with the counters changed from outside the server.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { activateIn, seedOrg, startServer, type TestServer } from '../helpers/server.ts';
+import { describe, expect, it } from 'vitest';
+import { activateIn, onStore, seedOrg, startServer, type TestServer } from '../helpers/server.ts';
 import { tempDir } from '../helpers/cli.ts';
 import { expectCountersAgree, sqlOn, type StoreRef } from '../helpers/counters.ts';
-import { storeEnvironment, stores, type Postgres } from '../../scripts/harness/postgres.ts';
+import { stores } from '../../scripts/harness/postgres.ts';
 
-describe.each(stores)('pool counters on $name', ({ skip, postgres }) => {
+describe.each(stores)('pool counters on $name', (kind) => {
   let server: TestServer;
-  let cluster: Postgres | undefined;
   let env: Record<string, string> = {};
   let store: StoreRef;
   const dataDir = tempDir('kls-counters-');
   const start = () => startServer({ dataDir, env });
-
-  beforeAll(async () => {
-    if (skip) return;
-    ({ env, cluster } = await storeEnvironment(postgres));
-    store = env.KLS_DATABASE_URL ? { databaseUrl: env.KLS_DATABASE_URL } : { dataDir };
-    server = await start();
-  }, 60_000);
-  afterAll(async () => {
-    await server?.stop();
-    cluster?.destroy();
-  });
-  beforeEach(({ skip: skipTest }) => {
-    if (skip) skipTest();
-  });
+  onStore(
+    kind,
+    async (made) => {
+      env = made;
+      store = env.KLS_DATABASE_URL ? { databaseUrl: env.KLS_DATABASE_URL } : { dataDir };
+      server = await start();
+    },
+    () => server?.stop(),
+  );
 
   const setCounters = (org: number, sessions: number, machines: number) =>
     sqlOn(

@@ -1,10 +1,11 @@
 // A real katalon-license-server process on a free loopback port with a temp data dir.
-import { expect } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { SERVER, run, tempDir, userEnv, type Result } from './cli.ts';
 import { formatMachineId } from '../../src/core/machine-id/format.ts';
 import { certifyDataDir } from './licenses.ts';
+import { storeEnvironment, type Postgres } from '../../scripts/harness/postgres.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
@@ -280,3 +281,29 @@ export const poolCreateArgs = (
   '--expires',
   p.expires ?? '2099-12-31',
 ];
+
+/**
+ * For a describe block run once per store (`stores`): its database (on PostgreSQL a throwaway
+ * cluster) made before the tests, `start` called with its environment, `stop` and the cluster's end
+ * after them; the tests skip where the store is missing.
+ */
+export const onStore = (
+  store: { skip: boolean; postgres: boolean },
+  start: (env: Record<string, string>) => Promise<unknown>,
+  stop: () => Promise<unknown> | undefined,
+): void => {
+  let cluster: Postgres | undefined;
+  beforeAll(async () => {
+    if (store.skip) return;
+    const made = await storeEnvironment(store.postgres);
+    cluster = made.cluster;
+    await start(made.env);
+  }, 60_000);
+  afterAll(async () => {
+    await stop();
+    cluster?.destroy();
+  });
+  beforeEach(({ skip }) => {
+    if (store.skip) skip();
+  });
+};

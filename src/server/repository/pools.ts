@@ -214,6 +214,30 @@ export const countPoolRows = async (
   return { ...rows, offline_counted_until: rows.offline_counted_until ?? FAR_FUTURE };
 };
 
+/**
+ * What a grant needs of the pool's rows, each count stopped at its limit (it reads at most that
+ * many index entries): a count under its limit is exact, one at it means "the limit or more".
+ * `machines` null: not counted (an existing machine, or a floating pool, takes no machine).
+ */
+export const seenPoolRows = async (
+  q: Queries,
+  poolId: number,
+  now: number,
+  limits: { licenses: number; machines: number | null },
+): Promise<{ open_sessions: number; offline_count: number; machine_count: number | null }> =>
+  (await q.get<{ open_sessions: number; offline_count: number; machine_count: number | null }>(
+    `SELECT
+       (SELECT count(*) FROM (SELECT 1 FROM sessions WHERE pool_id = ? AND ended_at IS NULL LIMIT ?) AS s) AS open_sessions,
+       (SELECT count(*) FROM (SELECT 1 FROM offline_licenses WHERE pool_id = ? AND ${COUNTS} LIMIT ?) AS o) AS offline_count,
+       ${limits.machines === null ? 'NULL' : '(SELECT count(*) FROM (SELECT 1 FROM machines WHERE pool_id = ? LIMIT ?) AS m)'} AS machine_count`,
+    poolId,
+    limits.licenses,
+    poolId,
+    now,
+    limits.licenses,
+    ...(limits.machines === null ? [] : [poolId, limits.machines]),
+  ))!;
+
 /** Sets the pool's counters to what its rows say (countPoolRows). */
 export const setCounters = (
   q: Queries,

@@ -4,6 +4,7 @@ import { grantRefusal, type PoolUsage, type Refusal } from '../../core/quota.ts'
 import {
   countPoolRows,
   moveCounters,
+  seenPoolRows,
   setCounters,
   toPool,
   type PoolRow,
@@ -43,12 +44,23 @@ export const takeSeat = async (
     openSessions: take.session === 'new' ? 1 : 0,
     machines: take.newMachine ? 1 : 0,
   });
-  const rows = await countPoolRows(q, pool.id, now);
+  // The rows, counted only as far as the decision needs (a pool's history can be long): licenses up
+  // to one past the quota; machines only for a new machine of a node-locked pool.
+  const licenses = pool.quota + 1;
+  const machines = pool.model === 'node-locked' && take.newMachine ? pool.machine_quota + 1 : null;
+  const seen = await seenPoolRows(q, pool.id, now, { licenses, machines });
+  /** A counter agrees with a count stopped at `limit` if both are exact and equal, or both at it. */
+  const same = (counted: number, rows: number, limit: number) =>
+    rows < limit ? counted === rows : counted >= limit;
   const agree =
-    rows.open_sessions === counters.open_sessions && rows.machine_count === counters.machine_count;
+    same(counters.open_sessions, seen.open_sessions, licenses) &&
+    (machines === null || same(counters.machine_count, seen.machine_count!, machines));
   const offlineAgrees =
-    now < counters.offline_counted_until && rows.offline_count === counters.offline_count;
-  if (!agree || !offlineAgrees) {
+    now < counters.offline_counted_until &&
+    same(counters.offline_count, seen.offline_count, licenses);
+  // Counters that disagree are counted again whole, and the rows decide.
+  const rows = agree && offlineAgrees ? null : await countPoolRows(q, pool.id, now);
+  if (rows) {
     await setCounters(q, pool.id, rows);
     if (!agree)
       ctx.events.record(q, {
@@ -59,10 +71,15 @@ export const takeSeat = async (
         rows: { sessions: rows.open_sessions, machines: rows.machine_count },
       });
   }
+  const decided = rows ?? {
+    open_sessions: seen.open_sessions,
+    offline_count: seen.offline_count,
+    machine_count: seen.machine_count ?? counters.machine_count,
+  };
   const usage: PoolUsage = {
-    activeSessions: rows.open_sessions - (take.session === 'none' ? 0 : 1),
-    registeredMachines: rows.machine_count - (take.newMachine ? 1 : 0),
-    unexpiredOfflineLicenses: rows.offline_count,
+    activeSessions: decided.open_sessions - (take.session === 'none' ? 0 : 1),
+    registeredMachines: decided.machine_count - (take.newMachine ? 1 : 0),
+    unexpiredOfflineLicenses: decided.offline_count,
   };
   const rules = toPool(pool);
   let refusal = grantRefusal(rules, usage, now, !take.newMachine);

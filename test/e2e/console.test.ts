@@ -216,6 +216,23 @@ describe.each(stores)('the web console on $name', (store) => {
     expect(beat.body.error.message).toContain('terminated by b-owner@acme.test in the console');
   });
 
+  it('a refusal names the fix where the caller is: the People page in the console, "user add" for the operator', async () => {
+    const { org } = await seedOrg(server.url, { product: 'KSE' });
+    const owner = await joinAs(server.url, org, 'fix-owner@acme.test', 'owner');
+    const csrf = csrfOf((await owner.get(`/console/orgs/${org}/licenses`)).text);
+    const refused = await owner.post(`/console/orgs/${org}/pools/KSE/licensed-users`, {
+      _csrf: csrf,
+      email: 'stranger@acme.test',
+    });
+    expect(refused.status).toBe(404);
+    expect(refused.text).toContain('invite them on the People page first');
+    expect(refused.text).not.toContain('user add');
+    const api = await adminApi(server.url, 'POST', `/orgs/${org}/pools/KSE/licensed-users`, {
+      email: 'stranger@acme.test',
+    });
+    expect(api.body.error.message).toContain('add them with "user add"');
+  });
+
   it('the outage grace: shown in Subscription Details; only an Owner changes it, and it is audited', async () => {
     const { org } = await seedOrg(server.url, { quota: 2 });
     const admin = await joinAs(server.url, org, 'grace-admin@acme.test', 'admin');

@@ -1,5 +1,6 @@
 // The checks the service operations share: typed input (machine IDs, e-mail addresses) and what
 // must exist (an organisation, its pool, a member), each failing with the error that names the fix.
+import { currentActor } from './actor.ts';
 import { fail } from '../../core/errors.ts';
 import { parseMachineId } from '../../core/machine-id/format.ts';
 import type { Product } from '../../core/vocabulary.ts';
@@ -37,7 +38,8 @@ export const memberOrFail = async (q: Queries, orgId: number, email: string): Pr
   if (!user || !(await isMember(q, orgId, user.id)))
     throw fail(
       'NOT_FOUND',
-      `${email} is not a member of organisation ${orgId}: add them with "user add"`,
+      // The fix where the caller is: the console's People page, or the admin CLI.
+      `${email} is not a member of organisation ${orgId}: ${currentActor().operator ? 'add them with "user add"' : 'invite them on the People page first'}`,
     );
   return user;
 };

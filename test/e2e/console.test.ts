@@ -233,6 +233,42 @@ describe.each(stores)('the web console on $name', (store) => {
     expect(api.body.error.message).toContain('add them with "user add"');
   });
 
+  it('an offline license with an expiry picked in the page, downloaded again from its row; nobody else gets it', async () => {
+    const { org } = await seedOrg(server.url, { quota: 3, model: 'node-locked' });
+    const owner = await joinAs(server.url, org, 'dl-owner@acme.test', 'owner');
+    const before = (await owner.get(`/console/orgs/${org}/licenses`)).text;
+    expect(before).toMatch(/<input type="date" name="expires" max="\d{4}-\d{2}-\d{2}"/);
+    const machineId = randomMachineId();
+    const day = new Date(Date.now() + 10 * 86_400_000).toISOString().slice(0, 10);
+    const issued = await owner.post(`/console/orgs/${org}/pools/KRE/offline-licenses`, {
+      _csrf: csrfOf(before),
+      machineId,
+      kind: 'offline',
+      confirm: 'yes',
+      expires: day,
+    });
+    expect(issued.status).toBe(200);
+    expect(issued.text).toContain('-----BEGIN KATALON LICENSE-----');
+    const shown = (await adminApi(server.url, 'GET', `/orgs/${org}/pools/KRE`)).body;
+    expect(shown.offlineLicenses[0].expiresAt.slice(0, 10)).toBe(day);
+    const page = (await owner.get(`/console/orgs/${org}/licenses`)).text;
+    const path = new RegExp(
+      `href="(/console/orgs/${org}/pools/KRE/offline-licenses/[0-9a-f-]{36})"`,
+    ).exec(page)![1];
+    const again = await owner.get(path);
+    expect(again.status).toBe(200);
+    expect(again.headers.get('content-disposition')).toBe(
+      `attachment; filename="KRE_${machineId}.lic"`,
+    );
+    expect(again.text).toBe(issued.text);
+    // Another organisation's Admin finds nothing; a Member of this one may not.
+    const other = await seedOrg(server.url);
+    const stranger = await joinAs(server.url, other.org, 'dl-stranger@acme.test', 'admin');
+    expect((await stranger.get(path)).status).toBe(404);
+    const member = await joinAs(server.url, org, 'dl-member@acme.test', 'member');
+    expect((await member.get(path)).status).toBe(403);
+  });
+
   it('the outage grace: shown in Subscription Details; only an Owner changes it, and it is audited', async () => {
     const { org } = await seedOrg(server.url, { quota: 2 });
     const admin = await joinAs(server.url, org, 'grace-admin@acme.test', 'admin');

@@ -12,6 +12,8 @@ export interface OfflineLicenseRow {
   certificate_id: string | null;
   /** The seat it holds in its certificate: offline licenses of format 3; null otherwise. */
   seat: number | null;
+  /** The issued file (kept since migration 13; null before). */
+  file_text?: string | null;
 }
 
 export const insertOfflineLicense = (
@@ -29,6 +31,22 @@ export const insertOfflineLicense = (
     l.expires_at,
     l.certificate_id,
     l.seat,
+  );
+
+/** Keeps the issued file's text (it is signed after the row is written, with the row's id). */
+export const keepFileText = (q: Queries, id: string, text: string): Promise<number> =>
+  q.run('UPDATE offline_licenses SET file_text = ? WHERE id = ?', text, id);
+
+/** An issued license's file of the pool, for a download again; undefined if none was kept. */
+export const fileTextOf = async (
+  q: Queries,
+  poolId: number,
+  id: string,
+): Promise<{ text: string | null; machine_id: string; kind: LicenseKind } | undefined> =>
+  q.get(
+    'SELECT file_text AS text, machine_id, kind FROM offline_licenses WHERE pool_id = ? AND id = ?',
+    poolId,
+    id,
   );
 
 /**

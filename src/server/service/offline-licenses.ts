@@ -11,7 +11,9 @@ import { certificateRefusal } from '../../core/license/certificate.ts';
 import { lowestFreeSeat } from '../../core/license/seats.ts';
 import { recountOffline, toPool } from '../repository/pools.ts';
 import {
+  fileTextOf,
   insertOfflineLicense,
+  keepFileText,
   replaceableLicense,
   seatsHeld,
   supersede,
@@ -105,6 +107,27 @@ export const offlineLicenses = (ctx: Context) => {
           time: clock(),
           ...machine,
         }),
+      };
+    },
+
+    /**
+     * An issued license's file again (a lost download: the license itself cannot be issued twice
+     * without a second seat). Licenses issued before files were kept have none.
+     */
+    offlineFile: async (orgId: number, product: Product, id: string) => {
+      await authorized(ctx.store, orgId, { kind: 'manage-licenses' });
+      const pool = await poolOrFail(ctx.store, orgId, product);
+      const kept = await fileTextOf(ctx.store, pool.id, id);
+      if (!kept?.text)
+        throw fail(
+          'NOT_FOUND',
+          kept
+            ? `license ${id} was issued before this server kept license files: issue it again with "offline create --replace"`
+            : `no ${product} license ${id} in organisation ${orgId}`,
+        );
+      return {
+        fileName: licenseFileName({ product, machineId: kept.machine_id, kind: kept.kind }),
+        text: kept.text,
       };
     },
 
@@ -205,6 +228,7 @@ export const offlineLicenses = (ctx: Context) => {
           issuer.signingKey,
           certificate.block,
         );
+        await keepFileText(tx, id, text);
         const fileName = licenseFileName({ product: p.product, machineId, kind });
         const capped =
           p.expiresAt !== undefined && expiresAt < p.expiresAt

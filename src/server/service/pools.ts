@@ -1,7 +1,13 @@
 // Admin operations on license pools and their quotas: the pool itself, licensed users (KSE),
 // registered machines, and the pool's summary that activations answer too.
 import { fail } from '../../core/errors.ts';
-import { available, OUTAGE_GRACE_MINUTES, type Pool, type PoolUsage } from '../../core/quota.ts';
+import {
+  available,
+  offlineExpiry,
+  OUTAGE_GRACE_MINUTES,
+  type Pool,
+  type PoolUsage,
+} from '../../core/quota.ts';
 import { PRODUCTS, type Product } from '../../core/vocabulary.ts';
 import { authorized } from './actor.ts';
 import {
@@ -188,7 +194,9 @@ export const pools = (ctx: Context) => {
           kind: r.kind,
           issuedAt: iso(r.issued_at),
           expiresAt: iso(r.expires_at),
+          downloadable: Boolean(r.file_text),
         })),
+        latestOfflineExpiry: iso(offlineExpiry(toPool(pool), now, false)),
         registeredMachines: (await listMachines(store, pool.id, rows)).map((r) => ({
           machineId: r.machine_id,
           hostname: r.hostname,

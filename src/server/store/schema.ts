@@ -95,6 +95,9 @@ const MIGRATIONS: ((dialect: Dialect) => string)[] = [
   // The license that re-issued this one for its machine and pool (offline create --replace): a
   // superseded license no longer counts against the quota, and its seat went to the new one.
   () => `ALTER TABLE offline_licenses ADD COLUMN superseded_by TEXT;`,
+  // The issued file itself, so that a lost download can be fetched again (an offline license cannot
+  // be issued twice without a second seat, nor revoked).
+  () => `ALTER TABLE offline_licenses ADD COLUMN file_text TEXT;`,
 ];
 
 /**

@@ -35,7 +35,11 @@ export interface PoolView {
     kind: string;
     issuedAt: string;
     expiresAt: string;
+    /** Its file was kept: it can be downloaded again. */
+    downloadable: boolean;
   }[];
+  /** The latest expiry an offline license issued now may have (core/quota.ts offlineExpiry). */
+  latestOfflineExpiry: string;
   registeredMachines: {
     machineId: string;
     hostname: string | null;
@@ -77,6 +81,7 @@ const poolSection = (
 ): Html => {
   const orgId = org.id;
   const base = link('orgs', orgId, 'pools', p.product);
+
   const id = (what: string) => `${p.product}-${what}`;
   return html`<section class="product" aria-labelledby="${id('title')}">
     <h2 id="${id('title')}">${PRODUCT_NAMES[p.product] ?? p.product}</h2>
@@ -160,7 +165,7 @@ const poolSection = (
     <h3>Offline Licenses</h3>
     ${table(
       'Offline and testing licenses',
-      ['Machine ID', 'Kind', 'Issued', 'Expires'],
+      ['Machine ID', 'Kind', 'Issued', 'Expires', ''],
       p.offlineLicenses.map(
         (l) =>
           html`<tr>
@@ -168,6 +173,9 @@ const poolSection = (
             <td>${l.kind}</td>
             <td>${day(l.issuedAt)}</td>
             <td>${day(l.expiresAt)}</td>
+            <td>
+              ${l.downloadable ? html`<a href="${base}/offline-licenses/${l.id}" aria-label="Download the ${l.kind} license of ${l.machineId} again">Download</a>` : ''}
+            </td>
           </tr>`,
       ),
     )}
@@ -186,6 +194,10 @@ const poolSection = (
       <p id="${id('machine-check')}" class="muted" aria-live="polite">
         The last character checks the others: a typo is caught before anything is issued.
       </p>
+      <label
+        ><span>Expires on (empty: the latest, ${p.latestOfflineExpiry.slice(0, 10)})</span>
+        <input type="date" name="expires" max="${p.latestOfflineExpiry.slice(0, 10)}"
+      /></label>
       <button type="submit" name="kind" value="testing">Create Testing License</button>
       <label class="check"
         ><input type="checkbox" name="confirm" value="yes" /> I understand: an offline license

@@ -73,7 +73,7 @@ export const Forms = {
   role: form({ email: Field, role: Field }),
   machine: form({ machineId: Field }),
   outageGrace: form({ minutes: Field }),
-  offlineLicense: form({ machineId: Field, kind: Field, confirm: Field }),
+  offlineLicense: form({ machineId: Field, kind: Field, confirm: Field, expires: Field }),
 };
 
 /**

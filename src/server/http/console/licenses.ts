@@ -6,7 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static, type TSchema } from 'typebox';
 import { fail } from '../../../core/errors.ts';
 import { OUTAGE_GRACE_MINUTES } from '../../../core/quota.ts';
-import { wholeNumber } from '../../../core/strict.ts';
+import { dayOrInstant, wholeNumber } from '../../../core/strict.ts';
 import { link } from '../../console/links.ts';
 import { ROWS_SHOWN } from '../../console/pages/layout.ts';
 import { licensesPage } from '../../console/pages/licenses.ts';
@@ -14,6 +14,20 @@ import type { Product } from '../../../core/vocabulary.ts';
 import type { Service } from '../../service/index.ts';
 import { OrgParams, OrgSessionParams, PoolParams } from '../schemas.ts';
 import { Forms, HEADERS, orgOf, page, shownOnPage, viewerOf } from './kit.ts';
+
+/** The file itself, as a download: KRE_<machineID>.lic, ready for the machine's license folder. */
+const download = (reply: FastifyReply, license: { fileName: string; text: string }) =>
+  reply
+    .headers(HEADERS)
+    .header('content-disposition', `attachment; filename="${license.fileName}"`)
+    .type('application/octet-stream')
+    .send(license.text);
+
+const LicenseFileParams = Type.Object({
+  orgId: OrgParams.properties.orgId,
+  product: PoolParams.properties.product,
+  id: Type.String({ pattern: '^[0-9a-f-]{36}$' }),
+});
 
 /** What a done action says on the page it returns to (by key: nothing from the URL is shown). */
 const DONE = {
@@ -135,19 +149,27 @@ export const licenseRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = (
             'BAD_REQUEST',
             'an offline license cannot be revoked for 60 days and uses one license: tick the box to confirm',
           );
+        // An earlier expiry, if one was picked (the server caps it as the admin CLI's --expires).
+        const expires = form.expires.trim() ? dayOrInstant(form.expires) : null;
+        if (expires && !expires.ok) throw fail('BAD_REQUEST', `the expiry date ${expires.reason}`);
         const license = await service.createOffline({
           orgId: request.params.orgId,
           product: request.params.product,
           machineId: form.machineId,
           testing,
+          ...(expires?.ok ? { expiresAt: expires.value } : {}),
         });
-        // The file itself, as a download: KRE_<machineID>.lic, ready for the machine's license folder.
-        return reply
-          .headers(HEADERS)
-          .header('content-disposition', `attachment; filename="${license.fileName}"`)
-          .type('application/octet-stream')
-          .send(license.text);
+        return download(reply, license);
       }),
+  );
+  // A license's file again: a lost download must not cost a second seat for 60 days.
+  app.get(
+    '/pools/:product/offline-licenses/:id',
+    { schema: { params: LicenseFileParams } },
+    async (request, reply) => {
+      const { orgId, product, id } = request.params;
+      return download(reply, await service.offlineFile(orgId, product, id));
+    },
   );
   return Promise.resolve();
 };

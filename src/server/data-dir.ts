@@ -27,6 +27,8 @@ export const defaultDataDir = (): string =>
 export interface Issuer {
   signingKey: SigningKey;
   certificate?: { block: SignedBlock; fields: IssuerCertificate };
+  /** Installs a certificate for this key into the data dir (see installCertificate). */
+  install(where: string, text: string): IssuerCertificate;
 }
 
 export interface DataDir {
@@ -93,6 +95,7 @@ const openIssuer = (dir: string): Issuer => {
   let certificate = read();
   return {
     signingKey,
+    install: (where, text) => installCertificate(dir, where, text),
     get certificate() {
       const now = fileStamp(file);
       if (now !== stamp) {

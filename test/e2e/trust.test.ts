@@ -9,6 +9,7 @@ import { devRootKey } from '../../scripts/dev-root.ts';
 import { katalonc, tempDir, userEnv } from '../helpers/cli.ts';
 import { certifyDataDir, makeLicense, testIssuer } from '../helpers/licenses.ts';
 import {
+  ADMIN_TOKEN,
   adminApi,
   adminCli,
   offlineCreateArgs,
@@ -115,9 +116,22 @@ describe('a certificate installed while the server runs', () => {
     const full = await issue();
     expect(full.body.error.message).toMatch(/allows 1 offline licenses, all issued/);
     // The licensor's new certificate, installed on the data dir while the server runs.
-    expect((await adminCli(dataDir, ['certificate', 'install', write(Date.now(), 5)])).code).toBe(
+    expect((await adminCli(dataDir, ['certificate', 'install', write(Date.now(), 1)])).code).toBe(
       0,
     );
+    expect((await issue()).status).toBe(201);
+    expect((await issue()).body.error.message).toMatch(/allows 1 offline licenses, all issued/);
+    // And one sent through the running server (--server, no data dir needed).
+    const remote = await adminCli(
+      tempDir(),
+      ['--server', server.url, 'certificate', 'install', write(Date.now(), 5), '--json'],
+      { KLS_ADMIN_TOKEN: ADMIN_TOKEN },
+    );
+    expect(remote.code, remote.stderr).toBe(0);
+    expect(JSON.parse(remote.stdout)).toMatchObject({
+      installed: 'the running server',
+      maxLicenses: 5,
+    });
     expect((await issue()).status).toBe(201);
     await server.stop();
   });

@@ -217,6 +217,7 @@ describe('HTTP contract (inject)', () => {
     const offline = { orgId: org, product: 'KRE', machineId, testing: false } as const;
     expect(await refused(admin.createOffline(offline))).toBe('LICENSE_REFUSED');
     expect(await refused(Promise.resolve(admin.signedTime({ machineId })))).toBe('LICENSE_REFUSED');
+    expect(await refused(admin.installCertificate('not a certificate'))).toBe('INVALID_ARGUMENT');
     const activated = await call(
       'POST',
       '/v1/sessions',

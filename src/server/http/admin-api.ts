@@ -6,6 +6,7 @@ import type { Static, TSchema } from 'typebox';
 import { iso } from '../../core/text.ts';
 import { SessionParams } from '../../core/wire/client-api.ts';
 import {
+  CertificateText,
   KeyParams,
   LicensedUserParams,
   MachineParams,
@@ -286,6 +287,15 @@ export const ADMIN_API = [
     args: ({ params, query }) => [params.id, query.reason],
     // An empty reason is no reason (the default one).
     request: (id, reason) => ({ params: { id }, query: { reason: reason || undefined } }),
+  }),
+  route({
+    op: 'installCertificate',
+    method: 'POST',
+    path: '/certificate',
+    body: CertificateText,
+    created: true,
+    args: ({ body }) => [body.text],
+    request: (text) => ({ body: { text } }),
   }),
   route({
     op: 'signedTime',

@@ -48,3 +48,4 @@ export const NewOfflineLicense = object({
 export const SessionsQuery = object({ orgId: Type.Optional(Id) });
 export const TerminateQuery = object({ reason: Type.Optional(text(200)) });
 export const MachineTime = object({ machineId: MachineId });
+export const CertificateText = object({ text: Type.String({ minLength: 1, maxLength: 16_384 }) });

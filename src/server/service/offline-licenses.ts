@@ -111,6 +111,15 @@ export const offlineLicenses = (ctx: Context) => {
     },
 
     /**
+     * Installs the licensor's certificate for this server's key, through the running server (the
+     * admin API): it issues under it at once. Only the operator.
+     */
+    installCertificate: async (text: string) => {
+      await authorized(ctx.store, undefined, { kind: 'operate' });
+      return { installed: 'the running server', ...issuer.install('the certificate sent', text) };
+    },
+
+    /**
      * An issued license's file again (a lost download: the license itself cannot be issued twice
      * without a second seat). Licenses issued before files were kept have none.
      */

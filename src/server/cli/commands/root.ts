@@ -22,7 +22,7 @@ import {
 } from '../../../core/license/keys.ts';
 import type { ResultCommand } from '../../../command-line/command.ts';
 import { CERTIFICATE_FILE, installCertificate, openSigningKey } from '../../data-dir.ts';
-import { shown } from '../admin.ts';
+import { admin, shown } from '../admin.ts';
 import { date, positive, type Global } from '../options.ts';
 
 const readText = (file: string): string => {
@@ -69,9 +69,12 @@ export const certificateCommand = (program: ResultCommand): void => {
     .description("the root's certificate for this server's key (needed to issue offline licenses)")
     .command('install')
     .argument('<file>', 'the .cert file "root certify" wrote')
-    .returns((file: string, _o: unknown, cmd: ResultCommand) => {
-      const { dataDir } = cmd.optsWithGlobals<Global>();
-      const fields = installCertificate(dataDir, file, readText(file));
+    .returns((file: string, o: unknown, cmd: ResultCommand) => {
+      const { dataDir, server } = cmd.optsWithGlobals<Global>();
+      const text = readText(file);
+      // Through a running server (--server): it issues under the certificate at once.
+      if (server) return admin((s) => s.installCertificate(text))(o, cmd);
+      const fields = installCertificate(dataDir, file, text);
       return shown({ installed: join(dataDir, CERTIFICATE_FILE), ...fields });
     });
 };

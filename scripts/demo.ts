@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEV_ROOT_FILE } from './dev-root.ts';
+import { cleanEnv } from './harness/env.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const work = mkdtempSync(join(tmpdir(), 'katalonc-demo-'));
@@ -16,12 +17,9 @@ const bins = {
   katalonc: join(root, 'bin/katalonc.js'),
   'katalon-license-server': join(root, 'bin/katalon-license-server.js'),
 };
-const env: Record<string, string | undefined> = {
-  ...process.env,
-  HOME: home,
-  USERPROFILE: home,
-  KATALON_API_KEY: undefined,
-};
+// The embedded defaults whatever the shell holds (an operator's KLS_DATABASE_URL or admin token, a
+// proxy, a saved KATALON_API_KEY): the programs get the basics and this tour's home only.
+const env: Record<string, string | undefined> = cleanEnv({ HOME: home, USERPROFILE: home });
 
 // Bold only on a terminal: a piped tour (CI logs) gets no escape codes.
 const bold = (t: string) =>

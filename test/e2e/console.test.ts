@@ -216,6 +216,61 @@ describe.each(stores)('the web console on $name', (store) => {
     expect(beat.body.error.message).toContain('terminated by b-owner@acme.test in the console');
   });
 
+  it('pending invitations: listed with who made them, withdrawn or replaced by a fresh link; an Admin leaves an Owner invitation alone', async () => {
+    const { org } = await seedOrg(server.url);
+    const owner = await joinAs(server.url, org, 'pend-owner@acme.test', 'owner');
+    const admin = await joinAs(server.url, org, 'pend-admin@acme.test', 'admin');
+    const csrf = async (c: typeof owner) =>
+      csrfOf((await c.get(`/console/orgs/${org}/people`)).text);
+    const made = await owner.post(`/console/orgs/${org}/people/invite`, {
+      _csrf: await csrf(owner),
+      email: 'later@acme.test',
+      role: 'member',
+    });
+    const first = new URL(/<code>(http[^<]+)<\/code>/.exec(made.text)![1]).pathname;
+    const ownerInvite = await invite(server.url, org, 'next-owner@acme.test', 'owner');
+    const listed = (await owner.get(`/console/orgs/${org}/people`)).text.replace(/\s+/g, ' ');
+    expect(listed).toContain(
+      '<td>later@acme.test</td> <td>Member</td> <td>pend-owner@acme.test</td>',
+    );
+    expect(listed).toContain('<td>next-owner@acme.test</td> <td>Owner</td> <td>operator</td>');
+    // The id in the "New link" form of that e-mail's row.
+    const idOf = (page: string, email: string) =>
+      new RegExp(
+        `value="([0-9a-f]{64})" />\\s*<button\\s+type="submit"\\s+aria-label="A fresh link for ${email}"`,
+      ).exec(page)![1];
+    // A fresh link: the old one stops working, the new one works.
+    const renewed = await owner.post(`/console/orgs/${org}/people/invitations/renew`, {
+      _csrf: await csrf(owner),
+      id: idOf(listed, 'later@acme.test'),
+    });
+    expect(renewed.text).toContain('A fresh link for later@acme.test');
+    expect((await consoleClient(server.url).get(first)).status).toBe(404);
+    const fresh = new URL(/<code>(http[^<]+)<\/code>/.exec(renewed.text)![1]).pathname;
+    expect((await consoleClient(server.url).get(fresh)).status).toBe(200);
+    // An Admin sees the Owner invitation without its buttons, and a forged form is refused.
+    const adminPage = (await admin.get(`/console/orgs/${org}/people`)).text;
+    expect(adminPage).not.toContain(
+      'aria-label="Withdraw the invitation for next-owner@acme.test"',
+    );
+    const ownerId = idOf(listed, 'next-owner@acme.test');
+    const forged = await admin.post(`/console/orgs/${org}/people/invitations/withdraw`, {
+      _csrf: await csrf(admin),
+      id: ownerId,
+    });
+    expect(forged.status).toBe(403);
+    expect((await consoleClient(server.url).get(ownerInvite)).status).toBe(200);
+    // The Owner withdraws it: its link no longer works, and the audit log says so.
+    const withdrawn = await owner.post(`/console/orgs/${org}/people/invitations/withdraw`, {
+      _csrf: await csrf(owner),
+      id: ownerId,
+    });
+    expect(withdrawn.text).toContain('its link no longer works');
+    expect((await consoleClient(server.url).get(ownerInvite)).status).toBe(404);
+    const audit = (await adminApi(server.url, 'GET', `/orgs/${org}/audit`)).body.entries;
+    expect(audit[0]).toMatchObject({ action: 'invitation withdrawn', who: 'pend-owner@acme.test' });
+  });
+
   it('a refusal names the fix where the caller is: the People page in the console, "user add" for the operator', async () => {
     const { org } = await seedOrg(server.url, { product: 'KSE' });
     const owner = await joinAs(server.url, org, 'fix-owner@acme.test', 'owner');

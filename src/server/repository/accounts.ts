@@ -82,6 +82,20 @@ export const insertInvitation = (
     i.expires_at,
   );
 
+/** An organisation's invitations not used, withdrawn or expired, with who made them, oldest first. */
+export const pendingInvitations = (
+  q: Queries,
+  orgId: number,
+  now: number,
+): Promise<(InvitationRow & { created_at: number; invited_by_email: string | null })[]> =>
+  q.all(
+    `SELECT invitations.*, users.email AS invited_by_email FROM invitations
+     LEFT JOIN users ON users.id = invitations.invited_by
+     WHERE org_id = ? AND used_at IS NULL AND expires_at > ? ORDER BY created_at`,
+    orgId,
+    now,
+  );
+
 /** The invitation with its organisation's name (none once the organisation is gone). */
 export const invitationByHash = (
   q: Queries,

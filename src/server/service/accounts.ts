@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { fail } from '../../core/errors.ts';
 import { joinedRole, keepsAnOwner, memberMay } from '../../core/roles.ts';
-import { canonicalEmail } from '../../core/text.ts';
+import { canonicalEmail, iso } from '../../core/text.ts';
 import type { Role } from '../../core/vocabulary.ts';
 import {
   consoleSessionByHash,
@@ -15,6 +15,7 @@ import {
   insertInvitation,
   invitationByHash,
   membersWithRoles,
+  pendingInvitations,
   orgsWithRoles,
   passwordHashOf,
   roleOf,
@@ -109,6 +110,36 @@ export const accounts = (ctx: Context) => {
     return { email: user.email, orgId: i.org_id, role };
   };
 
+  /** A new one-time invitation by the current actor; its token, shown once (kept only as a hash). */
+  const makeInvitation = async (tx: Queries, orgId: number, email: string, role: Role) => {
+    const secret = token();
+    const expiresAt = clock() + INVITATION_MS;
+    await insertInvitation(tx, {
+      token_hash: hashOf(secret),
+      org_id: orgId,
+      email,
+      role,
+      invited_by: currentActor().user?.id ?? null,
+      created_at: clock(),
+      expires_at: expiresAt,
+    });
+    return { token: secret, expiresAt: iso(expiresAt) };
+  };
+
+  /**
+   * Ends a pending invitation of the organisation, audited; only whoever may give its role (an
+   * Admin does not withdraw an invitation to be Owner).
+   */
+  const withdraw = async (tx: Queries, orgId: number, id: string) => {
+    const i = await invitationByHash(tx, id);
+    if (!i || i.org_id !== orgId || i.used_at !== null || i.expires_at <= clock())
+      throw fail('NOT_FOUND', 'no such pending invitation: it was used, withdrawn or expired');
+    await authorized(tx, orgId, { kind: 'invite', role: i.role });
+    await useInvitation(tx, id, clock());
+    await audit(ctx, tx, orgId, 'invitation withdrawn', `${i.email} as ${i.role}`);
+    return i;
+  };
+
   return {
     /**
      * A one-time invitation link's token for `email` to join as `role`, valid 7 days, made by the
@@ -120,19 +151,46 @@ export const accounts = (ctx: Context) => {
         const email = canonicalEmail(r.email);
         if (!email) throw notAnEmail(r.email);
         await orgOrFail(tx, r.orgId);
-        const secret = token();
-        const expiresAt = clock() + INVITATION_MS;
-        await insertInvitation(tx, {
-          token_hash: hashOf(secret),
-          org_id: r.orgId,
-          email,
-          role: r.role,
-          invited_by: currentActor().user?.id ?? null,
-          created_at: clock(),
-          expires_at: expiresAt,
-        });
+        const made = await makeInvitation(tx, r.orgId, email, r.role);
         await audit(ctx, tx, r.orgId, 'invitation created', `${email} as ${r.role}`);
-        return { token: secret, email, role: r.role, expiresAt: new Date(expiresAt).toISOString() };
+        return { token: made.token, email, role: r.role, expiresAt: made.expiresAt };
+      }),
+
+    /**
+     * The organisation's pending invitations (who, as what, by whom, until when). Their id is the
+     * hash the database keeps, never the link's token: nobody gets a link from this list.
+     */
+    invitations: async (orgId: number) => {
+      await authorized(store, orgId, { kind: 'manage-people' });
+      return (await pendingInvitations(store, orgId, clock())).map((i) => ({
+        id: i.token_hash,
+        email: i.email,
+        role: i.role,
+        by: i.invited_by_email ?? 'operator',
+        expiresAt: iso(i.expires_at),
+      }));
+    },
+
+    /** Withdraws a pending invitation: its link stops working. */
+    withdrawInvitation: (orgId: number, id: string) =>
+      ctx.events.transaction(async (tx) => ({
+        withdrawn: true,
+        email: (await withdraw(tx, orgId, id)).email,
+      })),
+
+    /** Replaces a pending invitation by a fresh link (same e-mail and role), which the answer carries. */
+    renewInvitation: (orgId: number, id: string) =>
+      ctx.events.transaction(async (tx) => {
+        const old = await withdraw(tx, orgId, id);
+        const made = await makeInvitation(tx, orgId, old.email, old.role);
+        await audit(
+          ctx,
+          tx,
+          orgId,
+          'invitation created',
+          `${old.email} as ${old.role} (a fresh link)`,
+        );
+        return { email: old.email, role: old.role, ...made };
       }),
 
     /**

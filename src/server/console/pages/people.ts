@@ -3,7 +3,7 @@ import { memberMay } from '../../../core/roles.ts';
 import { ROLES, type Role } from '../../../core/vocabulary.ts';
 import { html, type Html } from '../html.ts';
 import { link } from '../links.ts';
-import { action, layout, ROLE_NAMES, roleOptions, table, type Viewer } from './layout.ts';
+import { action, day, layout, ROLE_NAMES, roleOptions, table, type Viewer } from './layout.ts';
 
 /**
  * The People page. The viewer is offered only what they may do (the policy in core/roles.ts, which
@@ -13,6 +13,7 @@ export const peoplePage = (
   viewer: Viewer,
   org: { id: number; name: string; role: Role },
   members: { email: string; role: Role }[],
+  pending: { id: string; email: string; role: Role; by: string; expiresAt: string }[],
   notice?: { error: boolean; text: string; link?: string },
 ): Html => {
   const may = (action: Parameters<typeof memberMay>[1]) => memberMay(org.role, action);
@@ -67,6 +68,31 @@ export const peoplePage = (
               <td>
                 ${may({ kind: 'remove-member', role: m.role }) ? action(viewer, link('orgs', org.id, 'people', 'remove'), 'Remove', { email: m.email }, `Remove ${m.email}`) : ''}
               </td>
+            </tr>`,
+        ),
+      )}
+      <h2>Pending invitations</h2>
+      ${table(
+        'Pending invitations',
+        ['E-mail', 'Role', 'By', 'Expires', '', ''],
+        pending.map(
+          (i) =>
+            html`<tr>
+              <td>${i.email}</td>
+              <td>${ROLE_NAMES[i.role]}</td>
+              <td>${i.by}</td>
+              <td>${day(i.expiresAt)}</td>
+              ${
+                may({ kind: 'invite', role: i.role })
+                  ? html`<td>
+                        ${action(viewer, link('orgs', org.id, 'people', 'invitations', 'renew'), 'New link', { id: i.id }, `A fresh link for ${i.email}`)}
+                      </td>
+                      <td>
+                        ${action(viewer, link('orgs', org.id, 'people', 'invitations', 'withdraw'), 'Withdraw', { id: i.id }, `Withdraw the invitation for ${i.email}`)}
+                      </td>`
+                  : html`<td></td>
+                      <td></td>`
+              }
             </tr>`,
         ),
       )}

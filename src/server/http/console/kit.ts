@@ -73,6 +73,7 @@ export const Forms = {
   role: form({ email: Field, role: Field }),
   machine: form({ machineId: Field }),
   outageGrace: form({ minutes: Field }),
+  invitationId: form({ id: Field }),
   offlineLicense: form({ machineId: Field, kind: Field, confirm: Field, expires: Field }),
 };
 

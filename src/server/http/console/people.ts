@@ -28,8 +28,9 @@ export const peopleRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = (ap
   ) => {
     const { user, viewer } = viewerOf(request);
     const members = await service.people(orgId);
+    const pending = await service.invitations(orgId);
     const org = await orgOf(service, user, orgId);
-    return page(reply, peoplePage(viewer, org, members, notice), status);
+    return page(reply, peoplePage(viewer, org, members, pending, notice), status);
   };
 
   /** A change on the People page: done or refused, the page says so. */
@@ -74,6 +75,28 @@ export const peopleRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = (ap
         link: `${request.protocol}://${request.host}${link('invitations', i.token)}`,
       };
     }),
+  );
+  // A pending invitation withdrawn (its link stops working), or replaced by a fresh link.
+  app.post(
+    '/invitations/withdraw',
+    { schema: { params: OrgParams, body: Forms.invitationId } },
+    (request, reply) =>
+      change(request, reply, request.params.orgId, async () => {
+        const w = await service.withdrawInvitation(request.params.orgId, request.body.id);
+        return { text: `The invitation for ${w.email} was withdrawn: its link no longer works.` };
+      }),
+  );
+  app.post(
+    '/invitations/renew',
+    { schema: { params: OrgParams, body: Forms.invitationId } },
+    (request, reply) =>
+      change(request, reply, request.params.orgId, async () => {
+        const w = await service.renewInvitation(request.params.orgId, request.body.id);
+        return {
+          text: `A fresh link for ${w.email}, valid until ${w.expiresAt.slice(0, 10)} and once (the old one no longer works): give them this link.`,
+          link: `${request.protocol}://${request.host}${link('invitations', w.token)}`,
+        };
+      }),
   );
   return Promise.resolve();
 };

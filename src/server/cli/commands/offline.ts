@@ -2,6 +2,7 @@
 // mark: both written as files for the admin to hand over.
 import { Option } from 'commander';
 import { fail } from '../../../core/errors.ts';
+import { errnoCode } from '../../../platform/errno.ts';
 import { createNewFile } from '../../../platform/files.ts';
 import type { ResultCommand } from '../../../command-line/command.ts';
 import { admin } from '../admin.ts';
@@ -20,10 +21,9 @@ const writeIssued = (dir: string, fileName: string, text: string): string => {
   try {
     return createNewFile(dir, fileName, text);
   } catch (error) {
-    const e = error as NodeJS.ErrnoException;
     throw fail(
       'FILE_ERROR',
-      `cannot write ${fileName} into ${dir} (${e.code ?? e.message}): nothing was issued`,
+      `cannot write ${fileName} into ${dir} (${errnoCode(error) ?? (error as Error).message}): nothing was issued`,
     );
   }
 };

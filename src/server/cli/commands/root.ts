@@ -4,10 +4,10 @@
 // licensor; katalonc release builds carry its public key (KATALONC_BUILTIN_KEYS).
 import { Option } from 'commander';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fail } from '../../../core/errors.ts';
+import { fail, isKatalonError } from '../../../core/errors.ts';
+import { errnoCode, readTextOrFail } from '../../../platform/errno.ts';
 import { PRODUCTS } from '../../../core/vocabulary.ts';
 import {
   armorCertificate,
@@ -25,27 +25,19 @@ import { CERTIFICATE_FILE, installCertificate, openSigningKey } from '../../data
 import { admin, shown } from '../admin.ts';
 import { date, positive, type Global } from '../options.ts';
 
-const readText = (file: string): string => {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    throw fail('FILE_ERROR', `cannot read ${file} (${(error as NodeJS.ErrnoException).code})`);
-  }
-};
-
 const readRootKey = (file: string): SigningKey => {
   try {
-    return signingKeyFromPem(readText(file));
+    return signingKeyFromPem(readTextOrFail(file, 'FILE_ERROR'));
   } catch (error) {
-    if ((error as { code?: string }).code === 'FILE_ERROR') throw error;
+    if (isKatalonError(error)) throw error;
     throw fail('INVALID_ARGUMENT', `${file} is not a private key (PEM) made by "root create"`);
   }
 };
 
 /** Writes a file that must not exist yet: a root's output never overwrites one. */
 const writeNewFile = (file: string, text: string, mode: number): Promise<void> =>
-  writeFile(file, text, { mode, flag: 'wx' }).catch((e: NodeJS.ErrnoException) => {
-    throw fail('FILE_ERROR', `cannot create ${file} (${e.code}): choose a new file`);
+  writeFile(file, text, { mode, flag: 'wx' }).catch((error: unknown) => {
+    throw fail('FILE_ERROR', `cannot create ${file} (${errnoCode(error)}): choose a new file`);
   });
 
 export const keysCommand = (program: ResultCommand): void => {
@@ -71,7 +63,7 @@ export const certificateCommand = (program: ResultCommand): void => {
     .argument('<file>', 'the .cert file "root certify" wrote')
     .returns((file: string, o: unknown, cmd: ResultCommand) => {
       const { dataDir, server } = cmd.optsWithGlobals<Global>();
-      const text = readText(file);
+      const text = readTextOrFail(file, 'FILE_ERROR');
       // Through a running server (--server): it issues under the certificate at once.
       if (server) return admin((s) => s.installCertificate(text))(o, cmd);
       const fields = installCertificate(dataDir, file, text);

@@ -216,9 +216,7 @@ export const sessions = (ctx: Context) => {
         refuseIf(await unentitled(tx, pool, user.id));
         // Past the pool's grace a run cut off from the server has ended on its own: its seat may
         // have served another run meanwhile.
-        const late =
-          s.lease_expires_at <= now &&
-          resumeRefusal(pool.outage_grace_minutes, s.lease_expires_at, now);
+        const late = resumeRefusal(pool.outage_grace_minutes, s.lease_expires_at, now);
         if (late) throw fail(late.code, late.message);
         const next = now + settings.leaseMs;
         const wasEnded = await reviveSession(tx, sessionId, next);

@@ -82,7 +82,7 @@ export const updateConfig = async (
  * stop this user's licenses. A folder that is not a real directory owned by this user with no
  * access for others is not used (it was made to harm).
  */
-const machineWideFolder = (): string | null => {
+const judgeMachineWideFolder = (): string | null => {
   if (!process.getuid) return null;
   const dir = join('/var/tmp', `katalonc-${process.getuid()}`);
   try {
@@ -97,6 +97,10 @@ const machineWideFolder = (): string | null => {
     return null;
   }
 };
+
+/** Judged once a process: every place list asks for it (a read and a write of a mark, say). */
+let machineWide: string | null | undefined;
+const machineWideFolder = (): string | null => (machineWide ??= judgeMachineWideFolder());
 
 /** The places of one remembered thing: the client dir, the license folder, /var/tmp. */
 const places = (licenseFolder: string, name: string, inFolder: string): string[] => {

@@ -27,7 +27,7 @@ interface ErrorSpec<Code extends string> {
 const spec = <Code extends string>(table: Record<Code, ErrorSpec<NoInfer<Code>>>) => table;
 
 const ERRORS = spec({
-  INVALID_ARGUMENT: { exit: ExitCode.invalidArguments },
+  INVALID_ARGUMENT: { exit: ExitCode.invalidArguments, http: 400 },
   NO_VALID_LICENSE: { exit: ExitCode.noLicense },
   /** Offline licenses cannot trust this machine's ID here (a user namespace of the user's own). */
   OFFLINE_REFUSED: { exit: ExitCode.noLicense },

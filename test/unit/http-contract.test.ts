@@ -81,6 +81,8 @@ describe('HTTP contract (inject)', () => {
       ],
       [await call('GET', '/v1/admin/orgs/1/pools/XYZ'), 400, 'BAD_REQUEST'],
       [await call('GET', '/v1/admin/orgs/999999/pools/KRE'), 404, 'NOT_FOUND'],
+      // An argument the service refuses is the caller's mistake, never a 500.
+      [await call('POST', '/v1/admin/certificate', { text: 'hello' }), 400, 'INVALID_ARGUMENT'],
     ] as const;
     for (const [res, status, code] of cases) {
       expect(res.status).toBe(status);

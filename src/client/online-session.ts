@@ -1,6 +1,7 @@
 // Online activation: one session on the license server per run. The session token stays on disk
 // while the run holds it, guarded by a lock that dies with the process, so the next katalonc on this
 // machine releases a killed run's session at once instead of waiting for its lease to pass.
+import { poolLabel } from '../core/pool-ref.ts';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fail, isKatalonError, type KatalonError } from '../core/errors.ts';
@@ -146,7 +147,7 @@ export const holdOnlineSession = async (
       throw error;
     }
     say(
-      `Online session ${session.id} (${pool.product}, ${pool.orgName}: ${pool.available} of ${pool.quota} licenses left)`,
+      `Online session ${session.id} (${poolLabel(pool)}, ${pool.orgName}: ${pool.available} of ${pool.quota} licenses left)`,
     );
 
     let stopped = false;

@@ -96,8 +96,12 @@ export const resumeRefusal = (
       }
     : null;
 
+/** Whether a pool can issue offline licenses at all (Katalon: node-locked, billed yearly). */
+export const issuesOffline = (pool: Pick<Pool, 'model' | 'billing'>): boolean =>
+  pool.model === 'node-locked' && pool.billing === 'yearly';
+
 export const offlineRefusal = (pool: Pool): Refusal | null =>
-  pool.model === 'node-locked' && pool.billing === 'yearly'
+  issuesOffline(pool)
     ? null
     : {
         code: 'LICENSE_REFUSED',

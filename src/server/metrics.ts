@@ -1,6 +1,6 @@
-// What an operator scrapes at GET /metrics (Prometheus text format, prom-client): per organisation
-// and product the quota and what is in use (read from the store at each scrape), counters of what
-// happened to licenses in this process (fed by the service's events), request latency by route, and
+// What an operator scrapes at GET /metrics (Prometheus text format, prom-client): per pool the
+// quota and what is in use (read from the store at each scrape), counters of what happened to
+// licenses per organisation and product in this process (fed by the service's events), request latency by route, and
 // whether the database answers.
 // Counters are per replica: Prometheus sums them.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -28,7 +28,7 @@ export const createMetrics = (database: Availability) => {
       this.inc(database.outages);
     },
   });
-  const pool = ['org', 'org_name', 'product'] as const;
+  const pool = ['org', 'org_name', 'product', 'model'] as const;
   const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
     new Counter({ name, help, labelNames, registers: [registry] });
   const granted = counter(
@@ -140,7 +140,12 @@ export const createMetrics = (database: Availability) => {
         throw error;
       });
       for (const p of pools) {
-        const at = { org: String(p.org_id), org_name: p.org_name, product: p.product };
+        const at = {
+          org: String(p.org_id),
+          org_name: p.org_name,
+          product: p.product,
+          model: p.model,
+        };
         gauges.quota.set(at, p.quota);
         gauges.sessions.set(at, p.sessions);
         gauges.offline.set(at, p.offline);

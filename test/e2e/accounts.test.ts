@@ -5,29 +5,13 @@
 // are checked, also when they arrive at once.
 import { describe, expect, it } from 'vitest';
 import { stores } from '../../scripts/harness/postgres.ts';
-import {
-  adminApi,
-  adminCli,
-  onStore,
-  seedOrg,
-  startServer,
-  type TestServer,
-} from '../helpers/server.ts';
+import { adminApi, adminCli, seedOrg, serverOnStore } from '../helpers/server.ts';
 import { consoleClient, csrfOf, joinAs, PASSWORD, type ConsoleClient } from '../helpers/console.ts';
 
 const ATTACKER_PASSWORD = 'attacker-chose-this-one';
 
 describe.each(stores)('console accounts under attack on $name', (store) => {
-  let server: TestServer;
-  let dbEnv: Record<string, string> = {};
-  onStore(
-    store,
-    async (env) => {
-      dbEnv = env;
-      server = await startServer({ env, args: ['--log-level', 'debug'] });
-    },
-    () => server?.stop(),
-  );
+  const on = serverOnStore(store, ['--log-level', 'debug']);
 
   let n = 0;
   /** A fresh e-mail address (the server is shared by the tests). */
@@ -46,12 +30,12 @@ describe.each(stores)('console accounts under attack on $name', (store) => {
   };
   /** The link accepted by someone not signed in, with a password of their choosing. */
   const acceptWith = (link: string, password = ATTACKER_PASSWORD) =>
-    consoleClient(server.url).post(link, { password, confirm: password });
+    consoleClient(on.server.url).post(link, { password, confirm: password });
   const signIn = async (email: string, password: string) =>
-    (await consoleClient(server.url).post('/console/sign-in', { email, password })).status;
+    (await consoleClient(on.server.url).post('/console/sign-in', { email, password })).status;
   const audit = async (org: number) =>
     (
-      (await adminApi(server.url, 'GET', `/orgs/${org}/audit`)).body.entries as {
+      (await adminApi(on.server.url, 'GET', `/orgs/${org}/audit`)).body.entries as {
         who: string;
         action: string;
         detail: string;
@@ -65,12 +49,12 @@ describe.each(stores)('console accounts under attack on $name', (store) => {
     ].map((m) => `${m[1]} ${m[2]}`);
 
   it('the Owner or an Admin of another organisation invites an Owner and accepts with a password of their own: refused, and the real password still works', async () => {
-    const x = await seedOrg(server.url);
-    const y = await seedOrg(server.url);
+    const x = await seedOrg(on.server.url);
+    const y = await seedOrg(on.server.url);
     const victim = fresh('owner-y');
-    const ownerY = await joinAs(server.url, y.org, victim, 'owner');
-    const ownerX = await joinAs(server.url, x.org, fresh('owner-x'), 'owner');
-    const adminX = await joinAs(server.url, x.org, fresh('admin-x'), 'admin');
+    const ownerY = await joinAs(on.server.url, y.org, victim, 'owner');
+    const ownerX = await joinAs(on.server.url, x.org, fresh('owner-x'), 'owner');
+    const adminX = await joinAs(on.server.url, x.org, fresh('admin-x'), 'admin');
     // The same address as typed in other ways: other case, spaces around it.
     const spellings = [victim, ` ${victim.toUpperCase()} `, victim.replace('owner', 'OWNER')];
     for (const [i, attacker] of [ownerX, adminX, ownerX].entries()) {
@@ -92,11 +76,11 @@ describe.each(stores)('console accounts under attack on $name', (store) => {
   });
 
   it("an Admin invites their own organisation's Owner as a Member: they cannot take it, and the Owner accepting stays Owner", async () => {
-    const { org } = await seedOrg(server.url);
+    const { org } = await seedOrg(on.server.url);
     const ownerEmail = fresh('boss');
     const adminEmail = fresh('deputy');
-    const owner = await joinAs(server.url, org, ownerEmail, 'owner');
-    const admin = await joinAs(server.url, org, adminEmail, 'admin');
+    const owner = await joinAs(on.server.url, org, ownerEmail, 'owner');
+    const admin = await joinAs(on.server.url, org, adminEmail, 'admin');
     const made = await inviteFrom(admin, org, ownerEmail, 'member');
     expect(made.status).toBe(200);
     // As an outsider with a password of their own; as the Admin, signed in.
@@ -125,11 +109,11 @@ describe.each(stores)('console accounts under attack on $name', (store) => {
   });
 
   it('an invitation raises a role only as its maker may give it, when its maker still may; every change is audited', async () => {
-    const { org } = await seedOrg(server.url);
+    const { org } = await seedOrg(on.server.url);
     const ownerEmail = fresh('first');
     const adminEmail = fresh('second');
-    const owner = await joinAs(server.url, org, ownerEmail, 'owner');
-    const admin = await joinAs(server.url, org, adminEmail, 'admin');
+    const owner = await joinAs(on.server.url, org, ownerEmail, 'owner');
+    const admin = await joinAs(on.server.url, org, adminEmail, 'admin');
     // An Admin never invites as Owner (not even themselves).
     expect((await inviteFrom(admin, org, adminEmail, 'owner')).status).toBe(403);
     // An Admin's invitation dies with their right to give it: demoted first, it cannot be used.
@@ -159,28 +143,28 @@ describe.each(stores)('console accounts under attack on $name', (store) => {
   });
 
   it('an account made between invitation and acceptance, and one made by the operator without a password, are not taken by the link', async () => {
-    const x = await seedOrg(server.url);
-    const ownerX = await joinAs(server.url, x.org, fresh('owner-x'), 'owner');
+    const x = await seedOrg(on.server.url);
+    const ownerX = await joinAs(on.server.url, x.org, fresh('owner-x'), 'owner');
     // The link is made first; the account appears afterwards (another organisation's invitation).
     const target = fresh('later');
     const early = await inviteFrom(ownerX, x.org, target, 'member');
-    const z = await seedOrg(server.url);
-    await joinAs(server.url, z.org, target, 'member');
+    const z = await seedOrg(on.server.url);
+    await joinAs(on.server.url, z.org, target, 'member');
     const taken = await acceptWith(early.link!);
     expect(taken.status).toBe(409);
     expect(await signIn(target, PASSWORD)).toBe(303);
     // A member the operator added (API keys only, no password yet): a console user's link does not
     // give it one; the operator's does (the operator holds every account's keys anyway).
-    const apiOnly = (await seedOrg(server.url)).email;
+    const apiOnly = (await seedOrg(on.server.url)).email;
     const byOwner = await inviteFrom(ownerX, x.org, apiOnly, 'member');
     const refused = await acceptWith(byOwner.link!);
     expect(refused.status).toBe(409);
     expect(refused.text).toContain('katalon-license-server invite');
     expect(await signIn(apiOnly, ATTACKER_PASSWORD)).toBe(401);
     const cli = await adminCli(
-      server.dataDir,
+      on.server.dataDir,
       ['invite', '--org', String(x.org), '--email', apiOnly, '--json'],
-      { KLS_PUBLIC_URL: server.url, ...dbEnv },
+      { KLS_PUBLIC_URL: on.server.url, ...on.dbEnv },
     );
     const link = new URL(JSON.parse(cli.stdout).link as string).pathname;
     const set = await acceptWith(link, PASSWORD);
@@ -188,15 +172,15 @@ describe.each(stores)('console accounts under attack on $name', (store) => {
     expect(await signIn(apiOnly, PASSWORD)).toBe(303);
     // No invitation token in the log.
     for (const l of [early.link!, byOwner.link!, link])
-      expect(server.logs()).not.toContain(l.split('/').pop());
+      expect(on.server.logs()).not.toContain(l.split('/').pop());
   });
 
   it('sign-in: 40 guesses at once are counted before they are checked; the right one among them is refused like the rest', async () => {
-    const { org } = await seedOrg(server.url);
+    const { org } = await seedOrg(on.server.url);
     const email = fresh('target');
-    await joinAs(server.url, org, email, 'admin');
+    await joinAs(on.server.url, org, email, 'admin');
     const guess = (password: string) =>
-      consoleClient(server.url).post('/console/sign-in', { email, password });
+      consoleClient(on.server.url).post('/console/sign-in', { email, password });
     const wrong = Array.from({ length: 39 }, (_, i) => guess(`guess-${i}-xxxxxx`));
     // The right one arrives while the wrong ones are being checked (after the first answer).
     await Promise.race(wrong);

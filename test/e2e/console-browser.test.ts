@@ -305,6 +305,42 @@ describe.each(stores)(
       await page.close();
     });
 
+    it('node-locked and floating pools of one product: a section each, offline licenses only in the node-locked one', async () => {
+      const { org } = await seedOrg(server.url, {
+        quota: 5,
+        machineQuota: 10,
+        model: 'node-locked',
+      });
+      const floating = await adminApi(server.url, 'POST', `/orgs/${org}/pools`, {
+        product: 'KRE',
+        model: 'floating',
+        billing: 'monthly',
+        quota: 20,
+        machineQuota: 0,
+        expiresAt: new Date(Date.now() + 365 * 86_400_000).toISOString(),
+      });
+      expect(floating.status).toBe(201);
+      const page = await browser.newPage();
+      await signInAsOwner(page, org, 'two-pools@browser.test');
+      const sections = page.locator('section.product');
+      await expect.poll(() => sections.count()).toBe(2);
+      expect(await page.getByRole('heading', { level: 2 }).allTextContents()).toEqual([
+        'Katalon Runtime Engine (KRE): Node-locked',
+        'Katalon Runtime Engine (KRE): Floating',
+      ]);
+      const [nodeLocked, floatingSection] = [sections.nth(0), sections.nth(1)];
+      await nodeLocked.getByRole('button', { name: 'Create Offline License' }).waitFor();
+      expect(await floatingSection.getByRole('button', { name: /Create/ }).count()).toBe(0);
+      expect(await floatingSection.innerText()).toContain(
+        'A floating, monthly pool serves online sessions only',
+      );
+      await check(page, '10-two-pools');
+      // The picture in docs/: the Subscription Details of both pools.
+      await page.setViewportSize({ width: 1100, height: 900 });
+      await page.screenshot({ path: join(shots, 'license-management.png') });
+      await page.close();
+    });
+
     it('a Member cannot open the license page; the refusal page passes axe too', async () => {
       const { org } = await seedOrg(server.url);
       const link = await invite(server.url, org, 'member@browser.test', 'member');

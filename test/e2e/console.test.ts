@@ -15,48 +15,37 @@ import {
   randomMachineId,
   seedOrg,
   startServer,
-  type TestServer,
   heartbeatIn,
-  onStore,
+  serverOnStore,
 } from '../helpers/server.ts';
 import { consoleClient, csrfOf, invite, join, joinAs, PASSWORD } from '../helpers/console.ts';
 import { installed, makeCertificates, missing, requireAll } from '../helpers/network.ts';
 
 describe.each(stores)('the web console on $name', (store) => {
-  let server: TestServer;
-  // The admin subcommands need the server's database too.
-  let dbEnv: Record<string, string> = {};
-  onStore(
-    store,
-    async (env) => {
-      dbEnv = env;
-      // At debug, the most the server logs (a line per request too): still no secret in it.
-      server = await startServer({ env, args: ['--log-level', 'debug'] });
-    },
-    () => server?.stop(),
-  );
+  // At debug, the most the server logs (a line per request too): still no secret in it.
+  const on = serverOnStore(store, ['--log-level', 'debug']);
 
   it('an Owner joins by a one-time link and manages licenses; the link works once', async () => {
-    const { org, name } = await seedOrg(server.url, { quota: 4, model: 'node-locked' });
-    const link = await invite(server.url, org, 'owner@acme.test', 'owner');
-    const page = await consoleClient(server.url).get(link);
+    const { org, name } = await seedOrg(on.server.url, { quota: 4, model: 'node-locked' });
+    const link = await invite(on.server.url, org, 'owner@acme.test', 'owner');
+    const page = await consoleClient(on.server.url).get(link);
     expect(page.status).toBe(200);
     expect(page.text).toContain('Owner');
     // Accepting leads to the sign-in page with the e-mail filled in, saying the account is ready.
-    const accepting = consoleClient(server.url);
+    const accepting = consoleClient(on.server.url);
     const accepted = await accepting.post(link, { password: PASSWORD, confirm: PASSWORD });
     expect(accepted.headers.get('location')).toBe('/console/sign-in?joined=owner%40acme.test');
     const ready = await accepting.get(accepted.headers.get('location')!);
     expect(ready.text).toContain('Your account is ready: sign in with the password you chose.');
     expect(ready.text).toMatch(/name="email"[^>]*value="owner@acme.test"/);
-    const owner = consoleClient(server.url);
+    const owner = consoleClient(on.server.url);
     const signedIn = await owner.post('/console/sign-in', {
       email: 'owner@acme.test',
       password: PASSWORD,
     });
     expect(signedIn.headers.get('location')).toBe('/console/orgs');
     expect(
-      (await consoleClient(server.url).post(link, { password: PASSWORD, confirm: PASSWORD }))
+      (await consoleClient(on.server.url).post(link, { password: PASSWORD, confirm: PASSWORD }))
         .status,
     ).toBe(404);
 
@@ -72,43 +61,43 @@ describe.each(stores)('the web console on $name', (store) => {
   });
 
   it("a browser at the server's address is led to the console, and every page has an icon", async () => {
-    const root = await fetch(`${server.url}/`, { redirect: 'manual' });
+    const root = await fetch(`${on.server.url}/`, { redirect: 'manual' });
     expect(root.status).toBe(303);
     expect(root.headers.get('location')).toBe('/console');
-    const favicon = await fetch(`${server.url}/favicon.ico`, { redirect: 'manual' });
+    const favicon = await fetch(`${on.server.url}/favicon.ico`, { redirect: 'manual' });
     expect(favicon.headers.get('location')).toBe('/console/assets/icon.svg');
-    const icon = await fetch(`${server.url}/console/assets/icon.svg`);
+    const icon = await fetch(`${on.server.url}/console/assets/icon.svg`);
     expect(icon.headers.get('content-type')).toBe('image/svg+xml');
     expect(await icon.text()).toMatch(/^<svg /);
-    const signIn = await consoleClient(server.url).get('/console/sign-in');
+    const signIn = await consoleClient(on.server.url).get('/console/sign-in');
     expect(signIn.text).toContain('<link rel="icon" href="/console/assets/icon.svg"');
   });
 
   it('roles are the server’s: a Member gets 403 on the license page, another organisation is 404', async () => {
-    const a = await seedOrg(server.url);
-    const b = await seedOrg(server.url);
-    const member = await joinAs(server.url, a.org, 'member@acme.test', 'member');
+    const a = await seedOrg(on.server.url);
+    const b = await seedOrg(on.server.url);
+    const member = await joinAs(on.server.url, a.org, 'member@acme.test', 'member');
     expect((await member.get(`/console/orgs/${a.org}/licenses`)).status).toBe(403);
     expect((await member.get('/console/orgs')).text).not.toContain(
       `/console/orgs/${a.org}/licenses`,
     );
-    const admin = await joinAs(server.url, a.org, 'admin@acme.test', 'admin');
+    const admin = await joinAs(on.server.url, a.org, 'admin@acme.test', 'admin');
     expect((await admin.get(`/console/orgs/${a.org}/licenses`)).status).toBe(200);
     expect((await admin.get(`/console/orgs/${b.org}/licenses`)).status).toBe(404);
     // Signed out: every page sends to the sign-in page.
     expect(
-      (await consoleClient(server.url).get(`/console/orgs/${a.org}/licenses`)).headers.get(
+      (await consoleClient(on.server.url).get(`/console/orgs/${a.org}/licenses`)).headers.get(
         'location',
       ),
     ).toBe('/console/sign-in');
   });
 
   it('cookies are HttpOnly and SameSite=Strict; forms need the CSRF token and this origin; pages forbid inline script and framing', async () => {
-    const { org } = await seedOrg(server.url);
-    const c = consoleClient(server.url);
+    const { org } = await seedOrg(on.server.url);
+    const c = consoleClient(on.server.url);
     expect(
       (
-        await c.post(await invite(server.url, org, 'csrf@acme.test', 'admin'), {
+        await c.post(await invite(on.server.url, org, 'csrf@acme.test', 'admin'), {
           password: PASSWORD,
           confirm: PASSWORD,
         })
@@ -150,18 +139,18 @@ describe.each(stores)('the web console on $name', (store) => {
     const out = await c.post('/console/sign-out', { _csrf: csrfOf(page.text) });
     expect(out.headers.get('location')).toBe('/console/sign-in');
     // The old cookie is worth nothing now.
-    const stale = consoleClient(server.url);
+    const stale = consoleClient(on.server.url);
     stale.cookie = cookie.split(';')[0];
     expect((await stale.get('/console/orgs')).headers.get('location')).toBe('/console/sign-in');
   });
 
   it('license actions: an Admin of another organisation gets 404, a Member 403, a form without the CSRF token 403; nothing changes', async () => {
-    const a = await seedOrg(server.url, { quota: 2 });
-    const b = await seedOrg(server.url, { quota: 2 });
-    const running = await activateIn(server.url, b.org, b.apiKey);
+    const a = await seedOrg(on.server.url, { quota: 2 });
+    const b = await seedOrg(on.server.url, { quota: 2 });
+    const running = await activateIn(on.server.url, b.org, b.apiKey);
     expect(running.status).toBe(201);
     const id = running.body.session.id as string;
-    const adminOfA = await joinAs(server.url, a.org, 'a-admin@acme.test', 'admin');
+    const adminOfA = await joinAs(on.server.url, a.org, 'a-admin@acme.test', 'admin');
     const csrf = csrfOf((await adminOfA.get(`/console/orgs/${a.org}/licenses`)).text);
     // B's session through B's URL, and through A's (where the session is not A's).
     expect(
@@ -181,7 +170,7 @@ describe.each(stores)('the web console on $name', (store) => {
         })
       ).status,
     ).toBe(404);
-    const memberOfB = await joinAs(server.url, b.org, 'b-member@acme.test', 'member');
+    const memberOfB = await joinAs(on.server.url, b.org, 'b-member@acme.test', 'member');
     const memberCsrf = csrfOf((await memberOfB.get('/console/orgs')).text);
     const refused = await memberOfB.post(`/console/orgs/${b.org}/sessions/${id}/terminate`, {
       _csrf: memberCsrf,
@@ -200,26 +189,26 @@ describe.each(stores)('the web console on $name', (store) => {
     expect(notPeople.text).toContain(
       'only Owners and Admins of the organisation manage its people',
     );
-    const ownerOfB = await joinAs(server.url, b.org, 'b-owner@acme.test', 'owner');
+    const ownerOfB = await joinAs(on.server.url, b.org, 'b-owner@acme.test', 'owner');
     const forged = await ownerOfB.post(`/console/orgs/${b.org}/sessions/${id}/terminate`, {});
     expect(forged.status).toBe(403);
     expect(forged.text).toContain('this form has expired: reload the page and try again');
-    expect((await heartbeatIn(server.url, id, b.apiKey)).status).toBe(200);
+    expect((await heartbeatIn(on.server.url, id, b.apiKey)).status).toBe(200);
     // With all of it, the Owner of B terminates it: the run's next heartbeat says why.
     const ownerCsrf = csrfOf((await ownerOfB.get(`/console/orgs/${b.org}/licenses`)).text);
     const done = await ownerOfB.post(`/console/orgs/${b.org}/sessions/${id}/terminate`, {
       _csrf: ownerCsrf,
     });
     expect(done.headers.get('location')).toBe(`/console/orgs/${b.org}/licenses?done=terminated`);
-    const beat = await heartbeatIn(server.url, id, b.apiKey);
+    const beat = await heartbeatIn(on.server.url, id, b.apiKey);
     expect(beat.body.error).toMatchObject({ code: 'SESSION_TERMINATED' });
     expect(beat.body.error.message).toContain('terminated by b-owner@acme.test in the console');
   });
 
   it('pending invitations: listed with who made them, withdrawn or replaced by a fresh link; an Admin leaves an Owner invitation alone', async () => {
-    const { org } = await seedOrg(server.url);
-    const owner = await joinAs(server.url, org, 'pend-owner@acme.test', 'owner');
-    const admin = await joinAs(server.url, org, 'pend-admin@acme.test', 'admin');
+    const { org } = await seedOrg(on.server.url);
+    const owner = await joinAs(on.server.url, org, 'pend-owner@acme.test', 'owner');
+    const admin = await joinAs(on.server.url, org, 'pend-admin@acme.test', 'admin');
     const csrf = async (c: typeof owner) =>
       csrfOf((await c.get(`/console/orgs/${org}/people`)).text);
     const made = await owner.post(`/console/orgs/${org}/people/invite`, {
@@ -228,7 +217,7 @@ describe.each(stores)('the web console on $name', (store) => {
       role: 'member',
     });
     const first = new URL(/<code>(http[^<]+)<\/code>/.exec(made.text)![1]).pathname;
-    const ownerInvite = await invite(server.url, org, 'next-owner@acme.test', 'owner');
+    const ownerInvite = await invite(on.server.url, org, 'next-owner@acme.test', 'owner');
     const listed = (await owner.get(`/console/orgs/${org}/people`)).text.replace(/\s+/g, ' ');
     expect(listed).toContain(
       '<td>later@acme.test</td> <td>Member</td> <td>pend-owner@acme.test</td>',
@@ -245,9 +234,9 @@ describe.each(stores)('the web console on $name', (store) => {
       id: idOf(listed, 'later@acme.test'),
     });
     expect(renewed.text).toContain('A fresh link for later@acme.test');
-    expect((await consoleClient(server.url).get(first)).status).toBe(404);
+    expect((await consoleClient(on.server.url).get(first)).status).toBe(404);
     const fresh = new URL(/<code>(http[^<]+)<\/code>/.exec(renewed.text)![1]).pathname;
-    expect((await consoleClient(server.url).get(fresh)).status).toBe(200);
+    expect((await consoleClient(on.server.url).get(fresh)).status).toBe(200);
     // An Admin sees the Owner invitation without its buttons, and a forged form is refused.
     const adminPage = (await admin.get(`/console/orgs/${org}/people`)).text;
     expect(adminPage).not.toContain(
@@ -259,21 +248,21 @@ describe.each(stores)('the web console on $name', (store) => {
       id: ownerId,
     });
     expect(forged.status).toBe(403);
-    expect((await consoleClient(server.url).get(ownerInvite)).status).toBe(200);
+    expect((await consoleClient(on.server.url).get(ownerInvite)).status).toBe(200);
     // The Owner withdraws it: its link no longer works, and the audit log says so.
     const withdrawn = await owner.post(`/console/orgs/${org}/people/invitations/withdraw`, {
       _csrf: await csrf(owner),
       id: ownerId,
     });
     expect(withdrawn.text).toContain('its link no longer works');
-    expect((await consoleClient(server.url).get(ownerInvite)).status).toBe(404);
-    const audit = (await adminApi(server.url, 'GET', `/orgs/${org}/audit`)).body.entries;
+    expect((await consoleClient(on.server.url).get(ownerInvite)).status).toBe(404);
+    const audit = (await adminApi(on.server.url, 'GET', `/orgs/${org}/audit`)).body.entries;
     expect(audit[0]).toMatchObject({ action: 'invitation withdrawn', who: 'pend-owner@acme.test' });
   });
 
   it('a refusal names the fix where the caller is: the People page in the console, "user add" for the operator', async () => {
-    const { org } = await seedOrg(server.url, { product: 'KSE' });
-    const owner = await joinAs(server.url, org, 'fix-owner@acme.test', 'owner');
+    const { org } = await seedOrg(on.server.url, { product: 'KSE' });
+    const owner = await joinAs(on.server.url, org, 'fix-owner@acme.test', 'owner');
     const csrf = csrfOf((await owner.get(`/console/orgs/${org}/licenses`)).text);
     const refused = await owner.post(`/console/orgs/${org}/pools/KSE/licensed-users`, {
       _csrf: csrf,
@@ -282,15 +271,15 @@ describe.each(stores)('the web console on $name', (store) => {
     expect(refused.status).toBe(404);
     expect(refused.text).toContain('invite them on the People page first');
     expect(refused.text).not.toContain('user add');
-    const api = await adminApi(server.url, 'POST', `/orgs/${org}/pools/KSE/licensed-users`, {
+    const api = await adminApi(on.server.url, 'POST', `/orgs/${org}/pools/KSE/licensed-users`, {
       email: 'stranger@acme.test',
     });
     expect(api.body.error.message).toContain('add them with "user add"');
   });
 
   it('an offline license with an expiry picked in the page, downloaded again from its row; nobody else gets it', async () => {
-    const { org } = await seedOrg(server.url, { quota: 3, model: 'node-locked' });
-    const owner = await joinAs(server.url, org, 'dl-owner@acme.test', 'owner');
+    const { org } = await seedOrg(on.server.url, { quota: 3, model: 'node-locked' });
+    const owner = await joinAs(on.server.url, org, 'dl-owner@acme.test', 'owner');
     const before = (await owner.get(`/console/orgs/${org}/licenses`)).text;
     expect(before).toMatch(/<input type="date" name="expires" max="\d{4}-\d{2}-\d{2}"/);
     const machineId = randomMachineId();
@@ -304,11 +293,11 @@ describe.each(stores)('the web console on $name', (store) => {
     });
     expect(issued.status).toBe(200);
     expect(issued.text).toContain('-----BEGIN KATALON LICENSE-----');
-    const shown = (await adminApi(server.url, 'GET', `/orgs/${org}/pools/KRE`)).body;
+    const shown = (await adminApi(on.server.url, 'GET', `/orgs/${org}/pools/KRE`)).body;
     expect(shown.offlineLicenses[0].expiresAt.slice(0, 10)).toBe(day);
     const page = (await owner.get(`/console/orgs/${org}/licenses`)).text;
     const path = new RegExp(
-      `href="(/console/orgs/${org}/pools/KRE/offline-licenses/[0-9a-f-]{36})"`,
+      `href="(/console/orgs/${org}/pools/KRE-node-locked/offline-licenses/[0-9a-f-]{36})"`,
     ).exec(page)![1];
     const again = await owner.get(path);
     expect(again.status).toBe(200);
@@ -317,16 +306,16 @@ describe.each(stores)('the web console on $name', (store) => {
     );
     expect(again.text).toBe(issued.text);
     // Another organisation's Admin finds nothing; a Member of this one may not.
-    const other = await seedOrg(server.url);
-    const stranger = await joinAs(server.url, other.org, 'dl-stranger@acme.test', 'admin');
+    const other = await seedOrg(on.server.url);
+    const stranger = await joinAs(on.server.url, other.org, 'dl-stranger@acme.test', 'admin');
     expect((await stranger.get(path)).status).toBe(404);
-    const member = await joinAs(server.url, org, 'dl-member@acme.test', 'member');
+    const member = await joinAs(on.server.url, org, 'dl-member@acme.test', 'member');
     expect((await member.get(path)).status).toBe(403);
   });
 
   it('the outage grace: shown in Subscription Details; only an Owner changes it, and it is audited', async () => {
-    const { org } = await seedOrg(server.url, { quota: 2 });
-    const admin = await joinAs(server.url, org, 'grace-admin@acme.test', 'admin');
+    const { org } = await seedOrg(on.server.url, { quota: 2 });
+    const admin = await joinAs(on.server.url, org, 'grace-admin@acme.test', 'admin');
     const adminPage = (await admin.get(`/console/orgs/${org}/licenses`)).text;
     expect(adminPage).toMatch(/<dt>Outage grace<\/dt>\s*<dd>\s*5 minutes/);
     expect(adminPage).not.toContain('/outage-grace');
@@ -339,9 +328,9 @@ describe.each(stores)('the web console on $name', (store) => {
     expect(forged.text).toContain(
       'only an Owner of the organisation changes the outage grace of its pools',
     );
-    const owner = await joinAs(server.url, org, 'grace-owner@acme.test', 'owner');
+    const owner = await joinAs(on.server.url, org, 'grace-owner@acme.test', 'owner');
     const ownerPage = (await owner.get(`/console/orgs/${org}/licenses`)).text;
-    expect(ownerPage).toContain(`action="/console/orgs/${org}/pools/KRE/outage-grace"`);
+    expect(ownerPage).toContain(`action="/console/orgs/${org}/pools/KRE-floating/outage-grace"`);
     const bad = await owner.post(`/console/orgs/${org}/pools/KRE/outage-grace`, {
       _csrf: csrfOf(ownerPage),
       minutes: '121',
@@ -354,27 +343,27 @@ describe.each(stores)('the web console on $name', (store) => {
     });
     expect(saved.headers.get('location')).toBe(`/console/orgs/${org}/licenses?done=grace-changed`);
     expect(
-      (await adminApi(server.url, 'GET', `/orgs/${org}/pools/KRE`)).body.outageGraceMinutes,
+      (await adminApi(on.server.url, 'GET', `/orgs/${org}/pools/KRE`)).body.outageGraceMinutes,
     ).toBe(0);
-    const audit = (await adminApi(server.url, 'GET', `/orgs/${org}/audit`)).body.entries;
+    const audit = (await adminApi(on.server.url, 'GET', `/orgs/${org}/audit`)).body.entries;
     expect(audit[0]).toMatchObject({
       who: 'grace-owner@acme.test',
       action: 'outage grace changed',
-      detail: 'KRE: 5 → 0 minutes',
+      detail: 'KRE floating: 5 → 0 minutes',
     });
   });
 
   it("a Member makes their own API key (shown once, then only its prefix), uses it with katalonc's API, and revokes it; nobody else's", async () => {
-    const { org } = await seedOrg(server.url, { quota: 2 });
-    const member = await joinAs(server.url, org, 'keys@acme.test', 'member');
-    const other = await joinAs(server.url, org, 'other@acme.test', 'member');
+    const { org } = await seedOrg(on.server.url, { quota: 2 });
+    const member = await joinAs(on.server.url, org, 'keys@acme.test', 'member');
+    const other = await joinAs(on.server.url, org, 'other@acme.test', 'member');
     const page = await member.get(`/console/orgs/${org}/api-keys`);
     expect(page.status).toBe(200);
     // What CI needs, ready: the engine step, and katalonc's line with the key as a variable.
     expect(page.text).toContain('katalonc engine /opt/kre/katalonc-engine');
     expect(page.text).toMatch(
       new RegExp(
-        `katalonc (&quot;|")-apiKey=\\$KATALON_API_KEY(&quot;|") -orgID=${org} -serverUrl=${server.url}<`,
+        `katalonc (&quot;|")-apiKey=\\$KATALON_API_KEY(&quot;|") -orgID=${org} -serverUrl=${on.server.url}<`,
       ),
     );
     const created = await member.post(`/console/orgs/${org}/api-keys`, {
@@ -383,7 +372,7 @@ describe.each(stores)('the web console on $name', (store) => {
     expect(created.status).toBe(201);
     const apiKey = /<code>(kls_[A-Za-z0-9_-]{43})<\/code>/.exec(created.text)![1];
     const activation = { orgId: org, product: 'KRE', machineId: randomMachineId() };
-    expect((await api(server.url, 'POST', '/v1/sessions', activation, apiKey)).status).toBe(201);
+    expect((await api(on.server.url, 'POST', '/v1/sessions', activation, apiKey)).status).toBe(201);
     const later = await member.get(`/console/orgs/${org}/api-keys`);
     expect(later.text).not.toContain(apiKey);
     expect(later.text).toContain(`${apiKey.slice(0, 8)}…`);
@@ -401,13 +390,13 @@ describe.each(stores)('the web console on $name', (store) => {
         })
       ).status,
     ).toBe(303);
-    expect((await api(server.url, 'POST', '/v1/sessions', activation, apiKey)).status).toBe(401);
-    expect(server.logs()).not.toContain(apiKey);
+    expect((await api(on.server.url, 'POST', '/v1/sessions', activation, apiKey)).status).toBe(401);
+    expect(on.server.logs()).not.toContain(apiKey);
   });
 
   it('the audit log: every change with who, what, when and from where, in the console (Owners and Admins) and the admin API', async () => {
-    const { org, apiKey } = await seedOrg(server.url, { quota: 3, model: 'node-locked' });
-    const owner = await joinAs(server.url, org, 'auditor@acme.test', 'owner');
+    const { org, apiKey } = await seedOrg(on.server.url, { quota: 3, model: 'node-locked' });
+    const owner = await joinAs(on.server.url, org, 'auditor@acme.test', 'owner');
     const csrf = csrfOf((await owner.get(`/console/orgs/${org}/licenses`)).text);
     const machineId = randomMachineId();
     expect(
@@ -420,7 +409,7 @@ describe.each(stores)('the web console on $name', (store) => {
       ).status,
     ).toBe(200);
     const running = await api(
-      server.url,
+      on.server.url,
       'POST',
       '/v1/sessions',
       { orgId: org, product: 'KRE', machineId },
@@ -431,7 +420,7 @@ describe.each(stores)('the web console on $name', (store) => {
     });
     await owner.post(`/console/orgs/${org}/pools/KRE/machines/remove`, { _csrf: csrf, machineId });
 
-    const { entries } = (await adminApi(server.url, 'GET', `/orgs/${org}/audit`)).body as {
+    const { entries } = (await adminApi(on.server.url, 'GET', `/orgs/${org}/audit`)).body as {
       entries: { at: string; who: string; from: string; action: string; detail: string }[];
     };
     const seen = entries.map((e) => [e.who, e.action]).reverse();
@@ -454,15 +443,15 @@ describe.each(stores)('the web console on $name', (store) => {
     const page = await owner.get(`/console/orgs/${org}/audit`);
     expect(page.status).toBe(200);
     expect(page.text).toContain('session terminated');
-    const member = await joinAs(server.url, org, 'nosy@acme.test', 'member');
+    const member = await joinAs(on.server.url, org, 'nosy@acme.test', 'member');
     expect((await member.get(`/console/orgs/${org}/audit`)).status).toBe(403);
     expect(JSON.stringify(entries)).not.toContain(apiKey);
   });
 
   it('People: Owners and Admins invite, change roles and remove members, as their role allows; the last Owner stays', async () => {
-    const { org, email: memberEmail, apiKey } = await seedOrg(server.url, { quota: 3 });
-    const owner = await joinAs(server.url, org, 'boss@acme.test', 'owner');
-    const admin = await joinAs(server.url, org, 'deputy@acme.test', 'admin');
+    const { org, email: memberEmail, apiKey } = await seedOrg(on.server.url, { quota: 3 });
+    const owner = await joinAs(on.server.url, org, 'boss@acme.test', 'owner');
+    const admin = await joinAs(on.server.url, org, 'deputy@acme.test', 'admin');
     const csrfOfPeople = async (c: typeof owner) =>
       csrfOf((await c.get(`/console/orgs/${org}/people`)).text);
     const adminCsrf = await csrfOfPeople(admin);
@@ -488,7 +477,7 @@ describe.each(stores)('the web console on $name', (store) => {
     );
     const invited = await asAdmin('invite', { email: 'new@acme.test', role: 'member' });
     const link = new URL(/<code>(http[^<]+)<\/code>/.exec(invited.text)![1]).pathname;
-    const newcomer = await join(server.url, link, 'new@acme.test');
+    const newcomer = await join(on.server.url, link, 'new@acme.test');
     expect((await newcomer.get('/console/orgs')).text).toContain('Member');
     // The last Owner stays an Owner; with a second one, the first may step down.
     const ownerCsrf = await csrfOfPeople(owner);
@@ -498,17 +487,17 @@ describe.each(stores)('the web console on $name', (store) => {
     expect((await asOwner('role', { email: 'deputy@acme.test', role: 'owner' })).status).toBe(200);
     expect((await asOwner('role', { email: 'boss@acme.test', role: 'admin' })).status).toBe(200);
     // Removing a member ends their sessions at the next heartbeat.
-    const running = await activateIn(server.url, org, apiKey);
+    const running = await activateIn(on.server.url, org, apiKey);
     const removed = await admin.post(`/console/orgs/${org}/people/remove`, {
       _csrf: adminCsrf,
       email: memberEmail,
     });
     expect(removed.status).toBe(200);
     expect(removed.text).toContain(`${memberEmail} was removed`);
-    const beat = await heartbeatIn(server.url, running.body.session.id, apiKey);
+    const beat = await heartbeatIn(on.server.url, running.body.session.id, apiKey);
     expect(beat.body.error.code).toBe('SESSION_TERMINATED');
     expect(beat.body.error.message).toContain('removed from the organisation');
-    const log = (await adminApi(server.url, 'GET', `/orgs/${org}/audit`)).body.entries as {
+    const log = (await adminApi(on.server.url, 'GET', `/orgs/${org}/audit`)).body.entries as {
       who: string;
       action: string;
     }[];
@@ -521,14 +510,14 @@ describe.each(stores)('the web console on $name', (store) => {
   });
 
   it('sign-in: wrong passwords slow down that account only (429), never another; no secret in the log', async () => {
-    const { org } = await seedOrg(server.url);
+    const { org } = await seedOrg(on.server.url);
     const links = [
-      await invite(server.url, org, 'target@acme.test', 'admin'),
-      await invite(server.url, org, 'bystander@acme.test', 'member'),
+      await invite(on.server.url, org, 'target@acme.test', 'admin'),
+      await invite(on.server.url, org, 'bystander@acme.test', 'member'),
     ];
-    await join(server.url, links[0], 'target@acme.test');
-    await join(server.url, links[1], 'bystander@acme.test');
-    const attacker = consoleClient(server.url);
+    await join(on.server.url, links[0], 'target@acme.test');
+    await join(on.server.url, links[1], 'bystander@acme.test');
+    const attacker = consoleClient(on.server.url);
     const statuses: number[] = [];
     for (let i = 0; i < 12; i++)
       statuses.push(
@@ -548,32 +537,34 @@ describe.each(stores)('the web console on $name', (store) => {
     ).toBe(429);
     expect(
       (
-        await consoleClient(server.url).post('/console/sign-in', {
+        await consoleClient(on.server.url).post('/console/sign-in', {
           email: 'bystander@acme.test',
           password: PASSWORD,
         })
       ).status,
     ).toBe(303);
-    expect(server.logs()).not.toContain(PASSWORD);
-    expect(server.logs()).not.toContain('guess-');
-    expect(server.logs()).toContain('"route":"/console/invitations/:token"');
-    for (const link of links) expect(server.logs()).not.toContain(link.split('/').pop());
+    expect(on.server.logs()).not.toContain(PASSWORD);
+    expect(on.server.logs()).not.toContain('guess-');
+    expect(on.server.logs()).toContain('"route":"/console/invitations/:token"');
+    for (const link of links) expect(on.server.logs()).not.toContain(link.split('/').pop());
   });
 
   it('the operator: "org create --owner-email" and "invite" print the one-time link', async () => {
     const created = await adminCli(
-      server.dataDir,
+      on.server.dataDir,
       ['org', 'create', '--name', 'Console Corp', '--owner-email', 'first@corp.test', '--json'],
-      { KLS_PUBLIC_URL: server.url, ...dbEnv },
+      { KLS_PUBLIC_URL: on.server.url, ...on.dbEnv },
     );
     expect(created.code).toBe(0);
     const owner = JSON.parse(created.stdout).ownerInvitation;
     expect(owner).toMatchObject({ email: 'first@corp.test', role: 'owner' });
-    expect(owner.link).toMatch(new RegExp(`^${server.url}/console/invitations/[A-Za-z0-9_-]{43}$`));
-    const c = await join(server.url, new URL(owner.link as string).pathname, 'first@corp.test');
+    expect(owner.link).toMatch(
+      new RegExp(`^${on.server.url}/console/invitations/[A-Za-z0-9_-]{43}$`),
+    );
+    const c = await join(on.server.url, new URL(owner.link as string).pathname, 'first@corp.test');
     expect((await c.get('/console/orgs')).text).toContain('Console Corp');
     const invited = await adminCli(
-      server.dataDir,
+      on.server.dataDir,
       [
         'invite',
         '--org',
@@ -583,28 +574,28 @@ describe.each(stores)('the web console on $name', (store) => {
         '--role',
         'admin',
       ],
-      { KLS_PUBLIC_URL: server.url, ...dbEnv },
+      { KLS_PUBLIC_URL: on.server.url, ...on.dbEnv },
     );
     expect(invited.stdout).toMatch(/link: http:\/\/127\.0\.0\.1:\d+\/console\/invitations\//);
     // Without KLS_PUBLIC_URL: the address the server running on this data dir recorded.
     const org = String(JSON.parse(created.stdout).id);
     const third = await adminCli(
-      server.dataDir,
+      on.server.dataDir,
       ['invite', '--org', org, '--email', 'third@corp.test', '--json'],
-      dbEnv,
+      on.dbEnv,
     );
     expect(JSON.parse(third.stdout).link).toMatch(
-      new RegExp(`^${server.url}/console/invitations/[A-Za-z0-9_-]{43}$`),
+      new RegExp(`^${on.server.url}/console/invitations/[A-Za-z0-9_-]{43}$`),
     );
     expect(third.stderr).toBe('');
-    expect(server.logs()).toContain(`"console":"${server.url}/console"`);
+    expect(on.server.logs()).toContain(`"console":"${on.server.url}/console"`);
     // A data dir no server has started on: the link is a guess, and it says so.
     const fresh = joinPath(tempDir(), 'data');
-    expect((await adminCli(fresh, ['keys', 'public'], dbEnv)).code).toBe(0);
+    expect((await adminCli(fresh, ['keys', 'public'], on.dbEnv)).code).toBe(0);
     const guessed = await adminCli(
       fresh,
       ['org', 'create', '--name', `Fresh ${fresh}`, '--owner-email', 'fourth@corp.test'],
-      dbEnv,
+      on.dbEnv,
     );
     expect(guessed.code, guessed.stderr).toBe(0);
     expect(guessed.stderr).toMatch(

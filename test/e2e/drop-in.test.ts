@@ -46,7 +46,7 @@ describe('-orgID is optional', () => {
       userEnv(undefined, { KATALON_API_KEY: o.apiKey }),
     );
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/Online session .* \(KRE, Acme QA/);
+    expect(r.stderr).toMatch(/Online session .* \(KRE floating, Acme QA/);
   });
 
   it('several: exit 4 listing id, name and products, and saying to pass -orgID', async () => {

@@ -346,7 +346,7 @@ describe('online activation', () => {
       const changed = await adminApi(own.url, 'PATCH', `/orgs/${o.org}/pools/KRE`, {
         outageGraceMinutes: 0,
       });
-      expect(changed.body).toEqual({ product: 'KRE', outageGraceMinutes: 0 });
+      expect(changed.body).toEqual({ product: 'KRE', model: 'floating', outageGraceMinutes: 0 });
       expect((await poolOf(o.org, own.url)).outageGraceMinutes).toBe(0);
 
       // katalonc: cut off (its proxy stopped), it ends once the lease has run out.
@@ -444,7 +444,11 @@ describe('online activation', () => {
         ]);
       const set = await setGrace('30');
       expect(set.code, set.stderr).toBe(0);
-      expect(JSON.parse(set.stdout)).toEqual({ product: 'KRE', outageGraceMinutes: 30 });
+      expect(JSON.parse(set.stdout)).toEqual({
+        product: 'KRE',
+        model: 'floating',
+        outageGraceMinutes: 30,
+      });
       expect((await poolOf(o.org)).outageGraceMinutes).toBe(30);
       const tooLong = await setGrace('121');
       expect(tooLong.code).toBe(4);

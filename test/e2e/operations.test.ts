@@ -68,7 +68,7 @@ describe('operations: metrics, the license log, the counters', () => {
     const name = (await adminApi(server.url, 'GET', '/orgs')).body.orgs.find(
       (o: { id: number }) => o.id === org,
     ).name;
-    const pool = { ...at, org_name: name };
+    const pool = { ...at, org_name: name, model: 'node-locked' };
     expect(sample(text, 'kls_pool_quota', pool)).toBe(3);
     expect(sample(text, 'kls_pool_sessions_in_use', pool)).toBe(0);
     expect(sample(text, 'kls_pool_offline_licenses', pool)).toBe(1);

@@ -307,3 +307,23 @@ export const onStore = (
     if (store.skip) skip();
   });
 };
+
+/**
+ * A server of its own for a describe block run once per store (onStore), started with `args`; its
+ * database environment (`dbEnv`) is what the admin subcommands need to reach the same database.
+ */
+export const serverOnStore = (
+  store: { skip: boolean; postgres: boolean },
+  args: string[] = [],
+): { server: TestServer; dbEnv: Record<string, string> } => {
+  const on = { server: undefined as unknown as TestServer, dbEnv: {} };
+  onStore(
+    store,
+    async (env) => {
+      on.dbEnv = env;
+      on.server = await startServer({ env, args });
+    },
+    () => on.server?.stop(),
+  );
+  return on;
+};

@@ -205,13 +205,18 @@ describe('HTTP contract (inject)', () => {
       outageGraceMinutes: 7,
     });
     expect(await admin.listPools(org)).toHaveLength(2);
-    expect(await admin.setOutageGrace(org, 'KRE', 9)).toEqual({
+    expect(await admin.setOutageGrace(org, { product: 'KRE' }, 9)).toEqual({
       product: 'KRE',
+      model: 'node-locked',
       outageGraceMinutes: 9,
     });
-    expect(await admin.grant(org, 'KSE', 'r@contract.test')).toMatchObject({ licensed: true });
-    expect(await admin.poolShow(org, 'KSE')).toMatchObject({ licensedUsers: ['r@contract.test'] });
-    expect(await admin.revokeGrant(org, 'KSE', 'r@contract.test')).toMatchObject({
+    expect(await admin.grant(org, { product: 'KSE' }, 'r@contract.test')).toMatchObject({
+      licensed: true,
+    });
+    expect(await admin.poolShow(org, { product: 'KSE' })).toMatchObject({
+      licensedUsers: ['r@contract.test'],
+    });
+    expect(await admin.revokeGrant(org, { product: 'KSE' }, 'r@contract.test')).toMatchObject({
       licensed: false,
     });
     // This data dir has no issuer certificate: what needs one is refused, through the API too.
@@ -233,7 +238,9 @@ describe('HTTP contract (inject)', () => {
       id: sessionId,
       terminated: true,
     });
-    expect(await admin.removeMachine(org, 'KRE', machineId)).toMatchObject({ machineId });
+    expect(await admin.removeMachine(org, { product: 'KRE' }, machineId)).toMatchObject({
+      machineId,
+    });
     expect(await admin.revokeApiKey(keyId)).toEqual({ id: keyId, revoked: true });
     expect(await admin.removeUser(org, 'r@contract.test')).toMatchObject({ removed: true });
     const entries = await admin.auditLog(org);

@@ -48,7 +48,9 @@ describe('heartbeats are group-committed, and counts stay exact', () => {
     await l.heartbeat(user, session); // lease now ends at +110 s, pending in memory
     advance(20_000); // +70 s: past the stored lease, within the heartbeat's
     await expect(activate()).rejects.toThrow(/in use/);
-    expect((await l.poolShow(org, 'KRE')).onlineSessions.map((s) => s.id)).toEqual([session]);
+    expect((await l.poolShow(org, { product: 'KRE' })).onlineSessions.map((s) => s.id)).toEqual([
+      session,
+    ]);
     advance(41_000); // +111 s: the lease has passed
     expect(await activate()).not.toBe(session);
     await expect(l.heartbeat(user, session)).rejects.toThrow(/lease ran out/);

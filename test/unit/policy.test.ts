@@ -114,11 +114,15 @@ describe('the service asks the policy', () => {
       code: 'FORBIDDEN',
       message: 'only Owners and Admins of the organisation manage its licenses',
     };
-    await expect(asMember(() => s.grant(org, 'KSE', member.email))).rejects.toMatchObject(refused);
-    await expect(asMember(() => s.revokeGrant(org, 'KSE', member.email))).rejects.toMatchObject(
-      refused,
-    );
-    await expect(asMember(() => s.removeMachine(org, 'KSE', 'x'))).rejects.toMatchObject(refused);
+    await expect(
+      asMember(() => s.grant(org, { product: 'KSE' }, member.email)),
+    ).rejects.toMatchObject(refused);
+    await expect(
+      asMember(() => s.revokeGrant(org, { product: 'KSE' }, member.email)),
+    ).rejects.toMatchObject(refused);
+    await expect(
+      asMember(() => s.removeMachine(org, { product: 'KSE' }, 'x')),
+    ).rejects.toMatchObject(refused);
     await expect(
       asMember(() =>
         s.createOffline({ orgId: org, product: 'KSE', machineId: 'x', testing: true }),

@@ -1,4 +1,5 @@
 // katalonc activate / deactivate / status.
+import { poolLabel } from '../../core/pool-ref.ts';
 import { ExitCode, fail } from '../../core/errors.ts';
 import { createApiClient, shown } from '../../client/http/api-client.ts';
 import { activateSession, chooseOrg } from '../../client/online-session.ts';
@@ -42,7 +43,7 @@ export const activate = async (opts: ClientOptions, save: boolean): Promise<Resu
       if (saved.warning) warn(saved.warning);
     }
     const lines = [
-      `${ok('Activated')} ${pool.product} for ${pool.orgName} (org ${pool.orgId}) on ${c.serverUrl}`,
+      `${ok('Activated')} ${poolLabel(pool)} for ${pool.orgName} (org ${pool.orgId}) on ${c.serverUrl}`,
       `  quota ${pool.quota}, available ${pool.available}, machine quota ${pool.machineQuota}, expires ${pool.expiresAt.slice(0, 10)}`,
     ];
     if (saved)

@@ -3,6 +3,7 @@
 // this table (admin-routes.ts) and the remote admin client builds its calls from it
 // (../remote-admin.ts), so adding an admin operation is adding a row.
 import type { Static, TSchema } from 'typebox';
+import { poolName } from '../../core/pool-ref.ts';
 import { iso } from '../../core/text.ts';
 import { SessionParams } from '../../core/wire/client-api.ts';
 import {
@@ -20,6 +21,7 @@ import {
   OrgParams,
   PoolChange,
   PoolParams,
+  poolOfPath,
   SessionsQuery,
   TerminateQuery,
 } from './schemas.ts';
@@ -200,59 +202,59 @@ export const ADMIN_API = [
   route({
     op: 'poolShow',
     method: 'GET',
-    path: '/orgs/:orgId/pools/:product',
+    path: '/orgs/:orgId/pools/:pool',
     params: PoolParams,
-    args: ({ params }) => [params.orgId, params.product],
-    request: (orgId, product) => ({ params: { orgId, product } }),
+    args: ({ params }) => [params.orgId, poolOfPath(params.pool)],
+    request: (orgId, pool) => ({ params: { orgId, pool: poolName(pool) } }),
   }),
   route({
     op: 'setOutageGrace',
     method: 'PATCH',
-    path: '/orgs/:orgId/pools/:product',
+    path: '/orgs/:orgId/pools/:pool',
     params: PoolParams,
     body: PoolChange,
-    args: ({ params, body }) => [params.orgId, params.product, body.outageGraceMinutes],
-    request: (orgId, product, outageGraceMinutes) => ({
-      params: { orgId, product },
+    args: ({ params, body }) => [params.orgId, poolOfPath(params.pool), body.outageGraceMinutes],
+    request: (orgId, pool, outageGraceMinutes) => ({
+      params: { orgId, pool: poolName(pool) },
       body: { outageGraceMinutes },
     }),
   }),
   route({
     op: 'grant',
     method: 'POST',
-    path: '/orgs/:orgId/pools/:product/licensed-users',
+    path: '/orgs/:orgId/pools/:pool/licensed-users',
     params: PoolParams,
     body: Member,
-    args: ({ params, body }) => [params.orgId, params.product, body.email],
-    request: (orgId, product, email) => ({ params: { orgId, product }, body: { email } }),
+    args: ({ params, body }) => [params.orgId, poolOfPath(params.pool), body.email],
+    request: (orgId, pool, email) => ({ params: { orgId, pool: poolName(pool) }, body: { email } }),
   }),
   route({
     op: 'revokeGrant',
     method: 'DELETE',
-    path: '/orgs/:orgId/pools/:product/licensed-users/:email',
+    path: '/orgs/:orgId/pools/:pool/licensed-users/:email',
     params: LicensedUserParams,
-    args: ({ params }) => [params.orgId, params.product, params.email],
-    request: (orgId, product, email) => ({ params: { orgId, product, email } }),
+    args: ({ params }) => [params.orgId, poolOfPath(params.pool), params.email],
+    request: (orgId, pool, email) => ({ params: { orgId, pool: poolName(pool), email } }),
   }),
   route({
     op: 'createOffline',
     method: 'POST',
-    path: '/orgs/:orgId/pools/:product/offline-licenses',
+    path: '/orgs/:orgId/pools/:pool/offline-licenses',
     params: PoolParams,
     body: NewOfflineLicense,
     created: true,
     args: ({ params, body: { machineId, testing, expiresAt, replace } }) => [
       {
         orgId: params.orgId,
-        product: params.product,
+        ...poolOfPath(params.pool),
         machineId,
         testing: testing ?? false,
         replace: replace ?? false,
         ...(expiresAt ? { expiresAt: Date.parse(expiresAt) } : {}),
       },
     ],
-    request: ({ orgId, product, machineId, testing, expiresAt, replace }) => ({
-      params: { orgId, product },
+    request: ({ orgId, product, model, machineId, testing, expiresAt, replace }) => ({
+      params: { orgId, pool: poolName({ product, ...(model ? { model } : {}) }) },
       body: {
         machineId,
         testing,
@@ -264,10 +266,12 @@ export const ADMIN_API = [
   route({
     op: 'removeMachine',
     method: 'DELETE',
-    path: '/orgs/:orgId/pools/:product/machines/:machineId',
+    path: '/orgs/:orgId/pools/:pool/machines/:machineId',
     params: MachineParams,
-    args: ({ params }) => [params.orgId, params.product, params.machineId],
-    request: (orgId, product, machineId) => ({ params: { orgId, product, machineId } }),
+    args: ({ params }) => [params.orgId, poolOfPath(params.pool), params.machineId],
+    request: (orgId, pool, machineId) => ({
+      params: { orgId, pool: poolName(pool), machineId },
+    }),
   }),
   route({
     op: 'listSessions',

@@ -2,6 +2,7 @@
 // core/wire/client-api.ts), built from the shapes in core/wire/shapes.ts. The type provider derives
 // each route's request types from them.
 import { Type } from 'typebox';
+import { parsePoolName, POOL_NAME_PATTERN, type PoolRef } from '../../core/pool-ref.ts';
 import { BILLING_CYCLES, POOL_MODELS, ROLES } from '../../core/vocabulary.ts';
 import {
   Count,
@@ -18,10 +19,14 @@ import {
 } from '../../core/wire/shapes.ts';
 
 export const OrgParams = object({ orgId: Id });
-export const PoolParams = object({ orgId: Id, product: Product });
+/** A pool in a path: KRE-node-locked, KRE-floating, or KRE for an organisation's only KRE pool. */
+const PoolName = Type.String({ pattern: POOL_NAME_PATTERN });
+export const PoolParams = object({ orgId: Id, pool: PoolName });
+/** The pool a path names (its schema admits only pool names). */
+export const poolOfPath = (name: string): PoolRef => parsePoolName(name)!;
 export const MemberParams = object({ orgId: Id, email: Email });
-export const LicensedUserParams = object({ orgId: Id, product: Product, email: Email });
-export const MachineParams = object({ orgId: Id, product: Product, machineId: MachineId });
+export const LicensedUserParams = object({ orgId: Id, pool: PoolName, email: Email });
+export const MachineParams = object({ orgId: Id, pool: PoolName, machineId: MachineId });
 export const OrgSessionParams = object({ orgId: Id, id: SessionId });
 export const OrgKeyParams = object({ orgId: Id, keyId: Id });
 export const KeyParams = object({ id: Id });

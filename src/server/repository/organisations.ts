@@ -91,7 +91,7 @@ export const orgsOfUser = async (
   userId: number,
 ): Promise<{ id: number; name: string; products: Product[] }[]> => {
   const rows = await q.all<{ id: number; name: string; product: Product | null }>(
-    `SELECT orgs.id, orgs.name, pools.product FROM memberships
+    `SELECT DISTINCT orgs.id, orgs.name, pools.product FROM memberships
      JOIN orgs ON orgs.id = memberships.org_id LEFT JOIN pools ON pools.org_id = orgs.id
      WHERE memberships.user_id = ? ORDER BY orgs.id, pools.product`,
     userId,

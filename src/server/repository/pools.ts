@@ -35,40 +35,38 @@ export const count = async (
   ...params: (string | number)[]
 ): Promise<number> => (await q.get<{ n: number }>(sql, ...params))!.n;
 
-export const findPool = (
-  q: Queries,
-  orgId: number,
-  product: Product,
-): Promise<PoolRow | undefined> =>
-  q.get<PoolRow>(
-    'SELECT pools.*, orgs.name AS org_name FROM pools JOIN orgs ON orgs.id = pools.org_id WHERE org_id = ? AND product = ?',
+/** The organisation's pools (of `product` if given): node-locked before floating of a product. */
+export const poolsOf = (q: Queries, orgId: number, product?: Product): Promise<PoolRow[]> =>
+  q.all<PoolRow>(
+    `SELECT pools.*, orgs.name AS org_name FROM pools JOIN orgs ON orgs.id = pools.org_id
+     WHERE org_id = ? ${product ? 'AND product = ?' : ''} ORDER BY product, model DESC`,
     orgId,
-    product,
+    ...(product ? [product] : []),
   );
 
 /**
  * For an activation, in one read: whether the user is a member of the organisation (undefined if
- * not), its pool of that product (null if none), and whether the user is licensed in it (KSE).
+ * not), and its pools of that product, each with whether the user is licensed in it (KSE).
  */
-export const memberPool = async (
+export const memberPools = async (
   q: Queries,
   r: { orgId: number; product: Product; userId: number },
-): Promise<{ pool: PoolRow | null; licensed: boolean } | undefined> => {
-  const row = await q.get<(PoolRow & { licensed: number }) | { id: null }>(
+): Promise<{ pool: PoolRow; licensed: boolean }[] | undefined> => {
+  const rows = await q.all<(PoolRow & { licensed: number }) | { id: null }>(
     `SELECT pools.*, orgs.name AS org_name,
        (SELECT count(*) FROM licensed_users WHERE pool_id = pools.id AND user_id = ?) AS licensed
      FROM memberships JOIN orgs ON orgs.id = memberships.org_id
      LEFT JOIN pools ON pools.org_id = orgs.id AND pools.product = ?
-     WHERE memberships.org_id = ? AND memberships.user_id = ?`,
+     WHERE memberships.org_id = ? AND memberships.user_id = ? ORDER BY pools.model DESC`,
     r.userId,
     r.product,
     r.orgId,
     r.userId,
   );
-  if (!row) return undefined;
-  return row.id === null
-    ? { pool: null, licensed: false }
-    : { pool: row, licensed: row.licensed > 0 };
+  if (rows.length === 0) return undefined;
+  return rows.flatMap((row) =>
+    row.id === null ? [] : [{ pool: row, licensed: (row as { licensed: number }).licensed > 0 }],
+  );
 };
 
 export const poolById = (q: Queries, poolId: number): Promise<PoolRow | undefined> =>
@@ -77,7 +75,7 @@ export const poolById = (q: Queries, poolId: number): Promise<PoolRow | undefine
     poolId,
   );
 
-/** The new pool's id, or null when the organisation already has a pool of that product. */
+/** The new pool's id, or null when the organisation already has a pool of that product and model. */
 export const insertPool = async (
   q: Queries,
   p: Pool & { orgId: number; outageGraceMinutes: number },
@@ -86,7 +84,7 @@ export const insertPool = async (
   (
     await q.get<{ id: number }>(
       `INSERT INTO pools (org_id, product, model, billing, quota, machine_quota, expires_at, outage_grace_minutes, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (org_id, product) DO NOTHING RETURNING id`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (org_id, product, model) DO NOTHING RETURNING id`,
       p.orgId,
       p.product,
       p.model,
@@ -106,6 +104,7 @@ export interface PoolGaugeRow {
   org_id: number;
   org_name: string;
   product: Product;
+  model: PoolModel;
   quota: number;
   sessions: number;
   offline: number;
@@ -118,12 +117,12 @@ export const COUNTS = "kind = 'offline' AND expires_at > ? AND superseded_by IS 
 /** Every pool with what is in use now (the LIVE rule for sessions), for /metrics. */
 export const poolGauges = (q: Queries, now: number): Promise<PoolGaugeRow[]> =>
   q.all<PoolGaugeRow>(
-    `SELECT pools.org_id, orgs.name AS org_name, pools.product, pools.quota,
+    `SELECT pools.org_id, orgs.name AS org_name, pools.product, pools.model, pools.quota,
        pools.machine_count AS machines,
        (SELECT count(*) FROM sessions
         WHERE pool_id = pools.id AND ended_at IS NULL AND lease_expires_at > ?) AS sessions,
        (SELECT count(*) FROM offline_licenses WHERE pool_id = pools.id AND ${COUNTS}) AS offline
-     FROM pools JOIN orgs ON orgs.id = pools.org_id ORDER BY pools.org_id, pools.product`,
+     FROM pools JOIN orgs ON orgs.id = pools.org_id ORDER BY pools.org_id, pools.product, pools.model`,
     now,
     now,
   );

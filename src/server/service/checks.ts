@@ -3,9 +3,10 @@
 import { currentActor } from './actor.ts';
 import { fail } from '../../core/errors.ts';
 import { parseMachineId } from '../../core/machine-id/format.ts';
-import type { Product } from '../../core/vocabulary.ts';
+import { pickPool, type PoolRef } from '../../core/pool-ref.ts';
+import type { PoolModel } from '../../core/vocabulary.ts';
 import { isMember, orgExists, userByEmail, type User } from '../repository/organisations.ts';
-import { findPool, type PoolRow } from '../repository/pools.ts';
+import { poolsOf, type PoolRow } from '../repository/pools.ts';
 import type { Queries } from '../store/store.ts';
 
 /** Typed text that is not an e-mail address (core/text.ts says what is). */
@@ -26,11 +27,17 @@ export const orgOrFail = async (q: Queries, orgId: number): Promise<void> => {
   if (!(await orgExists(q, orgId))) throw fail('NOT_FOUND', `organisation ${orgId} does not exist`);
 };
 
-export const poolOrFail = async (q: Queries, orgId: number, product: Product): Promise<PoolRow> => {
+/** The pool `ref` names (core/pool-ref.ts pickPool: `preferred` when none is named and both exist). */
+export const poolOrFail = async (
+  q: Queries,
+  orgId: number,
+  ref: PoolRef,
+  preferred?: PoolModel,
+): Promise<PoolRow> => {
   await orgOrFail(q, orgId);
-  const pool = await findPool(q, orgId, product);
-  if (!pool) throw fail('NO_POOL', `organisation ${orgId} has no ${product} license pool`);
-  return pool;
+  const picked = pickPool(await poolsOf(q, orgId, ref.product), ref, orgId, preferred);
+  if ('code' in picked) throw fail(picked.code, picked.message);
+  return picked;
 };
 
 export const memberOrFail = async (q: Queries, orgId: number, email: string): Promise<User> => {

@@ -2,7 +2,7 @@
 // operation gets (store, issuer, clock, caches, events). The shared steps are beside it: the grant
 // (seats.ts), the checks (checks.ts), the audit log (audit.ts).
 import type { Issuer } from '../data-dir.ts';
-import type { Product } from '../../core/vocabulary.ts';
+import type { PoolModel, Product } from '../../core/vocabulary.ts';
 import { poolById } from '../repository/pools.ts';
 import type { Queries, Store } from '../store/store.ts';
 import type { Events } from './events.ts';
@@ -24,17 +24,23 @@ export interface Context {
   clock: () => number;
   leases: LeaseCache;
   events: Events;
-  poolRef: (q: Queries, poolId: number) => Promise<{ orgId: number; product: Product }>;
+  poolRef: (q: Queries, poolId: number) => Promise<PoolPlace>;
 }
 
-/** The organisation and product of a pool (they never change), from memory after the first read. */
+interface PoolPlace {
+  orgId: number;
+  product: Product;
+  model: PoolModel;
+}
+
+/** The organisation, product and model of a pool (they never change), from memory after the first read. */
 export const createPoolRefs = () => {
-  const known = new Map<number, { orgId: number; product: Product }>();
+  const known = new Map<number, PoolPlace>();
   return async (q: Queries, poolId: number) => {
     let ref = known.get(poolId);
     if (!ref) {
       const pool = (await poolById(q, poolId))!;
-      known.set(poolId, (ref = { orgId: pool.org_id, product: pool.product }));
+      known.set(poolId, (ref = { orgId: pool.org_id, product: pool.product, model: pool.model }));
     }
     return ref;
   };

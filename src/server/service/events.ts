@@ -2,12 +2,14 @@
 // for /metrics. Events of a transaction are held until it commits, so that nothing rolled back is
 // reported.
 import type { ErrorCode } from '../../core/errors.ts';
-import type { LicenseKind, Product } from '../../core/vocabulary.ts';
+import type { LicenseKind, PoolModel, Product } from '../../core/vocabulary.ts';
 import type { Queries, Store, Transaction } from '../store/store.ts';
 
+/** Where it happened: the pool (no model: before one was picked, as for a refused activation). */
 interface PoolRef {
   orgId: number;
   product: Product;
+  model?: PoolModel;
 }
 
 export type LicenseEvent =

@@ -6,7 +6,8 @@ import { fail } from '../../core/errors.ts';
 import { licenseFileName, signLicense } from '../../core/license/format.ts';
 import { signTime } from '../../core/license/time.ts';
 import { offlineExpiry, offlineRefusal, subscriptionRefusal } from '../../core/quota.ts';
-import type { LicenseKind, Product } from '../../core/vocabulary.ts';
+import { poolLabel, type PoolRef } from '../../core/pool-ref.ts';
+import type { LicenseKind } from '../../core/vocabulary.ts';
 import { certificateRefusal } from '../../core/license/certificate.ts';
 import { lowestFreeSeat } from '../../core/license/seats.ts';
 import { recountOffline, toPool } from '../repository/pools.ts';
@@ -28,9 +29,9 @@ import { iso } from '../../core/text.ts';
 import { takeSeat } from './seats.ts';
 import type { Context } from './context.ts';
 
-export interface OfflineRequest {
+/** `model` left out: the node-locked pool where the product has two (a floating one issues none). */
+export interface OfflineRequest extends PoolRef {
   orgId: number;
-  product: Product;
   machineId: string;
   /** An earlier expiry than the default, ms. */
   expiresAt?: number;
@@ -123,16 +124,17 @@ export const offlineLicenses = (ctx: Context) => {
      * An issued license's file again (a lost download: the license itself cannot be issued twice
      * without a second seat). Licenses issued before files were kept have none.
      */
-    offlineFile: async (orgId: number, product: Product, id: string) => {
+    offlineFile: async (orgId: number, ref: PoolRef, id: string) => {
       await authorized(ctx.store, orgId, { kind: 'manage-licenses' });
-      const pool = await poolOrFail(ctx.store, orgId, product);
+      const pool = await poolOrFail(ctx.store, orgId, ref, 'node-locked');
+      const { product } = pool;
       const kept = await fileTextOf(ctx.store, pool.id, id);
       if (!kept?.text)
         throw fail(
           'NOT_FOUND',
           kept
             ? `license ${id} was issued before this server kept license files: issue it again with "offline create --replace"`
-            : `no ${product} license ${id} in organisation ${orgId}`,
+            : `no license ${id} in the ${poolLabel(pool)} pool of organisation ${orgId}`,
         );
       return {
         fileName: licenseFileName({ product, machineId: kept.machine_id, kind: kept.kind }),
@@ -154,7 +156,8 @@ export const offlineLicenses = (ctx: Context) => {
       await leases.flush();
       return ctx.events.transaction(async (tx) => {
         const now = clock();
-        const pool = await poolOrFail(tx, p.orgId, p.product);
+        const pool = await poolOrFail(tx, p.orgId, p, 'node-locked');
+        const { product } = pool;
         const rules = toPool(pool);
         const id = randomUUID();
         const { certificate } = issuer;
@@ -183,7 +186,7 @@ export const offlineLicenses = (ctx: Context) => {
         const cert = certificate.fields;
         if (p.expiresAt !== undefined && p.expiresAt <= now)
           throw fail('BAD_REQUEST', `the expiry ${iso(p.expiresAt)} is in the past`);
-        const limit = certificateRefusal(cert, String(pool.org_id), p.product, now);
+        const limit = certificateRefusal(cert, String(pool.org_id), product, now);
         if (limit) throw fail('LICENSE_REFUSED', `this server's issuer certificate ${limit}`);
         // An offline license holds the lowest seat of the certificate that no unexpired license
         // holds (an expired one frees its number), or the seat of the license it replaces, so that
@@ -224,7 +227,7 @@ export const offlineLicenses = (ctx: Context) => {
         const text = signLicense(
           {
             id,
-            product: p.product,
+            product,
             kind,
             orgId: String(pool.org_id),
             orgName: pool.org_name,
@@ -238,7 +241,7 @@ export const offlineLicenses = (ctx: Context) => {
           certificate.block,
         );
         await keepFileText(tx, id, text);
-        const fileName = licenseFileName({ product: p.product, machineId, kind });
+        const fileName = licenseFileName({ product, machineId, kind });
         const capped =
           p.expiresAt !== undefined && expiresAt < p.expiresAt
             ? `the expiry asked for (${iso(p.expiresAt).slice(0, 10)}) was capped at ${iso(expiresAt).slice(0, 10)}: an offline license lasts at most ${p.testing ? 'a day' : '60 days'}, and never past the subscription or this server's certificate`
@@ -248,7 +251,7 @@ export const offlineLicenses = (ctx: Context) => {
           tx,
           pool.org_id,
           `${kind} license issued`,
-          `${p.product}: ${machineId}, until ${iso(expiresAt)}${seat === null ? '' : `, seat ${seat} of certificate ${cert.id}`}${replaced ? `, replacing ${replaced.id}` : ''}`,
+          `${poolLabel(pool)}: ${machineId}, until ${iso(expiresAt)}${seat === null ? '' : `, seat ${seat} of certificate ${cert.id}`}${replaced ? `, replacing ${replaced.id}` : ''}`,
         );
         if (replaced)
           await audit(
@@ -256,11 +259,12 @@ export const offlineLicenses = (ctx: Context) => {
             tx,
             pool.org_id,
             'offline license superseded',
-            `${p.product}: ${machineId}: ${replaced.id} (until ${iso(replaced.expires_at)}) superseded by ${id}; it no longer counts against the quota`,
+            `${poolLabel(pool)}: ${machineId}: ${replaced.id} (until ${iso(replaced.expires_at)}) superseded by ${id}; it no longer counts against the quota`,
           );
         ctx.events.record(tx, {
           orgId: pool.org_id,
-          product: p.product,
+          product,
+          model: pool.model,
           event: 'offline-issued',
           licenseId: id,
           kind,

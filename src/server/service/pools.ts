@@ -8,10 +8,10 @@ import {
   type Pool,
   type PoolUsage,
 } from '../../core/quota.ts';
-import { PRODUCTS, type Product } from '../../core/vocabulary.ts';
+import { poolLabel, poolTitle, type PoolRef } from '../../core/pool-ref.ts';
 import { authorized } from './actor.ts';
 import {
-  findPool,
+  poolsOf,
   insertPool,
   setOutageGrace,
   poolGauges,
@@ -73,13 +73,13 @@ export const pools = (ctx: Context) => {
         const outageGraceMinutes = p.outageGraceMinutes ?? OUTAGE_GRACE_MINUTES.default;
         const id = await insertPool(tx, { ...p, outageGraceMinutes }, clock());
         if (id === null)
-          throw fail('CONFLICT', `organisation ${p.orgId} already has a ${p.product} pool`);
+          throw fail('CONFLICT', `organisation ${p.orgId} already has a ${poolTitle(p)}`);
         await audit(
           ctx,
           tx,
           p.orgId,
           'pool created',
-          `${p.product}: ${p.model}, ${p.billing}, quota ${p.quota}, machine quota ${p.machineQuota}, until ${iso(p.expiresAt)}, outage grace ${outageGraceMinutes} minutes`,
+          `${p.product} ${p.model}: ${p.billing}, quota ${p.quota}, machine quota ${p.machineQuota}, until ${iso(p.expiresAt)}, outage grace ${outageGraceMinutes} minutes`,
         );
         return { id };
       }),
@@ -88,25 +88,25 @@ export const pools = (ctx: Context) => {
      * How long a run cut off from the server goes on past its lease (new sessions and resumes).
      * An Owner's or the operator's choice (core/roles.ts).
      */
-    setOutageGrace: (orgId: number, product: Product, minutes: number) =>
+    setOutageGrace: (orgId: number, ref: PoolRef, minutes: number) =>
       ctx.events.transaction(async (tx) => {
         await authorized(tx, orgId, { kind: 'change-outage-grace' });
-        const pool = await poolOrFail(tx, orgId, product);
+        const pool = await poolOrFail(tx, orgId, ref);
         await setOutageGrace(tx, pool.id, minutes);
         await audit(
           ctx,
           tx,
           orgId,
           'outage grace changed',
-          `${product}: ${pool.outage_grace_minutes} → ${minutes} minutes`,
+          `${poolLabel(pool)}: ${pool.outage_grace_minutes} → ${minutes} minutes`,
         );
-        return { product, outageGraceMinutes: minutes };
+        return { product: pool.product, model: pool.model, outageGraceMinutes: minutes };
       }),
 
-    grant: (orgId: number, product: Product, email: string) =>
+    grant: (orgId: number, ref: PoolRef, email: string) =>
       ctx.events.transaction(async (tx) => {
         await authorized(tx, orgId, MANAGE);
-        const pool = await poolOrFail(tx, orgId, product);
+        const pool = await poolOrFail(tx, orgId, ref);
         await tx.lockPool(pool.id);
         const user = await memberOrFail(tx, orgId, email);
         if (await isLicensed(tx, pool.id, user.id)) return { email, licensed: true };
@@ -114,17 +114,17 @@ export const pools = (ctx: Context) => {
         if (licensed >= pool.quota)
           throw fail(
             'QUOTA_EXCEEDED',
-            `the ${product} pool already has ${licensed} licensed users, its quota: revoke one first`,
+            `the ${poolTitle(pool)} already has ${licensed} licensed users, its quota: revoke one first`,
           );
         await insertLicensed(tx, pool.id, user.id);
-        await audit(ctx, tx, orgId, 'licensed user added', `${product}: ${user.email}`);
+        await audit(ctx, tx, orgId, 'licensed user added', `${poolLabel(pool)}: ${user.email}`);
         return { email, licensed: true };
       }),
 
-    revokeGrant: (orgId: number, product: Product, email: string) =>
+    revokeGrant: (orgId: number, ref: PoolRef, email: string) =>
       ctx.events.transaction(async (tx) => {
         await authorized(tx, orgId, MANAGE);
-        const pool = await poolOrFail(tx, orgId, product);
+        const pool = await poolOrFail(tx, orgId, ref);
         await withdrawEntitlement(tx, pool.id);
         const user = await memberOrFail(tx, orgId, email);
         await deleteLicensed(tx, pool.id, user.id);
@@ -139,7 +139,7 @@ export const pools = (ctx: Context) => {
           tx,
           orgId,
           'licensed user removed',
-          `${product}: ${user.email} (${sessionsEnded} sessions ended)`,
+          `${poolLabel(pool)}: ${user.email} (${sessionsEnded} sessions ended)`,
         );
         return { email, licensed: false, sessionsEnded };
       }),
@@ -150,12 +150,10 @@ export const pools = (ctx: Context) => {
       return poolGauges(store, clock());
     },
 
-    /** Which products the organisation has a pool of. */
-    productsOf: async (orgId: number): Promise<Product[]> => {
+    /** The organisation's pools, by product and model. */
+    poolRefsOf: async (orgId: number): Promise<Required<PoolRef>[]> => {
       await authorized(store, orgId, MANAGE);
-      const out: Product[] = [];
-      for (const product of PRODUCTS) if (await findPool(store, orgId, product)) out.push(product);
-      return out;
+      return (await poolsOf(store, orgId)).map((p) => ({ product: p.product, model: p.model }));
     },
 
     listPools: async (orgId: number) => {
@@ -164,9 +162,7 @@ export const pools = (ctx: Context) => {
       await orgOrFail(store, orgId);
       const now = clock();
       const out = [];
-      for (const product of PRODUCTS) {
-        const pool = await findPool(store, orgId, product);
-        if (!pool) continue;
+      for (const pool of await poolsOf(store, orgId)) {
         const used = await usage(store, pool.id, now);
         out.push({ ...poolSummary(pool, used), billing: pool.billing, inUse: used });
       }
@@ -174,11 +170,11 @@ export const pools = (ctx: Context) => {
     },
 
     /** A pool and everything in it; `rows`: at most that many sessions and machines (inUse counts all). */
-    poolShow: async (orgId: number, product: Product, rows = -1) => {
+    poolShow: async (orgId: number, ref: PoolRef, rows = -1) => {
       await authorized(store, orgId, MANAGE);
       await leases.flush();
       const now = clock();
-      const pool = await poolOrFail(store, orgId, product);
+      const pool = await poolOrFail(store, orgId, ref);
       const used = await usage(store, pool.id, now);
       return {
         ...poolSummary(pool, used),
@@ -206,13 +202,13 @@ export const pools = (ctx: Context) => {
       };
     },
 
-    removeMachine: (orgId: number, product: Product, machineId: string) =>
+    removeMachine: (orgId: number, ref: PoolRef, machineId: string) =>
       ctx.events.transaction(async (tx) => {
         await authorized(tx, orgId, MANAGE);
-        const pool = await poolOrFail(tx, orgId, product);
+        const pool = await poolOrFail(tx, orgId, ref);
         const id = checkMachineId(machineId);
         if ((await deleteMachine(tx, pool.id, id)) === 0)
-          throw fail('NOT_FOUND', `machine ${id} is not registered in the ${product} pool`);
+          throw fail('NOT_FOUND', `machine ${id} is not registered in the ${poolTitle(pool)}`);
         const sessionsEnded = await endSessionsFor(
           ctx,
           tx,
@@ -224,7 +220,7 @@ export const pools = (ctx: Context) => {
           tx,
           orgId,
           'machine removed',
-          `${product}: ${id} (${sessionsEnded} sessions ended)`,
+          `${poolLabel(pool)}: ${id} (${sessionsEnded} sessions ended)`,
         );
         return { machineId: id, sessionsEnded };
       }),

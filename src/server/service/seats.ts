@@ -66,6 +66,7 @@ export const takeSeat = async (
       ctx.events.record(q, {
         orgId: pool.org_id,
         product: pool.product,
+        model: pool.model,
         event: 'recounted',
         counted: { sessions: counters.open_sessions, machines: counters.machine_count },
         rows: { sessions: rows.open_sessions, machines: rows.machine_count },
@@ -89,6 +90,7 @@ export const takeSeat = async (
       ctx.events.record(q, {
         orgId: pool.org_id,
         product: pool.product,
+        model: pool.model,
         event: 'expired',
         sessions: lapsed,
       });

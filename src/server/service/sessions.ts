@@ -2,9 +2,11 @@
 // terminations. One session is one running process and holds one license of the pool.
 import { randomUUID } from 'node:crypto';
 import { fail, isKatalonError } from '../../core/errors.ts';
-import { leftoverLeaseBefore, resumeRefusal } from '../../core/quota.ts';
+import { activationOrder, refusalOfAll, triesNextPool } from '../../core/pool-ref.ts';
+import { leftoverLeaseBefore, resumeRefusal, type Refusal } from '../../core/quota.ts';
+import type { PoolModel } from '../../core/vocabulary.ts';
 import { isMember, orgsOfUser, type User } from '../repository/organisations.ts';
-import { findPool, memberPool, poolById, type PoolRow } from '../repository/pools.ts';
+import { memberPools, poolById, poolsOf, type PoolRow } from '../repository/pools.ts';
 import { isLicensed } from '../repository/licensed-users.ts';
 import { registerMachine } from '../repository/machines.ts';
 import type { Queries } from '../store/store.ts';
@@ -28,6 +30,17 @@ import type { Context } from './context.ts';
 import type { ActivationRequest, MachineRelease } from '../../core/wire/client-api.ts';
 import { createHeartbeatBatch } from './heartbeat-batch.ts';
 import { poolSummary, sessionView } from './pools.ts';
+
+/** Thrown out of an activation's transaction to roll it back: the pool is full, the next one is tried. */
+class TryNextPool extends Error {
+  readonly tried: { model: PoolModel; refusal: Refusal }[];
+  constructor(tried: { model: PoolModel; refusal: Refusal }[]) {
+    super('the pool is full: the next one is tried');
+    this.tried = tried;
+  }
+}
+
+const refused = (refusal: Refusal) => fail(refusal.code, refusal.message);
 
 // Not found and not a member answer alike: a key holder learns nothing about other orgs.
 const notAMember = (orgId: number) =>
@@ -117,17 +130,28 @@ export const sessions = (ctx: Context) => {
     /** Which organisations the key's user may activate in (katalonc without -orgID asks). */
     memberOrgs: async (user: User) => ({ orgs: await orgsOfUser(store, user.id) }),
 
+    /**
+     * A session in one of the organisation's pools of the product that the user may use, tried in
+     * activationOrder (core/pool-ref.ts), each in a transaction of its own: a pool that is full or
+     * over rolls its attempt back whole (machine, session, counters) and the next is tried.
+     */
     activate: async (user: User, r: ActivationRequest) => {
       const machineId = checkMachineId(r.machineId);
       await leases.flush();
-      const granted = await ctx.events
-        .transaction(async (tx) => {
+      const tried: { model: PoolModel; refusal: Refusal }[] = [];
+      const attempt = () =>
+        ctx.events.transaction(async (tx) => {
           const now = clock();
-          const found = await memberPool(tx, { ...r, userId: user.id });
+          const found = await memberPools(tx, { ...r, userId: user.id });
           if (!found) throw notAMember(r.orgId);
-          const { pool, licensed } = found;
-          if (!pool) throw fail('NO_POOL', `organisation ${r.orgId} has no ${r.product} licenses`);
-          if (pool.product === 'KSE' && !licensed) throw notLicensed(user);
+          if (found.length === 0)
+            throw fail('NO_POOL', `organisation ${r.orgId} has no ${r.product} licenses`);
+          const usable = activationOrder(
+            found.filter((f) => f.pool.product !== 'KSE' || f.licensed).map((f) => f.pool),
+          );
+          if (usable.length === 0) throw notLicensed(user);
+          const pool = usable[tried.length];
+          if (!pool) throw refused(refusalOfAll(tried));
           const hostname = r.hostname ?? null;
           const newMachine = await registerMachine(tx, {
             poolId: pool.id,
@@ -157,10 +181,15 @@ export const sessions = (ctx: Context) => {
           const lost = entitlementsMoved ? await unentitled(tx, pool, user.id) : null;
           if (lost === 'member') throw notAMember(r.orgId);
           if (lost === 'licensed') throw notLicensed(user);
-          if (refusal) throw fail(refusal.code, refusal.message);
+          if (refusal) {
+            const all = [...tried, { model: pool.model, refusal }];
+            if (usable.length > all.length && triesNextPool(refusal)) throw new TryNextPool(all);
+            throw refused(refusalOfAll(all));
+          }
           ctx.events.record(tx, {
             orgId: pool.org_id,
             product: pool.product,
+            model: pool.model,
             event: 'granted',
             sessionId: id,
             user: user.email,
@@ -170,19 +199,28 @@ export const sessions = (ctx: Context) => {
           });
           const used = { ...usage, activeSessions: usage.activeSessions + 1 };
           return { id, lease, pool: poolSummary(pool, used) };
-        })
-        .catch((error: unknown) => {
-          if (isKatalonError(error))
-            ctx.events.record(store, {
-              orgId: r.orgId,
-              product: r.product,
-              event: 'refused',
-              reason: error.code,
-              user: user.email,
-              machineId,
-            });
-          throw error;
         });
+      const granted = await (async () => {
+        for (;;) {
+          try {
+            return await attempt();
+          } catch (error) {
+            if (!(error instanceof TryNextPool)) throw error;
+            tried.splice(0, tried.length, ...error.tried);
+          }
+        }
+      })().catch((error: unknown) => {
+        if (isKatalonError(error))
+          ctx.events.record(store, {
+            orgId: r.orgId,
+            product: r.product,
+            event: 'refused',
+            reason: error.code,
+            user: user.email,
+            machineId,
+          });
+        throw error;
+      });
       // Only once committed: a session in memory but not on disk would answer heartbeats.
       leases.remember(granted.id, user.id, granted.lease, false);
       return { session: sessionAnswer(granted.id, granted.lease), pool: granted.pool };
@@ -237,6 +275,7 @@ export const sessions = (ctx: Context) => {
         ctx.events.record(tx, {
           orgId: pool.org_id,
           product: pool.product,
+          model: pool.model,
           event: 'granted',
           sessionId,
           user: user.email,
@@ -272,22 +311,17 @@ export const sessions = (ctx: Context) => {
     releaseMachine: async (user: User, r: MachineRelease) => {
       await leases.flush();
       return ctx.events.transaction(async (tx) => {
-        const pool = await findPool(tx, r.orgId, r.product);
         const leaseBefore = leftoverLeaseBefore(clock(), settings.leaseMs, settings.heartbeatMs);
-        const released =
-          pool && (await isMember(tx, r.orgId, user.id))
-            ? await endSessionsFor(
-                ctx,
-                tx,
-                {
-                  poolId: pool.id,
-                  userId: user.id,
-                  machineId: checkMachineId(r.machineId),
-                  leaseBefore,
-                },
-                { event: 'released', reason: 'released by -licenseRelease: its run had stopped' },
-              )
-            : 0;
+        if (!(await isMember(tx, r.orgId, user.id))) return { released: 0 };
+        const machine = checkMachineId(r.machineId);
+        let released = 0;
+        for (const pool of await poolsOf(tx, r.orgId, r.product))
+          released += await endSessionsFor(
+            ctx,
+            tx,
+            { poolId: pool.id, userId: user.id, machineId: machine, leaseBefore },
+            { event: 'released', reason: 'released by -licenseRelease: its run had stopped' },
+          );
         return { released };
       });
     },

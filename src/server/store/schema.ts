@@ -42,6 +42,27 @@ const createTables = (id: string): string => `
     id TEXT PRIMARY KEY, pool_id BIGINT NOT NULL REFERENCES pools(id), machine_id TEXT NOT NULL,
     kind TEXT NOT NULL, issued_at BIGINT NOT NULL, expires_at BIGINT NOT NULL);`;
 
+const POOL_COLUMNS = `id, org_id, product, model, billing, quota, machine_quota, expires_at,
+  created_at, open_sessions, machine_count, offline_count, offline_counted_until, entitlements,
+  outage_grace_minutes`;
+const POOLS_BY_MODEL: Record<Dialect, string> = {
+  sqlite: `PRAGMA defer_foreign_keys = ON;
+    CREATE TEMP TABLE pools_before AS SELECT * FROM pools;
+    DROP TABLE pools;
+    CREATE TABLE pools (
+      id ${generatedId.sqlite}, org_id BIGINT NOT NULL REFERENCES orgs(id), product TEXT NOT NULL,
+      model TEXT NOT NULL, billing TEXT NOT NULL, quota INTEGER NOT NULL,
+      machine_quota INTEGER NOT NULL, expires_at BIGINT NOT NULL, created_at BIGINT NOT NULL,
+      open_sessions BIGINT NOT NULL DEFAULT 0, machine_count BIGINT NOT NULL DEFAULT 0,
+      offline_count BIGINT NOT NULL DEFAULT 0, offline_counted_until BIGINT NOT NULL DEFAULT 0,
+      entitlements BIGINT NOT NULL DEFAULT 0, outage_grace_minutes INTEGER NOT NULL DEFAULT 5,
+      UNIQUE (org_id, product, model));
+    INSERT INTO pools (${POOL_COLUMNS}) SELECT ${POOL_COLUMNS} FROM pools_before;
+    DROP TABLE pools_before;`,
+  postgres: `ALTER TABLE pools DROP CONSTRAINT pools_org_id_product_key;
+    ALTER TABLE pools ADD CONSTRAINT pools_org_id_product_model_key UNIQUE (org_id, product, model);`,
+};
+
 /** Migration n (from 1) brings a database from version n - 1 to n. Never edit one that shipped. */
 const MIGRATIONS: ((dialect: Dialect) => string)[] = [
   (dialect) => createTables(generatedId[dialect]),
@@ -98,6 +119,10 @@ const MIGRATIONS: ((dialect: Dialect) => string)[] = [
   // The issued file itself, so that a lost download can be fetched again (an offline license cannot
   // be issued twice without a second seat, nor revoked).
   () => `ALTER TABLE offline_licenses ADD COLUMN file_text TEXT;`,
+  // Node-locked and floating pools of one product side by side: a pool is one per organisation,
+  // product and model. SQLite cannot drop a table's UNIQUE constraint, so its pools table is made
+  // again (the references to it checked at COMMIT, when every row is back).
+  (dialect) => POOLS_BY_MODEL[dialect],
 ];
 
 /**

@@ -6,7 +6,14 @@ import { errnoCode } from '../../../platform/errno.ts';
 import { createNewFile } from '../../../platform/files.ts';
 import type { ResultCommand } from '../../../command-line/command.ts';
 import { admin } from '../admin.ts';
-import { date, orgOption, productOption, type PoolOptions } from '../options.ts';
+import {
+  date,
+  modelOption,
+  orgOption,
+  poolOf,
+  productOption,
+  type PoolOptions,
+} from '../options.ts';
 
 interface OfflineOptions extends PoolOptions {
   machineId: string;
@@ -34,6 +41,7 @@ export const offlineCommand = (program: ResultCommand): void => {
     .command('create')
     .addOption(orgOption())
     .addOption(productOption())
+    .addOption(modelOption())
     .requiredOption('--machine-id <id>', 'the ID "katalonc --print-machine-id" printed')
     .addOption(
       new Option('--expires <date>', 'an earlier expiry than the default 60 days').argParser(date),
@@ -49,7 +57,7 @@ export const offlineCommand = (program: ResultCommand): void => {
         s.createOffline(
           {
             orgId: o.org,
-            product: o.product,
+            ...poolOf(o),
             machineId: o.machineId,
             testing: Boolean(o.testing),
             replace: Boolean(o.replace),

@@ -9,9 +9,17 @@ import {
 import { OUTAGE_GRACE_MINUTES } from '../../../core/quota.ts';
 import type { ResultCommand } from '../../../command-line/command.ts';
 import { admin } from '../admin.ts';
-import { date, orgOption, positive, productOption, type PoolOptions } from '../options.ts';
+import {
+  date,
+  modelOption,
+  orgOption,
+  poolOf,
+  positive,
+  productOption,
+  type PoolOptions,
+} from '../options.ts';
 
-interface PoolCreateOptions extends PoolOptions {
+interface PoolCreateOptions extends Omit<PoolOptions, 'model'> {
   model: PoolModel;
   billing: Billing;
   quota: number;
@@ -69,10 +77,11 @@ export const poolCommand = (program: ResultCommand): void => {
     .description("change a pool's outage grace")
     .addOption(orgOption())
     .addOption(productOption())
+    .addOption(modelOption())
     .addOption(outageGraceOption().makeOptionMandatory())
     .returns(
       admin((s, o: PoolOptions & { outageGrace: number }) =>
-        s.setOutageGrace(o.org, o.product, o.outageGrace),
+        s.setOutageGrace(o.org, poolOf(o), o.outageGrace),
       ),
     );
   pool
@@ -80,20 +89,23 @@ export const poolCommand = (program: ResultCommand): void => {
     .description('make a member a licensed user (KSE)')
     .addOption(orgOption())
     .addOption(productOption())
+    .addOption(modelOption())
     .requiredOption('--email <email>')
-    .returns(admin((s, o: PoolOptions & { email: string }) => s.grant(o.org, o.product, o.email)));
+    .returns(admin((s, o: PoolOptions & { email: string }) => s.grant(o.org, poolOf(o), o.email)));
   pool
     .command('revoke')
     .description('withdraw a licensed user; their sessions end')
     .addOption(orgOption())
     .addOption(productOption())
+    .addOption(modelOption())
     .requiredOption('--email <email>')
     .returns(
-      admin((s, o: PoolOptions & { email: string }) => s.revokeGrant(o.org, o.product, o.email)),
+      admin((s, o: PoolOptions & { email: string }) => s.revokeGrant(o.org, poolOf(o), o.email)),
     );
   pool
     .command('show')
     .addOption(orgOption())
     .addOption(productOption())
-    .returns(admin((s, o: PoolOptions) => s.poolShow(o.org, o.product), 'read'));
+    .addOption(modelOption())
+    .returns(admin((s, o: PoolOptions) => s.poolShow(o.org, poolOf(o)), 'read'));
 };

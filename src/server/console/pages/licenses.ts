@@ -1,17 +1,18 @@
 // The License Management page of an organisation, as Katalon's shows it: per product its
 // subscription, licensed users, online sessions, offline licenses, machines and the command line.
 import { generatedCommand, shellLine } from '../../../core/katalonc/generated-command.ts';
-import { OUTAGE_GRACE_MINUTES, type PoolUsage } from '../../../core/quota.ts';
+import { poolName } from '../../../core/pool-ref.ts';
+import { issuesOffline, OUTAGE_GRACE_MINUTES, type PoolUsage } from '../../../core/quota.ts';
 import { memberMay } from '../../../core/roles.ts';
-import type { Product, Role } from '../../../core/vocabulary.ts';
+import type { Billing, PoolModel, Product, Role } from '../../../core/vocabulary.ts';
 import { html, type Html } from '../html.ts';
 import { link } from '../links.ts';
 import { action, count, day, layout, minute, ROLE_NAMES, table, type Viewer } from './layout.ts';
 
 export interface PoolView {
   product: Product;
-  model: string;
-  billing: string;
+  model: PoolModel;
+  billing: Billing;
   quota: number;
   available: number;
   machineQuota: number;
@@ -52,6 +53,10 @@ const PRODUCT_NAMES: Record<string, string> = {
   KRE: 'Katalon Runtime Engine (KRE)',
   KSE: 'Katalon Studio Enterprise (KSE)',
 };
+const MODEL_NAMES: Record<PoolModel, string> = {
+  'node-locked': 'Node-locked',
+  floating: 'Floating',
+};
 
 /** The outage grace, and for Owners the form that changes it (it weighs outages against seats). */
 const outageGrace = (viewer: Viewer, role: Role, base: string, p: PoolView, id: string): Html =>
@@ -73,6 +78,56 @@ const outageGrace = (viewer: Viewer, role: Role, base: string, p: PoolView, id: 
       </form>`
     : html`${p.outageGraceMinutes} minutes`;
 
+/** The offline licenses of a pool that issues them, and the form that issues one. */
+const offlineLicenses = (
+  viewer: Viewer,
+  p: PoolView,
+  base: string,
+  id: (what: string) => string,
+): Html =>
+  html`${table(
+      'Offline and testing licenses',
+      ['Machine ID', 'Kind', 'Issued', 'Expires', ''],
+      p.offlineLicenses.map(
+        (l) =>
+          html`<tr>
+            <td><code>${l.machineId}</code></td>
+            <td>${l.kind}</td>
+            <td>${day(l.issuedAt)}</td>
+            <td>${day(l.expiresAt)}</td>
+            <td>
+              ${l.downloadable ? html`<a href="${base}/offline-licenses/${l.id}" aria-label="Download the ${l.kind} license of ${l.machineId} again">Download</a>` : ''}
+            </td>
+          </tr>`,
+      ),
+    )}
+    <form class="stack" method="post" action="${base}/offline-licenses" data-machine-id-form>
+      <input type="hidden" name="_csrf" value="${viewer.csrf}" />
+      <label
+        ><span>Machine ID (from <code>katalonc --print-machine-id</code>)</span>
+        <input
+          name="machineId"
+          required
+          autocomplete="off"
+          spellcheck="false"
+          aria-describedby="${id('machine-check')}"
+          data-machine-id
+      /></label>
+      <p id="${id('machine-check')}" class="muted" aria-live="polite">
+        The last character checks the others: a typo is caught before anything is issued.
+      </p>
+      <label
+        ><span>Expires on (empty: the latest, ${p.latestOfflineExpiry.slice(0, 10)})</span>
+        <input type="date" name="expires" max="${p.latestOfflineExpiry.slice(0, 10)}"
+      /></label>
+      <button type="submit" name="kind" value="testing">Create Testing License</button>
+      <label class="check"
+        ><input type="checkbox" name="confirm" value="yes" /> I understand: an offline license
+        cannot be revoked for 60 days and uses one of the ${p.quota} licenses</label
+      >
+      <button type="submit" name="kind" value="offline">Create Offline License</button>
+    </form>`;
+
 const poolSection = (
   viewer: Viewer,
   org: { id: number; role: Role },
@@ -80,11 +135,12 @@ const poolSection = (
   serverUrl: string,
 ): Html => {
   const orgId = org.id;
-  const base = link('orgs', orgId, 'pools', p.product);
+  const name = poolName(p);
+  const base = link('orgs', orgId, 'pools', name);
 
-  const id = (what: string) => `${p.product}-${what}`;
+  const id = (what: string) => `${name}-${what}`;
   return html`<section class="product" aria-labelledby="${id('title')}">
-    <h2 id="${id('title')}">${PRODUCT_NAMES[p.product] ?? p.product}</h2>
+    <h2 id="${id('title')}">${PRODUCT_NAMES[p.product] ?? p.product}: ${MODEL_NAMES[p.model]}</h2>
     <h3>Subscription Details</h3>
     <dl class="facts">
       <dt>Subscribed Licenses</dt>
@@ -163,48 +219,7 @@ const poolSection = (
       )}
     </div>
     <h3>Offline Licenses</h3>
-    ${table(
-      'Offline and testing licenses',
-      ['Machine ID', 'Kind', 'Issued', 'Expires', ''],
-      p.offlineLicenses.map(
-        (l) =>
-          html`<tr>
-            <td><code>${l.machineId}</code></td>
-            <td>${l.kind}</td>
-            <td>${day(l.issuedAt)}</td>
-            <td>${day(l.expiresAt)}</td>
-            <td>
-              ${l.downloadable ? html`<a href="${base}/offline-licenses/${l.id}" aria-label="Download the ${l.kind} license of ${l.machineId} again">Download</a>` : ''}
-            </td>
-          </tr>`,
-      ),
-    )}
-    <form class="stack" method="post" action="${base}/offline-licenses" data-machine-id-form>
-      <input type="hidden" name="_csrf" value="${viewer.csrf}" />
-      <label
-        ><span>Machine ID (from <code>katalonc --print-machine-id</code>)</span>
-        <input
-          name="machineId"
-          required
-          autocomplete="off"
-          spellcheck="false"
-          aria-describedby="${id('machine-check')}"
-          data-machine-id
-      /></label>
-      <p id="${id('machine-check')}" class="muted" aria-live="polite">
-        The last character checks the others: a typo is caught before anything is issued.
-      </p>
-      <label
-        ><span>Expires on (empty: the latest, ${p.latestOfflineExpiry.slice(0, 10)})</span>
-        <input type="date" name="expires" max="${p.latestOfflineExpiry.slice(0, 10)}"
-      /></label>
-      <button type="submit" name="kind" value="testing">Create Testing License</button>
-      <label class="check"
-        ><input type="checkbox" name="confirm" value="yes" /> I understand: an offline license
-        cannot be revoked for 60 days and uses one of the ${p.quota} licenses</label
-      >
-      <button type="submit" name="kind" value="offline">Create Offline License</button>
-    </form>
+    ${issuesOffline(p) ? offlineLicenses(viewer, p, base, id) : html`<p class="muted">A ${p.model}, ${p.billing} pool serves online sessions only: offline licenses come from a node-locked pool billed yearly.</p>`}
     <h3>Registered Machines</h3>
     ${table(
       'Registered machines',

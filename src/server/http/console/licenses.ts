@@ -10,9 +10,9 @@ import { dayOrInstant, wholeNumber } from '../../../core/strict.ts';
 import { link } from '../../console/links.ts';
 import { ROWS_SHOWN } from '../../console/pages/layout.ts';
 import { licensesPage } from '../../console/pages/licenses.ts';
-import type { Product } from '../../../core/vocabulary.ts';
+import type { PoolRef } from '../../../core/pool-ref.ts';
 import type { Service } from '../../service/index.ts';
-import { OrgParams, OrgSessionParams, PoolParams } from '../schemas.ts';
+import { OrgParams, OrgSessionParams, PoolParams, poolOfPath } from '../schemas.ts';
 import { Forms, HEADERS, orgOf, page, shownOnPage, viewerOf } from './kit.ts';
 
 /** The file itself, as a download: KRE_<machineID>.lic, ready for the machine's license folder. */
@@ -25,7 +25,7 @@ const download = (reply: FastifyReply, license: { fileName: string; text: string
 
 const LicenseFileParams = Type.Object({
   orgId: OrgParams.properties.orgId,
-  product: PoolParams.properties.product,
+  pool: PoolParams.properties.pool,
   id: Type.String({ pattern: '^[0-9a-f-]{36}$' }),
 });
 
@@ -58,9 +58,7 @@ export const licenseRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = (
     const role = await service.licenseManager(orgId);
     const org = await orgOf(service, user, orgId);
     const pools = await Promise.all(
-      (await service.productsOf(orgId)).map((product) =>
-        service.poolShow(orgId, product, ROWS_SHOWN),
-      ),
+      (await service.poolRefsOf(orgId)).map((ref) => service.poolShow(orgId, ref, ROWS_SHOWN)),
     );
     const serverUrl = `${request.protocol}://${request.host}`;
     return page(
@@ -101,30 +99,28 @@ export const licenseRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = (
     path: string,
     body: S,
     done: keyof typeof DONE,
-    run: (orgId: number, product: Product, form: Static<S>) => Promise<unknown>,
+    run: (orgId: number, pool: PoolRef, form: Static<S>) => Promise<unknown>,
   ) =>
-    app.post(
-      `/pools/:product/${path}`,
-      { schema: { params: PoolParams, body } },
-      (request, reply) =>
-        act(request, reply, request.params.orgId, async () => {
-          await run(request.params.orgId, request.params.product, request.body as Static<S>);
-          return done;
-        }),
+    app.post(`/pools/:pool/${path}`, { schema: { params: PoolParams, body } }, (request, reply) =>
+      act(request, reply, request.params.orgId, async () => {
+        const { orgId, pool } = request.params;
+        await run(orgId, poolOfPath(pool), request.body as Static<S>);
+        return done;
+      }),
     );
-  poolAction('licensed-users', Forms.member, 'granted', (orgId, product, form) =>
-    service.grant(orgId, product, form.email),
+  poolAction('licensed-users', Forms.member, 'granted', (orgId, pool, form) =>
+    service.grant(orgId, pool, form.email),
   );
-  poolAction('licensed-users/remove', Forms.member, 'revoked', (orgId, product, form) =>
-    service.revokeGrant(orgId, product, form.email),
+  poolAction('licensed-users/remove', Forms.member, 'revoked', (orgId, pool, form) =>
+    service.revokeGrant(orgId, pool, form.email),
   );
-  poolAction('machines/remove', Forms.machine, 'machine-removed', (orgId, product, form) =>
-    service.removeMachine(orgId, product, form.machineId),
+  poolAction('machines/remove', Forms.machine, 'machine-removed', (orgId, pool, form) =>
+    service.removeMachine(orgId, pool, form.machineId),
   );
-  poolAction('outage-grace', Forms.outageGrace, 'grace-changed', async (orgId, product, form) => {
+  poolAction('outage-grace', Forms.outageGrace, 'grace-changed', async (orgId, pool, form) => {
     const minutes = wholeNumber(form.minutes, 0, OUTAGE_GRACE_MINUTES.max);
     if (!minutes.ok) throw fail('BAD_REQUEST', `the outage grace ${minutes.reason}`);
-    return service.setOutageGrace(orgId, product, minutes.value);
+    return service.setOutageGrace(orgId, pool, minutes.value);
   });
   app.post(
     '/sessions/:id/terminate',
@@ -138,7 +134,7 @@ export const licenseRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = (
       }),
   );
   app.post(
-    '/pools/:product/offline-licenses',
+    '/pools/:pool/offline-licenses',
     { schema: { params: PoolParams, body: Forms.offlineLicense } },
     (request, reply) =>
       act(request, reply, request.params.orgId, async () => {
@@ -154,7 +150,7 @@ export const licenseRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = (
         if (expires && !expires.ok) throw fail('BAD_REQUEST', `the expiry date ${expires.reason}`);
         const license = await service.createOffline({
           orgId: request.params.orgId,
-          product: request.params.product,
+          ...poolOfPath(request.params.pool),
           machineId: form.machineId,
           testing,
           ...(expires?.ok ? { expiresAt: expires.value } : {}),
@@ -164,11 +160,11 @@ export const licenseRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = (
   );
   // A license's file again: a lost download must not cost a second seat for 60 days.
   app.get(
-    '/pools/:product/offline-licenses/:id',
+    '/pools/:pool/offline-licenses/:id',
     { schema: { params: LicenseFileParams } },
     async (request, reply) => {
-      const { orgId, product, id } = request.params;
-      return download(reply, await service.offlineFile(orgId, product, id));
+      const { orgId, pool, id } = request.params;
+      return download(reply, await service.offlineFile(orgId, poolOfPath(pool), id));
     },
   );
   return Promise.resolve();

@@ -124,10 +124,15 @@ describe.each(stores)(
         page.keyboard.press('Enter'),
       ]);
       await check(page, '4-license-management');
+      // People with a pending invitation: its row offers New link and Withdraw.
+      await invite(server.url, org, 'pending@browser.test', 'admin');
       await page.getByRole('link', { name: 'People' }).click();
       await expect
         .poll(() => page.getByRole('heading', { level: 1 }).textContent())
         .toBe(`People: ${name}`);
+      expect(await page.getByRole('table', { name: 'Pending invitations' }).innerText()).toContain(
+        'pending@browser.test',
+      );
       await check(page, '4b-people');
       await page.goBack();
       await expect

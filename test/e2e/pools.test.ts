@@ -161,6 +161,13 @@ describe.each(stores)('node-locked and floating pools of one product on $name', 
     expect(floating.onlineSessions.map((s: { id: string }) => s.id).sort()).toEqual(
       [second.body.session.id, third.body.session.id].sort(),
     );
+    // The operator's list of sessions says which pool each runs on.
+    const listed = (await adminApi(on.server.url, 'GET', `/sessions?orgId=${org}`)).body.sessions;
+    expect(listed.map((s: { model: string }) => s.model).sort()).toEqual([
+      'floating',
+      'floating',
+      'node-locked',
+    ]);
     // A floating seat freed: c runs on it.
     await api(on.server.url, 'DELETE', `/v1/sessions/${second.body.session.id}`, undefined, apiKey);
     expect((await activate(org, apiKey, c)).body.pool).toMatchObject({ model: 'floating' });

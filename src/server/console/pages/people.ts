@@ -5,6 +5,14 @@ import { html, type Html } from '../html.ts';
 import { link } from '../links.ts';
 import { action, day, layout, ROLE_NAMES, roleOptions, table, type Viewer } from './layout.ts';
 
+/** What the page says of the change just made; an invitation's link, aside when it was e-mailed. */
+export interface PeopleNotice {
+  error: boolean;
+  text: string;
+  link?: string;
+  linkAside?: boolean;
+}
+
 /**
  * The People page. The viewer is offered only what they may do (the policy in core/roles.ts, which
  * the server applies anyway): an Admin sees Owners' rows without forms, and no Owner role to give.
@@ -14,7 +22,7 @@ export const peoplePage = (
   org: { id: number; name: string; role: Role },
   members: { email: string; role: Role }[],
   pending: { id: string; email: string; role: Role; by: string; expiresAt: string }[],
-  notice?: { error: boolean; text: string; link?: string },
+  notice?: PeopleNotice,
 ): Html => {
   const may = (action: Parameters<typeof memberMay>[1]) => memberMay(org.role, action);
   const canGive = (from: Role) =>
@@ -30,7 +38,16 @@ export const peoplePage = (
               role="${notice.error ? 'alert' : 'status'}"
             >
               <p>${notice.text}</p>
-              ${notice.link ? html`<pre><code>${notice.link}</code></pre>` : ''}
+              ${
+                !notice.link
+                  ? ''
+                  : notice.linkAside
+                    ? html`<details>
+                        <summary>Copy the link instead</summary>
+                        <pre><code>${notice.link}</code></pre>
+                      </details>`
+                    : html`<pre><code>${notice.link}</code></pre>`
+              }
             </div>`
           : ''
       }

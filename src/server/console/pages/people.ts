@@ -126,7 +126,7 @@ export const peoplePage = (
             )}
           </select></label
         >
-        <button type="submit">Make an invitation link</button>
+        <button type="submit">Invite</button>
       </form>`,
   );
 };

@@ -1,5 +1,5 @@
-// The console's people: invitations (one-time links, the only way in without e-mail), passwords,
-// signed-in sessions, and the members' roles (who may change them: core/roles.ts).
+// The console's people: invitations (one-time links, the only way in; e-mailed with SMTP settings),
+// passwords, signed-in sessions, and the members' roles (who may change them: core/roles.ts).
 // Whoever makes an invitation holds its link (also when the server e-mails it), so a link proves
 // nothing about who opens it: it gives a password only to an account it creates (or, from the
 // operator, to one that has none), and it joins an existing account only when that account is
@@ -132,8 +132,9 @@ export const accounts = (ctx: Context) => {
    * that a slow SMTP server holds no lock), audited either way; whether it went, for its maker.
    */
   const mailed = async (token: string): Promise<{ mailedTo?: string; mailError?: string }> => {
-    const i = ctx.mail && (await invitationByHash(store, hashOf(token)));
-    if (!ctx.mail || !i) return {}; // (gone: its organisation was removed meanwhile)
+    if (!ctx.mail) return {};
+    const i = await invitationByHash(store, hashOf(token));
+    if (!i) return {}; // its organisation was removed meanwhile
     const { error } = await ctx.mail.send({
       token,
       to: i.email,

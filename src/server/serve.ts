@@ -125,6 +125,12 @@ export const startServer = async (o: ServerOptions): Promise<void> => {
       { keyId: issuer.signingKey.keyId },
       'no issuer certificate: this server cannot issue offline licenses that katalonc accepts. In order: "katalon-license-server keys public"; the licensor certifies that key ("root certify"); "katalon-license-server certificate install <file>"; then re-issue the offline licenses its older releases issued, in their seats ("offline create --replace"; README "Upgrading")',
     );
+  // An e-mailed link to this machine's loopback address works for nobody else.
+  if (mail && !serverEnvironment.publicUrl && /^https?:\/\/(127\.|\[::1\])/.test(url))
+    app.log.warn(
+      { url },
+      `invitation e-mails link to ${url}, which only this machine reaches: set KLS_PUBLIC_URL to the address users reach the server at`,
+    );
   app.log.info(
     {
       address,

@@ -73,6 +73,10 @@ describe('invitations by e-mail', () => {
     const first = linkIn(mail);
     expect(first).toMatch(new RegExp(`^${server.url}/console/invitations/[A-Za-z0-9_-]{43}$`));
     expect(page).toContain(`<code>${first}</code>`);
+    // A loopback address: the start said so.
+    expect(server.logs()).toContain(
+      `invitation e-mails link to ${server.url}, which only this machine reaches: set KLS_PUBLIC_URL`,
+    );
 
     // New link: a second mail with another link; the first is dead, the second joins.
     const listed = (await owner.get(`/console/orgs/${org}/people`)).text;

@@ -10,6 +10,10 @@ export const serverEnvironment = {
   replicaName: env.KLS_REPLICA_NAME || undefined,
   /** KLS_ADMIN_TOKEN: the admin token; undefined when not set (set but empty is refused). */
   adminToken: env.KLS_ADMIN_TOKEN,
-  /** KLS_PUBLIC_URL: the server's address as its users reach it, for the console links the admin CLI prints. */
+  /** KLS_PUBLIC_URL: the server's address as its users reach it, for the console links the admin CLI prints and invitations e-mail. */
   publicUrl: env.KLS_PUBLIC_URL || undefined,
+  /** KLS_SMTP_URL: the SMTP server that sends invitations (core/mail.ts); unset: links are shown instead. */
+  smtpUrl: env.KLS_SMTP_URL || undefined,
+  /** KLS_SMTP_FROM: the sender of those e-mails (default katalon-license-server@<hostname>). */
+  smtpFrom: env.KLS_SMTP_FROM || undefined,
 } as const;

@@ -9,7 +9,14 @@ import { buildApp } from './http/app.ts';
 import { createMetrics } from './metrics.ts';
 import { createLogOutput } from './log-output.ts';
 import { createService, type LicenseEvent, type Settings } from './service/index.ts';
-import { adminToken, openDataDir, openSigningKey, recordServerUrl } from './data-dir.ts';
+import {
+  adminToken,
+  openDataDir,
+  openSigningKey,
+  recordServerUrl,
+  serverUrlOf,
+} from './data-dir.ts';
+import { invitationMailer } from './mail.ts';
 import { serverEnvironment } from './environment.ts';
 import { serverPid } from './store/sqlite.ts';
 import { errnoCode, readTextOrFail } from '../platform/errno.ts';
@@ -68,16 +75,25 @@ export const startServer = async (o: ServerOptions): Promise<void> => {
   const https = o.tls ? { cert: readPem(o.tls.cert), key: readPem(o.tls.key) } : undefined;
   openSigningKey(o.dataDir); // makes the data dir (or says why it cannot be one)
   const token = adminToken(o.dataDir);
+  // A bad KLS_SMTP_URL is refused before anything starts; links go out on the address recorded below.
+  const mail = invitationMailer(() => serverUrlOf(o.dataDir));
   // Replicas on PostgreSQL share no memory, and may share one data dir's copy.
   if (!serverEnvironment.databaseUrl) await lockDataDir(o.dataDir);
   const { store, issuer } = await openDataDir(o.dataDir, 'server');
   const metrics = createMetrics(store.availability);
   // Every license event: counted, and logged as one line once the app (and its logger) exists.
   let log: (e: LicenseEvent) => void = () => {};
-  const service = createService(store, issuer, o.settings, Date.now, (e) => {
-    metrics.count(e);
-    log(e);
-  });
+  const service = createService(
+    store,
+    issuer,
+    o.settings,
+    Date.now,
+    (e) => {
+      metrics.count(e);
+      log(e);
+    },
+    mail,
+  );
   const app = buildApp(service, {
     adminToken: token,
     logLevel: o.logLevel,
@@ -108,6 +124,12 @@ export const startServer = async (o: ServerOptions): Promise<void> => {
     app.log.warn(
       { keyId: issuer.signingKey.keyId },
       'no issuer certificate: this server cannot issue offline licenses that katalonc accepts. In order: "katalon-license-server keys public"; the licensor certifies that key ("root certify"); "katalon-license-server certificate install <file>"; then re-issue the offline licenses its older releases issued, in their seats ("offline create --replace"; README "Upgrading")',
+    );
+  // An e-mailed link to this machine's loopback address works for nobody else.
+  if (mail && !serverEnvironment.publicUrl && /^https?:\/\/(127\.|\[::1\])/.test(url))
+    app.log.warn(
+      { url },
+      `invitation e-mails link to ${url}, which only this machine reaches: set KLS_PUBLIC_URL to the address users reach the server at`,
     );
   app.log.info(
     {

@@ -13,6 +13,7 @@ import { adminApi, seedOrg, startServer, type TestServer } from '../helpers/serv
 import { katalonc, startKatalonc, tempDir, userEnv } from '../helpers/cli.ts';
 import { invite, PASSWORD } from '../helpers/console.ts';
 import { missing, requireAll } from '../helpers/network.ts';
+import { linkIn, startSmtp, type TestSmtp } from '../helpers/smtp.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(import.meta.dirname, '..', '..', 'test-results', 'console');
@@ -26,13 +27,19 @@ describe.each(stores)(
     let server: TestServer;
     let cluster: Postgres | undefined;
     let browser: Browser;
+    let smtp: TestSmtp;
     beforeAll(async () => {
       if (skip || (!have && !requireAll)) return;
       mkdirSync(shots, { recursive: true });
       const store = await storeEnvironment(postgres);
       cluster = store.cluster;
+      // The server e-mails invitations, to a real SMTP server on loopback.
+      smtp = await startSmtp();
       // Heartbeats every second: a termination reaches the run at once.
-      server = await startServer({ args: ['--lease-seconds', '3'], env: store.env });
+      server = await startServer({
+        args: ['--lease-seconds', '3'],
+        env: { ...store.env, KLS_SMTP_URL: smtp.url },
+      });
       browser = await chromium.launch({
         executablePath: CHROMIUM,
         // As root in a container Chromium needs --no-sandbox; the rest keep it off the network.
@@ -50,6 +57,7 @@ describe.each(stores)(
     afterAll(async () => {
       await browser?.close();
       await server?.stop();
+      await smtp?.close();
       cluster?.destroy();
     });
     beforeEach(({ skip: skipTest }) => {
@@ -268,6 +276,41 @@ describe.each(stores)(
       await page.getByRole('link', { name: 'Audit log' }).click();
       expect(await page.getByRole('table').innerText()).toContain('session terminated');
       await check(page, '10-audit-log');
+      await page.close();
+    });
+
+    it('an Owner invites from People: the page says the invitation was e-mailed, its link aside; the e-mailed link opens the invitation', async () => {
+      const { org, name } = await seedOrg(server.url);
+      const page = await browser.newPage();
+      await signInAsOwner(page, org, 'owner-mail@browser.test');
+      await page.getByRole('link', { name: 'People' }).click();
+      await page.getByLabel('E-mail').fill('mailed@browser.test');
+      await page.getByRole('combobox', { name: /^Role/ }).selectOption('admin');
+      await Promise.all([
+        page.waitForURL('**/people/invite'),
+        page.getByRole('button', { name: 'Invite', exact: true }).click(),
+      ]);
+      await expect
+        .poll(() => page.getByRole('status').textContent())
+        .toContain('was e-mailed to mailed@browser.test.');
+      const link = linkIn(await smtp.next('mailed@browser.test'));
+      // The link is there to copy, folded away until asked for.
+      const aside = page.getByRole('status').locator('code');
+      expect(await aside.isVisible()).toBe(false);
+      await page.getByText('Copy the link instead').click();
+      expect(await aside.textContent()).toBe(link);
+      expect(await page.getByRole('table', { name: 'Pending invitations' }).innerText()).toContain(
+        'mailed@browser.test',
+      );
+      await check(page, '4c-people-invitation-e-mailed');
+      // Opened in the Owner's browser, it is someone else's invitation.
+      await page.goto(link);
+      await expect
+        .poll(() => page.getByRole('heading', { level: 1 }).textContent())
+        .toBe(`Join ${name}`);
+      expect(await page.locator('main').innerText()).toContain(
+        'This invitation is for mailed@browser.test',
+      );
       await page.close();
     });
 

@@ -1,8 +1,8 @@
 // The tests' result does not depend on the shell they run in: a developer behind a proxy, or an
 // operator with the server's variables exported, gets the same green run. A few suites (the admin
-// CLI's token errors, the drop-in katalonc lines, the store code loaded in-process) run again in
-// a vitest of their own whose environment sets every variable the programs read to a value that
-// would break a test that inherited it.
+// CLI's token errors, the drop-in katalonc lines, the store code loaded in-process, the invitation
+// e-mails) run again in a vitest of their own whose environment sets every variable the programs
+// read to a value that would break a test that inherited it.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
@@ -21,6 +21,8 @@ const HOSTILE: Record<string, string> = {
   KLS_LOG_LEVEL: 'fatal',
   KLS_LEASE_SECONDS: '1',
   KLS_PUBLIC_URL: 'http://hostile.invalid',
+  KLS_SMTP_URL: 'http://hostile.invalid',
+  KLS_SMTP_FROM: 'hostile',
   KLS_SERVER_URL: NOWHERE,
   KATALON_API_KEY: 'bad',
   KATALON_ORG_ID: '424242',
@@ -67,17 +69,20 @@ const vitest = (files: string[], env: Record<string, string>) =>
   });
 
 describe("the shell's variables", () => {
-  it('set to hostile values (admin token, API key, proxies, database URL, data dirs, colour), the suites still pass', async () => {
+  it('set to hostile values (admin token, API key, proxies, database and SMTP URLs, data dirs, colour), the suites still pass', async () => {
     const files = [
       'test/e2e/hardening.test.ts',
       'test/e2e/drop-in.test.ts',
       'test/unit/accounts.test.ts',
+      'test/e2e/mail.test.ts',
     ];
     const r = await vitest(
       files,
       cleanEnv({ HOME: tempDir('katalonc-home-'), ...HOSTILE, ...switches() }),
     );
     expect(r.code, r.output).toBe(0);
-    expect(stripVTControlCharacters(r.output)).toMatch(/Test Files +3 passed \(3\)/);
+    expect(stripVTControlCharacters(r.output)).toMatch(
+      new RegExp(`Test Files +${files.length} passed \\(${files.length}\\)`),
+    );
   }, 300_000);
 });

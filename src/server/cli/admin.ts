@@ -8,7 +8,8 @@ import { printableDeep } from '../../command-line/sanitize.ts';
 import { createService } from '../service/index.ts';
 import { remoteAdmin, type AdminOps } from '../remote-admin.ts';
 import { serverEnvironment } from '../environment.ts';
-import { openDataDir } from '../data-dir.ts';
+import { openDataDir, serverUrlOf } from '../data-dir.ts';
+import { invitationMailer } from '../mail.ts';
 import type { Global } from './options.ts';
 
 /** The text form of an admin result: nested keys and lists, one value a line. */
@@ -60,9 +61,12 @@ export const admin =
         );
       return shown(await op(remoteAdmin(global.server, token.trim()), o, global));
     }
+    // On the data dir the command sends invitations itself, with its own KLS_SMTP_URL.
+    const mail = invitationMailer(() => serverUrlOf(global.dataDir));
     const { store, issuer } = await openExistingDataDir(global.dataDir, access);
     try {
-      return shown(await op(createService(store, issuer), o, global));
+      const service = createService(store, issuer, undefined, undefined, undefined, mail);
+      return shown(await op(service, o, global));
     } finally {
       await store.close();
     }

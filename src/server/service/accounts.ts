@@ -1,8 +1,9 @@
-// The console's people: invitations (one-time links, the only way in without e-mail), passwords,
-// signed-in sessions, and the members' roles (who may change them: core/roles.ts).
-// Whoever makes an invitation holds its link (the server sends no e-mail), so a link proves nothing
-// about who opens it: it gives a password only to an account it creates (or, from the operator, to
-// one that has none), and it joins an existing account only when that account is signed in.
+// The console's people: invitations (one-time links, the only way in; e-mailed with SMTP settings),
+// passwords, signed-in sessions, and the members' roles (who may change them: core/roles.ts).
+// Whoever makes an invitation holds its link (also when the server e-mails it), so a link proves
+// nothing about who opens it: it gives a password only to an account it creates (or, from the
+// operator, to one that has none), and it joins an existing account only when that account is
+// signed in.
 import { createHash, randomBytes } from 'node:crypto';
 import { fail } from '../../core/errors.ts';
 import { joinedRole, keepsAnOwner, memberMay } from '../../core/roles.ts';
@@ -127,6 +128,30 @@ export const accounts = (ctx: Context) => {
   };
 
   /**
+   * E-mails a committed invitation when the server has SMTP settings (after its transaction, so
+   * that a slow SMTP server holds no lock), audited either way; whether it went, for its maker.
+   */
+  const mailed = async (token: string): Promise<{ mailedTo?: string; mailError?: string }> => {
+    if (!ctx.mail) return {};
+    const i = await invitationByHash(store, hashOf(token));
+    if (!i) return {}; // its organisation was removed meanwhile
+    const { error } = await ctx.mail.send({
+      token,
+      to: i.email,
+      orgName: i.org_name,
+      role: i.role,
+      by: currentActor().user?.email,
+      expiresAt: iso(i.expires_at),
+    });
+    await ctx.events.transaction((tx) =>
+      error === undefined
+        ? audit(ctx, tx, i.org_id, 'invitation e-mailed', `to ${i.email}`)
+        : audit(ctx, tx, i.org_id, 'invitation e-mail failed', `to ${i.email}: ${error}`),
+    );
+    return error === undefined ? { mailedTo: i.email } : { mailError: error };
+  };
+
+  /**
    * Ends a pending invitation of the organisation, audited; only whoever may give its role (an
    * Admin does not withdraw an invitation to be Owner).
    */
@@ -143,10 +168,10 @@ export const accounts = (ctx: Context) => {
   return {
     /**
      * A one-time invitation link's token for `email` to join as `role`, valid 7 days, made by the
-     * current actor (a console user, or the server operator).
+     * current actor (a console user, or the server operator); e-mailed with SMTP settings.
      */
-    invite: (r: { orgId: number; email: string; role: Role }) =>
-      ctx.events.transaction(async (tx) => {
+    invite: async (r: { orgId: number; email: string; role: Role }) => {
+      const invited = await ctx.events.transaction(async (tx) => {
         await authorized(tx, r.orgId, { kind: 'invite', role: r.role });
         const email = canonicalEmail(r.email);
         if (!email) throw notAnEmail(r.email);
@@ -154,7 +179,9 @@ export const accounts = (ctx: Context) => {
         const made = await makeInvitation(tx, r.orgId, email, r.role);
         await audit(ctx, tx, r.orgId, 'invitation created', `${email} as ${r.role}`);
         return { token: made.token, email, role: r.role, expiresAt: made.expiresAt };
-      }),
+      });
+      return { ...invited, ...(await mailed(invited.token)) };
+    },
 
     /**
      * The organisation's pending invitations (who, as what, by whom, until when). Their id is the
@@ -178,9 +205,12 @@ export const accounts = (ctx: Context) => {
         email: (await withdraw(tx, orgId, id)).email,
       })),
 
-    /** Replaces a pending invitation by a fresh link (same e-mail and role), which the answer carries. */
-    renewInvitation: (orgId: number, id: string) =>
-      ctx.events.transaction(async (tx) => {
+    /**
+     * Replaces a pending invitation by a fresh link (same e-mail and role), which the answer
+     * carries; e-mailed with SMTP settings.
+     */
+    renewInvitation: async (orgId: number, id: string) => {
+      const renewed = await ctx.events.transaction(async (tx) => {
         const old = await withdraw(tx, orgId, id);
         const made = await makeInvitation(tx, orgId, old.email, old.role);
         await audit(
@@ -191,7 +221,9 @@ export const accounts = (ctx: Context) => {
           `${old.email} as ${old.role} (a fresh link)`,
         );
         return { email: old.email, role: old.role, ...made };
-      }),
+      });
+      return { ...renewed, ...(await mailed(renewed.token)) };
+    },
 
     /**
      * What an invitation link offers, and how it is accepted (a password for a new account, else

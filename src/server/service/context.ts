@@ -2,6 +2,7 @@
 // operation gets (store, issuer, clock, caches, events). The shared steps are beside it: the grant
 // (seats.ts), the checks (checks.ts), the audit log (audit.ts).
 import type { Issuer } from '../data-dir.ts';
+import type { InvitationMailer } from '../mail.ts';
 import type { PoolModel, Product } from '../../core/vocabulary.ts';
 import { poolById } from '../repository/pools.ts';
 import type { Queries, Store } from '../store/store.ts';
@@ -25,6 +26,8 @@ export interface Context {
   leases: LeaseCache;
   events: Events;
   poolRef: (q: Queries, poolId: number) => Promise<PoolPlace>;
+  /** Sends invitations by e-mail; absent without SMTP settings (their makers pass the links on). */
+  mail?: InvitationMailer;
 }
 
 interface PoolPlace {

@@ -3,6 +3,7 @@
 // Every check-then-write on a pool locks the pool first, so that replicas sharing a PostgreSQL
 // store serialize on it as requests on one SQLite store do.
 import type { Issuer } from '../data-dir.ts';
+import type { InvitationMailer } from '../mail.ts';
 import { endLapsedSessions, poolsWithLapsedSessions } from '../repository/sessions.ts';
 import type { Store } from '../store/store.ts';
 import { accounts } from './accounts.ts';
@@ -31,6 +32,7 @@ export const createService = (
   settings: Settings = DEFAULT_SETTINGS,
   clock: () => number = Date.now,
   onEvent: EventSink = () => {},
+  mail?: InvitationMailer,
 ) => {
   const leases = store.shared ? noLeaseCache : createLeaseCache(store, clock);
   const events = createEvents(store, onEvent);
@@ -42,6 +44,7 @@ export const createService = (
     leases,
     events,
     poolRef: createPoolRefs(),
+    ...(mail ? { mail } : {}),
   };
   const auth = createAuthenticator(store, clock);
   const sweep = async () => {

@@ -28,6 +28,11 @@ const invitation = async (
   global: Global,
 ): Promise<Record<string, string>> => {
   const { token, ...rest } = await s.invite(r);
+  // The invitation stands either way: its link is printed for whoever passes it on instead.
+  if (rest.mailError)
+    warn(
+      `the invitation could not be e-mailed to ${rest.email} (${rest.mailError}): give them the link`,
+    );
   return { ...rest, link: invitationLink(token, global) };
 };
 
@@ -59,7 +64,7 @@ export const inviteCommand = (program: ResultCommand): void => {
   program
     .command('invite')
     .description(
-      'a one-time link (valid 7 days) with which someone joins an organisation in the console (KLS_PUBLIC_URL: the address in it)',
+      'a one-time link (valid 7 days) with which someone joins an organisation in the console (KLS_PUBLIC_URL: the address in it), e-mailed to them with KLS_SMTP_URL',
     )
     .addOption(orgOption())
     .requiredOption('--email <email>')

@@ -1,6 +1,6 @@
 // What every console page shares: the layout (header, who is signed in, Sign out), tables, the
 // forms that change something (with the session's CSRF token), times and the error page.
-import { ROLES, type Role } from '../../../core/vocabulary.ts';
+import { ROLE_NAMES, ROLES, type Role } from '../../../core/vocabulary.ts';
 import { html, type Html } from '../html.ts';
 import { link } from '../links.ts';
 
@@ -8,12 +8,6 @@ export interface Viewer {
   email: string;
   csrf: string;
 }
-
-export const ROLE_NAMES: Record<Role, string> = {
-  owner: 'Owner',
-  admin: 'Admin',
-  member: 'Member',
-};
 
 /** A role select's options, `chosen` selected. */
 /** The roles offered (only those the viewer may give: an Admin is never offered Owner). */

@@ -4,10 +4,16 @@ import { generatedCommand, shellLine } from '../../../core/katalonc/generated-co
 import { poolName } from '../../../core/pool-ref.ts';
 import { issuesOffline, OUTAGE_GRACE_MINUTES, type PoolUsage } from '../../../core/quota.ts';
 import { memberMay } from '../../../core/roles.ts';
-import type { Billing, PoolModel, Product, Role } from '../../../core/vocabulary.ts';
+import {
+  ROLE_NAMES,
+  type Billing,
+  type PoolModel,
+  type Product,
+  type Role,
+} from '../../../core/vocabulary.ts';
 import { html, type Html } from '../html.ts';
 import { link } from '../links.ts';
-import { action, count, day, layout, minute, ROLE_NAMES, table, type Viewer } from './layout.ts';
+import { action, count, day, layout, minute, table, type Viewer } from './layout.ts';
 
 export interface PoolView {
   product: Product;

@@ -1,9 +1,9 @@
 // A user's organisations, and their own API keys in one (any role).
 import { generatedCommand, shellLine } from '../../../core/katalonc/generated-command.ts';
-import type { Product, Role } from '../../../core/vocabulary.ts';
+import { ROLE_NAMES, type Product, type Role } from '../../../core/vocabulary.ts';
 import { html, type Html } from '../html.ts';
 import { link } from '../links.ts';
-import { action, layout, minute, ROLE_NAMES, table, type Viewer } from './layout.ts';
+import { action, layout, minute, table, type Viewer } from './layout.ts';
 
 export const orgsPage = (viewer: Viewer, orgs: { id: number; name: string; role: Role }[]): Html =>
   layout(

@@ -1,9 +1,17 @@
 // The People page of an organisation: members and their roles, and invitation links.
 import { memberMay } from '../../../core/roles.ts';
-import { ROLES, type Role } from '../../../core/vocabulary.ts';
+import { ROLE_NAMES, ROLES, type Role } from '../../../core/vocabulary.ts';
 import { html, type Html } from '../html.ts';
 import { link } from '../links.ts';
-import { action, day, layout, ROLE_NAMES, roleOptions, table, type Viewer } from './layout.ts';
+import { action, day, layout, roleOptions, table, type Viewer } from './layout.ts';
+
+/** What the page says of the change just made; an invitation's link, aside when it was e-mailed. */
+export interface PeopleNotice {
+  error: boolean;
+  text: string;
+  link?: string;
+  linkAside?: boolean;
+}
 
 /**
  * The People page. The viewer is offered only what they may do (the policy in core/roles.ts, which
@@ -14,7 +22,7 @@ export const peoplePage = (
   org: { id: number; name: string; role: Role },
   members: { email: string; role: Role }[],
   pending: { id: string; email: string; role: Role; by: string; expiresAt: string }[],
-  notice?: { error: boolean; text: string; link?: string },
+  notice?: PeopleNotice,
 ): Html => {
   const may = (action: Parameters<typeof memberMay>[1]) => memberMay(org.role, action);
   const canGive = (from: Role) =>
@@ -30,7 +38,16 @@ export const peoplePage = (
               role="${notice.error ? 'alert' : 'status'}"
             >
               <p>${notice.text}</p>
-              ${notice.link ? html`<pre><code>${notice.link}</code></pre>` : ''}
+              ${
+                !notice.link
+                  ? ''
+                  : notice.linkAside
+                    ? html`<details>
+                        <summary>Copy the link instead</summary>
+                        <pre><code>${notice.link}</code></pre>
+                      </details>`
+                    : html`<pre><code>${notice.link}</code></pre>`
+              }
             </div>`
           : ''
       }
@@ -109,7 +126,7 @@ export const peoplePage = (
             )}
           </select></label
         >
-        <button type="submit">Make an invitation link</button>
+        <button type="submit">Invite</button>
       </form>`,
   );
 };

@@ -1,8 +1,8 @@
 // The pages of someone not (yet) in: sign-in, and an invitation link's page.
-import type { Role } from '../../../core/vocabulary.ts';
+import { ROLE_NAMES, type Role } from '../../../core/vocabulary.ts';
 import { html, type Html } from '../html.ts';
 import { link } from '../links.ts';
-import { action, errorLine, layout, ROLE_NAMES, type Viewer } from './layout.ts';
+import { action, errorLine, layout, type Viewer } from './layout.ts';
 
 export const signInPage = (error?: string, email = '', notice?: string): Html =>
   layout(

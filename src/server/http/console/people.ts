@@ -5,12 +5,36 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { fail } from '../../../core/errors.ts';
 import { isOneOf, ROLES, type Role } from '../../../core/vocabulary.ts';
 import { link } from '../../console/links.ts';
-import { peoplePage } from '../../console/pages/people.ts';
+import { peoplePage, type PeopleNotice } from '../../console/pages/people.ts';
 import type { Service } from '../../service/index.ts';
 import { OrgParams } from '../schemas.ts';
 import { Forms, orgOf, page, shownOnPage, viewerOf } from './kit.ts';
 
-type Notice = { error: boolean; text: string; link?: string };
+/**
+ * What the page says of an invitation just made (`what` it is): e-mailed, with its link aside to copy
+ * instead; not e-mailed, why; or, without SMTP settings, its link to pass on.
+ */
+const madeNotice = (
+  request: FastifyRequest,
+  what: string,
+  i: { token: string; mailedTo?: string; mailError?: string },
+): PeopleNotice => {
+  const url = `${request.protocol}://${request.host}${link('invitations', i.token)}`;
+  if (i.mailedTo)
+    return {
+      error: false,
+      text: `${what}, was e-mailed to ${i.mailedTo}.`,
+      link: url,
+      linkAside: true,
+    };
+  if (i.mailError)
+    return {
+      error: true,
+      text: `${what}, was made, but it could not be e-mailed (${i.mailError}): give them this link.`,
+      link: url,
+    };
+  return { error: false, text: `${what}: give them this link.`, link: url };
+};
 
 const roleOf = (form: { role: string }): Role => {
   if (!isOneOf(ROLES, form.role))
@@ -23,7 +47,7 @@ export const peopleRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = (ap
     request: FastifyRequest,
     reply: FastifyReply,
     orgId: number,
-    notice?: Notice,
+    notice?: PeopleNotice,
     status = 200,
   ) => {
     const { user, viewer } = viewerOf(request);
@@ -38,7 +62,7 @@ export const peopleRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = (ap
     request: FastifyRequest,
     reply: FastifyReply,
     orgId: number,
-    run: () => Promise<{ text: string; link?: string }>,
+    run: () => Promise<Omit<PeopleNotice, 'error'> & { error?: boolean }>,
   ) =>
     shownOnPage(
       async () => people(request, reply, orgId, { error: false, ...(await run()) }),
@@ -70,10 +94,11 @@ export const peopleRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = (ap
         email: request.body.email,
         role: roleOf(request.body),
       });
-      return {
-        text: `An invitation for ${i.email} as ${i.role}, valid until ${i.expiresAt.slice(0, 10)} and once: give them this link.`,
-        link: `${request.protocol}://${request.host}${link('invitations', i.token)}`,
-      };
+      return madeNotice(
+        request,
+        `An invitation for ${i.email} as ${i.role}, valid until ${i.expiresAt.slice(0, 10)} and once`,
+        i,
+      );
     }),
   );
   // A pending invitation withdrawn (its link stops working), or replaced by a fresh link.
@@ -92,10 +117,11 @@ export const peopleRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = (ap
     (request, reply) =>
       change(request, reply, request.params.orgId, async () => {
         const w = await service.renewInvitation(request.params.orgId, request.body.id);
-        return {
-          text: `A fresh link for ${w.email}, valid until ${w.expiresAt.slice(0, 10)} and once (the old one no longer works): give them this link.`,
-          link: `${request.protocol}://${request.host}${link('invitations', w.token)}`,
-        };
+        return madeNotice(
+          request,
+          `A fresh link for ${w.email}, valid until ${w.expiresAt.slice(0, 10)} and once (the old one no longer works)`,
+          w,
+        );
       }),
   );
   return Promise.resolve();

@@ -83,17 +83,14 @@ export const startServer = async (o: ServerOptions): Promise<void> => {
   const metrics = createMetrics(store.availability);
   // Every license event: counted, and logged as one line once the app (and its logger) exists.
   let log: (e: LicenseEvent) => void = () => {};
-  const service = createService(
-    store,
-    issuer,
-    o.settings,
-    Date.now,
-    (e) => {
+  const service = createService(store, issuer, {
+    settings: o.settings,
+    onEvent: (e) => {
       metrics.count(e);
       log(e);
     },
-    mail,
-  );
+    ...(mail ? { mail } : {}),
+  });
   const app = buildApp(service, {
     adminToken: token,
     logLevel: o.logLevel,

@@ -17,7 +17,7 @@ const PASSWORD = 'correct-horse-battery-staple';
 const setup = async () => {
   let now = Date.UTC(2026, 11, 1);
   const { store, issuer } = await openDataDir(tempDir('kls-accounts-'));
-  const s = createService(store, issuer, undefined, () => now);
+  const s = createService(store, issuer, { clock: () => now });
   const org = (await s.createOrg('Acme')).id;
   return { s, org, later: (ms: number) => (now += ms) };
 };

@@ -11,7 +11,10 @@ const setup = async (quota: number) => {
   const { store, issuer } = await openDataDir(dir);
   const signingKey = issuer;
   const clock = () => now;
-  const l = createService(store, signingKey, { leaseMs: 60_000, heartbeatMs: 20_000 }, clock);
+  const l = createService(store, signingKey, {
+    settings: { leaseMs: 60_000, heartbeatMs: 20_000 },
+    clock,
+  });
   const org = (await l.createOrg('Acme')).id;
   await l.addUser(org, 'a@acme.test');
   const user = (await l.authenticate((await l.createApiKey(org, 'a@acme.test')).apiKey))!;
@@ -83,7 +86,10 @@ describe('heartbeats are group-committed, and counts stay exact', () => {
           ? ((failNext = false), Promise.reject(new Error('disk I/O error')))
           : store.transaction(fn),
     };
-    const l = createService(flaky, signingKey, { leaseMs: 60_000, heartbeatMs: 20_000 }, clock);
+    const l = createService(flaky, signingKey, {
+      settings: { leaseMs: 60_000, heartbeatMs: 20_000 },
+      clock,
+    });
     const { session } = await l.activate(user, {
       orgId: org,
       product: 'KRE',
@@ -138,12 +144,10 @@ describe('live sessions answered from memory', () => {
     advance(30_000);
     await l.heartbeat(user, session); // lease to +90 s
     await l.tick();
-    const restarted = createService(
-      store,
-      signingKey,
-      { leaseMs: 60_000, heartbeatMs: 20_000 },
+    const restarted = createService(store, signingKey, {
+      settings: { leaseMs: 60_000, heartbeatMs: 20_000 },
       clock,
-    );
+    });
     advance(59_000);
     expect(Date.parse((await restarted.heartbeat(user, session)).leaseExpiresAt)).toBe(
       clock() + 60_000,

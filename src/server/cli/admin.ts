@@ -65,7 +65,7 @@ export const admin =
     const mail = invitationMailer(() => serverUrlOf(global.dataDir));
     const { store, issuer } = await openExistingDataDir(global.dataDir, access);
     try {
-      const service = createService(store, issuer, undefined, undefined, undefined, mail);
+      const service = createService(store, issuer, mail ? { mail } : {});
       return shown(await op(service, o, global));
     } finally {
       await store.close();

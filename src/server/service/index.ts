@@ -26,13 +26,20 @@ export type { User } from '../repository/organisations.ts';
 // depends on it: a grant decides on exact counts whenever the pool looks full.
 const SWEEP_MS = 10_000;
 
+/** What a service may be given besides its store and issuer (each has a default). */
+export interface ServiceOptions {
+  settings?: Settings;
+  clock?: () => number;
+  /** Every license event, once its transaction committed (the log and the metrics). */
+  onEvent?: EventSink;
+  /** Sends invitations by e-mail (none: their makers pass the links on). */
+  mail?: InvitationMailer;
+}
+
 export const createService = (
   store: Store,
   issuer: Issuer,
-  settings: Settings = DEFAULT_SETTINGS,
-  clock: () => number = Date.now,
-  onEvent: EventSink = () => {},
-  mail?: InvitationMailer,
+  { settings = DEFAULT_SETTINGS, clock = Date.now, onEvent = () => {}, mail }: ServiceOptions = {},
 ) => {
   const leases = store.shared ? noLeaseCache : createLeaseCache(store, clock);
   const events = createEvents(store, onEvent);

@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { stores } from '../../scripts/harness/postgres.ts';
 import { csrfOf, joinAs } from '../helpers/console.ts';
-import { expectCountersAgree } from '../helpers/counters.ts';
+import { waitFor } from '../helpers/cli.ts';
+import { expectCountersAgree, sqlOn } from '../helpers/counters.ts';
 import {
   adminApi,
   adminCli,
@@ -241,4 +242,53 @@ describe.each(stores)('attacks on two pools on $name', (store) => {
       await expectCountersAgree(storeRef());
     }
   });
+});
+
+describe.each(stores)('a removed machine on $name', (store) => {
+  const on = serverOnStore(store, ['--lease-seconds', '2', '--heartbeat-seconds', '1']);
+
+  it("a session of a removed machine, ended by its lease, is not resumed past the node-locked pool's machine quota", async () => {
+    const { org, apiKey } = await seedOrg(on.server.url, {
+      model: 'node-locked',
+      quota: 2,
+      machineQuota: 1,
+    });
+    const storeRef = on.dbEnv.KLS_DATABASE_URL
+      ? { databaseUrl: on.dbEnv.KLS_DATABASE_URL }
+      : { dataDir: on.server.dataDir };
+    const activate = (machineId: string) =>
+      api(on.server.url, 'POST', '/v1/sessions', { orgId: org, product: 'KRE', machineId }, apiKey);
+    const [m1, m2] = [randomMachineId(), randomMachineId()];
+    const s1 = (await activate(m1)).body.session.id as string;
+    // Its run is cut off: the lease runs out and the server's sweep ends the session.
+    await waitFor(
+      async () =>
+        (await sqlOn(storeRef, 'SELECT ended_at FROM sessions WHERE id = ?', s1))[0].ended_at !==
+        null,
+      30_000,
+      'the sweep to end the cut-off session',
+    );
+    // The admin removes its machine (no session of it runs now), and another machine takes the one place.
+    const removed = await adminApi(
+      on.server.url,
+      'DELETE',
+      `/orgs/${org}/pools/KRE-node-locked/machines/${m1}`,
+    );
+    expect(removed.status, JSON.stringify(removed.body)).toBe(200);
+    expect((await activate(m2)).status).toBe(201);
+    // The cut-off run comes back within the outage grace: its machine is no longer registered and
+    // the pool's one machine place is taken, so it must not run.
+    const resumed = await api(
+      on.server.url,
+      'POST',
+      `/v1/sessions/${s1}/resume`,
+      undefined,
+      apiKey,
+    );
+    const shown = (await adminApi(on.server.url, 'GET', `/orgs/${org}/pools/KRE`)).body;
+    const running = new Set(shown.onlineSessions.map((s: { machineId: string }) => s.machineId));
+    expect(running.size, JSON.stringify(resumed.body)).toBeLessThanOrEqual(1);
+    expect(resumed.status).not.toBe(200);
+    await expectCountersAgree(storeRef);
+  }, 60_000);
 });

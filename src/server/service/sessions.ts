@@ -257,13 +257,21 @@ export const sessions = (ctx: Context) => {
         const late = resumeRefusal(pool.outage_grace_minutes, s.lease_expires_at, now);
         if (late) throw fail(late.code, late.message);
         const next = now + settings.leaseMs;
+        // Its machine may have been removed since (its session ended by the lease, so the removal
+        // ended none): registered again, it takes a place of the machine quota, as an activation.
+        const newMachine = await registerMachine(tx, {
+          poolId: pool.id,
+          machineId: s.machine_id,
+          hostname: s.hostname,
+          now,
+        });
         const wasEnded = await reviveSession(tx, sessionId, next);
         const session = wasEnded ? 'new' : 'held';
         const { refusal, entitlementsMoved } = await takeSeat(
           ctx,
           tx,
           pool,
-          { session, newMachine: false },
+          { session, newMachine },
           now,
         );
         if (entitlementsMoved) refuseIf(await unentitled(tx, pool, user.id));

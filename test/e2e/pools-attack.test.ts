@@ -242,6 +242,28 @@ describe.each(stores)('attacks on two pools on $name', (store) => {
       await expectCountersAgree(storeRef());
     }
   });
+
+  it('a machine holding an unexpired offline license keeps its place in the machine quota', async () => {
+    const { org } = await twoPools('KRE', { quota: 3, machineQuota: 1 }, 1);
+    // Each machine gets an offline license (it cannot be revoked), then the admin removes it.
+    for (const m of [randomMachineId(), randomMachineId(), randomMachineId()]) {
+      const issued = await adminApi(
+        on.server.url,
+        'POST',
+        `/orgs/${org}/pools/KRE-node-locked/offline-licenses`,
+        { machineId: m },
+      );
+      if (issued.status !== 201) break;
+      await adminApi(on.server.url, 'DELETE', `/orgs/${org}/pools/KRE-node-locked/machines/${m}`);
+    }
+    // The machines that can run on the node-locked pool: those with an offline license, and those registered.
+    const nl = await pool(org, 'KRE-node-locked');
+    const running = new Set([
+      ...nl.offlineLicenses.map((l: { machineId: string }) => l.machineId),
+      ...nl.registeredMachines.map((m: { machineId: string }) => m.machineId),
+    ]);
+    expect(running.size).toBeLessThanOrEqual(1);
+  });
 });
 
 describe.each(stores)('a removed machine on $name', (store) => {

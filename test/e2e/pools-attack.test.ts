@@ -264,6 +264,28 @@ describe.each(stores)('attacks on two pools on $name', (store) => {
     ]);
     expect(running.size).toBeLessThanOrEqual(1);
   });
+
+  it('the session list says which pool each session holds a license of', async () => {
+    const { org, apiKey } = await twoPools('KRE', { quota: 1, machineQuota: 1 }, 1);
+    const nl = await activate(org, apiKey, randomMachineId());
+    const fl = await activate(org, apiKey, randomMachineId());
+    const listed = await adminCli(
+      on.server.dataDir,
+      ['session', 'list', '--org', String(org), '--json'],
+      on.dbEnv,
+    );
+    expect(listed.code, listed.stderr).toBe(0);
+    const byId = Object.fromEntries(
+      JSON.parse(listed.stdout).sessions.map((s: { id: string; model?: string }) => [
+        s.id,
+        s.model,
+      ]),
+    );
+    expect(byId).toEqual({
+      [nl.body.session.id]: 'node-locked',
+      [fl.body.session.id]: 'floating',
+    });
+  });
 });
 
 describe.each(stores)('a removed machine on $name', (store) => {

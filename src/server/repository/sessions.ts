@@ -216,7 +216,12 @@ export const endSessions = async (
   return ended;
 };
 
-export type LiveSessionRow = SessionRow & { email: string; product: string; org_id: number };
+export type LiveSessionRow = SessionRow & {
+  email: string;
+  product: string;
+  model: string;
+  org_id: number;
+};
 
 /** The live sessions of one pool, or of one organisation, or of all, oldest first; at most `limit`. */
 export const liveSessions = (
@@ -232,7 +237,7 @@ export const liveSessions = (
         ? ['', []]
         : ['AND pools.org_id = ?', [scope.orgId]];
   return q.all<LiveSessionRow>(
-    `SELECT sessions.*, users.email, pools.product, pools.org_id FROM sessions
+    `SELECT sessions.*, users.email, pools.product, pools.model, pools.org_id FROM sessions
      JOIN users ON users.id = user_id JOIN pools ON pools.id = pool_id
      WHERE ${LIVE} ${filter} ORDER BY sessions.created_at ${limit >= 0 ? `LIMIT ${limit}` : ''}`,
     now,

@@ -338,7 +338,12 @@ export const sessions = (ctx: Context) => {
       await authorized(store, orgId, { kind: 'operate' });
       await leases.flush();
       const rows = await liveSessions(store, orgId === undefined ? {} : { orgId }, clock());
-      return rows.map((s) => ({ ...sessionView(s), orgId: s.org_id, product: s.product }));
+      return rows.map((s) => ({
+        ...sessionView(s),
+        orgId: s.org_id,
+        product: s.product,
+        model: s.model,
+      }));
     },
 
     /** Ends a running session; `orgId`: only if it is that organisation's (the console's admins). */

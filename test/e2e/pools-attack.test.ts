@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { stores } from '../../scripts/harness/postgres.ts';
 import { csrfOf, joinAs } from '../helpers/console.ts';
-import { waitFor } from '../helpers/cli.ts';
+import { startKatalonc, userEnv, waitFor } from '../helpers/cli.ts';
 import { expectCountersAgree, sqlOn } from '../helpers/counters.ts';
 import {
   adminApi,
@@ -285,6 +285,44 @@ describe.each(stores)('attacks on two pools on $name', (store) => {
       [nl.body.session.id]: 'node-locked',
       [fl.body.session.id]: 'floating',
     });
+  });
+
+  it('parallel katalonc runs of one machine take the node-locked seat, then the floating ones, and no more', async () => {
+    const { org, apiKey } = await twoPools('KRE', { quota: 1, machineQuota: 1 }, 2);
+    const env = userEnv(undefined, { KATALON_API_KEY: apiKey });
+    const args = [
+      'run',
+      `-orgID=${org}`,
+      `-serverUrl=${on.server.url}`,
+      '-enableLicenseRetry=false',
+      '--',
+      'sleep',
+      '3',
+    ];
+    const runs = Array.from({ length: 6 }, () => startKatalonc(args, env));
+    const results = await Promise.all(runs.map((r) => r.result));
+    const ran = results.filter((r) => r.code === 0);
+    expect(
+      ran.map((r) => /Online session \S+ \(KRE ([a-z-]+),/.exec(r.stderr)?.[1]).sort(),
+    ).toEqual(['floating', 'floating', 'node-locked']);
+    expect(results.filter((r) => r.code !== 0).map((r) => r.code)).toEqual([6, 6, 6]);
+    await expectCountersAgree(storeRef());
+  });
+
+  it('concurrent grants never make more licensed users than a KSE pool quota, in either pool', async () => {
+    const { org } = await twoPools('KSE', { quota: 2, machineQuota: 5 }, 3);
+    const emails = Array.from({ length: 10 }, (_, i) => `racer${i}-${org}@acme.test`);
+    for (const email of emails)
+      await adminApi(on.server.url, 'POST', `/orgs/${org}/users`, { email });
+    await Promise.all(
+      ['KSE-node-locked', 'KSE-floating'].flatMap((name) =>
+        emails.map((email) =>
+          adminApi(on.server.url, 'POST', `/orgs/${org}/pools/${name}/licensed-users`, { email }),
+        ),
+      ),
+    );
+    expect((await pool(org, 'KSE-node-locked')).licensedUsers).toHaveLength(2);
+    expect((await pool(org, 'KSE-floating')).licensedUsers).toHaveLength(3);
   });
 });
 

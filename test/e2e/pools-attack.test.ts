@@ -13,6 +13,7 @@ import {
   randomMachineId,
   seedOrg,
   serverOnStore,
+  startServer,
 } from '../helpers/server.ts';
 
 describe.each(stores)('attacks on two pools on $name', (store) => {
@@ -324,6 +325,36 @@ describe.each(stores)('attacks on two pools on $name', (store) => {
     expect((await pool(org, 'KSE-node-locked')).licensedUsers).toHaveLength(2);
     expect((await pool(org, 'KSE-floating')).licensedUsers).toHaveLength(3);
   });
+
+  it.skipIf(!store.postgres)(
+    'two replicas on one database: activations racing on both never exceed either pool',
+    async () => {
+      const { org, apiKey } = await twoPools('KRE', { quota: 3, machineQuota: 2 }, 4);
+      const second = await startServer({ env: on.dbEnv });
+      try {
+        const machines = Array.from({ length: 6 }, () => randomMachineId());
+        const results = await Promise.all(
+          Array.from({ length: 60 }, (_, i) =>
+            api(
+              (i % 2 ? second : on.server).url,
+              'POST',
+              '/v1/sessions',
+              { orgId: org, product: 'KRE', machineId: machines[i % machines.length] },
+              apiKey,
+            ),
+          ),
+        );
+        expect(results.filter((r) => r.status === 201)).toHaveLength(7);
+        const nl = await pool(org, 'KRE-node-locked');
+        expect(nl.onlineSessions).toHaveLength(3);
+        expect(nl.registeredMachines.length).toBeLessThanOrEqual(2);
+        expect((await pool(org, 'KRE-floating')).onlineSessions).toHaveLength(4);
+        await expectCountersAgree(storeRef());
+      } finally {
+        await second.stop();
+      }
+    },
+  );
 });
 
 describe.each(stores)('a removed machine on $name', (store) => {

@@ -291,15 +291,8 @@ describe.each(stores)('attacks on two pools on $name', (store) => {
   it('parallel katalonc runs of one machine take the node-locked seat, then the floating ones, and no more', async () => {
     const { org, apiKey } = await twoPools('KRE', { quota: 1, machineQuota: 1 }, 2);
     const env = userEnv(undefined, { KATALON_API_KEY: apiKey });
-    const args = [
-      'run',
-      `-orgID=${org}`,
-      `-serverUrl=${on.server.url}`,
-      '-enableLicenseRetry=false',
-      '--',
-      'sleep',
-      '3',
-    ];
+    const line = `run -orgID=${org} -serverUrl=${on.server.url} -enableLicenseRetry=false -- sleep 3`;
+    const args = line.split(' ');
     const runs = Array.from({ length: 6 }, () => startKatalonc(args, env));
     const results = await Promise.all(runs.map((r) => r.result));
     const ran = results.filter((r) => r.code === 0);

@@ -108,7 +108,10 @@ export const createMetrics = (database: Availability) => {
   return {
     /** Counts one license event. */
     count: (e: LicenseEvent) => {
-      const at = { org: String(e.orgId), product: e.product };
+      // A refusal to a non-member names whatever organisation the key holder chose: one series per
+      // guess would grow without bound, so those are counted under no organisation.
+      const stranger = e.event === 'refused' && e.reason === 'NOT_A_MEMBER';
+      const at = { org: stranger ? '' : String(e.orgId), product: e.product };
       switch (e.event) {
         case 'granted':
           return granted.inc({ ...at, resumed: String(e.resumed) });

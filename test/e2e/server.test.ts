@@ -532,7 +532,7 @@ describe('an unreachable PostgreSQL (KLS_DATABASE_URL)', () => {
 });
 
 describe('admin subcommands on the data dir', () => {
-  it('org, user, apikey, pool, offline create, pool show, session list/terminate, machine remove', async () => {
+  it('org, user, apikey, pool, offline create, pool show, session list, machine remove (refused while it holds an offline license)', async () => {
     const dir = tempDir('kls-admin-');
     const j = async (args: string[]) => {
       const r = await adminCli(dir, [...args, '--json']);
@@ -586,10 +586,16 @@ describe('admin subcommands on the data dir', () => {
     expect(typo.stderr).toMatch(/check character/);
     expect(readdirSync(out)).toHaveLength(3);
     expect((await j(['session', 'list'])).sessions).toEqual([]);
+    // Its offline license cannot be revoked, so the machine keeps its place until it expires.
+    const remove = ['machine', 'remove', '--org', String(org), '--product', 'KRE'];
+    const kept = await adminCli(dir, [...remove, '--machine-id', m]);
+    expect(kept.code).toBe(4);
+    expect(kept.stderr).toMatch(
+      /holds an offline license of the KRE node-locked pool \(.+, until \d{4}-\d{2}-\d{2}\), which cannot be revoked/,
+    );
     expect(
-      (await j(['machine', 'remove', '--org', String(org), '--product', 'KRE', '--machine-id', m]))
-        .machineId,
-    ).toBe(m);
+      (await j(['pool', 'show', '--org', String(org), '--product', 'KRE'])).registeredMachines,
+    ).toHaveLength(1);
     const key = await adminCli(dir, ['keys', 'public']);
     expect(key.stdout).toMatch(/^ed25519:[A-Za-z0-9_-]{43}\n$/);
   });

@@ -45,9 +45,13 @@ const oldServer = async (): Promise<string> => {
   return SERVER;
 };
 
-/** The old admin CLI on `dataDir`, with --json. */
-export const oldAdmin = async (dataDir: string, args: string[]): Promise<Result> =>
-  run(await oldServer(), ['--data-dir', dataDir, '--json', ...args], userEnv());
+/** The old admin CLI on `dataDir` (or the database `env` names), with --json. */
+export const oldAdmin = async (
+  dataDir: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<Result> =>
+  run(await oldServer(), ['--data-dir', dataDir, '--json', ...args], userEnv(undefined, env));
 
 /** The old server on `dataDir`, once it listens. */
 export const startOldServer = async (

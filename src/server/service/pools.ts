@@ -28,7 +28,7 @@ import {
   licensedEmails,
 } from '../repository/licensed-users.ts';
 import { deleteMachine, listMachines } from '../repository/machines.ts';
-import { unexpiredOfflineLicenses } from '../repository/offline-licenses.ts';
+import { replaceableLicense, unexpiredOfflineLicenses } from '../repository/offline-licenses.ts';
 import { liveSessions, type SessionRow } from '../repository/sessions.ts';
 import { audit } from './audit.ts';
 import { checkMachineId, memberOrFail, orgOrFail, poolOrFail } from './checks.ts';
@@ -207,6 +207,14 @@ export const pools = (ctx: Context) => {
         await authorized(tx, orgId, MANAGE);
         const pool = await poolOrFail(tx, orgId, ref);
         const id = checkMachineId(machineId);
+        // An offline license cannot be revoked: its machine runs on until it expires, and keeps
+        // its place in the machine quota (else the place would serve a second machine meanwhile).
+        const held = await replaceableLicense(tx, pool.id, id, clock());
+        if (held)
+          throw fail(
+            'CONFLICT',
+            `machine ${id} holds an offline license of the ${poolTitle(pool)} (${held.id}, until ${iso(held.expires_at).slice(0, 10)}), which cannot be revoked: the machine keeps its place in the machine quota until the license expires`,
+          );
         if ((await deleteMachine(tx, pool.id, id)) === 0)
           throw fail('NOT_FOUND', `machine ${id} is not registered in the ${poolTitle(pool)}`);
         const sessionsEnded = await endSessionsFor(

@@ -257,6 +257,19 @@ export const sessions = (ctx: Context) => {
         const late = resumeRefusal(pool.outage_grace_minutes, s.lease_expires_at, now);
         if (late) throw fail(late.code, late.message);
         const next = now + settings.leaseMs;
+        // Its machine may have been removed while its run was cut off (the session had lapsed, so
+        // the removal ended none): a removal ends the machine's sessions for good.
+        const removed = await registerMachine(tx, {
+          poolId: pool.id,
+          machineId: s.machine_id,
+          hostname: s.hostname,
+          now,
+        });
+        if (removed)
+          throw fail(
+            'SESSION_TERMINATED',
+            `the session was ended: machine ${s.machine_id} was removed by an admin`,
+          );
         const wasEnded = await reviveSession(tx, sessionId, next);
         const session = wasEnded ? 'new' : 'held';
         const { refusal, entitlementsMoved } = await takeSeat(

@@ -28,3 +28,28 @@ export const dayOrInstant = (text: string): Parsed<number> => {
   }
   return { ok: false, reason: `"${text}" is not a date (YYYY-MM-DD)` };
 };
+
+/**
+ * The address users reach a server at (KLS_PUBLIC_URL): http: or https:, a host, perhaps a path
+ * (behind a proxy), no credentials, query or fragment; without its trailing slashes.
+ */
+export const publicAddress = (text: string): Parsed<string> => {
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    return {
+      ok: false,
+      reason: `"${text}" is not an address such as https://licenses.example.com`,
+    };
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    return { ok: false, reason: `"${text}" is not an http:// or https:// address` };
+  if (url.username || url.password || url.search || url.hash)
+    return { ok: false, reason: `"${url.origin}…" must hold no user, password, query or fragment` };
+  return { ok: true, value: `${url.origin}${url.pathname}`.replace(/\/+$/, '') };
+};
+
+/** Whether an http(s) address is this machine's loopback one: a link to it works for nobody else. */
+export const isLoopbackAddress = (url: string): boolean =>
+  /^https?:\/\/(127\.|\[::1\]|localhost[:/]|localhost$)/i.test(url);

@@ -34,16 +34,22 @@ const gist = (error: unknown, password: string | undefined): string => {
  */
 export const invitationMailer = (
   linkBase: () => string | undefined,
+  /** Told of each e-mail that could not be sent (the server's log: its operator should know). */
+  onFailure: (failure: { to: string; error: string }) => void = () => {},
 ): InvitationMailer | undefined => {
   const settings = smtpSettings(serverEnvironment.smtpUrl, serverEnvironment.smtpFrom, hostname());
   if (!settings) return undefined;
   return {
     send: async ({ token, ...invitation }) => {
+      const failed = (error: string) => {
+        onFailure({ to: invitation.to, error });
+        return { error };
+      };
       const base = linkBase();
       if (!base)
-        return {
-          error: 'the address for its link is unknown: set KLS_PUBLIC_URL, or start the server',
-        };
+        return failed(
+          'the address for its link is unknown: set KLS_PUBLIC_URL, or start the server',
+        );
       const { createTransport } = await import('nodemailer');
       const transport = createTransport({
         url: settings.url,
@@ -61,7 +67,7 @@ export const invitationMailer = (
         });
         return {};
       } catch (error) {
-        return { error: gist(error, settings.password) };
+        return failed(gist(error, settings.password));
       } finally {
         transport.close();
       }

@@ -1,6 +1,7 @@
 // `katalon-license-server start`: open the data dir, listen, and on SIGTERM/SIGINT stop accepting,
 // finish the requests in flight, write pending leases, then close the database. The shutdown
 // cannot hang: after SHUTDOWN_MS the process exits anyway (close-with-grace), with exit code 1.
+import { isLoopbackAddress } from '../core/strict.ts';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import closeWithGrace from 'close-with-grace';
@@ -73,10 +74,16 @@ const listen = async (app: ReturnType<typeof buildApp>, host: string, port: numb
 
 export const startServer = async (o: ServerOptions): Promise<void> => {
   const https = o.tls ? { cert: readPem(o.tls.cert), key: readPem(o.tls.key) } : undefined;
+  // A bad KLS_PUBLIC_URL or KLS_SMTP_URL is refused before anything is made or started; links go
+  // out on the address recorded below.
+  void serverEnvironment.publicUrl;
+  let logMailFailure: (f: { to: string; error: string }) => void = () => {};
+  const mail = invitationMailer(
+    () => serverUrlOf(o.dataDir),
+    (f) => logMailFailure(f),
+  );
   openSigningKey(o.dataDir); // makes the data dir (or says why it cannot be one)
   const token = adminToken(o.dataDir);
-  // A bad KLS_SMTP_URL is refused before anything starts; links go out on the address recorded below.
-  const mail = invitationMailer(() => serverUrlOf(o.dataDir));
   // Replicas on PostgreSQL share no memory, and may share one data dir's copy.
   if (!serverEnvironment.databaseUrl) await lockDataDir(o.dataDir);
   const { store, issuer } = await openDataDir(o.dataDir, 'server');
@@ -99,6 +106,8 @@ export const startServer = async (o: ServerOptions): Promise<void> => {
     ...(https ? { https } : {}),
   });
   log = (e) => app.log.info(e, `license ${e.event}`);
+  logMailFailure = (f) =>
+    app.log.warn(f, 'an invitation could not be e-mailed: check KLS_SMTP_URL and the SMTP server');
   // Once at each edge of an outage, with the driver's words: not once per request.
   store.availability.watch((o) =>
     o.to === undefined
@@ -120,10 +129,10 @@ export const startServer = async (o: ServerOptions): Promise<void> => {
   if (!issuer.certificate)
     app.log.warn(
       { keyId: issuer.signingKey.keyId },
-      'no issuer certificate: this server cannot issue offline licenses that katalonc accepts. In order: "katalon-license-server keys public"; the licensor certifies that key ("root certify"); "katalon-license-server certificate install <file>"; then re-issue the offline licenses its older releases issued, in their seats ("offline create --replace"; README "Upgrading")',
+      'no issuer certificate: this server cannot issue offline licenses that katalonc accepts. In order: "katalon-license-server keys public"; the licensor certifies that key ("root certify"); "katalon-license-server certificate install <file>"; offline licenses this server issued before (by an older release) are then re-issued in their seats with "offline create --replace" (README "Upgrading")',
     );
   // An e-mailed link to this machine's loopback address works for nobody else.
-  if (mail && !serverEnvironment.publicUrl && /^https?:\/\/(127\.|\[::1\])/.test(url))
+  if (mail && !serverEnvironment.publicUrl && isLoopbackAddress(url))
     app.log.warn(
       { url },
       `invitation e-mails link to ${url}, which only this machine reaches: set KLS_PUBLIC_URL to the address users reach the server at`,

@@ -2,7 +2,8 @@
 // loopback (smtp-server, asking for a password), from the console, its "New link" and the admin CLI;
 // when the SMTP server refuses or is gone, the invitation stands and its link is shown; a bad
 // KLS_SMTP_URL stops the start; the SMTP password shows nowhere.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join as joinPath } from 'node:path';
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -115,7 +116,10 @@ describe('invitations by e-mail', () => {
       { KLS_SMTP_URL: smtp.url },
     );
     expect(local.code).toBe(0);
-    expect(local.stderr).toBe('');
+    // Without KLS_PUBLIC_URL the link is the server's own loopback address: said, since it went out.
+    expect(local.stderr).toMatch(
+      /^warning: the e-mailed link points at http:\/\/127\.0\.0\.1:\d+, which only this machine reaches: set KLS_PUBLIC_URL/,
+    );
     expect(local.stdout).toContain('mailedTo: cli@acme.test');
     const mail = await smtp.next('cli@acme.test');
     expect(mail.text).toContain(
@@ -124,6 +128,25 @@ describe('invitations by e-mail', () => {
     // From KLS_SMTP_FROM's default: katalon-license-server@<this host's name>.
     expect(mail.from).toMatch(/^katalon-license-server@/);
     expect(local.stdout).toContain(`link: ${linkIn(mail)}`);
+    const published = await adminCli(
+      server.dataDir,
+      ['invite', '--org', String(org), '--email', 'public@acme.test', '--json'],
+      { KLS_SMTP_URL: smtp.url, KLS_PUBLIC_URL: 'https://licenses.acme.test/' },
+    );
+    expect(published.stderr).toBe('');
+    expect(JSON.parse(published.stdout).link).toMatch(
+      /^https:\/\/licenses\.acme\.test\/console\/invitations\//,
+    );
+    expect(linkIn(await smtp.next('public@acme.test'))).toBe(JSON.parse(published.stdout).link);
+    const unreadable = await adminCli(
+      server.dataDir,
+      ['invite', '--org', String(org), '--email', 'bad-url@acme.test'],
+      { KLS_SMTP_URL: smtp.url, KLS_PUBLIC_URL: 'licenses.acme.test' },
+    );
+    expect(unreadable.code).toBe(4);
+    expect(unreadable.stderr).toMatch(
+      /^error: KLS_PUBLIC_URL "licenses\.acme\.test" is not an address such as https:\/\/licenses\.example\.com: set it to the address users reach this server at/,
+    );
 
     const remote = await run(
       SERVER,
@@ -188,6 +211,10 @@ describe('invitations when the e-mail cannot go', () => {
         who: 'fail-owner@acme.test',
       });
       expect(audit[0].detail).toMatch(/^to nobody@acme\.test: .*550/);
+      // And the operator's log says so.
+      expect(server.logs()).toMatch(
+        /"to":"nobody@acme\.test".*"msg":"an invitation could not be e-mailed: check KLS_SMTP_URL and the SMTP server"/,
+      );
 
       // The admin CLI: a warning, the link, exit 0; an SMTP port closed, then one that never answers.
       const closed = await adminCli(
@@ -239,19 +266,26 @@ describe('invitations when the e-mail cannot go', () => {
       /^error: KLS_SMTP_URL names no host: set it to/,
     ],
     [
+      'KLS_PUBLIC_URL not an http(s) address',
+      { KLS_PUBLIC_URL: 'ftp://licenses.acme.test' },
+      /^error: KLS_PUBLIC_URL "ftp:\/\/licenses\.acme\.test" is not an http:\/\/ or https:\/\/ address: set it to/,
+    ],
+    [
       'KLS_SMTP_FROM not an address',
       { KLS_SMTP_URL: `smtp://kls:${SMTP_PASSWORD}@127.0.0.1:25`, KLS_SMTP_FROM: 'licenses' },
       /^error: KLS_SMTP_FROM "licenses" is not an e-mail address: set it to the sender/,
     ],
   ])(
-    'a bad setting (%s): the server refuses to start, exit 4, one line that names it and not the password',
+    'a bad setting (%s): the server refuses to start, exit 4, one line that names it and not the password, and makes no data dir',
     async (_, env, said) => {
+      const dataDir = joinPath(tempDir('kls-smtp-'), 'new');
       const r = await run(
         SERVER,
-        ['--data-dir', tempDir('kls-smtp-'), 'start', '--port', '0'],
+        ['--data-dir', dataDir, 'start', '--port', '0'],
         userEnv(undefined, env),
       );
       expect(r.code).toBe(4);
+      expect(existsSync(dataDir)).toBe(false); // refused before anything was made
       expect(r.stderr).toMatch(said);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).not.toContain(SMTP_PASSWORD);

@@ -61,7 +61,9 @@ export const admin =
         );
       return shown(await op(remoteAdmin(global.server, token.trim()), o, global));
     }
-    // On the data dir the command sends invitations itself, with its own KLS_SMTP_URL.
+    // On the data dir the command sends invitations itself, with its own KLS_SMTP_URL and
+    // KLS_PUBLIC_URL (both refused, if bad, before anything is written).
+    void serverEnvironment.publicUrl;
     const mail = invitationMailer(() => serverUrlOf(global.dataDir));
     const { store, issuer } = await openExistingDataDir(global.dataDir, access);
     try {

@@ -1,6 +1,7 @@
 // Organisations, and the invitations with which people join one in the console.
 import { Option } from 'commander';
 import { ROLES, type Role } from '../../../core/vocabulary.ts';
+import { isLoopbackAddress } from '../../../core/strict.ts';
 import { warn } from '../../../command-line/output.ts';
 import type { ResultCommand } from '../../../command-line/command.ts';
 import type { AdminOps } from '../../remote-admin.ts';
@@ -33,7 +34,12 @@ const invitation = async (
     warn(
       `the invitation could not be e-mailed to ${rest.email} (${rest.mailError}): give them the link`,
     );
-  return { ...rest, link: invitationLink(token, global) };
+  const link = invitationLink(token, global);
+  if (rest.mailedTo && isLoopbackAddress(link))
+    warn(
+      `the e-mailed link points at ${new URL(link).origin}, which only this machine reaches: set KLS_PUBLIC_URL to the address users reach the server at, and send a New link`,
+    );
+  return { ...rest, link };
 };
 
 export const orgCommand = (program: ResultCommand): void => {

@@ -36,7 +36,11 @@ const sh = (
     const prefix = Object.keys(extraEnv)
       .map((k) => `${k}=<${k.toLowerCase().replaceAll('_', '-')}> `)
       .join('');
-    console.log(`$ ${prefix}${program} ${shown.join(' ')}`);
+    // As typed in a shell: a word with a space or a quote quoted.
+    const typed = shown.map((a) =>
+      /^[\w@%+=:,./<>$-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`,
+    );
+    console.log(`$ ${prefix}${program} ${typed.join(' ')}`);
     execFile(
       process.execPath,
       [bins[program], ...args],
@@ -158,7 +162,7 @@ try {
       '--',
       'node',
       '-e',
-      '\'console.log("  tests running under an online session")\'',
+      'console.log("  tests running under an online session")',
     ],
   );
 
@@ -189,7 +193,7 @@ try {
       'console.log("  tests running under an offline license")',
     ],
     {},
-    ['run', '--', 'node', '-e', '\'console.log("  tests running under an offline license")\''],
+    ['run', '--', 'node', '-e', 'console.log("  tests running under an offline license")'],
   );
 
   step('The admin sees the pool: available = quota − (offline licenses + active online sessions)');

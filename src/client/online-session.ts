@@ -177,8 +177,8 @@ export const holdOnlineSession = async (
       resolveLost(
         fail(
           e.code === 'SESSION_EXPIRED' ? 'SESSION_EXPIRED' : 'SESSION_TERMINATED',
-          // Katalon's own line for it.
-          `This session has been terminated: ${e.message}`,
+          // Katalon's own line for it, which says already what the server's lead says.
+          `This session has been terminated: ${e.message.replace(/^the session was ended: /, '')}`,
         ),
       );
     /** One heartbeat; a lease that ran out (an outage, a suspended machine) is resumed if it can be. */

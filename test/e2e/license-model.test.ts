@@ -1,7 +1,8 @@
 // katalonc -licenseModel (--license-model, KATALONC_LICENSE_MODEL): a CI run in a container takes a
 // floating seat only, so that its short-lived machine ID is never registered in the node-locked
 // pool; without it, the server's order (node-locked first, then floating) as before.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { stores } from '../../scripts/harness/postgres.ts';
 import { katalonc, userEnv } from '../helpers/cli.ts';
 import {
   adminApi,
@@ -9,38 +10,31 @@ import {
   api,
   poolCreateArgs,
   seedOrg,
-  startServer,
-  type TestServer,
+  serverOnStore,
 } from '../helpers/server.ts';
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer();
-});
-afterAll(async () => {
-  await server?.stop();
-});
-
-/** An organisation with a node-locked KRE pool (quota 1, one machine) and, if asked, a floating one. */
-const organisation = async (floating: boolean) => {
-  const seed = await seedOrg(server.url, { model: 'node-locked', quota: 1, machineQuota: 1 });
-  if (floating) {
-    const made = await adminCli(
-      server.dataDir,
-      poolCreateArgs(String(seed.org), { model: 'floating', billing: 'monthly', quota: '2' }),
-    );
-    expect(made.code, made.stderr).toBe(0);
-  }
-  return {
-    ...seed,
-    env: userEnv(undefined, { KATALON_API_KEY: seed.apiKey }),
-    args: [`-orgID=${seed.org}`, `-serverUrl=${server.url}`, '-enableLicenseRetry=false'],
+describe.each(stores)('-licenseModel on $name', (store) => {
+  const on = serverOnStore(store);
+  /** An organisation with a node-locked KRE pool (quota 1, one machine) and, if asked, a floating one. */
+  const organisation = async (floating: boolean) => {
+    const seed = await seedOrg(on.server.url, { model: 'node-locked', quota: 1, machineQuota: 1 });
+    if (floating) {
+      const made = await adminCli(
+        on.server.dataDir,
+        poolCreateArgs(String(seed.org), { model: 'floating', billing: 'monthly', quota: '2' }),
+        on.dbEnv,
+      );
+      expect(made.code, made.stderr).toBe(0);
+    }
+    return {
+      ...seed,
+      env: userEnv(undefined, { KATALON_API_KEY: seed.apiKey }),
+      args: [`-orgID=${seed.org}`, `-serverUrl=${on.server.url}`, '-enableLicenseRetry=false'],
+    };
   };
-};
-const machinesOf = async (org: number, pool: string) =>
-  (await adminApi(server.url, 'GET', `/orgs/${org}/pools/${pool}`)).body.registeredMachines;
+  const machinesOf = async (org: number, pool: string) =>
+    (await adminApi(on.server.url, 'GET', `/orgs/${org}/pools/${pool}`)).body.registeredMachines;
 
-describe('-licenseModel', () => {
   it('floating: runs on the floating pool though the node-locked one has room, and registers no machine there', async () => {
     const o = await organisation(true);
     const katalonStyle = await katalonc(
@@ -76,7 +70,7 @@ describe('-licenseModel', () => {
     const machineId = (await katalonc(['--print-machine-id'], o.env)).stdout.trim();
     // This machine's node-locked seat is held (by another run of it).
     const held = await api(
-      server.url,
+      on.server.url,
       'POST',
       '/v1/sessions',
       { orgId: o.org, product: 'KRE', machineId, model: 'node-locked' },
@@ -129,14 +123,14 @@ describe('-licenseModel', () => {
       /KATALONC_LICENSE_MODEL must be one of node-locked, floating, not "float"/,
     );
   });
+});
 
-  it('in a container the machine-ID warning names it as the fix', async () => {
-    const r = await katalonc(
-      ['--print-machine-id'],
-      userEnv(undefined, { KUBERNETES_SERVICE_HOST: '10.0.0.1' }),
-    );
-    expect(r.stderr).toMatch(
-      /warning: running in a container.*-licenseModel=floating \(or KATALONC_LICENSE_MODEL=floating\)/,
-    );
-  });
+it('in a container, the machine-ID warning names -licenseModel=floating as the fix', async () => {
+  const r = await katalonc(
+    ['--print-machine-id'],
+    userEnv(undefined, { KUBERNETES_SERVICE_HOST: '10.0.0.1' }),
+  );
+  expect(r.stderr).toMatch(
+    /warning: running in a container.*-licenseModel=floating \(or KATALONC_LICENSE_MODEL=floating\)/,
+  );
 });

@@ -131,22 +131,29 @@ describe('quota rules', () => {
   });
 });
 
+/** A retry clock whose time moves only when the loop sleeps (or `tick` moves it); `waits` logs each sleep. */
+const fakeClock = (random: number) => {
+  let now = 0;
+  const waits: number[] = [];
+  const tick = (ms: number) => (now += ms);
+  const clock = {
+    now: () => now,
+    sleep: (ms: number) => {
+      waits.push(ms);
+      tick(ms);
+      return Promise.resolve();
+    },
+    random: () => random,
+    minuteMs: 60_000,
+  };
+  return { clock, waits, tick };
+};
+
 describe('license retry in Katalon units (injected clock)', () => {
   it('a 3-minute interval waits 3 minutes; it gives up at the max duration; jitter stays within bounds', async () => {
     const { withLicenseRetry } = await import('../../src/client/retry.ts');
     const { fail } = await import('../../src/core/errors.ts');
-    let now = 0;
-    const waits: number[] = [];
-    const clock = {
-      now: () => now,
-      sleep: (ms: number) => {
-        waits.push(ms);
-        now += ms;
-        return Promise.resolve();
-      },
-      random: () => 0.5,
-      minuteMs: 60_000,
-    };
+    const { clock, waits } = fakeClock(0.5);
     const lines: string[] = [];
     const attempt = () => Promise.reject(fail('QUOTA_EXCEEDED', 'all 2 KRE licenses are in use'));
     await expect(
@@ -166,20 +173,11 @@ describe('license retry in Katalon units (injected clock)', () => {
   it('a try due exactly at the end of the duration happens, though each try takes time', async () => {
     const { withLicenseRetry } = await import('../../src/client/retry.ts');
     const { fail } = await import('../../src/core/errors.ts');
-    let now = 0;
+    const { clock, tick } = fakeClock(0);
     const starts: number[] = [];
-    const clock = {
-      now: () => now,
-      sleep: (ms: number) => {
-        now += ms;
-        return Promise.resolve();
-      },
-      random: () => 0,
-      minuteMs: 60_000,
-    };
     const attempt = () => {
-      starts.push(now);
-      now += 50; // the server's answer takes 50 ms
+      starts.push(clock.now());
+      tick(50); // the server's answer takes 50 ms
       return Promise.reject(fail('QUOTA_EXCEEDED', 'all 1 KRE licenses are in use'));
     };
     await expect(

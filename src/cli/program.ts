@@ -3,7 +3,7 @@
 // that the runner renders (command-line/runner.ts).
 import { Option, type Command } from 'commander';
 import { fail } from '../core/errors.ts';
-import { PRODUCTS } from '../core/vocabulary.ts';
+import { POOL_MODELS, PRODUCTS } from '../core/vocabulary.ts';
 import type { Result } from '../command-line/runner.ts';
 import { ResultCommand } from '../command-line/command.ts';
 import type { ParsedLine } from '../core/katalonc/grammar.ts';
@@ -84,6 +84,12 @@ const katalonc = (): ResultCommand =>
       ),
     )
     .addOption(new Option('--server-url <url>', 'license server URL').argParser(url))
+    .addOption(
+      new Option(
+        '--license-model <model>',
+        'online: only the node-locked or only the floating pool (or $KATALONC_LICENSE_MODEL; default node-locked first, then floating)',
+      ).argParser(oneOf('-licenseModel', POOL_MODELS)),
+    )
     .option('--insecure', 'allow plain http to a server that is not on this machine')
     .option('--ca-file <file>', 'extra CA certificates (PEM) to trust for the license server')
     .option(
@@ -154,6 +160,7 @@ spelling: -apiKey=KEY -orgID=ID -serverUrl=URL -licenseRelease[=true] -enableLic
 --config -proxy.auth.option=MANUAL_CONFIG -proxy.auth.server.type=HTTP -proxy.auth.server.address=HOST
 -proxy.auth.server.port=PORT -proxy.auth.excludes=HOSTS -proxy.auth.username=USER -proxy.auth.password=PASS
 -propertiesFile=FILE (options from a file; the command line wins)
+katalonc's own: -licenseModel=node-locked|floating (the online pool; in containers: floating)
 
 Examples:
   katalonc --print-machine-id

@@ -92,8 +92,24 @@ export const activateSession = async (
     machineId,
     hostname: hostname().slice(0, 255) || 'unknown',
     osUser: user.slice(0, 255),
+    ...(c.model ? { model: c.model } : {}),
   };
-  return client.call<ActivationAnswer>('POST', 'v1/sessions', request);
+  const answer = await client
+    .call<ActivationAnswer>('POST', 'v1/sessions', request)
+    .catch((error: unknown) => {
+      if (c.model && isKatalonError(error) && error.code === 'NO_POOL')
+        error.message += `: leave out -licenseModel (and KATALONC_LICENSE_MODEL) to use the pool it has, or ask your admin for a ${product} ${c.model} pool`;
+      throw error;
+    });
+  // Servers before -licenseModel drop the field they do not know and take the first pool with room.
+  if (c.model && answer.pool.model !== c.model) {
+    await client.call('DELETE', `v1/sessions/${answer.session.id}`).catch(() => {});
+    throw fail(
+      'INVALID_ARGUMENT',
+      `the license server is older than this katalonc: it cannot keep to -licenseModel=${c.model} (it gave a ${poolLabel(answer.pool)} license, released again): leave out -licenseModel (and KATALONC_LICENSE_MODEL), or have the server upgraded`,
+    );
+  }
+  return answer;
 };
 
 const releaseMachineSessions = async (
@@ -161,8 +177,8 @@ export const holdOnlineSession = async (
       resolveLost(
         fail(
           e.code === 'SESSION_EXPIRED' ? 'SESSION_EXPIRED' : 'SESSION_TERMINATED',
-          // Katalon's own line for it.
-          `This session has been terminated: ${e.message}`,
+          // Katalon's own line for it, which says already what the server's lead says.
+          `This session has been terminated: ${e.message.replace(/^the session was ended: /, '')}`,
         ),
       );
     /** One heartbeat; a lease that ran out (an outage, a suspended machine) is resumed if it can be. */

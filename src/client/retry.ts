@@ -38,12 +38,20 @@ export const withLicenseRetry = async <T>(
   const startedAt = clock.now();
   const deadline = startedAt + policy.maxDurationMin * clock.minuteMs;
   for (let tries = 1; ; tries++) {
+    const triedAt = clock.now();
     try {
       return await attempt(tries);
     } catch (error) {
       if (!isKatalonError(error) || !RETRYABLE.has(error.code)) throw error;
       const now = clock.now();
-      const delay = nextRetryDelayMs(policy, startedAt, now, clock.random(), clock.minuteMs);
+      const delay = nextRetryDelayMs(
+        policy,
+        startedAt,
+        triedAt,
+        now,
+        clock.random(),
+        clock.minuteMs,
+      );
       if (delay === null) {
         error.message += policy.enabled
           ? ` (gave up after ${tries} tries in ${seconds(now - startedAt)}; -licenseRetryMaxDuration sets how long to wait)`

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fail } from '../core/errors.ts';
 import { propertyEntries } from '../core/katalonc/grammar.ts';
 import type { RetryPolicy } from '../core/retry.ts';
-import type { Product } from '../core/vocabulary.ts';
+import { POOL_MODELS, type PoolModel, type Product } from '../core/vocabulary.ts';
 import { environment } from '../platform/environment.ts';
 import { katalonHome } from '../platform/paths.ts';
 import type { ConnectionOptions } from './http/api-client.ts';
@@ -20,6 +20,8 @@ export interface ClientOptions extends Omit<ConnectionOptions, 'serverUrl'> {
   apiKey?: string;
   orgId?: string;
   serverUrl?: string;
+  /** -licenseModel: the online pool of this model only. */
+  licenseModel?: PoolModel;
   /** -testOps.serverUrl: the last place a license server URL is taken from. */
   testopsServerUrl?: string;
   licenseRelease?: boolean;
@@ -68,6 +70,8 @@ export interface OnlineCredentials {
   /** Absent: the one organisation of the key's user with licenses of the product. */
   orgId?: number;
   serverUrl: string;
+  /** Absent: node-locked first, then floating (the server's order). */
+  model?: PoolModel;
 }
 
 // Keys are pasted from web pages and chat: curly quotes and spaces are the usual damage.
@@ -83,6 +87,17 @@ export const apiKeyOf = async (opts: Pick<ClientOptions, 'apiKey'>): Promise<str
       'the API key contains quotes or spaces (pasted from a document or chat?): paste it again as plain text, without quotes',
     );
   return apiKey;
+};
+
+const modelOf = (value: string | undefined): PoolModel | undefined => {
+  if (value === undefined) return undefined;
+  const model = POOL_MODELS.find((m) => m === value.toLowerCase());
+  if (!model)
+    throw fail(
+      'INVALID_ARGUMENT',
+      `KATALONC_LICENSE_MODEL must be one of ${POOL_MODELS.join(', ')}, not "${value}"`,
+    );
+  return model;
 };
 
 /** Everything online activation needs; null when there is no API key at all. */
@@ -102,7 +117,13 @@ export const onlineCredentials = async (opts: ClientOptions): Promise<OnlineCred
       'INVALID_ARGUMENT',
       'no license server: pass -serverUrl=https://…, set KATALON_SERVER_URL, save one with "katalonc activate --save", or put serverURL in ~/.katalon/licenseServer.properties',
     );
-  return { apiKey, serverUrl, ...(orgId === undefined ? {} : { orgId }) };
+  const model = opts.licenseModel ?? modelOf(environment.licenseModel);
+  return {
+    apiKey,
+    serverUrl,
+    ...(orgId === undefined ? {} : { orgId }),
+    ...(model === undefined ? {} : { model }),
+  };
 };
 
 export const connection = (opts: ClientOptions, serverUrl: string): ConnectionOptions => ({

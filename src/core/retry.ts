@@ -42,15 +42,23 @@ export const checkRetryPolicy = (
   return p;
 };
 
-/** The wait before the next try, or null when the next try would start after the deadline. */
+/**
+ * The wait before the next try, or null when none is left. The next try is due an interval (plus
+ * jitter) after the last one started, not after it failed: a try due exactly at the end of the
+ * duration happens. Jitter only spreads the tries: it never drops the last one, which then
+ * happens at the deadline.
+ */
 export const nextRetryDelayMs = (
   policy: RetryPolicy,
   startedAt: number,
+  triedAt: number,
   now: number,
   random: number,
   minuteMs = MINUTE_MS,
 ): number | null => {
   if (!policy.enabled) return null;
-  const delay = Math.round((policy.intervalMin + random * policy.maxJitterMin) * minuteMs);
-  return now + delay > startedAt + policy.maxDurationMin * minuteMs ? null : delay;
+  const deadline = startedAt + policy.maxDurationMin * minuteMs;
+  if (triedAt + policy.intervalMin * minuteMs > deadline) return null;
+  const due = triedAt + Math.round((policy.intervalMin + random * policy.maxJitterMin) * minuteMs);
+  return Math.max(0, Math.min(due, deadline) - now);
 };

@@ -10,6 +10,8 @@ export const environment = {
   serverUrl: set(env.KATALON_SERVER_URL),
   proxyPassword: set(env.KATALON_PROXY_PASSWORD),
   licenseDir: set(env.KATALON_LICENSE_DIR),
+  /** KATALONC_LICENSE_MODEL: -licenseModel for every run (a container's CI: floating). */
+  licenseModel: set(env.KATALONC_LICENSE_MODEL),
   /** KATALONC_HOME: katalonc's own state (config, clock mark, held sessions). */
   home: set(env.KATALONC_HOME),
   noKeychain: Boolean(set(env.KATALONC_NO_KEYCHAIN)),

@@ -87,4 +87,16 @@ describe('the clock mark', () => {
     writeFileSync(forged, 'not a signed time');
     expect((await katalonc(['clock', 'sync', '--file', forged], env)).code).toBe(8);
   });
+
+  it('a time file it cannot read: a file error naming the file and the fix (exit 1), as license install says', async () => {
+    const { env } = await aheadByTwoHours();
+    const missing = join(tempDir(), 'missing.ktime');
+    const r = await katalonc(['clock', 'sync', '--file', missing], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe(
+      `error: cannot read the time file ${missing} (ENOENT): check its path (your admin makes it with "katalon-license-server offline time")`,
+    );
+    const json = await katalonc(['clock', 'sync', '--file', missing, '--json'], env);
+    expect(JSON.parse(json.stdout).error.code).toBe('FILE_ERROR');
+  });
 });

@@ -50,6 +50,21 @@ describe(`against the license server of the ${OLD_RELEASE} release`, () => {
     expect(ok.code, ok.stderr).toBe(0);
   });
 
+  it('-licenseModel: an older server drops the field; katalonc sees the other pool in its answer, releases it and says so (exit 4)', async () => {
+    const args = ['run', `-serverUrl=${old.url}`, `-orgID=${org}`, '--', 'true'];
+    const r = await katalonc(['-licenseModel=node-locked', ...args], env);
+    expect(r.code, r.stderr).toBe(4);
+    expect(r.stderr).toMatch(
+      /older than this katalonc: it cannot keep to -licenseModel=node-locked \(it gave a KRE floating license, released again\): leave out -licenseModel/,
+    );
+    // The model the server gives anyway: it runs.
+    const same = await katalonc(['-licenseModel=floating', ...args], env);
+    expect(same.code, same.stderr).toBe(0);
+    expect(same.stderr).toMatch(
+      /Online session \S+ \(KRE floating, Acme QA: 1 of 2 licenses left\)/,
+    );
+  });
+
   it('a lease it cannot resume (the server has no resume) ends the run with a message, exit 9, not a silent loop', async () => {
     const marker = join(tempDir(), 'started');
     const run = startKatalonc(

@@ -31,6 +31,7 @@ import {
   startProxy,
 } from '../helpers/network.ts';
 import { readFileSync as readPem } from 'node:fs';
+import { startSmtp } from '../helpers/smtp.ts';
 import { rootCertificates } from 'node:tls';
 import { Agent, setGlobalDispatcher } from 'undici';
 
@@ -129,6 +130,31 @@ describe('online activation', () => {
     expect(waiting.code, waiting.stderr).toBe(0);
     expect(waiting.stderr).toMatch(/retrying in 3\.0 s \(try 1; \d+\.\d s left\)/);
     await Promise.all(holders.map((h) => h.result));
+  });
+
+  it('an interval equal to the duration tries again once, at the end of the duration', async () => {
+    const o = await online(1);
+    const marker = join(tempDir(), 'held');
+    const holder = startKatalonc(['run', ...o.args, '--', ...sleeper(marker, 8)], o.env);
+    await waitFor(() => existsSync(marker), 10_000, 'the run that holds the one license');
+    const r = await katalonc(
+      [
+        'run',
+        ...o.args,
+        '-licenseRetryMaxDuration=3',
+        '-licenseRetryInterval=3',
+        '-licenseRetryMaxJitter=0',
+        '--',
+        'true',
+      ],
+      // A retry minute of a second: the duration and the interval are 3 s.
+      { ...o.env, KATALONC_MINUTE_MS: '1000' },
+    );
+    expect(r.code).toBe(6);
+    expect(r.stderr).toMatch(/retrying in [23]\.\d s \(try 1; /);
+    expect(r.stderr).toMatch(/gave up after 2 tries in 3\.\d s/);
+    holder.kill('SIGINT');
+    await holder.result;
   });
 
   it("-licenseRelease frees this machine's leftover sessions, never a live run's", async () => {
@@ -248,7 +274,8 @@ describe('online activation', () => {
     await adminApi(server.url, 'DELETE', `/sessions/${session.id}`);
     const r = await run.result;
     expect(r.code).toBe(9);
-    expect(r.stderr).toMatch(/terminated by an admin/);
+    // Katalon's line, and the server's reason once (its "the session was ended:" is the line's own).
+    expect(r.stderr).toMatch(/error: This session has been terminated: terminated by an admin\n/);
     expect(readFileSync(`${marker}.sig`, 'utf8').trim()).toBe('got-term');
   });
 
@@ -592,6 +619,27 @@ describe('errors that blame the right thing', () => {
       new RegExp(`the proxy at 127\\.0\\.0\\.1:${port} refused the connection`),
     );
     expect(viaEnv.stderr).not.toMatch(/is the license server running/);
+  });
+
+  it('a -serverUrl that answers but not as HTTP (an SMTP port) says so and to check -serverUrl, exit 7', async () => {
+    const o = await online(2);
+    const smtp = await startSmtp();
+    try {
+      const port = new URL(smtp.url).port;
+      const r = await katalonc(
+        ['activate', `-orgID=${o.org}`, `-serverUrl=http://127.0.0.1:${port}`],
+        o.env,
+      );
+      expect(r.code).toBe(7);
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `http://127\\.0\\.0\\.1:${port} answered, but not as an HTTP server \\(HPE_\\w+\\): check -serverUrl`,
+        ),
+      );
+      expect(r.stderr).not.toMatch(/Parse Error/);
+    } finally {
+      await smtp.close();
+    }
   });
 
   it('a -serverUrl whose path has no license API says to check -serverUrl, exit 7', async () => {

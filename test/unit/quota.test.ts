@@ -131,22 +131,29 @@ describe('quota rules', () => {
   });
 });
 
+/** A retry clock whose time moves only when the loop sleeps (or `tick` moves it); `waits` logs each sleep. */
+const fakeClock = (random: number) => {
+  let now = 0;
+  const waits: number[] = [];
+  const tick = (ms: number) => (now += ms);
+  const clock = {
+    now: () => now,
+    sleep: (ms: number) => {
+      waits.push(ms);
+      tick(ms);
+      return Promise.resolve();
+    },
+    random: () => random,
+    minuteMs: 60_000,
+  };
+  return { clock, waits, tick };
+};
+
 describe('license retry in Katalon units (injected clock)', () => {
   it('a 3-minute interval waits 3 minutes; it gives up at the max duration; jitter stays within bounds', async () => {
     const { withLicenseRetry } = await import('../../src/client/retry.ts');
     const { fail } = await import('../../src/core/errors.ts');
-    let now = 0;
-    const waits: number[] = [];
-    const clock = {
-      now: () => now,
-      sleep: (ms: number) => {
-        waits.push(ms);
-        now += ms;
-        return Promise.resolve();
-      },
-      random: () => 0.5,
-      minuteMs: 60_000,
-    };
+    const { clock, waits } = fakeClock(0.5);
     const lines: string[] = [];
     const attempt = () => Promise.reject(fail('QUOTA_EXCEEDED', 'all 2 KRE licenses are in use'));
     await expect(
@@ -156,10 +163,71 @@ describe('license retry in Katalon units (injected clock)', () => {
         (l) => lines.push(l),
         clock,
       ),
-    ).rejects.toThrow(/gave up after 3 tries/);
-    expect(waits).toEqual([210_000, 210_000]); // 3 minutes + half of the 1-minute jitter
+    ).rejects.toThrow(/gave up after 4 tries/);
+    // 3 minutes + half of the 1-minute jitter; the last try, due within the 10 minutes, at the end.
+    expect(waits).toEqual([210_000, 210_000, 180_000]);
     expect(lines[0]).toMatch(/retrying in 210\.0 s \(try 1; 600\.0 s left\)/);
-    expect(lines).toHaveLength(2);
+    expect(lines).toHaveLength(3);
+  });
+
+  it('a try due exactly at the end of the duration happens, though each try takes time', async () => {
+    const { withLicenseRetry } = await import('../../src/client/retry.ts');
+    const { fail } = await import('../../src/core/errors.ts');
+    const { clock, tick } = fakeClock(0);
+    const starts: number[] = [];
+    const attempt = () => {
+      starts.push(clock.now());
+      tick(50); // the server's answer takes 50 ms
+      return Promise.reject(fail('QUOTA_EXCEEDED', 'all 1 KRE licenses are in use'));
+    };
+    await expect(
+      withLicenseRetry(
+        attempt,
+        { enabled: true, maxDurationMin: 3, intervalMin: 3, maxJitterMin: 0 },
+        () => {},
+        clock,
+      ),
+    ).rejects.toThrow(/gave up after 2 tries/);
+    expect(starts).toEqual([0, 180_000]);
+  });
+
+  it('every try due within the duration happens, an interval or more apart, none after the end', async () => {
+    const { nextRetryDelayMs } = await import('../../src/core/retry.ts');
+    const minute = 60_000;
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 3, max: 30 }),
+        fc.integer({ min: 0, max: 60 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        fc.nat(10_000),
+        (intervalMin, extra, jitterShare, random, tryMs) => {
+          const policy = {
+            enabled: true,
+            intervalMin,
+            maxDurationMin: intervalMin + extra,
+            maxJitterMin: jitterShare * intervalMin,
+          };
+          const deadline = policy.maxDurationMin * minute;
+          let triedAt = 0;
+          for (;;) {
+            const delay = nextRetryDelayMs(policy, 0, triedAt, triedAt + tryMs, random, minute);
+            // None left only when the next would be due after the end.
+            if (delay === null) {
+              expect(triedAt + intervalMin * minute).toBeGreaterThan(deadline);
+              return;
+            }
+            const next = triedAt + tryMs + delay;
+            expect(next).toBeLessThanOrEqual(deadline);
+            expect(next - triedAt).toBeGreaterThanOrEqual(intervalMin * minute);
+            expect(next - triedAt).toBeLessThanOrEqual(
+              (intervalMin + policy.maxJitterMin) * minute + 1,
+            );
+            triedAt = next;
+          }
+        },
+      ),
+    );
   });
 
   it('disabled: fails at once and says how to wait', async () => {

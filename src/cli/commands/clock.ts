@@ -2,7 +2,6 @@
 // signed, after a run once saw a wrong (future) time. Online it asks the server with a fresh nonce;
 // offline it reads a time file the admin issued for this machine ("offline time"), once.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { fail } from '../../core/errors.ts';
 import { CLOCK_TOLERANCE_MS } from '../../core/license/clock.ts';
 import { readSignedTime, type SignedTime } from '../../core/license/time.ts';
@@ -11,6 +10,7 @@ import { checkFolder } from '../../client/offline.ts';
 import { connection, serverUrlOf, type ClientOptions } from '../../client/settings.ts';
 import { readMarks, writeMark } from '../../client/state.ts';
 import { revokedKeyIds, rootKeys } from '../../client/trust.ts';
+import { readTextOrFail } from '../../platform/errno.ts';
 import { licenseDir } from '../../platform/paths.ts';
 import { trustedNow } from '../../platform/clock.ts';
 import { machineIdReport } from '../../platform/machine/index.ts';
@@ -41,7 +41,13 @@ const fetchTime = async (opts: ClientOptions): Promise<{ text: string; nonce: st
 export const syncClock = async (opts: ClientOptions, file?: string): Promise<Result> => {
   const folder = licenseDir(opts.licenseDir);
   const { text, nonce } = file
-    ? { text: readFileSync(file, 'latin1'), nonce: undefined }
+    ? {
+        text: readTextOrFail(file, 'FILE_ERROR', {
+          what: `the time file ${file}`,
+          fix: 'check its path (your admin makes it with "katalon-license-server offline time")',
+        }),
+        nonce: undefined,
+      }
     : await fetchTime(opts);
   const read = readSignedTime(text, rootKeys(), await revokedKeyIds(folder));
   if (!read.ok) throw fail('LICENSE_REFUSED', `the signed time was refused: ${read.reason}`);

@@ -182,6 +182,12 @@ const networkError = async (
       'TIMEOUT',
       `${url} did not answer in time (${code}): check the network or the proxy settings`,
     );
+  // llhttp's parse errors: something answered on that port, but not an HTTP server.
+  if (code.startsWith('HPE_'))
+    return is(
+      'SERVER_UNREACHABLE',
+      `${url} answered, but not as an HTTP server (${code}): check -serverUrl (the license server's address and port)`,
+    );
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE')
     return is(
       'SERVER_UNREACHABLE',

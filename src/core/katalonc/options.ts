@@ -61,6 +61,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   ...proxy('pre-7.5', 'proxy.'),
   // katalonc's own, in the same style.
   licensing('licenseDir', '--license-dir'),
+  // Which online pool: node-locked or floating (Katalon has no such option; its portal decides).
+  licensing('licenseModel', '--license-model'),
   licensing('caFile', '--ca-file'),
   // The engine reads its own options from the file too.
   both('propertiesFile', '--properties-file'),

@@ -51,8 +51,10 @@ const normalise = (value: string): string => value.trim().toLowerCase();
 const isPlaceholder = (value: string): boolean =>
   PLACEHOLDERS.has(normalise(value).replaceAll('-', ''));
 
+// The fix names katalonc's option: without it an activation here takes a node-locked seat first,
+// which registers this short-lived ID in that pool's machine quota.
 const FLOATING =
-  'use online (floating) licenses with -apiKey and -orgID here; node-locked offline licenses will not stay valid';
+  'use online floating licenses here: -apiKey and -orgID with -licenseModel=floating (or KATALONC_LICENSE_MODEL=floating); node-locked licenses will not stay valid, and each new ID takes a machine of a node-locked pool';
 
 export const deriveMachineId = (facts: MachineFacts): MachineIdReport => {
   const warnings: string[] = [];

@@ -76,4 +76,4 @@ export const distrustReasons = (f: NamespaceFacts): string[] => {
 
 /** The one line that says offline licenses are refused, and what to use instead. */
 export const offlineRefusal = (reasons: readonly string[]): string =>
-  `offline (node-locked) licenses are refused here: ${reasons.join('; ')}; in a user namespace any user can pose as another user or machine: use online (floating) licenses with -apiKey and -orgID`;
+  `offline (node-locked) licenses are refused here: ${reasons.join('; ')}; in a user namespace any user can pose as another user or machine: use online floating licenses: -apiKey and -orgID with -licenseModel=floating`;

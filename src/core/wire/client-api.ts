@@ -14,6 +14,10 @@ export const ActivationRequest = object({
   machineId: MachineId,
   hostname: Type.Optional(text(255)),
   osUser: Type.Optional(text(255)),
+  // Only a pool of this model (katalonc -licenseModel); absent: node-locked first, then floating.
+  // Servers before it drop the field unread (Fastify strips unknown properties), so katalonc
+  // checks the model of the pool it is given.
+  model: Type.Optional(oneOf(POOL_MODELS)),
 });
 export const MachineRelease = object({ orgId: Id, product: Product, machineId: MachineId });
 export type ActivationRequest = Static<typeof ActivationRequest>;

@@ -2,7 +2,7 @@
 // terminations. One session is one running process and holds one license of the pool.
 import { randomUUID } from 'node:crypto';
 import { fail, isKatalonError } from '../../core/errors.ts';
-import { activationOrder, refusalOfAll, triesNextPool } from '../../core/pool-ref.ts';
+import { activationOrder, pickPool, refusalOfAll, triesNextPool } from '../../core/pool-ref.ts';
 import { leftoverLeaseBefore, resumeRefusal, type Refusal } from '../../core/quota.ts';
 import type { PoolModel } from '../../core/vocabulary.ts';
 import { isMember, orgsOfUser, type User } from '../repository/organisations.ts';
@@ -146,8 +146,20 @@ export const sessions = (ctx: Context) => {
           if (!found) throw notAMember(r.orgId);
           if (found.length === 0)
             throw fail('NO_POOL', `organisation ${r.orgId} has no ${r.product} licenses`);
+          // Asked for one model (katalonc -licenseModel): that pool only, or NO_POOL naming the other.
+          if (r.model) {
+            const picked = pickPool(
+              found.map((f) => f.pool),
+              r,
+              r.orgId,
+            );
+            if ('code' in picked) throw refused(picked);
+          }
           const usable = activationOrder(
-            found.filter((f) => f.pool.product !== 'KSE' || f.licensed).map((f) => f.pool),
+            found
+              .filter((f) => (r.model ?? f.pool.model) === f.pool.model)
+              .filter((f) => f.pool.product !== 'KSE' || f.licensed)
+              .map((f) => f.pool),
           );
           if (usable.length === 0) throw notLicensed(user);
           const pool = usable[tried.length];

@@ -15,6 +15,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
     { kind: 'manage-licenses' },
     { kind: 'terminate-session' },
     { kind: 'change-outage-grace' },
+    { kind: 'change-subscription' },
     { kind: 'manage-people' },
     { kind: 'see-own-api-keys' },
     { kind: 'operate' },
@@ -58,10 +59,10 @@ describe('authorize', () => {
     );
   });
 
-  it('Members only see and make their own API keys; Admins all but what touches an Owner or the outage grace; Owners all', () => {
+  it("Members only see and make their own API keys; Admins all but what touches an Owner or the outage grace; Owners all but the subscription (the operator's)", () => {
     fc.assert(
       fc.property(action, (a) => {
-        const operate = a.kind === 'operate';
+        const operate = a.kind === 'operate' || a.kind === 'change-subscription';
         const own = a.kind === 'see-own-api-keys' || (a.kind === 'make-api-key' && a.own === true);
         expect(may('member', a)).toBe(own);
         expect(may('admin', a)).toBe(
@@ -88,7 +89,7 @@ describe('authorize', () => {
 });
 
 describe('the service asks the policy', () => {
-  it('a Member cannot grant, withdraw, remove a machine, issue an offline license or see the audit log, whatever the route does', async () => {
+  it("a Member cannot grant, withdraw, remove a machine, issue an offline license or see the audit log, whatever the route does; an Owner cannot change the pool's subscription", async () => {
     const { store, issuer } = await openDataDir(tempDir('kls-policy-'));
     const s = createService(store, issuer);
     const org = (await s.createOrg('Acme')).id;
@@ -133,6 +134,38 @@ describe('the service asks the policy', () => {
     await expect(
       actors.run({ who: 'visitor', from: 'test' }, () => s.createOrg('Other')),
     ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    // An Owner changes the outage grace, never the subscription (quota, machine quota, expiry).
+    await s
+      .invite({ orgId: org, email: 'o@acme.test', role: 'owner' })
+      .then((i) => s.acceptInvitation(i.token, 'correct-horse-battery-staple'));
+    const owner = (await s.signedIn(
+      (await s.signIn('o@acme.test', 'correct-horse-battery-staple')).token,
+    ))!.user;
+    const asOwner = <T>(run: () => Promise<T>) =>
+      actors.run({ who: owner.email, from: 'test', user: owner }, run);
+    const subscription = {
+      code: 'FORBIDDEN',
+      message:
+        "a pool's quota, machine quota and expiry are its subscription: only the server's operator changes them",
+    };
+    const later = Date.now() + 86_400_000 * 400;
+    for (const change of [
+      { quota: 99 },
+      { machineQuota: 99 },
+      { expiresAt: later },
+      { quota: 99, outageGraceMinutes: 10 },
+    ])
+      await expect(
+        asOwner(() => s.changePool(org, { product: 'KSE' }, change)),
+      ).rejects.toMatchObject(subscription);
+    expect(
+      await asOwner(() => s.changePool(org, { product: 'KSE' }, { outageGraceMinutes: 10 })),
+    ).toEqual({ product: 'KSE', model: 'floating', outageGraceMinutes: 10 });
+    expect(await s.poolShow(org, { product: 'KSE' })).toMatchObject({
+      quota: 2,
+      machineQuota: 2,
+      outageGraceMinutes: 10,
+    });
     // Their own API keys they may make and see.
     await asMember(() => s.createApiKey(org, member.email));
     expect(await asMember(() => s.myApiKeys(org))).toHaveLength(1);

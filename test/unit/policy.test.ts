@@ -102,15 +102,21 @@ describe('the service asks the policy', () => {
       machineQuota: 2,
       expiresAt: Date.now() + 86_400_000 * 30,
     });
-    await s.acceptInvitation(
-      (await s.invite({ orgId: org, email: 'm@acme.test', role: 'member' })).token,
-      'correct-horse-battery-staple',
-    );
-    const member = (await s.signedIn(
-      (await s.signIn('m@acme.test', 'correct-horse-battery-staple')).token,
-    ))!.user;
-    const asMember = <T>(run: () => Promise<T>) =>
-      actors.run({ who: member.email, from: 'test', user: member }, run);
+    /** A console user who joined with `role`, and how to act as them. */
+    const joined = async (email: string, role: Role) => {
+      await s.acceptInvitation(
+        (await s.invite({ orgId: org, email, role })).token,
+        'correct-horse-battery-staple',
+      );
+      const user = (await s.signedIn(
+        (await s.signIn(email, 'correct-horse-battery-staple')).token,
+      ))!.user;
+      return {
+        user,
+        as: <T>(run: () => Promise<T>) => actors.run({ who: email, from: 'test', user }, run),
+      };
+    };
+    const { user: member, as: asMember } = await joined('m@acme.test', 'member');
     const refused = {
       code: 'FORBIDDEN',
       message: 'only Owners and Admins of the organisation manage its licenses',
@@ -135,14 +141,7 @@ describe('the service asks the policy', () => {
       actors.run({ who: 'visitor', from: 'test' }, () => s.createOrg('Other')),
     ).rejects.toMatchObject({ code: 'FORBIDDEN' });
     // An Owner changes the outage grace, never the subscription (quota, machine quota, expiry).
-    await s
-      .invite({ orgId: org, email: 'o@acme.test', role: 'owner' })
-      .then((i) => s.acceptInvitation(i.token, 'correct-horse-battery-staple'));
-    const owner = (await s.signedIn(
-      (await s.signIn('o@acme.test', 'correct-horse-battery-staple')).token,
-    ))!.user;
-    const asOwner = <T>(run: () => Promise<T>) =>
-      actors.run({ who: owner.email, from: 'test', user: owner }, run);
+    const { as: asOwner } = await joined('o@acme.test', 'owner');
     const subscription = {
       code: 'FORBIDDEN',
       message:

@@ -131,8 +131,9 @@ export const pools = (ctx: Context) => {
      * Owner's or the operator's). A quota lowered below what is in use ends nothing: the answer's
      * `note` says what is above it, and new grants are refused until fewer are in use.
      */
-    changePool: (orgId: number, ref: PoolRef, change: PoolChange) =>
-      ctx.events.transaction(async (tx) => {
+    changePool: async (orgId: number, ref: PoolRef, change: PoolChange) => {
+      await leases.flush(); // the note counts the live sessions
+      return ctx.events.transaction(async (tx) => {
         const { quota, machineQuota, expiresAt, outageGraceMinutes } = change;
         const given = FIELDS.filter((f) => change[f.key] !== undefined);
         if (given.length === 0)
@@ -186,7 +187,8 @@ export const pools = (ctx: Context) => {
           ...Object.fromEntries(given.map((f) => [f.key, shown(f, change[f.key]!)])),
           ...(notes.length > 0 ? { note: notes.join('; ') } : {}),
         };
-      }),
+      });
+    },
 
     grant: (orgId: number, ref: PoolRef, email: string) =>
       ctx.events.transaction(async (tx) => {

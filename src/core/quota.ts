@@ -69,6 +69,43 @@ export const grantRefusal = (
   return null;
 };
 
+const counted = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
+
+/**
+ * What a quota or machine quota lowered below what is in use leaves above it, in words (none:
+ * everything fits). Nothing running is ended, nor any licensed user withdrawn: grantRefusal (and
+ * the licensed-user rule) refuse new ones until fewer are in use.
+ */
+export const overQuotaNotes = (
+  model: PoolModel,
+  lowered: { quota?: number; machineQuota?: number },
+  used: PoolUsage & { licensedUsers: number },
+): string[] => {
+  const notes: string[] = [];
+  const { quota, machineQuota } = lowered;
+  if (quota !== undefined) {
+    const { activeSessions: online, unexpiredOfflineLicenses: offline } = used;
+    if (online + offline > quota)
+      notes.push(
+        `${counted(online, 'session')} and ${counted(offline, 'offline license')} are in use, above the new quota ${quota}: they go on; new ones are refused until fewer are in use`,
+      );
+    if (used.licensedUsers > quota)
+      notes.push(
+        `${counted(used.licensedUsers, 'licensed user')} keep their licenses, above the new quota ${quota}: none is added until fewer are licensed`,
+      );
+  }
+  // Only node-locked pools register machines against their machine quota.
+  if (
+    machineQuota !== undefined &&
+    model === 'node-locked' &&
+    used.registeredMachines > machineQuota
+  )
+    notes.push(
+      `${counted(used.registeredMachines, 'machine')} registered, above the new machine quota ${machineQuota}: they go on; new machines are refused until fewer are registered`,
+    );
+  return notes;
+};
+
 /**
  * How long a run cut off from the server goes on past its lease: the pool's choice (its Owners'),
  * since during it a second run may take the seat the lapsed session left. Old servers said nothing

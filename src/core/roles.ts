@@ -11,6 +11,8 @@ export type Action =
   | { kind: 'manage-licenses' }
   | { kind: 'terminate-session' }
   | { kind: 'change-outage-grace' }
+  /** A pool's quota, machine quota and expiry: the subscription the licensor sells. */
+  | { kind: 'change-subscription' }
   | { kind: 'manage-people' }
   | { kind: 'invite'; role: Role }
   | { kind: 'change-role'; from: Role; to: Role }
@@ -64,6 +66,13 @@ export const authorize = (
       return role === 'owner'
         ? ALLOWED
         : forbidden('only an Owner of the organisation changes the outage grace of its pools');
+    case 'change-subscription':
+      // What the organisation pays for: its own Owners raising it would mint licenses.
+      return isManager(role)
+        ? forbidden(
+            "a pool's quota, machine quota and expiry are its subscription: only the server's operator changes them",
+          )
+        : licenses;
     case 'manage-people':
       return isManager(role) ? ALLOWED : people;
     case 'invite':

@@ -348,8 +348,8 @@ describe.each(stores)('the web console on $name', (store) => {
     const audit = (await adminApi(on.server.url, 'GET', `/orgs/${org}/audit`)).body.entries;
     expect(audit[0]).toMatchObject({
       who: 'grace-owner@acme.test',
-      action: 'outage grace changed',
-      detail: 'KRE floating: 5 → 0 minutes',
+      action: 'pool changed',
+      detail: 'KRE floating: outage grace 5 → 0 minutes',
     });
   });
 

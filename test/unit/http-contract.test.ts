@@ -205,10 +205,19 @@ describe('HTTP contract (inject)', () => {
       outageGraceMinutes: 7,
     });
     expect(await admin.listPools(org)).toHaveLength(2);
-    expect(await admin.setOutageGrace(org, { product: 'KRE' }, 9)).toEqual({
+    expect(await admin.changePool(org, { product: 'KRE' }, { outageGraceMinutes: 9 })).toEqual({
       product: 'KRE',
       model: 'node-locked',
       outageGraceMinutes: 9,
+    });
+    const renewed = expiresAt + 86_400_000 * 365;
+    expect(
+      await admin.changePool(org, { product: 'KRE' }, { quota: 4, expiresAt: renewed }),
+    ).toEqual({
+      product: 'KRE',
+      model: 'node-locked',
+      quota: 4,
+      expiresAt: new Date(renewed).toISOString(),
     });
     expect(await admin.grant(org, { product: 'KSE' }, 'r@contract.test')).toMatchObject({
       licensed: true,

@@ -116,6 +116,24 @@ describe('heartbeats are group-committed, and counts stay exact', () => {
   });
 });
 
+describe('a quota lowered below what is in use', () => {
+  it("ending crashed runs' sessions makes no room while the live ones are still above it", async () => {
+    const { l, org, activate, advance } = await setup(4);
+    await activate();
+    await activate();
+    advance(61_000); // both leases ran out: crashed runs, not yet marked ended
+    await activate();
+    await activate();
+    const changed = await l.changePool(org, { product: 'KRE' }, { quota: 1 });
+    expect(changed.note).toMatch(
+      /^2 sessions and 0 offline licenses are in use, above the new quota 1/,
+    );
+    // Two live sessions, quota 1: refused, though the two lapsed ones are ended on the way.
+    await expect(activate()).rejects.toMatchObject({ code: 'QUOTA_EXCEEDED' });
+    expect((await l.poolShow(org, { product: 'KRE' })).inUse.activeSessions).toBe(2);
+  });
+});
+
 describe('live sessions answered from memory', () => {
   it('an ending committed by another process applies at the next tick; one made here at once', async () => {
     const { l, user, activate, dir } = await setup(3);

@@ -15,6 +15,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
     { kind: 'manage-licenses' },
     { kind: 'terminate-session' },
     { kind: 'change-outage-grace' },
+    { kind: 'change-subscription' },
     { kind: 'manage-people' },
     { kind: 'see-own-api-keys' },
     { kind: 'operate' },
@@ -58,10 +59,10 @@ describe('authorize', () => {
     );
   });
 
-  it('Members only see and make their own API keys; Admins all but what touches an Owner or the outage grace; Owners all', () => {
+  it("Members only see and make their own API keys; Admins all but what touches an Owner or the outage grace; Owners all but the subscription (the operator's)", () => {
     fc.assert(
       fc.property(action, (a) => {
-        const operate = a.kind === 'operate';
+        const operate = a.kind === 'operate' || a.kind === 'change-subscription';
         const own = a.kind === 'see-own-api-keys' || (a.kind === 'make-api-key' && a.own === true);
         expect(may('member', a)).toBe(own);
         expect(may('admin', a)).toBe(
@@ -88,7 +89,7 @@ describe('authorize', () => {
 });
 
 describe('the service asks the policy', () => {
-  it('a Member cannot grant, withdraw, remove a machine, issue an offline license or see the audit log, whatever the route does', async () => {
+  it("a Member cannot grant, withdraw, remove a machine, issue an offline license or see the audit log, whatever the route does; an Owner cannot change the pool's subscription", async () => {
     const { store, issuer } = await openDataDir(tempDir('kls-policy-'));
     const s = createService(store, issuer);
     const org = (await s.createOrg('Acme')).id;
@@ -101,15 +102,21 @@ describe('the service asks the policy', () => {
       machineQuota: 2,
       expiresAt: Date.now() + 86_400_000 * 30,
     });
-    await s.acceptInvitation(
-      (await s.invite({ orgId: org, email: 'm@acme.test', role: 'member' })).token,
-      'correct-horse-battery-staple',
-    );
-    const member = (await s.signedIn(
-      (await s.signIn('m@acme.test', 'correct-horse-battery-staple')).token,
-    ))!.user;
-    const asMember = <T>(run: () => Promise<T>) =>
-      actors.run({ who: member.email, from: 'test', user: member }, run);
+    /** A console user who joined with `role`, and how to act as them. */
+    const joined = async (email: string, role: Role) => {
+      await s.acceptInvitation(
+        (await s.invite({ orgId: org, email, role })).token,
+        'correct-horse-battery-staple',
+      );
+      const user = (await s.signedIn(
+        (await s.signIn(email, 'correct-horse-battery-staple')).token,
+      ))!.user;
+      return {
+        user,
+        as: <T>(run: () => Promise<T>) => actors.run({ who: email, from: 'test', user }, run),
+      };
+    };
+    const { user: member, as: asMember } = await joined('m@acme.test', 'member');
     const refused = {
       code: 'FORBIDDEN',
       message: 'only Owners and Admins of the organisation manage its licenses',
@@ -133,6 +140,31 @@ describe('the service asks the policy', () => {
     await expect(
       actors.run({ who: 'visitor', from: 'test' }, () => s.createOrg('Other')),
     ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    // An Owner changes the outage grace, never the subscription (quota, machine quota, expiry).
+    const { as: asOwner } = await joined('o@acme.test', 'owner');
+    const subscription = {
+      code: 'FORBIDDEN',
+      message:
+        "a pool's quota, machine quota and expiry are its subscription: only the server's operator changes them",
+    };
+    const later = Date.now() + 86_400_000 * 400;
+    for (const change of [
+      { quota: 99 },
+      { machineQuota: 99 },
+      { expiresAt: later },
+      { quota: 99, outageGraceMinutes: 10 },
+    ])
+      await expect(
+        asOwner(() => s.changePool(org, { product: 'KSE' }, change)),
+      ).rejects.toMatchObject(subscription);
+    expect(
+      await asOwner(() => s.changePool(org, { product: 'KSE' }, { outageGraceMinutes: 10 })),
+    ).toEqual({ product: 'KSE', model: 'floating', outageGraceMinutes: 10 });
+    expect(await s.poolShow(org, { product: 'KSE' })).toMatchObject({
+      quota: 2,
+      machineQuota: 2,
+      outageGraceMinutes: 10,
+    });
     // Their own API keys they may make and see.
     await asMember(() => s.createApiKey(org, member.email));
     expect(await asMember(() => s.myApiKeys(org))).toHaveLength(1);

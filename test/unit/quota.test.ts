@@ -6,6 +6,7 @@ import {
   grantRefusal,
   offlineExpiry,
   offlineRefusal,
+  overQuotaNotes,
   resumeRefusal,
   type Pool,
 } from '../../src/core/quota.ts';
@@ -79,6 +80,58 @@ describe('quota rules', () => {
         },
       ),
     );
+  });
+
+  it('a quota or machine quota lowered below what is in use is told, exactly then (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.option(fc.nat(20), { nil: undefined }),
+        fc.option(fc.nat(20), { nil: undefined }),
+        fc.nat(20),
+        fc.nat(20),
+        fc.nat(20),
+        fc.nat(20),
+        fc.constantFrom('node-locked', 'floating'),
+        (quota, machineQuota, s, o, m, licensedUsers, model) => {
+          const notes = overQuotaNotes(
+            model,
+            {
+              ...(quota === undefined ? {} : { quota }),
+              ...(machineQuota === undefined ? {} : { machineQuota }),
+            },
+            {
+              activeSessions: s,
+              unexpiredOfflineLicenses: o,
+              registeredMachines: m,
+              licensedUsers,
+            },
+          );
+          const over = quota !== undefined && s + o > quota;
+          const licensedOver = quota !== undefined && licensedUsers > quota;
+          const machinesOver =
+            machineQuota !== undefined && model === 'node-locked' && m > machineQuota;
+          expect(notes).toHaveLength([over, licensedOver, machinesOver].filter(Boolean).length);
+          expect(notes.some((n) => n.includes(`above the new quota ${quota}: they go on`))).toBe(
+            over,
+          );
+          expect(notes.some((n) => n.includes('above the new machine quota'))).toBe(machinesOver);
+        },
+      ),
+    );
+    expect(
+      overQuotaNotes(
+        'node-locked',
+        { quota: 2 },
+        {
+          activeSessions: 1,
+          unexpiredOfflineLicenses: 2,
+          registeredMachines: 9,
+          licensedUsers: 0,
+        },
+      ),
+    ).toEqual([
+      '1 session and 2 offline licenses are in use, above the new quota 2: they go on; new ones are refused until fewer are in use',
+    ]);
   });
 
   it('refuses everything once the subscription has expired', () => {

@@ -193,7 +193,7 @@ export const ADMIN_API = [
         model,
         billing,
         quota,
-        machineQuota,
+        ...(machineQuota === undefined ? {} : { machineQuota }),
         expiresAt: iso(expiresAt),
         ...(outageGraceMinutes === undefined ? {} : { outageGraceMinutes }),
       },
@@ -208,15 +208,19 @@ export const ADMIN_API = [
     request: (orgId, pool) => ({ params: { orgId, pool: poolName(pool) } }),
   }),
   route({
-    op: 'setOutageGrace',
+    op: 'changePool',
     method: 'PATCH',
     path: '/orgs/:orgId/pools/:pool',
     params: PoolParams,
     body: PoolChange,
-    args: ({ params, body }) => [params.orgId, poolOfPath(params.pool), body.outageGraceMinutes],
-    request: (orgId, pool, outageGraceMinutes) => ({
+    args: ({ params, body: { expiresAt, ...rest } }) => [
+      params.orgId,
+      poolOfPath(params.pool),
+      { ...rest, ...(expiresAt === undefined ? {} : { expiresAt: Date.parse(expiresAt) }) },
+    ],
+    request: (orgId, pool, { expiresAt, ...rest }) => ({
       params: { orgId, pool: poolName(pool) },
-      body: { outageGraceMinutes },
+      body: { ...rest, ...(expiresAt === undefined ? {} : { expiresAt: iso(expiresAt) }) },
     }),
   }),
   route({

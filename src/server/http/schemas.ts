@@ -39,11 +39,18 @@ export const NewPool = object({
   model: oneOf(POOL_MODELS),
   billing: oneOf(BILLING_CYCLES),
   quota: Count,
-  machineQuota: Count,
+  /** Required for a node-locked pool (the service says so); a floating one enforces none. */
+  machineQuota: Type.Optional(Count),
   expiresAt: dateTime,
   outageGraceMinutes: Type.Optional(OutageGrace),
 });
-export const PoolChange = object({ outageGraceMinutes: OutageGrace });
+/** At least one of them (the service says so). */
+export const PoolChange = object({
+  quota: Type.Optional(Count),
+  machineQuota: Type.Optional(Count),
+  expiresAt: Type.Optional(dateTime),
+  outageGraceMinutes: Type.Optional(OutageGrace),
+});
 export const NewOfflineLicense = object({
   machineId: MachineId,
   expiresAt: Type.Optional(dateTime),

@@ -97,8 +97,20 @@ export const insertPool = async (
     )
   )?.id ?? null;
 
-export const setOutageGrace = (q: Queries, poolId: number, minutes: number): Promise<number> =>
-  q.run('UPDATE pools SET outage_grace_minutes = ? WHERE id = ?', minutes, poolId);
+/** What an operator (or, for the outage grace, an Owner) may change of a pool. */
+export type PoolChange = Partial<
+  Pick<PoolRow, 'quota' | 'machine_quota' | 'expires_at' | 'outage_grace_minutes'>
+>;
+
+/** Sets the columns `change` names (at least one). */
+export const updatePool = (q: Queries, poolId: number, change: PoolChange): Promise<number> => {
+  const columns = Object.entries(change).filter(([, v]) => v !== undefined);
+  return q.run(
+    `UPDATE pools SET ${columns.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ?`,
+    ...columns.map(([, v]) => v),
+    poolId,
+  );
+};
 
 export interface PoolGaugeRow {
   org_id: number;
@@ -167,19 +179,20 @@ export interface PoolCounters {
 }
 
 /**
- * Moves the pool's counters and resolves to them as moved. In PostgreSQL this takes the pool row's
- * lock (and reads its latest version), so that it is the one write a grant makes under that lock,
- * just before COMMIT; a refusal after it rolls the move back.
+ * Moves the pool's counters and resolves to them as moved, with the pool's subscription as it is
+ * under the lock (a change committed since the pool was read decides). In PostgreSQL this takes
+ * the pool row's lock (and reads its latest version), so that it is the one write a grant makes
+ * under that lock, just before COMMIT; a refusal after it rolls the move back.
  */
 export const moveCounters = async (
   q: Queries,
   poolId: number,
   by: { openSessions: number; machines: number },
-): Promise<PoolCounters> =>
-  (await q.get<PoolCounters>(
+): Promise<PoolCounters & Pick<PoolRow, 'quota' | 'machine_quota' | 'expires_at'>> =>
+  (await q.get<PoolCounters & Pick<PoolRow, 'quota' | 'machine_quota' | 'expires_at'>>(
     `UPDATE pools SET open_sessions = open_sessions + ?, machine_count = machine_count + ?
      WHERE id = ? RETURNING open_sessions, machine_count, offline_count, offline_counted_until,
-       entitlements`,
+       entitlements, quota, machine_quota, expires_at`,
     by.openSessions,
     by.machines,
     poolId,

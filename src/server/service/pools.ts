@@ -5,6 +5,7 @@ import {
   available,
   offlineExpiry,
   OUTAGE_GRACE_MINUTES,
+  overQuotaNotes,
   type Pool,
   type PoolUsage,
 } from '../../core/quota.ts';
@@ -13,7 +14,8 @@ import { authorized } from './actor.ts';
 import {
   poolsOf,
   insertPool,
-  setOutageGrace,
+  updatePool,
+  poolById,
   poolGauges,
   toPool,
   usage,
@@ -61,17 +63,56 @@ export const sessionView = (s: SessionRow & { email?: string }) => ({
 
 const MANAGE = { kind: 'manage-licenses' } as const;
 
+/** What changePool may change of a pool (at least one). */
+export interface PoolChange {
+  quota?: number;
+  machineQuota?: number;
+  /** Subscription end, ms since the epoch. */
+  expiresAt?: number;
+  outageGraceMinutes?: number;
+}
+
+/** Each field of a change: its column, and how the audit log names it. */
+const FIELDS = [
+  { key: 'quota', column: 'quota', label: 'quota', unit: '' },
+  { key: 'machineQuota', column: 'machine_quota', label: 'machine quota', unit: '' },
+  { key: 'expiresAt', column: 'expires_at', label: 'expires', unit: '' },
+  {
+    key: 'outageGraceMinutes',
+    column: 'outage_grace_minutes',
+    label: 'outage grace',
+    unit: ' minutes',
+  },
+] as const;
+
 export const pools = (ctx: Context) => {
   const { store, clock, leases } = ctx;
+  /** A subscription ends in the future (made or renewed). */
+  const notPast = (expiresAt: number) => {
+    if (expiresAt <= clock())
+      throw fail('BAD_REQUEST', `the subscription end ${iso(expiresAt)} is in the past`);
+  };
   return {
-    createPool: (p: Pool & { orgId: number; outageGraceMinutes?: number }) =>
+    /** `machineQuota`: required for a node-locked pool; a floating one enforces none (0). */
+    createPool: (
+      p: Omit<Pool, 'machineQuota'> & {
+        orgId: number;
+        machineQuota?: number;
+        outageGraceMinutes?: number;
+      },
+    ) =>
       ctx.events.transaction(async (tx) => {
         await authorized(tx, p.orgId, { kind: 'operate' });
         await orgOrFail(tx, p.orgId);
-        if (p.expiresAt <= clock())
-          throw fail('BAD_REQUEST', `the subscription end ${iso(p.expiresAt)} is in the past`);
+        if (p.model === 'node-locked' && p.machineQuota === undefined)
+          throw fail(
+            'BAD_REQUEST',
+            'a node-locked pool needs its machine quota, how many machines may register (--machine-quota N; "machineQuota" in the admin API)',
+          );
+        notPast(p.expiresAt);
         const outageGraceMinutes = p.outageGraceMinutes ?? OUTAGE_GRACE_MINUTES.default;
-        const id = await insertPool(tx, { ...p, outageGraceMinutes }, clock());
+        const machineQuota = p.machineQuota ?? 0;
+        const id = await insertPool(tx, { ...p, machineQuota, outageGraceMinutes }, clock());
         if (id === null)
           throw fail('CONFLICT', `organisation ${p.orgId} already has a ${poolTitle(p)}`);
         await audit(
@@ -79,29 +120,75 @@ export const pools = (ctx: Context) => {
           tx,
           p.orgId,
           'pool created',
-          `${p.product} ${p.model}: ${p.billing}, quota ${p.quota}, machine quota ${p.machineQuota}, until ${iso(p.expiresAt)}, outage grace ${outageGraceMinutes} minutes`,
+          `${p.product} ${p.model}: ${p.billing}, quota ${p.quota}, machine quota ${machineQuota}, until ${iso(p.expiresAt)}, outage grace ${outageGraceMinutes} minutes`,
         );
         return { id };
       }),
 
     /**
-     * How long a run cut off from the server goes on past its lease (new sessions and resumes).
-     * An Owner's or the operator's choice (core/roles.ts).
+     * Changes a pool: its subscription (quota, machine quota, expiry: the operator's, core/roles.ts)
+     * and how long a run cut off from the server goes on past its lease (the outage grace: an
+     * Owner's or the operator's). A quota lowered below what is in use ends nothing: the answer's
+     * `note` says what is above it, and new grants are refused until fewer are in use.
      */
-    setOutageGrace: (orgId: number, ref: PoolRef, minutes: number) =>
-      ctx.events.transaction(async (tx) => {
-        await authorized(tx, orgId, { kind: 'change-outage-grace' });
-        const pool = await poolOrFail(tx, orgId, ref);
-        await setOutageGrace(tx, pool.id, minutes);
+    changePool: async (orgId: number, ref: PoolRef, change: PoolChange) => {
+      await leases.flush(); // the note counts the live sessions
+      return ctx.events.transaction(async (tx) => {
+        const { quota, machineQuota, expiresAt, outageGraceMinutes } = change;
+        const given = FIELDS.filter((f) => change[f.key] !== undefined);
+        if (given.length === 0)
+          throw fail(
+            'BAD_REQUEST',
+            'name at least one change: the quota, machine quota, expiry or outage grace',
+          );
+        if (quota !== undefined || machineQuota !== undefined || expiresAt !== undefined)
+          await authorized(tx, orgId, { kind: 'change-subscription' });
+        if (outageGraceMinutes !== undefined)
+          await authorized(tx, orgId, { kind: 'change-outage-grace' });
+        if (expiresAt !== undefined) notPast(expiresAt);
+        const found = await poolOrFail(tx, orgId, ref);
+        await tx.lockPool(found.id);
+        // Read again under the lock: the audit's "before" is what this change replaces.
+        const pool = (await poolById(tx, found.id))!;
+        await updatePool(tx, pool.id, {
+          quota,
+          machine_quota: machineQuota,
+          expires_at: expiresAt,
+          outage_grace_minutes: outageGraceMinutes,
+        });
+        const shown = (f: (typeof FIELDS)[number], v: number) =>
+          f.key === 'expiresAt' ? iso(v) : v;
         await audit(
           ctx,
           tx,
           orgId,
-          'outage grace changed',
-          `${poolLabel(pool)}: ${pool.outage_grace_minutes} → ${minutes} minutes`,
+          'pool changed',
+          `${poolLabel(pool)}: ${given
+            .map(
+              (f) =>
+                `${f.label} ${shown(f, pool[f.column])} → ${shown(f, change[f.key]!)}${f.unit}`,
+            )
+            .join(', ')}`,
         );
-        return { product: pool.product, model: pool.model, outageGraceMinutes: minutes };
-      }),
+        const notes =
+          quota === undefined && machineQuota === undefined
+            ? []
+            : overQuotaNotes(
+                pool.model,
+                { quota, machineQuota },
+                {
+                  ...(await usage(tx, pool.id, clock())),
+                  licensedUsers: await countLicensed(tx, pool.id),
+                },
+              );
+        return {
+          product: pool.product,
+          model: pool.model,
+          ...Object.fromEntries(given.map((f) => [f.key, shown(f, change[f.key]!)])),
+          ...(notes.length > 0 ? { note: notes.join('; ') } : {}),
+        };
+      });
+    },
 
     grant: (orgId: number, ref: PoolRef, email: string) =>
       ctx.events.transaction(async (tx) => {

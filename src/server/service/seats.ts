@@ -44,10 +44,17 @@ export const takeSeat = async (
     openSessions: take.session === 'new' ? 1 : 0,
     machines: take.newMachine ? 1 : 0,
   });
+  // The subscription under the lock decides: an operator's change since `pool` was read is seen.
+  const rules = toPool({
+    ...pool,
+    quota: counters.quota,
+    machine_quota: counters.machine_quota,
+    expires_at: counters.expires_at,
+  });
   // The rows, counted only as far as the decision needs (a pool's history can be long): licenses up
   // to one past the quota; machines only for a new machine of a node-locked pool.
-  const licenses = pool.quota + 1;
-  const machines = pool.model === 'node-locked' && take.newMachine ? pool.machine_quota + 1 : null;
+  const licenses = rules.quota + 1;
+  const machines = rules.model === 'node-locked' && take.newMachine ? rules.machineQuota + 1 : null;
   const seen = await seenPoolRows(q, pool.id, now, { licenses, machines });
   /** A counter agrees with a count stopped at `limit` if both are exact and equal, or both at it. */
   const same = (counted: number, rows: number, limit: number) =>
@@ -77,12 +84,12 @@ export const takeSeat = async (
     offline_count: seen.offline_count,
     machine_count: seen.machine_count ?? counters.machine_count,
   };
+  const ours = take.session === 'none' ? 0 : 1;
   const usage: PoolUsage = {
-    activeSessions: decided.open_sessions - (take.session === 'none' ? 0 : 1),
+    activeSessions: decided.open_sessions - ours,
     registeredMachines: decided.machine_count - (take.newMachine ? 1 : 0),
     unexpiredOfflineLicenses: decided.offline_count,
   };
-  const rules = toPool(pool);
   let refusal = grantRefusal(rules, usage, now, !take.newMachine);
   if (refusal?.code === 'QUOTA_EXCEEDED') {
     const lapsed = await endLapsedSessions(q, pool.id, now, lostInOutage(ctx, now));
@@ -94,7 +101,10 @@ export const takeSeat = async (
         event: 'expired',
         sessions: lapsed,
       });
-      usage.activeSessions -= lapsed;
+      // Counted again, not less `lapsed`: a count stopped at its limit (a quota lowered below what
+      // is in use) says nothing of how many live sessions are left.
+      const left = await seenPoolRows(q, pool.id, now, { licenses, machines: null });
+      usage.activeSessions = left.open_sessions - ours;
       refusal = grantRefusal(rules, usage, now, !take.newMachine);
     }
   }

@@ -8,6 +8,7 @@ import {
 } from '../../../core/vocabulary.ts';
 import { OUTAGE_GRACE_MINUTES } from '../../../core/quota.ts';
 import type { ResultCommand } from '../../../command-line/command.ts';
+import { warn } from '../../../command-line/output.ts';
 import { admin } from '../admin.ts';
 import {
   date,
@@ -19,20 +20,44 @@ import {
   type PoolOptions,
 } from '../options.ts';
 
-interface PoolCreateOptions extends Omit<PoolOptions, 'model'> {
-  model: PoolModel;
-  billing: Billing;
-  quota: number;
-  machineQuota: number;
-  expires: number;
+/** What `pool set` changes (at least one): the subscription, the outage grace. */
+interface PoolChangeOptions {
+  quota?: number;
+  machineQuota?: number;
+  expires?: number;
   outageGrace?: number;
 }
 
-const outageGraceOption = () =>
+interface PoolCreateOptions extends Omit<PoolOptions, 'model'>, PoolChangeOptions {
+  model: PoolModel;
+  billing: Billing;
+  quota: number;
+  expires: number;
+}
+
+const quotaOption = () =>
+  new Option('--quota <n>', 'licenses in use at once (sessions and offline licenses)').argParser(
+    positive('--quota'),
+  );
+const machineQuotaOption = (more = '') =>
+  new Option('--machine-quota <n>', `machines that may register${more}`).argParser(
+    positive('--machine-quota'),
+  );
+const expiresOption = () =>
+  new Option('--expires <date>', 'subscription end, YYYY-MM-DD').argParser(date);
+const outageGraceOption = (more = '') =>
   new Option(
     '--outage-grace <minutes>',
-    `how long a run cut off from the server goes on past its lease (default ${OUTAGE_GRACE_MINUTES.default})`,
+    `how long a run cut off from the server goes on past its lease${more}`,
   ).argParser(positive('--outage-grace', 0, OUTAGE_GRACE_MINUTES.max));
+
+/** The change the options name, as the service takes it. */
+const changeOf = (o: PoolChangeOptions) => ({
+  ...(o.quota === undefined ? {} : { quota: o.quota }),
+  ...(o.machineQuota === undefined ? {} : { machineQuota: o.machineQuota }),
+  ...(o.expires === undefined ? {} : { expiresAt: o.expires }),
+  ...(o.outageGrace === undefined ? {} : { outageGraceMinutes: o.outageGrace }),
+});
 
 export const poolCommand = (program: ResultCommand): void => {
   const pool = program.command('pool').description('license pools');
@@ -46,18 +71,10 @@ export const poolCommand = (program: ResultCommand): void => {
     .addOption(productOption())
     .addOption(new Option('--model <model>').choices(POOL_MODELS).makeOptionMandatory())
     .addOption(new Option('--billing <cycle>').choices(BILLING_CYCLES).makeOptionMandatory())
-    .addOption(new Option('--quota <n>').argParser(positive('--quota')).makeOptionMandatory())
-    .addOption(
-      new Option('--machine-quota <n>')
-        .argParser(positive('--machine-quota'))
-        .makeOptionMandatory(),
-    )
-    .addOption(
-      new Option('--expires <date>', 'subscription end, YYYY-MM-DD')
-        .argParser(date)
-        .makeOptionMandatory(),
-    )
-    .addOption(outageGraceOption())
+    .addOption(quotaOption().makeOptionMandatory())
+    .addOption(machineQuotaOption(' (node-locked pools: required; floating ones enforce none)'))
+    .addOption(expiresOption().makeOptionMandatory())
+    .addOption(outageGraceOption(` (default ${OUTAGE_GRACE_MINUTES.default})`))
     .returns(
       admin((s, o: PoolCreateOptions) =>
         s.createPool({
@@ -65,24 +82,30 @@ export const poolCommand = (program: ResultCommand): void => {
           product: o.product,
           model: o.model,
           billing: o.billing,
+          ...changeOf(o),
           quota: o.quota,
-          machineQuota: o.machineQuota,
           expiresAt: o.expires,
-          ...(o.outageGrace === undefined ? {} : { outageGraceMinutes: o.outageGrace }),
         }),
       ),
     );
   pool
     .command('set')
-    .description("change a pool's outage grace")
+    .description(
+      'change a pool, at least one of: its expiry (renewal), quota, machine quota, outage grace',
+    )
     .addOption(orgOption())
     .addOption(productOption())
     .addOption(modelOption())
-    .addOption(outageGraceOption().makeOptionMandatory())
+    .addOption(quotaOption())
+    .addOption(machineQuotaOption())
+    .addOption(expiresOption())
+    .addOption(outageGraceOption())
     .returns(
-      admin((s, o: PoolOptions & { outageGrace: number }) =>
-        s.setOutageGrace(o.org, poolOf(o), o.outageGrace),
-      ),
+      admin(async (s, o: PoolOptions & PoolChangeOptions) => {
+        const changed = await s.changePool(o.org, poolOf(o), changeOf(o));
+        if (typeof changed.note === 'string') warn(changed.note);
+        return changed;
+      }),
     );
   pool
     .command('grant')

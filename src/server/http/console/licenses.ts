@@ -120,7 +120,7 @@ export const licenseRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = (
   poolAction('outage-grace', Forms.outageGrace, 'grace-changed', async (orgId, pool, form) => {
     const minutes = wholeNumber(form.minutes, 0, OUTAGE_GRACE_MINUTES.max);
     if (!minutes.ok) throw fail('BAD_REQUEST', `the outage grace ${minutes.reason}`);
-    return service.setOutageGrace(orgId, pool, minutes.value);
+    return service.changePool(orgId, pool, { outageGraceMinutes: minutes.value });
   });
   app.post(
     '/sessions/:id/terminate',

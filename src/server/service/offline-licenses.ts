@@ -158,7 +158,8 @@ export const offlineLicenses = (ctx: Context) => {
         const now = clock();
         const pool = await poolOrFail(tx, p.orgId, p, 'node-locked');
         const { product } = pool;
-        const rules = toPool(pool);
+        // The subscription as read now; an offline license's, as read under the pool's lock.
+        let rules = toPool(pool);
         const id = randomUUID();
         const { certificate } = issuer;
         const replaced = p.replace
@@ -172,7 +173,9 @@ export const offlineLicenses = (ctx: Context) => {
             hostname: null,
             now,
           });
-          return (await takeSeat(ctx, tx, pool, { session: 'none', newMachine }, now)).refusal;
+          const taken = await takeSeat(ctx, tx, pool, { session: 'none', newMachine }, now);
+          rules = taken.rules;
+          return taken.refusal;
         };
         const refusal =
           offlineRefusal(rules) ??

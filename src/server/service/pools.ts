@@ -193,8 +193,10 @@ export const pools = (ctx: Context) => {
     grant: (orgId: number, ref: PoolRef, email: string) =>
       ctx.events.transaction(async (tx) => {
         await authorized(tx, orgId, MANAGE);
-        const pool = await poolOrFail(tx, orgId, ref);
-        await tx.lockPool(pool.id);
+        const found = await poolOrFail(tx, orgId, ref);
+        await tx.lockPool(found.id);
+        // Read again under the lock: the operator may have changed its quota meanwhile.
+        const pool = (await poolById(tx, found.id))!;
         const user = await memberOrFail(tx, orgId, email);
         if (await isLicensed(tx, pool.id, user.id)) return { email, licensed: true };
         const licensed = await countLicensed(tx, pool.id);

@@ -1,6 +1,6 @@
 // The central grant rule applied to the store: a seat taken under the pool's lock (takeSeat), and
 // seats given back when sessions end (endSessionsFor), or lapse, also in a database outage.
-import { grantRefusal, type PoolUsage, type Refusal } from '../../core/quota.ts';
+import { grantRefusal, type Pool, type PoolUsage, type Refusal } from '../../core/quota.ts';
 import {
   countPoolRows,
   moveCounters,
@@ -37,6 +37,8 @@ export const takeSeat = async (
 ): Promise<{
   refusal: Refusal | null;
   usage: PoolUsage;
+  /** The pool's rules as read under its lock (an operator's change since `pool` was read). */
+  rules: Pool;
   /** A member was removed or a KSE license withdrawn since `pool` was read: check the user again. */
   entitlementsMoved: boolean;
 }> => {
@@ -108,7 +110,12 @@ export const takeSeat = async (
       refusal = grantRefusal(rules, usage, now, !take.newMachine);
     }
   }
-  return { refusal, usage, entitlementsMoved: counters.entitlements !== pool.entitlements };
+  return {
+    refusal,
+    usage,
+    rules,
+    entitlementsMoved: counters.entitlements !== pool.entitlements,
+  };
 };
 
 /**

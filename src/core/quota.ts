@@ -6,6 +6,7 @@
 //   Only node-locked pools with a yearly billing cycle can issue offline licenses, valid 60 days by
 //   default and never past the subscription's expiry.
 import type { ErrorCode } from './errors.ts';
+import { count } from './text.ts';
 import type { Billing, PoolModel, Product } from './vocabulary.ts';
 
 export interface Pool {
@@ -63,7 +64,7 @@ export const grantRefusal = (
   if (available(pool, usage) < 1) {
     return {
       code: 'QUOTA_EXCEEDED',
-      message: `all ${pool.quota} ${pool.product} licenses are in use (${usage.activeSessions} online sessions, ${usage.unexpiredOfflineLicenses} offline licenses)`,
+      message: `all ${pool.quota} ${pool.product} licenses are in use (${count(usage.activeSessions, 'online session')}, ${count(usage.unexpiredOfflineLicenses, 'offline license')})`,
     };
   }
   return null;

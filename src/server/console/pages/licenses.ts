@@ -13,7 +13,8 @@ import {
 } from '../../../core/vocabulary.ts';
 import { html, type Html } from '../html.ts';
 import { link } from '../links.ts';
-import { action, count, day, layout, minute, table, type Viewer } from './layout.ts';
+import { count } from '../../../core/text.ts';
+import { action, day, layout, minute, table, type Viewer } from './layout.ts';
 
 export interface PoolView {
   product: Product;
@@ -157,8 +158,14 @@ const poolSection = (
         (${count(p.inUse.unexpiredOfflineLicenses, 'offline license')} +
         ${count(p.inUse.activeSessions, 'active online session')})
       </dd>
-      <dt>Machine Quota</dt>
-      <dd>${p.machineQuota} (${p.inUse.registeredMachines} registered)</dd>
+      ${
+        // A floating pool's sessions may run on any machine: it has no machine quota to show.
+        p.model === 'node-locked'
+          ? html`<dt>Machine Quota</dt>
+              <dd>${p.machineQuota} (${p.inUse.registeredMachines} registered)</dd>`
+          : html`<dt>Machines seen</dt>
+              <dd>${p.inUse.registeredMachines} (a floating pool has no machine quota)</dd>`
+      }
       <dt>Expiry Date</dt>
       <dd>${day(p.expiresAt)}</dd>
       <dt>License model</dt>

@@ -226,7 +226,7 @@ describe.each(stores)('the web console on $name', (store) => {
     // The id in the "New link" form of that e-mail's row.
     const idOf = (page: string, email: string) =>
       new RegExp(
-        `value="([0-9a-f]{64})" />\\s*<button\\s+type="submit"\\s+aria-label="A fresh link for ${email}"`,
+        `value="([0-9a-f]{64})" />\\s*<button\\s+type="submit"\\s+aria-label="New link for ${email}"`,
       ).exec(page)![1];
     // A fresh link: the old one stops working, the new one works.
     const renewed = await owner.post(`/console/orgs/${org}/people/invitations/renew`, {
@@ -461,9 +461,12 @@ describe.each(stores)('the web console on $name', (store) => {
     expect(adminPage).not.toContain('New role for boss@acme.test');
     expect(adminPage).not.toContain('aria-label="Remove boss@acme.test"');
     expect(adminPage).toContain('New role for deputy@acme.test');
+    // The only Owner is offered no change and no removal of their own row (they would be refused).
     const ownerPage = (await owner.get(`/console/orgs/${org}/people`)).text;
     expect(ownerPage).toContain('<option value="owner"');
-    expect(ownerPage).toContain('New role for boss@acme.test');
+    expect(ownerPage).toContain('New role for deputy@acme.test');
+    expect(ownerPage).not.toContain('New role for boss@acme.test');
+    expect(ownerPage).not.toContain('aria-label="Remove boss@acme.test"');
     const asAdmin = (path: string, form: Record<string, string>) =>
       admin.post(`/console/orgs/${org}/people/${path}`, { _csrf: adminCsrf, ...form });
     // An Admin never touches an Owner, nor makes one.
@@ -485,6 +488,9 @@ describe.each(stores)('the web console on $name', (store) => {
       owner.post(`/console/orgs/${org}/people/${path}`, { _csrf: ownerCsrf, ...form });
     expect((await asOwner('role', { email: 'boss@acme.test', role: 'admin' })).status).toBe(409);
     expect((await asOwner('role', { email: 'deputy@acme.test', role: 'owner' })).status).toBe(200);
+    const twoOwners = (await owner.get(`/console/orgs/${org}/people`)).text;
+    expect(twoOwners).toContain('New role for boss@acme.test');
+    expect(twoOwners).toContain('aria-label="Remove boss@acme.test"');
     expect((await asOwner('role', { email: 'boss@acme.test', role: 'admin' })).status).toBe(200);
     // Removing a member ends their sessions at the next heartbeat.
     const running = await activateIn(on.server.url, org, apiKey);

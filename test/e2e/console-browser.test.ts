@@ -462,6 +462,13 @@ describe.each(stores)(
       expect(await floatingSection.innerText()).toContain(
         'A floating, monthly pool serves online sessions only',
       );
+      // A floating pool has no machine quota: it says how many machines it has seen instead.
+      const facts = (section: typeof nodeLocked) => section.locator('dl.facts').innerText();
+      expect(await facts(nodeLocked)).toMatch(/Machine Quota\s+10 \(0 registered\)/);
+      expect(await facts(floatingSection)).toMatch(
+        /Machines seen\s+0 \(a floating pool has no machine quota\)/,
+      );
+      expect(await facts(floatingSection)).not.toContain('Machine Quota');
       await check(page, '10-two-pools');
       // The picture in docs/: the Subscription Details of both pools.
       await page.setViewportSize({ width: 1100, height: 900 });

@@ -306,13 +306,15 @@ const issuedNotice = (orgId: number, pools: PoolView[], id: string): Html => {
   return html``;
 };
 
+/** What the page says above the pools: an action done or refused, or the license just issued. */
+export type LicensesNotice = { error: boolean; text: string } | { issued: string };
+
 export const licensesPage = (
   viewer: Viewer,
   org: { id: number; name: string; role: Role },
   pools: PoolView[],
   serverUrl: string,
-  notice?: { error: boolean; text: string },
-  issued?: string,
+  notice?: LicensesNotice,
 ): Html =>
   layout(
     `License Management: ${org.name}`,
@@ -322,8 +324,18 @@ export const licensesPage = (
         <a href="${link('orgs', org.id, 'people')}">People</a> ·
         <a href="${link('orgs', org.id, 'audit')}">Audit log</a>
       </p>
-      ${notice ? html`<p class="${notice.error ? 'error' : 'done'}" role="${notice.error ? 'alert' : 'status'}">${notice.text}</p>` : ''}
-      ${issued ? issuedNotice(org.id, pools, issued) : ''}
+      ${
+        !notice
+          ? ''
+          : 'issued' in notice
+            ? issuedNotice(org.id, pools, notice.issued)
+            : html`<p
+                class="${notice.error ? 'error' : 'done'}"
+                role="${notice.error ? 'alert' : 'status'}"
+              >
+                ${notice.text}
+              </p>`
+      }
       ${pools.length === 0 ? html`<p>This organisation has no license pools yet.</p>` : ''}
       ${pools.map((p) => poolSection(viewer, org, p, serverUrl))}`,
   );

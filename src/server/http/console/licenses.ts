@@ -9,7 +9,7 @@ import { OUTAGE_GRACE_MINUTES } from '../../../core/quota.ts';
 import { dayOrInstant, wholeNumber } from '../../../core/strict.ts';
 import { link } from '../../console/links.ts';
 import { ROWS_SHOWN } from '../../console/pages/layout.ts';
-import { licensesPage } from '../../console/pages/licenses.ts';
+import { licensesPage, type LicensesNotice } from '../../console/pages/licenses.ts';
 import type { PoolRef } from '../../../core/pool-ref.ts';
 import type { Service } from '../../service/index.ts';
 import { OrgParams, OrgSessionParams, PoolParams, poolOfPath } from '../schemas.ts';
@@ -56,9 +56,8 @@ export const licenseRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = (
     request: FastifyRequest,
     reply: FastifyReply,
     orgId: number,
-    notice?: { error: boolean; text: string },
+    notice?: LicensesNotice,
     status = 200,
-    issued?: string,
   ) => {
     const { user, viewer } = viewerOf(request);
     const role = await service.licenseManager(orgId);
@@ -69,7 +68,7 @@ export const licenseRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = (
     const serverUrl = `${request.protocol}://${request.host}`;
     return page(
       reply,
-      licensesPage(viewer, { id: orgId, name: org.name, role }, pools, serverUrl, notice, issued),
+      licensesPage(viewer, { id: orgId, name: org.name, role }, pools, serverUrl, notice),
       status,
     );
   };
@@ -79,8 +78,8 @@ export const licenseRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = (
     { schema: { params: OrgParams, querystring: DoneQuery } },
     (request, reply) => {
       const { done, issued } = request.query;
-      const notice = done ? { error: false, text: DONE[done] } : undefined;
-      return licenses(request, reply, request.params.orgId, notice, 200, issued);
+      const notice = issued ? { issued } : done ? { error: false, text: DONE[done] } : undefined;
+      return licenses(request, reply, request.params.orgId, notice);
     },
   );
 

@@ -6,6 +6,7 @@
 //   Only node-locked pools with a yearly billing cycle can issue offline licenses, valid 60 days by
 //   default and never past the subscription's expiry.
 import type { ErrorCode } from './errors.ts';
+import { count } from './text.ts';
 import type { Billing, PoolModel, Product } from './vocabulary.ts';
 
 export interface Pool {
@@ -27,6 +28,10 @@ export interface PoolUsage {
 export const DAY_MS = 86_400_000;
 const OFFLINE_VALIDITY_MS = 60 * DAY_MS;
 const TESTING_VALIDITY_MS = DAY_MS;
+
+/** "all 3 machines", "the 1 machine": every one of a pool's n things. */
+const all = (n: number, thing: string): string =>
+  n === 1 ? `the ${count(n, thing)}` : `all ${count(n, thing)}`;
 
 export const available = (pool: Pool, usage: PoolUsage): number =>
   Math.max(0, pool.quota - (usage.unexpiredOfflineLicenses + usage.activeSessions));
@@ -57,13 +62,13 @@ export const grantRefusal = (
   ) {
     return {
       code: 'MACHINE_QUOTA_EXCEEDED',
-      message: `all ${pool.machineQuota} machines of the ${pool.product} pool are registered: ask your admin to remove one or raise the machine quota`,
+      message: `${all(pool.machineQuota, 'machine')} of the ${pool.product} pool ${pool.machineQuota === 1 ? 'is' : 'are'} registered: ask your admin to remove one or raise the machine quota`,
     };
   }
   if (available(pool, usage) < 1) {
     return {
       code: 'QUOTA_EXCEEDED',
-      message: `all ${pool.quota} ${pool.product} licenses are in use (${usage.activeSessions} online sessions, ${usage.unexpiredOfflineLicenses} offline licenses)`,
+      message: `${all(pool.quota, `${pool.product} license`)} ${pool.quota === 1 ? 'is' : 'are'} in use (${count(usage.activeSessions, 'online session')}, ${count(usage.unexpiredOfflineLicenses, 'offline license')})`,
     };
   }
   return null;

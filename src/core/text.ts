@@ -41,3 +41,6 @@ export const printable = (text: string): string =>
 
 /** A time (ms since the epoch) as the server's answers and audit log write it: ISO 8601, UTC. */
 export const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** "1 offline license", "2 offline licenses": a count with its noun (regular plurals only). */
+export const count = (n: number, thing: string): string => `${n} ${thing}${n === 1 ? '' : 's'}`;

@@ -9,7 +9,13 @@ import axe from 'axe-core';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { storeEnvironment, stores, type Postgres } from '../../scripts/harness/postgres.ts';
-import { adminApi, seedOrg, startServer, type TestServer } from '../helpers/server.ts';
+import {
+  adminApi,
+  randomMachineId,
+  seedOrg,
+  startServer,
+  type TestServer,
+} from '../helpers/server.ts';
 import { katalonc, startKatalonc, tempDir, userEnv } from '../helpers/cli.ts';
 import { invite, PASSWORD } from '../helpers/console.ts';
 import { missing, requireAll } from '../helpers/network.ts';
@@ -71,7 +77,7 @@ describe.each(stores)(
       await page.evaluate(axe.source);
       const result = await page.evaluate(() =>
         (window as unknown as { axe: typeof axe }).axe.run(document, {
-          runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa', 'best-practice'],
+          runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'],
         }),
       );
       const bad = result.violations.filter(
@@ -203,15 +209,20 @@ describe.each(stores)(
       await expect
         .poll(() => page.locator('[aria-live="polite"]').textContent())
         .toContain(`A machine ID: ${machineId}`);
+      // Issued, the page comes back fresh, says what was issued and downloads it by itself.
       const testing = await Promise.all([
         page.waitForEvent('download'),
         page.getByRole('button', { name: 'Create Testing License' }).click(),
       ]);
       // A testing license's name says it is one.
       expect(testing[0].suggestedFilename()).toBe(`KSE_${machineId}.testing.lic`);
+      await expect
+        .poll(() => page.getByRole('status').textContent())
+        .toMatch(new RegExp(`Issued: a testing license for machine\\s+${machineId}`));
+      // The address no longer names it: a reload says nothing and downloads nothing again.
+      expect(new URL(page.url()).search).toBe('');
 
       // The offline license asks for the confirmation first.
-      await page.goto(`${server.url}/console/orgs/${org}/licenses`);
       await page.getByLabel('Machine ID').fill(machineId);
       await page.getByRole('button', { name: 'Create Offline License' }).click();
       await expect
@@ -226,6 +237,10 @@ describe.each(stores)(
         page.getByRole('button', { name: 'Create Offline License' }).click(),
       ]);
       expect(download.suggestedFilename()).toBe(`KSE_${machineId}.lic`);
+      await expect
+        .poll(() => page.getByRole('status').textContent())
+        .toMatch(new RegExp(`Issued: an offline license for machine\\s+${machineId}`));
+      await check(page, '6b-offline-license-issued');
       const folder = join(home, '.katalon', 'license');
       mkdirSync(folder, { recursive: true });
       await download.saveAs(join(folder, download.suggestedFilename()));
@@ -314,6 +329,71 @@ describe.each(stores)(
       await page.close();
     });
 
+    it('an offline license is issued once: pressing the button again while the first is on its way sends nothing; the page after it is fresh (the count, the row, the box unticked), and reloading it issues nothing; Download is one click away', async () => {
+      const { org } = await seedOrg(server.url, { quota: 3, model: 'node-locked' });
+      const machineId = randomMachineId();
+      const page = await browser.newPage({ acceptDownloads: true });
+      await signInAsOwner(page, org, 'owner-once@browser.test');
+      const posts: string[] = [];
+      page.on('request', (r) => {
+        if (r.method() === 'POST') posts.push(r.url());
+      });
+      const offline = async () =>
+        (await adminApi(server.url, 'GET', `/orgs/${org}/pools/KRE`)).body.offlineLicenses as {
+          id: string;
+        }[];
+      await page.getByLabel('Machine ID').fill(machineId);
+      const box = page.getByRole('checkbox', { name: /^I understand: an offline license/ });
+      await box.check();
+      // A slow answer (held back here) and an impatient Enter on the button: one form is sent.
+      await page.route('**/offline-licenses', async (route) => {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        await route.continue();
+      });
+      const create = page.getByRole('button', { name: 'Create Offline License' });
+      const downloaded = page.waitForEvent('download');
+      await create.click({ noWaitAfter: true });
+      await page.waitForTimeout(300);
+      await page.keyboard.press('Enter');
+      const download = await downloaded;
+      expect(download.suggestedFilename()).toBe(`KRE_${machineId}.lic`);
+      await expect
+        .poll(() => page.getByRole('status').textContent())
+        .toMatch(new RegExp(`Issued: an offline license for machine\\s+${machineId}`));
+      expect(posts).toHaveLength(1);
+      expect(await offline()).toHaveLength(1);
+      // The page is the server's as it is now, not the form as it was.
+      expect(await box.isChecked()).toBe(false);
+      expect(await page.getByLabel('Machine ID').inputValue()).toBe('');
+      expect(await page.getByRole('button', { name: 'Create Offline License' }).isDisabled()).toBe(
+        true,
+      );
+      expect(await page.locator('section.product').innerText()).toMatch(
+        /Available Licenses\s+2 = 3 subscribed − \(1 offline license \+ 0 active online sessions\)/,
+      );
+      expect(
+        await page.getByRole('table', { name: 'Offline and testing licenses' }).innerText(),
+      ).toContain(machineId);
+      await check(page, '6c-offline-license-once');
+      // A reload (and Back to it) repeats a GET: nothing more is issued.
+      await page.reload();
+      await page.goBack();
+      await page.goForward();
+      expect(posts).toHaveLength(1);
+      expect(await offline()).toHaveLength(1);
+      // The notice's Download, one click away, fetches the kept file again.
+      await page.goto(
+        `${server.url}/console/orgs/${org}/licenses?issued=${(await offline())[0].id}`,
+      );
+      const again = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('link', { name: `Download KRE_${machineId}.lic` }).click(),
+      ]);
+      expect(again[0].suggestedFilename()).toBe(`KRE_${machineId}.lic`);
+      expect(await offline()).toHaveLength(1);
+      await page.close();
+    });
+
     it('a page on another origin cannot act for a signed-in Owner (CSRF), and an Owner cannot open another organisation', async () => {
       const a = await seedOrg(server.url);
       const b = await seedOrg(server.url);
@@ -382,6 +462,13 @@ describe.each(stores)(
       expect(await floatingSection.innerText()).toContain(
         'A floating, monthly pool serves online sessions only',
       );
+      // A floating pool has no machine quota: it says how many machines it has seen instead.
+      const facts = (section: typeof nodeLocked) => section.locator('dl.facts').innerText();
+      expect(await facts(nodeLocked)).toMatch(/Machine Quota\s+10 \(0 registered\)/);
+      expect(await facts(floatingSection)).toMatch(
+        /Machines seen\s+0 \(a floating pool has no machine quota\)/,
+      );
+      expect(await facts(floatingSection)).not.toContain('Machine Quota');
       await check(page, '10-two-pools');
       // The picture in docs/: the Subscription Details of both pools.
       await page.setViewportSize({ width: 1100, height: 900 });

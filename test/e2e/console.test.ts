@@ -226,7 +226,7 @@ describe.each(stores)('the web console on $name', (store) => {
     // The id in the "New link" form of that e-mail's row.
     const idOf = (page: string, email: string) =>
       new RegExp(
-        `value="([0-9a-f]{64})" />\\s*<button\\s+type="submit"\\s+aria-label="A fresh link for ${email}"`,
+        `value="([0-9a-f]{64})" />\\s*<button\\s+type="submit"\\s+aria-label="New link for ${email}"`,
       ).exec(page)![1];
     // A fresh link: the old one stops working, the new one works.
     const renewed = await owner.post(`/console/orgs/${org}/people/invitations/renew`, {
@@ -277,7 +277,7 @@ describe.each(stores)('the web console on $name', (store) => {
     expect(api.body.error.message).toContain('add them with "user add"');
   });
 
-  it('an offline license with an expiry picked in the page, downloaded again from its row; nobody else gets it', async () => {
+  it('an offline license with an expiry picked in the page: issued, then the page (Post/Redirect/Get) says what was issued with its Download; downloaded again from its row; nobody else gets it', async () => {
     const { org } = await seedOrg(on.server.url, { quota: 3, model: 'node-locked' });
     const owner = await joinAs(on.server.url, org, 'dl-owner@acme.test', 'owner');
     const before = (await owner.get(`/console/orgs/${org}/licenses`)).text;
@@ -291,26 +291,58 @@ describe.each(stores)('the web console on $name', (store) => {
       confirm: 'yes',
       expires: day,
     });
-    expect(issued.status).toBe(200);
-    expect(issued.text).toContain('-----BEGIN KATALON LICENSE-----');
+    // Not the file itself: the page again, by a GET that a reload repeats without issuing.
+    expect(issued.status).toBe(303);
+    const landing = issued.headers.get('location')!;
+    expect(landing).toMatch(new RegExp(`^/console/orgs/${org}/licenses\\?issued=[0-9a-f-]{36}$`));
     const shown = (await adminApi(on.server.url, 'GET', `/orgs/${org}/pools/KRE`)).body;
+    expect(shown.offlineLicenses).toHaveLength(1);
     expect(shown.offlineLicenses[0].expiresAt.slice(0, 10)).toBe(day);
-    const page = (await owner.get(`/console/orgs/${org}/licenses`)).text;
+    const page = (await owner.get(landing)).text;
+    const said = page.replace(/\s+/g, ' ');
+    expect(said).toContain(`Issued: an offline license for machine <code>${machineId}</code>`);
+    expect(said).toContain(
+      `valid until <time datetime="${shown.offlineLicenses[0].expiresAt}">${day}</time>`,
+    );
+    expect(said).toContain('1 offline license + 0 active online sessions');
     const path = new RegExp(
-      `href="(/console/orgs/${org}/pools/KRE-node-locked/offline-licenses/[0-9a-f-]{36})"`,
+      `href="(/console/orgs/${org}/pools/KRE-node-locked/offline-licenses/[0-9a-f-]{36})"\\s+download\\s+data-download-now`,
     ).exec(page)![1];
+    expect(said).toContain(`>Download KRE_${machineId}.lic</a`);
+    // Reloading the page it landed on issues nothing.
+    expect((await owner.get(landing)).status).toBe(200);
+    expect(
+      (await adminApi(on.server.url, 'GET', `/orgs/${org}/pools/KRE`)).body.offlineLicenses,
+    ).toHaveLength(1);
+    // The same file from the notice's link and from the license's row.
+    expect(page).toContain(
+      `href="${path}" aria-label="Download the offline license of ${machineId} again"`,
+    );
     const again = await owner.get(path);
     expect(again.status).toBe(200);
     expect(again.headers.get('content-disposition')).toBe(
       `attachment; filename="KRE_${machineId}.lic"`,
     );
-    expect(again.text).toBe(issued.text);
-    // Another organisation's Admin finds nothing; a Member of this one may not.
+    expect(again.text).toContain('-----BEGIN KATALON LICENSE-----');
+    // Another organisation's Admin finds nothing, by the file or by the notice; a Member of this
+    // one may not; and an id that is not one is refused, never shown.
     const other = await seedOrg(on.server.url);
     const stranger = await joinAs(on.server.url, other.org, 'dl-stranger@acme.test', 'admin');
     expect((await stranger.get(path)).status).toBe(404);
+    const theirs = await stranger.get(
+      `/console/orgs/${other.org}/licenses?${landing.split('?')[1]}`,
+    );
+    expect(theirs.status).toBe(200);
+    expect(theirs.text).not.toContain(machineId);
+    expect(theirs.text).not.toContain('Issued:');
     const member = await joinAs(on.server.url, org, 'dl-member@acme.test', 'member');
     expect((await member.get(path)).status).toBe(403);
+    expect((await member.get(landing)).status).toBe(403);
+    const forged = await owner.get(
+      `/console/orgs/${org}/licenses?issued=%3Cscript%3Ex%3C/script%3E`,
+    );
+    expect(forged.status).toBe(400);
+    expect(forged.text).not.toContain('<script>x');
   });
 
   it('the outage grace: shown in Subscription Details; only an Owner changes it, and it is audited', async () => {
@@ -407,7 +439,7 @@ describe.each(stores)('the web console on $name', (store) => {
           kind: 'testing',
         })
       ).status,
-    ).toBe(200);
+    ).toBe(303);
     const running = await api(
       on.server.url,
       'POST',
@@ -461,9 +493,12 @@ describe.each(stores)('the web console on $name', (store) => {
     expect(adminPage).not.toContain('New role for boss@acme.test');
     expect(adminPage).not.toContain('aria-label="Remove boss@acme.test"');
     expect(adminPage).toContain('New role for deputy@acme.test');
+    // The only Owner is offered no change and no removal of their own row (they would be refused).
     const ownerPage = (await owner.get(`/console/orgs/${org}/people`)).text;
     expect(ownerPage).toContain('<option value="owner"');
-    expect(ownerPage).toContain('New role for boss@acme.test');
+    expect(ownerPage).toContain('New role for deputy@acme.test');
+    expect(ownerPage).not.toContain('New role for boss@acme.test');
+    expect(ownerPage).not.toContain('aria-label="Remove boss@acme.test"');
     const asAdmin = (path: string, form: Record<string, string>) =>
       admin.post(`/console/orgs/${org}/people/${path}`, { _csrf: adminCsrf, ...form });
     // An Admin never touches an Owner, nor makes one.
@@ -485,6 +520,9 @@ describe.each(stores)('the web console on $name', (store) => {
       owner.post(`/console/orgs/${org}/people/${path}`, { _csrf: ownerCsrf, ...form });
     expect((await asOwner('role', { email: 'boss@acme.test', role: 'admin' })).status).toBe(409);
     expect((await asOwner('role', { email: 'deputy@acme.test', role: 'owner' })).status).toBe(200);
+    const twoOwners = (await owner.get(`/console/orgs/${org}/people`)).text;
+    expect(twoOwners).toContain('New role for boss@acme.test');
+    expect(twoOwners).toContain('aria-label="Remove boss@acme.test"');
     expect((await asOwner('role', { email: 'boss@acme.test', role: 'admin' })).status).toBe(200);
     // Removing a member ends their sessions at the next heartbeat.
     const running = await activateIn(on.server.url, org, apiKey);

@@ -82,7 +82,7 @@ describe.each(stores)('-licenseModel on $name', (store) => {
       o.env,
     );
     expect(r.code, r.stderr).toBe(6);
-    expect(r.stderr).toMatch(/all 1 KRE licenses are in use/);
+    expect(r.stderr).toMatch(/the 1 KRE license is in use/);
     expect(r.stderr).not.toMatch(/floating/);
     // Without it the run floats; status --check keeps to it as well.
     expect((await katalonc(['run', ...o.args, '--', 'true'], o.env)).stderr).toMatch(

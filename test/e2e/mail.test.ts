@@ -82,7 +82,7 @@ describe('invitations by e-mail', () => {
     // New link: a second mail with another link; the first is dead, the second joins.
     const listed = (await owner.get(`/console/orgs/${org}/people`)).text;
     const id = new RegExp(
-      `value="([0-9a-f]{64})" />\\s*<button\\s+type="submit"\\s+aria-label="A fresh link for new.hire@acme.test"`,
+      `value="([0-9a-f]{64})" />\\s*<button\\s+type="submit"\\s+aria-label="New link for new.hire@acme.test"`,
     ).exec(listed)![1];
     const renewed = await posted(owner, org, 'invitations/renew', { id });
     expect(renewed).toContain('(the old one no longer works), was e-mailed to new.hire@acme.test.');

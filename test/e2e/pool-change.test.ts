@@ -185,7 +185,7 @@ describe.each(stores)('an operator changes a pool on $name', (store) => {
     const full = await activate(org, apiKey);
     expect(full).toMatchObject({ status: 409, body: { error: { code: 'QUOTA_EXCEEDED' } } });
     expect(full.body.error.message).toBe(
-      'all 2 KRE licenses are in use (3 online sessions, 1 offline licenses)',
+      'all 2 KRE licenses are in use (3 online sessions, 1 offline license)',
     );
     // Two released: still 1 session and 1 offline license, the quota: refused; a third frees one.
     for (const id of sessions.slice(0, 2))

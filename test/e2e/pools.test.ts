@@ -147,7 +147,7 @@ describe.each(stores)('node-locked and floating pools of one product on $name', 
     const fourth = await activate(org, apiKey, c);
     expect(fourth).toMatchObject({ status: 409, body: { error: { code: 'QUOTA_EXCEEDED' } } });
     expect(fourth.body.error.message).toBe(
-      'node-locked: all 1 machines of the KRE pool are registered: ask your admin to remove one or raise the machine quota; floating: all 2 KRE licenses are in use (2 online sessions, 0 offline licenses)',
+      'node-locked: the 1 machine of the KRE pool is registered: ask your admin to remove one or raise the machine quota; floating: all 2 KRE licenses are in use (2 online sessions, 0 offline licenses)',
     );
     // What the refused tries did in the node-locked pool was rolled back: b and c are not there.
     const nodeLocked = await pool(org, 'KRE-node-locked');

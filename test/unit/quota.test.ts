@@ -134,6 +134,18 @@ describe('quota rules', () => {
     ]);
   });
 
+  it('a full pool says what holds its licenses, in the singular for one', () => {
+    const full = (activeSessions: number, unexpiredOfflineLicenses: number) =>
+      grantRefusal(
+        pool({ quota: activeSessions + unexpiredOfflineLicenses }),
+        { activeSessions, unexpiredOfflineLicenses, registeredMachines: 0 },
+        NOW,
+        true,
+      )?.message;
+    expect(full(1, 0)).toContain('(1 online session, 0 offline licenses)');
+    expect(full(2, 1)).toContain('(2 online sessions, 1 offline license)');
+  });
+
   it('refuses everything once the subscription has expired', () => {
     expect(
       grantRefusal(

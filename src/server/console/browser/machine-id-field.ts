@@ -1,16 +1,20 @@
 // The console's one script (progressive enhancement: every form works without it). A machine-ID
 // field checks the ID as it is typed, with the same parser the server uses, so that a typo never
-// reaches the buttons: they stay disabled until the check character matches. And the online
-// sessions follow the server by themselves (live-regions.ts).
+// reaches the buttons: they stay disabled until the check character matches; and such a form is
+// sent once, its license downloaded when issued (issued.ts). And the online sessions follow the
+// server by themselves (live-regions.ts).
 /// <reference lib="dom" />
 import { parseMachineId } from '../../../core/machine-id/format.ts';
+import { issueOnce, startIssuedDownload } from './issued.ts';
 import { followLiveRegions } from './live-regions.ts';
 
 followLiveRegions();
+startIssuedDownload();
 
 for (const form of document.querySelectorAll<HTMLFormElement>('form[data-machine-id-form]')) {
   const input = form.querySelector<HTMLInputElement>('input[data-machine-id]');
   const note = input && document.getElementById(input.getAttribute('aria-describedby') ?? '');
+  issueOnce(form);
   if (!input || !note) continue;
   const hint = note.textContent ?? '';
   const buttons = form.querySelectorAll<HTMLButtonElement>('button[type="submit"]');

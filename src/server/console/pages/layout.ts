@@ -51,9 +51,6 @@ export const layout = (title: string, viewer: Viewer | undefined, body: Html): H
 export const errorLine = (message: string | undefined) =>
   message ? html`<p class="error" role="alert">${message}</p>` : '';
 
-/** "1 offline license", "2 offline licenses". */
-export const count = (n: number, thing: string) => `${n} ${thing}${n === 1 ? '' : 's'}`;
-
 export const day = (iso: string) => html`<time datetime="${iso}">${iso.slice(0, 10)}</time>`;
 export const minute = (iso: string) =>
   html`<time datetime="${iso}">${iso.slice(0, 16).replace('T', ' ')} UTC</time>`;

@@ -1,19 +1,22 @@
 // The License Management page of an organisation, as Katalon's shows it: per product its
 // subscription, licensed users, online sessions, offline licenses, machines and the command line.
 import { generatedCommand, shellLine } from '../../../core/katalonc/generated-command.ts';
+import { licenseFileName } from '../../../core/license/format.ts';
 import { poolName } from '../../../core/pool-ref.ts';
 import { issuesOffline, OUTAGE_GRACE_MINUTES, type PoolUsage } from '../../../core/quota.ts';
 import { memberMay } from '../../../core/roles.ts';
 import {
   ROLE_NAMES,
   type Billing,
+  type LicenseKind,
   type PoolModel,
   type Product,
   type Role,
 } from '../../../core/vocabulary.ts';
 import { html, type Html } from '../html.ts';
 import { link } from '../links.ts';
-import { action, count, day, layout, minute, table, type Viewer } from './layout.ts';
+import { count } from '../../../core/text.ts';
+import { action, day, layout, minute, table, type Viewer } from './layout.ts';
 
 export interface PoolView {
   product: Product;
@@ -39,7 +42,7 @@ export interface PoolView {
   offlineLicenses: {
     id: string;
     machineId: string;
-    kind: string;
+    kind: LicenseKind;
     issuedAt: string;
     expiresAt: string;
     /** Its file was kept: it can be downloaded again. */
@@ -107,7 +110,13 @@ const offlineLicenses = (
           </tr>`,
       ),
     )}
-    <form class="stack" method="post" action="${base}/offline-licenses" data-machine-id-form>
+    <form
+      class="stack"
+      method="post"
+      action="${base}/offline-licenses"
+      autocomplete="off"
+      data-machine-id-form
+    >
       <input type="hidden" name="_csrf" value="${viewer.csrf}" />
       <label
         ><span>Machine ID (from <code>katalonc --print-machine-id</code>)</span>
@@ -157,8 +166,14 @@ const poolSection = (
         (${count(p.inUse.unexpiredOfflineLicenses, 'offline license')} +
         ${count(p.inUse.activeSessions, 'active online session')})
       </dd>
-      <dt>Machine Quota</dt>
-      <dd>${p.machineQuota} (${p.inUse.registeredMachines} registered)</dd>
+      ${
+        // A floating pool's sessions may run on any machine: it has no machine quota to show.
+        p.model === 'node-locked'
+          ? html`<dt>Machine Quota</dt>
+              <dd>${p.machineQuota} (${p.inUse.registeredMachines} registered)</dd>`
+          : html`<dt>Machines seen</dt>
+              <dd>${p.inUse.registeredMachines} (a floating pool has no machine quota)</dd>`
+      }
       <dt>Expiry Date</dt>
       <dd>${day(p.expiresAt)}</dd>
       <dt>License model</dt>
@@ -256,12 +271,50 @@ const poolSection = (
   </section>`;
 };
 
+/**
+ * What the page says of the license `id` just issued, from the server's record of it: found among
+ * the organisation's own unexpired licenses, else nothing (an id from the URL is never shown). Its
+ * Download starts by itself where script runs (browser/issued.ts), and stays one click away.
+ */
+const issuedNotice = (orgId: number, pools: PoolView[], id: string): Html => {
+  for (const p of pools) {
+    const l = p.offlineLicenses.find((l) => l.id === id);
+    if (!l) continue;
+    const file = licenseFileName({ product: p.product, machineId: l.machineId, kind: l.kind });
+    return html`<div class="done" role="status">
+      <p>
+        Issued: ${l.kind === 'offline' ? 'an offline' : 'a testing'} license for machine
+        <code>${l.machineId}</code> in the ${PRODUCT_NAMES[p.product] ?? p.product} ${p.model} pool,
+        valid until ${day(l.expiresAt)}.
+        ${l.kind === 'offline' ? 'It cannot be revoked, and uses one license until then.' : 'It proves the machine ID and uses no license.'}
+      </p>
+      ${
+        l.downloadable
+          ? html`<p>
+              <a
+                href="${link('orgs', orgId, 'pools', poolName(p), 'offline-licenses', l.id)}"
+                download
+                data-download-now
+                >Download ${file}</a
+              >
+              and put it in that machine's license folder (<code>~/.katalon/license</code>).
+            </p>`
+          : ''
+      }
+    </div>`;
+  }
+  return html``;
+};
+
+/** What the page says above the pools: an action done or refused, or the license just issued. */
+export type LicensesNotice = { error: boolean; text: string } | { issued: string };
+
 export const licensesPage = (
   viewer: Viewer,
   org: { id: number; name: string; role: Role },
   pools: PoolView[],
   serverUrl: string,
-  notice?: { error: boolean; text: string },
+  notice?: LicensesNotice,
 ): Html =>
   layout(
     `License Management: ${org.name}`,
@@ -271,7 +324,18 @@ export const licensesPage = (
         <a href="${link('orgs', org.id, 'people')}">People</a> ·
         <a href="${link('orgs', org.id, 'audit')}">Audit log</a>
       </p>
-      ${notice ? html`<p class="${notice.error ? 'error' : 'done'}" role="${notice.error ? 'alert' : 'status'}">${notice.text}</p>` : ''}
+      ${
+        !notice
+          ? ''
+          : 'issued' in notice
+            ? issuedNotice(org.id, pools, notice.issued)
+            : html`<p
+                class="${notice.error ? 'error' : 'done'}"
+                role="${notice.error ? 'alert' : 'status'}"
+              >
+                ${notice.text}
+              </p>`
+      }
       ${pools.length === 0 ? html`<p>This organisation has no license pools yet.</p>` : ''}
       ${pools.map((p) => poolSection(viewer, org, p, serverUrl))}`,
   );

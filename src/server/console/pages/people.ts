@@ -1,5 +1,5 @@
 // The People page of an organisation: members and their roles, and invitation links.
-import { memberMay } from '../../../core/roles.ts';
+import { keepsAnOwner, memberMay } from '../../../core/roles.ts';
 import { ROLE_NAMES, ROLES, type Role } from '../../../core/vocabulary.ts';
 import { html, type Html } from '../html.ts';
 import { link } from '../links.ts';
@@ -15,7 +15,8 @@ export interface PeopleNotice {
 
 /**
  * The People page. The viewer is offered only what they may do (the policy in core/roles.ts, which
- * the server applies anyway): an Admin sees Owners' rows without forms, and no Owner role to give.
+ * the server applies anyway): an Admin sees Owners' rows without forms, and no Owner role to give;
+ * the last Owner's row has none either. A button's accessible name starts with its visible text.
  */
 export const peoplePage = (
   viewer: Viewer,
@@ -25,8 +26,15 @@ export const peoplePage = (
   notice?: PeopleNotice,
 ): Html => {
   const may = (action: Parameters<typeof memberMay>[1]) => memberMay(org.role, action);
+  // The last Owner's row offers no change and no removal: the organisation needs an Owner.
+  const owners = members.filter((m) => m.role === 'owner').length;
   const canGive = (from: Role) =>
-    ROLES.filter((to) => to === from || may({ kind: 'change-role', from, to }));
+    ROLES.filter(
+      (to) =>
+        to === from || (may({ kind: 'change-role', from, to }) && keepsAnOwner(owners, from, to)),
+    );
+  const canRemove = (role: Role) =>
+    may({ kind: 'remove-member', role }) && keepsAnOwner(owners, role, 'removed');
   return layout(
     `People: ${org.name}`,
     viewer,
@@ -83,7 +91,7 @@ export const peoplePage = (
                 }
               </td>
               <td>
-                ${may({ kind: 'remove-member', role: m.role }) ? action(viewer, link('orgs', org.id, 'people', 'remove'), 'Remove', { email: m.email }, `Remove ${m.email}`) : ''}
+                ${canRemove(m.role) ? action(viewer, link('orgs', org.id, 'people', 'remove'), 'Remove', { email: m.email }, `Remove ${m.email}`) : ''}
               </td>
             </tr>`,
         ),
@@ -102,7 +110,7 @@ export const peoplePage = (
               ${
                 may({ kind: 'invite', role: i.role })
                   ? html`<td>
-                        ${action(viewer, link('orgs', org.id, 'people', 'invitations', 'renew'), 'New link', { id: i.id }, `A fresh link for ${i.email}`)}
+                        ${action(viewer, link('orgs', org.id, 'people', 'invitations', 'renew'), 'New link', { id: i.id }, `New link for ${i.email}`)}
                       </td>
                       <td>
                         ${action(viewer, link('orgs', org.id, 'people', 'invitations', 'withdraw'), 'Withdraw', { id: i.id }, `Withdraw the invitation for ${i.email}`)}

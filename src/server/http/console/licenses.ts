@@ -9,7 +9,7 @@ import { OUTAGE_GRACE_MINUTES } from '../../../core/quota.ts';
 import { dayOrInstant, wholeNumber } from '../../../core/strict.ts';
 import { link } from '../../console/links.ts';
 import { ROWS_SHOWN } from '../../console/pages/layout.ts';
-import { licensesPage } from '../../console/pages/licenses.ts';
+import { licensesPage, type LicensesNotice } from '../../console/pages/licenses.ts';
 import type { PoolRef } from '../../../core/pool-ref.ts';
 import type { Service } from '../../service/index.ts';
 import { OrgParams, OrgSessionParams, PoolParams, poolOfPath } from '../schemas.ts';
@@ -23,13 +23,17 @@ const download = (reply: FastifyReply, license: { fileName: string; text: string
     .type('application/octet-stream')
     .send(license.text);
 
+const LicenseId = Type.String({ pattern: '^[0-9a-f-]{36}$' });
 const LicenseFileParams = Type.Object({
   orgId: OrgParams.properties.orgId,
   pool: PoolParams.properties.pool,
-  id: Type.String({ pattern: '^[0-9a-f-]{36}$' }),
+  id: LicenseId,
 });
 
-/** What a done action says on the page it returns to (by key: nothing from the URL is shown). */
+/**
+ * What a done action says on the page it returns to (by key: nothing from the URL is shown); a
+ * license just issued, by its id, which the page looks up among the organisation's own.
+ */
 const DONE = {
   granted: 'The member is now a licensed user.',
   revoked: 'The license was withdrawn: their sessions end at their next heartbeat.',
@@ -41,6 +45,7 @@ const DoneQuery = Type.Object({
   done: Type.Optional(
     Type.Union(Object.keys(DONE).map((k) => Type.Literal(k as keyof typeof DONE))),
   ),
+  issued: Type.Optional(LicenseId),
 });
 
 export const licenseRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = (
@@ -51,7 +56,7 @@ export const licenseRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = (
     request: FastifyRequest,
     reply: FastifyReply,
     orgId: number,
-    notice?: { error: boolean; text: string },
+    notice?: LicensesNotice,
     status = 200,
   ) => {
     const { user, viewer } = viewerOf(request);
@@ -72,8 +77,8 @@ export const licenseRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = (
     '/licenses',
     { schema: { params: OrgParams, querystring: DoneQuery } },
     (request, reply) => {
-      const { done } = request.query;
-      const notice = done ? { error: false, text: DONE[done] } : undefined;
+      const { done, issued } = request.query;
+      const notice = issued ? { issued } : done ? { error: false, text: DONE[done] } : undefined;
       return licenses(request, reply, request.params.orgId, notice);
     },
   );
@@ -148,14 +153,17 @@ export const licenseRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = (
         // An earlier expiry, if one was picked (the server caps it as the admin CLI's --expires).
         const expires = form.expires.trim() ? dayOrInstant(form.expires) : null;
         if (expires && !expires.ok) throw fail('BAD_REQUEST', `the expiry date ${expires.reason}`);
+        const { orgId } = request.params;
         const license = await service.createOffline({
-          orgId: request.params.orgId,
+          orgId,
           ...poolOfPath(request.params.pool),
           machineId: form.machineId,
           testing,
           ...(expires?.ok ? { expiresAt: expires.value } : {}),
         });
-        return download(reply, license);
+        // Post/Redirect/Get: the page that follows is fresh (its counts, the new row, the box
+        // unticked) and says what was issued, with its Download; reloading it issues nothing.
+        return reply.redirect(`${link('orgs', orgId, 'licenses')}?issued=${license.id}`, 303);
       }),
   );
   // A license's file again: a lost download must not cost a second seat for 60 days.

@@ -292,7 +292,9 @@ describe.runIf(canActAsUser)(
       expect(r.stderr).toMatch(
         /offline \(node-locked\) licenses are refused here: .*user namespace/,
       );
-      expect(r.stderr).toMatch(/use online \(floating\) licenses/);
+      expect(r.stderr).toMatch(
+        /use online floating licenses: -apiKey and -orgID with -licenseModel=floating/,
+      );
     };
 
     it.runIf(canUserNamespace || requireAll)(

@@ -34,17 +34,19 @@ export const dayOrInstant = (text: string): Parsed<number> => {
  * (behind a proxy), no credentials, query or fragment; without its trailing slashes.
  */
 export const publicAddress = (text: string): Parsed<string> => {
+  // Said back without what precedes an "@" (a user and password, as in KLS_SMTP_URL).
+  const shown = text.replace(/\/\/[^/]*@/, '//…@');
   let url: URL;
   try {
     url = new URL(text.trim());
   } catch {
     return {
       ok: false,
-      reason: `"${text}" is not an address such as https://licenses.example.com`,
+      reason: `"${shown}" is not an address such as https://licenses.example.com`,
     };
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    return { ok: false, reason: `"${text}" is not an http:// or https:// address` };
+    return { ok: false, reason: `"${shown}" is not an http:// or https:// address` };
   if (url.username || url.password || url.search || url.hash)
     return { ok: false, reason: `"${url.origin}…" must hold no user, password, query or fragment` };
   return { ok: true, value: `${url.origin}${url.pathname}`.replace(/\/+$/, '') };

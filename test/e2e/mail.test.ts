@@ -271,6 +271,16 @@ describe('invitations when the e-mail cannot go', () => {
       /^error: KLS_PUBLIC_URL "ftp:\/\/licenses\.acme\.test" is not an http:\/\/ or https:\/\/ address: set it to/,
     ],
     [
+      'KLS_PUBLIC_URL of another scheme, with a password',
+      { KLS_PUBLIC_URL: `ftp://kls:${SMTP_PASSWORD}@licenses.acme.test` },
+      /^error: KLS_PUBLIC_URL "ftp:\/\/…@licenses\.acme\.test" is not an http:\/\/ or https:\/\/ address: set it to/,
+    ],
+    [
+      'KLS_PUBLIC_URL not an address, with a password',
+      { KLS_PUBLIC_URL: `https://kls:${SMTP_PASSWORD}@licenses acme test` },
+      /^error: KLS_PUBLIC_URL "https:\/\/…@licenses acme test" is not an address such as/,
+    ],
+    [
       'KLS_SMTP_FROM not an address',
       { KLS_SMTP_URL: `smtp://kls:${SMTP_PASSWORD}@127.0.0.1:25`, KLS_SMTP_FROM: 'licenses' },
       /^error: KLS_SMTP_FROM "licenses" is not an e-mail address: set it to the sender/,

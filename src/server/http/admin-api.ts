@@ -3,6 +3,7 @@
 // this table (admin-routes.ts) and the remote admin client builds its calls from it
 // (../remote-admin.ts), so adding an admin operation is adding a row.
 import type { Static, TSchema } from 'typebox';
+import { fail } from '../../core/errors.ts';
 import { poolName } from '../../core/pool-ref.ts';
 import { iso } from '../../core/text.ts';
 import { SessionParams } from '../../core/wire/client-api.ts';
@@ -82,6 +83,20 @@ const route = <
 >(
   r: AdminRoute<K, P, B, Q>,
 ) => r as unknown as AnyAdminRoute & { op: K };
+
+/**
+ * An instant of the body (ms since the epoch). The date-time format lets a leap second (23:59:60)
+ * through, which is no instant to Date.parse: refused here rather than stored as NaN.
+ */
+const instant = (text: string): number => {
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms))
+    throw fail(
+      'BAD_REQUEST',
+      `body/expiresAt "${text}" is not an instant this server can read: give one such as 2030-12-31T23:59:59Z`,
+    );
+  return ms;
+};
 
 /** GET /orgs/:orgId/<segment>: an organisation's list, as `{ <list>: […] }`. */
 const orgList = <K extends 'auditLog' | 'listUsers' | 'listApiKeys' | 'listPools'>(
@@ -175,7 +190,7 @@ export const ADMIN_API = [
     body: NewPool,
     created: true,
     args: ({ params, body }) => [
-      { ...body, orgId: params.orgId, expiresAt: Date.parse(body.expiresAt) },
+      { ...body, orgId: params.orgId, expiresAt: instant(body.expiresAt) },
     ],
     request: ({
       orgId,
@@ -216,7 +231,7 @@ export const ADMIN_API = [
     args: ({ params, body: { expiresAt, ...rest } }) => [
       params.orgId,
       poolOfPath(params.pool),
-      { ...rest, ...(expiresAt === undefined ? {} : { expiresAt: Date.parse(expiresAt) }) },
+      { ...rest, ...(expiresAt === undefined ? {} : { expiresAt: instant(expiresAt) }) },
     ],
     request: (orgId, pool, { expiresAt, ...rest }) => ({
       params: { orgId, pool: poolName(pool) },
@@ -254,7 +269,7 @@ export const ADMIN_API = [
         machineId,
         testing: testing ?? false,
         replace: replace ?? false,
-        ...(expiresAt ? { expiresAt: Date.parse(expiresAt) } : {}),
+        ...(expiresAt ? { expiresAt: instant(expiresAt) } : {}),
       },
     ],
     request: ({ orgId, product, model, machineId, testing, expiresAt, replace }) => ({

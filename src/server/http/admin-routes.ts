@@ -1,6 +1,7 @@
 // The admin API, behind the admin token: the same operations as the admin subcommands, registered
 // from the one table of them (admin-api.ts).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { fail } from '../../core/errors.ts';
 import { ADMIN_API } from './admin-api.ts';
 import { actors } from '../service/actor.ts';
 import type { Service } from '../service/index.ts';
@@ -14,6 +15,20 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ service: Service; guards: 
     guards.admin(request);
     // The rest of the request runs as the operator, from this address (the audit log says so).
     actors.run({ who: 'operator', from: request.ip, operator: true }, done);
+  });
+  // Validation reads a null as 0 where a number goes ({"quota": null}, as clients send a field they
+  // leave unset, would zero a subscription): no admin request holds one.
+  app.addHook('preValidation', (request, _reply, done) => {
+    const body = request.body as Record<string, unknown> | null | undefined;
+    const key =
+      body && typeof body === 'object'
+        ? Object.keys(body).find((k) => body[k] === null)
+        : undefined;
+    done(
+      key === undefined
+        ? undefined
+        : fail('BAD_REQUEST', `body/${key} is null: leave it out to keep it as it is`),
+    );
   });
   for (const r of ADMIN_API)
     app.route({

@@ -312,6 +312,7 @@ export const accounts = (ctx: Context) => {
     /** Changes a member's role, as the actor may (Admins never touch Owners; the last Owner stays). */
     changeRole: (orgId: number, email: string, role: Role) =>
       ctx.events.transaction(async (tx) => {
+        await tx.lockOrg(orgId); // the roles below, the actor's too, are read as they are now
         await authorized(tx, orgId, { kind: 'manage-people' });
         const members = await membersWithRoles(tx, orgId);
         const target = members.find((m) => m.email === email.toLowerCase());

@@ -81,6 +81,7 @@ export const organisations = (ctx: Context, auth: Authenticator) => {
      */
     removeUser: (orgId: number, email: string) =>
       ctx.events.transaction(async (tx) => {
+        await tx.lockOrg(orgId); // the roles below, the actor's too, are read as they are now
         const actor = await authorized(tx, orgId, { kind: 'manage-people' });
         const user = await memberOrFail(tx, orgId, email);
         const members = await membersWithRoles(tx, orgId);

@@ -181,6 +181,10 @@ const connect = async (url: string, name: string, access: Access | undefined): P
         lockPool: async (poolId) => {
           await client.query('SELECT 1 FROM pools WHERE id = $1 FOR UPDATE', [poolId]);
         },
+        // NO KEY UPDATE: rows that refer to the organisation (memberships, pools) are still inserted.
+        lockOrg: async (orgId) => {
+          await client.query('SELECT 1 FROM orgs WHERE id = $1 FOR NO KEY UPDATE', [orgId]);
+        },
         lockSchema: advisoryLock(MIGRATION_LOCK),
         lockIssuance: advisoryLock(ISSUANCE_LOCK),
         commitLazily: async () => {

@@ -108,6 +108,7 @@ export const openSqliteStore = async (dataDir: string, access: Access): Promise<
     run: (sql, ...params) => attempt(() => Number(prepared(sql).run(...params).changes)),
     // BEGIN IMMEDIATE already holds the database's one write lock for the whole transaction.
     lockPool: () => Promise.resolve(),
+    lockOrg: () => Promise.resolve(),
     lockSchema: () => Promise.resolve(),
     lockIssuance: () => Promise.resolve(),
     // One write lock, so nothing waits on a commit in flight: keep every commit durable.

@@ -22,6 +22,11 @@ export interface Queries {
 export interface Transaction extends Queries {
   /** Holds every other transaction that locks the same pool until this one ends. */
   lockPool(poolId: number): Promise<void>;
+  /**
+   * Holds every other transaction that locks the same organisation until this one ends: its members'
+   * roles are read and changed under it, so that two Owners acting at once cannot remove the last.
+   */
+  lockOrg(orgId: number): Promise<void>;
   /** Holds every other migration (another replica starting) until this one ends. */
   lockSchema(): Promise<void>;
   /**

@@ -52,6 +52,13 @@ export const publicAddress = (text: string): Parsed<string> => {
   return { ok: true, value: `${url.origin}${url.pathname}`.replace(/\/+$/, '') };
 };
 
-/** Whether an http(s) address is this machine's loopback one: a link to it works for nobody else. */
-export const isLoopbackAddress = (url: string): boolean =>
-  /^https?:\/\/(127\.|\[::1\]|localhost[:/]|localhost$)/i.test(url);
+/** Whether an http(s) address reaches only this machine: a link to it works for nobody else. */
+export const isLoopbackAddress = (url: string): boolean => {
+  let host: string;
+  try {
+    host = new URL(url).hostname; // "127.1" reads as 127.0.0.1
+  } catch {
+    return false;
+  }
+  return /^(127(\.\d+){3}|0\.0\.0\.0|\[::1?\]|localhost)$/i.test(host);
+};

@@ -9,10 +9,6 @@ import { seedOrg, serverOnStore } from '../helpers/server.ts';
 
 describe.each(stores)('two Owners at once on $name', (store) => {
   const on = serverOnStore(store);
-  const storeRef = () =>
-    on.dbEnv.KLS_DATABASE_URL
-      ? { databaseUrl: on.dbEnv.KLS_DATABASE_URL }
-      : { dataDir: on.server.dataDir };
 
   it.each([
     ['removes', 'remove'],
@@ -39,7 +35,11 @@ describe.each(stores)('two Owners at once on $name', (store) => {
             }),
           ),
         );
-        const roles = await sqlOn(storeRef(), 'SELECT role FROM memberships WHERE org_id = ?', org);
+        const roles = await sqlOn(
+          on.storeRef(),
+          'SELECT role FROM memberships WHERE org_id = ?',
+          org,
+        );
         expect(
           roles.filter((r) => r.role === 'owner'),
           `round ${round}`,

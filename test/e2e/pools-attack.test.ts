@@ -18,10 +18,6 @@ import {
 
 describe.each(stores)('attacks on two pools on $name', (store) => {
   const on = serverOnStore(store);
-  const storeRef = () =>
-    on.dbEnv.KLS_DATABASE_URL
-      ? { databaseUrl: on.dbEnv.KLS_DATABASE_URL }
-      : { dataDir: on.server.dataDir };
   const twoPools = async (product = 'KRE', nl = { quota: 2, machineQuota: 2 }, fl = 3) => {
     const seed = await seedOrg(on.server.url, {
       product: product as 'KRE',
@@ -61,7 +57,7 @@ describe.each(stores)('attacks on two pools on $name', (store) => {
     expect(nl.onlineSessions.length).toBe(2);
     expect(nl.registeredMachines.length).toBeLessThanOrEqual(2);
     expect(fl.onlineSessions.length).toBe(3);
-    await expectCountersAgree(storeRef());
+    await expectCountersAgree(on.storeRef());
   });
 
   it('odd pool names in paths are refused, never another pool', async () => {
@@ -118,7 +114,7 @@ describe.each(stores)('attacks on two pools on $name', (store) => {
     );
     expect(revoke.body.sessionsEnded).toBe(1);
     expect((await pool(org, 'KSE-floating')).onlineSessions).toHaveLength(2);
-    await expectCountersAgree(storeRef());
+    await expectCountersAgree(on.storeRef());
   });
 
   it("another organisation's Owner cannot act on or see this organisation's pools in the console", async () => {
@@ -241,7 +237,7 @@ describe.each(stores)('attacks on two pools on $name', (store) => {
       expect(nl.onlineSessions.length + nl.offlineLicenses.length).toBeLessThanOrEqual(4);
       expect(nl.registeredMachines.length).toBeLessThanOrEqual(3);
       expect(fl.onlineSessions.length).toBeLessThanOrEqual(5);
-      await expectCountersAgree(storeRef());
+      await expectCountersAgree(on.storeRef());
     }
   });
 
@@ -301,7 +297,7 @@ describe.each(stores)('attacks on two pools on $name', (store) => {
       ran.map((r) => /Online session \S+ \(KRE ([a-z-]+),/.exec(r.stderr)?.[1]).sort(),
     ).toEqual(['floating', 'floating', 'node-locked']);
     expect(results.filter((r) => r.code !== 0).map((r) => r.code)).toEqual([6, 6, 6]);
-    await expectCountersAgree(storeRef());
+    await expectCountersAgree(on.storeRef());
   });
 
   it('concurrent grants never make more licensed users than a KSE pool quota, in either pool', async () => {
@@ -343,7 +339,7 @@ describe.each(stores)('attacks on two pools on $name', (store) => {
         expect(nl.onlineSessions).toHaveLength(3);
         expect(nl.registeredMachines.length).toBeLessThanOrEqual(2);
         expect((await pool(org, 'KRE-floating')).onlineSessions).toHaveLength(4);
-        await expectCountersAgree(storeRef());
+        await expectCountersAgree(on.storeRef());
       } finally {
         await second.stop();
       }
@@ -359,9 +355,7 @@ describe.each(stores)('a removed machine on $name', (store) => {
       quota: 2,
       machineQuota: 1,
     });
-    const storeRef = on.dbEnv.KLS_DATABASE_URL
-      ? { databaseUrl: on.dbEnv.KLS_DATABASE_URL }
-      : { dataDir: on.server.dataDir };
+    const storeRef = on.storeRef();
     const activate = (machineId: string) =>
       api(on.server.url, 'POST', '/v1/sessions', { orgId: org, product: 'KRE', machineId }, apiKey);
     const [m1, m2] = [randomMachineId(), randomMachineId()];

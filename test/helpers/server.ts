@@ -1,6 +1,7 @@
 // A real katalon-license-server process on a free loopback port with a temp data dir.
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { StoreRef } from './counters.ts';
 import { randomBytes } from 'node:crypto';
 import { SERVER, run, tempDir, userEnv, type Result } from './cli.ts';
 import { formatMachineId } from '../../src/core/machine-id/format.ts';
@@ -315,8 +316,16 @@ export const onStore = (
 export const serverOnStore = (
   store: { skip: boolean; postgres: boolean },
   args: string[] = [],
-): { server: TestServer; dbEnv: Record<string, string> } => {
-  const on = { server: undefined as unknown as TestServer, dbEnv: {} };
+): { server: TestServer; dbEnv: Record<string, string>; storeRef(): StoreRef } => {
+  const on = {
+    server: undefined as unknown as TestServer,
+    dbEnv: {} as Record<string, string>,
+    /** Where its rows are, for SQL of the test's own (helpers/counters.ts). */
+    storeRef: (): StoreRef =>
+      on.dbEnv.KLS_DATABASE_URL
+        ? { databaseUrl: on.dbEnv.KLS_DATABASE_URL }
+        : { dataDir: on.server.dataDir },
+  };
   onStore(
     store,
     async (env) => {

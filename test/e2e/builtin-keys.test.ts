@@ -64,6 +64,21 @@ describe('a release build (KATALONC_BUILTIN_KEYS)', () => {
     expect(list.valid).toBe(1);
   });
 
+  it("the tests' and the tour's build (--development) is a development build whatever the shell's KATALONC_BUILTIN_KEYS", async () => {
+    const dev = join(tempDir('katalonc-build-'), 'dist');
+    for (const keys of [licensorRoot.publicKey.text, 'not a key']) {
+      execFileSync(process.execPath, ['scripts/build.ts', '--development', '--outdir', dev], {
+        cwd: ROOT,
+        env: cleanEnv({ KATALONC_BUILTIN_KEYS: keys }),
+      });
+      const trusted = JSON.parse(
+        (await run(join(dev, 'katalonc.js'), ['trust', 'list', '--json'], userEnv(tempDir())))
+          .stdout,
+      );
+      expect(trusted.build).toBe('development');
+    }
+  });
+
   it('a bad root key fails the build', () => {
     expect(() =>
       execFileSync(process.execPath, ['scripts/build.ts', '--outdir', out], {

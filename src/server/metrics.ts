@@ -33,8 +33,8 @@ export const createMetrics = (database: Availability) => {
     new Counter({ name, help, labelNames, registers: [registry] });
   const granted = counter(
     'kls_activations_granted_total',
-    'Sessions granted (resumed: after an outage)',
-    ['org', 'product', 'resumed'],
+    'Sessions granted, by the pool model that granted them (resumed: after an outage)',
+    ['org', 'product', 'model', 'resumed'],
   );
   const refused = counter('kls_activations_refused_total', 'Activations refused, by error code', [
     'org',
@@ -114,7 +114,7 @@ export const createMetrics = (database: Availability) => {
       const at = { org: stranger ? '' : String(e.orgId), product: e.product };
       switch (e.event) {
         case 'granted':
-          return granted.inc({ ...at, resumed: String(e.resumed) });
+          return granted.inc({ ...at, model: e.model ?? '', resumed: String(e.resumed) });
         case 'refused':
           return refused.inc({ ...at, reason: e.reason });
         case 'released':

@@ -73,7 +73,13 @@ describe('operations: metrics, the license log, the counters', () => {
     expect(sample(text, 'kls_pool_sessions_in_use', pool)).toBe(0);
     expect(sample(text, 'kls_pool_offline_licenses', pool)).toBe(1);
     expect(sample(text, 'kls_pool_registered_machines', pool)).toBe(3);
-    expect(sample(text, 'kls_activations_granted_total', { ...at, resumed: 'false' })).toBe(2);
+    expect(
+      sample(text, 'kls_activations_granted_total', {
+        ...at,
+        model: 'node-locked',
+        resumed: 'false',
+      }),
+    ).toBe(2);
     expect(sample(text, 'kls_activations_refused_total', { ...at, reason: 'QUOTA_EXCEEDED' })).toBe(
       1,
     );

@@ -2,6 +2,7 @@
 // command line to what the client acts on.
 import { InvalidArgumentError } from 'commander';
 import { checkRetryPolicy, DEFAULT_RETRY } from '../core/retry.ts';
+import { choiceOf } from '../core/vocabulary.ts';
 import type { ClientOptions } from '../client/settings.ts';
 
 /** The options as commander parses them (GNU spellings; the grammar rewrote katalonc's). */
@@ -63,7 +64,7 @@ export const integer =
 export const oneOf =
   <T extends string>(what: string, choices: readonly T[]) =>
   (value: string): T => {
-    const match = choices.find((c) => c.toLowerCase() === value.toLowerCase());
+    const match = choiceOf(choices, value);
     if (!match)
       throw new InvalidArgumentError(
         `${what} must be one of ${choices.join(', ')}, not "${value}"`,

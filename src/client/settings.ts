@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fail } from '../core/errors.ts';
 import { propertyEntries } from '../core/katalonc/grammar.ts';
 import type { RetryPolicy } from '../core/retry.ts';
-import { POOL_MODELS, type PoolModel, type Product } from '../core/vocabulary.ts';
+import { choiceOf, POOL_MODELS, type PoolModel, type Product } from '../core/vocabulary.ts';
 import { environment } from '../platform/environment.ts';
 import { katalonHome } from '../platform/paths.ts';
 import type { ConnectionOptions } from './http/api-client.ts';
@@ -91,7 +91,7 @@ export const apiKeyOf = async (opts: Pick<ClientOptions, 'apiKey'>): Promise<str
 
 const modelOf = (value: string | undefined): PoolModel | undefined => {
   if (value === undefined) return undefined;
-  const model = POOL_MODELS.find((m) => m === value.toLowerCase());
+  const model = choiceOf(POOL_MODELS, value);
   if (!model)
     throw fail(
       'INVALID_ARGUMENT',

@@ -26,5 +26,9 @@ export const ROLE_NAMES: Record<Role, string> = {
   member: 'Member',
 };
 
+/** The choice `value` names, in any letter case (people type "Floating"), or undefined. */
+export const choiceOf = <T extends string>(list: readonly T[], value: string): T | undefined =>
+  list.find((c) => c.toLowerCase() === value.toLowerCase());
+
 export const isOneOf = <T extends string>(list: readonly T[], value: unknown): value is T =>
   typeof value === 'string' && (list as readonly string[]).includes(value);

@@ -6,8 +6,8 @@ import { parseMachineId } from '../../core/machine-id/format.ts';
 import { pickPool, type PoolRef } from '../../core/pool-ref.ts';
 import type { PoolModel } from '../../core/vocabulary.ts';
 import { isMember, orgExists, userByEmail, type User } from '../repository/organisations.ts';
-import { poolsOf, type PoolRow } from '../repository/pools.ts';
-import type { Queries } from '../store/store.ts';
+import { poolById, poolsOf, type PoolRow } from '../repository/pools.ts';
+import type { Queries, Transaction } from '../store/store.ts';
 
 /** Typed text that is not an e-mail address (core/text.ts says what is). */
 export const notAnEmail = (typed: string) =>
@@ -38,6 +38,20 @@ export const poolOrFail = async (
   const picked = pickPool(await poolsOf(q, orgId, ref.product), ref, orgId, preferred);
   if ('code' in picked) throw fail(picked.code, picked.message);
   return picked;
+};
+
+/**
+ * The pool `ref` names, locked and read again under its lock: a change committed since it was
+ * found (the operator's quota, say) is what the caller decides on.
+ */
+export const lockedPoolOrFail = async (
+  tx: Transaction,
+  orgId: number,
+  ref: PoolRef,
+): Promise<PoolRow> => {
+  const found = await poolOrFail(tx, orgId, ref);
+  await tx.lockPool(found.id);
+  return (await poolById(tx, found.id))!;
 };
 
 export const memberOrFail = async (q: Queries, orgId: number, email: string): Promise<User> => {

@@ -15,7 +15,6 @@ import {
   poolsOf,
   insertPool,
   updatePool,
-  poolById,
   poolGauges,
   toPool,
   usage,
@@ -33,7 +32,7 @@ import { deleteMachine, listMachines } from '../repository/machines.ts';
 import { replaceableLicense, unexpiredOfflineLicenses } from '../repository/offline-licenses.ts';
 import { liveSessions, type SessionRow } from '../repository/sessions.ts';
 import { audit } from './audit.ts';
-import { checkMachineId, memberOrFail, orgOrFail, poolOrFail } from './checks.ts';
+import { checkMachineId, lockedPoolOrFail, memberOrFail, orgOrFail, poolOrFail } from './checks.ts';
 import { endSessionsFor } from './seats.ts';
 import { iso } from '../../core/text.ts';
 import type { Context } from './context.ts';
@@ -146,10 +145,8 @@ export const pools = (ctx: Context) => {
         if (outageGraceMinutes !== undefined)
           await authorized(tx, orgId, { kind: 'change-outage-grace' });
         if (expiresAt !== undefined) notPast(expiresAt);
-        const found = await poolOrFail(tx, orgId, ref);
-        await tx.lockPool(found.id);
-        // Read again under the lock: the audit's "before" is what this change replaces.
-        const pool = (await poolById(tx, found.id))!;
+        // Under the lock: the audit's "before" is what this change replaces.
+        const pool = await lockedPoolOrFail(tx, orgId, ref);
         await updatePool(tx, pool.id, {
           quota,
           machine_quota: machineQuota,
@@ -193,10 +190,8 @@ export const pools = (ctx: Context) => {
     grant: (orgId: number, ref: PoolRef, email: string) =>
       ctx.events.transaction(async (tx) => {
         await authorized(tx, orgId, MANAGE);
-        const found = await poolOrFail(tx, orgId, ref);
-        await tx.lockPool(found.id);
-        // Read again under the lock: the operator may have changed its quota meanwhile.
-        const pool = (await poolById(tx, found.id))!;
+        // Under the lock: the operator may have changed its quota meanwhile.
+        const pool = await lockedPoolOrFail(tx, orgId, ref);
         const user = await memberOrFail(tx, orgId, email);
         if (await isLicensed(tx, pool.id, user.id)) return { email, licensed: true };
         const licensed = await countLicensed(tx, pool.id);

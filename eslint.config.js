@@ -30,8 +30,18 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-call': 'off',
       '@typescript-eslint/no-unsafe-return': 'off',
       '@typescript-eslint/no-explicit-any': 'off',
+      // Their temp folders come from tempDir(), which removes them after each test file.
+      'no-restricted-imports': [
+        'error',
+        ...['node:fs', 'node:fs/promises'].map((name) => ({
+          name,
+          importNames: ['mkdtemp', 'mkdtempSync'],
+          message: 'use tempDir() from scripts/harness/env.ts: it is removed after the test file',
+        })),
+      ],
     },
   },
+  { files: ['scripts/harness/env.ts'], rules: { 'no-restricted-imports': 'off' } },
   {
     files: ['**/*.js'],
     ...tseslint.configs.disableTypeChecked,

@@ -3,14 +3,12 @@
 // offline license for this machine, validates it offline and runs a command under it. Each step is
 // printed as a user would type it; any failing step fails the tour.
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEV_ROOT_FILE } from './dev-root.ts';
-import { cleanEnv } from './harness/env.ts';
+import { cleanEnv, removeTempDirs, tempDir } from './harness/env.ts';
 
 const root = resolve(import.meta.dirname, '..');
-const work = mkdtempSync(join(tmpdir(), 'katalonc-demo-'));
+const work = tempDir('katalonc-demo-');
 const dataDir = join(work, 'server-data');
 const home = join(work, 'home'); // this tour's user: its own ~/.katalon
 const bins = {
@@ -216,4 +214,7 @@ try {
   server.kill('SIGTERM');
   await new Promise((r) => server.once('exit', r));
 }
+// A failed tour leaves its folder (the server's data and log) to look at.
+if (exitCode === 0) removeTempDirs();
+else console.error(`The tour's files are left in ${work}`);
 process.exit(exitCode);

@@ -3,6 +3,7 @@
 // with the CPU and Node version, to bench/results.md. One file per section, run in this order (the
 // later ones use the license folder and the server the earlier ones made); `--quick` for fewer runs.
 import { join } from 'node:path';
+import { removeTempDirs } from '../harness/env.ts';
 import { benchConsole } from './console.ts';
 import { writeResults } from './measure.ts';
 import { benchOffline } from './offline.ts';
@@ -21,4 +22,5 @@ benchRun(offline, sqliteStore, sqliteServer);
 sqliteServer.stop();
 await benchPostgres(offline.work, offline.thisMachine);
 writeResults();
+removeTempDirs();
 process.exit(0);

@@ -2,14 +2,14 @@
 // that reads and verifies them. The folder and this machine's ID serve the later sections too.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { certify } from '../../src/core/license/certificate.ts';
 import { signLicense } from '../../src/core/license/format.ts';
 import { generateSigningKey } from '../../src/core/license/keys.ts';
 import { formatMachineId } from '../../src/core/machine-id/format.ts';
 import { devRootKey } from '../dev-root.ts';
+import { tempDir } from '../harness/env.ts';
 import { add, katalonc, node, quick, timeTogether } from './measure.ts';
 
 export interface OfflineBench {
@@ -22,7 +22,7 @@ export interface OfflineBench {
 
 export const benchOffline = (nodeE0: number): OfflineBench => {
   console.log('Offline: validate a folder of 1,000 license files');
-  const work = mkdtempSync(join(tmpdir(), 'katalonc-bench-'));
+  const work = tempDir('katalonc-bench-');
   const licenseDir = join(work, 'license');
   mkdirSync(licenseDir);
   const { signingKey } = generateSigningKey();

@@ -2,7 +2,7 @@
 // dir, the environment a child process starts from, whether a Debian tool is installed, a free
 // loopback port. Here, not in test/, so that scripts (the bench) need nothing from test/.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -15,7 +15,45 @@ export interface Result {
   stderr: string;
 }
 
-export const tempDir = (prefix = 'katalonc-test-'): string => mkdtempSync(join(tmpdir(), prefix));
+const made: string[] = [];
+
+/** A new folder under the OS temp dir, removed by removeTempDirs(). */
+export const tempDir = (prefix = 'katalonc-test-'): string => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+};
+
+/** Makes a folder tree writable again (tests take rights away) so that it can be removed. */
+const allowRemoval = (dir: string): void => {
+  try {
+    chmodSync(dir, 0o700);
+    for (const entry of readdirSync(dir, { withFileTypes: true }))
+      if (entry.isDirectory()) allowRemoval(join(dir, entry.name));
+  } catch {
+    // not ours to change: rmSync below says what is left
+  }
+};
+
+/**
+ * Removes every folder tempDir() made in this process: the suite calls it after each test file. A
+ * full run makes over 1 GB (a Wine prefix, PostgreSQL clusters, binaries); kept, a few runs fill a
+ * disk. Best effort: a folder that cannot go is named on stderr, never a failed test.
+ */
+export const removeTempDirs = (): void => {
+  for (const dir of made.splice(0)) {
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    } catch {
+      allowRemoval(dir);
+      try {
+        rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+      } catch (error) {
+        console.error(`could not remove ${dir}: ${(error as Error).message}`);
+      }
+    }
+  }
+};
 
 /**
  * What the tests' child processes start from: only what any process needs to run (where programs

@@ -1,3 +1,6 @@
+import { afterAll } from 'vitest';
+import { removeTempDirs } from '../../scripts/harness/env.ts';
+
 // Runs in each test worker before its test file: the shell's variables that the programs read
 // leave this process too, for the code that unit tests load in-process (src/platform/environment.ts
 // and src/server/environment.ts read them once, at import). Child processes get cleanEnv() instead
@@ -9,3 +12,6 @@ const READ_BY_THE_PROGRAMS =
 
 for (const name of Object.keys(process.env))
   if (READ_BY_THE_PROGRAMS.test(name) && !SWITCHES.has(name)) delete process.env[name];
+
+// Last of the file's after-hooks (they run in reverse order): its servers and clusters are stopped.
+afterAll(removeTempDirs);

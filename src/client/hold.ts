@@ -1,13 +1,26 @@
 // What a run holds while its command runs: one offline license file or one online session.
 import type { KatalonError } from '../core/errors.ts';
+import type { PoolModel } from '../core/vocabulary.ts';
 
-/** What is held, as the engine gets it in KATALONC_LICENSE (README "The engine hand-off"). */
+/**
+ * What is held, as the engine gets it in KATALONC_LICENSE (README "The engine hand-off"). The
+ * organisation's id is a string in both, as in the license file.
+ */
 type HeldLicense =
-  | { kind: 'offline'; product: string; orgId: string; file: string; expiresAt: string }
+  | {
+      kind: 'offline';
+      product: string;
+      model: 'node-locked';
+      orgId: string;
+      file: string;
+      expiresAt: string;
+    }
   | {
       kind: 'online';
       product: string;
-      orgId: number;
+      /** Undefined from a server older than pools side by side (it does not say). */
+      model?: PoolModel;
+      orgId: string;
       sessionId: string;
       expiresAt: string;
       serverUrl: string;

@@ -49,6 +49,8 @@ export const holdOfflineLicense = async (report: FolderReport): Promise<LicenseH
         license: {
           kind: 'offline',
           product: license.product!,
+          // Only node-locked pools issue offline licenses.
+          model: 'node-locked',
           orgId: license.orgId!,
           file,
           expiresAt: license.expiresAt!,

@@ -251,7 +251,8 @@ export const holdOnlineSession = async (
       license: {
         kind: 'online',
         product: pool.product,
-        orgId: c.orgId,
+        model: pool.model,
+        orgId: String(c.orgId),
         sessionId: session.id,
         expiresAt: pool.expiresAt,
         serverUrl: c.serverUrl,

@@ -136,7 +136,8 @@ describe('what the command and the engine get', () => {
     expect(JSON.parse(seen.license)).toMatchObject({
       kind: 'online',
       product: 'KRE',
-      orgId: o.org,
+      model: 'floating',
+      orgId: String(o.org),
       sessionId: expect.any(String),
       expiresAt: expect.any(String),
       serverUrl: server.url,

@@ -148,7 +148,11 @@ describe(`${CORPUS.length} real katalonc command lines`, () => {
         expect(seen.argv, `${what}\nthe engine needs ${t}`).toContain(t);
       expect(seen.argv.join(' '), what).not.toContain(o.apiKey);
       expect(seen.apiKey, what).toBe(o.apiKey);
-      expect(seen.license, what).toMatchObject({ kind: 'online', product: 'KRE', orgId: o.org });
+      expect(seen.license, what).toMatchObject({
+        kind: 'online',
+        product: 'KRE',
+        orgId: String(o.org),
+      });
       expect(seen.liveSessions, what).toBe(1);
       const after = await adminApi(server.url, 'GET', `/sessions?orgId=${o.org}`);
       expect(after.body.sessions, what).toEqual([]);

@@ -230,11 +230,26 @@ describe('katalonc run: one session per license file', () => {
   it('prints the katalonc lines, runs the command with the license held, and returns its exit code', async () => {
     const { env, dir } = setup({ 'a.lic': valid() });
     const r = await katalonc(
-      ['run', '--', process.execPath, '-e', 'console.log("hello from the test"); process.exit(3)'],
+      [
+        'run',
+        '--',
+        process.execPath,
+        '-e',
+        'console.log("hello from the test"); console.log(process.env.KATALONC_LICENSE); process.exit(3)',
+      ],
       env,
     );
     expect(r.code).toBe(3);
-    expect(r.stdout).toBe('hello from the test\n');
+    const [hello, held] = r.stdout.split('\n');
+    expect(hello).toBe('hello from the test');
+    expect(JSON.parse(held)).toEqual({
+      kind: 'offline',
+      product: 'KRE',
+      model: 'node-locked',
+      orgId: expect.any(String),
+      file: join(dir, 'a.lic'),
+      expiresAt: expect.any(String),
+    });
     const lines = r.stderr.split('\n');
     expect(lines.slice(0, 3)).toEqual([
       'Start activating offline...',

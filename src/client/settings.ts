@@ -117,7 +117,7 @@ export const onlineCredentials = async (opts: ClientOptions): Promise<OnlineCred
       'INVALID_ARGUMENT',
       'no license server: pass -serverUrl=https://…, set KATALON_SERVER_URL, save one with "katalonc activate --save", or put serverURL in ~/.katalon/licenseServer.properties',
     );
-  const model = opts.licenseModel ?? modelOf(environment.licenseModel);
+  const model = opts.licenseModel ?? modelOf(environment.licenseModel) ?? readConfig().licenseModel;
   return {
     apiKey,
     serverUrl,

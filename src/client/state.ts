@@ -7,6 +7,7 @@
 // folder, so a crash leaves the old content or the new, never half of it.
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
+import { choiceOf, POOL_MODELS, type PoolModel } from '../core/vocabulary.ts';
 import { replaceFile } from '../platform/files.ts';
 import { clientDir } from '../platform/paths.ts';
 
@@ -46,6 +47,8 @@ const remove = (name: string): void => rmSync(path(name), { force: true });
 export interface ClientConfig {
   serverUrl?: string;
   orgId?: string;
+  /** -licenseModel as saved by `activate --save`. */
+  licenseModel?: PoolModel;
   /** The test engine runner options are handed to. */
   engine?: string;
 }
@@ -58,9 +61,11 @@ export const readConfig = (): ClientConfig => {
   const serverUrl = text(raw.serverUrl);
   const orgId = text(raw.orgId);
   const engine = text(raw.engine);
+  const licenseModel = choiceOf(POOL_MODELS, text(raw.licenseModel) ?? '');
   return {
     ...(serverUrl ? { serverUrl } : {}),
     ...(orgId ? { orgId } : {}),
+    ...(licenseModel ? { licenseModel } : {}),
     ...(engine ? { engine } : {}),
   };
 };

@@ -65,6 +65,36 @@ describe.each(stores)('-licenseModel on $name', (store) => {
     expect(await machinesOf(o.org, 'KRE-node-locked')).toHaveLength(1);
   });
 
+  it('activate --save keeps -licenseModel for later runs; the option and the variable still choose; deactivate forgets it', async () => {
+    const o = await organisation(true);
+    const saved = await katalonc(
+      ['activate', '--save', ...o.args, '-licenseModel=floating', '--json'],
+      o.env,
+    );
+    expect(saved.code, saved.stderr).toBe(0);
+    expect(JSON.parse(saved.stdout).saved).toMatchObject({ licenseModel: 'floating' });
+    const later = await katalonc(['run', '-enableLicenseRetry=false', '--', 'true'], o.env);
+    expect(later.code, later.stderr).toBe(0);
+    expect(later.stderr).toMatch(/Online session \S+ \(KRE floating, /);
+    const status = await katalonc(['status'], o.env);
+    expect(status.stdout).toMatch(
+      /Saved: server \S+, org \d+, license model floating, API key saved/,
+    );
+    const byOption = await katalonc(['run', '-licenseModel=node-locked', '--', 'true'], o.env);
+    expect(byOption.stderr).toMatch(/Online session \S+ \(KRE node-locked, /);
+    const byVariable = await katalonc(['run', '--', 'true'], {
+      ...o.env,
+      KATALONC_LICENSE_MODEL: 'node-locked',
+    });
+    expect(byVariable.stderr).toMatch(/Online session \S+ \(KRE node-locked, /);
+    // A later --save keeps what that activation used.
+    await katalonc(['activate', '--save', ...o.args, '-licenseModel=node-locked'], o.env);
+    expect((await katalonc(['status'], o.env)).stdout).toMatch(/license model node-locked,/);
+    await katalonc(['activate', '--save', ...o.args, '-licenseModel=floating'], o.env);
+    expect((await katalonc(['deactivate'], o.env)).code).toBe(0);
+    expect((await katalonc(['status'], o.env)).stdout).toMatch(/Saved: server -, org -, API key/);
+  });
+
   it('node-locked: only the node-locked pool, so a full one is refused as full (exit 6), not floated', async () => {
     const o = await organisation(true);
     const machineId = (await katalonc(['--print-machine-id'], o.env)).stdout.trim();

@@ -34,10 +34,12 @@ export const activate = async (opts: ClientOptions, save: boolean): Promise<Resu
     const pool = { ...activation.pool, available: activation.pool.available + 1 };
     let saved: Awaited<ReturnType<typeof saveApiKey>> | undefined;
     if (save) {
-      await updateConfig((config) => ({
-        ...config,
+      // What this activation used, and nothing an earlier --save kept beside it.
+      await updateConfig(({ engine }) => ({
+        ...(engine ? { engine } : {}),
         serverUrl: c.serverUrl,
         orgId: String(c.orgId),
+        ...(c.model ? { licenseModel: c.model } : {}),
       }));
       saved = await saveApiKey(c.apiKey);
       if (saved.warning) warn(saved.warning);
@@ -48,14 +50,21 @@ export const activate = async (opts: ClientOptions, save: boolean): Promise<Resu
     ];
     if (saved)
       lines.push(
-        `  saved: server and org in the config, API key in ${saved.where === 'keychain' ? 'the OS keychain' : 'a user-only file'}`,
+        `  saved: ${c.model ? 'server, org and license model' : 'server and org'} in the config, API key in ${saved.where === 'keychain' ? 'the OS keychain' : 'a user-only file'}`,
       );
     return {
       data: {
         activated: true,
         pool,
         ...(saved
-          ? { saved: { serverUrl: c.serverUrl, orgId: c.orgId, apiKey: saved.where } }
+          ? {
+              saved: {
+                serverUrl: c.serverUrl,
+                orgId: c.orgId,
+                ...(c.model ? { licenseModel: c.model } : {}),
+                apiKey: saved.where,
+              },
+            }
           : {}),
       },
       lines,
@@ -70,7 +79,7 @@ export const deactivate = async (): Promise<Result> => {
   await forgetApiKey();
   return {
     data: { deactivated: true },
-    lines: ['Forgot the saved server, organisation and API key.'],
+    lines: ['Forgot the saved server, organisation, license model and API key.'],
   };
 };
 
@@ -117,6 +126,7 @@ export const status = async (
   const saved = {
     serverUrl: config.serverUrl ? shown(config.serverUrl) : null,
     orgId: config.orgId ?? null,
+    licenseModel: config.licenseModel ?? null,
     apiKeySaved: keySaved,
   };
   if (!json) for (const w of shownWarnings(warnings, quiet)) warn(w);
@@ -132,7 +142,7 @@ export const status = async (
     lines: [
       `${bold('Machine ID:')} ${machineId}`,
       `${bold('License folder:')} ${folder.folder} (${folder.licenses.length} files, ${folder.valid} valid)`,
-      `${bold('Saved:')} server ${saved.serverUrl ?? '-'}, org ${saved.orgId ?? '-'}, API key ${keySaved ? 'saved' : 'not saved'}`,
+      `${bold('Saved:')} server ${saved.serverUrl ?? '-'}, org ${saved.orgId ?? '-'}${saved.licenseModel ? `, license model ${saved.licenseModel}` : ''}, API key ${keySaved ? 'saved' : 'not saved'}`,
       `${bold('Server:')} ${server ? `${server.url} ${server.reachable ? ok('answers') : `does not answer: ${server.error}`}` : 'none configured'}`,
       ...(checked
         ? [`${bold('Check:')} ${ok('a license can be had')} (${checked}, released)`]

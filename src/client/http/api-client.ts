@@ -4,6 +4,7 @@
 import { clientCode, fail, type ErrorCode, type KatalonError } from '../../core/errors.ts';
 import { environment } from '../../platform/environment.ts';
 import { directTransport } from './direct.ts';
+import { systemProxy } from '../../platform/system-proxy/index.ts';
 import type { ProxySettings } from './proxied.ts';
 import type { TlsSettings, Transport } from './transport.ts';
 import { errnoCode, readTextOrFail } from '../../platform/errno.ts';
@@ -211,8 +212,22 @@ export interface ApiClient {
   close(): Promise<void>;
 }
 
-export const createApiClient = (o: ConnectionOptions, apiKey?: string): ApiClient => {
-  const base = new URL(o.serverUrl);
+/**
+ * USE_SYSTEM where the OS keeps a proxy setting of its own (Windows' Internet Options, as Katalon's
+ * Java runner reads it): that proxy, or none, as if typed; elsewhere the environment's.
+ */
+const withSystemProxy = (o: ConnectionOptions, target: URL): ConnectionOptions => {
+  if (o.proxyOption !== 'USE_SYSTEM') return o;
+  const system = systemProxy(target);
+  if (system === null) return o;
+  if (system === 'direct') return { ...o, proxyOption: 'NO_PROXY' };
+  const { type: proxyType, address: proxyAddress, port: proxyPort } = system;
+  return { ...o, proxyOption: 'MANUAL_CONFIG', proxyType, proxyAddress, proxyPort };
+};
+
+export const createApiClient = (options: ConnectionOptions, apiKey?: string): ApiClient => {
+  const base = new URL(options.serverUrl);
+  const o = withSystemProxy(options, base);
   if (base.protocol === 'http:' && !LOOPBACK.test(base.hostname) && !o.insecure) {
     throw fail(
       'INVALID_ARGUMENT',

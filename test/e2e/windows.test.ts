@@ -160,6 +160,40 @@ describe.skipIf(!wineInstalled && !requireAll)(`katalonc on Windows (Wine)${wine
     expect(runs.slice(1).map((r) => r.trim().slice(0, 1))).toEqual(['3', '3']);
   });
 
+  it('a bat step whose API key variable is not set: -apiKey=%KATALON_API_KEY% (empty in a batch file, as written in cmd /c) and a $KATALON_API_KEY copied from sh each say so', async () => {
+    const none = windowsPath(tempDir());
+    const katalonc = `${wine.katalonc.map((part) => `"${part}"`).join(' ')} -orgID=1 -serverUrl=http://127.0.0.1:9 -licenseDir="${none}"`;
+    writeFileSync(
+      join(wine.drive, 'unset.bat'),
+      [
+        '@echo off',
+        'set KATALON_API_KEY=',
+        `${katalonc} -apiKey=%KATALON_API_KEY% -- cmd /c exit 0`,
+        'echo ERRORLEVEL=%ERRORLEVEL%',
+        `cmd /c "${katalonc} -apiKey=%%KATALON_API_KEY%% -- cmd /c exit 0"`,
+        'echo ERRORLEVEL=%ERRORLEVEL%',
+        `${katalonc} -apiKey=$KATALON_API_KEY -- cmd /c exit 0`,
+        'echo ERRORLEVEL=%ERRORLEVEL%',
+        '',
+      ].join('\r\n'),
+    );
+    const step = await wine.run(['cmd', '/c', 'C:\\unset.bat']);
+    expect(step.stdout.trim().split(/\s+/)).toEqual([
+      'ERRORLEVEL=4',
+      'ERRORLEVEL=8',
+      'ERRORLEVEL=8',
+    ]);
+    expect(step.stderr).toContain(
+      '-apiKey= has an empty value: a variable written there (%NAME% in cmd.exe, $NAME in sh) is not set where katalonc runs',
+    );
+    expect(step.stderr).toContain(
+      "the API key is %KATALON_API_KEY%, a variable's name, not its value",
+    );
+    expect(step.stderr).toContain(
+      "the API key is $KATALON_API_KEY, a variable's name, not its value",
+    );
+  });
+
   it('one license, one run: a second run is refused while the first holds it, even with another KATALONC_HOME', async () => {
     const folder = join(tempDir(), 'one license');
     licenseIn(folder);

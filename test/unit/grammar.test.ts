@@ -105,6 +105,10 @@ describe('katalonc grammar: licensing options', () => {
     expect(stray.message).toMatch(/^-apiKey= has an empty value, and a stray argument follows/);
     expect(stray.message).not.toContain('abc-secret');
     expect(error(['-orgID=', 'x']).message).toMatch(/stray argument "x"/);
+    // `-apiKey=%KATALON_API_KEY%` in a batch file (or $KATALON_API_KEY in sh) with the variable unset.
+    expect(error(['-apiKey=', '-orgID=1']).message).toBe(
+      '-apiKey= has an empty value: a variable written there (%NAME% in cmd.exe, $NAME in sh) is not set where katalonc runs; set it, or write -apiKey=VALUE',
+    );
   });
 
   it('keeps values containing "=" intact', () => {

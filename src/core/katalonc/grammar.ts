@@ -69,9 +69,13 @@ const licensingTokens = (
           ? ', and a stray argument follows it (not shown: it may be the secret itself)'
           : `, and a stray argument "${next}" follows it`
         : '';
+    // Nothing follows: most often a variable that is not set (-apiKey=%KATALON_API_KEY% in a
+    // batch file, $KATALON_API_KEY in sh) became nothing.
     throw fail(
       'INVALID_ARGUMENT',
-      `${typed}= has an empty value${stray}: write ${typed}=VALUE with no space after "="`,
+      stray
+        ? `${typed}= has an empty value${stray}: write ${typed}=VALUE with no space after "="`
+        : `${typed}= has an empty value: a variable written there (%NAME% in cmd.exe, $NAME in sh) is not set where katalonc runs; set it, or write ${typed}=VALUE`,
     );
   }
   return [`${gnu}=${value}`];

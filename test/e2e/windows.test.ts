@@ -146,18 +146,29 @@ describe.skipIf(!wineInstalled && !requireAll)(`katalonc on Windows (Wine)${wine
       join(wine.drive, 'step.bat'),
       '@echo off\r\nset "PATH=C:\\CI tools;%PATH%"\r\nset KATALON_API_KEY=kls_from_credentials\r\n' +
         line(wine.katalonc.map((part) => `"${part}"`).join(' ')) +
-        line(`"${windowsExe}"`),
+        line(`"${windowsExe}"`) +
+        // A trailing backslash escapes the closing quote (the C runtime's rule, so Katalon's too).
+        'set "KATALONC_ENGINE=C:\\CI tools\\kre-engine.cmd"\r\n' +
+        `"${windowsExe}" -runMode=console -reportFolder="C:\\Reports dir\\" -retry=0\r\n` +
+        'echo ERRORLEVEL=%ERRORLEVEL%\r\n',
     );
     const step = await wine.run(['cmd', '/c', 'C:\\step.bat'], {
       KATALON_LICENSE_DIR: windowsPath(folder),
     });
     const runs = step.stdout.split('ERRORLEVEL=');
-    expect(runs, step.stderr).toHaveLength(3);
+    expect(runs, step.stderr).toHaveLength(4);
     for (const output of runs.slice(0, 2))
       expect(output).toContain(
         'engine got -noSplash -runMode=console -consoleLog -noExit "-projectPath=C:\\Users\\Katalon Studio\\Project\\YourProject.prj" -retry=0 "-testSuitePath=Test Suites/TS_RegressionTest" "-browserType=Chrome (headless)"\r\nkey=kls_from_credentials',
       );
-    expect(runs.slice(1).map((r) => r.trim().slice(0, 1))).toEqual(['3', '3']);
+    expect(runs.slice(1).map((r) => r.trim().slice(0, 1))).toEqual(['3', '3', '3']);
+    // The engine gets the one argument the runner got, and katalonc says why it looks so.
+    expect(runs[2]).toContain(
+      'engine got -runMode=console "-reportFolder=C:\\Reports dir\\" -retry=0"',
+    );
+    expect(step.stderr).toContain(
+      "-reportFolder's value took in the options after it, up to the next quote: a backslash before a closing quote escapes the quote",
+    );
   });
 
   it('a bat step whose API key variable is not set: -apiKey=%KATALON_API_KEY% (empty in a batch file, as written in cmd /c) and a $KATALON_API_KEY copied from sh each say so', async () => {

@@ -163,6 +163,16 @@ export const parseLine = (args: readonly string[], propertiesText?: string): Par
   return line;
 };
 
+/**
+ * Options whose value swallowed the options after it through a quote taken as a character:
+ * `-reportFolder="C:\\Reports\\" -retry=0`, where a backslash before the closing quote escapes it
+ * (Windows' command-line rules, and sh's inside double quotes), arrives as one argument
+ * `-reportFolder=C:\\Reports" -retry=0`. Katalon's runner is handed it the same way; katalonc
+ * passes it on too, but says so.
+ */
+export const swallowedOptions = (args: readonly string[]): string[] =>
+  args.filter((arg) => /^-[^=\s]+=[^"]*"\s+-/.test(arg));
+
 /** The entries of a Java-style properties file (`name=value` or `name: value` lines, # or ! comments). */
 export const propertyEntries = (text: string): { name: string; value?: string }[] =>
   text

@@ -305,6 +305,12 @@ describe.skipIf(!wineInstalled && !requireAll)(`katalonc on Windows (Wine)${wine
         const viaSystem = await online(['-proxy.auth.option=USE_SYSTEM']);
         expect(viaSystem.code, viaSystem.stderr).toBe(0);
         expect(system.log()).toContain(`POST ${server.url}/v1/sessions`);
+        system.stop();
+        const refused = await online(['-proxy.auth.option=USE_SYSTEM']);
+        expect(refused.code).toBe(7);
+        expect(refused.stderr).toContain(
+          `error: the proxy at 127.0.0.1:${system.port} refused the connection: check the proxy of Windows' Internet Options`,
+        );
       } finally {
         await wine.run(['reg', 'delete', settings, '/v', 'ProxyEnable', '/f']);
         manual.stop();

@@ -131,6 +131,7 @@ const networkError = async (
   error: unknown,
   serverUrl: string,
   proxy: string | null,
+  proxySetting: string,
 ): Promise<KatalonError> => {
   const url = shown(serverUrl);
   const viaProxy = proxy !== null;
@@ -145,10 +146,7 @@ const networkError = async (
       `${url} speaks plain HTTP, not TLS: use -serverUrl=http://… (or the server's TLS port)`,
     );
   if (proxy && code === 'ECONNREFUSED' && message.includes(proxy))
-    return is(
-      'PROXY_ERROR',
-      `the proxy at ${proxy} refused the connection: check -proxy.auth.server.address and -proxy.auth.server.port, or HTTPS_PROXY/HTTP_PROXY`,
-    );
+    return is('PROXY_ERROR', `the proxy at ${proxy} refused the connection: check ${proxySetting}`);
   if (
     !viaProxy &&
     target.protocol === 'http:' &&
@@ -228,6 +226,10 @@ const withSystemProxy = (o: ConnectionOptions, target: URL): ConnectionOptions =
 export const createApiClient = (options: ConnectionOptions, apiKey?: string): ApiClient => {
   const base = new URL(options.serverUrl);
   const o = withSystemProxy(options, base);
+  const proxySetting =
+    o.proxyOption === options.proxyOption
+      ? '-proxy.auth.server.address and -proxy.auth.server.port, or HTTPS_PROXY/HTTP_PROXY'
+      : "the proxy of Windows' Internet Options (-proxy.auth.option=USE_SYSTEM reads it)";
   if (base.protocol === 'http:' && !LOOPBACK.test(base.hostname) && !o.insecure) {
     throw fail(
       'INVALID_ARGUMENT',
@@ -263,7 +265,7 @@ export const createApiClient = (options: ConnectionOptions, apiKey?: string): Ap
           repeatable,
         });
       } catch (error) {
-        throw await networkError(error, o.serverUrl, proxy);
+        throw await networkError(error, o.serverUrl, proxy, proxySetting);
       }
       const { text } = res;
       let json: { error?: { code?: string; message?: string } } & Record<string, unknown> = {};

@@ -2,7 +2,7 @@
 // core/katalonc/grammar.ts); `--print-machine-id` alone (with its display flags) is answered
 // without loading commander, so the command an admin asks for most starts almost as fast as bare
 // Node.js. Everything else goes to program.ts, which the build keeps in a bundle of its own.
-import { parseLine } from '../core/katalonc/grammar.ts';
+import { parseLine, swallowedOptions } from '../core/katalonc/grammar.ts';
 import { warn } from '../command-line/output.ts';
 import { run } from '../command-line/runner.ts';
 import { readTextOrFail } from '../platform/errno.ts';
@@ -40,6 +40,11 @@ void run(
     for (const option of line.unknown)
       warn(
         `${option.split('=')[0]} is not a documented katalonc option: passed to the test engine as it is`,
+      );
+    for (const option of swallowedOptions(argv))
+      warn(
+        // Not the value: what it took in may hold a secret (-apiKey=…).
+        `${option.split('=')[0]}'s value took in the options after it, up to the next quote: a backslash before a closing quote escapes the quote; end the path without it ("C:\\dir") or double it ("C:\\dir\\\\")`,
       );
     const args = line.gnu;
     if (args.includes('--print-machine-id') && args.every((a) => MACHINE_ID_FLAGS.has(a))) {

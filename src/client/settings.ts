@@ -76,11 +76,18 @@ export interface OnlineCredentials {
 
 // Keys are pasted from web pages and chat: curly quotes and spaces are the usual damage.
 const PASTE_DAMAGE = /[\s"'`\u2018\u2019\u201A\u201C\u201D\u201E\u00A0]/;
+/** A variable that was not expanded: `%NAME%` (cmd.exe leaves an unset one as written), `$NAME`, `${NAME}`, `$env:NAME`. */
+const UNEXPANDED = /^(?:%\w+%|\$(?:env:)?\{?\w+\}?)$/i;
 
 /** API key: -apiKey, KATALON_API_KEY, the saved one, then licenseServer.properties' apiKey. */
 export const apiKeyOf = async (opts: Pick<ClientOptions, 'apiKey'>): Promise<string | null> => {
   const apiKey =
     opts.apiKey ?? environment.apiKey ?? (await loadApiKey()) ?? katalonProperties().apiKey ?? null;
+  if (apiKey !== null && UNEXPANDED.test(apiKey))
+    throw fail(
+      'INVALID_API_KEY',
+      `the API key is ${apiKey}, a variable's name, not its value: the shell did not expand it (cmd.exe expands %NAME% only when NAME is set, and never $NAME; PowerShell writes $env:NAME): set the variable, write it as this shell does, or pass the key itself`,
+    );
   if (apiKey !== null && PASTE_DAMAGE.test(apiKey))
     throw fail(
       'INVALID_API_KEY',

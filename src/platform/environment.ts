@@ -20,6 +20,8 @@ export const environment = {
   httpsProxy: set(env.HTTPS_PROXY) ?? set(env.https_proxy),
   httpProxy: set(env.HTTP_PROXY) ?? set(env.http_proxy),
   userProfile: set(env.USERPROFILE),
+  /** SystemRoot (Windows): where reg.exe is. */
+  systemRoot: set(env.SystemRoot),
   /** KATALONC_CONTAINER_OK=1: the container warning was read; do not repeat it. */
   containerAcknowledged: Boolean(set(env.KATALONC_CONTAINER_OK)),
   /** KATALONC_ENGINE: the test engine that runner options are handed to. */

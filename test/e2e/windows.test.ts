@@ -1,13 +1,14 @@
 // The Windows lane: the npm katalonc on Node.js for Windows, and the Windows executable, under Wine
 // (see scripts/harness/wine.ts). Machine IDs, offline and online runs, exit codes, paths with spaces and
-// %USERPROFILE%\.katalon\license; one license one run, and a run that dies whole with katalonc.
+// %USERPROFILE%\.katalon\license; one license one run, and a run that dies whole with katalonc; a
+// Jenkins `bat` step's Katalon line through cmd.exe, and the proxy options (Internet Options too).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomInt } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, tempDir, waitFor, type Result } from '../helpers/cli.ts';
 import { makeLicense, testIssuer } from '../helpers/licenses.ts';
-import { requireAll } from '../helpers/network.ts';
+import { requireAll, startProxy } from '../helpers/network.ts';
 import { adminApi, seedOrg, startServer, type TestServer } from '../helpers/server.ts';
 import {
   processesStarting,
@@ -127,6 +128,83 @@ describe.skipIf(!wineInstalled && !requireAll)(`katalonc on Windows (Wine)${wine
     expect(run.code, run.stderr).toBe(4);
   });
 
+  it('a Jenkins `bat` step: a Katalon line with ^ continuations, %KATALON_API_KEY%, paths with spaces, an engine.cmd found on PATH as cmd.exe finds it, %ERRORLEVEL%', async () => {
+    const folder = join(tempDir(), 'bat step licenses');
+    licenseIn(folder);
+    const tools = join(wine.drive, 'CI tools');
+    mkdirSync(tools, { recursive: true });
+    writeFileSync(
+      join(tools, 'kre-engine.cmd'),
+      '@echo engine got %*\r\n@echo key=%KATALON_API_KEY%\r\n@exit /b 3\r\n',
+    );
+    const line = (katalonc: string) =>
+      `${katalonc} -noSplash -runMode=console -consoleLog -noExit ^\r\n` +
+      ` -projectPath="C:\\Users\\Katalon Studio\\Project\\YourProject.prj" -retry=0 ^\r\n` +
+      ` -testSuitePath="Test Suites/TS_RegressionTest" -browserType="Chrome (headless)" -apiKey=%KATALON_API_KEY% -orgID=1 -- kre-engine\r\n` +
+      'echo ERRORLEVEL=%ERRORLEVEL%\r\n';
+    writeFileSync(
+      join(wine.drive, 'step.bat'),
+      '@echo off\r\nset "PATH=C:\\CI tools;%PATH%"\r\nset KATALON_API_KEY=kls_from_credentials\r\n' +
+        line(wine.katalonc.map((part) => `"${part}"`).join(' ')) +
+        line(`"${windowsExe}"`) +
+        // A trailing backslash escapes the closing quote (the C runtime's rule, so Katalon's too).
+        'set "KATALONC_ENGINE=C:\\CI tools\\kre-engine.cmd"\r\n' +
+        `"${windowsExe}" -runMode=console -reportFolder="C:\\Reports dir\\" -retry=0\r\n` +
+        'echo ERRORLEVEL=%ERRORLEVEL%\r\n',
+    );
+    const step = await wine.run(['cmd', '/c', 'C:\\step.bat'], {
+      KATALON_LICENSE_DIR: windowsPath(folder),
+    });
+    const runs = step.stdout.split('ERRORLEVEL=');
+    expect(runs, step.stderr).toHaveLength(4);
+    for (const output of runs.slice(0, 2))
+      expect(output).toContain(
+        'engine got -noSplash -runMode=console -consoleLog -noExit "-projectPath=C:\\Users\\Katalon Studio\\Project\\YourProject.prj" -retry=0 "-testSuitePath=Test Suites/TS_RegressionTest" "-browserType=Chrome (headless)"\r\nkey=kls_from_credentials',
+      );
+    expect(runs.slice(1).map((r) => r.trim().slice(0, 1))).toEqual(['3', '3', '3']);
+    // The engine gets the one argument the runner got, and katalonc says why it looks so.
+    expect(runs[2]).toContain(
+      'engine got -runMode=console "-reportFolder=C:\\Reports dir\\" -retry=0"',
+    );
+    expect(step.stderr).toContain(
+      "-reportFolder's value took in the options after it, up to the next quote: a backslash before a closing quote escapes the quote",
+    );
+  });
+
+  it('a bat step whose API key variable is not set: -apiKey=%KATALON_API_KEY% (empty in a batch file, as written in cmd /c) and a $KATALON_API_KEY copied from sh each say so', async () => {
+    const none = windowsPath(tempDir());
+    const katalonc = `${wine.katalonc.map((part) => `"${part}"`).join(' ')} -orgID=1 -serverUrl=http://127.0.0.1:9 -licenseDir="${none}"`;
+    writeFileSync(
+      join(wine.drive, 'unset.bat'),
+      [
+        '@echo off',
+        'set KATALON_API_KEY=',
+        `${katalonc} -apiKey=%KATALON_API_KEY% -- cmd /c exit 0`,
+        'echo ERRORLEVEL=%ERRORLEVEL%',
+        `cmd /c "${katalonc} -apiKey=%%KATALON_API_KEY%% -- cmd /c exit 0"`,
+        'echo ERRORLEVEL=%ERRORLEVEL%',
+        `${katalonc} -apiKey=$KATALON_API_KEY -- cmd /c exit 0`,
+        'echo ERRORLEVEL=%ERRORLEVEL%',
+        '',
+      ].join('\r\n'),
+    );
+    const step = await wine.run(['cmd', '/c', 'C:\\unset.bat']);
+    expect(step.stdout.trim().split(/\s+/)).toEqual([
+      'ERRORLEVEL=4',
+      'ERRORLEVEL=8',
+      'ERRORLEVEL=8',
+    ]);
+    expect(step.stderr).toContain(
+      '-apiKey= has an empty value: a variable written there (%NAME% in cmd.exe, $NAME in sh) is not set where katalonc runs',
+    );
+    expect(step.stderr).toContain(
+      "the API key is %KATALON_API_KEY%, a variable's name, not its value",
+    );
+    expect(step.stderr).toContain(
+      "the API key is $KATALON_API_KEY, a variable's name, not its value",
+    );
+  });
+
   it('one license, one run: a second run is refused while the first holds it, even with another KATALONC_HOME', async () => {
     const folder = join(tempDir(), 'one license');
     licenseIn(folder);
@@ -190,6 +268,54 @@ describe.skipIf(!wineInstalled && !requireAll)(`katalonc on Windows (Wine)${wine
       expect(r.code, r.stderr).toBe(5);
       expect(r.stderr).toContain('Start activating online...');
       expect(await sessions()).toBe(0);
+    });
+
+    it("the proxy options: MANUAL_CONFIG with credentials, and USE_SYSTEM as Internet Options set it (Katalon's Java reads that on Windows)", async () => {
+      const { org, apiKey } = await seedOrg(server.url, { quota: 1 });
+      const manual = await startProxy({ user: 'ci', password: 'p@ss word' });
+      const system = await startProxy();
+      const settings = 'HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings';
+      try {
+        const online = (proxy: string[]) =>
+          wine.run(
+            [
+              ...runArgs(
+                tempDir(),
+                ['cmd', '/c', 'exit 0'],
+                [`-orgID=${org}`, `-serverUrl=${server.url}`, '--config', ...proxy],
+              ),
+            ],
+            { KATALON_API_KEY: apiKey, KATALONC_HOME: windowsPath(tempDir()) },
+          );
+        const viaManual = await online([
+          '-proxy.auth.option=MANUAL_CONFIG',
+          '-proxy.auth.server.type=HTTP',
+          '-proxy.auth.server.address=127.0.0.1',
+          `-proxy.auth.server.port=${manual.port}`,
+          '-proxy.auth.username=ci',
+          '-proxy.auth.password=p@ss word',
+        ]);
+        expect(viaManual.code, viaManual.stderr).toBe(0);
+        expect(manual.log()).toContain(`POST ${server.url}/v1/sessions`);
+        for (const [name, type, data] of [
+          ['ProxyEnable', 'REG_DWORD', '1'],
+          ['ProxyServer', 'REG_SZ', `127.0.0.1:${system.port}`],
+        ])
+          await wine.run(['reg', 'add', settings, '/v', name, '/t', type, '/d', data, '/f']);
+        const viaSystem = await online(['-proxy.auth.option=USE_SYSTEM']);
+        expect(viaSystem.code, viaSystem.stderr).toBe(0);
+        expect(system.log()).toContain(`POST ${server.url}/v1/sessions`);
+        system.stop();
+        const refused = await online(['-proxy.auth.option=USE_SYSTEM']);
+        expect(refused.code).toBe(7);
+        expect(refused.stderr).toContain(
+          `error: the proxy at 127.0.0.1:${system.port} refused the connection: check the proxy of Windows' Internet Options`,
+        );
+      } finally {
+        await wine.run(['reg', 'delete', settings, '/v', 'ProxyEnable', '/f']);
+        manual.stop();
+        system.stop();
+      }
     });
   });
 });

@@ -2,7 +2,7 @@
 // the engine as typed and in order, unknown options passed on, errors in the user's spelling.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { parseLine, propertiesTokens } from '../../src/core/katalonc/grammar.ts';
+import { parseLine, propertiesTokens, swallowedOptions } from '../../src/core/katalonc/grammar.ts';
 import { OPTIONS, findOption } from '../../src/core/katalonc/options.ts';
 import type { KatalonError } from '../../src/core/errors.ts';
 import { VERSION } from '../../src/version.ts';
@@ -105,6 +105,23 @@ describe('katalonc grammar: licensing options', () => {
     expect(stray.message).toMatch(/^-apiKey= has an empty value, and a stray argument follows/);
     expect(stray.message).not.toContain('abc-secret');
     expect(error(['-orgID=', 'x']).message).toMatch(/stray argument "x"/);
+    // `-apiKey=%KATALON_API_KEY%` in a batch file (or $KATALON_API_KEY in sh) with the variable unset.
+    expect(error(['-apiKey=', '-orgID=1']).message).toBe(
+      '-apiKey= has an empty value: a variable written there (%NAME% in cmd.exe, $NAME in sh) is not set where katalonc runs; set it, or write -apiKey=VALUE',
+    );
+  });
+
+  it('an option whose value took in the options after it (a backslash before its closing quote) is found', () => {
+    // cmd.exe's -reportFolder="C:\Reports dir\" -projectPath="C:\p x\a.prj", as the C runtime splits it.
+    const argv = [
+      '-runMode=console',
+      '-reportFolder=C:\\Reports dir" -projectPath=C:\\p',
+      'x\\a.prj',
+    ];
+    expect(swallowedOptions(argv)).toEqual([argv[1]]);
+    expect(
+      swallowedOptions(['-g_text=say "hi"', '-browserType=Chrome (headless)', '-x="a" b']),
+    ).toEqual([]);
   });
 
   it('keeps values containing "=" intact', () => {

@@ -4,6 +4,7 @@
 import { clientCode, fail, type ErrorCode, type KatalonError } from '../../core/errors.ts';
 import { environment } from '../../platform/environment.ts';
 import { directTransport } from './direct.ts';
+import { systemProxy } from '../../platform/system-proxy/index.ts';
 import type { ProxySettings } from './proxied.ts';
 import type { TlsSettings, Transport } from './transport.ts';
 import { errnoCode, readTextOrFail } from '../../platform/errno.ts';
@@ -130,6 +131,7 @@ const networkError = async (
   error: unknown,
   serverUrl: string,
   proxy: string | null,
+  proxySetting: string,
 ): Promise<KatalonError> => {
   const url = shown(serverUrl);
   const viaProxy = proxy !== null;
@@ -144,10 +146,7 @@ const networkError = async (
       `${url} speaks plain HTTP, not TLS: use -serverUrl=http://… (or the server's TLS port)`,
     );
   if (proxy && code === 'ECONNREFUSED' && message.includes(proxy))
-    return is(
-      'PROXY_ERROR',
-      `the proxy at ${proxy} refused the connection: check -proxy.auth.server.address and -proxy.auth.server.port, or HTTPS_PROXY/HTTP_PROXY`,
-    );
+    return is('PROXY_ERROR', `the proxy at ${proxy} refused the connection: check ${proxySetting}`);
   if (
     !viaProxy &&
     target.protocol === 'http:' &&
@@ -211,8 +210,26 @@ export interface ApiClient {
   close(): Promise<void>;
 }
 
-export const createApiClient = (o: ConnectionOptions, apiKey?: string): ApiClient => {
-  const base = new URL(o.serverUrl);
+/**
+ * USE_SYSTEM where the OS keeps a proxy setting of its own (Windows' Internet Options, as Katalon's
+ * Java runner reads it): that proxy, or none, as if typed; elsewhere the environment's.
+ */
+const withSystemProxy = (o: ConnectionOptions, target: URL): ConnectionOptions => {
+  if (o.proxyOption !== 'USE_SYSTEM') return o;
+  const system = systemProxy(target);
+  if (system === null) return o;
+  if (system === 'direct') return { ...o, proxyOption: 'NO_PROXY' };
+  const { type: proxyType, address: proxyAddress, port: proxyPort } = system;
+  return { ...o, proxyOption: 'MANUAL_CONFIG', proxyType, proxyAddress, proxyPort };
+};
+
+export const createApiClient = (options: ConnectionOptions, apiKey?: string): ApiClient => {
+  const base = new URL(options.serverUrl);
+  const o = withSystemProxy(options, base);
+  const proxySetting =
+    o.proxyOption === options.proxyOption
+      ? '-proxy.auth.server.address and -proxy.auth.server.port, or HTTPS_PROXY/HTTP_PROXY'
+      : "the proxy of Windows' Internet Options (-proxy.auth.option=USE_SYSTEM reads it)";
   if (base.protocol === 'http:' && !LOOPBACK.test(base.hostname) && !o.insecure) {
     throw fail(
       'INVALID_ARGUMENT',
@@ -248,7 +265,7 @@ export const createApiClient = (o: ConnectionOptions, apiKey?: string): ApiClien
           repeatable,
         });
       } catch (error) {
-        throw await networkError(error, o.serverUrl, proxy);
+        throw await networkError(error, o.serverUrl, proxy, proxySetting);
       }
       const { text } = res;
       let json: { error?: { code?: string; message?: string } } & Record<string, unknown> = {};

@@ -14,7 +14,9 @@ export interface ProxySettings {
 }
 
 const dispatcherFor = (proxy: ProxySettings, tls: TlsSettings): Dispatcher => {
-  const connect = { timeout: CONNECT_TIMEOUT_MS, ...tls };
+  // No TCP keep-alive probes: every request has its own timeouts, and undici sets them before the
+  // socket connects, which Wine's Windows sockets refuse ("connect UNKNOWN"), failing every request.
+  const connect = { timeout: CONNECT_TIMEOUT_MS, keepAlive: false, ...tls };
   const timeouts = { headersTimeout: RESPONSE_TIMEOUT_MS, bodyTimeout: RESPONSE_TIMEOUT_MS };
   const common = { connect, ...timeouts };
   const manual = proxy.manual;
@@ -29,7 +31,7 @@ const dispatcherFor = (proxy: ProxySettings, tls: TlsSettings): Dispatcher => {
         requestTls: connect,
         proxyTls: connect,
       })
-    : new ProxyAgent({ ...common, uri: manual.url, requestTls: connect });
+    : new ProxyAgent({ ...common, uri: manual.url, proxyTls: connect, requestTls: connect });
 };
 
 export const proxiedTransport = (proxy: ProxySettings, tls: TlsSettings): Transport => {

@@ -69,9 +69,13 @@ const licensingTokens = (
           ? ', and a stray argument follows it (not shown: it may be the secret itself)'
           : `, and a stray argument "${next}" follows it`
         : '';
+    // Nothing follows: most often a variable that is not set (-apiKey=%KATALON_API_KEY% in a
+    // batch file, $KATALON_API_KEY in sh) became nothing.
     throw fail(
       'INVALID_ARGUMENT',
-      `${typed}= has an empty value${stray}: write ${typed}=VALUE with no space after "="`,
+      stray
+        ? `${typed}= has an empty value${stray}: write ${typed}=VALUE with no space after "="`
+        : `${typed}= has an empty value: a variable written there (%NAME% in cmd.exe, $NAME in sh) is not set where katalonc runs; set it, or write ${typed}=VALUE`,
     );
   }
   return [`${gnu}=${value}`];
@@ -158,6 +162,16 @@ export const parseLine = (args: readonly string[], propertiesText?: string): Par
   }
   return line;
 };
+
+/**
+ * Options whose value swallowed the options after it through a quote taken as a character:
+ * `-reportFolder="C:\\Reports\\" -retry=0`, where a backslash before the closing quote escapes it
+ * (Windows' command-line rules, and sh's inside double quotes), arrives as one argument
+ * `-reportFolder=C:\\Reports" -retry=0`. Katalon's runner is handed it the same way; katalonc
+ * passes it on too, but says so.
+ */
+export const swallowedOptions = (args: readonly string[]): string[] =>
+  args.filter((arg) => /^-[^=\s]+=[^"]*"\s+-/.test(arg));
 
 /** The entries of a Java-style properties file (`name=value` or `name: value` lines, # or ! comments). */
 export const propertyEntries = (text: string): { name: string; value?: string }[] =>

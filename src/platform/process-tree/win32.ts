@@ -10,11 +10,25 @@ import { fail } from '../../core/errors.ts';
 
 export const JOB_HELPER = 'katalonc-job.exe';
 
-/** Where PATH (after the current folder, as Windows does) finds `file`, as libuv would run it. */
+/** Programs CreateProcess can start (a batch file through cmd.exe), in PATHEXT's order. */
+const RUNNABLE = ['.com', '.exe', '.bat', '.cmd'];
+
+/** `name`'s value in `env`: a copy of process.env is no longer case-insensitive (Windows spells it Path). */
+const variable = (env: NodeJS.ProcessEnv, name: string): string | undefined =>
+  Object.entries(env).find(([key]) => key.toUpperCase() === name)?.[1];
+
+/**
+ * Where PATH (after the current folder) finds `file`, as cmd.exe would: a bare name with each of
+ * PATHEXT's extensions, so that `run -- gradlew` or an engine named `katalonc` finds a .bat or .cmd
+ * as a Jenkins `bat` step does (libuv alone tries .com and .exe only).
+ */
 const resolveCommand = (file: string, env: NodeJS.ProcessEnv): string | null => {
-  // A copy of process.env is no longer case-insensitive: Windows spells it Path.
-  const path = Object.entries(env).find(([name]) => name.toUpperCase() === 'PATH')?.[1] ?? '';
-  const names = [...(extname(file) ? [file] : []), `${file}.com`, `${file}.exe`];
+  const path = variable(env, 'PATH') ?? '';
+  const extensions = (variable(env, 'PATHEXT') ?? RUNNABLE.join(';'))
+    .split(';')
+    .map((ext) => ext.toLowerCase())
+    .filter((ext) => RUNNABLE.includes(ext));
+  const names = [...(extname(file) ? [file] : []), ...extensions.map((ext) => file + ext)];
   // A name with a folder is tried where it says; a bare name in the current folder, then PATH.
   const dirs = /[\\/:]/.test(file) ? [''] : [process.cwd(), ...path.split(';').filter(Boolean)];
   for (const dir of dirs)

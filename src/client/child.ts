@@ -119,7 +119,13 @@ export const startChild = (
       if (detached && child.pid) process.kill(-child.pid, signal);
       else child.kill(signal);
     } catch {
-      child.kill(signal);
+      try {
+        child.kill(signal);
+      } catch {
+        // Windows has no SIGHUP to send (ENOSYS; katalonc gets one when its console is closed):
+        // there it ends the command as SIGTERM does, instead of a crash in a signal handler.
+        child.kill('SIGTERM');
+      }
     }
   };
   const handlers = FORWARDED.map((signal) => [signal, () => send(signal)] as const);

@@ -15,7 +15,9 @@ import { constants } from 'node:os';
 import { fail } from '../core/errors.ts';
 import { inJob } from '../platform/process-tree/win32.ts';
 
-const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+// SIGBREAK is Windows' Ctrl-Break (elsewhere it never comes): without a handler it ended katalonc
+// at once, its online session left to its lease.
+const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
 
 export interface RunningChild {
   exited: Promise<number>;

@@ -1,0 +1,76 @@
+// Attacks on the console and the admin API's views through a real server, as a Member, an Admin and
+// an Owner of one organisation would try them: what they did must stay where the Owner can see it.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminApi, randomMachineId, seedOrg, startServer, type TestServer } from '../helpers/server.ts';
+import { csrfOf, joinAs, type ConsoleClient } from '../helpers/console.ts';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startServer();
+});
+afterAll(() => server.stop());
+
+/** The audit entries of `org` that a console user reaches, page after page ("Older entries"). */
+const auditPages = async (c: ConsoleClient, org: number) => {
+  const rows: string[] = [];
+  let next: string | undefined = `/console/orgs/${org}/audit`;
+  for (let pages = 0; next && pages < 50; pages++) {
+    const page = await c.get(next);
+    expect(page.status).toBe(200);
+    rows.push(...[...page.text.matchAll(/<tr>\s*<td>[^]*?<\/tr>/g)].map((m) => m[0]));
+    next = /<a href="([^"]+)"[^>]*>Older entries<\/a>/.exec(page.text)?.[1]?.replaceAll('&amp;', '&');
+  }
+  return rows;
+};
+
+describe('the audit log under a flood', () => {
+  it('a Member who makes and revokes 250 API keys cannot push an Admin’s offline license out of the Owner’s view: older entries are a page away, in the console and the admin API', async () => {
+    const { org } = await seedOrg(server.url, { model: 'node-locked', quota: 3, machineQuota: 3 });
+    const owner = await joinAs(server.url, org, 'flood-owner@acme.test', 'owner');
+    const admin = await joinAs(server.url, org, 'flood-admin@acme.test', 'admin');
+    const member = await joinAs(server.url, org, 'flood-member@acme.test', 'member');
+    // The Admin burns a seat for 60 days on a machine of their own: irrevocable, so the Owner must see it.
+    const machineId = randomMachineId();
+    const licenses = await admin.get(`/console/orgs/${org}/licenses`);
+    const issued = await admin.post(`/console/orgs/${org}/pools/KRE/offline-licenses`, {
+      _csrf: csrfOf(licenses.text),
+      machineId,
+      kind: 'offline',
+      confirm: 'yes',
+      expires: '',
+    });
+    expect(issued.status).toBe(303);
+    // Then the noise, with nothing but a Member's own API keys: 500 entries.
+    const keysPage = await member.get(`/console/orgs/${org}/api-keys`);
+    const csrf = csrfOf(keysPage.text);
+    for (let i = 0; i < 250; i++) {
+      const made = await member.post(`/console/orgs/${org}/api-keys`, { _csrf: csrf });
+      expect(made.status).toBe(201);
+    }
+    // Nobody else makes keys meanwhile: the Member's are 250 consecutive ids from the first listed.
+    const listed = (await member.get(`/console/orgs/${org}/api-keys`)).text;
+    const firstId = Math.min(...[...listed.matchAll(/api-keys\/(\d+)\/revoke/g)].map((m) => +m[1]));
+    for (let id = firstId; id < firstId + 250; id++)
+      expect(
+        (await member.post(`/console/orgs/${org}/api-keys/${id}/revoke`, { _csrf: csrf })).status,
+      ).toBe(303);
+
+    const seen = await auditPages(owner, org);
+    expect(seen.some((r) => r.includes('offline license issued') && r.includes(machineId))).toBe(
+      true,
+    );
+    // The admin API pages the same way: each entry has its id, and ?before=<id> goes further back.
+    const first = (await adminApi(server.url, 'GET', `/orgs/${org}/audit`)).body.entries as {
+      id: number;
+      action: string;
+      detail: string;
+    }[];
+    expect(first).toHaveLength(500);
+    expect(first.some((e) => e.action === 'offline license issued')).toBe(false);
+    const older = (
+      await adminApi(server.url, 'GET', `/orgs/${org}/audit?before=${first.at(-1)!.id}`)
+    ).body.entries as { id: number; action: string; detail: string }[];
+    expect(older.find((e) => e.action === 'offline license issued')?.detail).toContain(machineId);
+    expect(Math.max(...older.map((e) => e.id))).toBeLessThan(first.at(-1)!.id);
+  }, 120_000);
+});

@@ -1,7 +1,13 @@
 // Attacks on the console and the admin API's views through a real server, as a Member, an Admin and
 // an Owner of one organisation would try them: what they did must stay where the Owner can see it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminApi, randomMachineId, seedOrg, startServer, type TestServer } from '../helpers/server.ts';
+import {
+  adminApi,
+  randomMachineId,
+  seedOrg,
+  startServer,
+  type TestServer,
+} from '../helpers/server.ts';
 import { csrfOf, joinAs, type ConsoleClient } from '../helpers/console.ts';
 
 let server: TestServer;
@@ -18,7 +24,9 @@ const auditPages = async (c: ConsoleClient, org: number) => {
     const page = await c.get(next);
     expect(page.status).toBe(200);
     rows.push(...[...page.text.matchAll(/<tr>\s*<td>[^]*?<\/tr>/g)].map((m) => m[0]));
-    next = /<a href="([^"]+)"[^>]*>Older entries<\/a>/.exec(page.text)?.[1]?.replaceAll('&amp;', '&');
+    next = /<a href="([^"]+)"[^>]*>Older entries<\/a>/
+      .exec(page.text)?.[1]
+      ?.replaceAll('&amp;', '&');
   }
   return rows;
 };

@@ -2,6 +2,7 @@
 // an Owner of one organisation would try them: what they did must stay where the Owner can see it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  activateIn,
   adminApi,
   randomMachineId,
   seedOrg,
@@ -80,5 +81,41 @@ describe('the audit log under a flood', () => {
     ).body.entries as { id: number; action: string; detail: string }[];
     expect(older.find((e) => e.action === 'offline license issued')?.detail).toContain(machineId);
     expect(Math.max(...older.map((e) => e.id))).toBeLessThan(first.at(-1)!.id);
+  }, 120_000);
+});
+
+describe('API keys', () => {
+  it('every active API key of a Member is on their page to revoke: a 101st is refused, not hidden past the 100 rows the page shows', async () => {
+    const { org } = await seedOrg(server.url);
+    // Whoever had the Member's session for a minute (a shared machine) makes keys of their own.
+    const member = await joinAs(server.url, org, 'keys-member@acme.test', 'member');
+    const csrf = csrfOf((await member.get(`/console/orgs/${org}/api-keys`)).text);
+    const made: string[] = [];
+    for (let i = 0; i < 101; i++) {
+      const r = await member.post(`/console/orgs/${org}/api-keys`, { _csrf: csrf });
+      const key = /kls_[A-Za-z0-9_-]{43}/.exec(r.text)?.[0];
+      if (r.status !== 201 || !key) {
+        expect(r.status).toBe(409);
+        expect(r.text).toContain('revoke one first');
+        break;
+      }
+      made.push(key);
+    }
+    expect(made.length).toBeGreaterThanOrEqual(100);
+    // The Member revokes every key their page offers, until it offers none: each of them.
+    let revoked = 0;
+    for (;;) {
+      const page = await member.get(`/console/orgs/${org}/api-keys`);
+      const ids = [...page.text.matchAll(/api-keys\/(\d+)\/revoke/g)].map((m) => m[1]);
+      if (ids.length === 0) break;
+      for (const id of ids) {
+        const r = await member.post(`/console/orgs/${org}/api-keys/${id}/revoke`, { _csrf: csrf });
+        expect(r.status).toBe(303);
+        revoked++;
+      }
+    }
+    expect(revoked).toBe(made.length);
+    // The newest key (the intruder's) activates no more. (One try: failed keys are throttled.)
+    expect((await activateIn(server.url, org, made.at(-1)!)).status).toBe(401);
   }, 120_000);
 });

@@ -399,4 +399,48 @@ describe.each(stores)('a removed machine on $name', (store) => {
     });
     await expectCountersAgree(storeRef);
   }, 60_000);
+
+  it('nor when the same machine registers again with a new run meanwhile: the removal ended the cut-off run for good', async () => {
+    const { org, apiKey } = await seedOrg(on.server.url, {
+      model: 'node-locked',
+      quota: 3,
+      machineQuota: 2,
+    });
+    const storeRef = on.storeRef();
+    const activate = (machineId: string) =>
+      api(on.server.url, 'POST', '/v1/sessions', { orgId: org, product: 'KRE', machineId }, apiKey);
+    const m1 = randomMachineId();
+    const s1 = (await activate(m1)).body.session.id as string;
+    await waitFor(
+      async () =>
+        (await sqlOn(storeRef, 'SELECT ended_at FROM sessions WHERE id = ?', s1))[0].ended_at !==
+        null,
+      30_000,
+      'the sweep to end the cut-off session',
+    );
+    expect(
+      (await adminApi(on.server.url, 'DELETE', `/orgs/${org}/pools/KRE-node-locked/machines/${m1}`))
+        .status,
+    ).toBe(200);
+    // The next CI job on that machine activates: the machine is registered again, as it may be.
+    expect((await activate(m1)).status).toBe(201);
+    // The run the admin's removal ended must still not come back.
+    const resumed = await api(
+      on.server.url,
+      'POST',
+      `/v1/sessions/${s1}/resume`,
+      undefined,
+      apiKey,
+    );
+    expect(resumed).toMatchObject({
+      status: 410,
+      body: {
+        error: {
+          code: 'SESSION_TERMINATED',
+          message: `the session was ended: machine ${m1} was removed by an admin`,
+        },
+      },
+    });
+    await expectCountersAgree(storeRef);
+  }, 60_000);
 });

@@ -217,6 +217,26 @@ export const endSessions = async (
   return ended;
 };
 
+/**
+ * Gives the machine's sessions of the pool that their lease ended (runs cut off from the server,
+ * which may still resume within the outage grace) `reason` instead: ended for good, also once the
+ * machine registers again. Their seats were free already; resolves to how many.
+ */
+export const endResumableSessions = (
+  q: Queries,
+  poolId: number,
+  machineId: string,
+  reason: string,
+): Promise<number> =>
+  q.run(
+    'UPDATE sessions SET end_reason = ? WHERE pool_id = ? AND machine_id = ? AND end_reason IN (?, ?)',
+    reason,
+    poolId,
+    machineId,
+    LEASE_EXPIRED,
+    LEASE_EXPIRED_IN_OUTAGE,
+  );
+
 export type LiveSessionRow = SessionRow & {
   email: string;
   product: Product;

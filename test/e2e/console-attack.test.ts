@@ -1,21 +1,17 @@
 // Attacks on the console and the admin API's views through a real server, as a Member, an Admin and
 // an Owner of one organisation would try them: what they did must stay where the Owner can see it.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   activateIn,
   adminApi,
   randomMachineId,
   seedOrg,
-  startServer,
-  type TestServer,
+  serverOnStore,
 } from '../helpers/server.ts';
 import { csrfOf, joinAs, type ConsoleClient } from '../helpers/console.ts';
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer();
-});
-afterAll(() => server.stop());
+// The rules under test are the service's, the same on either store: SQLite only.
+const on = serverOnStore({ skip: false, postgres: false });
 
 /** The audit entries of `org` that a console user reaches, page after page ("Older entries"). */
 const auditPages = async (c: ConsoleClient, org: number) => {
@@ -34,10 +30,14 @@ const auditPages = async (c: ConsoleClient, org: number) => {
 
 describe('the audit log under a flood', () => {
   it('a Member who makes and revokes 250 API keys cannot push an Admin’s offline license out of the Owner’s view: older entries are a page away, in the console and the admin API', async () => {
-    const { org } = await seedOrg(server.url, { model: 'node-locked', quota: 3, machineQuota: 3 });
-    const owner = await joinAs(server.url, org, 'flood-owner@acme.test', 'owner');
-    const admin = await joinAs(server.url, org, 'flood-admin@acme.test', 'admin');
-    const member = await joinAs(server.url, org, 'flood-member@acme.test', 'member');
+    const { org } = await seedOrg(on.server.url, {
+      model: 'node-locked',
+      quota: 3,
+      machineQuota: 3,
+    });
+    const owner = await joinAs(on.server.url, org, 'flood-owner@acme.test', 'owner');
+    const admin = await joinAs(on.server.url, org, 'flood-admin@acme.test', 'admin');
+    const member = await joinAs(on.server.url, org, 'flood-member@acme.test', 'member');
     // The Admin burns a seat for 60 days on a machine of their own: irrevocable, so the Owner must see it.
     const machineId = randomMachineId();
     const licenses = await admin.get(`/console/orgs/${org}/licenses`);
@@ -74,7 +74,7 @@ describe('the audit log under a flood', () => {
       true,
     );
     // The admin API pages the same way: each entry has its id, and ?before=<id> goes further back.
-    const newest = (await adminApi(server.url, 'GET', `/orgs/${org}/audit`)).body.entries as {
+    const newest = (await adminApi(on.server.url, 'GET', `/orgs/${org}/audit`)).body.entries as {
       id: number;
       action: string;
       detail: string;
@@ -82,7 +82,7 @@ describe('the audit log under a flood', () => {
     expect(newest).toHaveLength(500);
     expect(newest.some((e) => e.action === 'offline license issued')).toBe(false);
     const older = (
-      await adminApi(server.url, 'GET', `/orgs/${org}/audit?before=${newest.at(-1)!.id}`)
+      await adminApi(on.server.url, 'GET', `/orgs/${org}/audit?before=${newest.at(-1)!.id}`)
     ).body.entries as { id: number; action: string; detail: string }[];
     expect(older.find((e) => e.action === 'offline license issued')?.detail).toContain(machineId);
     expect(Math.max(...older.map((e) => e.id))).toBeLessThan(newest.at(-1)!.id);
@@ -91,9 +91,9 @@ describe('the audit log under a flood', () => {
 
 describe('API keys', () => {
   it('every active API key of a Member is on their page to revoke: a 101st is refused, not hidden past the 100 rows the page shows', async () => {
-    const { org } = await seedOrg(server.url);
+    const { org } = await seedOrg(on.server.url);
     // Whoever had the Member's session for a minute (a shared machine) makes keys of their own.
-    const member = await joinAs(server.url, org, 'keys-member@acme.test', 'member');
+    const member = await joinAs(on.server.url, org, 'keys-member@acme.test', 'member');
     const csrf = csrfOf((await member.get(`/console/orgs/${org}/api-keys`)).text);
     const made: string[] = [];
     for (let i = 0; i < 101; i++) {
@@ -121,6 +121,6 @@ describe('API keys', () => {
     }
     expect(revoked).toBe(made.length);
     // The newest key (the intruder's) activates no more. (One try: failed keys are throttled.)
-    expect((await activateIn(server.url, org, made.at(-1)!)).status).toBe(401);
+    expect((await activateIn(on.server.url, org, made.at(-1)!)).status).toBe(401);
   }, 120_000);
 });

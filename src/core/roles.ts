@@ -17,8 +17,8 @@ export type Action =
   | { kind: 'invite'; role: Role }
   | { kind: 'change-role'; from: Role; to: Role }
   | { kind: 'remove-member'; role: Role }
-  /** `own`: the key is for the actor themself. */
-  | { kind: 'make-api-key'; own: boolean }
+  /** `own`: the key is for the actor themself; `active`: how many unrevoked keys they hold now. */
+  | { kind: 'make-api-key'; own: boolean; active: number }
   | { kind: 'see-own-api-keys' }
   /** Organisations, pools, members and keys as the server's operator sees and makes them. */
   | { kind: 'operate' };
@@ -27,6 +27,13 @@ export type Decision =
   { ok: true } | { ok: false; code: 'NOT_FOUND' | 'FORBIDDEN'; message: string };
 
 const ALLOWED: Decision = { ok: true };
+
+/**
+ * The most unrevoked API keys a console user holds: their API keys page shows every one of them
+ * (it shows 100 rows), so that a key made behind their back (a borrowed session) is always there to
+ * revoke. The operator, who lists every key, is not held to it.
+ */
+export const MAX_ACTIVE_API_KEYS = 100;
 const forbidden = (message: string): Decision => ({ ok: false, code: 'FORBIDDEN', message });
 
 const isManager = (role: Role) => role === 'owner' || role === 'admin';
@@ -56,7 +63,12 @@ export const authorize = (
     case 'see-own-api-keys':
       return ALLOWED;
     case 'make-api-key':
-      return action.own ? ALLOWED : forbidden('a member makes API keys for themself only');
+      if (!action.own) return forbidden('a member makes API keys for themself only');
+      return action.active < MAX_ACTIVE_API_KEYS
+        ? ALLOWED
+        : forbidden(
+            `you hold ${MAX_ACTIVE_API_KEYS} API keys, the most one member may: revoke one first (Your API keys)`,
+          );
     case 'manage-licenses':
     case 'terminate-session':
       return isManager(role) ? ALLOWED : licenses;

@@ -510,5 +510,34 @@ describe.each(stores)(
       await check(page, '9-member-api-keys');
       await page.close();
     });
+
+    it('the audit log pages back: an entry 120 later ones pushed off the first page is one "Older entries" away, by keyboard', async () => {
+      const { org, email } = await seedOrg(server.url);
+      const page = await browser.newPage();
+      await signInAsOwner(page, org, 'auditor@browser.test');
+      // The entry to find, then 120 after it.
+      const invited = 'pushed-back@browser.test';
+      expect(
+        (
+          await adminApi(server.url, 'POST', `/orgs/${org}/invitations`, {
+            email: invited,
+            role: 'member',
+          })
+        ).status,
+      ).toBe(201);
+      for (let i = 0; i < 120; i++)
+        expect(
+          (await adminApi(server.url, 'POST', `/orgs/${org}/api-keys`, { email })).status,
+        ).toBe(201);
+      await page.goto(`${server.url}/console/orgs/${org}/audit`);
+      const table = page.getByRole('table', { name: 'Every change, newest first' });
+      expect(await table.innerText()).not.toContain(invited);
+      const older = page.getByRole('link', { name: 'Older entries' });
+      await older.focus();
+      await Promise.all([page.waitForURL('**/audit?before=*'), page.keyboard.press('Enter')]);
+      expect(await table.innerText()).toContain(invited);
+      await check(page, '10-audit-older');
+      await page.close();
+    });
   },
 );

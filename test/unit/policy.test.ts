@@ -2,7 +2,12 @@
 // it for every operation that acts for someone: the route no longer decides.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { authorize, type Action, type PolicyActor } from '../../src/core/roles.ts';
+import {
+  authorize,
+  MAX_ACTIVE_API_KEYS,
+  type Action,
+  type PolicyActor,
+} from '../../src/core/roles.ts';
 import { ROLES, type Role } from '../../src/core/vocabulary.ts';
 import { openDataDir } from '../../src/server/data-dir.ts';
 import { actors } from '../../src/server/service/actor.ts';
@@ -23,7 +28,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   role.map((r): Action => ({ kind: 'invite', role: r })),
   role.map((r): Action => ({ kind: 'remove-member', role: r })),
   fc.tuple(role, role).map(([from, to]): Action => ({ kind: 'change-role', from, to })),
-  fc.boolean().map((own): Action => ({ kind: 'make-api-key', own })),
+  fc.boolean().map((own): Action => ({ kind: 'make-api-key', own, active: 0 })),
 );
 const orgId = fc.integer({ min: 1, max: 1_000_000 });
 const user = (r: Role | undefined): PolicyActor => ({ kind: 'user', role: r });
@@ -72,6 +77,16 @@ describe('authorize', () => {
             !(a.kind === 'make-api-key' && !a.own),
         );
         expect(may('owner', a)).toBe(!operate && !(a.kind === 'make-api-key' && !a.own));
+      }),
+    );
+  });
+
+  it('a console user holds at most MAX_ACTIVE_API_KEYS unrevoked keys, whatever their role (all fit their page); the operator is not held to it', () => {
+    fc.assert(
+      fc.property(role, fc.integer({ min: 0, max: 1000 }), (r, active) => {
+        const a: Action = { kind: 'make-api-key', own: true, active };
+        expect(may(r, a)).toBe(active < MAX_ACTIVE_API_KEYS);
+        expect(authorize({ kind: 'operator' }, a, { orgId: 1 }).ok).toBe(true);
       }),
     );
   });

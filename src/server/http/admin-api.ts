@@ -24,6 +24,7 @@ import {
   PoolParams,
   poolOfPath,
   SessionsQuery,
+  AuditQuery,
   TerminateQuery,
 } from './schemas.ts';
 import type { Service } from '../service/index.ts';
@@ -99,13 +100,13 @@ const instant = (text: string): number => {
 };
 
 /** GET /orgs/:orgId/<segment>: an organisation's list, as `{ <list>: […] }`. */
-const orgList = <K extends 'auditLog' | 'listUsers' | 'listApiKeys' | 'listPools'>(
+const orgList = <K extends 'listUsers' | 'listApiKeys' | 'listPools'>(
   op: K,
   segment: string,
   list: string,
 ) =>
   route({
-    op: op as 'listUsers', // all four take (orgId)
+    op: op as 'listUsers', // all three take (orgId)
     method: 'GET',
     path: `/orgs/:orgId/${segment}`,
     params: OrgParams,
@@ -128,7 +129,16 @@ const forMember = <K extends 'addUser' | 'createApiKey'>(op: K, segment: string)
   }) as AnyAdminRoute & { op: K };
 
 export const ADMIN_API = [
-  orgList('auditLog', 'audit', 'entries'),
+  route({
+    op: 'auditLog',
+    method: 'GET',
+    path: '/orgs/:orgId/audit',
+    params: OrgParams,
+    query: AuditQuery,
+    list: 'entries',
+    args: ({ params, query }) => [params.orgId, query.before],
+    request: (orgId, before) => ({ params: { orgId }, query: { before } }),
+  }),
   orgList('listUsers', 'users', 'users'),
   orgList('listApiKeys', 'api-keys', 'apiKeys'),
   orgList('listPools', 'pools', 'pools'),

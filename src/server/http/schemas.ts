@@ -58,6 +58,8 @@ export const NewOfflineLicense = object({
   replace: Type.Optional(Type.Boolean()),
 });
 export const SessionsQuery = object({ orgId: Type.Optional(Id) });
+/** The audit log's next page: the entries before this one. */
+export const AuditQuery = object({ before: Type.Optional(Id) });
 export const TerminateQuery = object({ reason: Type.Optional(text(200)) });
 export const MachineTime = object({ machineId: MachineId });
 export const CertificateText = object({ text: Type.String({ minLength: 1, maxLength: 16_384 }) });

@@ -21,10 +21,19 @@ export const insertAudit = (q: Queries, r: AuditRow): Promise<number> =>
     r.detail,
   );
 
-/** An organisation's entries, newest first; at most `limit`. */
-export const auditOf = (q: Queries, orgId: number, limit: number): Promise<AuditRow[]> =>
+/**
+ * An organisation's entries, newest first; at most `limit`, and only those older than entry
+ * `before` when given (the next page: no entry is ever out of reach, however many come after it).
+ */
+export const auditOf = (
+  q: Queries,
+  orgId: number,
+  limit: number,
+  before?: number,
+): Promise<(AuditRow & { id: number })[]> =>
   q.all(
-    `SELECT at, org_id, who, address, action, detail FROM audit_log WHERE org_id = ?
-     ORDER BY id DESC LIMIT ${limit}`,
+    `SELECT id, at, org_id, who, address, action, detail FROM audit_log WHERE org_id = ?
+     ${before === undefined ? '' : 'AND id < ?'} ORDER BY id DESC LIMIT ${limit}`,
     orgId,
+    ...(before === undefined ? [] : [before]),
   );

@@ -1,6 +1,7 @@
 // Rows of organisations, their members and the members' API keys.
 import type { Product } from '../../core/vocabulary.ts';
 import type { Queries } from '../store/store.ts';
+import { count } from './pools.ts';
 
 export interface User {
   id: number;
@@ -67,6 +68,10 @@ export const insertApiKey = async (
     k.prefix,
     k.now,
   ))!.id;
+
+/** How many unrevoked API keys the user holds. */
+export const activeKeyCount = (q: Queries, userId: number): Promise<number> =>
+  count(q, 'SELECT count(*) AS n FROM api_keys WHERE user_id = ? AND revoked_at IS NULL', userId);
 
 /** Resolves to whether an active key was revoked. */
 export const revokeApiKey = async (q: Queries, id: number, now: number): Promise<boolean> =>

@@ -96,24 +96,25 @@ export const extendLease = (q: Queries, sessionId: string, lease: number): Promi
 
 /**
  * Extends the leases of those sessions in the batch that are their user's and live now; resolves to
- * their ids. One statement for the whole batch (PostgreSQL: the batch travels as one JSON array).
+ * them (id and user). One statement for the whole batch (PostgreSQL: the batch travels as one JSON
+ * array); a session in it twice, for its user and another, joins only its user's row.
  */
 export const extendLiveLeases = async (
   q: Queries,
   batch: readonly { id: string; userId: number; lease: number }[],
   now: number,
-): Promise<string[]> =>
+): Promise<{ id: string; userId: number }[]> =>
   (
-    await q.all<{ id: string }>(
+    await q.all<{ id: string; user_id: number }>(
       `UPDATE sessions SET lease_expires_at = b.lease
        FROM json_to_recordset(?::json) AS b(id text, "userId" bigint, lease bigint)
        WHERE sessions.id = b.id AND sessions.user_id = b."userId" AND sessions.ended_at IS NULL
          AND sessions.lease_expires_at > ? AND sessions.lease_expires_at < b.lease
-       RETURNING sessions.id`,
+       RETURNING sessions.id, sessions.user_id`,
       JSON.stringify(batch),
       now,
     )
-  ).map((r) => r.id);
+  ).map((r) => ({ id: r.id, userId: Number(r.user_id) }));
 
 /**
  * Brings back a session whose lease ran out (its run outlived a server outage); resolves to whether
@@ -216,6 +217,26 @@ export const endSessions = async (
   for (const [poolId, n] of perPool) await countOpen(q, poolId, -n);
   return ended;
 };
+
+/**
+ * Gives the machine's sessions of the pool that their lease ended (runs cut off from the server,
+ * which may still resume within the outage grace) `reason` instead: ended for good, also once the
+ * machine registers again. Their seats were free already; resolves to how many.
+ */
+export const endResumableSessions = (
+  q: Queries,
+  poolId: number,
+  machineId: string,
+  reason: string,
+): Promise<number> =>
+  q.run(
+    'UPDATE sessions SET end_reason = ? WHERE pool_id = ? AND machine_id = ? AND end_reason IN (?, ?)',
+    reason,
+    poolId,
+    machineId,
+    LEASE_EXPIRED,
+    LEASE_EXPIRED_IN_OUTAGE,
+  );
 
 export type LiveSessionRow = SessionRow & {
   email: string;

@@ -326,11 +326,15 @@ export const accounts = (ctx: Context) => {
         return { email: target.email, role };
       }),
 
-    /** The organisation's audit log, newest first (the last 500 entries). */
-    auditLog: async (orgId: number) => {
+    /**
+     * The organisation's audit log, newest first: 500 entries, those before entry `before` when
+     * given (each entry's id says where the next page starts).
+     */
+    auditLog: async (orgId: number, before?: number) => {
       await authorized(store, orgId, { kind: 'manage-licenses' });
       await orgOrFail(store, orgId);
-      return (await auditOf(store, orgId, 500)).map((r) => ({
+      return (await auditOf(store, orgId, 500, before)).map((r) => ({
+        id: r.id,
         at: new Date(r.at).toISOString(),
         who: r.who,
         from: r.address,

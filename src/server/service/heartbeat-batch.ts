@@ -7,6 +7,7 @@ import { extendLiveLeases } from '../repository/sessions.ts';
 import type { Store } from '../store/store.ts';
 
 interface Waiting {
+  sessionId: string;
   userId: number;
   lease: number;
   done: ((extended: boolean) => void)[];
@@ -18,6 +19,12 @@ export interface HeartbeatBatch {
   extend(sessionId: string, userId: number, lease: number): Promise<boolean>;
 }
 
+/**
+ * A batch's entry is a session and a user: another user's heartbeats for a session (its ID read in
+ * a CI log) wait beside its holder's, never in their place, and extend nothing.
+ */
+const entryOf = (sessionId: string, userId: number) => `${userId} ${sessionId}`;
+
 export const createHeartbeatBatch = (store: Store, clock: () => number): HeartbeatBatch => {
   let next = new Map<string, Waiting>();
   let writing = false;
@@ -28,9 +35,15 @@ export const createHeartbeatBatch = (store: Store, clock: () => number): Heartbe
       const batch = next;
       next = new Map();
       try {
-        const rows = [...batch].map(([id, w]) => ({ id, userId: w.userId, lease: w.lease }));
-        const extended = new Set(await extendLiveLeases(store, rows, clock()));
-        for (const [id, w] of batch) for (const done of w.done) done(extended.has(id));
+        const rows = [...batch.values()].map((w) => ({
+          id: w.sessionId,
+          userId: w.userId,
+          lease: w.lease,
+        }));
+        const extended = new Set(
+          (await extendLiveLeases(store, rows, clock())).map((r) => entryOf(r.id, r.userId)),
+        );
+        for (const [entry, w] of batch) for (const done of w.done) done(extended.has(entry));
       } catch (error) {
         for (const w of batch.values()) for (const failed of w.failed) failed(error);
       }
@@ -41,16 +54,14 @@ export const createHeartbeatBatch = (store: Store, clock: () => number): Heartbe
   return {
     extend: (sessionId, userId, lease) =>
       new Promise((resolve, reject) => {
-        const waiting = next.get(sessionId);
+        const entry = entryOf(sessionId, userId);
+        const waiting = next.get(entry);
         // The same session twice in one batch (a retried heartbeat): one row, the later lease.
-        if (waiting && waiting.userId === userId) {
+        if (waiting) {
           waiting.lease = Math.max(waiting.lease, lease);
           waiting.done.push(resolve);
           waiting.failed.push(reject);
-        } else if (waiting) {
-          // Another user's key on this session id: not extended (the read that follows says why).
-          resolve(false);
-        } else next.set(sessionId, { userId, lease, done: [resolve], failed: [reject] });
+        } else next.set(entry, { sessionId, userId, lease, done: [resolve], failed: [reject] });
         if (!writing) void writeAll();
       }),
   };

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { fail } from '../../core/errors.ts';
 import {
   addMembership,
+  activeKeyCount,
   apiKeysOf,
   listOrgs,
   membersOf,
@@ -60,8 +61,10 @@ export const organisations = (ctx: Context, auth: Authenticator) => {
 
     createApiKey: (orgId: number, email: string) =>
       ctx.events.transaction(async (tx) => {
-        const own = currentActor().user?.email === canonicalEmail(email);
-        await authorized(tx, orgId, { kind: 'make-api-key', own });
+        const { user: actor } = currentActor();
+        const own = actor?.email === canonicalEmail(email);
+        const active = actor ? await activeKeyCount(tx, actor.id) : 0;
+        await authorized(tx, orgId, { kind: 'make-api-key', own, active });
         const user = await memberOrFail(tx, orgId, email);
         const apiKey = `kls_${randomBytes(32).toString('base64url')}`;
         const id = await insertApiKey(tx, {
@@ -144,12 +147,18 @@ export const organisations = (ctx: Context, auth: Authenticator) => {
       }));
     },
 
-    /** The console: the actor's own API keys in an organisation (prefixes only). */
+    /**
+     * The console: the actor's own API keys in an organisation (prefixes only), the active ones
+     * first, newest first: all of them fit the page (MAX_ACTIVE_API_KEYS).
+     */
     myApiKeys: async (orgId: number) => {
       await authorized(store, orgId, { kind: 'see-own-api-keys' });
       const email = currentActor().user?.email;
       return (await apiKeysOf(store, orgId))
         .filter((k) => k.email === email)
+        .sort(
+          (a, b) => Number(a.revoked_at !== null) - Number(b.revoked_at !== null) || b.id - a.id,
+        )
         .map((k) => ({
           id: k.id,
           prefix: `${k.prefix}…`,

@@ -30,7 +30,7 @@ import {
 } from '../repository/licensed-users.ts';
 import { deleteMachine, listMachines } from '../repository/machines.ts';
 import { replaceableLicense, unexpiredOfflineLicenses } from '../repository/offline-licenses.ts';
-import { liveSessions, type SessionRow } from '../repository/sessions.ts';
+import { endResumableSessions, liveSessions, type SessionRow } from '../repository/sessions.ts';
 import { audit } from './audit.ts';
 import { checkMachineId, lockedPoolOrFail, memberOrFail, orgOrFail, poolOrFail } from './checks.ts';
 import { endSessionsFor } from './seats.ts';
@@ -301,12 +301,16 @@ export const pools = (ctx: Context) => {
           );
         if ((await deleteMachine(tx, pool.id, id)) === 0)
           throw fail('NOT_FOUND', `machine ${id} is not registered in the ${poolTitle(pool)}`);
+        const reason = `machine ${id} was removed by an admin`;
         const sessionsEnded = await endSessionsFor(
           ctx,
           tx,
           { poolId: pool.id, machineId: id },
-          { event: 'terminated', reason: `machine ${id} was removed by an admin` },
+          { event: 'terminated', reason },
         );
+        // And its runs cut off from the server: their resume must not find the machine registered
+        // again (the next job on it) and come back.
+        await endResumableSessions(tx, pool.id, id, reason);
         await audit(
           ctx,
           tx,

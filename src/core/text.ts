@@ -16,10 +16,12 @@ const SAFE_TEXT = new RegExp(SAFE_TEXT_PATTERN, 'u');
 const UNSAFE_CHARACTER = new RegExp(`[${UNSAFE}]`, 'gu');
 
 /**
- * An e-mail address as this server takes one: printable ASCII without spaces, one @, a dot in the
- * domain. ASCII only, so that no address can look like another's ("о" Cyrillic, "ｏ" full-width).
+ * An e-mail address as this server takes one: a dot-atom name (letters, digits, .!#$%&'*+/=?^_`{|}~-)
+ * @ a domain of letters, digits, hyphens and at least one dot. ASCII only, so that no address can
+ * look like another's ("о" Cyrillic, "ｏ" full-width); none of ",;<>()\"" or spaces, with which
+ * a mailer reads another mailbox than the account's ('a@x.test, b@evil.test', '"a@x.test" <b@evil.test>').
  */
-export const EMAIL_PATTERN = '^[!-?A-~]+@[!-?A-~]+\\.[!-?A-~]+$';
+export const EMAIL_PATTERN = "^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)+$";
 const EMAIL = new RegExp(EMAIL_PATTERN);
 
 export const isSafeText = (text: string): boolean => SAFE_TEXT.test(text);

@@ -68,6 +68,20 @@ describe('invitations and console sessions', () => {
     await expect(
       s.invite({ orgId: org, email: 'not-an-address', role: 'member' }),
     ).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    // Addresses a mailer reads as another mailbox than the account's.
+    for (const email of [
+      'a@acme.test,b@evil.test',
+      'a@acme.test;b@evil.test',
+      '"a@acme.test"<b@evil.test>',
+      'a@acme.test<b@evil.test>',
+      'a(b@evil.test)@acme.test',
+      'a@[127.0.0.1]',
+    ])
+      await expect(s.invite({ orgId: org, email, role: 'member' }), email).rejects.toMatchObject({
+        code: 'BAD_REQUEST',
+      });
+    for (const email of ['first.last+ci@mail.acme.co.uk', "o'brien@acme.test", 'x_y-z@a-b.test'])
+      expect((await s.invite({ orgId: org, email, role: 'member' })).email).toBe(email);
   });
 
   it('an Admin cannot invite an Owner; an Owner can', async () => {

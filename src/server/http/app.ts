@@ -68,7 +68,7 @@ export const buildApp = (service: Service, options: AppOptions) => {
             if (pattern === SAFE_TEXT_PATTERN)
               return `${where} holds a control or bidirectional character (a newline, an escape, U+202E…): remove it`;
             if (pattern === EMAIL_PATTERN)
-              return `${where} is not an e-mail address: name@domain, in ASCII letters, digits and punctuation`;
+              return `${where} is not an e-mail address: name@domain, in ASCII letters, digits and .+-_ (no spaces, commas, quotes or <>)`;
             return `${where} ${e.message}`;
           })
           .join(', '),

@@ -13,7 +13,7 @@ import type { Queries, Transaction } from '../store/store.ts';
 export const notAnEmail = (typed: string) =>
   fail(
     'BAD_REQUEST',
-    `"${typed}" is not an e-mail address: name@domain, in ASCII letters, digits and punctuation`,
+    `"${typed}" is not an e-mail address: name@domain, in ASCII letters, digits and .+-_ (no spaces, commas, quotes or <>)`,
   );
 
 /** The canonical form of a typed machine ID, or BAD_REQUEST saying what is wrong with it. */

@@ -690,6 +690,46 @@ describe('proxies', () => {
   });
 });
 
+describe('a proxy of the wrong type', () => {
+  it('-proxy.auth.server.type=SOCKS or HTTPS at an HTTP proxy: one line naming the proxy and its type, exit 7', async () => {
+    const proxy = await startProxy();
+    try {
+      const o = await online(2);
+      const as = (type: string) =>
+        katalonc(
+          [
+            'activate',
+            ...o.args,
+            '--config',
+            '-proxy.auth.option=MANUAL_CONFIG',
+            `-proxy.auth.server.type=${type}`,
+            '-proxy.auth.server.address=127.0.0.1',
+            `-proxy.auth.server.port=${proxy.port}`,
+          ],
+          o.env,
+        );
+      const at = `the proxy at 127\\.0\\.0\\.1:${proxy.port}`;
+      const socks = await as('SOCKS');
+      expect(socks.code).toBe(7);
+      expect(socks.stderr).toMatch(
+        new RegExp(
+          `^Start activating online\\.\\.\\.\\nerror: ${at} does not answer as a SOCKS5 proxy \\(.*\\): check -proxy\\.auth\\.server\\.type \\(HTTP, HTTPS or SOCKS\\) and -proxy\\.auth\\.server\\.port\\n$`,
+        ),
+      );
+      const https = await as('HTTPS');
+      expect(https.code).toBe(7);
+      // Not the server's URL (it is http:// already), nor Node's warning about the proxy's IP as SNI.
+      expect(https.stderr).toMatch(
+        new RegExp(
+          `^Start activating online\\.\\.\\.\\nerror: ${at} speaks plain HTTP, not TLS: use -proxy\\.auth\\.server\\.type=HTTP .*\\n$`,
+        ),
+      );
+    } finally {
+      proxy.stop();
+    }
+  });
+});
+
 describe('saved credentials', () => {
   const hasSecretService =
     spawnSync('sh', [

@@ -181,6 +181,22 @@ describe('online activation', () => {
     expect(l.stderr).not.toMatch(/terminated/);
   });
 
+  it('-licenseRelease=true without a command (activate, a CI clean-up step) frees the leftover sessions too', async () => {
+    const o = await online(2);
+    const machineId = (await katalonc(['--print-machine-id'], o.env)).stdout.trim();
+    const leftover = await activateIn(server.url, o.org, o.apiKey, { machineId });
+    expect(leftover.status).toBe(201);
+    await new Promise((r) => setTimeout(r, 1800)); // 1.5 heartbeat intervals of silence
+    const r = await katalonc([...o.args, '-licenseRelease=true'], o.env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      /Released 1 leftover session\(s\) of runs on this machine that had stopped/,
+    );
+    expect(r.stdout).toMatch(/^Activated KRE/);
+    const gone = await heartbeatIn(server.url, leftover.body.session.id, o.apiKey);
+    expect(gone.body.error.message).toContain('released by -licenseRelease: its run had stopped');
+  });
+
   it('a SIGKILLed katalonc takes its command (with its children) along: no run goes on without a session', async () => {
     const o = await online(1);
     const pidFile = join(tempDir(), 'pid');

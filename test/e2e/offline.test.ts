@@ -109,6 +109,15 @@ describe('katalonc license list', () => {
     expect(r.stdout).toContain('The number of valid offline licenses: 0');
   });
 
+  it('the table is as wide as its reasons, as README shows it (not padded to 60 columns)', async () => {
+    const { env } = setup({ 'a.lic': valid() });
+    const r = await katalonc(['license', 'list'], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      /^│ a\.lic +│ KRE +│ valid +│ \d{4}-\d{2}-\d{2} │ valid until \S+ \([^)]*\) │$/m,
+    );
+  });
+
   it('detects a clock set back more than an hour behind the time already seen', async () => {
     const { env, home } = setup({ 'a.lic': valid() });
     const state = join(home, '.katalon', 'katalonc');

@@ -59,6 +59,10 @@ describe.each(stores)('-licenseModel on $name', (store) => {
     const activated = await katalonc(['activate', ...o.args, '-licenseModel=floating'], o.env);
     expect(activated.code, activated.stderr).toBe(0);
     expect(activated.stdout).toMatch(/Activated KRE floating for /);
+    // Not "machine quota 0": a floating pool has none.
+    expect(activated.stdout).toMatch(
+      /^ {2}quota 2, available 2, no machine quota \(floating\), expires /m,
+    );
     expect(await machinesOf(o.org, 'KRE-node-locked')).toEqual([]);
     // Without it: node-locked first, as before.
     const plain = await katalonc(['run', ...o.args, '--', 'true'], o.env);

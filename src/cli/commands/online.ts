@@ -47,7 +47,8 @@ export const activate = async (opts: ClientOptions, save: boolean): Promise<Resu
     }
     const lines = [
       `${ok('Activated')} ${poolLabel(pool)} for ${pool.orgName} (org ${pool.orgId}) on ${c.serverUrl}`,
-      `  quota ${pool.quota}, available ${pool.available}, machine quota ${pool.machineQuota}, expires ${pool.expiresAt.slice(0, 10)}`,
+      // A floating pool has no machine quota (its 0 is no limit of 0 machines).
+      `  quota ${pool.quota}, available ${pool.available}, ${pool.model === 'floating' ? 'no machine quota (floating)' : `machine quota ${pool.machineQuota}`}, expires ${pool.expiresAt.slice(0, 10)}`,
     ];
     if (saved)
       lines.push(

@@ -67,7 +67,7 @@ describe('a server issues only what its issuer certificate allows', () => {
     expect(uncovered.body.error.message).toMatch(/does not cover organisation 2/);
   });
 
-  it('keys public and certificate install refuse a mistyped data dir and make nothing there; an empty folder gets its key', async () => {
+  it('keys public, certificate install and admin-token refuse a mistyped data dir and make nothing there; an empty folder gets its key', async () => {
     // Otherwise the licensor certifies a new key the server never uses, and it installs there fine.
     const missing = join(tempDir(), 'typo');
     const cert = join(tempDir(), 'server.cert');
@@ -84,6 +84,10 @@ describe('a server issues only what its issuer certificate allows', () => {
     );
     expect(install.code).toBe(4);
     expect(install.stderr).toMatch(/^error: there is no data dir at .*typo: pass the server's/);
+    // Nor an admin token that no server checks (the admin API would answer 401 to it).
+    const token = await run(SERVER, ['--data-dir', missing, 'admin-token'], userEnv());
+    expect(token.code).toBe(4);
+    expect(token.stderr).toMatch(/^error: there is no data dir at .*typo: pass the server's/);
     expect(existsSync(missing)).toBe(false);
     // To certify before the first start, make the folder: its key is made there and kept.
     mkdirSync(missing, { mode: 0o700 });

@@ -323,7 +323,11 @@ describe('katalonc run: one session per license file', () => {
       env,
     );
     const grandchild = await waitForPid(pidFile, 'the holder to start its command');
-    expect((await katalonc(['run', '-enableLicenseRetry=false', '--', 'true'], env)).code).toBe(6);
+    const busy = await katalonc(['run', '-enableLicenseRetry=false', '--', 'true'], env);
+    expect(busy.code).toBe(6);
+    expect(busy.stderr).toMatch(
+      /^error: the 1 valid offline license in .* is in use by another katalonc run on this machine: add -enableLicenseRetry=true to wait for one$/m,
+    );
     holder.kill('SIGKILL');
     const killedAt = Date.now();
     await holder.exited;
@@ -387,7 +391,7 @@ describe('katalonc run: one session per license file', () => {
         { env, encoding: 'utf8' },
       );
       expect(inOtherNamespace.status, inOtherNamespace.stderr).toBe(6);
-      expect(inOtherNamespace.stderr).toMatch(/are in use by other katalonc runs/);
+      expect(inOtherNamespace.stderr).toMatch(/is in use by another katalonc run/);
       holder.kill('SIGTERM');
       await holder.result;
     },

@@ -3,6 +3,7 @@
 // offline license for this machine, validates it offline and runs a command under it. Each step is
 // printed as a user would type it; any failing step fails the tour.
 import { execFile, spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEV_ROOT_FILE } from './dev-root.ts';
 import { cleanEnv, removeTempDirs, tempDir } from './harness/env.ts';
@@ -57,6 +58,9 @@ const sh = (
 step(
   "The licensor certifies the server's signing key (here with this checkout's development root)",
 );
+// Before the first start: the folder is made by hand (admin commands refuse one that is missing).
+console.log(`$ mkdir -m 700 ${dataDir}`);
+mkdirSync(dataDir, { mode: 0o700 });
 const serverKey = (
   await sh('katalon-license-server', ['--data-dir', dataDir, 'keys', 'public'])
 ).trim();

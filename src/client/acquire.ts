@@ -38,7 +38,9 @@ export const acquire = async (opts: ClientOptions, out: Out, tries = 1): Promise
   if (report.valid > 0) {
     throw fail(
       'ALL_LICENSES_IN_USE',
-      `all ${report.valid} valid offline licenses in ${report.folder} are in use by other katalonc runs on this machine`,
+      report.valid === 1
+        ? `the 1 valid offline license in ${report.folder} is in use by another katalonc run on this machine`
+        : `all ${report.valid} valid offline licenses in ${report.folder} are in use by other katalonc runs on this machine`,
     );
   }
   const seen =

@@ -128,6 +128,19 @@ const releaseMachineSessions = async (
   ).released;
 };
 
+/** -licenseRelease: this machine's sessions of runs that stopped are released before one is taken. */
+export const releaseLeftovers = async (
+  client: ApiClient,
+  c: OnlineCredentials & { orgId: number },
+  opts: ClientOptions,
+  say: (line: string) => void,
+): Promise<void> => {
+  if (opts.licenseRelease)
+    say(
+      `Released ${await releaseMachineSessions(client, c, opts.product)} leftover session(s) of runs on this machine that had stopped (live runs are left alone)`,
+    );
+};
+
 export const holdOnlineSession = async (
   credentials: OnlineCredentials,
   opts: ClientOptions,
@@ -142,10 +155,7 @@ export const holdOnlineSession = async (
   try {
     await releaseDeadRuns(client, credentials.serverUrl);
     const c = await chooseOrg(client, credentials, opts.product);
-    if (opts.licenseRelease)
-      say(
-        `Released ${await releaseMachineSessions(client, c, opts.product)} leftover session(s) of runs on this machine that had stopped (live runs are left alone)`,
-      );
+    await releaseLeftovers(client, c, opts, say);
     const { session, pool } = await activateSession(client, c, opts.product);
     let lock: Awaited<ReturnType<typeof tryLock>>;
     try {

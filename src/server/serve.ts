@@ -155,5 +155,7 @@ export const startServer = async (o: ServerOptions): Promise<void> => {
     await app.close();
     await service.tick();
     await store.close();
+    // The last line of a clean stop: a log without it was cut short (killed, or past SHUTDOWN_MS).
+    app.log.info({ signal }, 'stopped: leases written, database closed');
   });
 };

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { stores } from '../../scripts/harness/postgres.ts';
 import { katalonc, userEnv } from '../helpers/cli.ts';
+import { joinAs } from '../helpers/console.ts';
 import {
   adminApi,
   adminCli,
@@ -58,6 +59,10 @@ describe.each(stores)('-licenseModel on $name', (store) => {
     const activated = await katalonc(['activate', ...o.args, '-licenseModel=floating'], o.env);
     expect(activated.code, activated.stderr).toBe(0);
     expect(activated.stdout).toMatch(/Activated KRE floating for /);
+    // Not "machine quota 0": a floating pool has none.
+    expect(activated.stdout).toMatch(
+      /^ {2}quota 2, available 2, no machine quota \(floating\), expires /m,
+    );
     expect(await machinesOf(o.org, 'KRE-node-locked')).toEqual([]);
     // Without it: node-locked first, as before.
     const plain = await katalonc(['run', ...o.args, '--', 'true'], o.env);
@@ -135,6 +140,26 @@ describe.each(stores)('-licenseModel on $name', (store) => {
       ),
     );
     expect(await machinesOf(o.org, 'KRE')).toEqual([]);
+  });
+
+  it("the console's floating section gives the line that runs on the floating pool (-licenseModel=floating), pasted as it is", async () => {
+    const o = await organisation(true);
+    const owner = await joinAs(on.server.url, o.org, `lines${o.org}@acme.test`, 'owner');
+    const page = (await owner.get(`/console/orgs/${o.org}/licenses`)).text;
+    const lines = [...page.matchAll(/<pre><code>(katalonc [^<]*)<\/code><\/pre>/g)].map((m) =>
+      m[1].replaceAll('&quot;', '"'),
+    );
+    // Node-locked first (it falls back to floating when full), then the floating pool's own.
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).not.toContain('-licenseModel');
+    expect(lines[1]).toContain('-licenseModel=floating');
+    // The line as a CI shell runs it: the key from the environment.
+    const words = lines[1].replace('"-apiKey=$KATALON_API_KEY"', `-apiKey=${o.apiKey}`).split(' ');
+    expect(words[0]).toBe('katalonc');
+    const r = await katalonc(['run', ...words.slice(1), '--', 'true'], o.env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/Online session \S+ \(KRE floating, /);
+    expect(await machinesOf(o.org, 'KRE-node-locked')).toEqual([]);
   });
 
   it('a value that is not a model: exit 4, from the option or the environment', async () => {

@@ -157,7 +157,7 @@ describe.runIf(canActAsUser)(
       for (const [what, args, attemptEnv] of attempts) {
         const r = await runAs(SETPRIV, args, attemptEnv);
         expect(r.code, `${what}: ${r.stderr}`).toBe(6);
-        expect(r.stderr, what).toMatch(/in use by other katalonc runs/);
+        expect(r.stderr, what).toMatch(/in use by another katalonc run/);
       }
       // Everything the licensee owns under ~/.katalon but the license: deleted, then moved aside.
       for (const name of readdirSync(join(home, '.katalon')))

@@ -109,6 +109,15 @@ describe('katalonc license list', () => {
     expect(r.stdout).toContain('The number of valid offline licenses: 0');
   });
 
+  it('the table is as wide as its reasons, as README shows it (not padded to 60 columns)', async () => {
+    const { env } = setup({ 'a.lic': valid() });
+    const r = await katalonc(['license', 'list'], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      /^│ a\.lic +│ KRE +│ valid +│ \d{4}-\d{2}-\d{2} │ valid until \S+ \([^)]*\) │$/m,
+    );
+  });
+
   it('detects a clock set back more than an hour behind the time already seen', async () => {
     const { env, home } = setup({ 'a.lic': valid() });
     const state = join(home, '.katalon', 'katalonc');
@@ -329,7 +338,11 @@ describe('katalonc run: one session per license file', () => {
       env,
     );
     const grandchild = await waitForPid(pidFile, 'the holder to start its command');
-    expect((await katalonc(['run', '-enableLicenseRetry=false', '--', 'true'], env)).code).toBe(6);
+    const busy = await katalonc(['run', '-enableLicenseRetry=false', '--', 'true'], env);
+    expect(busy.code).toBe(6);
+    expect(busy.stderr).toMatch(
+      /^error: the 1 valid offline license in .* is in use by another katalonc run on this machine: add -enableLicenseRetry=true to wait for one$/m,
+    );
     holder.kill('SIGKILL');
     const killedAt = Date.now();
     await holder.exited;
@@ -393,7 +406,7 @@ describe('katalonc run: one session per license file', () => {
         { env, encoding: 'utf8' },
       );
       expect(inOtherNamespace.status, inOtherNamespace.stderr).toBe(6);
-      expect(inOtherNamespace.stderr).toMatch(/are in use by other katalonc runs/);
+      expect(inOtherNamespace.stderr).toMatch(/is in use by another katalonc run/);
       holder.kill('SIGTERM');
       await holder.result;
     },

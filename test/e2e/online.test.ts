@@ -181,6 +181,22 @@ describe('online activation', () => {
     expect(l.stderr).not.toMatch(/terminated/);
   });
 
+  it('-licenseRelease=true without a command (activate, a CI clean-up step) frees the leftover sessions too', async () => {
+    const o = await online(2);
+    const machineId = (await katalonc(['--print-machine-id'], o.env)).stdout.trim();
+    const leftover = await activateIn(server.url, o.org, o.apiKey, { machineId });
+    expect(leftover.status).toBe(201);
+    await new Promise((r) => setTimeout(r, 1800)); // 1.5 heartbeat intervals of silence
+    const r = await katalonc([...o.args, '-licenseRelease=true'], o.env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      /Released 1 leftover session\(s\) of runs on this machine that had stopped/,
+    );
+    expect(r.stdout).toMatch(/^Activated KRE/);
+    const gone = await heartbeatIn(server.url, leftover.body.session.id, o.apiKey);
+    expect(gone.body.error.message).toContain('released by -licenseRelease: its run had stopped');
+  });
+
   it('a SIGKILLed katalonc takes its command (with its children) along: no run goes on without a session', async () => {
     const o = await online(1);
     const pidFile = join(tempDir(), 'pid');
@@ -684,6 +700,46 @@ describe('proxies', () => {
         ).code,
       ).toBe(0);
       expect(proxy.log().slice(before)).not.toMatch(/v1\/sessions/);
+    } finally {
+      proxy.stop();
+    }
+  });
+});
+
+describe('a proxy of the wrong type', () => {
+  it('-proxy.auth.server.type=SOCKS or HTTPS at an HTTP proxy: one line naming the proxy and its type, exit 7', async () => {
+    const proxy = await startProxy();
+    try {
+      const o = await online(2);
+      const as = (type: string) =>
+        katalonc(
+          [
+            'activate',
+            ...o.args,
+            '--config',
+            '-proxy.auth.option=MANUAL_CONFIG',
+            `-proxy.auth.server.type=${type}`,
+            '-proxy.auth.server.address=127.0.0.1',
+            `-proxy.auth.server.port=${proxy.port}`,
+          ],
+          o.env,
+        );
+      const at = `the proxy at 127\\.0\\.0\\.1:${proxy.port}`;
+      const socks = await as('SOCKS');
+      expect(socks.code).toBe(7);
+      expect(socks.stderr).toMatch(
+        new RegExp(
+          `^Start activating online\\.\\.\\.\\nerror: ${at} does not answer as a SOCKS5 proxy \\(.*\\): check -proxy\\.auth\\.server\\.type \\(HTTP, HTTPS or SOCKS\\) and -proxy\\.auth\\.server\\.port\\n$`,
+        ),
+      );
+      const https = await as('HTTPS');
+      expect(https.code).toBe(7);
+      // Not the server's URL (it is http:// already), nor Node's warning about the proxy's IP as SNI.
+      expect(https.stderr).toMatch(
+        new RegExp(
+          `^Start activating online\\.\\.\\.\\nerror: ${at} speaks plain HTTP, not TLS: use -proxy\\.auth\\.server\\.type=HTTP .*\\n$`,
+        ),
+      );
     } finally {
       proxy.stop();
     }

@@ -315,6 +315,10 @@ describe('durability', () => {
     expect((await api(own.url, 'GET', '/healthz')).body).toEqual({ ok: true });
     expect(await own.stop('SIGTERM')).toBe(0);
     expect(own.logs()).toMatch(/finishing requests in flight/);
+    // Its last line says it stopped cleanly, for whoever watches the log.
+    expect(own.logs().trimEnd().split('\n').at(-1)).toMatch(
+      /"signal":"SIGTERM","msg":"stopped: leases written, database closed"}$/,
+    );
   });
 });
 

@@ -1,12 +1,12 @@
 // The chain of trust through the real programs: a server issues only what its certificate allows,
 // katalonc checks the chain, a root's revocation list sticks, and rotated keys keep old licenses.
 import { describe, expect, it } from 'vitest';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { armorCertificate, revoke } from '../../src/core/license/certificate.ts';
 import { CERTIFICATE_FILE, openSigningKey } from '../../src/server/data-dir.ts';
 import { devRootKey } from '../../scripts/dev-root.ts';
-import { katalonc, tempDir, userEnv } from '../helpers/cli.ts';
+import { SERVER, katalonc, run, tempDir, userEnv } from '../helpers/cli.ts';
 import { certifyDataDir, makeLicense, testIssuer } from '../helpers/licenses.ts';
 import {
   ADMIN_TOKEN,
@@ -65,6 +65,35 @@ describe('a server issues only what its issuer certificate allows', () => {
     expect(second.body.error.message).toMatch(/allows 1 offline licenses, all issued/);
     const uncovered = await create(other);
     expect(uncovered.body.error.message).toMatch(/does not cover organisation 2/);
+  });
+
+  it('keys public, certificate install and admin-token refuse a mistyped data dir and make nothing there; an empty folder gets its key', async () => {
+    // Otherwise the licensor certifies a new key the server never uses, and it installs there fine.
+    const missing = join(tempDir(), 'typo');
+    const cert = join(tempDir(), 'server.cert');
+    writeFileSync(cert, armorCertificate(testIssuer().certificate));
+    const keys = await run(SERVER, ['--data-dir', missing, 'keys', 'public'], userEnv());
+    expect(keys.code).toBe(4);
+    expect(keys.stderr).toBe(
+      `error: there is no data dir at ${missing}: pass the server's --data-dir (or KLS_DATA_DIR); "start" makes a new one\n`,
+    );
+    const install = await run(
+      SERVER,
+      ['--data-dir', missing, 'certificate', 'install', cert],
+      userEnv(),
+    );
+    expect(install.code).toBe(4);
+    expect(install.stderr).toMatch(/^error: there is no data dir at .*typo: pass the server's/);
+    // Nor an admin token that no server checks (the admin API would answer 401 to it).
+    const token = await run(SERVER, ['--data-dir', missing, 'admin-token'], userEnv());
+    expect(token.code).toBe(4);
+    expect(token.stderr).toMatch(/^error: there is no data dir at .*typo: pass the server's/);
+    expect(existsSync(missing)).toBe(false);
+    // To certify before the first start, make the folder: its key is made there and kept.
+    mkdirSync(missing, { mode: 0o700 });
+    const made = await run(SERVER, ['--data-dir', missing, 'keys', 'public'], userEnv());
+    expect(made.code, made.stderr).toBe(0);
+    expect(made.stdout).toBe(`${openSigningKey(missing).publicKey.text}\n`);
   });
 
   it('a certificate for another key is refused at install', async () => {

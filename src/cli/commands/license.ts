@@ -35,7 +35,17 @@ export const listLicenses = async (opts: ClientOptions): Promise<Result> => {
         head: ['File', 'Product', 'Status', 'Expires', 'Reason'],
         style: { head: [], border: [] },
         wordWrap: true,
-        colWidths: [null, null, null, null, 60] as number[],
+        // As wide as the longest reason (and its padding), up to 60 columns: longer ones wrap.
+        colWidths: [
+          null,
+          null,
+          null,
+          null,
+          Math.min(
+            60,
+            Math.max('Reason'.length, ...report.licenses.map((l) => l.message.length)) + 2,
+          ),
+        ] as number[],
       });
       for (const l of report.licenses)
         table.push([

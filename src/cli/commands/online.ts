@@ -2,7 +2,7 @@
 import { poolLabel } from '../../core/pool-ref.ts';
 import { ExitCode, fail } from '../../core/errors.ts';
 import { createApiClient, shown } from '../../client/http/api-client.ts';
-import { activateSession, chooseOrg } from '../../client/online-session.ts';
+import { activateSession, chooseOrg, releaseLeftovers } from '../../client/online-session.ts';
 import { forgetApiKey, loadApiKey, saveApiKey } from '../../client/keychain.ts';
 import {
   connection,
@@ -24,10 +24,13 @@ export const activate = async (opts: ClientOptions, save: boolean): Promise<Resu
       'INVALID_ARGUMENT',
       'no API key: pass -apiKey=KEY, or better set KATALON_API_KEY (the command line is visible in ps)',
     );
-  progressLines(Boolean(opts.quiet))('Start activating online...');
+  const say = progressLines(Boolean(opts.quiet));
+  say('Start activating online...');
   const client = createApiClient(connection(opts, credentials.serverUrl), credentials.apiKey);
   try {
     const c = await chooseOrg(client, credentials, opts.product);
+    // Katalon's "-apiKey=… -licenseRelease=true" alone, as a CI clean-up step, releases too.
+    await releaseLeftovers(client, c, opts, say);
     const activation = await activateSession(client, c, opts.product);
     await client.call('DELETE', `v1/sessions/${activation.session.id}`);
     // The pool as it is now that the check's own session is released again.
@@ -46,7 +49,8 @@ export const activate = async (opts: ClientOptions, save: boolean): Promise<Resu
     }
     const lines = [
       `${ok('Activated')} ${poolLabel(pool)} for ${pool.orgName} (org ${pool.orgId}) on ${c.serverUrl}`,
-      `  quota ${pool.quota}, available ${pool.available}, machine quota ${pool.machineQuota}, expires ${pool.expiresAt.slice(0, 10)}`,
+      // A floating pool has no machine quota (its 0 is no limit of 0 machines).
+      `  quota ${pool.quota}, available ${pool.available}, ${pool.model === 'floating' ? 'no machine quota (floating)' : `machine quota ${pool.machineQuota}`}, expires ${pool.expiresAt.slice(0, 10)}`,
     ];
     if (saved)
       lines.push(

@@ -130,21 +130,34 @@ const speaksTls = async (host: string, port: number): Promise<boolean> => {
 const networkError = async (
   error: unknown,
   serverUrl: string,
-  proxy: string | null,
+  proxyUrl: string | undefined,
   proxySetting: string,
 ): Promise<KatalonError> => {
   const url = shown(serverUrl);
+  const proxy = proxyHostOf(proxyUrl);
   const viaProxy = proxy !== null;
   const e = error as Error & { cause?: Error };
   const code = errnoCode(e.cause) ?? errnoCode(e) ?? '';
   const message = e.cause?.message ?? e.message ?? '';
   const is = (c: ErrorCode, text: string) => fail(c, text);
   const target = new URL(serverUrl);
-  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number/i.test(message))
+  // A proxy of the wrong type (-proxy.auth.server.type) fails before the server is reached: name
+  // the proxy and its type, never the server's URL.
+  if (proxy && /socks/i.test(message))
     return is(
-      'TLS_ERROR',
-      `${url} speaks plain HTTP, not TLS: use -serverUrl=http://… (or the server's TLS port)`,
+      'PROXY_ERROR',
+      `the proxy at ${proxy} does not answer as a SOCKS5 proxy (${message}): check -proxy.auth.server.type (HTTP, HTTPS or SOCKS) and -proxy.auth.server.port`,
     );
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number/i.test(message))
+    return proxy && proxyUrl?.startsWith('https:')
+      ? is(
+          'PROXY_ERROR',
+          `the proxy at ${proxy}${target.protocol === 'https:' ? ` (or ${url})` : ''} speaks plain HTTP, not TLS: use -proxy.auth.server.type=HTTP (or an http:// proxy in HTTPS_PROXY/HTTP_PROXY)`,
+        )
+      : is(
+          'TLS_ERROR',
+          `${url} speaks plain HTTP, not TLS: use -serverUrl=http://… (or the server's TLS port)`,
+        );
   if (proxy && code === 'ECONNREFUSED' && message.includes(proxy))
     return is('PROXY_ERROR', `the proxy at ${proxy} refused the connection: check ${proxySetting}`);
   if (
@@ -238,8 +251,7 @@ export const createApiClient = (options: ConnectionOptions, apiKey?: string): Ap
   }
   const tls = tlsSettings(o.caFile);
   const proxyUrl = proxyUrlOf(o, base);
-  const proxy = proxyHostOf(proxyUrl);
-  const viaProxy = proxy !== null;
+  const viaProxy = proxyHostOf(proxyUrl) !== null;
   // Made at the first request: the direct one may need node:https, the proxied one undici.
   let transport: Promise<Transport> | undefined;
   return {
@@ -265,7 +277,7 @@ export const createApiClient = (options: ConnectionOptions, apiKey?: string): Ap
           repeatable,
         });
       } catch (error) {
-        throw await networkError(error, o.serverUrl, proxy, proxySetting);
+        throw await networkError(error, o.serverUrl, proxyUrl, proxySetting);
       }
       const { text } = res;
       let json: { error?: { code?: string; message?: string } } & Record<string, unknown> = {};

@@ -13,6 +13,16 @@ export interface ProxySettings {
   manual?: { url: string; socks: boolean; excludes?: string };
 }
 
+// undici's SOCKS5 agent announces itself as experimental, and its proxy TLS gives a proxy's IP
+// address as the TLS server name (Node's DEP0123): two lines on stderr of every such run that are
+// not the user's to act on, before katalonc's own one-line error. Other warnings still show.
+const emitWarning = process.emitWarning.bind(process);
+process.emitWarning = (warning: string | Error, ...rest: unknown[]) => {
+  const text = typeof warning === 'string' ? warning : warning.message;
+  if (/^SOCKS5 proxy support is experimental|TLS ServerName to an IP address/.test(text)) return;
+  (emitWarning as (w: string | Error, ...r: unknown[]) => void)(warning, ...rest);
+};
+
 const dispatcherFor = (proxy: ProxySettings, tls: TlsSettings): Dispatcher => {
   // No TCP keep-alive probes: every request has its own timeouts, and undici sets them before the
   // socket connects, which Wine's Windows sockets refuse ("connect UNKNOWN"), failing every request.

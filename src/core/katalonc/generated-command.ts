@@ -1,7 +1,7 @@
 // The katalonc command line the console generates for an organisation, as Katalon Studio's
 // generator does: Katalon's own spelling, so that it pastes into CI unchanged, and the API key only
 // as "$KATALON_API_KEY", never the key itself.
-import type { Product } from '../vocabulary.ts';
+import type { PoolModel, Product } from '../vocabulary.ts';
 
 export interface CommandRequest {
   orgId: number;
@@ -11,6 +11,8 @@ export interface CommandRequest {
   licenseRelease: boolean;
   /** Wait up to this many minutes for a free license (-enableLicenseRetry). */
   retryMinutes?: number;
+  /** -licenseModel: this pool only (runs otherwise take the node-locked pool first). */
+  model?: PoolModel;
 }
 
 export const generatedCommand = (r: CommandRequest): string[] => [
@@ -19,6 +21,7 @@ export const generatedCommand = (r: CommandRequest): string[] => [
   '-apiKey=$KATALON_API_KEY',
   `-orgID=${r.orgId}`,
   `-serverUrl=${r.serverUrl}`,
+  ...(r.model ? [`-licenseModel=${r.model}`] : []),
   ...(r.licenseRelease ? ['-licenseRelease=true'] : []),
   ...(r.retryMinutes
     ? ['-enableLicenseRetry=true', `-licenseRetryMaxDuration=${r.retryMinutes}`]

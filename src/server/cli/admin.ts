@@ -31,13 +31,21 @@ const tree = (value: unknown, indent = ''): string => {
 };
 export const shown = (data: unknown): Result => ({ data, lines: [tree(printableDeep(data))] });
 
-/** The data dir of an admin command: a mistyped or forgotten --data-dir must not quietly make a second database beside the real one. */
-export const openExistingDataDir = (dataDir: string, access: 'read' | 'write') => {
+/**
+ * The data dir of an admin command must exist: a mistyped or forgotten --data-dir must not quietly
+ * make a second database, or a second signing key for the licensor to certify, beside the real one.
+ * `orServer`: whether the command can also run through a server's admin API (--server URL).
+ */
+export const existingDataDirOrFail = (dataDir: string, orServer = true): void => {
   if (!existsSync(dataDir))
     throw fail(
       'INVALID_ARGUMENT',
-      `there is no data dir at ${dataDir}: pass the server's --data-dir (or KLS_DATA_DIR), or --server URL; "start" makes a new one`,
+      `there is no data dir at ${dataDir}: pass the server's --data-dir (or KLS_DATA_DIR)${orServer ? ', or --server URL' : ''}; "start" makes a new one`,
     );
+};
+
+export const openExistingDataDir = (dataDir: string, access: 'read' | 'write') => {
+  existingDataDirOrFail(dataDir);
   return openDataDir(dataDir, access);
 };
 

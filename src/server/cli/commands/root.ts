@@ -22,7 +22,7 @@ import {
 } from '../../../core/license/keys.ts';
 import type { ResultCommand } from '../../../command-line/command.ts';
 import { CERTIFICATE_FILE, installCertificate, openSigningKey } from '../../data-dir.ts';
-import { admin, shown } from '../admin.ts';
+import { admin, existingDataDirOrFail, shown } from '../admin.ts';
 import { date, positive, type Global } from '../options.ts';
 
 const readRootKey = (file: string): SigningKey => {
@@ -45,9 +45,12 @@ export const keysCommand = (program: ResultCommand): void => {
     .command('keys')
     .description('the signing key')
     .command('public')
-    .description('print the public key, for "katalonc trust add"')
+    .description('print the public key, for the licensor to certify ("root certify --server-key")')
     .returns((_o: unknown, cmd: ResultCommand) => {
-      const signingKey = openSigningKey(cmd.optsWithGlobals<Global>().dataDir);
+      const { dataDir } = cmd.optsWithGlobals<Global>();
+      // Made on first use in an existing data dir (one made to certify before the first start).
+      existingDataDirOrFail(dataDir, false);
+      const signingKey = openSigningKey(dataDir);
       return {
         data: { keyId: signingKey.keyId, publicKey: signingKey.publicKey.text },
         lines: [signingKey.publicKey.text],
@@ -66,6 +69,7 @@ export const certificateCommand = (program: ResultCommand): void => {
       const text = readTextOrFail(file, 'FILE_ERROR');
       // Through a running server (--server): it issues under the certificate at once.
       if (server) return admin((s) => s.installCertificate(text))(o, cmd);
+      existingDataDirOrFail(dataDir);
       const fields = installCertificate(dataDir, file, text);
       return shown({ installed: join(dataDir, CERTIFICATE_FILE), ...fields });
     });

@@ -6,7 +6,7 @@ import type { ResultCommand } from '../../../command-line/command.ts';
 import { DEFAULT_SETTINGS } from '../../service/index.ts';
 import { SCHEMA_VERSION } from '../../store/schema.ts';
 import { adminToken, openSigningKey } from '../../data-dir.ts';
-import { openExistingDataDir, shown } from '../admin.ts';
+import { existingDataDirOrFail, openExistingDataDir, shown } from '../admin.ts';
 import { positive, type Global } from '../options.ts';
 
 interface StartOptions {
@@ -102,7 +102,9 @@ export const adminTokenCommand = (program: ResultCommand): void => {
     .description('print the admin token for the admin API (keep it secret)')
     .returns((_o: unknown, cmd: ResultCommand) => {
       const { dataDir } = cmd.optsWithGlobals<Global>();
-      openSigningKey(dataDir); // makes the data dir, where the token file goes
+      // A mistyped --data-dir must not make a token that no server checks.
+      existingDataDirOrFail(dataDir, false);
+      openSigningKey(dataDir); // its key and token are made on first use, as start makes them
       const token = adminToken(dataDir);
       return { data: { adminToken: token }, lines: [token] };
     });

@@ -148,6 +148,8 @@ const poolSection = (
   org: { id: number; role: Role },
   p: PoolView,
   serverUrl: string,
+  /** The organisation also has a node-locked pool of this product, which runs take first. */
+  pinned: boolean,
 ): Html => {
   const orgId = org.id;
   const name = poolName(p);
@@ -261,7 +263,8 @@ const poolSection = (
     )}
     <h3>Command line</h3>
     <p>For CI, with the key in the environment variable <code>KATALON_API_KEY</code>:</p>
-    <pre><code>${shellLine(generatedCommand({ orgId, serverUrl, product: p.product, licenseRelease: false }))}</code></pre>
+    <pre><code>${shellLine(generatedCommand({ orgId, serverUrl, product: p.product, licenseRelease: false, ...(pinned ? { model: p.model } : {}) }))}</code></pre>
+    ${pinned ? html`<p class="muted"><code>-licenseModel=${p.model}</code> (katalonc's own option) keeps the run to this pool: without it, a run takes the node-locked pool first.</p>` : ''}
     <p class="muted">
       License retry is on by default (20 minutes):
       <code>-licenseRetryMaxDuration=MINUTES</code> waits longer for a free license.
@@ -337,5 +340,14 @@ export const licensesPage = (
               </p>`
       }
       ${pools.length === 0 ? html`<p>This organisation has no license pools yet.</p>` : ''}
-      ${pools.map((p) => poolSection(viewer, org, p, serverUrl))}`,
+      ${pools.map((p) =>
+        poolSection(
+          viewer,
+          org,
+          p,
+          serverUrl,
+          p.model !== 'node-locked' &&
+            pools.some((q) => q.product === p.product && q.model === 'node-locked'),
+        ),
+      )}`,
   );

@@ -85,7 +85,16 @@ export const listLicenses = async (opts: ClientOptions): Promise<Result> => {
 export const installLicense = async (file: string, opts: ClientOptions): Promise<Result> => {
   const read = readLicenseText(file);
   if ('error' in read)
-    throw fail('FILE_ERROR', `cannot read ${file}: ${read.error.code ?? read.error.message}`);
+    throw fail(
+      'FILE_ERROR',
+      `cannot read ${file} (${read.error.code ?? read.error.message}): ${
+        read.error.code === 'ENOENT'
+          ? 'check the path of the downloaded .lic file'
+          : read.error.code === 'EACCES'
+            ? 'make it readable by this user (or copy it somewhere that is)'
+            : 'give the path of a license file'
+      }`,
+    );
   const name = basename(file);
   if ('notALicense' in read)
     throw fail(

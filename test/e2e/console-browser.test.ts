@@ -148,6 +148,8 @@ describe.each(stores)(
         'pending@browser.test',
       );
       await check(page, '4b-people');
+      // Each select is named by its label alone (a label around it added every option's name).
+      expect(await page.getByRole('combobox', { name: 'Role', exact: true }).count()).toBe(1);
       await page.goBack();
       await expect
         .poll(() => page.getByRole('heading', { level: 1 }).textContent())

@@ -63,7 +63,7 @@ export const peoplePage = (
         'Members',
         ['E-mail', 'Role', '', ''],
         members.map(
-          (m) =>
+          (m, i) =>
             html`<tr>
               <td>${m.email}</td>
               <td>${ROLE_NAMES[m.role]}</td>
@@ -80,12 +80,10 @@ export const peoplePage = (
                           type="hidden"
                           name="email"
                           value="${m.email}"
-                        /><label
-                          >New role for ${m.email}
-                          <select name="role">
-                            ${roleOptions(m.role, canGive(m.role))}
-                          </select></label
-                        >
+                        /><label for="role-${i}">New role for ${m.email}</label>
+                        <select id="role-${i}" name="role">
+                          ${roleOptions(m.role, canGive(m.role))}
+                        </select>
                         <button type="submit">Change</button>
                       </form>`
                 }
@@ -125,15 +123,13 @@ export const peoplePage = (
       <form class="row" method="post" action="${link('orgs', org.id, 'people', 'invite')}">
         <input type="hidden" name="_csrf" value="${viewer.csrf}" />
         <label>E-mail <input type="email" name="email" required /></label>
-        <label
-          >Role
-          <select name="role">
-            ${roleOptions(
-              'member',
-              ROLES.filter((role) => may({ kind: 'invite', role })),
-            )}
-          </select></label
-        >
+        <label for="invite-role">Role</label>
+        <select id="invite-role" name="role">
+          ${roleOptions(
+            'member',
+            ROLES.filter((role) => may({ kind: 'invite', role })),
+          )}
+        </select>
         <button type="submit">Invite</button>
       </form>`,
   );

@@ -3,6 +3,11 @@
 // machine releases a killed run's session at once instead of waiting for its lease to pass.
 import { poolLabel } from '../core/pool-ref.ts';
 import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { grantRefusal } from '../core/license/grant.ts';
+import { trustedNow } from '../platform/clock.ts';
+import { licenseDir } from '../platform/paths.ts';
+import { revokedKeyIds, rootKeys } from './trust.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fail, isKatalonError, type KatalonError } from '../core/errors.ts';
 import { OUTAGE_GRACE_MINUTES, resumeRefusal } from '../core/quota.ts';
@@ -83,9 +88,11 @@ export const chooseOrg = async (
 export const activateSession = async (
   client: ApiClient,
   c: OnlineCredentials & { orgId: number },
-  product: Product,
+  opts: Pick<ClientOptions, 'product' | 'licenseDir'>,
 ): Promise<ActivationAnswer> => {
+  const { product } = opts;
   const { machineId, user } = await machineIdReport();
+  const nonce = randomBytes(16).toString('hex');
   const request: ActivationRequest = {
     orgId: c.orgId,
     product,
@@ -93,6 +100,7 @@ export const activateSession = async (
     hostname: hostname().slice(0, 255) || 'unknown',
     osUser: user.slice(0, 255),
     ...(c.model ? { model: c.model } : {}),
+    nonce,
   };
   const answer = await client
     .call<ActivationAnswer>('POST', 'v1/sessions', request)
@@ -101,12 +109,21 @@ export const activateSession = async (
         error.message += `: leave out -licenseModel (and KATALONC_LICENSE_MODEL) to use the pool it has, or ask your admin for a ${product} ${c.model} pool`;
       throw error;
     });
-  // Servers before -licenseModel drop the field they do not know and take the first pool with room.
-  if (c.model && answer.pool.model !== c.model) {
+  // Any HTTP server can answer: only a grant signed by a server the licensor certified counts.
+  const untrusted = grantRefusal(
+    answer.grant,
+    { sessionId: answer.session.id, nonce, machineId, orgId: c.orgId, product },
+    {
+      roots: rootKeys(),
+      revokedKeyIds: await revokedKeyIds(licenseDir(opts.licenseDir)),
+    },
+    trustedNow().now,
+  );
+  if (untrusted) {
     await client.call('DELETE', `v1/sessions/${answer.session.id}`).catch(() => {});
     throw fail(
-      'INVALID_ARGUMENT',
-      `the license server is older than this katalonc: it cannot keep to -licenseModel=${c.model} (it gave a ${poolLabel(answer.pool)} license, released again): leave out -licenseModel (and KATALONC_LICENSE_MODEL), or have the server upgraded`,
+      'UNCERTIFIED_SERVER',
+      `the license server at ${c.serverUrl} is not certified by the licensor for ${product} licenses of organisation ${c.orgId}: ${untrusted}; katalonc runs only on sessions such a server signs (its session was released): check -serverUrl, or ask the server's operator to install the licensor's certificate ("katalon-license-server certificate install") or to upgrade the server`,
     );
   }
   return answer;
@@ -146,7 +163,7 @@ export const holdOnlineSession = async (
       say(
         `Released ${await releaseMachineSessions(client, c, opts.product)} leftover session(s) of runs on this machine that had stopped (live runs are left alone)`,
       );
-    const { session, pool } = await activateSession(client, c, opts.product);
+    const { session, pool } = await activateSession(client, c, opts);
     let lock: Awaited<ReturnType<typeof tryLock>>;
     try {
       lock = await locking;
@@ -196,14 +213,6 @@ export const holdOnlineSession = async (
         const r = await client
           .call<LeaseAnswer>('POST', `v1/sessions/${session.id}/resume`, undefined, {
             repeatable: true,
-          })
-          .catch((e: unknown) => {
-            // The heartbeat route answered on this URL: a server without this one is older.
-            if (!isKatalonError(e) || e.code !== 'NO_ROUTE') throw e;
-            throw fail(
-              'SESSION_EXPIRED',
-              `the session's lease ran out, and the license server is older than this katalonc: it cannot resume a session (no POST /v1/sessions/:id/resume), so this run ends: start it again, or have the server upgraded`,
-            );
           });
         leaseExpiresAt = Date.parse(r.leaseExpiresAt);
         say(`Resumed online session ${session.id}: its seat was still free`);

@@ -18,6 +18,8 @@ export const ActivationRequest = object({
   // Servers before it drop the field unread (Fastify strips unknown properties), so katalonc
   // checks the model of the pool it is given.
   model: Type.Optional(oneOf(POOL_MODELS)),
+  // katalonc's fresh nonce, which the session's signed grant answers (core/license/grant.ts).
+  nonce: Type.Optional(Type.String({ pattern: '^[0-9a-f]{16,64}$' })),
 });
 export const MachineRelease = object({ orgId: Id, product: Product, machineId: MachineId });
 export type ActivationRequest = Static<typeof ActivationRequest>;
@@ -47,7 +49,12 @@ const PoolSummary = Type.Object({
   /** How long past its lease a run cut off from the server goes on (servers before it: absent). */
   outageGraceMinutes: Type.Optional(Type.Integer()),
 });
-export const ActivationAnswer = Type.Object({ session: LeaseAnswer, pool: PoolSummary });
+export const ActivationAnswer = Type.Object({
+  session: LeaseAnswer,
+  pool: PoolSummary,
+  /** The signed grant (core/license/grant.ts), for a nonce, from a server with a certificate. */
+  grant: Type.Optional(Type.String()),
+});
 export const ReleaseAnswer = Type.Object({ id: Type.String(), released: Type.Boolean() });
 export const MachineReleaseAnswer = Type.Object({ released: Type.Integer() });
 export const SignedTimeAnswer = Type.Object({ signedTime: Type.String() });

@@ -26,6 +26,7 @@ import { audit } from './audit.ts';
 import { checkMachineId } from './checks.ts';
 import { endSessionsFor, takeSeat } from './seats.ts';
 import { iso } from '../../core/text.ts';
+import { signGrant } from '../../core/license/grant.ts';
 import type { Context } from './context.ts';
 import type { ActivationRequest, MachineRelease } from '../../core/wire/client-api.ts';
 import { createHeartbeatBatch } from './heartbeat-batch.ts';
@@ -235,7 +236,22 @@ export const sessions = (ctx: Context) => {
       });
       // Only once committed: a session in memory but not on disk would answer heartbeats.
       leases.remember(granted.id, user.id, granted.lease, false);
-      return { session: sessionAnswer(granted.id, granted.lease), pool: granted.pool };
+      const { certificate, signingKey } = ctx.issuer;
+      const grant =
+        certificate && r.nonce
+          ? signGrant(signingKey, certificate.block, {
+              sessionId: granted.id,
+              nonce: r.nonce,
+              machineId,
+              orgId: r.orgId,
+              product: r.product,
+            })
+          : undefined;
+      return {
+        session: sessionAnswer(granted.id, granted.lease),
+        pool: granted.pool,
+        ...(grant ? { grant } : {}),
+      };
     },
 
     heartbeat: store.shared ? heartbeatWrittenThrough : heartbeatInMemory,

@@ -22,6 +22,7 @@ import type {
   ActivationAnswer,
   ActivationRequest,
   LeaseAnswer,
+  LeaseRequest,
   MachineRelease,
   MachineReleaseAnswer,
   MemberOrgsAnswer,
@@ -85,6 +86,35 @@ export const chooseOrg = async (
   );
 };
 
+/** The roots and revoked keys a server's grants are checked against. */
+const serverTrust = async (opts: Pick<ClientOptions, 'licenseDir'>) => ({
+  roots: rootKeys(),
+  revokedKeyIds: await revokedKeyIds(licenseDir(opts.licenseDir)),
+});
+
+/** Why katalonc does not run on this server's session, and what to do. */
+const uncertified = (c: { serverUrl: string; orgId: number }, product: Product, why: string) =>
+  `the license server at ${c.serverUrl} is not certified by the licensor for ${product} licenses of organisation ${c.orgId}: ${why}; katalonc runs only on sessions such a server signs: check -serverUrl, or ask the server's operator to install the licensor's certificate ("katalon-license-server certificate install") or to upgrade the server`;
+
+/** Extends (heartbeat) or resumes a session: the answer must carry the server's signed lease grant. */
+const renewLease = async (
+  client: ApiClient,
+  how: 'heartbeat' | 'resume',
+  sessionId: string,
+  check: (grant: string | undefined, nonce: string) => string | null,
+): Promise<LeaseAnswer> => {
+  const nonce = randomBytes(16).toString('hex');
+  const r = await client.call<LeaseAnswer>(
+    'POST',
+    `v1/sessions/${sessionId}/${how}`,
+    { nonce } satisfies LeaseRequest,
+    { repeatable: true },
+  );
+  const refused = check(r.grant, nonce);
+  if (refused) throw fail('UNCERTIFIED_SERVER', refused);
+  return r;
+};
+
 export const activateSession = async (
   client: ApiClient,
   c: OnlineCredentials & { orgId: number },
@@ -112,18 +142,15 @@ export const activateSession = async (
   // Any HTTP server can answer: only a grant signed by a server the licensor certified counts.
   const untrusted = grantRefusal(
     answer.grant,
-    { sessionId: answer.session.id, nonce, machineId, orgId: c.orgId, product },
-    {
-      roots: rootKeys(),
-      revokedKeyIds: await revokedKeyIds(licenseDir(opts.licenseDir)),
-    },
+    { kind: 'session', sessionId: answer.session.id, nonce, machineId, orgId: c.orgId, product },
+    await serverTrust(opts),
     trustedNow().now,
   );
   if (untrusted) {
     await client.call('DELETE', `v1/sessions/${answer.session.id}`).catch(() => {});
     throw fail(
       'UNCERTIFIED_SERVER',
-      `the license server at ${c.serverUrl} is not certified by the licensor for ${product} licenses of organisation ${c.orgId}: ${untrusted}; katalonc runs only on sessions such a server signs (its session was released): check -serverUrl, or ask the server's operator to install the licensor's certificate ("katalon-license-server certificate install") or to upgrade the server`,
+      uncertified(c, product, `${untrusted} (its session was released)`),
     );
   }
   return answer;
@@ -183,6 +210,18 @@ export const holdOnlineSession = async (
       `Online session ${session.id} (${poolLabel(pool)}, ${pool.orgName}: ${pool.available} of ${pool.quota} licenses left)`,
     );
 
+    // A heartbeat's answer must come from the certified server too: a proxy of the licensee's own
+    // could otherwise release the session there and answer its heartbeats itself.
+    const trust = await serverTrust(opts);
+    const leaseCheck = (grant: string | undefined, nonce: string) => {
+      const refused = grantRefusal(
+        grant,
+        { kind: 'lease', sessionId: session.id, nonce },
+        trust,
+        0,
+      );
+      return refused && uncertified(c, opts.product, refused);
+    };
     let stopped = false;
     let resolveLost!: (e: KatalonError) => void;
     const lost = new Promise<KatalonError>((r) => (resolveLost = r));
@@ -201,19 +240,11 @@ export const holdOnlineSession = async (
     /** One heartbeat; a lease that ran out (an outage, a suspended machine) is resumed if it can be. */
     const heartbeat = async (): Promise<void> => {
       try {
-        const r = await client.call<LeaseAnswer>(
-          'POST',
-          `v1/sessions/${session.id}/heartbeat`,
-          undefined,
-          { repeatable: true },
-        );
+        const r = await renewLease(client, 'heartbeat', session.id, leaseCheck);
         leaseExpiresAt = Date.parse(r.leaseExpiresAt);
       } catch (error) {
         if (!isKatalonError(error) || error.code !== 'SESSION_EXPIRED') throw error;
-        const r = await client
-          .call<LeaseAnswer>('POST', `v1/sessions/${session.id}/resume`, undefined, {
-            repeatable: true,
-          });
+        const r = await renewLease(client, 'resume', session.id, leaseCheck);
         leaseExpiresAt = Date.parse(r.leaseExpiresAt);
         say(`Resumed online session ${session.id}: its seat was still free`);
       }

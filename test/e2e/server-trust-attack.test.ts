@@ -1,14 +1,24 @@
 // A licensee on an air-gapped machine with no license at all starts a license server of their own
 // on loopback (a few lines of HTTP, or the katalon-license-server of this very package with a data
 // dir of their own) and points katalonc at it with -serverUrl: an "online session" from a server
-// the licensor never certified must not run anything. The real CLI (bin/katalonc.js, and the
+// the licensor never certified must not run anything. Or, with a real server in reach, a proxy of
+// their own that releases each session on the server at once and answers its heartbeats itself. The real CLI (bin/katalonc.js, and the
 // standalone executable as an unprivileged user), a real HTTP server on 127.0.0.1.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { chownSync } from 'node:fs';
-import { katalonc, kataloncForEveryone, startKatalonc, tempDir, userEnv } from '../helpers/cli.ts';
+import { join } from 'node:path';
+import {
+  katalonc,
+  kataloncForEveryone,
+  startKatalonc,
+  tempDir,
+  userEnv,
+  waitForPid,
+} from '../helpers/cli.ts';
 import { requireAll } from '../helpers/network.ts';
+import { seedOrg, startServer, type TestServer } from '../helpers/server.ts';
 
 const linux = process.platform === 'linux';
 const canActAsUser = linux && (process.getuid?.() === 0 || requireAll);
@@ -72,7 +82,9 @@ describe('a license server of the licensee own', () => {
     await new Promise<void>((done) => fake.server.listen(0, '127.0.0.1', done));
     url = `http://127.0.0.1:${(fake.server.address() as { port: number }).port}`;
   });
-  afterAll(() => new Promise<void>((done) => (fake as { server: Server }).server.close(() => done())));
+  afterAll(
+    () => new Promise<void>((done) => (fake as { server: Server }).server.close(() => done())),
+  );
 
   it('a server the licensor did not certify gives no run: its session is refused and released (exit 8)', async () => {
     const before = { ...fake.seen };
@@ -104,4 +116,84 @@ describe('a license server of the licensee own', () => {
       expect(r.code, r.stderr).toBe(8);
     },
   );
+});
+
+/**
+ * A proxy to `target` that forwards everything, but releases each granted session on the server at
+ * once (with the run's own API key) and answers that session's heartbeats itself, as if it held.
+ */
+const releasingProxy = (target: string) =>
+  createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (d: Buffer) => chunks.push(d));
+    req.on('end', () => {
+      void (async () => {
+        const path = req.url ?? '';
+        const headers = Object.fromEntries(
+          Object.entries(req.headers).filter(
+            ([k, v]) =>
+              typeof v === 'string' && !['host', 'content-length', 'connection'].includes(k),
+          ),
+        ) as Record<string, string>;
+        if (/\/v1\/sessions\/[^/]+\/(heartbeat|resume)$/.test(path)) {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          return res.end(
+            JSON.stringify({
+              id: path.split('/')[3],
+              leaseExpiresAt: new Date(Date.now() + 60_000).toISOString(),
+              heartbeatIntervalSeconds: 1,
+            }),
+          );
+        }
+        const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
+        const answer = await fetch(`${target}${path}`, { method: req.method, headers, body });
+        const text = await answer.text();
+        if (req.method === 'POST' && path.endsWith('/v1/sessions') && answer.status === 201) {
+          const id = (JSON.parse(text) as { session: { id: string } }).session.id;
+          const { authorization } = headers;
+          await fetch(`${target}/v1/sessions/${id}`, {
+            method: 'DELETE',
+            headers: { authorization },
+          });
+        }
+        res.writeHead(answer.status, { 'content-type': 'application/json' });
+        res.end(text);
+      })();
+    });
+  });
+
+describe('a proxy of the licensee own in front of a certified server', () => {
+  let server: TestServer;
+  let proxy: Server;
+  let url: string;
+  beforeAll(async () => {
+    server = await startServer({ args: ['--lease-seconds', '3'] });
+    proxy = releasingProxy(server.url);
+    await new Promise<void>((done) => proxy.listen(0, '127.0.0.1', done));
+    url = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+  });
+  afterAll(async () => {
+    await new Promise<void>((done) => proxy.close(() => done()));
+    await server.stop();
+  });
+
+  it('that releases each session at once and fakes its heartbeats: the run ends at its first heartbeat (exit 9)', async () => {
+    const seed = await seedOrg(server.url, { quota: 1 });
+    const env = userEnv(undefined, { KATALON_API_KEY: seed.apiKey });
+    const marker = join(tempDir(), 'started');
+    const args = [`-serverUrl=${url}`, `-orgID=${seed.org}`, 'run', '--'];
+    const first = startKatalonc([...args, 'sh', '-c', `echo $$ > ${marker}; exec sleep 30`], env);
+    await waitForPid(marker, 'the first run');
+    // The seat is free on the server while the first run goes on: a second run gets it.
+    const second = await katalonc(
+      ['-enableLicenseRetry=false', ...args, 'echo', 'SECOND-RAN'],
+      env,
+    );
+    expect(second.stdout).toContain('SECOND-RAN');
+    const started = Date.now();
+    const r = await first.result;
+    expect(r.code, r.stderr).toBe(9);
+    expect(r.stderr).toMatch(/This session has been terminated: .*no signed grant/);
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
 });

@@ -33,7 +33,12 @@ export const readSignedTime = (
   revokedKeyIds: ReadonlySet<string>,
 ): TimeCheck => {
   const what = 'a signed time';
-  const read = readStatement(text, { type: SIGNED_TIME, version: VERSION, what }, roots, revokedKeyIds);
+  const read = readStatement(
+    text,
+    { type: SIGNED_TIME, version: VERSION, what },
+    roots,
+    revokedKeyIds,
+  );
   if (!read.ok) return read;
   const p = read.payload;
   if (p.kind !== 'time' || typeof p.id !== 'string' || typeof p.time !== 'number')

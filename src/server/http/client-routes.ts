@@ -2,10 +2,12 @@
 // release this machine's. Requests and answers by the one contract (core/wire/client-api.ts): an
 // answer that strays from it does not compile, and is written by its schema.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import {
   ActivationAnswer,
   ActivationRequest,
   LeaseAnswer,
+  LeaseRequest,
   MachineRelease,
   MachineReleaseAnswer,
   MemberOrgsAnswer,
@@ -38,8 +40,15 @@ export const clientRoutes: FastifyPluginAsyncTypebox<{ service: Service; guards:
   for (const extend of ['heartbeat', 'resume'] as const)
     app.post(
       `/sessions/:id/${extend}`,
-      { schema: { params: SessionParams, response: { 200: LeaseAnswer } } },
-      async (request) => service[extend](await guards.user(request), request.params.id),
+      {
+        schema: {
+          params: SessionParams,
+          body: Type.Optional(LeaseRequest),
+          response: { 200: LeaseAnswer },
+        },
+      },
+      async (request) =>
+        service[extend](await guards.user(request), request.params.id, request.body?.nonce),
     );
   app.delete(
     '/sessions/:id',

@@ -104,10 +104,11 @@ const renewLease = async (
   check: (grant: string | undefined, nonce: string) => string | null,
 ): Promise<LeaseAnswer> => {
   const nonce = randomBytes(16).toString('hex');
+  const query: LeaseRequest = { nonce };
   const r = await client.call<LeaseAnswer>(
     'POST',
-    `v1/sessions/${sessionId}/${how}`,
-    { nonce } satisfies LeaseRequest,
+    `v1/sessions/${sessionId}/${how}?nonce=${query.nonce}`,
+    undefined,
     { repeatable: true },
   );
   const refused = check(r.grant, nonce);

@@ -58,7 +58,7 @@ const fakeServer = () => {
           grant: 'trust me',
         });
       }
-      if (req.method === 'POST' && /\/v1\/sessions\/[^/]+\/(heartbeat|resume)$/.test(path))
+      if (req.method === 'POST' && /\/v1\/sessions\/[^/]+\/(heartbeat|resume)(\?|$)/.test(path))
         return send(200, {
           id: path.split('/')[3],
           leaseExpiresAt: lease(),
@@ -135,7 +135,7 @@ const releasingProxy = (target: string) =>
               typeof v === 'string' && !['host', 'content-length', 'connection'].includes(k),
           ),
         ) as Record<string, string>;
-        if (/\/v1\/sessions\/[^/]+\/(heartbeat|resume)$/.test(path)) {
+        if (/\/v1\/sessions\/[^/]+\/(heartbeat|resume)(\?|$)/.test(path)) {
           res.writeHead(200, { 'content-type': 'application/json' });
           return res.end(
             JSON.stringify({

@@ -9,7 +9,7 @@ import { dateTime, Id, MachineId, object, oneOf, Product, SessionId, text } from
 export const SessionParams = object({ id: SessionId });
 const Nonce = Type.String({ pattern: '^[0-9a-f]{16,64}$' });
 export const TimeQuery = object({ nonce: Nonce });
-// katalonc's fresh nonce, which a heartbeat's or resume's signed lease grant answers (grant.ts).
+// katalonc's fresh nonce (?nonce=), which a heartbeat's or resume's signed lease grant answers.
 export const LeaseRequest = object({ nonce: Type.Optional(Nonce) });
 export const ActivationRequest = object({
   orgId: Id,

@@ -2,7 +2,6 @@
 // release this machine's. Requests and answers by the one contract (core/wire/client-api.ts): an
 // answer that strays from it does not compile, and is written by its schema.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
 import {
   ActivationAnswer,
   ActivationRequest,
@@ -43,12 +42,12 @@ export const clientRoutes: FastifyPluginAsyncTypebox<{ service: Service; guards:
       {
         schema: {
           params: SessionParams,
-          body: Type.Optional(LeaseRequest),
+          querystring: LeaseRequest,
           response: { 200: LeaseAnswer },
         },
       },
       async (request) =>
-        service[extend](await guards.user(request), request.params.id, request.body?.nonce),
+        service[extend](await guards.user(request), request.params.id, request.query.nonce),
     );
   app.delete(
     '/sessions/:id',

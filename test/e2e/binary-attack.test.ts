@@ -4,16 +4,10 @@
 // unprivileged OS user (setpriv), with a real offline license and real signals; Linux only.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import {
-  kataloncForEveryone,
-  startKatalonc,
-  tempDir,
-  userEnv,
-  waitForPid,
-} from '../helpers/cli.ts';
+import { kataloncForEveryone, startKatalonc, tempDir, userEnv, waitFor } from '../helpers/cli.ts';
 import { requireAll } from '../helpers/network.ts';
 import { makeLicense, testIssuer } from '../helpers/licenses.ts';
 
@@ -63,7 +57,7 @@ describe.runIf(canActAsUser)(
       spawnSync('chown', ['-R', `${NOBODY}:${NOBODY}`, home]);
       const marker = join(home, 'started');
       const run = asLicensee(['run', '--', 'sh', '-c', `echo $$ > ${marker}; sleep 3`], env);
-      await waitForPid(marker, 'the run to start its command');
+      await waitFor(() => existsSync(marker), 10_000, 'the run to start its command');
       const before = await listening(9229);
       process.kill(run.pid!, 'SIGUSR1');
       await new Promise((r) => setTimeout(r, 700));

@@ -56,6 +56,12 @@ const executable = (
       output: blob,
       disableExperimentalSEAWarning: true,
       useCodeCache: codeCache,
+      // Node.js 24 (this platform's build): no code of a licensee's into the executable by
+      // NODE_OPTIONS (--require, --import), nor a debugger opened by SIGUSR1. Node.js 22 (the Windows
+      // build) has neither setting.
+      ...(target === process.platform
+        ? { execArgvExtension: 'none', execArgv: ['--disable-sigusr1'] }
+        : {}),
       ...(target === 'win32' && jobHelper ? { assets: { [JOB_HELPER]: jobHelper } } : {}),
     }),
   );

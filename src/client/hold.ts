@@ -18,8 +18,7 @@ type HeldLicense =
   | {
       kind: 'online';
       product: string;
-      /** Undefined from a server older than pools side by side (it does not say). */
-      model?: PoolModel;
+      model: PoolModel;
       orgId: string;
       sessionId: string;
       expiresAt: string;

@@ -3,6 +3,11 @@
 // machine releases a killed run's session at once instead of waiting for its lease to pass.
 import { poolLabel } from '../core/pool-ref.ts';
 import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { grantRefusal } from '../core/license/grant.ts';
+import { trustedNow } from '../platform/clock.ts';
+import { licenseDir } from '../platform/paths.ts';
+import { revokedKeyIds, rootKeys } from './trust.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fail, isKatalonError, type KatalonError } from '../core/errors.ts';
 import { OUTAGE_GRACE_MINUTES, resumeRefusal } from '../core/quota.ts';
@@ -17,6 +22,7 @@ import type {
   ActivationAnswer,
   ActivationRequest,
   LeaseAnswer,
+  LeaseRequest,
   MachineRelease,
   MachineReleaseAnswer,
   MemberOrgsAnswer,
@@ -80,12 +86,44 @@ export const chooseOrg = async (
   );
 };
 
+/** The roots and revoked keys a server's grants are checked against. */
+const serverTrust = async (opts: Pick<ClientOptions, 'licenseDir'>) => ({
+  roots: rootKeys(),
+  revokedKeyIds: await revokedKeyIds(licenseDir(opts.licenseDir)),
+});
+
+/** Why katalonc does not run on this server's session, and what to do. */
+const uncertified = (c: { serverUrl: string; orgId: number }, product: Product, why: string) =>
+  `the license server at ${c.serverUrl} is not certified by the licensor for ${product} licenses of organisation ${c.orgId}: ${why}; katalonc runs only on sessions such a server signs: check -serverUrl, or ask the server's operator to install the licensor's certificate ("katalon-license-server certificate install") or to upgrade the server`;
+
+/** Extends (heartbeat) or resumes a session: the answer must carry the server's signed lease grant. */
+const renewLease = async (
+  client: ApiClient,
+  how: 'heartbeat' | 'resume',
+  sessionId: string,
+  check: (grant: string | undefined, nonce: string) => string | null,
+): Promise<LeaseAnswer> => {
+  const nonce = randomBytes(16).toString('hex');
+  const query: LeaseRequest = { nonce };
+  const r = await client.call<LeaseAnswer>(
+    'POST',
+    `v1/sessions/${sessionId}/${how}?nonce=${query.nonce}`,
+    undefined,
+    { repeatable: true },
+  );
+  const refused = check(r.grant, nonce);
+  if (refused) throw fail('UNCERTIFIED_SERVER', refused);
+  return r;
+};
+
 export const activateSession = async (
   client: ApiClient,
   c: OnlineCredentials & { orgId: number },
-  product: Product,
+  opts: Pick<ClientOptions, 'product' | 'licenseDir'>,
 ): Promise<ActivationAnswer> => {
+  const { product } = opts;
   const { machineId, user } = await machineIdReport();
+  const nonce = randomBytes(16).toString('hex');
   const request: ActivationRequest = {
     orgId: c.orgId,
     product,
@@ -93,6 +131,7 @@ export const activateSession = async (
     hostname: hostname().slice(0, 255) || 'unknown',
     osUser: user.slice(0, 255),
     ...(c.model ? { model: c.model } : {}),
+    nonce,
   };
   const answer = await client
     .call<ActivationAnswer>('POST', 'v1/sessions', request)
@@ -101,12 +140,18 @@ export const activateSession = async (
         error.message += `: leave out -licenseModel (and KATALONC_LICENSE_MODEL) to use the pool it has, or ask your admin for a ${product} ${c.model} pool`;
       throw error;
     });
-  // Servers before -licenseModel drop the field they do not know and take the first pool with room.
-  if (c.model && answer.pool.model !== c.model) {
+  // Any HTTP server can answer: only a grant signed by a server the licensor certified counts.
+  const untrusted = grantRefusal(
+    answer.grant,
+    { kind: 'session', sessionId: answer.session.id, nonce, machineId, orgId: c.orgId, product },
+    await serverTrust(opts),
+    trustedNow().now,
+  );
+  if (untrusted) {
     await client.call('DELETE', `v1/sessions/${answer.session.id}`).catch(() => {});
     throw fail(
-      'INVALID_ARGUMENT',
-      `the license server is older than this katalonc: it cannot keep to -licenseModel=${c.model} (it gave a ${poolLabel(answer.pool)} license, released again): leave out -licenseModel (and KATALONC_LICENSE_MODEL), or have the server upgraded`,
+      'UNCERTIFIED_SERVER',
+      uncertified(c, product, `${untrusted} (its session was released)`),
     );
   }
   return answer;
@@ -156,7 +201,7 @@ export const holdOnlineSession = async (
     await releaseDeadRuns(client, credentials.serverUrl);
     const c = await chooseOrg(client, credentials, opts.product);
     await releaseLeftovers(client, c, opts, say);
-    const { session, pool } = await activateSession(client, c, opts.product);
+    const { session, pool } = await activateSession(client, c, opts);
     let lock: Awaited<ReturnType<typeof tryLock>>;
     try {
       lock = await locking;
@@ -176,6 +221,18 @@ export const holdOnlineSession = async (
       `Online session ${session.id} (${poolLabel(pool)}, ${pool.orgName}: ${pool.available} of ${pool.quota} licenses left)`,
     );
 
+    // A heartbeat's answer must come from the certified server too: a proxy of the licensee's own
+    // could otherwise release the session there and answer its heartbeats itself.
+    const trust = await serverTrust(opts);
+    const leaseCheck = (grant: string | undefined, nonce: string) => {
+      const refused = grantRefusal(
+        grant,
+        { kind: 'lease', sessionId: session.id, nonce },
+        trust,
+        0,
+      );
+      return refused && uncertified(c, opts.product, refused);
+    };
     let stopped = false;
     let resolveLost!: (e: KatalonError) => void;
     const lost = new Promise<KatalonError>((r) => (resolveLost = r));
@@ -194,27 +251,11 @@ export const holdOnlineSession = async (
     /** One heartbeat; a lease that ran out (an outage, a suspended machine) is resumed if it can be. */
     const heartbeat = async (): Promise<void> => {
       try {
-        const r = await client.call<LeaseAnswer>(
-          'POST',
-          `v1/sessions/${session.id}/heartbeat`,
-          undefined,
-          { repeatable: true },
-        );
+        const r = await renewLease(client, 'heartbeat', session.id, leaseCheck);
         leaseExpiresAt = Date.parse(r.leaseExpiresAt);
       } catch (error) {
         if (!isKatalonError(error) || error.code !== 'SESSION_EXPIRED') throw error;
-        const r = await client
-          .call<LeaseAnswer>('POST', `v1/sessions/${session.id}/resume`, undefined, {
-            repeatable: true,
-          })
-          .catch((e: unknown) => {
-            // The heartbeat route answered on this URL: a server without this one is older.
-            if (!isKatalonError(e) || e.code !== 'NO_ROUTE') throw e;
-            throw fail(
-              'SESSION_EXPIRED',
-              `the session's lease ran out, and the license server is older than this katalonc: it cannot resume a session (no POST /v1/sessions/:id/resume), so this run ends: start it again, or have the server upgraded`,
-            );
-          });
+        const r = await renewLease(client, 'resume', session.id, leaseCheck);
         leaseExpiresAt = Date.parse(r.leaseExpiresAt);
         say(`Resumed online session ${session.id}: its seat was still free`);
       }

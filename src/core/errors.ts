@@ -47,6 +47,7 @@ const ERRORS = spec({
   SUBSCRIPTION_EXPIRED: { exit: ExitCode.rejected, http: 403, client: 'SUBSCRIPTION_EXPIRED' },
   NOT_LICENSED_USER: { exit: ExitCode.rejected, http: 403, client: 'NOT_LICENSED_USER' },
   LICENSE_REFUSED: { exit: ExitCode.rejected, http: 422, client: 'LICENSE_REFUSED' },
+  UNCERTIFIED_SERVER: { exit: ExitCode.rejected },
   INVALID_LICENSE_FILE: { exit: ExitCode.noLicense },
   SESSION_TERMINATED: { exit: ExitCode.terminated, http: 410, client: 'SESSION_TERMINATED' },
   SESSION_EXPIRED: { exit: ExitCode.terminated, http: 410, client: 'SESSION_EXPIRED' },

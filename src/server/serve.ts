@@ -129,7 +129,7 @@ export const startServer = async (o: ServerOptions): Promise<void> => {
   if (!issuer.certificate)
     app.log.warn(
       { keyId: issuer.signingKey.keyId },
-      'no issuer certificate: this server cannot issue offline licenses that katalonc accepts. In order: "katalon-license-server keys public"; the licensor certifies that key ("root certify"); "katalon-license-server certificate install <file>"; offline licenses this server issued before (by an older release) are then re-issued in their seats with "offline create --replace" (README "Upgrading")',
+      'no issuer certificate: this server cannot issue offline licenses or online sessions that katalonc accepts. In order: "katalon-license-server keys public"; the licensor certifies that key ("root certify"); "katalon-license-server certificate install <file>"; offline licenses this server issued before (by an older release) are then re-issued in their seats with "offline create --replace" (README "Upgrading")',
     );
   // An e-mailed link to this machine's loopback address works for nobody else.
   if (mail && !serverEnvironment.publicUrl && isLoopbackAddress(url))

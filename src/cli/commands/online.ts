@@ -31,7 +31,7 @@ export const activate = async (opts: ClientOptions, save: boolean): Promise<Resu
     const c = await chooseOrg(client, credentials, opts.product);
     // Katalon's "-apiKey=… -licenseRelease=true" alone, as a CI clean-up step, releases too.
     await releaseLeftovers(client, c, opts, say);
-    const activation = await activateSession(client, c, opts.product);
+    const activation = await activateSession(client, c, opts);
     await client.call('DELETE', `v1/sessions/${activation.session.id}`);
     // The pool as it is now that the check's own session is released again.
     const pool = { ...activation.pool, available: activation.pool.available + 1 };

@@ -1,9 +1,9 @@
 // A time signed by a license server, with its issuer certificate: the one thing that may move
 // katalonc's clock mark back (after a run once saw a clock months ahead). Online it answers a fresh
 // nonce; as a file for an air-gapped machine it names that machine. Pure.
-import { armor, dearmor, payloadOf, signBlock, type SignedBlock } from './armor.ts';
-import { CERTIFICATE_VERSION, checkChain } from './certificate.ts';
+import type { SignedBlock } from './armor.ts';
 import type { PublicKeyInfo, SigningKey } from './keys.ts';
+import { readStatement, signStatement } from './statement.ts';
 
 const SIGNED_TIME = 'KATALON SIGNED TIME';
 const VERSION = 1;
@@ -22,11 +22,7 @@ export const signTime = (
   key: SigningKey,
   certificate: SignedBlock,
   fields: Omit<SignedTime, 'kind'>,
-): string =>
-  armor({
-    ...signBlock(SIGNED_TIME, VERSION, { kind: 'time', ...fields }, key),
-    issuer: certificate,
-  });
+): string => signStatement(SIGNED_TIME, VERSION, { kind: 'time', ...fields }, key, certificate);
 
 export type TimeCheck = { ok: true; time: SignedTime } | { ok: false; reason: string };
 
@@ -36,13 +32,17 @@ export const readSignedTime = (
   roots: ReadonlyMap<string, PublicKeyInfo>,
   revokedKeyIds: ReadonlySet<string>,
 ): TimeCheck => {
-  const parsed = dearmor(text, SIGNED_TIME, VERSION, CERTIFICATE_VERSION);
-  if (!parsed.ok) return { ok: false, reason: 'it is not a signed time (or it was changed)' };
-  const chain = checkChain(parsed.document, roots, revokedKeyIds);
-  if (!chain.ok) return { ok: false, reason: chain.message };
-  const p = payloadOf(parsed.document);
-  if (!p || p.kind !== 'time' || typeof p.id !== 'string' || typeof p.time !== 'number')
-    return { ok: false, reason: 'it is not a signed time' };
+  const what = 'a signed time';
+  const read = readStatement(
+    text,
+    { type: SIGNED_TIME, version: VERSION, what },
+    roots,
+    revokedKeyIds,
+  );
+  if (!read.ok) return read;
+  const p = read.payload;
+  if (p.kind !== 'time' || typeof p.id !== 'string' || typeof p.time !== 'number')
+    return { ok: false, reason: `it is not ${what}` };
   return {
     ok: true,
     time: {

@@ -7,7 +7,10 @@ import { dateTime, Id, MachineId, object, oneOf, Product, SessionId, text } from
 
 // Requests.
 export const SessionParams = object({ id: SessionId });
-export const TimeQuery = object({ nonce: Type.String({ pattern: '^[0-9a-f]{16,64}$' }) });
+const Nonce = Type.String({ pattern: '^[0-9a-f]{16,64}$' });
+export const TimeQuery = object({ nonce: Nonce });
+// katalonc's fresh nonce (?nonce=), which a heartbeat's or resume's signed lease grant answers.
+export const LeaseRequest = object({ nonce: Type.Optional(Nonce) });
 export const ActivationRequest = object({
   orgId: Id,
   product: Product,
@@ -18,9 +21,12 @@ export const ActivationRequest = object({
   // Servers before it drop the field unread (Fastify strips unknown properties), so katalonc
   // checks the model of the pool it is given.
   model: Type.Optional(oneOf(POOL_MODELS)),
+  // katalonc's fresh nonce, which the session's signed grant answers (core/license/grant.ts).
+  nonce: Type.Optional(Nonce),
 });
 export const MachineRelease = object({ orgId: Id, product: Product, machineId: MachineId });
 export type ActivationRequest = Static<typeof ActivationRequest>;
+export type LeaseRequest = Static<typeof LeaseRequest>;
 export type MachineRelease = Static<typeof MachineRelease>;
 
 // Answers. Text in them was stored by the server (names from before the safe-text rule too), so
@@ -34,6 +40,8 @@ export const LeaseAnswer = Type.Object({
   id: Type.String(),
   leaseExpiresAt: dateTime,
   heartbeatIntervalSeconds: Type.Number(),
+  /** The signed lease grant (core/license/grant.ts), for a nonce, from a server with a certificate. */
+  grant: Type.Optional(Type.String()),
 });
 const PoolSummary = Type.Object({
   product: Product,
@@ -47,7 +55,12 @@ const PoolSummary = Type.Object({
   /** How long past its lease a run cut off from the server goes on (servers before it: absent). */
   outageGraceMinutes: Type.Optional(Type.Integer()),
 });
-export const ActivationAnswer = Type.Object({ session: LeaseAnswer, pool: PoolSummary });
+export const ActivationAnswer = Type.Object({
+  session: LeaseAnswer,
+  pool: PoolSummary,
+  /** The signed grant (core/license/grant.ts), for a nonce, from a server with a certificate. */
+  grant: Type.Optional(Type.String()),
+});
 export const ReleaseAnswer = Type.Object({ id: Type.String(), released: Type.Boolean() });
 export const MachineReleaseAnswer = Type.Object({ released: Type.Integer() });
 export const SignedTimeAnswer = Type.Object({ signedTime: Type.String() });

@@ -6,6 +6,7 @@ import {
   ActivationAnswer,
   ActivationRequest,
   LeaseAnswer,
+  LeaseRequest,
   MachineRelease,
   MachineReleaseAnswer,
   MemberOrgsAnswer,
@@ -38,8 +39,15 @@ export const clientRoutes: FastifyPluginAsyncTypebox<{ service: Service; guards:
   for (const extend of ['heartbeat', 'resume'] as const)
     app.post(
       `/sessions/:id/${extend}`,
-      { schema: { params: SessionParams, response: { 200: LeaseAnswer } } },
-      async (request) => service[extend](await guards.user(request), request.params.id),
+      {
+        schema: {
+          params: SessionParams,
+          querystring: LeaseRequest,
+          response: { 200: LeaseAnswer },
+        },
+      },
+      async (request) =>
+        service[extend](await guards.user(request), request.params.id, request.query.nonce),
     );
   app.delete(
     '/sessions/:id',

@@ -26,6 +26,7 @@ import { audit } from './audit.ts';
 import { checkMachineId } from './checks.ts';
 import { endSessionsFor, takeSeat } from './seats.ts';
 import { iso } from '../../core/text.ts';
+import { signGrant, type SessionGrant } from '../../core/license/grant.ts';
 import type { Context } from './context.ts';
 import type { ActivationRequest, MachineRelease } from '../../core/wire/client-api.ts';
 import { createHeartbeatBatch } from './heartbeat-batch.ts';
@@ -72,6 +73,15 @@ const unentitled = async (
 
 export const sessions = (ctx: Context) => {
   const { store, clock, settings, leases } = ctx;
+
+  /**
+   * A session's signed grant for katalonc's nonce (core/license/grant.ts), if it sent one and this
+   * server has a certificate (katalonc refuses a session without one).
+   */
+  const signed = (grant: SessionGrant | undefined | ''): { grant?: string } => {
+    const { certificate, signingKey } = ctx.issuer;
+    return grant && certificate ? { grant: signGrant(signingKey, certificate.block, grant) } : {};
+  };
 
   /** What activations and heartbeats answer about a session. */
   const sessionAnswer = (id: string, lease: number) => ({
@@ -235,17 +245,27 @@ export const sessions = (ctx: Context) => {
       });
       // Only once committed: a session in memory but not on disk would answer heartbeats.
       leases.remember(granted.id, user.id, granted.lease, false);
-      return { session: sessionAnswer(granted.id, granted.lease), pool: granted.pool };
+      const { orgId, product, nonce } = r;
+      return {
+        session: sessionAnswer(granted.id, granted.lease),
+        pool: granted.pool,
+        ...signed(
+          nonce && { kind: 'session', sessionId: granted.id, nonce, machineId, orgId, product },
+        ),
+      };
     },
 
-    heartbeat: store.shared ? heartbeatWrittenThrough : heartbeatInMemory,
+    heartbeat: async (user: User, sessionId: string, nonce?: string) => ({
+      ...(await (store.shared ? heartbeatWrittenThrough : heartbeatInMemory)(user, sessionId)),
+      ...signed(nonce && { kind: 'lease', sessionId, nonce }),
+    }),
 
     /**
      * Resumes a session whose lease ran out while its run could not reach this server: granted
      * again if the pool still has room (the rules of an activation), refused if the seat was taken
      * meanwhile. A session somebody ended stays ended.
      */
-    resume: async (user: User, sessionId: string) => {
+    resume: async (user: User, sessionId: string, nonce?: string) => {
       await leases.flush();
       const lease = await ctx.events.transaction(async (tx) => {
         const s = await sessionOfUser(tx, sessionId, user.id);
@@ -311,7 +331,10 @@ export const sessions = (ctx: Context) => {
         return next;
       });
       leases.remember(sessionId, user.id, lease, false);
-      return sessionAnswer(sessionId, lease);
+      return {
+        ...sessionAnswer(sessionId, lease),
+        ...signed(nonce && { kind: 'lease', sessionId, nonce }),
+      };
     },
 
     release: (user: User, sessionId: string) =>

@@ -1,0 +1,199 @@
+// A licensee on an air-gapped machine with no license at all starts a license server of their own
+// on loopback (a few lines of HTTP, or the katalon-license-server of this very package with a data
+// dir of their own) and points katalonc at it with -serverUrl: an "online session" from a server
+// the licensor never certified must not run anything. Or, with a real server in reach, a proxy of
+// their own that releases each session on the server at once and answers its heartbeats itself. The real CLI (bin/katalonc.js, and the
+// standalone executable as an unprivileged user), a real HTTP server on 127.0.0.1.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { chownSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  katalonc,
+  kataloncForEveryone,
+  startKatalonc,
+  tempDir,
+  userEnv,
+  waitForPid,
+} from '../helpers/cli.ts';
+import { requireAll } from '../helpers/network.ts';
+import { seedOrg, startServer, type TestServer } from '../helpers/server.ts';
+
+const linux = process.platform === 'linux';
+const canActAsUser = linux && (process.getuid?.() === 0 || requireAll);
+const SETPRIV = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
+
+/** A "license server" that grants everything and answers heartbeats forever; it counts releases. */
+const fakeServer = () => {
+  const seen = { activations: 0, releases: 0 };
+  const lease = () => new Date(Date.now() + 60_000).toISOString();
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      const send = (status: number, value: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(value));
+      };
+      const path = req.url ?? '';
+      if (req.method === 'GET' && path.endsWith('/v1/orgs'))
+        return send(200, { orgs: [{ id: 1, name: 'Mine', products: ['KRE', 'KSE'] }] });
+      if (req.method === 'POST' && path.endsWith('/v1/sessions')) {
+        seen.activations++;
+        const id = randomUUID();
+        return send(201, {
+          session: { id, leaseExpiresAt: lease(), heartbeatIntervalSeconds: 30 },
+          pool: {
+            product: (JSON.parse(body) as { product: string }).product,
+            orgId: 1,
+            orgName: 'Mine',
+            model: 'floating',
+            quota: 1000,
+            available: 999,
+            machineQuota: 1000,
+            expiresAt: '2099-01-01T00:00:00.000Z',
+          },
+          // Whatever a grant field may be asked for: a made-up one.
+          grant: 'trust me',
+        });
+      }
+      if (req.method === 'POST' && /\/v1\/sessions\/[^/]+\/(heartbeat|resume)(\?|$)/.test(path))
+        return send(200, {
+          id: path.split('/')[3],
+          leaseExpiresAt: lease(),
+          heartbeatIntervalSeconds: 30,
+        });
+      if (req.method === 'DELETE') {
+        seen.releases++;
+        return send(200, { id: path.split('/').pop(), released: true });
+      }
+      send(404, { error: { code: 'NO_ROUTE', message: 'no route' } });
+    });
+  });
+  return { server, seen };
+};
+
+describe('a license server of the licensee own', () => {
+  let fake: ReturnType<typeof fakeServer>;
+  let url: string;
+  beforeAll(async () => {
+    fake = fakeServer();
+    await new Promise<void>((done) => fake.server.listen(0, '127.0.0.1', done));
+    url = `http://127.0.0.1:${(fake.server.address() as { port: number }).port}`;
+  });
+  afterAll(
+    () => new Promise<void>((done) => (fake as { server: Server }).server.close(() => done())),
+  );
+
+  it('a server the licensor did not certify gives no run: its session is refused and released (exit 8)', async () => {
+    const before = { ...fake.seen };
+    const env = userEnv(undefined, { KATALON_API_KEY: 'anything' });
+    const r = await katalonc(
+      [`-serverUrl=${url}`, '-orgID=1', 'run', '--', 'sh', '-c', 'echo THE-TESTS-RAN'],
+      env,
+    );
+    expect(r.stdout).not.toContain('THE-TESTS-RAN');
+    expect(r.code, r.stderr).toBe(8);
+    expect(r.stderr).toMatch(/not certified by the licensor/);
+    expect(fake.seen.activations).toBe(before.activations + 1);
+    expect(fake.seen.releases).toBe(before.releases + 1);
+  });
+
+  it.runIf(canActAsUser)(
+    'nor through the standalone executable, as a licensee without root',
+    async () => {
+      const home = tempDir('katalonc-licensee-');
+      chownSync(home, 65534, 65534);
+      const env = userEnv(home, { KATALON_API_KEY: 'anything' });
+      const r = await startKatalonc(
+        [`-serverUrl=${url}`, '-orgID=1', 'run', '--', 'sh', '-c', 'echo THE-TESTS-RAN'],
+        env,
+        SETPRIV,
+        [kataloncForEveryone()],
+      ).result;
+      expect(r.stdout).not.toContain('THE-TESTS-RAN');
+      expect(r.code, r.stderr).toBe(8);
+    },
+  );
+});
+
+/**
+ * A proxy to `target` that forwards everything, but releases each granted session on the server at
+ * once (with the run's own API key) and answers that session's heartbeats itself, as if it held.
+ */
+const releasingProxy = (target: string) =>
+  createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (d: Buffer) => chunks.push(d));
+    req.on('end', () => {
+      void (async () => {
+        const path = req.url ?? '';
+        const headers = Object.fromEntries(
+          Object.entries(req.headers).filter(
+            ([k, v]) =>
+              typeof v === 'string' && !['host', 'content-length', 'connection'].includes(k),
+          ),
+        ) as Record<string, string>;
+        if (/\/v1\/sessions\/[^/]+\/(heartbeat|resume)(\?|$)/.test(path)) {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          return res.end(
+            JSON.stringify({
+              id: path.split('/')[3],
+              leaseExpiresAt: new Date(Date.now() + 60_000).toISOString(),
+              heartbeatIntervalSeconds: 1,
+            }),
+          );
+        }
+        const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
+        const answer = await fetch(`${target}${path}`, { method: req.method, headers, body });
+        const text = await answer.text();
+        if (req.method === 'POST' && path.endsWith('/v1/sessions') && answer.status === 201) {
+          const id = (JSON.parse(text) as { session: { id: string } }).session.id;
+          const { authorization } = headers;
+          await fetch(`${target}/v1/sessions/${id}`, {
+            method: 'DELETE',
+            headers: { authorization },
+          });
+        }
+        res.writeHead(answer.status, { 'content-type': 'application/json' });
+        res.end(text);
+      })();
+    });
+  });
+
+describe('a proxy of the licensee own in front of a certified server', () => {
+  let server: TestServer;
+  let proxy: Server;
+  let url: string;
+  beforeAll(async () => {
+    server = await startServer({ args: ['--lease-seconds', '3'] });
+    proxy = releasingProxy(server.url);
+    await new Promise<void>((done) => proxy.listen(0, '127.0.0.1', done));
+    url = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+  });
+  afterAll(async () => {
+    await new Promise<void>((done) => proxy.close(() => done()));
+    await server.stop();
+  });
+
+  it('that releases each session at once and fakes its heartbeats: the run ends at its first heartbeat (exit 9)', async () => {
+    const seed = await seedOrg(server.url, { quota: 1 });
+    const env = userEnv(undefined, { KATALON_API_KEY: seed.apiKey });
+    const marker = join(tempDir(), 'started');
+    const args = [`-serverUrl=${url}`, `-orgID=${seed.org}`, 'run', '--'];
+    const first = startKatalonc([...args, 'sh', '-c', `echo $$ > ${marker}; exec sleep 30`], env);
+    await waitForPid(marker, 'the first run');
+    // The seat is free on the server while the first run goes on: a second run gets it.
+    const second = await katalonc(
+      ['-enableLicenseRetry=false', ...args, 'echo', 'SECOND-RAN'],
+      env,
+    );
+    expect(second.stdout).toContain('SECOND-RAN');
+    const started = Date.now();
+    const r = await first.result;
+    expect(r.code, r.stderr).toBe(9);
+    expect(r.stderr).toMatch(/This session has been terminated: .*no signed grant/);
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+});

@@ -3,9 +3,10 @@
 // admin CLI or, for years of history, straight into the store.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
+import { DEV_ROOT_FILE } from '../dev-root.ts';
 import { freePort } from '../harness/env.ts';
 import { node, server } from './measure.ts';
 
@@ -37,8 +38,43 @@ const cpuMsOf = (pid: number): number => {
   }
 };
 
-/** Starts a server replica on the store; resolves once /healthz answers. */
+/**
+ * The store's data dir, made and its key certified as the tour does (the checkout's root), once:
+ * katalonc runs only on sessions a certified server signs, and signing is part of what is measured.
+ */
+const certify = (store: BenchStore): void => {
+  const certificate = join(store.dataDir, 'bench.cert');
+  if (existsSync(certificate)) return;
+  mkdirSync(store.dataDir, { recursive: true, mode: 0o700 });
+  const admin = (args: string[]) => {
+    const r = spawnSync(node, [server, ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, ...store.env },
+    });
+    if (r.status !== 0) throw new Error(`${store.label}: ${args[0]} ${args[1]}: ${r.stderr}`);
+    return r.stdout.trim();
+  };
+  const serverKey = admin(['--data-dir', store.dataDir, 'keys', 'public']);
+  const until = new Date(Date.now() + 365 * 86_400_000).toISOString().slice(0, 10);
+  admin(
+    ['root', 'certify', '--root', DEV_ROOT_FILE, '--server-key', serverKey].concat([
+      '--max-licenses',
+      '10000',
+      '--until',
+      until,
+      '--out',
+      certificate,
+    ]),
+  );
+  admin(['--data-dir', store.dataDir, 'certificate', 'install', certificate]);
+};
+
+/** A fresh nonce, as katalonc sends with each activation, heartbeat and resume (signed back). */
+export const nonce = (): string => randomBytes(16).toString('hex');
+
+/** Starts a server replica on the store (certified); resolves once /healthz answers. */
 export const startReplica = async (store: BenchStore): Promise<Replica> => {
+  certify(store);
   // At --log-level warn the server does not log its address: the port is chosen here.
   const port = await freePort();
   const args = ['--data-dir', store.dataDir, 'start', '--port', String(port)];

@@ -4,6 +4,7 @@ import autocannon from 'autocannon';
 import { add, quick } from './measure.ts';
 import {
   ADMIN_TOKEN,
+  nonce,
   seedHistory,
   seedOrg,
   startReplica,
@@ -49,13 +50,14 @@ export const loadReplica = async (
   const { base } = replica;
   const auth = { authorization: `Bearer ${apiKey}` };
   const headers = { ...auth, 'content-type': 'application/json' };
-  const activation = JSON.stringify({ orgId: org, product: 'KRE', machineId: thisMachine });
+  const activation = () =>
+    JSON.stringify({ orgId: org, product: 'KRE', machineId: thisMachine, nonce: nonce() });
   const sessions: string[] = [];
   for (let i = 0; i < connections; i++) {
     const answer = await fetch(`${base}/v1/sessions`, {
       method: 'POST',
       headers,
-      body: activation,
+      body: activation(),
     });
     sessions.push(((await answer.json()) as { session: { id: string } }).session.id);
   }
@@ -73,7 +75,8 @@ export const loadReplica = async (
         client.setRequests([
           {
             method: 'POST',
-            path: `/v1/sessions/${sessions[connection++ % sessions.length]}/heartbeat`,
+            // Signed back in each answer's lease grant, as for katalonc's heartbeats.
+            path: `/v1/sessions/${sessions[connection++ % sessions.length]}/heartbeat?nonce=${nonce()}`,
             headers: auth,
           },
         ]),
@@ -96,6 +99,13 @@ export const loadReplica = async (
   ).length;
   if (extended !== sessions.length)
     throw new Error(`heartbeats extended ${extended} of ${sessions.length} sessions`);
+  // The server signed them (a certified server, a nonce in each): what was measured includes it.
+  const beat = await fetch(`${base}/v1/sessions/${sessions[0]}/heartbeat?nonce=${nonce()}`, {
+    method: 'POST',
+    headers: auth,
+  });
+  if (!((await beat.json()) as { grant?: string }).grant)
+    throw new Error('a heartbeat was answered without a signed grant: the bench measured less');
   const cycles = checked(
     'activate+release',
     await activationLoad(base, org, apiKey, thisMachine, connections),
@@ -125,7 +135,12 @@ const activationLoad = (
         method: 'POST',
         path: '/v1/sessions',
         headers: { ...auth, 'content-type': 'application/json' },
-        body: JSON.stringify({ orgId: org, product: 'KRE', machineId: thisMachine }),
+        body: JSON.stringify({
+          orgId: org,
+          product: 'KRE',
+          machineId: thisMachine,
+          nonce: nonce(),
+        }),
         onResponse: (_s, body, ctx) => {
           (ctx as { id?: string }).id = (JSON.parse(body) as { session?: { id: string } }).session
             ?.id;

@@ -150,11 +150,12 @@ export const offlineLicenses = (ctx: Context) => {
       p: OfflineRequest,
       deliver: (license: IssuedLicense) => Promise<T> | T = (license) => license as T,
     ): Promise<T> => {
-      await authorized(ctx.store, p.orgId, { kind: 'manage-licenses' });
-      // Before anything else: a typo must never burn an irrevocable license.
-      const machineId = checkMachineId(p.machineId);
       await leases.flush();
       return ctx.events.transaction(async (tx) => {
+        // In the transaction that issues: a role taken away meanwhile issues nothing.
+        await authorized(tx, p.orgId, { kind: 'manage-licenses' });
+        // Before anything else: a typo must never burn an irrevocable license.
+        const machineId = checkMachineId(p.machineId);
         const now = clock();
         const pool = await poolOrFail(tx, p.orgId, p, 'node-locked');
         const { product } = pool;

@@ -177,7 +177,7 @@ describe('a proxy of the licensee own in front of a certified server', () => {
     await server.stop();
   });
 
-  it('that releases each session at once and fakes its heartbeats: the run ends at its first heartbeat (exit 9)', async () => {
+  it('that releases each session at once and fakes its heartbeats: the run ends within a lease, at its first signed heartbeat (exit 9)', async () => {
     const seed = await seedOrg(server.url, { quota: 1 });
     const env = userEnv(undefined, { KATALON_API_KEY: seed.apiKey });
     const marker = join(tempDir(), 'started');

@@ -101,7 +101,7 @@ const renewLease = async (
   client: ApiClient,
   how: 'heartbeat' | 'resume',
   sessionId: string,
-  check: (grant: string | undefined, nonce: string) => string | null,
+  check: (answer: LeaseAnswer, nonce: string) => string | null,
 ): Promise<LeaseAnswer> => {
   const nonce = randomBytes(16).toString('hex');
   const query: LeaseRequest = { nonce };
@@ -111,7 +111,7 @@ const renewLease = async (
     undefined,
     { repeatable: true },
   );
-  const refused = check(r.grant, nonce);
+  const refused = check(r, nonce);
   if (refused) throw fail('UNCERTIFIED_SERVER', refused);
   return r;
 };
@@ -140,10 +140,23 @@ export const activateSession = async (
         error.message += `: leave out -licenseModel (and KATALONC_LICENSE_MODEL) to use the pool it has, or ask your admin for a ${product} ${c.model} pool`;
       throw error;
     });
-  // Any HTTP server can answer: only a grant signed by a server the licensor certified counts.
+  // Any HTTP server can answer: only a grant signed by a server the licensor certified counts,
+  // and katalonc goes by the lease's terms only as that server signed them.
+  const { id: sessionId, leaseExpiresAt, heartbeatIntervalSeconds } = answer.session;
   const untrusted = grantRefusal(
     answer.grant,
-    { kind: 'session', sessionId: answer.session.id, nonce, machineId, orgId: c.orgId, product },
+    {
+      kind: 'session',
+      sessionId,
+      nonce,
+      machineId,
+      orgId: c.orgId,
+      product,
+      leaseExpiresAt,
+      heartbeatIntervalSeconds,
+      // A server that signs grants always says its grace: absent, it is refused as not signed.
+      outageGraceMinutes: answer.pool.outageGraceMinutes ?? Number.NaN,
+    },
     await serverTrust(opts),
     trustedNow().now,
   );
@@ -224,10 +237,11 @@ export const holdOnlineSession = async (
     // A heartbeat's answer must come from the certified server too: a proxy of the licensee's own
     // could otherwise release the session there and answer its heartbeats itself.
     const trust = await serverTrust(opts);
-    const leaseCheck = (grant: string | undefined, nonce: string) => {
+    const leaseCheck = (r: LeaseAnswer, nonce: string) => {
+      const { leaseExpiresAt, heartbeatIntervalSeconds } = r;
       const refused = grantRefusal(
-        grant,
-        { kind: 'lease', sessionId: session.id, nonce },
+        r.grant,
+        { kind: 'lease', sessionId: session.id, nonce, leaseExpiresAt, heartbeatIntervalSeconds },
         trust,
         0,
       );

@@ -10,7 +10,7 @@ import { licenseDir } from '../platform/paths.ts';
 import { revokedKeyIds, rootKeys } from './trust.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fail, isKatalonError, type KatalonError } from '../core/errors.ts';
-import { OUTAGE_GRACE_MINUTES, resumeRefusal } from '../core/quota.ts';
+import { resumeRefusal } from '../core/quota.ts';
 import { tryLock } from '../platform/slot-lock/index.ts';
 import { machineIdReport } from '../platform/machine/index.ts';
 import { createApiClient, type ApiClient } from './http/api-client.ts';
@@ -252,7 +252,7 @@ export const holdOnlineSession = async (
     const lost = new Promise<KatalonError>((r) => (resolveLost = r));
     let leaseExpiresAt = Date.parse(session.leaseExpiresAt);
     const intervalMs = session.heartbeatIntervalSeconds * 1000;
-    const graceMinutes = pool.outageGraceMinutes ?? OUTAGE_GRACE_MINUTES.unannounced;
+    const graceMinutes = pool.outageGraceMinutes!; // signed, so present (activateSession)
 
     const ended = (e: KatalonError) =>
       resolveLost(

@@ -309,8 +309,10 @@ export const sessions = (ctx: Context) => {
         };
         refuseIf(await unentitled(tx, pool, user.id));
         // Past the pool's grace a run cut off from the server has ended on its own: its seat may
-        // have served another run meanwhile.
-        const late = resumeRefusal(pool.outage_grace_minutes, s.lease_expires_at, now);
+        // have served another run meanwhile. The grace is for all its cut-offs together (one cut
+        // off on purpose again and again would otherwise share its seat for as long as it ran).
+        const lapsed = Number(s.lapsed_ms) + Math.max(0, now - s.lease_expires_at);
+        const late = resumeRefusal(pool.outage_grace_minutes, now - lapsed, now);
         if (late) throw fail(late.code, late.message);
         const next = now + settings.leaseMs;
         // Its machine may have been removed while its run was cut off (the session had lapsed, so
@@ -326,7 +328,7 @@ export const sessions = (ctx: Context) => {
             'SESSION_TERMINATED',
             `the session was ended: machine ${s.machine_id} was removed by an admin`,
           );
-        const wasEnded = await reviveSession(tx, sessionId, next);
+        const wasEnded = await reviveSession(tx, sessionId, next, lapsed);
         const session = wasEnded ? 'new' : 'held';
         const { refusal, entitlementsMoved } = await takeSeat(
           ctx,

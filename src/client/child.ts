@@ -52,26 +52,29 @@ const DD = ['/bin/dd', '/usr/bin/dd'].find((p) => existsSync(p));
  * Kills a process group when katalonc dies, or stops answering: its stdin is a pipe only katalonc
  * holds. It is started before the command (so no moment passes with the command unwatched), told
  * the group's id and how many seconds of silence it allows (0: any), then reads one byte at a time:
- * "." (katalonc is alive), "d" (the command ended normally). End of input (katalonc is gone) or
- * silence past the limit (katalonc stopped, SIGSTOP: its session's lease runs out) kills the group.
+ * "." (katalonc is alive, answered with "." so that katalonc knows the watcher is too), "d" (the
+ * command ended normally). End of input (katalonc is gone) or silence past the limit (katalonc
+ * stopped, SIGSTOP: its session's lease runs out) kills the group.
  * Absolute paths and sh builtins only (the standalone executable may run without PATH); its own
  * group, so that signals for the command do not reach it.
  */
-const WATCHER = `read -r pgid || exit 0; read -r limit
+// SIGPIPE ignored: an answer to a katalonc killed meanwhile must not kill the watcher before the group.
+const WATCHER = `trap '' PIPE; read -r pgid || exit 0; read -r limit
 while :; do
   if [ "$limit" -gt 0 ]; then c=$(${TIMEOUT ?? ''} "$limit" ${DD ?? ''} bs=1 count=1 2>/dev/null); else c=$(${DD ?? ''} bs=1 count=1 2>/dev/null); fi
-  case "$c" in d) exit 0 ;; .) ;; *) kill -s KILL -- "-$pgid" 2>/dev/null; exit 0 ;; esac
+  case "$c" in d) exit 0 ;; .) echo . ;; *) kill -s KILL -- "-$pgid" 2>/dev/null; exit 0 ;; esac
 done`;
 const LEGACY_WATCHER =
   'read -r pgid || exit 0; read -r limit; read -r line; [ "$line" = d ] || kill -s KILL -- "-$pgid" 2>/dev/null';
 
 const startWatcher = (): ChildProcess => {
   const watcher = spawn('/bin/sh', ['-c', TIMEOUT && DD ? WATCHER : LEGACY_WATCHER], {
-    stdio: ['pipe', 'ignore', 'ignore'],
+    stdio: ['pipe', 'pipe', 'ignore'],
     detached: true,
   });
   watcher.unref();
   (watcher.stdin as unknown as { unref(): void }).unref();
+  (watcher.stdout as unknown as { unref(): void }).unref();
   // Written to after it is gone (killed): its exit handler says so, not an EPIPE crash.
   watcher.stdin.on('error', () => {});
   return watcher;
@@ -105,8 +108,25 @@ export const startChild = (
   const limit = TIMEOUT && DD && silenceLimitMs ? Math.ceil(silenceLimitMs / 1000) : 0;
   if (child.pid) watcher?.stdin?.write(`${child.pid}\n${limit}\n`);
   else watcher?.stdin?.end(); // nothing started: the watcher exits
+  // A watcher stopped (SIGSTOP) would let katalonc be stopped next at leisure, the command
+  // unwatched: each "." must be answered, and three ticks without an answer end the run. (Ticks,
+  // not time: a katalonc stopped itself finds the watcher's answers waiting when it goes on.)
+  let unanswered = 0;
+  watcher?.stdout?.on('data', () => (unanswered = 0));
   const alive = limit
-    ? setInterval(() => watcher?.stdin?.write('.'), Math.min(limit * 250, 10_000)).unref()
+    ? setInterval(
+        () => {
+          if (++unanswered > 3) {
+            if (unanswered === 4)
+              process.stderr.write(
+                `katalonc: the run's watcher stopped answering: stopping the command\n`,
+              );
+            return send('SIGKILL');
+          }
+          watcher?.stdin?.write('.');
+        },
+        Math.min(limit * 250, 2000),
+      ).unref()
     : undefined;
   // A watcher killed by hand would leave the command unwatched: the run ends with it.
   let finished = false;

@@ -10,7 +10,7 @@ import { licenseDir } from '../platform/paths.ts';
 import { revokedKeyIds, rootKeys } from './trust.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fail, isKatalonError, type KatalonError } from '../core/errors.ts';
-import { OUTAGE_GRACE_MINUTES, resumeRefusal } from '../core/quota.ts';
+import { resumeRefusal } from '../core/quota.ts';
 import { tryLock } from '../platform/slot-lock/index.ts';
 import { machineIdReport } from '../platform/machine/index.ts';
 import { createApiClient, type ApiClient } from './http/api-client.ts';
@@ -104,7 +104,7 @@ const renewLease = async (
   client: ApiClient,
   how: 'heartbeat' | 'resume',
   sessionId: string,
-  check: ((grant: string | undefined, nonce: string) => string | null) | null,
+  check: ((answer: LeaseAnswer, nonce: string) => string | null) | null,
 ): Promise<LeaseAnswer> => {
   const query: LeaseRequest = check ? { nonce: randomBytes(16).toString('hex') } : {};
   const r = await client.call<LeaseAnswer>(
@@ -113,7 +113,7 @@ const renewLease = async (
     undefined,
     { repeatable: true },
   );
-  const refused = check && query.nonce ? check(r.grant, query.nonce) : null;
+  const refused = check && query.nonce ? check(r, query.nonce) : null;
   if (refused) throw fail('UNCERTIFIED_SERVER', refused);
   return r;
 };
@@ -142,10 +142,23 @@ export const activateSession = async (
         error.message += `: leave out -licenseModel (and KATALONC_LICENSE_MODEL) to use the pool it has, or ask your admin for a ${product} ${c.model} pool`;
       throw error;
     });
-  // Any HTTP server can answer: only a grant signed by a server the licensor certified counts.
+  // Any HTTP server can answer: only a grant signed by a server the licensor certified counts,
+  // and katalonc goes by the lease's terms only as that server signed them.
+  const { id: sessionId, leaseExpiresAt, heartbeatIntervalSeconds } = answer.session;
   const untrusted = grantRefusal(
     answer.grant,
-    { kind: 'session', sessionId: answer.session.id, nonce, machineId, orgId: c.orgId, product },
+    {
+      kind: 'session',
+      sessionId,
+      nonce,
+      machineId,
+      orgId: c.orgId,
+      product,
+      leaseExpiresAt,
+      heartbeatIntervalSeconds,
+      // A server that signs grants always says its grace: absent, it is refused as not signed.
+      outageGraceMinutes: answer.pool.outageGraceMinutes ?? Number.NaN,
+    },
     await serverTrust(opts),
     trustedNow().now,
   );
@@ -226,10 +239,11 @@ export const holdOnlineSession = async (
     // A heartbeat's answer must come from the certified server too: a proxy of the licensee's own
     // could otherwise release the session there and answer its heartbeats itself.
     const trust = await serverTrust(opts);
-    const leaseCheck = (grant: string | undefined, nonce: string) => {
+    const leaseCheck = (r: LeaseAnswer, nonce: string) => {
+      const { leaseExpiresAt, heartbeatIntervalSeconds } = r;
       const refused = grantRefusal(
-        grant,
-        { kind: 'lease', sessionId: session.id, nonce },
+        r.grant,
+        { kind: 'lease', sessionId: session.id, nonce, leaseExpiresAt, heartbeatIntervalSeconds },
         trust,
         0,
       );
@@ -240,13 +254,14 @@ export const holdOnlineSession = async (
     const lost = new Promise<KatalonError>((r) => (resolveLost = r));
     let leaseExpiresAt = Date.parse(session.leaseExpiresAt);
     const intervalMs = session.heartbeatIntervalSeconds * 1000;
+    const graceMinutes = pool.outageGraceMinutes!; // signed, so present (activateSession)
     // A signed lease grant once per lease (heartbeats come about three to a lease), not on every
-    // heartbeat: a proxy that fakes the ones between is found within a lease all the same (a proxy
-    // that fakes an outage has lease + outage grace either way), and the server signs a third as
-    // often (signing tripled a heartbeat's cost).
-    const beatsPerGrant = Math.max(1, Math.round((leaseExpiresAt - Date.now()) / intervalMs));
+    // heartbeat: signing each tripled a heartbeat's cost on the server. The heartbeats between are
+    // not believed beyond one signed lease from now, so a proxy that fakes them is found within a
+    // lease all the same (one that fakes an outage has lease + outage grace either way).
+    const leaseMs = Math.max(1000, leaseExpiresAt - Date.now());
+    const beatsPerGrant = Math.max(1, Math.round(leaseMs / intervalMs));
     let beatsSinceGrant = 0;
-    const graceMinutes = pool.outageGraceMinutes ?? OUTAGE_GRACE_MINUTES.unannounced;
 
     const ended = (e: KatalonError) =>
       resolveLost(
@@ -262,7 +277,8 @@ export const holdOnlineSession = async (
         const signed = beatsSinceGrant + 1 >= beatsPerGrant;
         const r = await renewLease(client, 'heartbeat', session.id, signed ? leaseCheck : null);
         beatsSinceGrant = signed ? 0 : beatsSinceGrant + 1;
-        leaseExpiresAt = Date.parse(r.leaseExpiresAt);
+        const said = Date.parse(r.leaseExpiresAt);
+        leaseExpiresAt = signed ? said : Math.min(said || 0, Date.now() + leaseMs);
       } catch (error) {
         if (!isKatalonError(error) || error.code !== 'SESSION_EXPIRED') throw error;
         const r = await renewLease(client, 'resume', session.id, leaseCheck);

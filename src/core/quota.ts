@@ -113,10 +113,10 @@ export const overQuotaNotes = (
 
 /**
  * How long a run cut off from the server goes on past its lease: the pool's choice (its Owners'),
- * since during it a second run may take the seat the lapsed session left. Old servers said nothing
- * and katalonc allowed 30 minutes.
+ * since during it a second run may take the seat the lapsed session left. The server signs it in the
+ * session's grant, so katalonc goes by nothing else.
  */
-export const OUTAGE_GRACE_MINUTES = { default: 5, max: 120, unannounced: 30 } as const;
+export const OUTAGE_GRACE_MINUTES = { default: 5, max: 120 } as const;
 
 /**
  * -licenseRelease frees a machine's leftover sessions, never a live run's: a session is a leftover

@@ -57,6 +57,19 @@ const alive = (pid: number): boolean => {
     return false;
   }
 };
+/** The pid of the one katalonc run's watcher (a shell reading its process group). */
+const watcherPid = (): number =>
+  Number(
+    readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .find((p) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('read -r pgid');
+        } catch {
+          return false;
+        }
+      }),
+  );
 const poolOf = async (org: number, base = server.url) =>
   (await adminApi(base, 'GET', `/orgs/${org}/pools/KRE`)).body;
 const sleeper = (marker: string, seconds: number) => [
@@ -434,7 +447,8 @@ describe('online activation', () => {
       await own.stop();
     });
 
-    it('a stopped katalonc (SIGSTOP) does not keep its command running past the lease and the grace', async () => {
+    /** A run on a server of its own with a 3 s lease and no outage grace, its command started. */
+    const runWithoutGrace = async () => {
       const own = await startServer({ args: ['--lease-seconds', '3'] });
       const o = await online(1, own.url);
       await adminApi(own.url, 'PATCH', `/orgs/${o.org}/pools/KRE`, { outageGraceMinutes: 0 });
@@ -443,13 +457,33 @@ describe('online activation', () => {
         ['run', ...o.args, '--', 'sh', '-c', `echo $$ > ${pidFile}; exec sleep 60`],
         o.env,
       );
-      const command = await waitForPid(pidFile, 'the command');
+      return { own, run, command: await waitForPid(pidFile, 'the command') };
+    };
+
+    it('a stopped katalonc (SIGSTOP) does not keep its command running past the lease and the grace', async () => {
+      const { own, run, command } = await runWithoutGrace();
       run.kill('SIGSTOP');
       // The lease (3 s) passes, the seat is free for others: the command must be gone by then.
       await waitFor(() => !alive(command), 10_000, 'the stopped run to be ended');
       run.kill('SIGCONT');
       run.kill('SIGTERM');
       await run.result;
+      await own.stop();
+    });
+
+    it("stopping the run's watcher (SIGSTOP), then katalonc at leisure, does not keep the command running: katalonc ends the run when its watcher stops answering", async () => {
+      const { own, run, command } = await runWithoutGrace();
+      const watcher = watcherPid();
+      process.kill(watcher, 'SIGSTOP');
+      await new Promise((done) => setTimeout(done, 4000));
+      run.kill('SIGSTOP');
+      // Neither can end the command now but katalonc's own check, before it was stopped.
+      await waitFor(() => !alive(command), 10_000, 'the run to be ended');
+      run.kill('SIGCONT');
+      process.kill(watcher, 'SIGCONT');
+      const r = await run.result;
+      expect(r.stderr).toContain("the run's watcher stopped answering: stopping the command");
+      expect(r.code).toBe(137);
       await own.stop();
     });
 
@@ -461,16 +495,7 @@ describe('online activation', () => {
         o.env,
       );
       const command = await waitForPid(pidFile, 'the command');
-      const watcher = readdirSync('/proc')
-        .filter((p) => /^\d+$/.test(p))
-        .find((p) => {
-          try {
-            return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('read -r pgid');
-          } catch {
-            return false;
-          }
-        });
-      process.kill(Number(watcher), 'SIGKILL');
+      process.kill(watcherPid(), 'SIGKILL');
       const r = await run.result;
       expect(r.stderr).toContain("the run's watcher was killed: stopping the command");
       expect(r.code).toBe(137);

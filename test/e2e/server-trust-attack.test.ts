@@ -18,7 +18,7 @@ import {
   waitForPid,
 } from '../helpers/cli.ts';
 import { requireAll } from '../helpers/network.ts';
-import { seedOrg, startServer, type TestServer } from '../helpers/server.ts';
+import { adminApi, seedOrg, startServer, type TestServer } from '../helpers/server.ts';
 
 const linux = process.platform === 'linux';
 const canActAsUser = linux && (process.getuid?.() === 0 || requireAll);
@@ -118,11 +118,19 @@ describe('a license server of the licensee own', () => {
   );
 });
 
-/**
- * A proxy to `target` that forwards everything, but releases each granted session on the server at
- * once (with the run's own API key) and answers that session's heartbeats itself, as if it held.
- */
-const releasingProxy = (target: string) =>
+interface Exchange {
+  path: string;
+  /** The certified server's answer to the request. */
+  forward: () => Promise<{ status: number; body: Record<string, any> }>;
+  /** Releases a session on the server, with the run's own API key. */
+  release: (sessionId: string) => Promise<void>;
+}
+
+/** A proxy of the licensee's own in front of `target`: `answer` makes each answer, forwarded or not. */
+const licenseeProxy = (
+  target: string,
+  answer: (x: Exchange) => Promise<{ status: number; body: unknown }>,
+) =>
   createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (d: Buffer) => chunks.push(d));
@@ -135,32 +143,79 @@ const releasingProxy = (target: string) =>
               typeof v === 'string' && !['host', 'content-length', 'connection'].includes(k),
           ),
         ) as Record<string, string>;
-        if (/\/v1\/sessions\/[^/]+\/(heartbeat|resume)(\?|$)/.test(path)) {
-          res.writeHead(200, { 'content-type': 'application/json' });
-          return res.end(
-            JSON.stringify({
-              id: path.split('/')[3],
-              leaseExpiresAt: new Date(Date.now() + 60_000).toISOString(),
-              heartbeatIntervalSeconds: 1,
-            }),
-          );
-        }
         const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
-        const answer = await fetch(`${target}${path}`, { method: req.method, headers, body });
-        const text = await answer.text();
-        if (req.method === 'POST' && path.endsWith('/v1/sessions') && answer.status === 201) {
-          const id = (JSON.parse(text) as { session: { id: string } }).session.id;
-          const { authorization } = headers;
-          await fetch(`${target}/v1/sessions/${id}`, {
-            method: 'DELETE',
-            headers: { authorization },
-          });
-        }
-        res.writeHead(answer.status, { 'content-type': 'application/json' });
-        res.end(text);
+        const a = await answer({
+          path,
+          forward: async () => {
+            const r = await fetch(`${target}${path}`, { method: req.method, headers, body });
+            return { status: r.status, body: (await r.json()) as Record<string, any> };
+          },
+          release: async (id) => {
+            const { authorization } = headers;
+            await fetch(`${target}/v1/sessions/${id}`, {
+              method: 'DELETE',
+              headers: { authorization },
+            });
+          },
+        });
+        res.writeHead(a.status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(a.body));
       })();
     });
   });
+
+const HEARTBEAT = /\/v1\/sessions\/[^/]+\/(heartbeat|resume)(\?|$)/;
+const isActivation = (path: string) => path.endsWith('/v1/sessions');
+
+/** Forwards everything, but releases each granted session at once and answers its heartbeats itself. */
+const releasingProxy = (target: string) =>
+  licenseeProxy(target, async ({ path, forward, release }) => {
+    if (HEARTBEAT.test(path))
+      return {
+        status: 200,
+        body: {
+          id: path.split('/')[3],
+          leaseExpiresAt: new Date(Date.now() + 60_000).toISOString(),
+          heartbeatIntervalSeconds: 1,
+        },
+      };
+    const a = await forward();
+    if (isActivation(path) && a.status === 201) await release(a.body.session.id);
+    return a;
+  });
+
+const A_YEAR = () => new Date(Date.now() + 365 * 86_400_000).toISOString();
+/**
+ * Forwards the certified server's signed answers, but stretches one of the lease's terms and then
+ * releases the session there: every heartbeat after that fails as in an outage (502).
+ */
+const stretchingProxy = (target: string, term: 'interval' | 'grace' | 'lease') => {
+  const released = new Set<string>();
+  return licenseeProxy(target, async ({ path, forward, release }) => {
+    const id = path.split('/')[3]?.split('?')[0];
+    if (HEARTBEAT.test(path) && released.has(id))
+      return { status: 502, body: { error: { code: 'BAD_GATEWAY', message: 'down' } } };
+    const a = await forward();
+    if (a.status >= 300) return a;
+    const stretch = (sessionId: string, change: () => void) => {
+      change();
+      released.add(sessionId);
+      return release(sessionId).then(() => a);
+    };
+    if (isActivation(path) && term === 'interval')
+      return stretch(a.body.session.id, () =>
+        Object.assign(a.body.session, {
+          heartbeatIntervalSeconds: 2_000_000,
+          leaseExpiresAt: A_YEAR(),
+        }),
+      );
+    if (isActivation(path) && term === 'grace')
+      return stretch(a.body.session.id, () => (a.body.pool.outageGraceMinutes = 10_000_000));
+    if (HEARTBEAT.test(path) && term === 'lease')
+      return stretch(id, () => (a.body.leaseExpiresAt = A_YEAR()));
+    return a;
+  });
+};
 
 describe('a proxy of the licensee own in front of a certified server', () => {
   let server: TestServer;
@@ -196,4 +251,57 @@ describe('a proxy of the licensee own in front of a certified server', () => {
     expect(r.stderr).toMatch(/This session has been terminated: .*no signed grant/);
     expect(Date.now() - started).toBeLessThan(15_000);
   });
+});
+
+describe('a proxy of the licensee own that stretches the lease terms a certified server signed', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer({ args: ['--lease-seconds', '3'] });
+  });
+  afterAll(() => server.stop());
+
+  const refused = /its session grant is for another/;
+  it.each([
+    ['a heartbeat interval of weeks in the activation', 'interval', 8, refused],
+    ['an outage grace of years in the activation', 'grace', 8, refused],
+    // An unsigned heartbeat's lease counts for one signed lease from now at most: the run ends
+    // when that one (and the grace of 0) has passed.
+    [
+      "a lease of a year in a heartbeat's answer",
+      'lease',
+      9,
+      /could not reach the license server for longer than its pool's outage grace \(0 minutes/,
+    ],
+  ] as const)(
+    '%s, then releases the session and fakes an outage: the run ends, it does not go on without its seat',
+    async (_, term, code, why) => {
+      const seed = await seedOrg(server.url, { quota: 1 });
+      // The Owner turned the outage grace off: a run cut off from the server ends with its lease.
+      await adminApi(server.url, 'PATCH', `/orgs/${seed.org}/pools/KRE`, { outageGraceMinutes: 0 });
+      const proxy = stretchingProxy(server.url, term);
+      await new Promise<void>((done) => proxy.listen(0, '127.0.0.1', done));
+      const url = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+      try {
+        const env = userEnv(undefined, { KATALON_API_KEY: seed.apiKey });
+        const r = await katalonc(
+          [
+            '-enableLicenseRetry=false',
+            `-serverUrl=${url}`,
+            `-orgID=${seed.org}`,
+            'run',
+            '--',
+            'sh',
+            '-c',
+            'sleep 8; echo STILL-RAN',
+          ],
+          env,
+        );
+        expect(r.stdout).not.toContain('STILL-RAN');
+        expect(r.code, r.stderr).toBe(code);
+        expect(r.stderr).toMatch(why);
+      } finally {
+        await new Promise<void>((done) => proxy.close(() => done()));
+      }
+    },
+  );
 });

@@ -1,6 +1,6 @@
 // An online session's signed grant (core/license/grant.ts): katalonc runs on a session only when a
-// server certified by a built-in root signed exactly this session, machine, organisation, product
-// and nonce. Pure, against real keys and certificates.
+// server certified by a built-in root signed exactly this session, machine, organisation, product,
+// nonce and lease terms. Pure, against real keys and certificates.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { grantRefusal, signGrant, type SessionGrant } from '../../src/core/license/grant.ts';
@@ -19,6 +19,9 @@ const grant: SessionGrant = {
   machineId: '5RV7Y-K8PMW-RXHEA-QAJYY',
   orgId: 7,
   product: 'KRE',
+  leaseExpiresAt: '2026-12-06T12:00:00.000Z',
+  heartbeatIntervalSeconds: 20,
+  outageGraceMinutes: 5,
 };
 const signed = signGrant(issuer.key, issuer.certificate, grant);
 const now = Date.now();
@@ -37,13 +40,23 @@ describe('a session grant', () => {
     );
   });
 
-  it('is refused for any other session, nonce, machine, organisation or product (a replay)', () => {
+  it('is refused for any other session, nonce, machine, organisation, product or lease terms (a replay, a proxy that stretches the lease)', () => {
+    const numbers = new Set(['orgId', 'heartbeatIntervalSeconds', 'outageGraceMinutes']);
     fc.assert(
       fc.property(
-        fc.constantFrom('sessionId', 'nonce', 'machineId', 'orgId', 'product'),
+        fc.constantFrom(
+          'sessionId',
+          'nonce',
+          'machineId',
+          'orgId',
+          'product',
+          'leaseExpiresAt',
+          'heartbeatIntervalSeconds',
+          'outageGraceMinutes',
+        ),
         fc.string({ minLength: 1 }),
         (field, value) => {
-          const other = { ...grant, [field]: field === 'orgId' ? 8 : `${value}x` };
+          const other = { ...grant, [field]: numbers.has(field) ? 1e6 : `${value}x` };
           expect(grantRefusal(signed, other as SessionGrant, trust, now)).toMatch(
             new RegExp(`another ${field}`),
           );

@@ -12,16 +12,21 @@ import type { Product } from '../vocabulary.ts';
 
 const SESSION_GRANT = { type: 'KATALON SESSION GRANT', version: 1, what: 'a session grant' };
 
+// The lease's terms are signed too: katalonc goes by them (when to heartbeat, how long a run cut
+// off from the server goes on), and a proxy that stretched them would keep a released run going.
 interface LeaseGrant {
   kind: 'lease';
   sessionId: string;
   nonce: string;
+  leaseExpiresAt: string;
+  heartbeatIntervalSeconds: number;
 }
 interface ActivationGrant extends Omit<LeaseGrant, 'kind'> {
   kind: 'session';
   machineId: string;
   orgId: number;
   product: Product;
+  outageGraceMinutes: number;
 }
 export type SessionGrant = LeaseGrant | ActivationGrant;
 

@@ -14,6 +14,8 @@ export interface SessionRow {
   lease_expires_at: number;
   ended_at: number | null;
   end_reason: string | null;
+  /** How long, in all, its run went on past its lease before a resume (ms): the outage grace bounds it. */
+  lapsed_ms: number;
 }
 
 /** The end reason of a session nobody ended: its lease passed without a heartbeat. */
@@ -45,7 +47,7 @@ const countOpen = (q: Queries, poolId: number, by: number): Promise<number> =>
 /** Inserts a session (the pool's open_sessions counter is the caller's to move: moveCounters). */
 export const insertSession = async (
   q: Queries,
-  s: Omit<SessionRow, 'ended_at' | 'end_reason'>,
+  s: Omit<SessionRow, 'ended_at' | 'end_reason' | 'lapsed_ms'>,
 ): Promise<void> => {
   await q.run(
     `INSERT INTO sessions (id, pool_id, user_id, machine_id, hostname, os_user, created_at, lease_expires_at)
@@ -117,23 +119,27 @@ export const extendLiveLeases = async (
   ).map((r) => ({ id: r.id, userId: Number(r.user_id) }));
 
 /**
- * Brings back a session whose lease ran out (its run outlived a server outage); resolves to whether
- * it had been ended (then it takes a seat again: the caller moves the pool's counters).
+ * Brings back a session whose lease ran out (its run outlived a server outage), with the time it
+ * has now gone on past its leases in all; resolves to whether it had been ended (then it takes a
+ * seat again: the caller moves the pool's counters).
  */
 export const reviveSession = async (
   q: Queries,
   sessionId: string,
   lease: number,
+  lapsedMs: number,
 ): Promise<boolean> => {
   const notEnded = await q.run(
-    'UPDATE sessions SET lease_expires_at = ? WHERE id = ? AND ended_at IS NULL',
+    'UPDATE sessions SET lease_expires_at = ?, lapsed_ms = ? WHERE id = ? AND ended_at IS NULL',
     lease,
+    lapsedMs,
     sessionId,
   );
   if (notEnded > 0) return false;
   await q.run(
-    'UPDATE sessions SET ended_at = NULL, end_reason = NULL, lease_expires_at = ? WHERE id = ?',
+    'UPDATE sessions SET ended_at = NULL, end_reason = NULL, lease_expires_at = ?, lapsed_ms = ? WHERE id = ?',
     lease,
+    lapsedMs,
     sessionId,
   );
   return true;

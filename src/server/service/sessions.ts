@@ -90,6 +90,17 @@ export const sessions = (ctx: Context) => {
     heartbeatIntervalSeconds: settings.heartbeatMs / 1000,
   });
 
+  /** A heartbeat's or resume's answer with its lease grant: the lease's terms, signed. */
+  const withLeaseGrant = (a: ReturnType<typeof sessionAnswer>, nonce: string | undefined) => {
+    const { id: sessionId, leaseExpiresAt, heartbeatIntervalSeconds } = a;
+    return {
+      ...a,
+      ...signed(
+        nonce && { kind: 'lease', sessionId, nonce, leaseExpiresAt, heartbeatIntervalSeconds },
+      ),
+    };
+  };
+
   /**
    * "while the server could not reach its database" when the session's lease ran out then (its
    * run's heartbeats were lost: the run must not be told that it sent none); else undefined.
@@ -246,19 +257,32 @@ export const sessions = (ctx: Context) => {
       // Only once committed: a session in memory but not on disk would answer heartbeats.
       leases.remember(granted.id, user.id, granted.lease, false);
       const { orgId, product, nonce } = r;
+      const session = sessionAnswer(granted.id, granted.lease);
+      const { outageGraceMinutes } = granted.pool;
       return {
-        session: sessionAnswer(granted.id, granted.lease),
+        session,
         pool: granted.pool,
         ...signed(
-          nonce && { kind: 'session', sessionId: granted.id, nonce, machineId, orgId, product },
+          nonce && {
+            kind: 'session',
+            sessionId: session.id,
+            nonce,
+            machineId,
+            orgId,
+            product,
+            leaseExpiresAt: session.leaseExpiresAt,
+            heartbeatIntervalSeconds: session.heartbeatIntervalSeconds,
+            outageGraceMinutes,
+          },
         ),
       };
     },
 
-    heartbeat: async (user: User, sessionId: string, nonce?: string) => ({
-      ...(await (store.shared ? heartbeatWrittenThrough : heartbeatInMemory)(user, sessionId)),
-      ...signed(nonce && { kind: 'lease', sessionId, nonce }),
-    }),
+    heartbeat: async (user: User, sessionId: string, nonce?: string) =>
+      withLeaseGrant(
+        await (store.shared ? heartbeatWrittenThrough : heartbeatInMemory)(user, sessionId),
+        nonce,
+      ),
 
     /**
      * Resumes a session whose lease ran out while its run could not reach this server: granted
@@ -285,8 +309,10 @@ export const sessions = (ctx: Context) => {
         };
         refuseIf(await unentitled(tx, pool, user.id));
         // Past the pool's grace a run cut off from the server has ended on its own: its seat may
-        // have served another run meanwhile.
-        const late = resumeRefusal(pool.outage_grace_minutes, s.lease_expires_at, now);
+        // have served another run meanwhile. The grace is for all its cut-offs together (one cut
+        // off on purpose again and again would otherwise share its seat for as long as it ran).
+        const lapsed = Number(s.lapsed_ms) + Math.max(0, now - s.lease_expires_at);
+        const late = resumeRefusal(pool.outage_grace_minutes, now - lapsed, now);
         if (late) throw fail(late.code, late.message);
         const next = now + settings.leaseMs;
         // Its machine may have been removed while its run was cut off (the session had lapsed, so
@@ -302,7 +328,7 @@ export const sessions = (ctx: Context) => {
             'SESSION_TERMINATED',
             `the session was ended: machine ${s.machine_id} was removed by an admin`,
           );
-        const wasEnded = await reviveSession(tx, sessionId, next);
+        const wasEnded = await reviveSession(tx, sessionId, next, lapsed);
         const session = wasEnded ? 'new' : 'held';
         const { refusal, entitlementsMoved } = await takeSeat(
           ctx,
@@ -331,10 +357,7 @@ export const sessions = (ctx: Context) => {
         return next;
       });
       leases.remember(sessionId, user.id, lease, false);
-      return {
-        ...sessionAnswer(sessionId, lease),
-        ...signed(nonce && { kind: 'lease', sessionId, nonce }),
-      };
+      return withLeaseGrant(sessionAnswer(sessionId, lease), nonce);
     },
 
     release: (user: User, sessionId: string) =>

@@ -123,6 +123,9 @@ const MIGRATIONS: ((dialect: Dialect) => string)[] = [
   // product and model. SQLite cannot drop a table's UNIQUE constraint, so its pools table is made
   // again (the references to it checked at COMMIT, when every row is back).
   (dialect) => POOLS_BY_MODEL[dialect],
+  // How long each session's run has gone on past its leases, summed over its resumes: the pool's
+  // outage grace bounds the sum, so a run cut off again and again does not share its seat forever.
+  () => `ALTER TABLE sessions ADD COLUMN lapsed_ms BIGINT NOT NULL DEFAULT 0;`,
 ];
 
 /**

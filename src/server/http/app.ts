@@ -4,7 +4,7 @@
 import Fastify, { LogController, type FastifyError, type FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { httpStatus, isKatalonError } from '../../core/errors.ts';
-import { EMAIL_PATTERN, SAFE_TEXT_PATTERN } from '../../core/text.ts';
+import { EMAIL_PATTERN, NOT_AN_EMAIL, SAFE_TEXT_PATTERN } from '../../core/text.ts';
 import type { Service } from '../service/index.ts';
 import { adminRoutes } from './admin-routes.ts';
 import { clientRoutes } from './client-routes.ts';
@@ -67,8 +67,7 @@ export const buildApp = (service: Service, options: AppOptions) => {
             const pattern = (e.params as { pattern?: string }).pattern;
             if (pattern === SAFE_TEXT_PATTERN)
               return `${where} holds a control or bidirectional character (a newline, an escape, U+202E…): remove it`;
-            if (pattern === EMAIL_PATTERN)
-              return `${where} is not an e-mail address: name@domain, in ASCII letters, digits and .+-_ (no spaces, commas, quotes or <>)`;
+            if (pattern === EMAIL_PATTERN) return `${where} ${NOT_AN_EMAIL}`;
             return `${where} ${e.message}`;
           })
           .join(', '),

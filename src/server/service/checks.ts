@@ -3,6 +3,7 @@
 import { currentActor } from './actor.ts';
 import { fail } from '../../core/errors.ts';
 import { parseMachineId } from '../../core/machine-id/format.ts';
+import { NOT_AN_EMAIL } from '../../core/text.ts';
 import { pickPool, type PoolRef } from '../../core/pool-ref.ts';
 import type { PoolModel } from '../../core/vocabulary.ts';
 import { isMember, orgExists, userByEmail, type User } from '../repository/organisations.ts';
@@ -10,11 +11,7 @@ import { poolById, poolsOf, type PoolRow } from '../repository/pools.ts';
 import type { Queries, Transaction } from '../store/store.ts';
 
 /** Typed text that is not an e-mail address (core/text.ts says what is). */
-export const notAnEmail = (typed: string) =>
-  fail(
-    'BAD_REQUEST',
-    `"${typed}" is not an e-mail address: name@domain, in ASCII letters, digits and .+-_ (no spaces, commas, quotes or <>)`,
-  );
+export const notAnEmail = (typed: string) => fail('BAD_REQUEST', `"${typed}" ${NOT_AN_EMAIL}`);
 
 /** The canonical form of a typed machine ID, or BAD_REQUEST saying what is wrong with it. */
 export const checkMachineId = (input: string): string => {

@@ -3,9 +3,18 @@
 // sh, dd, setpriv), then stops katalonc (SIGSTOP) to keep an online run going with no heartbeats,
 // its seat freed when the lease passes. The real npm katalonc and standalone executable, run as an
 // unprivileged OS user (setpriv), with a real server, real mounts and real signals; Linux only.
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, realpathSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import {
   alive,
@@ -19,6 +28,7 @@ import {
 } from '../helpers/cli.ts';
 import { adminApi, seedOrg, startServer, type TestServer } from '../helpers/server.ts';
 import { installed, missing, requireAll } from '../helpers/network.ts';
+import { WATCHER_ARGUMENT } from '../../src/client/watcher.ts';
 
 const NOBODY = 65534;
 const SETPRIV = ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups'];
@@ -80,6 +90,24 @@ const overMounted = (dir: string): string[] => {
   return [...SETPRIV, 'unshare', '-rm', 'sh', '-c', `${mounts}; exec "$@"`, 'sh'];
 };
 
+const stat = (pid: number): string[] =>
+  readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+/** A process's group id. */
+const group = (pid: number): number => Number(stat(pid)[2]);
+/** A process's open fds, each with what it points at. */
+const fds = (pid: number): [string, string][] =>
+  readdirSync(`/proc/${pid}/fd`).map((fd) => [fd, readlinkSync(`/proc/${pid}/fd/${fd}`)]);
+/** The watcher katalonc (`pid`) started. */
+const watcherOf = (pid: number): number =>
+  Number(
+    readdirSync('/proc').find(
+      (p) =>
+        /^\d+$/.test(p) &&
+        stat(Number(p))[1] === String(pid) &&
+        readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(WATCHER_ARGUMENT),
+    ),
+  );
+
 describe.runIf(canUserNamespace || requireAll)(
   "a licensee's programs mounted over the system's do not disarm the run's watcher" + skip,
   () => {
@@ -109,6 +137,15 @@ describe.runIf(canUserNamespace || requireAll)(
         );
         const command = await waitForPid(pidFile, 'the command');
         try {
+          // The watcher: katalonc's own, in a group of its own, with an empty environment and none
+          // of the license's lock fds that the command inherited.
+          const watcher = watcherOf(run.pid!);
+          expect(readlinkSync(`/proc/${watcher}/exe`)).toBe(readlinkSync(`/proc/${run.pid}/exe`));
+          expect(group(watcher)).not.toBe(group(command));
+          expect(readFileSync(`/proc/${watcher}/environ`, 'utf8')).toBe('');
+          const locks = fds(command).filter(([fd]) => fd === '3' || fd === '4');
+          expect(locks.length).toBeGreaterThan(0);
+          for (const [, lock] of locks) expect(fds(watcher).map(([, t]) => t)).not.toContain(lock);
           run.kill('SIGSTOP');
           // The lease passes and the seat is free for others: the command must be gone by then
           // (plus a few seconds for a shared machine).

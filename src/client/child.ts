@@ -9,11 +9,12 @@
 // license's locks (fd 3, and 4 for an offline license on Linux) as well, so a license stays held
 // while any process of the run lives.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statfsSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { constants } from 'node:os';
 import { isSea } from 'node:sea';
 import { fail } from '../core/errors.ts';
+import { PROC_SUPER_MAGIC } from '../core/machine-id/namespace.ts';
 import { inJob } from '../platform/process-tree/win32.ts';
 import { watch, WATCHER_ARGUMENT } from './watcher.ts';
 
@@ -48,6 +49,22 @@ const resolveCommand = (file: string, env: NodeJS.ProcessEnv): string | null => 
 };
 
 /**
+ * Whether the process `pid` runs katalonc's own executable (Linux). /proc/self/exe is the kernel's
+ * link only while /proc is the kernel's: a licensee can cover /proc (a bind mount, tmpfs or FUSE in
+ * a mount namespace) with a tree whose self/exe is a program of their own. The spawn returns once
+ * the watcher's exec is done, so /proc, the kernel's again or still, shows what it runs.
+ */
+const isOwnExecutable = (pid: number): boolean => {
+  try {
+    if (statfsSync('/proc').type !== PROC_SUPER_MAGIC) return false;
+    const [own, its] = [statSync('/proc/self/exe'), statSync(`/proc/${pid}/exe`)];
+    return own.dev === its.dev && own.ino === its.ino;
+  } catch {
+    return false;
+  }
+};
+
+/**
  * Starts the run's watcher (client/watcher.ts): katalonc's own executable, so that nothing found by
  * path stands in for it, in a process group of its own (signals for the command do not reach it),
  * with only its two pipes (not the license's lock fds: it must not hold a license when the run is
@@ -66,6 +83,13 @@ const startWatcher = (): ChildProcess => {
     detached: true,
     env: {},
   });
+  if (process.platform === 'linux' && watcher.pid && !isOwnExecutable(watcher.pid)) {
+    watcher.kill('SIGKILL');
+    throw fail(
+      'COMMAND_FAILED',
+      "the run's watcher is not katalonc's own executable: /proc here is not the kernel's (something is mounted over it); run katalonc where /proc is the kernel's",
+    );
+  }
   watcher.unref();
   (watcher.stdin as unknown as { unref(): void }).unref();
   (watcher.stdout as unknown as { unref(): void }).unref();

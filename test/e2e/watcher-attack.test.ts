@@ -9,10 +9,13 @@ import {
   chmodSync,
   chownSync,
   copyFileSync,
+  existsSync,
+  mkdirSync,
   readdirSync,
   readFileSync,
   readlinkSync,
   realpathSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -79,15 +82,23 @@ const standIns = (): string => {
   return dir;
 };
 
-/** unshare -rm, the stand-ins mounted over every path of the real programs, then the rest. */
-const overMounted = (dir: string): string[] => {
+/** unshare -rm, the stand-ins mounted over every path of the real programs (and `more`), then the rest. */
+const overMounted = (dir: string, more = 'true'): string[] => {
   const paths = ['timeout', 'dd', 'sh', 'setpriv'].flatMap((name) =>
     ['/bin', '/usr/bin'].map((bin) => [join(dir, name), `${bin}/${name}`]),
   );
   const mounts = paths
     .map(([own, real]) => `if [ -e ${real} ]; then mount --bind ${own} ${real} || exit 97; fi`)
     .join('; ');
-  return [...SETPRIV, 'unshare', '-rm', 'sh', '-c', `${mounts}; exec "$@"`, 'sh'];
+  return [
+    ...SETPRIV,
+    'unshare',
+    '-rm',
+    'sh',
+    '-c',
+    `${mounts}; ${more} || exit 97; exec "$@"`,
+    'sh',
+  ];
 };
 
 const stat = (pid: number): string[] =>
@@ -108,30 +119,35 @@ const watcherOf = (pid: number): number =>
     ),
   );
 
+/** An online run's organisation (one seat, no outage grace) and a home of the licensee's own. */
+const licensee = async () => {
+  const { org, apiKey } = await seedOrg(server.url, { quota: 1 });
+  await adminApi(server.url, 'PATCH', `/orgs/${org}/pools/KRE`, { outageGraceMinutes: 0 });
+  const home = tempDir('katalonc-licensee-');
+  chownSync(home, NOBODY, NOBODY);
+  return {
+    home,
+    args: [`-orgID=${org}`, `-serverUrl=${server.url}`],
+    env: userEnv(home, { KATALON_API_KEY: apiKey }),
+  };
+};
+
+const PROGRAMS = [
+  ['the npm katalonc', () => [process.execPath, KATALONC]],
+  ['the standalone executable', () => [kataloncForEveryone()]],
+] as const;
+
 describe.runIf(canUserNamespace || requireAll)(
   "a licensee's programs mounted over the system's do not disarm the run's watcher" + skip,
   () => {
-    it.each([
-      ['the npm katalonc', () => [process.execPath, KATALONC]],
-      ['the standalone executable', () => [kataloncForEveryone()]],
-    ])(
+    it.each(PROGRAMS)(
       '%s, stopped (SIGSTOP) in unshare -rm with its own timeout, sh, dd and setpriv mounted: the command is killed within the lease',
       async (_, program) => {
-        const { org, apiKey } = await seedOrg(server.url, { quota: 1 });
-        await adminApi(server.url, 'PATCH', `/orgs/${org}/pools/KRE`, { outageGraceMinutes: 0 });
-        const home = tempDir('katalonc-licensee-');
-        chownSync(home, NOBODY, NOBODY);
+        const { home, args, env } = await licensee();
         const pidFile = join(home, 'pid');
         const run = startKatalonc(
-          [
-            `-orgID=${org}`,
-            `-serverUrl=${server.url}`,
-            '--',
-            'sh',
-            '-c',
-            `echo $$ > ${pidFile}; exec sleep 60`,
-          ],
-          userEnv(home, { KATALON_API_KEY: apiKey }),
+          [...args, '--', 'sh', '-c', `echo $$ > ${pidFile}; exec sleep 60`],
+          env,
           overMounted(standIns()),
           program(),
         );
@@ -160,6 +176,30 @@ describe.runIf(canUserNamespace || requireAll)(
           run.kill('SIGTERM');
           await run.result;
         }
+      },
+    );
+
+    it.each(PROGRAMS)(
+      "%s, in unshare -rm with a tree of the licensee's own over /proc (its self/exe a program of theirs): no command runs",
+      async (_, program) => {
+        const { home, args, env } = await licensee();
+        const dir = standIns();
+        // /proc/self/exe: the `dd` that never returns, a watcher that never kills.
+        const tree = join(dir, 'proc');
+        mkdirSync(join(tree, 'self'), { recursive: true, mode: 0o755 });
+        chmodSync(tree, 0o755);
+        chmodSync(join(tree, 'self'), 0o755);
+        symlinkSync(join(dir, 'dd'), join(tree, 'self', 'exe'));
+        const ran = join(home, 'ran');
+        const r = await startKatalonc(
+          [...args, '--', 'sh', '-c', `touch ${ran}`],
+          env,
+          overMounted(dir, `mount --bind ${tree} /proc`),
+          program(),
+        ).result;
+        expect(r.stderr).toContain("the run's watcher is not katalonc's own executable");
+        expect(r.code, r.stderr).toBe(1);
+        expect(existsSync(ran)).toBe(false);
       },
     );
   },

@@ -69,8 +69,9 @@ const isOwnExecutable = (pid: number): boolean => {
  * path stands in for it, in a process group of its own (signals for the command do not reach it),
  * with only its two pipes (not the license's lock fds: it must not hold a license when the run is
  * gone) and an empty environment (no NODE_OPTIONS, LD_PRELOAD or faked clock of the licensee's).
- * katalonc does not wait for it to start: the command's group id waits in the pipe meanwhile, and
- * a katalonc gone before it reads it is an end of input all the same.
+ * katalonc waits for its exec only (the spawn does), not for its Node.js to start: the command's
+ * group id waits in the pipe meanwhile, and a katalonc gone before it reads it is an end of input
+ * all the same.
  */
 const startWatcher = (): ChildProcess => {
   // Linux: the kernel's link to the running file; a mount over its path does not move it.

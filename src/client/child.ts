@@ -9,11 +9,14 @@
 // license's locks (fd 3, and 4 for an offline license on Linux) as well, so a license stays held
 // while any process of the run lives.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statfsSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { constants } from 'node:os';
+import { isSea } from 'node:sea';
 import { fail } from '../core/errors.ts';
+import { PROC_SUPER_MAGIC } from '../core/machine-id/namespace.ts';
 import { inJob } from '../platform/process-tree/win32.ts';
+import { watch, WATCHER_ARGUMENT } from './watcher.ts';
 
 // SIGBREAK is Windows' Ctrl-Break (elsewhere it never comes): without a handler it ended katalonc
 // at once, its online session left to its lease.
@@ -45,33 +48,49 @@ const resolveCommand = (file: string, env: NodeJS.ProcessEnv): string | null => 
   return null;
 };
 
-const TIMEOUT = ['/usr/bin/timeout', '/bin/timeout'].find((p) => existsSync(p));
-const DD = ['/bin/dd', '/usr/bin/dd'].find((p) => existsSync(p));
+/**
+ * Whether the process `pid` runs katalonc's own executable (Linux). /proc/self/exe is the kernel's
+ * link only while /proc is the kernel's: a licensee can cover /proc (a bind mount, tmpfs or FUSE in
+ * a mount namespace) with a tree whose self/exe is a program of their own. The spawn returns once
+ * the watcher's exec is done, so /proc, the kernel's again or still, shows what it runs.
+ */
+const isOwnExecutable = (pid: number): boolean => {
+  try {
+    if (statfsSync('/proc').type !== PROC_SUPER_MAGIC) return false;
+    const [own, its] = [statSync('/proc/self/exe'), statSync(`/proc/${pid}/exe`)];
+    return own.dev === its.dev && own.ino === its.ino;
+  } catch {
+    return false;
+  }
+};
 
 /**
- * Kills a process group when katalonc dies, or stops answering: its stdin is a pipe only katalonc
- * holds. It is started before the command (so no moment passes with the command unwatched), told
- * the group's id and how many seconds of silence it allows (0: any), then reads one byte at a time:
- * "." (katalonc is alive, answered with "." so that katalonc knows the watcher is too), "d" (the
- * command ended normally). End of input (katalonc is gone) or silence past the limit (katalonc
- * stopped, SIGSTOP: its session's lease runs out) kills the group.
- * Absolute paths and sh builtins only (the standalone executable may run without PATH); its own
- * group, so that signals for the command do not reach it.
+ * Starts the run's watcher (client/watcher.ts): katalonc's own executable, so that nothing found by
+ * path stands in for it, in a process group of its own (signals for the command do not reach it),
+ * with only its two pipes (not the license's lock fds: it must not hold a license when the run is
+ * gone) and an empty environment (no NODE_OPTIONS, LD_PRELOAD or faked clock of the licensee's).
+ * katalonc waits for its exec only (the spawn does), not for its Node.js to start: the command's
+ * group id waits in the pipe meanwhile, and a katalonc gone before it reads it is an end of input
+ * all the same.
  */
-// SIGPIPE ignored: an answer to a katalonc killed meanwhile must not kill the watcher before the group.
-const WATCHER = `trap '' PIPE; read -r pgid || exit 0; read -r limit
-while :; do
-  if [ "$limit" -gt 0 ]; then c=$(${TIMEOUT ?? ''} "$limit" ${DD ?? ''} bs=1 count=1 2>/dev/null); else c=$(${DD ?? ''} bs=1 count=1 2>/dev/null); fi
-  case "$c" in d) exit 0 ;; .) echo . ;; *) kill -s KILL -- "-$pgid" 2>/dev/null; exit 0 ;; esac
-done`;
-const LEGACY_WATCHER =
-  'read -r pgid || exit 0; read -r limit; read -r line; [ "$line" = d ] || kill -s KILL -- "-$pgid" 2>/dev/null';
-
 const startWatcher = (): ChildProcess => {
-  const watcher = spawn('/bin/sh', ['-c', TIMEOUT && DD ? WATCHER : LEGACY_WATCHER], {
+  // Linux: the kernel's link to the running file; a mount over its path does not move it.
+  const self = process.platform === 'linux' ? '/proc/self/exe' : process.execPath;
+  const argv = isSea()
+    ? [WATCHER_ARGUMENT]
+    : ['--disable-sigusr1', '-e', `(${watch.toString()})()`, '--', WATCHER_ARGUMENT];
+  const watcher = spawn(self, argv, {
     stdio: ['pipe', 'pipe', 'ignore'],
     detached: true,
+    env: {},
   });
+  if (process.platform === 'linux' && watcher.pid && !isOwnExecutable(watcher.pid)) {
+    watcher.kill('SIGKILL');
+    throw fail(
+      'COMMAND_FAILED',
+      "the run's watcher is not katalonc's own executable: /proc here is not the kernel's (something is mounted over it); run katalonc where /proc is the kernel's",
+    );
+  }
   watcher.unref();
   (watcher.stdin as unknown as { unref(): void }).unref();
   (watcher.stdout as unknown as { unref(): void }).unref();
@@ -105,7 +124,7 @@ export const startChild = (
     env,
   });
   // In the same tick as the spawn: the command cannot be left unwatched.
-  const limit = TIMEOUT && DD && silenceLimitMs ? Math.ceil(silenceLimitMs / 1000) : 0;
+  const limit = silenceLimitMs ? Math.ceil(silenceLimitMs) : 0;
   if (child.pid) watcher?.stdin?.write(`${child.pid}\n${limit}\n`);
   else watcher?.stdin?.end(); // nothing started: the watcher exits
   // A watcher stopped (SIGSTOP) would let katalonc be stopped next at leisure, the command
@@ -125,16 +144,19 @@ export const startChild = (
           }
           watcher?.stdin?.write('.');
         },
-        Math.min(limit * 250, 2000),
+        Math.min(limit / 4, 2000),
       ).unref()
     : undefined;
-  // A watcher killed by hand would leave the command unwatched: the run ends with it.
+  // A watcher killed by hand would leave the command unwatched: the run ends with it; and so with
+  // one that could not start (no /proc here, say).
   let finished = false;
-  watcher?.once('exit', () => {
+  const unwatched = (what: string) => {
     if (finished) return;
-    process.stderr.write(`katalonc: the run's watcher was killed: stopping the command\n`);
+    process.stderr.write(`katalonc: the run's watcher ${what}: stopping the command\n`);
     send('SIGKILL');
-  });
+  };
+  watcher?.once('exit', () => unwatched('was killed'));
+  watcher?.once('error', (error) => unwatched(`could not start (${error.message})`));
   const send = (signal: NodeJS.Signals) => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     try {

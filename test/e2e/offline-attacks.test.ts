@@ -31,6 +31,7 @@ import { installed, missing, requireAll } from '../helpers/network.ts';
 import { makeLicense, testIssuer } from '../helpers/licenses.ts';
 import { revoke } from '../../src/core/license/certificate.ts';
 import { devRootKey } from '../../scripts/dev-root.ts';
+import { WATCHER_ARGUMENT } from '../../src/client/watcher.ts';
 
 const DAY = 86_400_000;
 const linux = process.platform === 'linux';
@@ -206,9 +207,9 @@ describe.runIf(canActAsUser)(
         env,
       );
       const grandchild = await waitForPid(pidFile, 'the command');
-      // setpriv execs katalonc; its watcher is the `sh -c 'read -r pgid…'` it started.
+      // setpriv execs katalonc; its watcher is the katalonc --katalonc-run-watcher it started.
       for (const p of descendants(first.pid!))
-        if (readText(`/proc/${p}/cmdline`).includes('read -r pgid')) process.kill(p, 'SIGKILL');
+        if (readText(`/proc/${p}/cmdline`).includes(WATCHER_ARGUMENT)) process.kill(p, 'SIGKILL');
       first.kill('SIGKILL');
       await first.exited;
       expect((await runAs(SETPRIV, second, env)).code).toBe(6);

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  alive,
   KATALONC,
   katalonc,
   startKatalonc,
@@ -34,6 +35,7 @@ import { readFileSync as readPem } from 'node:fs';
 import { startSmtp } from '../helpers/smtp.ts';
 import { rootCertificates } from 'node:tls';
 import { Agent, setGlobalDispatcher } from 'undici';
+import { WATCHER_ARGUMENT } from '../../src/client/watcher.ts';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -48,23 +50,14 @@ const online = async (quota = 2, serverUrl = server.url) => {
   const env = userEnv(undefined, { KATALON_API_KEY: seed.apiKey });
   return { ...seed, env, args: [`-orgID=${seed.org}`, `-serverUrl=${serverUrl}`] };
 };
-/** Whether a process lives (a zombie of ours counts as gone). */
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-};
-/** The pid of the one katalonc run's watcher (a shell reading its process group). */
+/** The pid of the one katalonc run's watcher (katalonc's own executable, client/watcher.ts). */
 const watcherPid = (): number =>
   Number(
     readdirSync('/proc')
       .filter((p) => /^\d+$/.test(p))
       .find((p) => {
         try {
-          return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('read -r pgid');
+          return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(WATCHER_ARGUMENT);
         } catch {
           return false;
         }

@@ -91,6 +91,16 @@ export const maxConcurrency = (log: string): number => {
   return max;
 };
 
+/** Whether a process lives (a zombie of ours counts as gone). */
+export const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+};
+
 /** The pid a command writes to `file` (`echo $$ > file`), once it is there. */
 export const waitForPid = async (file: string, what: string): Promise<number> => {
   const read = () => {

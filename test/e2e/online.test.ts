@@ -227,7 +227,8 @@ describe('online activation', () => {
           return true;
         }
       },
-      5_000,
+      // The watcher acts once its own Node.js is up, which a loaded machine slows.
+      10_000,
       "the killed run's command to end",
     );
     // Its session is released by the next start at once (the run is gone), not after the lease.

@@ -1,5 +1,6 @@
 // Rows of the machines registered in a node-locked pool.
-import type { Queries } from '../store/store.ts';
+import { prefixRange, type Cursor, type Prefixes } from '../../core/paging.ts';
+import type { Param, Queries } from '../store/store.ts';
 
 export interface MachineRow {
   machine_id: string;
@@ -60,9 +61,45 @@ export const deleteMachine = async (
   return deleted;
 };
 
-/** The pool's machines, oldest first; at most `limit` of them. */
-export const listMachines = (q: Queries, poolId: number, limit = -1): Promise<MachineRow[]> =>
-  q.all<MachineRow>(
-    `SELECT * FROM machines WHERE pool_id = ? ORDER BY first_seen ${limit >= 0 ? `LIMIT ${limit}` : ''}`,
-    poolId,
+/**
+ * A page of the pool's machines, newest first (first seen; then by machine ID): at most `limit`,
+ * those before `before` when given, those whose machine ID or hostname starts with the filter's.
+ * Each is a range of an index: (pool_id, first_seen, machine_id) for the order, the primary key
+ * and (pool_id, hostname) for the filter.
+ */
+export const machinesPage = (
+  q: Queries,
+  poolId: number,
+  find: { before?: Cursor; prefixes: Prefixes | null },
+  limit: number,
+): Promise<MachineRow[]> => {
+  const [where, params] = matching(poolId, find.prefixes);
+  const before = find.before ? [find.before.at, find.before.key] : [];
+  return q.all<MachineRow>(
+    `SELECT * FROM machines WHERE ${where} ${before.length ? 'AND (first_seen, machine_id) < (?, ?)' : ''}
+     ORDER BY first_seen DESC, machine_id DESC LIMIT ${limit}`,
+    ...params,
+    ...before,
   );
+};
+
+/** How many of the pool's machines the filter finds (on the indexes machinesPage uses). */
+export const countMachines = async (
+  q: Queries,
+  poolId: number,
+  prefixes: Prefixes,
+): Promise<number> => {
+  const [where, params] = matching(poolId, prefixes);
+  return (await q.get<{ n: number }>(
+    `SELECT count(*) AS n FROM machines WHERE ${where}`,
+    ...params,
+  ))!.n;
+};
+
+const matching = (poolId: number, prefixes: Prefixes | null): [string, Param[]] =>
+  prefixes
+    ? [
+        'pool_id = ? AND ((machine_id >= ? AND machine_id < ?) OR (hostname >= ? AND hostname < ?))',
+        [poolId, ...prefixRange(prefixes.machineId), ...prefixRange(prefixes.hostname)],
+      ]
+    : ['pool_id = ?', [poolId]];

@@ -1,6 +1,7 @@
 // Rows of online sessions. "A session counts while its lease runs and nobody ended it" is LIVE,
 // written once; no background job is needed for correctness.
-import type { Queries } from '../store/store.ts';
+import type { Cursor, Prefixes } from '../../core/paging.ts';
+import type { Param, Queries } from '../store/store.ts';
 import type { PoolModel, Product } from '../../core/vocabulary.ts';
 
 export interface SessionRow {
@@ -251,24 +252,70 @@ export type LiveSessionRow = SessionRow & {
   org_id: number;
 };
 
-/** The live sessions of one pool, or of one organisation, or of all, oldest first; at most `limit`. */
+/** The live sessions of one organisation, or of all, oldest first. */
 export const liveSessions = (
   q: Queries,
-  scope: { poolId: number } | { orgId?: number },
+  scope: { orgId?: number },
   now: number,
-  limit = -1,
-): Promise<LiveSessionRow[]> => {
-  const [filter, params] =
-    'poolId' in scope
-      ? ['AND pool_id = ?', [scope.poolId]]
-      : scope.orgId === undefined
-        ? ['', []]
-        : ['AND pools.org_id = ?', [scope.orgId]];
-  return q.all<LiveSessionRow>(
+): Promise<LiveSessionRow[]> =>
+  q.all<LiveSessionRow>(
     `SELECT sessions.*, users.email, pools.product, pools.model, pools.org_id FROM sessions
      JOIN users ON users.id = user_id JOIN pools ON pools.id = pool_id
-     WHERE ${LIVE} ${filter} ORDER BY sessions.created_at ${limit >= 0 ? `LIMIT ${limit}` : ''}`,
+     WHERE ${LIVE} ${scope.orgId === undefined ? '' : 'AND pools.org_id = ?'} ORDER BY sessions.created_at`,
     now,
-    ...params,
+    ...(scope.orgId === undefined ? [] : [scope.orgId]),
   );
+
+/** The live sessions of a pool the filter finds (its machine ID, hostname or user's e-mail). */
+const liveOfPool = (poolId: number, now: number, prefixes: Prefixes | null): [string, Param[]] => {
+  const starts = (column: string, prefix: string): [string, Param[]] => [
+    `substr(${column}, 1, ?) = ?`,
+    [prefix.length, prefix],
+  ];
+  const terms = prefixes
+    ? [
+        starts('sessions.machine_id', prefixes.machineId),
+        starts('sessions.hostname', prefixes.hostname),
+        starts('users.email', prefixes.email),
+      ]
+    : [];
+  return [
+    `FROM sessions JOIN users ON users.id = user_id WHERE pool_id = ? AND ${LIVE}
+     ${terms.length ? `AND (${terms.map(([sql]) => sql).join(' OR ')})` : ''}`,
+    [poolId, now, ...terms.flatMap(([, params]) => params)],
+  ];
+};
+
+/**
+ * A page of a pool's live sessions, newest first (then by id): at most `limit`, those before
+ * `before` when given, those the filter finds. Read on the index of sessions not ended
+ * (sessions_live): never the pool's history of ended ones.
+ */
+export const sessionsPage = (
+  q: Queries,
+  poolId: number,
+  now: number,
+  find: { before?: Cursor; prefixes: Prefixes | null },
+  limit: number,
+): Promise<(SessionRow & { email: string })[]> => {
+  const [from, params] = liveOfPool(poolId, now, find.prefixes);
+  const before = find.before ? [find.before.at, find.before.key] : [];
+  return q.all(
+    `SELECT sessions.*, users.email ${from}
+     ${before.length ? 'AND (sessions.created_at, sessions.id) < (?, ?)' : ''}
+     ORDER BY sessions.created_at DESC, sessions.id DESC LIMIT ${limit}`,
+    ...params,
+    ...before,
+  );
+};
+
+/** How many of a pool's live sessions the filter finds. */
+export const countLiveFound = async (
+  q: Queries,
+  poolId: number,
+  now: number,
+  prefixes: Prefixes,
+): Promise<number> => {
+  const [from, params] = liveOfPool(poolId, now, prefixes);
+  return (await q.get<{ n: number }>(`SELECT count(*) AS n ${from}`, ...params))!.n;
 };

@@ -61,19 +61,38 @@ export const deleteMachine = async (
   return deleted;
 };
 
+/** Up to this many machines a filter finds are sorted for a page; more are walked in order. */
+const SORTED_AT_MOST = 1000;
+
 /**
  * A page of the pool's machines, newest first (first seen; then by machine ID): at most `limit`,
- * those before `before` when given, those whose machine ID or hostname starts with the filter's.
- * Each is a range of an index: (pool_id, first_seen, machine_id) for the order, the primary key
- * and (pool_id, hostname) for the filter.
+ * those before `before` when given, those whose machine ID or hostname starts with the filter's
+ * (`found` of them in all: countMachines). A page reads a bounded part of an index, however many
+ * machines the pool has: without a filter, or when the filter finds many, it walks
+ * (pool_id, first_seen, machine_id) newest first, on average at most limit × total / found
+ * entries for a page (the filter is then written so that no index serves it, which leaves the
+ * order's index to the planner); when it finds few, their ranges of the primary key and of
+ * (pool_id, hostname), at most SORTED_AT_MOST rows to sort.
  */
 export const machinesPage = (
   q: Queries,
   poolId: number,
-  find: { before?: Cursor; prefixes: Prefixes | null },
+  find: { before?: Cursor; prefixes: Prefixes | null; found: number },
   limit: number,
 ): Promise<MachineRow[]> => {
-  const [where, params] = matching(poolId, find.prefixes);
+  const [where, params] =
+    find.prefixes && find.found > SORTED_AT_MOST
+      ? [
+          'pool_id = ? AND (substr(machine_id, 1, ?) = ? OR substr(hostname, 1, ?) = ?)',
+          [
+            poolId,
+            find.prefixes.machineId.length,
+            find.prefixes.machineId,
+            find.prefixes.hostname.length,
+            find.prefixes.hostname,
+          ],
+        ]
+      : matching(poolId, find.prefixes);
   const before = find.before ? [find.before.at, find.before.key] : [];
   return q.all<MachineRow>(
     `SELECT * FROM machines WHERE ${where} ${before.length ? 'AND (first_seen, machine_id) < (?, ?)' : ''}
@@ -83,7 +102,7 @@ export const machinesPage = (
   );
 };
 
-/** How many of the pool's machines the filter finds (on the indexes machinesPage uses). */
+/** How many of the pool's machines the filter finds: two ranges, of the primary key and of (pool_id, hostname). */
 export const countMachines = async (
   q: Queries,
   poolId: number,

@@ -266,7 +266,11 @@ export const liveSessions = (
     ...(scope.orgId === undefined ? [] : [scope.orgId]),
   );
 
-/** The live sessions of a pool the filter finds (its machine ID, hostname or user's e-mail). */
+/**
+ * The live sessions of a pool the filter finds (its machine ID, hostname or user's e-mail). The
+ * user's e-mail is looked up per session (its primary key), so that the planner reads the pool's
+ * live sessions first, whatever the number of users.
+ */
 const liveOfPool = (poolId: number, now: number, prefixes: Prefixes | null): [string, Param[]] => {
   const starts = (column: string, prefix: string): [string, Param[]] => [
     `substr(${column}, 1, ?) = ?`,
@@ -274,17 +278,18 @@ const liveOfPool = (poolId: number, now: number, prefixes: Prefixes | null): [st
   ];
   const terms = prefixes
     ? [
-        starts('sessions.machine_id', prefixes.machineId),
-        starts('sessions.hostname', prefixes.hostname),
-        starts('users.email', prefixes.email),
+        starts('machine_id', prefixes.machineId),
+        starts('hostname', prefixes.hostname),
+        starts(EMAIL, prefixes.email),
       ]
     : [];
   return [
-    `FROM sessions JOIN users ON users.id = user_id WHERE pool_id = ? AND ${LIVE}
+    `FROM sessions WHERE pool_id = ? AND ${LIVE}
      ${terms.length ? `AND (${terms.map(([sql]) => sql).join(' OR ')})` : ''}`,
     [poolId, now, ...terms.flatMap(([, params]) => params)],
   ];
 };
+const EMAIL = '(SELECT email FROM users WHERE users.id = sessions.user_id)';
 
 /**
  * A page of a pool's live sessions, newest first (then by id): at most `limit`, those before
@@ -301,9 +306,9 @@ export const sessionsPage = (
   const [from, params] = liveOfPool(poolId, now, find.prefixes);
   const before = find.before ? [find.before.at, find.before.key] : [];
   return q.all(
-    `SELECT sessions.*, users.email ${from}
-     ${before.length ? 'AND (sessions.created_at, sessions.id) < (?, ?)' : ''}
-     ORDER BY sessions.created_at DESC, sessions.id DESC LIMIT ${limit}`,
+    `SELECT sessions.*, ${EMAIL} AS email ${from}
+     ${before.length ? 'AND (created_at, id) < (?, ?)' : ''}
+     ORDER BY created_at DESC, id DESC LIMIT ${limit}`,
     ...params,
     ...before,
   );

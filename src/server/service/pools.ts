@@ -272,6 +272,14 @@ export const pools = (ctx: Context) => {
       const pool = await poolOrFail(store, orgId, ref);
       const used = await usage(store, pool.id, now);
       const prefixes = prefixesOf(paging.prefix);
+      const found = {
+        sessions: prefixes
+          ? await countLiveFound(store, pool.id, now, prefixes)
+          : used.activeSessions,
+        machines: prefixes
+          ? await countMachines(store, pool.id, prefixes)
+          : used.registeredMachines,
+      };
       const at = (cursor: string | undefined) => ({
         prefixes,
         ...(cursor === undefined ? {} : { before: parseCursor(cursor) }),
@@ -282,7 +290,12 @@ export const pools = (ctx: Context) => {
         (s) => ({ at: s.created_at, key: s.id }),
       );
       const machines = pageOf(
-        await machinesPage(store, pool.id, at(paging.machinesBefore), PAGE_ROWS + 1),
+        await machinesPage(
+          store,
+          pool.id,
+          { ...at(paging.machinesBefore), found: found.machines },
+          PAGE_ROWS + 1,
+        ),
         PAGE_ROWS,
         (m) => ({ at: m.first_seen, key: m.machine_id }),
       );
@@ -310,15 +323,11 @@ export const pools = (ctx: Context) => {
         paging: {
           ...(prefixes ? { prefix: paging.prefix!.trim() } : {}),
           sessions: {
-            found: prefixes
-              ? await countLiveFound(store, pool.id, now, prefixes)
-              : used.activeSessions,
+            found: found.sessions,
             ...(sessions.older ? { older: sessions.older } : {}),
           },
           machines: {
-            found: prefixes
-              ? await countMachines(store, pool.id, prefixes)
-              : used.registeredMachines,
+            found: found.machines,
             ...(machines.older ? { older: machines.older } : {}),
           },
         },

@@ -550,14 +550,19 @@ describe.each(stores)(
     });
 
     /**
-     * 150 registered machines and 150 live sessions in the organisation's one pool, written
-     * straight into the store (as months of CI would have left them), the pool's counters with
-     * them. Machine i (agent-000 … agent-149) was first seen, and its session started, i seconds
-     * after the first: agent-149 is the newest. Resolves to the machine IDs, oldest first.
+     * An organisation whose one pool (node-locked KRE) has `n` registered machines and `n` live
+     * sessions, written straight into the store (as months of CI would have left them), the pool's
+     * counters with them. Machine i (agent-000 …) was first seen, and its session started, i
+     * seconds after the first: the last is the newest. Resolves with the machine IDs, oldest first.
      */
-    const seedLists = async (org: number, member: string, n = 150): Promise<string[]> => {
+    const seedLists = async (n: number) => {
+      const { org, email } = await seedOrg(server.url, {
+        model: 'node-locked',
+        quota: 1000,
+        machineQuota: 1000,
+      });
       const [{ id: pool }] = await sqlOn(storeRef, 'SELECT id FROM pools WHERE org_id = ?', org);
-      const [{ id: user }] = await sqlOn(storeRef, 'SELECT id FROM users WHERE email = ?', member);
+      const [{ id: user }] = await sqlOn(storeRef, 'SELECT id FROM users WHERE email = ?', email);
       const start = Date.now() - 86_400_000;
       const ids = Array.from({ length: n }, () => randomMachineId());
       for (const [i, machineId] of ids.entries()) {
@@ -591,16 +596,11 @@ describe.each(stores)(
         n,
         pool as number,
       );
-      return ids;
+      return { org, email, ids };
     };
 
     it('150 machines and 150 sessions: each list pages newest first with its count, the other list keeps its page, the live list follows its page, and Remove and Terminate on a later page come back to it', async () => {
-      const { org, email } = await seedOrg(server.url, {
-        model: 'node-locked',
-        quota: 1000,
-        machineQuota: 1000,
-      });
-      const ids = await seedLists(org, email);
+      const { org, ids } = await seedLists(150);
       const page = await browser.newPage();
       await signInAsOwner(page, org, 'pager@browser.test');
       const sessions = page.getByRole('table', { name: /^Online sessions/ });
@@ -676,15 +676,10 @@ describe.each(stores)(
     });
 
     it('the filter box (a GET form) finds machines and sessions by hostname, machine ID or e-mail prefix, with how many of all', async () => {
-      const { org, email } = await seedOrg(server.url, {
-        model: 'node-locked',
-        quota: 1000,
-        machineQuota: 1000,
-      });
-      const ids = await seedLists(org, email, 120);
+      const { org, email, ids } = await seedLists(120);
       const page = await browser.newPage();
       await signInAsOwner(page, org, 'finder@browser.test');
-      const find = page.getByRole('searchbox', { name: /^Find sessions and machines/ });
+      const find = page.getByRole('searchbox', { name: 'Find sessions and machines' });
       // agent-010 … agent-019 are on no first page: machines and sessions are newest first.
       await find.fill('agent-01');
       await Promise.all([page.waitForURL(/prefix=agent-01/), find.press('Enter')]);
@@ -719,12 +714,7 @@ describe.each(stores)(
     });
 
     it("the same pages through the admin API and the admin CLI; an Admin of another organisation cannot page into this one's machines", async () => {
-      const { org, email } = await seedOrg(server.url, {
-        model: 'node-locked',
-        quota: 1000,
-        machineQuota: 1000,
-      });
-      const ids = await seedLists(org, email, 130);
+      const { org, ids } = await seedLists(130);
       const first = await adminApi(server.url, 'GET', `/orgs/${org}/pools/KRE`);
       expect(first.status).toBe(200);
       const paging = first.body.paging as { machines: { found: number; older: string } };

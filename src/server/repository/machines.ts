@@ -1,6 +1,7 @@
 // Rows of the machines registered in a node-locked pool.
 import { prefixRange, type Cursor, type Prefixes } from '../../core/paging.ts';
 import type { Param, Queries } from '../store/store.ts';
+import { anyOf, countOf, newestFirst, startsWith } from './newest-first.ts';
 
 export interface MachineRow {
   machine_id: string;
@@ -80,45 +81,35 @@ export const machinesPage = (
   find: { before?: Cursor; prefixes: Prefixes | null; found: number },
   limit: number,
 ): Promise<MachineRow[]> => {
-  const [where, params] =
-    find.prefixes && find.found > SORTED_AT_MOST
-      ? [
-          'pool_id = ? AND (substr(machine_id, 1, ?) = ? OR substr(hostname, 1, ?) = ?)',
-          [
-            poolId,
-            find.prefixes.machineId.length,
-            find.prefixes.machineId,
-            find.prefixes.hostname.length,
-            find.prefixes.hostname,
-          ],
-        ]
-      : matching(poolId, find.prefixes);
-  const before = find.before ? [find.before.at, find.before.key] : [];
-  return q.all<MachineRow>(
-    `SELECT * FROM machines WHERE ${where} ${before.length ? 'AND (first_seen, machine_id) < (?, ?)' : ''}
-     ORDER BY first_seen DESC, machine_id DESC LIMIT ${limit}`,
-    ...params,
-    ...before,
+  const [terms, params] = find.prefixes
+    ? filter(find.prefixes, find.found <= SORTED_AT_MOST)
+    : ['', []];
+  return newestFirst(
+    q,
+    [`SELECT * FROM machines WHERE pool_id = ? ${terms && `AND ${terms}`}`, [poolId, ...params]],
+    { at: 'first_seen', key: 'machine_id' },
+    find.before,
+    limit,
   );
 };
 
 /** How many of the pool's machines the filter finds: two ranges, of the primary key and of (pool_id, hostname). */
-export const countMachines = async (
-  q: Queries,
-  poolId: number,
-  prefixes: Prefixes,
-): Promise<number> => {
-  const [where, params] = matching(poolId, prefixes);
-  return (await q.get<{ n: number }>(
-    `SELECT count(*) AS n FROM machines WHERE ${where}`,
-    ...params,
-  ))!.n;
+export const countMachines = (q: Queries, poolId: number, prefixes: Prefixes): Promise<number> => {
+  const [terms, params] = filter(prefixes, true);
+  return countOf(q, [
+    `SELECT count(*) AS n FROM machines WHERE pool_id = ? AND ${terms}`,
+    [poolId, ...params],
+  ]);
 };
 
-const matching = (poolId: number, prefixes: Prefixes | null): [string, Param[]] =>
-  prefixes
-    ? [
-        'pool_id = ? AND ((machine_id >= ? AND machine_id < ?) OR (hostname >= ? AND hostname < ?))',
-        [poolId, ...prefixRange(prefixes.machineId), ...prefixRange(prefixes.hostname)],
-      ]
-    : ['pool_id = ?', [poolId]];
+/** The filter: as ranges of the indexes (`ranges`), or as tests that no index serves. */
+const filter = (p: Prefixes, ranges: boolean): [string, Param[]] =>
+  anyOf(
+    ranges
+      ? [inRange('machine_id', p.machineId), inRange('hostname', p.hostname)]
+      : [startsWith('machine_id', p.machineId), startsWith('hostname', p.hostname)],
+  );
+const inRange = (column: string, prefix: string): [string, Param[]] => [
+  `(${column} >= ? AND ${column} < ?)`,
+  prefixRange(prefix),
+];

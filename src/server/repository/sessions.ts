@@ -2,6 +2,7 @@
 // written once; no background job is needed for correctness.
 import type { Cursor, Prefixes } from '../../core/paging.ts';
 import type { Param, Queries } from '../store/store.ts';
+import { anyOf, countOf, newestFirst, startsWith } from './newest-first.ts';
 import type { PoolModel, Product } from '../../core/vocabulary.ts';
 
 export interface SessionRow {
@@ -272,21 +273,16 @@ export const liveSessions = (
  * live sessions first, whatever the number of users.
  */
 const liveOfPool = (poolId: number, now: number, prefixes: Prefixes | null): [string, Param[]] => {
-  const starts = (column: string, prefix: string): [string, Param[]] => [
-    `substr(${column}, 1, ?) = ?`,
-    [prefix.length, prefix],
-  ];
-  const terms = prefixes
-    ? [
-        starts('machine_id', prefixes.machineId),
-        starts('hostname', prefixes.hostname),
-        starts(EMAIL, prefixes.email),
-      ]
-    : [];
+  const [terms, params] = prefixes
+    ? anyOf([
+        startsWith('machine_id', prefixes.machineId),
+        startsWith('hostname', prefixes.hostname),
+        startsWith(EMAIL, prefixes.email),
+      ])
+    : ['', []];
   return [
-    `FROM sessions WHERE pool_id = ? AND ${LIVE}
-     ${terms.length ? `AND (${terms.map(([sql]) => sql).join(' OR ')})` : ''}`,
-    [poolId, now, ...terms.flatMap(([, params]) => params)],
+    `FROM sessions WHERE pool_id = ? AND ${LIVE} ${terms && `AND ${terms}`}`,
+    [poolId, now, ...params],
   ];
 };
 const EMAIL = '(SELECT email FROM users WHERE users.id = sessions.user_id)';
@@ -304,23 +300,22 @@ export const sessionsPage = (
   limit: number,
 ): Promise<(SessionRow & { email: string })[]> => {
   const [from, params] = liveOfPool(poolId, now, find.prefixes);
-  const before = find.before ? [find.before.at, find.before.key] : [];
-  return q.all(
-    `SELECT sessions.*, ${EMAIL} AS email ${from}
-     ${before.length ? 'AND (created_at, id) < (?, ?)' : ''}
-     ORDER BY created_at DESC, id DESC LIMIT ${limit}`,
-    ...params,
-    ...before,
+  return newestFirst(
+    q,
+    [`SELECT sessions.*, ${EMAIL} AS email ${from}`, params],
+    { at: 'created_at', key: 'id' },
+    find.before,
+    limit,
   );
 };
 
 /** How many of a pool's live sessions the filter finds. */
-export const countLiveFound = async (
+export const countLiveFound = (
   q: Queries,
   poolId: number,
   now: number,
   prefixes: Prefixes,
 ): Promise<number> => {
   const [from, params] = liveOfPool(poolId, now, prefixes);
-  return (await q.get<{ n: number }>(`SELECT count(*) AS n ${from}`, ...params))!.n;
+  return countOf(q, [`SELECT count(*) AS n ${from}`, params]);
 };

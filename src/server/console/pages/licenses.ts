@@ -290,11 +290,19 @@ const poolSection = (
     <form class="row" method="get" action="${page}">
       <input type="hidden" name="pool" value="${name}" />
       <label
-        >Find sessions and machines: machine ID, hostname or e-mail starts with
-        <input type="search" name="prefix" maxlength="100" value="${p.paging.prefix ?? ''}"
+        >Find sessions and machines
+        <input
+          type="search"
+          name="prefix"
+          maxlength="100"
+          value="${p.paging.prefix ?? ''}"
+          aria-describedby="${id('find-help')}"
       /></label>
       <button type="submit">Find</button>
       ${p.paging.prefix === undefined ? '' : html`<a href="${page}${whereQuery({ pool: name })}">Show all</a>`}
+      <span id="${id('find-help')}" class="muted"
+        >by how a machine ID, hostname or user e-mail starts</span
+      >
     </form>
     <h3>Online Licenses</h3>
     <div id="${id('online')}" data-live="${page}${back}">

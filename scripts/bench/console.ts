@@ -52,7 +52,8 @@ export const benchConsole = async (
     const cookie = signedIn.headers.get('set-cookie')!.split(';')[0];
     const path = `/console/orgs/${pool.org}/licenses`;
     const html = await (await fetch(`${sqliteServer.base}${path}`, { headers: { cookie } })).text();
-    if (!html.includes('the first 100 of 10000')) throw new Error('the page did not show the pool');
+    if (!html.includes('Online sessions: 10000 sessions, newest first'))
+      throw new Error('the page did not show the pool');
     const pageLoad = (d: number) =>
       autocannon({
         url: `${sqliteServer.base}${path}`,

@@ -219,5 +219,49 @@ export const benchStore = async (store: BenchStore, thisMachine: string) => {
     '≤ 1.5x',
     (x) => x <= 1.5,
   );
+  await historyPages(store.label, replica.base, aged, empty.org);
   return { replica, loaded };
+};
+
+/**
+ * What License Management reads of a pool with history, through the admin API (the same service
+ * operation as the console's page): its newest page, the pages deep in its 100,000 machines and
+ * 10,000 live sessions, and a filter that finds a tenth of them, vs the empty pool's page.
+ */
+const historyPages = async (
+  label: string,
+  base: string,
+  aged: { org: number; poolId: number },
+  empty: number,
+) => {
+  const show = (org: number, query = '') => `/v1/admin/orgs/${org}/pools/KRE-floating${query}`;
+  const first = (await (
+    await fetch(`${base}${show(aged.org)}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })
+  ).json()) as {
+    registeredMachines: { firstSeen: string }[];
+    onlineSessions: { startedAt: string }[];
+  };
+  // The seeded rows share their instants: a cursor near the end of each list (by its key).
+  const deep = `?machinesBefore=${Date.parse(first.registeredMachines[0].firstSeen)}.M1000&sessionsBefore=${Date.parse(first.onlineSessions[0].startedAt)}.live-${aged.poolId}-1000`;
+  const pages = (org: number, queries: string[]) =>
+    autocannon({
+      url: base,
+      connections: 1,
+      duration,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      requests: queries.map((q) => ({ method: 'GET', path: show(org, q) })),
+    });
+  await pages(empty, ['']); // warm-up
+  const fresh = checked('empty pool page', await pages(empty, ['']));
+  const paged = checked(
+    'pages of history',
+    await pages(aged.org, ['', deep, '?prefix=M9', `${deep}&prefix=M9`]),
+  );
+  add(
+    `${label}: pool show p99 (newest, deep and filtered pages), pool with 1M ended sessions, 100k machines, 10k live vs empty pool`,
+    p99(paged),
+    p99(fresh),
+    'p99 < 50 ms',
+    () => p99(paged) < 50,
+  );
 };

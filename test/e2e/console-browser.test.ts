@@ -1,6 +1,7 @@
 // The console in a real headless Chromium (Debian's chromium, driven by playwright-core), against a
 // real server: keyboard-only use, axe-core on every page (no serious or critical violation), and
 // screenshots of each page in test-results/console/<store>/ as artefacts.
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,16 +11,18 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { storeEnvironment, stores, type Postgres } from '../../scripts/harness/postgres.ts';
 import {
+  ADMIN_TOKEN,
   adminApi,
   randomMachineId,
   seedOrg,
   startServer,
   type TestServer,
 } from '../helpers/server.ts';
-import { katalonc, startKatalonc, tempDir, userEnv } from '../helpers/cli.ts';
-import { invite, PASSWORD } from '../helpers/console.ts';
+import { katalonc, run, SERVER, startKatalonc, tempDir, userEnv } from '../helpers/cli.ts';
+import { invite, joinAs, PASSWORD } from '../helpers/console.ts';
 import { missing, requireAll } from '../helpers/network.ts';
 import { linkIn, startSmtp, type TestSmtp } from '../helpers/smtp.ts';
+import { sqlOn, type StoreRef } from '../helpers/counters.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(import.meta.dirname, '..', '..', 'test-results', 'console');
@@ -34,6 +37,7 @@ describe.each(stores)(
     let cluster: Postgres | undefined;
     let browser: Browser;
     let smtp: TestSmtp;
+    let storeRef: StoreRef;
     beforeAll(async () => {
       if (skip || (!have && !requireAll)) return;
       mkdirSync(shots, { recursive: true });
@@ -46,6 +50,9 @@ describe.each(stores)(
         args: ['--lease-seconds', '3'],
         env: { ...store.env, KLS_SMTP_URL: smtp.url },
       });
+      storeRef = store.env.KLS_DATABASE_URL
+        ? { databaseUrl: store.env.KLS_DATABASE_URL }
+        : { dataDir: server.dataDir };
       browser = await chromium.launch({
         executablePath: CHROMIUM,
         // As root in a container Chromium needs --no-sandbox; the rest keep it off the network.
@@ -540,6 +547,212 @@ describe.each(stores)(
       expect(await table.innerText()).toContain(invited);
       await check(page, '10-audit-older');
       await page.close();
+    });
+
+    /**
+     * An organisation whose one pool (node-locked KRE) has `n` registered machines and `n` live
+     * sessions, written straight into the store (as months of CI would have left them), the pool's
+     * counters with them. Machine i (agent-000 …) was first seen, and its session started, i
+     * seconds after the first: the last is the newest. Resolves with the machine IDs, oldest first.
+     */
+    const seedLists = async (n: number) => {
+      const { org, email } = await seedOrg(server.url, {
+        model: 'node-locked',
+        quota: 1000,
+        machineQuota: 1000,
+      });
+      const [{ id: pool }] = await sqlOn(storeRef, 'SELECT id FROM pools WHERE org_id = ?', org);
+      const [{ id: user }] = await sqlOn(storeRef, 'SELECT id FROM users WHERE email = ?', email);
+      const start = Date.now() - 86_400_000;
+      const ids = Array.from({ length: n }, () => randomMachineId());
+      for (const [i, machineId] of ids.entries()) {
+        const host = `agent-${String(i).padStart(3, '0')}`;
+        await sqlOn(
+          storeRef,
+          'INSERT INTO machines (pool_id, machine_id, hostname, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)',
+          pool as number,
+          machineId,
+          host,
+          start + i * 1000,
+          start + i * 1000,
+        );
+        await sqlOn(
+          storeRef,
+          'INSERT INTO sessions (id, pool_id, user_id, machine_id, hostname, os_user, created_at, lease_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+          randomUUID(),
+          pool as number,
+          user as number,
+          machineId,
+          host,
+          'ci',
+          start + i * 1000,
+          Date.now() + 86_400_000,
+        );
+      }
+      await sqlOn(
+        storeRef,
+        'UPDATE pools SET machine_count = ?, open_sessions = ? WHERE id = ?',
+        n,
+        n,
+        pool as number,
+      );
+      return { org, email, ids };
+    };
+
+    it('150 machines and 150 sessions: each list pages newest first with its count, the other list keeps its page, the live list follows its page, and Remove and Terminate on a later page come back to it', async () => {
+      const { org, ids } = await seedLists(150);
+      const page = await browser.newPage();
+      await signInAsOwner(page, org, 'pager@browser.test');
+      const sessions = page.getByRole('table', { name: /^Online sessions/ });
+      const machines = page.getByRole('table', { name: /^Registered machines/ });
+      const rows = (table: typeof sessions) => table.locator('tbody tr').count();
+      expect(await sessions.getAttribute('aria-label')).toBeNull(); // named by its caption
+      expect(await page.locator('caption').allInnerTexts()).toEqual([
+        'Online sessions: 150 sessions, newest first',
+        'Registered machines: 150 machines, newest first',
+      ]);
+      expect(await rows(machines)).toBe(100);
+      expect(await machines.innerText()).toContain('agent-149');
+      expect(await machines.innerText()).not.toContain('agent-049');
+      // The sessions' older page, then the machines': the sessions stay on theirs.
+      await Promise.all([
+        page.waitForURL(/sessionsBefore=/),
+        page.getByRole('link', { name: 'Older sessions' }).click(),
+      ]);
+      expect(await rows(sessions)).toBe(50);
+      expect(await sessions.innerText()).toContain('agent-000');
+      await Promise.all([
+        page.waitForURL(/machinesBefore=.*|sessionsBefore=.*machinesBefore=/),
+        page.getByRole('link', { name: 'Older machines' }).click(),
+      ]);
+      expect(new URL(page.url()).searchParams.get('sessionsBefore')).not.toBeNull();
+      expect(await rows(sessions)).toBe(50);
+      expect(await rows(machines)).toBe(50);
+      expect(await machines.innerText()).toContain(ids[0]);
+      expect(await page.locator('caption').allInnerTexts()).toEqual([
+        'Online sessions: 150 sessions, newest first (an older page)',
+        'Registered machines: 150 machines, newest first (an older page)',
+      ]);
+      await check(page, '11-licenses-older-pages');
+      // The live list polls (every 5 s) the page it is on, not the first one.
+      await page.waitForTimeout(6500);
+      expect(await rows(sessions)).toBe(50);
+      expect(await sessions.innerText()).toContain('agent-000');
+      expect(await sessions.innerText()).not.toContain('agent-149');
+      // Removing the oldest machine comes back to this page, without it.
+      const here = new URL(page.url()).searchParams;
+      await Promise.all([
+        page.waitForURL(/done=machine-removed/),
+        page.getByRole('button', { name: `Remove machine ${ids[0]}` }).click(),
+      ]);
+      const back = new URL(page.url()).searchParams;
+      for (const name of ['pool', 'sessionsBefore', 'machinesBefore'])
+        expect(back.get(name)).toBe(here.get(name));
+      expect(await page.getByRole('status').innerText()).toContain('The machine was removed');
+      expect(await rows(machines)).toBe(49);
+      expect(await machines.innerText()).not.toContain(ids[0]);
+      expect(await machines.innerText()).toContain(ids[1]);
+      // Its session was ended with it; terminating another comes back to this page too.
+      expect(await rows(sessions)).toBe(49);
+      await sessions.locator('tr', { hasText: ids[1] }).getByText('Terminate…').click();
+      await Promise.all([
+        page.waitForURL(/done=terminated/),
+        page.getByRole('button', { name: `Terminate the session of ${ids[1]}` }).click(),
+      ]);
+      expect(new URL(page.url()).searchParams.get('sessionsBefore')).toBe(
+        here.get('sessionsBefore'),
+      );
+      expect(await rows(sessions)).toBe(48);
+      expect(await sessions.innerText()).not.toContain(ids[1]);
+      expect(await sessions.innerText()).toContain('agent-002');
+      // And back to the newest machines, the sessions still on their older page.
+      await Promise.all([
+        page.waitForURL((url) => !url.searchParams.has('machinesBefore')),
+        page.getByRole('link', { name: 'Newest machines' }).click(),
+      ]);
+      expect(await machines.innerText()).toContain('agent-149');
+      expect(await sessions.innerText()).toContain('agent-002');
+      await page.close();
+    });
+
+    it('the filter box (a GET form) finds machines and sessions by hostname, machine ID or e-mail prefix, with how many of all', async () => {
+      const { org, email, ids } = await seedLists(120);
+      const page = await browser.newPage();
+      await signInAsOwner(page, org, 'finder@browser.test');
+      const find = page.getByRole('searchbox', { name: 'Find sessions and machines' });
+      // agent-010 … agent-019 are on no first page: machines and sessions are newest first.
+      await find.fill('agent-01');
+      await Promise.all([page.waitForURL(/prefix=agent-01/), find.press('Enter')]);
+      expect(await page.locator('caption').allInnerTexts()).toEqual([
+        'Online sessions: 10 of 120 starting with "agent-01", newest first',
+        'Registered machines: 10 of 120 starting with "agent-01", newest first',
+      ]);
+      const machines = page.getByRole('table', { name: /^Registered machines/ });
+      expect(await machines.innerText()).toContain('agent-010');
+      expect(await machines.innerText()).not.toContain('agent-100');
+      await check(page, '12-licenses-filtered');
+      // A machine ID, typed in lower case; an e-mail prefix finds the member's sessions only.
+      await find.fill(ids[5].slice(0, 8).toLowerCase());
+      await Promise.all([page.waitForURL(/prefix=/), find.press('Enter')]);
+      expect(await machines.innerText()).toContain(ids[5]);
+      const typed = email.slice(0, 5).toUpperCase();
+      await find.fill(typed);
+      await Promise.all([page.waitForURL(/prefix=/), find.press('Enter')]);
+      expect(await page.locator('caption').allInnerTexts()).toEqual([
+        `Online sessions: 120 of 120 starting with "${typed}", newest first`,
+      ]);
+      await page.getByText(`Registered machines starting with "${typed}": none.`).waitFor();
+      await Promise.all([
+        page.waitForURL((url) => !url.searchParams.has('prefix')),
+        page.getByRole('link', { name: 'Show all' }).click(),
+      ]);
+      expect(await page.locator('caption').allInnerTexts()).toEqual([
+        'Online sessions: 120 sessions, newest first',
+        'Registered machines: 120 machines, newest first',
+      ]);
+      await page.close();
+    });
+
+    it("the same pages through the admin API and the admin CLI; an Admin of another organisation cannot page into this one's machines", async () => {
+      const { org, ids } = await seedLists(130);
+      const first = await adminApi(server.url, 'GET', `/orgs/${org}/pools/KRE`);
+      expect(first.status).toBe(200);
+      const paging = first.body.paging as { machines: { found: number; older: string } };
+      expect(paging.machines.found).toBe(130);
+      expect((first.body.registeredMachines as unknown[]).length).toBe(100);
+      const older = await adminApi(
+        server.url,
+        'GET',
+        `/orgs/${org}/pools/KRE?machinesBefore=${encodeURIComponent(paging.machines.older)}`,
+      );
+      expect(
+        (older.body.registeredMachines as { machineId: string }[]).map((m) => m.machineId),
+      ).toEqual(ids.slice(0, 30).reverse());
+      const cli = await run(
+        SERVER,
+        ['--server', server.url, '--json', 'pool', 'show', '--org', String(org)].concat([
+          '--product',
+          'KRE',
+          '--prefix',
+          'agent-12',
+        ]),
+        userEnv(undefined, { KLS_ADMIN_TOKEN: ADMIN_TOKEN }),
+      );
+      expect(cli.code, cli.stderr).toBe(0);
+      expect(JSON.parse(cli.stdout).paging.machines.found).toBe(10);
+      // The Owner finds the oldest machine one page back; an Admin of another organisation, with
+      // the same address, finds no such organisation.
+      const path = `/console/orgs/${org}/licenses?pool=KRE-node-locked&machinesBefore=${encodeURIComponent(paging.machines.older)}`;
+      const owner = await joinAs(server.url, org, 'owner-pages@browser.test', 'owner');
+      const mine = await owner.get(path);
+      expect(mine.status).toBe(200);
+      expect(mine.text).toContain(ids[0]);
+      const other = await seedOrg(server.url);
+      const outsider = await joinAs(server.url, other.org, 'admin-elsewhere@browser.test', 'admin');
+      const theirs = await outsider.get(path);
+      expect(theirs.status).toBe(404);
+      for (const id of ids) expect(theirs.text).not.toContain(id);
+      expect(theirs.text).toContain(`no organisation ${org}`);
     });
   },
 );

@@ -230,11 +230,21 @@ export const expectSessionsKept = async (
   granted: string[],
 ): Promise<void> => {
   expect(granted.length).toBeGreaterThan(20);
-  const pool = (await adminApi(base, 'GET', `/orgs/${org}/pools/KRE`)).body;
-  const ids = new Set(pool.onlineSessions.map((s: { id: string }) => s.id));
-  expect(ids.size).toBe(pool.onlineSessions.length);
+  // Every page of the pool's sessions (pool show answers 100 at a time, newest first).
+  const shown: string[] = [];
+  let pool;
+  let older: string | undefined;
+  do {
+    const query = older === undefined ? '' : `?sessionsBefore=${encodeURIComponent(older)}`;
+    pool = (await adminApi(base, 'GET', `/orgs/${org}/pools/KRE${query}`)).body;
+    shown.push(...pool.onlineSessions.map((s: { id: string }) => s.id));
+    older = pool.paging.sessions.older;
+  } while (older !== undefined);
+  const ids = new Set(shown);
+  expect(ids.size).toBe(shown.length);
+  expect(shown.length).toBe(pool.paging.sessions.found);
   for (const id of granted) expect(ids.has(id), id).toBe(true);
-  expect(pool.available).toBe(quota - pool.onlineSessions.length);
+  expect(pool.available).toBe(quota - shown.length);
 };
 
 /** The arguments of `pool create` (strings as typed; a node-locked yearly KRE pool by default). */

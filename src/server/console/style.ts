@@ -37,4 +37,5 @@ form.row { display: flex; gap: .75rem; align-items: end; flex-wrap: wrap; margin
 label.check { font-weight: 400; display: flex; gap: .5rem; align-items: start; }
 button:disabled { opacity: .55; cursor: not-allowed; }
 .done { color: #1a7f37; font-weight: 600; }
+p.pager { display: flex; gap: 1.5rem; margin: .25rem 0 .75rem; }
 `;

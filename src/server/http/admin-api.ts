@@ -7,6 +7,7 @@ import { fail } from '../../core/errors.ts';
 import { poolName } from '../../core/pool-ref.ts';
 import { iso } from '../../core/text.ts';
 import { SessionParams } from '../../core/wire/client-api.ts';
+import { PoolPaging } from '../../core/wire/shapes.ts';
 import {
   CertificateText,
   KeyParams,
@@ -229,8 +230,9 @@ export const ADMIN_API = [
     method: 'GET',
     path: '/orgs/:orgId/pools/:pool',
     params: PoolParams,
-    args: ({ params }) => [params.orgId, poolOfPath(params.pool)],
-    request: (orgId, pool) => ({ params: { orgId, pool: poolName(pool) } }),
+    query: PoolPaging,
+    args: ({ params, query }) => [params.orgId, poolOfPath(params.pool), query],
+    request: (orgId, pool, paging) => ({ params: { orgId, pool: poolName(pool) }, query: paging }),
   }),
   route({
     op: 'changePool',

@@ -1,5 +1,7 @@
 // Rows of the machines registered in a node-locked pool.
-import type { Queries } from '../store/store.ts';
+import { prefixRange, type Cursor, type Prefixes } from '../../core/paging.ts';
+import type { Param, Queries } from '../store/store.ts';
+import { anyOf, countOf, newestFirst, startsWith } from './newest-first.ts';
 
 export interface MachineRow {
   machine_id: string;
@@ -60,9 +62,54 @@ export const deleteMachine = async (
   return deleted;
 };
 
-/** The pool's machines, oldest first; at most `limit` of them. */
-export const listMachines = (q: Queries, poolId: number, limit = -1): Promise<MachineRow[]> =>
-  q.all<MachineRow>(
-    `SELECT * FROM machines WHERE pool_id = ? ORDER BY first_seen ${limit >= 0 ? `LIMIT ${limit}` : ''}`,
-    poolId,
+/** Up to this many machines a filter finds are sorted for a page; more are walked in order. */
+const SORTED_AT_MOST = 1000;
+
+/**
+ * A page of the pool's machines, newest first (first seen; then by machine ID): at most `limit`,
+ * those before `before` when given, those whose machine ID or hostname starts with the filter's
+ * (`found` of them in all: countMachines). A page reads a bounded part of an index, however many
+ * machines the pool has: without a filter, or when the filter finds many, it walks
+ * (pool_id, first_seen, machine_id) newest first, on average at most limit × total / found
+ * entries for a page (the filter is then written so that no index serves it, which leaves the
+ * order's index to the planner); when it finds few, their ranges of the primary key and of
+ * (pool_id, hostname), at most SORTED_AT_MOST rows to sort.
+ */
+export const machinesPage = (
+  q: Queries,
+  poolId: number,
+  find: { before?: Cursor; prefixes: Prefixes | null; found: number },
+  limit: number,
+): Promise<MachineRow[]> => {
+  const [terms, params] = find.prefixes
+    ? filter(find.prefixes, find.found <= SORTED_AT_MOST)
+    : ['', []];
+  return newestFirst(
+    q,
+    [`SELECT * FROM machines WHERE pool_id = ? ${terms && `AND ${terms}`}`, [poolId, ...params]],
+    { at: 'first_seen', key: 'machine_id' },
+    find.before,
+    limit,
   );
+};
+
+/** How many of the pool's machines the filter finds: two ranges, of the primary key and of (pool_id, hostname). */
+export const countMachines = (q: Queries, poolId: number, prefixes: Prefixes): Promise<number> => {
+  const [terms, params] = filter(prefixes, true);
+  return countOf(q, [
+    `SELECT count(*) AS n FROM machines WHERE pool_id = ? AND ${terms}`,
+    [poolId, ...params],
+  ]);
+};
+
+/** The filter: as ranges of the indexes (`ranges`), or as tests that no index serves. */
+const filter = (p: Prefixes, ranges: boolean): [string, Param[]] =>
+  anyOf(
+    ranges
+      ? [inRange('machine_id', p.machineId), inRange('hostname', p.hostname)]
+      : [startsWith('machine_id', p.machineId), startsWith('hostname', p.hostname)],
+  );
+const inRange = (column: string, prefix: string): [string, Param[]] => [
+  `(${column} >= ? AND ${column} < ?)`,
+  prefixRange(prefix),
+];

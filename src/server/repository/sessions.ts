@@ -1,6 +1,8 @@
 // Rows of online sessions. "A session counts while its lease runs and nobody ended it" is LIVE,
 // written once; no background job is needed for correctness.
-import type { Queries } from '../store/store.ts';
+import type { Cursor, Prefixes } from '../../core/paging.ts';
+import type { Param, Queries } from '../store/store.ts';
+import { anyOf, countOf, newestFirst, startsWith } from './newest-first.ts';
 import type { PoolModel, Product } from '../../core/vocabulary.ts';
 
 export interface SessionRow {
@@ -251,24 +253,69 @@ export type LiveSessionRow = SessionRow & {
   org_id: number;
 };
 
-/** The live sessions of one pool, or of one organisation, or of all, oldest first; at most `limit`. */
+/** The live sessions of one organisation, or of all, oldest first. */
 export const liveSessions = (
   q: Queries,
-  scope: { poolId: number } | { orgId?: number },
+  scope: { orgId?: number },
   now: number,
-  limit = -1,
-): Promise<LiveSessionRow[]> => {
-  const [filter, params] =
-    'poolId' in scope
-      ? ['AND pool_id = ?', [scope.poolId]]
-      : scope.orgId === undefined
-        ? ['', []]
-        : ['AND pools.org_id = ?', [scope.orgId]];
-  return q.all<LiveSessionRow>(
+): Promise<LiveSessionRow[]> =>
+  q.all<LiveSessionRow>(
     `SELECT sessions.*, users.email, pools.product, pools.model, pools.org_id FROM sessions
      JOIN users ON users.id = user_id JOIN pools ON pools.id = pool_id
-     WHERE ${LIVE} ${filter} ORDER BY sessions.created_at ${limit >= 0 ? `LIMIT ${limit}` : ''}`,
+     WHERE ${LIVE} ${scope.orgId === undefined ? '' : 'AND pools.org_id = ?'} ORDER BY sessions.created_at`,
     now,
-    ...params,
+    ...(scope.orgId === undefined ? [] : [scope.orgId]),
   );
+
+/**
+ * The live sessions of a pool the filter finds (its machine ID, hostname or user's e-mail). The
+ * user's e-mail is looked up per session (its primary key), so that the planner reads the pool's
+ * live sessions first, whatever the number of users.
+ */
+const liveOfPool = (poolId: number, now: number, prefixes: Prefixes | null): [string, Param[]] => {
+  const [terms, params] = prefixes
+    ? anyOf([
+        startsWith('machine_id', prefixes.machineId),
+        startsWith('hostname', prefixes.hostname),
+        startsWith(EMAIL, prefixes.email),
+      ])
+    : ['', []];
+  return [
+    `FROM sessions WHERE pool_id = ? AND ${LIVE} ${terms && `AND ${terms}`}`,
+    [poolId, now, ...params],
+  ];
+};
+const EMAIL = '(SELECT email FROM users WHERE users.id = sessions.user_id)';
+
+/**
+ * A page of a pool's live sessions, newest first (then by id): at most `limit`, those before
+ * `before` when given, those the filter finds. Read on the index of sessions not ended
+ * (sessions_live): never the pool's history of ended ones.
+ */
+export const sessionsPage = (
+  q: Queries,
+  poolId: number,
+  now: number,
+  find: { before?: Cursor; prefixes: Prefixes | null },
+  limit: number,
+): Promise<(SessionRow & { email: string })[]> => {
+  const [from, params] = liveOfPool(poolId, now, find.prefixes);
+  return newestFirst(
+    q,
+    [`SELECT sessions.*, ${EMAIL} AS email ${from}`, params],
+    { at: 'created_at', key: 'id' },
+    find.before,
+    limit,
+  );
+};
+
+/** How many of a pool's live sessions the filter finds. */
+export const countLiveFound = (
+  q: Queries,
+  poolId: number,
+  now: number,
+  prefixes: Prefixes,
+): Promise<number> => {
+  const [from, params] = liveOfPool(poolId, now, prefixes);
+  return countOf(q, [`SELECT count(*) AS n ${from}`, params]);
 };

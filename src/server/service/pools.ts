@@ -28,13 +28,20 @@ import {
   isLicensed,
   licensedEmails,
 } from '../repository/licensed-users.ts';
-import { deleteMachine, listMachines } from '../repository/machines.ts';
+import { countMachines, deleteMachine, machinesPage } from '../repository/machines.ts';
 import { replaceableLicense, unexpiredOfflineLicenses } from '../repository/offline-licenses.ts';
-import { endResumableSessions, liveSessions, type SessionRow } from '../repository/sessions.ts';
+import {
+  countLiveFound,
+  endResumableSessions,
+  sessionsPage,
+  type SessionRow,
+} from '../repository/sessions.ts';
 import { audit } from './audit.ts';
 import { checkMachineId, lockedPoolOrFail, memberOrFail, orgOrFail, poolOrFail } from './checks.ts';
 import { endSessionsFor } from './seats.ts';
 import { iso } from '../../core/text.ts';
+import { PAGE_ROWS, pageOf, parseCursor, prefixesOf } from '../../core/paging.ts';
+import type { PoolPaging } from '../../core/wire/shapes.ts';
 import type { Context } from './context.ts';
 
 /** A pool as katalonc and the admin see it, with what is available now. */
@@ -253,21 +260,51 @@ export const pools = (ctx: Context) => {
       return out;
     },
 
-    /** A pool and everything in it; `rows`: at most that many sessions and machines (inUse counts all). */
-    poolShow: async (orgId: number, ref: PoolRef, rows = -1) => {
+    /**
+     * A pool and what is in it: its live sessions and registered machines a page at a time, newest
+     * first (`paging`: where each list stands, and a prefix that filters both); `paging` says how
+     * many each list finds in all and where its next page starts. inUse counts everything.
+     */
+    poolShow: async (orgId: number, ref: PoolRef, paging: PoolPaging = {}) => {
       await authorized(store, orgId, MANAGE);
       await leases.flush();
       const now = clock();
       const pool = await poolOrFail(store, orgId, ref);
       const used = await usage(store, pool.id, now);
+      const prefixes = prefixesOf(paging.prefix);
+      const found = {
+        sessions: prefixes
+          ? await countLiveFound(store, pool.id, now, prefixes)
+          : used.activeSessions,
+        machines: prefixes
+          ? await countMachines(store, pool.id, prefixes)
+          : used.registeredMachines,
+      };
+      const at = (cursor: string | undefined) => ({
+        prefixes,
+        ...(cursor === undefined ? {} : { before: parseCursor(cursor) }),
+      });
+      const sessions = pageOf(
+        await sessionsPage(store, pool.id, now, at(paging.sessionsBefore), PAGE_ROWS + 1),
+        PAGE_ROWS,
+        (s) => ({ at: s.created_at, key: s.id }),
+      );
+      const machines = pageOf(
+        await machinesPage(
+          store,
+          pool.id,
+          { ...at(paging.machinesBefore), found: found.machines },
+          PAGE_ROWS + 1,
+        ),
+        PAGE_ROWS,
+        (m) => ({ at: m.first_seen, key: m.machine_id }),
+      );
       return {
         ...poolSummary(pool, used),
         billing: pool.billing,
         inUse: used,
         licensedUsers: await licensedEmails(store, pool.id),
-        onlineSessions: (await liveSessions(store, { poolId: pool.id }, now, rows)).map(
-          sessionView,
-        ),
+        onlineSessions: sessions.rows.map(sessionView),
         offlineLicenses: (await unexpiredOfflineLicenses(store, pool.id, now)).map((r) => ({
           id: r.id,
           machineId: r.machine_id,
@@ -277,12 +314,23 @@ export const pools = (ctx: Context) => {
           downloadable: Boolean(r.file_text),
         })),
         latestOfflineExpiry: iso(offlineExpiry(toPool(pool), now, false)),
-        registeredMachines: (await listMachines(store, pool.id, rows)).map((r) => ({
+        registeredMachines: machines.rows.map((r) => ({
           machineId: r.machine_id,
           hostname: r.hostname,
           firstSeen: iso(r.first_seen),
           lastSeen: iso(r.last_seen),
         })),
+        paging: {
+          ...(prefixes ? { prefix: paging.prefix!.trim() } : {}),
+          sessions: {
+            found: found.sessions,
+            ...(sessions.older ? { older: sessions.older } : {}),
+          },
+          machines: {
+            found: found.machines,
+            ...(machines.older ? { older: machines.older } : {}),
+          },
+        },
       };
     },
 

@@ -126,6 +126,20 @@ const MIGRATIONS: ((dialect: Dialect) => string)[] = [
   // How long each session's run has gone on past its leases, summed over its resumes: the pool's
   // outage grace bounds the sum, so a run cut off again and again does not share its seat forever.
   () => `ALTER TABLE sessions ADD COLUMN lapsed_ms BIGINT NOT NULL DEFAULT 0;`,
+  // The console and the admin API page a pool's machines and live sessions newest first and find
+  // them by a prefix, each page an index range however many there are (core/paging.ts). On
+  // PostgreSQL machine IDs and hostnames compare as bytes ("C"), as on SQLite: under a language's
+  // collation the strings that start with a prefix are not one range of an index.
+  (dialect) => `${
+    dialect === 'postgres'
+      ? `ALTER TABLE machines ALTER COLUMN machine_id TYPE TEXT COLLATE "C",
+           ALTER COLUMN hostname TYPE TEXT COLLATE "C";`
+      : ''
+  }
+    CREATE INDEX machines_newest ON machines (pool_id, first_seen, machine_id);
+    CREATE INDEX machines_hostname ON machines (pool_id, hostname);
+    DROP INDEX IF EXISTS sessions_live;
+    CREATE INDEX sessions_live ON sessions (pool_id, created_at, id) WHERE ended_at IS NULL;`,
 ];
 
 /**

@@ -1,5 +1,6 @@
 // License pools: an organisation's quota of one product, and who may use it.
-import { Option } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
+import { CURSOR_PATTERN, PAGE_ROWS } from '../../../core/paging.ts';
 import {
   BILLING_CYCLES,
   POOL_MODELS,
@@ -125,10 +126,43 @@ export const poolCommand = (program: ResultCommand): void => {
     .returns(
       admin((s, o: PoolOptions & { email: string }) => s.revokeGrant(o.org, poolOf(o), o.email)),
     );
+  // A page of each list (core/paging.ts), as the console and the admin API page them: the answer's
+  // "paging" says how many each finds and the cursor of its next page ("older").
+  const cursorOption = (list: string) =>
+    new Option(
+      `--${list}-before <cursor>`,
+      `the page of ${list} after this one ("paging.${list}.older" of the page before)`,
+    ).argParser((v) => {
+      if (!new RegExp(CURSOR_PATTERN).test(v))
+        throw new InvalidArgumentError(
+          `"${v}" is not a cursor: give the "older" of the page before, as it was printed`,
+        );
+      return v;
+    });
   pool
     .command('show')
+    .description(`a pool, its live sessions and machines ${PAGE_ROWS} at a time, newest first`)
     .addOption(orgOption())
     .addOption(productOption())
     .addOption(modelOption())
-    .returns(admin((s, o: PoolOptions) => s.poolShow(o.org, poolOf(o)), 'read'));
+    .addOption(cursorOption('sessions'))
+    .addOption(cursorOption('machines'))
+    .option(
+      '--prefix <text>',
+      'only the sessions and machines whose machine ID, hostname or user e-mail starts with it',
+    )
+    .returns(
+      admin(
+        (
+          s,
+          o: PoolOptions & { sessionsBefore?: string; machinesBefore?: string; prefix?: string },
+        ) =>
+          s.poolShow(o.org, poolOf(o), {
+            sessionsBefore: o.sessionsBefore,
+            machinesBefore: o.machinesBefore,
+            prefix: o.prefix,
+          }),
+        'read',
+      ),
+    );
 };

@@ -16,6 +16,7 @@ import {
 import { html, type Html } from '../html.ts';
 import { link } from '../links.ts';
 import { count } from '../../../core/text.ts';
+import type { PoolPaging } from '../../../core/wire/shapes.ts';
 import { action, day, layout, minute, table, type Viewer } from './layout.ts';
 
 export interface PoolView {
@@ -56,7 +57,64 @@ export interface PoolView {
     firstSeen: string;
     lastSeen: string;
   }[];
+  /** What the lists above are: pages of how many found (the filter's prefix, if any). */
+  paging: {
+    prefix?: string;
+    sessions: { found: number; older?: string };
+    machines: { found: number; older?: string };
+  };
 }
+
+/**
+ * Where the page stands: the pool whose lists are paged or filtered (named as in its links), and
+ * where; the other pools show their newest. Kept by every link and form of the page, so that an
+ * action done on a later page comes back to it.
+ */
+export type Where = PoolPaging & { pool?: string };
+
+/** The address query of `where` ('' when it is the first page of everything), with its `?`. */
+export const whereQuery = (where: Where): string => {
+  const q = new URLSearchParams();
+  for (const name of ['pool', 'sessionsBefore', 'machinesBefore', 'prefix'] as const) {
+    const value = where[name];
+    if (value) q.set(name, value);
+  }
+  const text = q.toString();
+  return text ? `?${text}` : '';
+};
+
+/** A list's caption: how many it finds in all (and by what), newest first; on a later page, so. */
+const listCaption = (
+  what: string,
+  unit: string,
+  found: number,
+  total: number,
+  prefix: string | undefined,
+  later: boolean,
+) => {
+  const by = prefix === undefined ? '' : ` starting with "${prefix}"`;
+  if (found === 0) return `${what}${by}`; // the table says "none"
+  const how = prefix === undefined ? count(total, unit) : `${found} of ${total}${by}`;
+  return `${what}: ${how}, newest first${later ? ' (an older page)' : ''}`;
+};
+
+/** Under a list: back to its newest page, on to its older one (the other list stays where it is). */
+const pager = (
+  page: string,
+  where: Where,
+  cursor: 'sessionsBefore' | 'machinesBefore',
+  older: string | undefined,
+  what: string,
+): Html => {
+  const { [cursor]: current, ...rest } = where;
+  const links = [
+    current ? html`<a href="${page}${whereQuery(rest)}">Newest ${what}</a>` : '',
+    older
+      ? html`<a href="${page}${whereQuery({ ...rest, [cursor]: older })}">Older ${what}</a>`
+      : '',
+  ];
+  return current || older ? html`<p class="pager">${links}</p>` : html``;
+};
 
 const PRODUCT_NAMES: Record<string, string> = {
   KRE: 'Katalon Runtime Engine (KRE)',
@@ -68,9 +126,16 @@ const MODEL_NAMES: Record<PoolModel, string> = {
 };
 
 /** The outage grace, and for Owners the form that changes it (it weighs outages against seats). */
-const outageGrace = (viewer: Viewer, role: Role, base: string, p: PoolView, id: string): Html =>
+const outageGrace = (
+  viewer: Viewer,
+  role: Role,
+  base: string,
+  p: PoolView,
+  id: string,
+  back: string,
+): Html =>
   memberMay(role, { kind: 'change-outage-grace' })
-    ? html`<form class="row" method="post" action="${base}/outage-grace">
+    ? html`<form class="row" method="post" action="${base}/outage-grace${back}">
         <input type="hidden" name="_csrf" value="${viewer.csrf}" />
         <label
           >Minutes
@@ -93,6 +158,7 @@ const offlineLicenses = (
   p: PoolView,
   base: string,
   id: (what: string) => string,
+  back: string,
 ): Html =>
   html`${table(
       'Offline and testing licenses',
@@ -113,7 +179,7 @@ const offlineLicenses = (
     <form
       class="stack"
       method="post"
-      action="${base}/offline-licenses"
+      action="${base}/offline-licenses${back}"
       autocomplete="off"
       data-machine-id-form
     >
@@ -150,10 +216,16 @@ const poolSection = (
   serverUrl: string,
   /** The organisation also has a node-locked pool of this product, which runs take first. */
   pinned: boolean,
+  /** Where the page stands: its forms come back there. */
+  where: Where,
 ): Html => {
   const orgId = org.id;
   const name = poolName(p);
   const base = link('orgs', orgId, 'pools', name);
+  const page = link('orgs', orgId, 'licenses');
+  const back = whereQuery(where);
+  // This pool's lists: where the page has them, if it is this pool's; else their newest.
+  const mine: Where = { ...(where.pool === name ? where : {}), pool: name };
 
   const id = (what: string) => `${name}-${what}`;
   return html`<section class="product" aria-labelledby="${id('title')}">
@@ -184,7 +256,7 @@ const poolSection = (
       <dd>${p.billing}</dd>
       <dt>Outage grace</dt>
       <dd>
-        ${outageGrace(viewer, org.role, base, p, id('grace-help'))}
+        ${outageGrace(viewer, org.role, base, p, id('grace-help'), back)}
         <p id="${id('grace-help')}" class="muted">
           How long a run that cannot reach this server goes on after its lease runs out. Meanwhile
           its seat may serve another run, so a longer grace rides out longer outages and lets a
@@ -203,22 +275,46 @@ const poolSection = (
                   html`<tr>
                     <td>${e}</td>
                     <td>
-                      ${action(viewer, `${base}/licensed-users/remove`, 'Remove', { email: e }, `Remove ${e}`)}
+                      ${action(viewer, `${base}/licensed-users/remove${back}`, 'Remove', { email: e }, `Remove ${e}`)}
                     </td>
                   </tr>`,
               ),
             )}
-            <form class="row" method="post" action="${base}/licensed-users">
+            <form class="row" method="post" action="${base}/licensed-users${back}">
               <input type="hidden" name="_csrf" value="${viewer.csrf}" />
               <label>Member's e-mail <input type="email" name="email" required /></label>
               <button type="submit">Add licensed user</button>
             </form>`
         : ''
     }
+    <form class="row" method="get" action="${page}">
+      <input type="hidden" name="pool" value="${name}" />
+      <label
+        >Find sessions and machines
+        <input
+          type="search"
+          name="prefix"
+          maxlength="100"
+          value="${p.paging.prefix ?? ''}"
+          aria-describedby="${id('find-help')}"
+      /></label>
+      <button type="submit">Find</button>
+      ${p.paging.prefix === undefined ? '' : html`<a href="${page}${whereQuery({ pool: name })}">Show all</a>`}
+      <span id="${id('find-help')}" class="muted"
+        >by how a machine ID, hostname or user e-mail starts</span
+      >
+    </form>
     <h3>Online Licenses</h3>
-    <div id="${id('online')}" data-live="${link('orgs', orgId, 'licenses')}">
+    <div id="${id('online')}" data-live="${page}${back}">
       ${table(
-        'Online sessions',
+        listCaption(
+          'Online sessions',
+          'session',
+          p.paging.sessions.found,
+          p.inUse.activeSessions,
+          p.paging.prefix,
+          Boolean(mine.sessionsBefore),
+        ),
         ['Machine ID', 'User', 'Hostname', 'OS user', 'Started', 'Lease until', ''],
         p.onlineSessions.map(
           (s) =>
@@ -233,19 +329,26 @@ const poolSection = (
                 <details class="confirm">
                   <summary>Terminate…</summary>
                   <p>Its run stops at its next heartbeat.</p>
-                  ${action(viewer, link('orgs', orgId, 'sessions', s.id, 'terminate'), 'Terminate', {}, `Terminate the session of ${s.machineId}`)}
+                  ${action(viewer, `${link('orgs', orgId, 'sessions', s.id, 'terminate')}${back}`, 'Terminate', {}, `Terminate the session of ${s.machineId}`)}
                 </details>
               </td>
             </tr>`,
         ),
-        p.inUse.activeSessions,
       )}
+      ${pager(page, mine, 'sessionsBefore', p.paging.sessions.older, 'sessions')}
     </div>
     <h3>Offline Licenses</h3>
-    ${issuesOffline(p) ? offlineLicenses(viewer, p, base, id) : html`<p class="muted">A ${p.model}, ${p.billing} pool serves online sessions only: offline licenses come from a node-locked pool billed yearly.</p>`}
+    ${issuesOffline(p) ? offlineLicenses(viewer, p, base, id, back) : html`<p class="muted">A ${p.model}, ${p.billing} pool serves online sessions only: offline licenses come from a node-locked pool billed yearly.</p>`}
     <h3>Registered Machines</h3>
     ${table(
-      'Registered machines',
+      listCaption(
+        'Registered machines',
+        'machine',
+        p.paging.machines.found,
+        p.inUse.registeredMachines,
+        p.paging.prefix,
+        Boolean(mine.machinesBefore),
+      ),
       ['Machine ID', 'Hostname', 'First seen', 'Last seen', ''],
       p.registeredMachines.map(
         (m) =>
@@ -255,12 +358,12 @@ const poolSection = (
             <td>${minute(m.firstSeen)}</td>
             <td>${minute(m.lastSeen)}</td>
             <td>
-              ${action(viewer, `${base}/machines/remove`, 'Remove', { machineId: m.machineId }, `Remove machine ${m.machineId}`)}
+              ${action(viewer, `${base}/machines/remove${back}`, 'Remove', { machineId: m.machineId }, `Remove machine ${m.machineId}`)}
             </td>
           </tr>`,
       ),
-      p.inUse.registeredMachines,
     )}
+    ${pager(page, mine, 'machinesBefore', p.paging.machines.older, 'machines')}
     <h3>Command line</h3>
     <p>For CI, with the key in the environment variable <code>KATALON_API_KEY</code>:</p>
     <pre><code>${shellLine(generatedCommand({ orgId, serverUrl, product: p.product, licenseRelease: false, ...(pinned ? { model: p.model } : {}) }))}</code></pre>
@@ -317,6 +420,7 @@ export const licensesPage = (
   org: { id: number; name: string; role: Role },
   pools: PoolView[],
   serverUrl: string,
+  where: Where,
   notice?: LicensesNotice,
 ): Html =>
   layout(
@@ -348,6 +452,7 @@ export const licensesPage = (
           serverUrl,
           p.model !== 'node-locked' &&
             pools.some((q) => q.product === p.product && q.model === 'node-locked'),
+          where,
         ),
       )}`,
   );

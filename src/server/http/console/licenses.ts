@@ -8,8 +8,14 @@ import { fail } from '../../../core/errors.ts';
 import { OUTAGE_GRACE_MINUTES } from '../../../core/quota.ts';
 import { dayOrInstant, wholeNumber } from '../../../core/strict.ts';
 import { link } from '../../console/links.ts';
-import { ROWS_SHOWN } from '../../console/pages/layout.ts';
-import { licensesPage, type LicensesNotice } from '../../console/pages/licenses.ts';
+import {
+  licensesPage,
+  whereQuery,
+  type LicensesNotice,
+  type Where,
+} from '../../console/pages/licenses.ts';
+import { poolName } from '../../../core/pool-ref.ts';
+import { PoolPaging } from '../../../core/wire/shapes.ts';
 import type { PoolRef } from '../../../core/pool-ref.ts';
 import type { Service } from '../../service/index.ts';
 import { OrgParams, OrgSessionParams, PoolParams, poolOfPath } from '../schemas.ts';
@@ -41,12 +47,23 @@ const DONE = {
   terminated: 'The session was terminated: its run stops at its next heartbeat, with the reason.',
   'grace-changed': "The pool's outage grace was changed: new sessions and resumes follow it.",
 } as const;
-const DoneQuery = Type.Object({
+/** Where the page stands (pages/licenses.ts Where): kept through every form's POST and redirect. */
+const WhereQuery = Type.Object({
+  pool: Type.Optional(PoolParams.properties.pool),
+  ...PoolPaging.properties,
+});
+const LicensesQuery = Type.Object({
+  ...WhereQuery.properties,
   done: Type.Optional(
     Type.Union(Object.keys(DONE).map((k) => Type.Literal(k as keyof typeof DONE))),
   ),
   issued: Type.Optional(LicenseId),
 });
+/** The page's own query, of a request to it or to one of its forms. */
+const whereOf = (request: FastifyRequest): Where => {
+  const { pool, sessionsBefore, machinesBefore, prefix } = request.query as Where;
+  return { pool, sessionsBefore, machinesBefore, prefix };
+};
 
 export const licenseRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = (
   app,
@@ -62,26 +79,41 @@ export const licenseRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = (
     const { user, viewer } = viewerOf(request);
     const role = await service.licenseManager(orgId);
     const org = await orgOf(service, user, orgId);
+    const refs = await service.poolRefsOf(orgId);
+    // The pool the query names (KRE: the organisation's only KRE pool), by its full name.
+    const { pool: named, ...paging } = whereOf(request);
+    const wanted = named === undefined ? undefined : poolOfPath(named);
+    const paged = refs.find(
+      (r) => r.product === wanted?.product && (wanted.model ?? r.model) === r.model,
+    );
+    const where = paged ? { ...paging, pool: poolName(paged) } : {};
     const pools = await Promise.all(
-      (await service.poolRefsOf(orgId)).map((ref) => service.poolShow(orgId, ref, ROWS_SHOWN)),
+      refs.map((ref) => service.poolShow(orgId, ref, ref === paged ? paging : {})),
     );
     const serverUrl = `${request.protocol}://${request.host}`;
     return page(
       reply,
-      licensesPage(viewer, { id: orgId, name: org.name, role }, pools, serverUrl, notice),
+      licensesPage(viewer, { id: orgId, name: org.name, role }, pools, serverUrl, where, notice),
       status,
     );
   };
 
   app.get(
     '/licenses',
-    { schema: { params: OrgParams, querystring: DoneQuery } },
+    { schema: { params: OrgParams, querystring: LicensesQuery } },
     (request, reply) => {
       const { done, issued } = request.query;
       const notice = issued ? { issued } : done ? { error: false, text: DONE[done] } : undefined;
       return licenses(request, reply, request.params.orgId, notice);
     },
   );
+
+  /** The page a form came from, where it stood, saying `said` (done=…, issued=…). */
+  const afterAction = (request: FastifyRequest, said: string) => {
+    const { orgId } = request.params as { orgId: number };
+    const back = whereQuery(whereOf(request));
+    return `${link('orgs', orgId, 'licenses')}${back ? `${back}&` : '?'}${said}`;
+  };
 
   /** A license action: done, back to the page, which says what was done; refused, the page with why. */
   const act = (
@@ -94,7 +126,7 @@ export const licenseRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = (
       async () => {
         const done = await run();
         if (typeof done !== 'string') return done;
-        return reply.redirect(`${link('orgs', orgId, 'licenses')}?done=${done}`, 303);
+        return reply.redirect(afterAction(request, `done=${done}`), 303);
       },
       (text, status) => licenses(request, reply, orgId, { error: true, text }, status),
     );
@@ -106,12 +138,15 @@ export const licenseRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = (
     done: keyof typeof DONE,
     run: (orgId: number, pool: PoolRef, form: Static<S>) => Promise<unknown>,
   ) =>
-    app.post(`/pools/:pool/${path}`, { schema: { params: PoolParams, body } }, (request, reply) =>
-      act(request, reply, request.params.orgId, async () => {
-        const { orgId, pool } = request.params;
-        await run(orgId, poolOfPath(pool), request.body as Static<S>);
-        return done;
-      }),
+    app.post(
+      `/pools/:pool/${path}`,
+      { schema: { params: PoolParams, querystring: WhereQuery, body } },
+      (request, reply) =>
+        act(request, reply, request.params.orgId, async () => {
+          const { orgId, pool } = request.params;
+          await run(orgId, poolOfPath(pool), request.body as Static<S>);
+          return done;
+        }),
     );
   poolAction('licensed-users', Forms.member, 'granted', (orgId, pool, form) =>
     service.grant(orgId, pool, form.email),
@@ -129,7 +164,7 @@ export const licenseRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = (
   });
   app.post(
     '/sessions/:id/terminate',
-    { schema: { params: OrgSessionParams, body: Forms.action } },
+    { schema: { params: OrgSessionParams, querystring: WhereQuery, body: Forms.action } },
     (request, reply) =>
       act(request, reply, request.params.orgId, async () => {
         const { orgId, id } = request.params;
@@ -140,7 +175,7 @@ export const licenseRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = (
   );
   app.post(
     '/pools/:pool/offline-licenses',
-    { schema: { params: PoolParams, body: Forms.offlineLicense } },
+    { schema: { params: PoolParams, querystring: WhereQuery, body: Forms.offlineLicense } },
     (request, reply) =>
       act(request, reply, request.params.orgId, async () => {
         const form = request.body;
@@ -163,7 +198,7 @@ export const licenseRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = (
         });
         // Post/Redirect/Get: the page that follows is fresh (its counts, the new row, the box
         // unticked) and says what was issued, with its Download; reloading it issues nothing.
-        return reply.redirect(`${link('orgs', orgId, 'licenses')}?issued=${license.id}`, 303);
+        return reply.redirect(afterAction(request, `issued=${license.id}`), 303);
       }),
   );
   // A license's file again: a lost download must not cost a second seat for 60 days.

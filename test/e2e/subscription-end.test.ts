@@ -9,15 +9,7 @@ import { join } from 'node:path';
 import { startKatalonc, tempDir, userEnv, waitFor } from '../helpers/cli.ts';
 import { stores } from '../../scripts/harness/postgres.ts';
 import { startProxy } from '../helpers/network.ts';
-import {
-  activateIn,
-  adminApi,
-  adminCli,
-  api,
-  heartbeatIn,
-  seedOrg,
-  serverOnStore,
-} from '../helpers/server.ts';
+import { activateIn, adminApi, adminCli, api, seedOrg, serverOnStore } from '../helpers/server.ts';
 
 const ENDED =
   /error: This session has been terminated: the KRE subscription expired on \d{4}-\d\d-\d\d: ask your admin to renew it/;
@@ -129,7 +121,13 @@ describe.each(stores)('the end of a subscription on $name', (store) => {
       subscriptionExpiresAt: expires,
     });
     const id = a.body.session.id as string;
-    const beat = await heartbeatIn(on.server.url, id, o.apiKey);
+    const beat = await api(
+      on.server.url,
+      'POST',
+      `/v1/sessions/${id}/heartbeat`,
+      undefined,
+      o.apiKey,
+    );
     expect(beat.body).toMatchObject({ leaseExpiresAt: expires, subscriptionExpiresAt: expires });
     await new Promise((r) => setTimeout(r, Math.max(0, end - Date.now()) + 100));
     for (const how of ['heartbeat', 'resume']) {

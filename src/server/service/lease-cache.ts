@@ -13,7 +13,7 @@ import type { Store } from '../store/store.ts';
 const FLUSH_MS = 100;
 
 /** A session's lease as it was granted (never past `subscription`'s end). */
-export interface HeldLease {
+interface HeldLease {
   userId: number;
   lease: number;
   subscription: Subscription;

@@ -316,7 +316,9 @@ export const holdOnlineSession = async (
     const beat = async () => {
       let backoff = 1000;
       while (!stopped) {
-        await sleep(intervalMs, undefined, { ref: false });
+        // A lease cut short by the subscription's end: the next heartbeat at that end, not later.
+        const toLeaseEnd = Math.max(1000, leaseExpiresAt - Date.now());
+        await sleep(Math.min(intervalMs, toLeaseEnd), undefined, { ref: false });
         let told = false;
         while (!stopped) {
           try {

@@ -9,59 +9,68 @@ import { join } from 'node:path';
 import { startKatalonc, tempDir, userEnv, waitFor } from '../helpers/cli.ts';
 import { stores } from '../../scripts/harness/postgres.ts';
 import { startProxy } from '../helpers/network.ts';
-import { activateIn, adminApi, adminCli, api, seedOrg, serverOnStore } from '../helpers/server.ts';
+import {
+  activateIn,
+  adminApi,
+  adminCli,
+  api,
+  seedOrg,
+  serverOnStore,
+  startServer,
+} from '../helpers/server.ts';
 
 const ENDED =
   /error: This session has been terminated: the KRE subscription expired on \d{4}-\d\d-\d\d: ask your admin to renew it/;
 
+/** katalonc running a 30 s command on an organisation's pool (`proxy`: reached through it). */
+const longRun = async (url: string, expiresAt?: number, proxy?: number) => {
+  const o = await seedOrg(url, {
+    quota: 1,
+    ...(expiresAt ? { expiresAt: new Date(expiresAt).toISOString() } : {}),
+  });
+  const marker = join(tempDir(), 'started');
+  const through = proxy
+    ? [
+        '--config',
+        '-proxy.auth.option=MANUAL_CONFIG',
+        '-proxy.auth.server.type=HTTP',
+        '-proxy.auth.server.address=127.0.0.1',
+        `-proxy.auth.server.port=${proxy}`,
+      ]
+    : [];
+  const run = startKatalonc(
+    [
+      'run',
+      `-orgID=${o.org}`,
+      `-serverUrl=${url}`,
+      ...through,
+      '--',
+      'sh',
+      '-c',
+      `touch ${marker}; exec sleep 30`,
+    ],
+    userEnv(undefined, { KATALON_API_KEY: o.apiKey }),
+  );
+  await waitFor(() => existsSync(marker), 15_000, 'the command');
+  const stopped = run.result.then((r) => ({ ...r, at: Date.now() }));
+  return { o, stopped };
+};
+
+/** The run stopped at its first heartbeat past `end`, with the reason and exit 8. */
+const expectStoppedAt = async (
+  run: Promise<{ code: number; stderr: string; at: number }>,
+  end: number,
+  within = 6000, // a heartbeat (1 s apart), and slack for a loaded machine
+) => {
+  const r = await run;
+  expect(r.code, r.stderr).toBe(8);
+  expect(r.stderr).toMatch(ENDED);
+  expect(r.at).toBeGreaterThanOrEqual(end);
+  expect(r.at - end).toBeLessThan(within);
+};
+
 describe.each(stores)('the end of a subscription on $name', (store) => {
   const on = serverOnStore(store, ['--lease-seconds', '3', '--heartbeat-seconds', '1']);
-
-  /** katalonc running a 30 s command on an organisation's pool (`proxy`: reached through it). */
-  const longRun = async (expiresAt?: number, proxy?: number) => {
-    const o = await seedOrg(on.server.url, {
-      quota: 1,
-      ...(expiresAt ? { expiresAt: new Date(expiresAt).toISOString() } : {}),
-    });
-    const marker = join(tempDir(), 'started');
-    const through = proxy
-      ? [
-          '--config',
-          '-proxy.auth.option=MANUAL_CONFIG',
-          '-proxy.auth.server.type=HTTP',
-          '-proxy.auth.server.address=127.0.0.1',
-          `-proxy.auth.server.port=${proxy}`,
-        ]
-      : [];
-    const run = startKatalonc(
-      [
-        'run',
-        `-orgID=${o.org}`,
-        `-serverUrl=${on.server.url}`,
-        ...through,
-        '--',
-        'sh',
-        '-c',
-        `touch ${marker}; exec sleep 30`,
-      ],
-      userEnv(undefined, { KATALON_API_KEY: o.apiKey }),
-    );
-    await waitFor(() => existsSync(marker), 15_000, 'the command');
-    const stopped = run.result.then((r) => ({ ...r, at: Date.now() }));
-    return { o, stopped };
-  };
-
-  /** The run stopped at its first heartbeat past `end` (1 s apart), with the reason and exit 8. */
-  const expectStoppedAt = async (
-    run: Promise<{ code: number; stderr: string; at: number }>,
-    end: number,
-  ) => {
-    const r = await run;
-    expect(r.code, r.stderr).toBe(8);
-    expect(r.stderr).toMatch(ENDED);
-    expect(r.at).toBeGreaterThanOrEqual(end);
-    expect(r.at - end).toBeLessThan(6000); // a heartbeat, and slack for a loaded machine
-  };
 
   const onlineSessions = async (org: number) =>
     (await adminApi(on.server.url, 'GET', `/orgs/${org}/pools/KRE`)).body.onlineSessions;
@@ -69,7 +78,7 @@ describe.each(stores)('the end of a subscription on $name', (store) => {
   it.each(['the admin API', 'the admin CLI'])(
     'the operator moves the end to a moment during a run (%s): katalonc stops the command at the first heartbeat past it and exits 8 saying to renew',
     async (how) => {
-      const { o, stopped } = await longRun();
+      const { o, stopped } = await longRun(on.server.url);
       const end = Date.now() + 3000;
       const expires = new Date(end).toISOString();
       if (how === 'the admin API') {
@@ -93,7 +102,7 @@ describe.each(stores)('the end of a subscription on $name', (store) => {
 
   it('the end passes on its own during a run: katalonc stops the command at the first heartbeat past it', async () => {
     const end = Date.now() + 8000;
-    const { o, stopped } = await longRun(end);
+    const { o, stopped } = await longRun(on.server.url, end);
     await expectStoppedAt(stopped, end);
     expect(await onlineSessions(o.org)).toEqual([]);
   }, 60_000);
@@ -101,7 +110,7 @@ describe.each(stores)('the end of a subscription on $name', (store) => {
   it("a run cut off from the server stops at the subscription's end, within its outage grace or not", async () => {
     const proxy = await startProxy();
     const end = Date.now() + 8000;
-    const { o, stopped } = await longRun(end, proxy.port);
+    const { o, stopped } = await longRun(on.server.url, end, proxy.port);
     expect((await adminApi(on.server.url, 'GET', `/orgs/${o.org}/pools/KRE`)).body).toMatchObject({
       outageGraceMinutes: 5,
     });
@@ -138,4 +147,14 @@ describe.each(stores)('the end of a subscription on $name', (store) => {
     }
     expect(await onlineSessions(o.org)).toEqual([]);
   }, 30_000);
+});
+
+describe('heartbeats far apart', () => {
+  it('katalonc heartbeats when a lease cut short by the end runs out: the run stops at the end, not at its next heartbeat after it', async () => {
+    const own = await startServer({ args: ['--lease-seconds', '30', '--heartbeat-seconds', '10'] });
+    const end = Date.now() + 4000;
+    const { stopped } = await longRun(own.url, end);
+    await expectStoppedAt(stopped, end, 3000);
+    await own.stop();
+  }, 60_000);
 });

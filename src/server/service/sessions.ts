@@ -121,15 +121,17 @@ export const sessions = (ctx: Context) => {
    * before the operator moved it earlier, does not outlive it) and its heartbeat is refused.
    */
   const refuseIfSubscriptionEnded = async (
-    sessionId: string,
+    s: SessionRow,
     subscription: Subscription,
     now: number,
   ) => {
     const ended = subscriptionRefusal(subscription, now);
     if (!ended) return;
-    await ctx.events.transaction((tx) =>
-      endSessionsFor(ctx, tx, { id: sessionId }, { event: 'terminated', reason: ended.message }),
-    );
+    // Written once: heartbeats sent again for it cost a read, as other refusals do.
+    if (s.ended_at === null)
+      await ctx.events.transaction((tx) =>
+        endSessionsFor(ctx, tx, { id: s.id }, { event: 'terminated', reason: ended.message }),
+      );
     throw fail(ended.code, ended.message);
   };
 
@@ -152,7 +154,7 @@ export const sessions = (ctx: Context) => {
     const s = await sessionOfUser(store, sessionId, user.id);
     if (!s) throw fail('NOT_FOUND', `no session ${sessionId} for this API key`);
     const subscription = { product: s.product, expiresAt: s.expires_at };
-    await refuseIfSubscriptionEnded(sessionId, subscription, now);
+    await refuseIfSubscriptionEnded(s, subscription, now);
     if (s.ended_at !== null && !endedByLease(s.end_reason))
       throw fail('SESSION_TERMINATED', `the session was ended: ${s.end_reason}`);
     const lease = Math.max(s.lease_expires_at, leases.pending(sessionId) ?? 0);

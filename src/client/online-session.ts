@@ -10,7 +10,7 @@ import { licenseDir } from '../platform/paths.ts';
 import { revokedKeyIds, rootKeys } from './trust.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fail, isKatalonError, type KatalonError } from '../core/errors.ts';
-import { resumeRefusal } from '../core/quota.ts';
+import { cutOffRefusal, type Subscription } from '../core/quota.ts';
 import { tryLock } from '../platform/slot-lock/index.ts';
 import { machineIdReport } from '../platform/machine/index.ts';
 import { createApiClient, type ApiClient } from './http/api-client.ts';
@@ -144,7 +144,12 @@ export const activateSession = async (
     });
   // Any HTTP server can answer: only a grant signed by a server the licensor certified counts,
   // and katalonc goes by the lease's terms only as that server signed them.
-  const { id: sessionId, leaseExpiresAt, heartbeatIntervalSeconds } = answer.session;
+  const {
+    id: sessionId,
+    leaseExpiresAt,
+    heartbeatIntervalSeconds,
+    subscriptionExpiresAt,
+  } = answer.session;
   const untrusted = grantRefusal(
     answer.grant,
     {
@@ -156,6 +161,7 @@ export const activateSession = async (
       product,
       leaseExpiresAt,
       heartbeatIntervalSeconds,
+      subscriptionExpiresAt,
       // A server that signs grants always says its grace: absent, it is refused as not signed.
       outageGraceMinutes: answer.pool.outageGraceMinutes ?? Number.NaN,
     },
@@ -240,10 +246,17 @@ export const holdOnlineSession = async (
     // A heartbeat's answer must come from the certified server too: a proxy of the licensee's own
     // could otherwise release the session there and answer its heartbeats itself.
     const leaseCheck = (r: LeaseAnswer, nonce: string) => {
-      const { leaseExpiresAt, heartbeatIntervalSeconds } = r;
+      const { leaseExpiresAt, heartbeatIntervalSeconds, subscriptionExpiresAt } = r;
       const refused = grantRefusal(
         r.grant,
-        { kind: 'lease', sessionId: session.id, nonce, leaseExpiresAt, heartbeatIntervalSeconds },
+        {
+          kind: 'lease',
+          sessionId: session.id,
+          nonce,
+          leaseExpiresAt,
+          heartbeatIntervalSeconds,
+          subscriptionExpiresAt,
+        },
         trust,
         0,
       );
@@ -253,6 +266,12 @@ export const holdOnlineSession = async (
     let resolveLost!: (e: KatalonError) => void;
     const lost = new Promise<KatalonError>((r) => (resolveLost = r));
     let leaseExpiresAt = Date.parse(session.leaseExpiresAt);
+    /** The subscription's end as signed (servers before it: unknown), past which no outage grace runs. */
+    const subscriptionOf = (r: LeaseAnswer): Subscription | undefined =>
+      r.subscriptionExpiresAt === undefined
+        ? undefined
+        : { product: pool.product, expiresAt: Date.parse(r.subscriptionExpiresAt) };
+    let subscription = subscriptionOf(session);
     const intervalMs = session.heartbeatIntervalSeconds * 1000;
     const graceMinutes = pool.outageGraceMinutes!; // signed, so present (activateSession)
     // A signed lease grant once per lease (heartbeats come about three to a lease), not on every
@@ -266,7 +285,9 @@ export const holdOnlineSession = async (
     const ended = (e: KatalonError) =>
       resolveLost(
         fail(
-          e.code === 'SESSION_EXPIRED' ? 'SESSION_EXPIRED' : 'SESSION_TERMINATED',
+          e.code === 'SESSION_EXPIRED' || e.code === 'SUBSCRIPTION_EXPIRED'
+            ? e.code
+            : 'SESSION_TERMINATED',
           // Katalon's own line for it, which says already what the server's lead says.
           `This session has been terminated: ${e.message.replace(/^the session was ended: /, '')}`,
         ),
@@ -279,18 +300,25 @@ export const holdOnlineSession = async (
         beatsSinceGrant = signed ? 0 : beatsSinceGrant + 1;
         const said = Date.parse(r.leaseExpiresAt);
         leaseExpiresAt = signed ? said : Math.min(said || 0, Date.now() + leaseMs);
+        // Unsigned, only an earlier end is believed: it can only stop the run sooner.
+        const end = subscriptionOf(r);
+        if (signed || (end && end.expiresAt < (subscription?.expiresAt ?? Infinity)))
+          subscription = end;
       } catch (error) {
         if (!isKatalonError(error) || error.code !== 'SESSION_EXPIRED') throw error;
         const r = await renewLease(client, 'resume', session.id, leaseCheck);
         beatsSinceGrant = 0;
         leaseExpiresAt = Date.parse(r.leaseExpiresAt);
+        subscription = subscriptionOf(r);
         say(`Resumed online session ${session.id}: its seat was still free`);
       }
     };
     const beat = async () => {
       let backoff = 1000;
       while (!stopped) {
-        await sleep(intervalMs, undefined, { ref: false });
+        // A lease cut short by the subscription's end: the next heartbeat at that end, not later.
+        const toLeaseEnd = Math.max(1000, leaseExpiresAt - Date.now());
+        await sleep(Math.min(intervalMs, toLeaseEnd), undefined, { ref: false });
         let told = false;
         while (!stopped) {
           try {
@@ -303,8 +331,9 @@ export const holdOnlineSession = async (
             if (!NETWORK.has(e.code)) return ended(e);
             // The server could not be reached: keep trying. Within the lease nothing is lost; after
             // it, for the pool's outage grace, the session is resumed when the server is back, if
-            // its seat is still free. Past the grace the run ends: its seat may serve another run.
-            const late = resumeRefusal(graceMinutes, leaseExpiresAt, Date.now());
+            // its seat is still free. Past the grace the run ends: its seat may serve another run;
+            // and at its subscription's end, grace or not.
+            const late = cutOffRefusal(graceMinutes, leaseExpiresAt, subscription, Date.now());
             if (late) return ended(fail(late.code, `${late.message}: ${e.message}`));
             const left = leaseExpiresAt - Date.now();
             if (left > 0)

@@ -38,7 +38,10 @@ export const available = (pool: Pool, usage: PoolUsage): number =>
 
 export type Refusal = { code: ErrorCode; message: string };
 
-export const subscriptionRefusal = (pool: Pool, now: number): Refusal | null =>
+/** A pool's subscription as a session holds it: which product, and when it ends. */
+export type Subscription = Pick<Pool, 'product' | 'expiresAt'>;
+
+export const subscriptionRefusal = (pool: Subscription, now: number): Refusal | null =>
   now >= pool.expiresAt
     ? {
         code: 'SUBSCRIPTION_EXPIRED',
@@ -137,6 +140,26 @@ export const resumeRefusal = (
         message: `the run could not reach the license server for longer than its pool's outage grace (${graceMinutes} minutes past the lease)`,
       }
     : null;
+
+/**
+ * The lease of a session granted or extended at `now`: `leaseMs`, never past its subscription's
+ * end, so that a run stops there even when it can no longer reach the server.
+ */
+export const leaseEnd = (now: number, leaseMs: number, subscription: Subscription): number =>
+  Math.min(now + leaseMs, subscription.expiresAt);
+
+/**
+ * Whether a run cut off from the server (its lease ran out at `leaseExpiredAt`) stops at `now`: once
+ * its subscription has ended (the outage grace never runs past it), or past its pool's outage grace.
+ */
+export const cutOffRefusal = (
+  graceMinutes: number,
+  leaseExpiredAt: number,
+  subscription: Subscription | undefined,
+  now: number,
+): Refusal | null =>
+  (subscription && subscriptionRefusal(subscription, now)) ??
+  resumeRefusal(graceMinutes, leaseExpiredAt, now);
 
 /** Whether a pool can issue offline licenses at all (Katalon: node-locked, billed yearly). */
 export const issuesOffline = (pool: Pick<Pool, 'model' | 'billing'>): boolean =>

@@ -21,6 +21,7 @@ const grant: SessionGrant = {
   product: 'KRE',
   leaseExpiresAt: '2026-12-06T12:00:00.000Z',
   heartbeatIntervalSeconds: 20,
+  subscriptionExpiresAt: '2027-01-01T00:00:00.000Z',
   outageGraceMinutes: 5,
 };
 const signed = signGrant(issuer.key, issuer.certificate, grant);
@@ -52,6 +53,7 @@ describe('a session grant', () => {
           'product',
           'leaseExpiresAt',
           'heartbeatIntervalSeconds',
+          'subscriptionExpiresAt',
           'outageGraceMinutes',
         ),
         fc.string({ minLength: 1 }),
@@ -63,6 +65,11 @@ describe('a session grant', () => {
         },
       ),
     );
+    // A proxy that drops the subscription's end from the answer (to give a run its outage grace
+    // past that end) is found too.
+    expect(
+      grantRefusal(signed, { ...grant, subscriptionExpiresAt: undefined }, trust, now),
+    ).toMatch(/another subscriptionExpiresAt/);
   });
 
   it('is refused from a revoked key, or outside its certificate (organisation, product, dates)', () => {

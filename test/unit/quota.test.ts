@@ -8,6 +8,8 @@ import {
   offlineRefusal,
   overQuotaNotes,
   resumeRefusal,
+  cutOffRefusal,
+  leaseEnd,
   type Pool,
 } from '../../src/core/quota.ts';
 import { createThrottle } from '../../src/server/auth-throttle.ts';
@@ -34,6 +36,34 @@ describe('the outage grace', () => {
     );
     expect(resumeRefusal(0, NOW, NOW)).toBeNull();
     expect(resumeRefusal(0, NOW, NOW + 1)?.message).toContain('outage grace (0 minutes');
+  });
+
+  it("a run cut off from the server stops at its subscription's end, within its grace or not", () => {
+    fc.assert(
+      fc.property(fc.nat(120), fc.integer({ min: -3_600_000, max: 3_600_000 }), (grace, end) => {
+        const subscription = { product: 'KRE' as const, expiresAt: NOW + end };
+        const late = NOW + 30_000;
+        const refusal = cutOffRefusal(grace, NOW, subscription, late);
+        if (late >= subscription.expiresAt) expect(refusal?.code).toBe('SUBSCRIPTION_EXPIRED');
+        else expect(refusal).toEqual(resumeRefusal(grace, NOW, late));
+      }),
+    );
+    // A server that does not say the end (older ones): the grace alone.
+    expect(cutOffRefusal(5, NOW, undefined, NOW + 60_000)).toBeNull();
+    expect(cutOffRefusal(5, NOW, pool({ expiresAt: NOW }), NOW)?.message).toBe(
+      'the KRE subscription expired on 2026-11-23: ask your admin to renew it',
+    );
+  });
+});
+
+describe('a lease', () => {
+  it("runs its length, never past its subscription's end", () => {
+    fc.assert(
+      fc.property(fc.nat(600_000), fc.integer({ min: -DAY_MS, max: DAY_MS }), (leaseMs, end) => {
+        const lease = leaseEnd(NOW, leaseMs, pool({ expiresAt: NOW + end }));
+        expect(lease).toBe(Math.min(NOW + leaseMs, NOW + end));
+      }),
+    );
   });
 });
 

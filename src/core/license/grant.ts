@@ -20,6 +20,8 @@ interface LeaseGrant {
   nonce: string;
   leaseExpiresAt: string;
   heartbeatIntervalSeconds: number;
+  /** A run cut off from the server stops here, whatever its outage grace (servers before it: absent). */
+  subscriptionExpiresAt?: string | undefined;
 }
 interface ActivationGrant extends Omit<LeaseGrant, 'kind'> {
   kind: 'session';

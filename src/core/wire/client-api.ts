@@ -40,6 +40,8 @@ export const LeaseAnswer = Type.Object({
   id: Type.String(),
   leaseExpiresAt: dateTime,
   heartbeatIntervalSeconds: Type.Number(),
+  /** The end of the pool's subscription, past which no lease runs (servers before it: absent). */
+  subscriptionExpiresAt: Type.Optional(dateTime),
   /** The signed lease grant (core/license/grant.ts), for a nonce, from a server with a certificate. */
   grant: Type.Optional(Type.String()),
 });

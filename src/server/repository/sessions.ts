@@ -4,6 +4,7 @@ import type { Cursor, Prefixes } from '../../core/paging.ts';
 import type { Param, Queries } from '../store/store.ts';
 import { anyOf, countOf, newestFirst, startsWith } from './newest-first.ts';
 import type { PoolModel, Product } from '../../core/vocabulary.ts';
+import type { PoolRow } from './pools.ts';
 
 export interface SessionRow {
   id: string;
@@ -65,12 +66,18 @@ export const insertSession = async (
   );
 };
 
+/** A session's row if it is this user's, with its pool's subscription (its product, its end). */
 export const sessionOfUser = (
   q: Queries,
   sessionId: string,
   userId: number,
-): Promise<SessionRow | undefined> =>
-  q.get<SessionRow>('SELECT * FROM sessions WHERE id = ? AND user_id = ?', sessionId, userId);
+): Promise<(SessionRow & Pick<PoolRow, 'product' | 'expires_at'>) | undefined> =>
+  q.get(
+    `SELECT sessions.*, pools.product, pools.expires_at FROM sessions JOIN pools ON pools.id = pool_id
+     WHERE sessions.id = ? AND user_id = ?`,
+    sessionId,
+    userId,
+  );
 
 /** The organisation a session belongs to. */
 export const orgOfSession = async (q: Queries, sessionId: string): Promise<number | undefined> =>
@@ -99,26 +106,43 @@ export const extendLease = (q: Queries, sessionId: string, lease: number): Promi
   q.run(EXTEND_LEASE, lease, sessionId, lease);
 
 /**
- * Extends the leases of those sessions in the batch that are their user's and live now; resolves to
- * them (id and user). One statement for the whole batch (PostgreSQL: the batch travels as one JSON
- * array); a session in it twice, for its user and another, joins only its user's row.
+ * Extends the leases of those sessions in the batch that are their user's and live now, in a pool
+ * whose subscription has not ended; resolves to them (id, user, the lease now and the subscription).
+ * A lease never runs past the subscription's end (one granted before the end was moved earlier is
+ * cut to it) and is otherwise never shortened. One statement for the whole batch (PostgreSQL: the
+ * batch travels as one JSON array), which reads each pool's end as it is now, on every replica; a
+ * session in it twice, for its user and another, joins only its user's row.
  */
 export const extendLiveLeases = async (
   q: Queries,
   batch: readonly { id: string; userId: number; lease: number }[],
   now: number,
-): Promise<{ id: string; userId: number }[]> =>
+): Promise<{ id: string; userId: number; lease: number; product: Product; expiresAt: number }[]> =>
   (
-    await q.all<{ id: string; user_id: number }>(
-      `UPDATE sessions SET lease_expires_at = b.lease
-       FROM json_to_recordset(?::json) AS b(id text, "userId" bigint, lease bigint)
+    await q.all<{
+      id: string;
+      user_id: number;
+      lease_expires_at: number;
+      product: Product;
+      expires_at: number;
+    }>(
+      `UPDATE sessions
+       SET lease_expires_at = LEAST(GREATEST(sessions.lease_expires_at, b.lease), pools.expires_at)
+       FROM json_to_recordset(?::json) AS b(id text, "userId" bigint, lease bigint), pools
        WHERE sessions.id = b.id AND sessions.user_id = b."userId" AND sessions.ended_at IS NULL
-         AND sessions.lease_expires_at > ? AND sessions.lease_expires_at < b.lease
-       RETURNING sessions.id, sessions.user_id`,
+         AND sessions.lease_expires_at > ? AND pools.id = sessions.pool_id AND pools.expires_at > ?
+       RETURNING sessions.id, sessions.user_id, sessions.lease_expires_at, pools.product, pools.expires_at`,
       JSON.stringify(batch),
       now,
+      now,
     )
-  ).map((r) => ({ id: r.id, userId: Number(r.user_id) }));
+  ).map((r) => ({
+    id: r.id,
+    userId: Number(r.user_id),
+    lease: Number(r.lease_expires_at),
+    product: r.product,
+    expiresAt: Number(r.expires_at),
+  }));
 
 /**
  * Brings back a session whose lease ran out (its run outlived a server outage), with the time it

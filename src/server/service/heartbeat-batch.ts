@@ -2,7 +2,10 @@
 // extensions is being written, the heartbeats that arrive wait and go together in the next one, as
 // one statement. Each is answered only once its extension is committed, so every replica's counts
 // see it and an ending made on any replica refuses the very next heartbeat: nothing is kept in
-// memory that could go stale. Under load a batch holds about one database round trip of heartbeats.
+// memory that could go stale: the statement reads each session's pool too, so a subscription that
+// ended (or was cut short) on any replica caps the very next lease. Under load a batch holds about
+// one database round trip of heartbeats.
+import type { Subscription } from '../../core/quota.ts';
 import { extendLiveLeases } from '../repository/sessions.ts';
 import type { Store } from '../store/store.ts';
 
@@ -10,13 +13,22 @@ interface Waiting {
   sessionId: string;
   userId: number;
   lease: number;
-  done: ((extended: boolean) => void)[];
+  done: ((extended: Extended | null) => void)[];
   failed: ((error: unknown) => void)[];
 }
 
+/** The lease a heartbeat got (never past its subscription's end), and that subscription. */
+interface Extended {
+  lease: number;
+  subscription: Subscription;
+}
+
 export interface HeartbeatBatch {
-  /** Extends the session's lease if it is this user's and live; resolves to whether it did. */
-  extend(sessionId: string, userId: number, lease: number): Promise<boolean>;
+  /**
+   * Extends the session's lease if it is this user's and live and its subscription has not ended;
+   * resolves to the lease it now has, or null if none of that holds.
+   */
+  extend(sessionId: string, userId: number, lease: number): Promise<Extended | null>;
 }
 
 /**
@@ -40,10 +52,14 @@ export const createHeartbeatBatch = (store: Store, clock: () => number): Heartbe
           userId: w.userId,
           lease: w.lease,
         }));
-        const extended = new Set(
-          (await extendLiveLeases(store, rows, clock())).map((r) => entryOf(r.id, r.userId)),
+        const extended = new Map(
+          (await extendLiveLeases(store, rows, clock())).map((r) => [
+            entryOf(r.id, r.userId),
+            { lease: r.lease, subscription: { product: r.product, expiresAt: r.expiresAt } },
+          ]),
         );
-        for (const [entry, w] of batch) for (const done of w.done) done(extended.has(entry));
+        for (const [entry, w] of batch)
+          for (const done of w.done) done(extended.get(entry) ?? null);
       } catch (error) {
         for (const w of batch.values()) for (const failed of w.failed) failed(error);
       }

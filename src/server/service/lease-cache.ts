@@ -3,17 +3,34 @@
 // without a read, and its new lease is group-committed with all others every FLUSH_MS. Everything
 // that counts or shows sessions flushes first, so quotas stay exact; a crash loses at most FLUSH_MS
 // of extensions, which leases of a minute absorb. A session ended here leaves memory at once; a
-// commit by another process (an admin subcommand on the data dir) empties it at the next tick.
+// commit by another process (an admin subcommand on the data dir) empties it at the next tick, and
+// so does a change of a pool's expiry here: each session is known with its subscription's end, past
+// which its leases never run, so a heartbeat after it misses and reads its row.
+import type { Subscription } from '../../core/quota.ts';
 import { extendLease } from '../repository/sessions.ts';
 import type { Store } from '../store/store.ts';
 
 const FLUSH_MS = 100;
 
+/** A session's lease as it was granted (never past `subscription`'s end). */
+interface HeldLease {
+  userId: number;
+  lease: number;
+  subscription: Subscription;
+}
+
 export interface LeaseCache {
-  /** The known live session, if this user's and its lease runs at `now`. */
-  live(sessionId: string, userId: number, now: number): boolean;
-  /** Records a lease granted or extended (written at the next flush when `pending`). */
-  remember(sessionId: string, userId: number, lease: number, pending: boolean): void;
+  /** The subscription of the known live session, if this user's and its lease runs at `now`. */
+  live(sessionId: string, userId: number, now: number): Subscription | undefined;
+  /**
+   * Records a lease granted or extended (written at the next flush when `pending`); known as live
+   * only if nothing was invalidated since `asOf` (the `epoch()` before its rows were read).
+   */
+  remember(sessionId: string, held: HeldLease, pending: boolean, asOf: number): void;
+  /** Changes whenever what memory holds may have gone stale (see invalidate). */
+  epoch(): number;
+  /** Forgets every live session (a pool's subscription changed): each is read again at its next heartbeat. */
+  invalidate(): void;
   /** The newest lease not yet written, if any. */
   pending(sessionId: string): number | undefined;
   forget(sessionIds: readonly string[]): void;
@@ -25,17 +42,24 @@ export interface LeaseCache {
 
 export const createLeaseCache = (store: Store, clock: () => number): LeaseCache => {
   const pendingLeases = new Map<string, number>();
-  const liveSessions = new Map<string, { userId: number; lease: number }>();
+  const liveSessions = new Map<string, HeldLease>();
   let flushing: Promise<void> = Promise.resolve();
+  // A row read before an invalidation and remembered after it would bring back what it forgot.
+  let epoch = 0;
 
   const cache: LeaseCache = {
     live: (sessionId, userId, now) => {
       const known = liveSessions.get(sessionId);
-      return known !== undefined && known.userId === userId && known.lease > now;
+      return known?.userId === userId && known.lease > now ? known.subscription : undefined;
     },
-    remember: (sessionId, userId, lease, pending) => {
-      liveSessions.set(sessionId, { userId, lease });
-      if (pending) pendingLeases.set(sessionId, lease);
+    remember: (sessionId, held, pending, asOf) => {
+      if (asOf === epoch) liveSessions.set(sessionId, held);
+      if (pending) pendingLeases.set(sessionId, held.lease);
+    },
+    epoch: () => epoch,
+    invalidate: () => {
+      epoch++;
+      liveSessions.clear();
     },
     pending: (sessionId) => pendingLeases.get(sessionId),
     // Even if the ending's transaction then rolls back: a miss only costs a read.
@@ -60,7 +84,7 @@ export const createLeaseCache = (store: Store, clock: () => number): LeaseCache 
     },
     tick: async (now) => {
       await cache.flush();
-      if (await store.changedElsewhere()) return liveSessions.clear();
+      if (await store.changedElsewhere()) return cache.invalidate();
       for (const [id, s] of liveSessions) if (s.lease <= now) liveSessions.delete(id);
     },
   };
@@ -71,8 +95,10 @@ export const createLeaseCache = (store: Store, clock: () => number): LeaseCache 
 
 /** A shared store keeps nothing in memory: every heartbeat is written through. */
 export const noLeaseCache: LeaseCache = {
-  live: () => false,
+  live: () => undefined,
   remember: () => {},
+  epoch: () => 0,
+  invalidate: () => {},
   pending: () => undefined,
   forget: () => {},
   flush: () => Promise.resolve(),

@@ -135,11 +135,12 @@ export const pools = (ctx: Context) => {
      * Changes a pool: its subscription (quota, machine quota, expiry: the operator's, core/roles.ts)
      * and how long a run cut off from the server goes on past its lease (the outage grace: an
      * Owner's or the operator's). A quota lowered below what is in use ends nothing: the answer's
-     * `note` says what is above it, and new grants are refused until fewer are in use.
+     * `note` says what is above it, and new grants are refused until fewer are in use. An expiry
+     * moved earlier ends the pool's running sessions at their first heartbeat past it.
      */
     changePool: async (orgId: number, ref: PoolRef, change: PoolChange) => {
       await leases.flush(); // the note counts the live sessions
-      return ctx.events.transaction(async (tx) => {
+      const changed = await ctx.events.transaction(async (tx) => {
         const { quota, machineQuota, expiresAt, outageGraceMinutes } = change;
         const given = FIELDS.filter((f) => change[f.key] !== undefined);
         if (given.length === 0)
@@ -192,6 +193,9 @@ export const pools = (ctx: Context) => {
           ...(notes.length > 0 ? { note: notes.join('; ') } : {}),
         };
       });
+      // Once committed: the sessions' leases in memory end by the old expiry.
+      if (change.expiresAt !== undefined) leases.invalidate();
+      return changed;
     },
 
     grant: (orgId: number, ref: PoolRef, email: string) =>

@@ -3,10 +3,17 @@
 import { randomUUID } from 'node:crypto';
 import { fail, isKatalonError } from '../../core/errors.ts';
 import { activationOrder, pickPool, refusalOfAll, triesNextPool } from '../../core/pool-ref.ts';
-import { leftoverLeaseBefore, resumeRefusal, type Refusal } from '../../core/quota.ts';
+import {
+  leaseEnd,
+  leftoverLeaseBefore,
+  resumeRefusal,
+  subscriptionRefusal,
+  type Refusal,
+  type Subscription,
+} from '../../core/quota.ts';
 import type { PoolModel } from '../../core/vocabulary.ts';
 import { isMember, orgsOfUser, type User } from '../repository/organisations.ts';
-import { memberPools, poolById, poolsOf, type PoolRow } from '../repository/pools.ts';
+import { memberPools, poolById, poolsOf, toPool, type PoolRow } from '../repository/pools.ts';
 import { isLicensed } from '../repository/licensed-users.ts';
 import { registerMachine } from '../repository/machines.ts';
 import type { Queries } from '../store/store.ts';
@@ -84,21 +91,48 @@ export const sessions = (ctx: Context) => {
   };
 
   /** What activations and heartbeats answer about a session. */
-  const sessionAnswer = (id: string, lease: number) => ({
+  const sessionAnswer = (id: string, lease: number, subscription: Subscription) => ({
     id,
     leaseExpiresAt: iso(lease),
     heartbeatIntervalSeconds: settings.heartbeatMs / 1000,
+    subscriptionExpiresAt: iso(subscription.expiresAt),
   });
 
   /** A heartbeat's or resume's answer with its lease grant: the lease's terms, signed. */
   const withLeaseGrant = (a: ReturnType<typeof sessionAnswer>, nonce: string | undefined) => {
-    const { id: sessionId, leaseExpiresAt, heartbeatIntervalSeconds } = a;
+    const { id: sessionId, leaseExpiresAt, heartbeatIntervalSeconds, subscriptionExpiresAt } = a;
     return {
       ...a,
       ...signed(
-        nonce && { kind: 'lease', sessionId, nonce, leaseExpiresAt, heartbeatIntervalSeconds },
+        nonce && {
+          kind: 'lease',
+          sessionId,
+          nonce,
+          leaseExpiresAt,
+          heartbeatIntervalSeconds,
+          subscriptionExpiresAt,
+        },
       ),
     };
+  };
+
+  /**
+   * Once its pool's subscription has ended, a session ends (a run that started before the end, or
+   * before the operator moved it earlier, does not outlive it) and its heartbeat is refused.
+   */
+  const refuseIfSubscriptionEnded = async (
+    s: SessionRow,
+    subscription: Subscription,
+    now: number,
+  ) => {
+    const ended = subscriptionRefusal(subscription, now);
+    if (!ended) return;
+    // Written once: heartbeats sent again for it cost a read, as other refusals do.
+    if (s.ended_at === null)
+      await ctx.events.transaction((tx) =>
+        endSessionsFor(ctx, tx, { id: s.id }, { event: 'terminated', reason: ended.message }),
+      );
+    throw fail(ended.code, ended.message);
   };
 
   /**
@@ -112,10 +146,15 @@ export const sessions = (ctx: Context) => {
     return undefined;
   };
 
-  /** The session's lease if it is live for this user, from its row; otherwise why a heartbeat is refused. */
-  const liveLeaseOrFail = async (user: User, sessionId: string, now: number): Promise<number> => {
+  /**
+   * The session's lease and subscription if it is live for this user, from its row; otherwise why a
+   * heartbeat is refused.
+   */
+  const liveLeaseOrFail = async (user: User, sessionId: string, now: number) => {
     const s = await sessionOfUser(store, sessionId, user.id);
     if (!s) throw fail('NOT_FOUND', `no session ${sessionId} for this API key`);
+    const subscription = { product: s.product, expiresAt: s.expires_at };
+    await refuseIfSubscriptionEnded(s, subscription, now);
     if (s.ended_at !== null && !endedByLease(s.end_reason))
       throw fail('SESSION_TERMINATED', `the session was ended: ${s.end_reason}`);
     const lease = Math.max(s.lease_expires_at, leases.pending(sessionId) ?? 0);
@@ -124,16 +163,20 @@ export const sessions = (ctx: Context) => {
         'SESSION_EXPIRED',
         `the session's lease ran out at ${iso(lease)} ${lostToOutage(s, lease) ?? 'without a heartbeat'}`,
       );
-    return lease;
+    return { lease, subscription };
   };
 
-  // Own store: a session live in memory is extended there; anything else is decided by its row.
+  // Own store: a session live in memory is extended there; anything else is decided by its row. A
+  // lease in memory ends by its subscription's end, so past that end the row decides too.
   const heartbeatInMemory = async (user: User, sessionId: string) => {
     const now = clock();
-    if (!leases.live(sessionId, user.id, now)) await liveLeaseOrFail(user, sessionId, now);
-    const lease = now + settings.leaseMs;
-    leases.remember(sessionId, user.id, lease, true);
-    return sessionAnswer(sessionId, lease);
+    const asOf = leases.epoch();
+    const subscription =
+      leases.live(sessionId, user.id, now) ??
+      (await liveLeaseOrFail(user, sessionId, now)).subscription;
+    const lease = leaseEnd(now, settings.leaseMs, subscription);
+    leases.remember(sessionId, { userId: user.id, lease, subscription }, true, asOf);
+    return sessionAnswer(sessionId, lease, subscription);
   };
 
   // Shared store: written (group-committed) before the answer; the row is read only when nothing
@@ -141,10 +184,11 @@ export const sessions = (ctx: Context) => {
   const batch = store.shared ? createHeartbeatBatch(store, clock) : undefined;
   const heartbeatWrittenThrough = async (user: User, sessionId: string) => {
     const now = clock();
-    const lease = now + settings.leaseMs;
-    if (await batch!.extend(sessionId, user.id, lease)) return sessionAnswer(sessionId, lease);
-    // Live, but a later heartbeat raced ahead: answer its lease.
-    return sessionAnswer(sessionId, await liveLeaseOrFail(user, sessionId, now));
+    const extended = await batch!.extend(sessionId, user.id, now + settings.leaseMs);
+    if (extended) return sessionAnswer(sessionId, extended.lease, extended.subscription);
+    // Not extended: the row says why (or that its lease ran out only as the batch was written).
+    const held = await liveLeaseOrFail(user, sessionId, now);
+    return sessionAnswer(sessionId, held.lease, held.subscription);
   };
 
   return {
@@ -159,6 +203,7 @@ export const sessions = (ctx: Context) => {
     activate: async (user: User, r: ActivationRequest) => {
       const machineId = checkMachineId(r.machineId);
       await leases.flush();
+      const asOf = leases.epoch();
       const tried: { model: PoolModel; refusal: Refusal }[] = [];
       const attempt = () =>
         ctx.events.transaction(async (tx) => {
@@ -194,7 +239,8 @@ export const sessions = (ctx: Context) => {
             now,
           });
           const id = randomUUID();
-          const lease = now + settings.leaseMs;
+          const subscription = toPool(pool);
+          const lease = leaseEnd(now, settings.leaseMs, subscription);
           await insertSession(tx, {
             id,
             pool_id: pool.id,
@@ -232,7 +278,7 @@ export const sessions = (ctx: Context) => {
             resumed: false,
           });
           const used = { ...usage, activeSessions: usage.activeSessions + 1 };
-          return { id, lease, pool: poolSummary(pool, used) };
+          return { id, lease, subscription, pool: poolSummary(pool, used) };
         });
       const granted = await (async () => {
         for (;;) {
@@ -256,9 +302,10 @@ export const sessions = (ctx: Context) => {
         throw error;
       });
       // Only once committed: a session in memory but not on disk would answer heartbeats.
-      leases.remember(granted.id, user.id, granted.lease, false);
+      const { lease, subscription } = granted;
+      leases.remember(granted.id, { userId: user.id, lease, subscription }, false, asOf);
       const { orgId, product, nonce } = r;
-      const session = sessionAnswer(granted.id, granted.lease);
+      const session = sessionAnswer(granted.id, lease, subscription);
       const { outageGraceMinutes } = granted.pool;
       return {
         session,
@@ -273,6 +320,7 @@ export const sessions = (ctx: Context) => {
             product,
             leaseExpiresAt: session.leaseExpiresAt,
             heartbeatIntervalSeconds: session.heartbeatIntervalSeconds,
+            subscriptionExpiresAt: session.subscriptionExpiresAt,
             outageGraceMinutes,
           },
         ),
@@ -288,17 +336,21 @@ export const sessions = (ctx: Context) => {
     /**
      * Resumes a session whose lease ran out while its run could not reach this server: granted
      * again if the pool still has room (the rules of an activation), refused if the seat was taken
-     * meanwhile. A session somebody ended stays ended.
+     * meanwhile. A session somebody ended stays ended, and none comes back past its subscription.
      */
     resume: async (user: User, sessionId: string, nonce?: string) => {
       await leases.flush();
-      const lease = await ctx.events.transaction(async (tx) => {
+      const asOf = leases.epoch();
+      const { lease, subscription } = await ctx.events.transaction(async (tx) => {
         const s = await sessionOfUser(tx, sessionId, user.id);
         if (!s) throw fail('NOT_FOUND', `no session ${sessionId} for this API key`);
-        if (s.ended_at !== null && !endedByLease(s.end_reason))
-          throw fail('SESSION_TERMINATED', `the session was ended: ${s.end_reason}`);
         const now = clock();
         const pool = (await poolById(tx, s.pool_id))!;
+        const subscription = toPool(pool);
+        const expired = subscriptionRefusal(subscription, now);
+        if (expired) throw fail(expired.code, expired.message);
+        if (s.ended_at !== null && !endedByLease(s.end_reason))
+          throw fail('SESSION_TERMINATED', `the session was ended: ${s.end_reason}`);
         const refuseIf = (lost: 'member' | 'licensed' | null) => {
           if (lost === 'member')
             throw fail('SESSION_TERMINATED', 'the session was ended: you are no longer a member');
@@ -315,7 +367,7 @@ export const sessions = (ctx: Context) => {
         const lapsed = Number(s.lapsed_ms) + Math.max(0, now - s.lease_expires_at);
         const late = resumeRefusal(pool.outage_grace_minutes, now - lapsed, now);
         if (late) throw fail(late.code, late.message);
-        const next = now + settings.leaseMs;
+        const next = leaseEnd(now, settings.leaseMs, subscription);
         // Its machine may have been removed while its run was cut off (the session had lapsed, so
         // the removal ended none): a removal ends the machine's sessions for good.
         const removed = await registerMachine(tx, {
@@ -355,10 +407,10 @@ export const sessions = (ctx: Context) => {
           machineHostname: s.hostname,
           resumed: true,
         });
-        return next;
+        return { lease: next, subscription };
       });
-      leases.remember(sessionId, user.id, lease, false);
-      return withLeaseGrant(sessionAnswer(sessionId, lease), nonce);
+      leases.remember(sessionId, { userId: user.id, lease, subscription }, false, asOf);
+      return withLeaseGrant(sessionAnswer(sessionId, lease, subscription), nonce);
     },
 
     release: (user: User, sessionId: string) =>

@@ -126,6 +126,9 @@ const MIGRATIONS: ((dialect: Dialect) => string)[] = [
   // How long each session's run has gone on past its leases, summed over its resumes: the pool's
   // outage grace bounds the sum, so a run cut off again and again does not share its seat forever.
   () => `ALTER TABLE sessions ADD COLUMN lapsed_ms BIGINT NOT NULL DEFAULT 0;`,
+  // Secrets every replica shares: the lease secret, made by the first server that needs it
+  // (repository/lease-secret.ts).
+  () => `CREATE TABLE server_secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);`,
 ];
 
 /**

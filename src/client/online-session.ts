@@ -304,6 +304,7 @@ export const holdOnlineSession = async (
       // so too: one resume, signed by the certified server, delivers the key it has now.
       leaseExpiresAt = Date.parse((await resume()).leaseExpiresAt);
       rekeyed = true;
+      say(`Resumed online session ${session.id} under a new lease key: ${refused}`);
     };
     const beat = async () => {
       let backoff = 1000;

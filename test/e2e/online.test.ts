@@ -32,6 +32,7 @@ import {
 } from '../helpers/network.ts';
 import { readFileSync as readPem } from 'node:fs';
 import { startSmtp } from '../helpers/smtp.ts';
+import { sqlOn } from '../helpers/counters.ts';
 import { rootCertificates } from 'node:tls';
 import { Agent, setGlobalDispatcher } from 'undici';
 
@@ -321,6 +322,24 @@ describe('online activation', () => {
     const r = await run.result;
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/heartbeat failed .* retrying/);
+    await again.stop();
+  });
+
+  it('the server restarted without its lease secret (a database restored from before it was made): the run resumes once under the new lease key and goes on', async () => {
+    const port = await freePort();
+    const own = await startServer({ port, args: ['--lease-seconds', '6'] });
+    const o = await online(1, own.url);
+    const marker = join(tempDir(), 'm');
+    const run = startKatalonc(['run', ...o.args, '--', ...sleeper(marker, 8)], o.env);
+    await waitFor(() => existsSync(marker), 10_000, 'the command');
+    await own.stop();
+    await sqlOn({ dataDir: own.dataDir }, 'DELETE FROM server_secrets');
+    const again = await startServer({ port, dataDir: own.dataDir, args: ['--lease-seconds', '6'] });
+    const r = await run.result;
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      /Resumed online session .* under a new lease key: .*not under the session's lease key/,
+    );
     await again.stop();
   });
 

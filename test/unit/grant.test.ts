@@ -5,11 +5,12 @@
 // real keys and certificates; X25519 checked against tweetnacl.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { createPrivateKey, hkdfSync, randomBytes } from 'node:crypto';
+import { createHmac, createPrivateKey, hkdfSync, randomBytes } from 'node:crypto';
 import nacl from 'tweetnacl';
 import {
   acceptGrant,
   deliverLeaseKey,
+  hmac,
   leaseKeyOf,
   leaseMac,
   leaseMacRefusal,
@@ -184,6 +185,14 @@ describe("a session's lease key", () => {
 });
 
 describe("a heartbeat's MAC", () => {
+  it("is HMAC-SHA256, as node:crypto's createHmac makes it, for keys of any length", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), fc.string(), (key, text) => {
+        expect(hmac(key, text)).toEqual(createHmac('sha256', key).update(text).digest());
+      }),
+    );
+  });
+
   const terms: LeaseTerms = {
     kind: 'lease',
     sessionId: grant.sessionId,

@@ -322,7 +322,8 @@ export const sessions = (ctx: Context) => {
     /**
      * Resumes a session whose lease ran out while its run could not reach this server: granted
      * again if the pool still has room (the rules of an activation), refused if the seat was taken
-     * meanwhile. A session somebody ended stays ended.
+     * meanwhile. A session somebody ended stays ended. katalonc also resumes a live session whose
+     * heartbeat MAC failed, for its lease key anew (a database restored from before the secret).
      */
     resume: async (user: User, sessionId: string, { nonce, kx }: LeaseRequest = {}) => {
       await leases.flush();

@@ -316,41 +316,34 @@ describe('a proxy of the licensee own that replays or forges what a certified se
   });
   afterAll(() => server.stop());
 
-  const through = async (proxy: Server) => {
+  /** A run of `seconds` through `proxy` to a new organisation's pool of one seat. */
+  const runThrough = async (proxy: Server, seconds: number) => {
+    const seed = await seedOrg(server.url, { quota: 1 });
     await new Promise<void>((done) => proxy.listen(0, '127.0.0.1', done));
-    return `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+    try {
+      const url = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+      const env = userEnv(undefined, { KATALON_API_KEY: seed.apiKey });
+      const args = [`-serverUrl=${url}`, `-orgID=${seed.org}`, 'run', '--'];
+      return await katalonc([...args, 'sh', '-c', `sleep ${seconds}; echo STILL-RAN`], env);
+    } finally {
+      await new Promise<void>((done) => proxy.close(() => done()));
+    }
   };
 
   it("that releases the session after its first heartbeat and replays that heartbeat's answer: the run ends at the next heartbeat (exit 9)", async () => {
-    const seed = await seedOrg(server.url, { quota: 1 });
-    const proxy = replayingProxy(server.url);
-    try {
-      const env = userEnv(undefined, { KATALON_API_KEY: seed.apiKey });
-      const args = [`-serverUrl=${await through(proxy)}`, `-orgID=${seed.org}`, 'run', '--'];
-      const started = Date.now();
-      const r = await katalonc([...args, 'sh', '-c', 'sleep 8; echo STILL-RAN'], env);
-      expect(r.stdout).not.toContain('STILL-RAN');
-      expect(r.code, r.stderr).toBe(9);
-      expect(r.stderr).toMatch(/This session has been terminated: .*not certified by the licensor/);
-      expect(Date.now() - started).toBeLessThan(6_000);
-    } finally {
-      await new Promise<void>((done) => proxy.close(() => done()));
-    }
+    const started = Date.now();
+    const r = await runThrough(replayingProxy(server.url), 8);
+    expect(r.stdout).not.toContain('STILL-RAN');
+    expect(r.code, r.stderr).toBe(9);
+    expect(r.stderr).toMatch(/This session has been terminated: .*not certified by the licensor/);
+    expect(Date.now() - started).toBeLessThan(6_000);
   });
 
   it("that puts its own ephemeral key (and a lease key of its own) into the activation's grant, to answer heartbeats itself: the signature breaks, the session is refused and released (exit 8)", async () => {
-    const seed = await seedOrg(server.url, { quota: 1 });
-    const proxy = keySwappingProxy(server.url);
-    try {
-      const env = userEnv(undefined, { KATALON_API_KEY: seed.apiKey });
-      const args = [`-serverUrl=${await through(proxy)}`, `-orgID=${seed.org}`, 'run', '--'];
-      const r = await katalonc([...args, 'sh', '-c', 'sleep 4; echo STILL-RAN'], env);
-      expect(r.stdout).not.toContain('STILL-RAN');
-      expect(r.code, r.stderr).toBe(8);
-      expect(r.stderr).toMatch(/its session grant is refused/);
-    } finally {
-      await new Promise<void>((done) => proxy.close(() => done()));
-    }
+    const r = await runThrough(keySwappingProxy(server.url), 4);
+    expect(r.stdout).not.toContain('STILL-RAN');
+    expect(r.code, r.stderr).toBe(8);
+    expect(r.stderr).toMatch(/its session grant is refused/);
   });
 });
 

@@ -9,6 +9,7 @@ import pg from 'pg';
 import { DEV_ROOT_FILE } from '../dev-root.ts';
 import { freePort } from '../harness/env.ts';
 import { node, server } from './measure.ts';
+import { newKeyExchange } from '../../src/core/license/grant.ts';
 
 export const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
 
@@ -69,8 +70,10 @@ const certify = (store: BenchStore): void => {
   admin(['--data-dir', store.dataDir, 'certificate', 'install', certificate]);
 };
 
-/** A fresh nonce, as katalonc sends with each activation, heartbeat and resume (signed back). */
+/** A fresh nonce, as katalonc sends with each activation, heartbeat and resume (signed or MACed back). */
 export const nonce = (): string => randomBytes(16).toString('hex');
+/** A fresh X25519 key, as katalonc sends with each activation and resume (its lease key wrapped for it). */
+export const kx = (): string => newKeyExchange().publicKey;
 
 /** Starts a server replica on the store (certified); resolves once /healthz answers. */
 export const startReplica = async (store: BenchStore): Promise<Replica> => {

@@ -4,6 +4,7 @@ import autocannon from 'autocannon';
 import { add, quick } from './measure.ts';
 import {
   ADMIN_TOKEN,
+  kx,
   nonce,
   seedHistory,
   seedOrg,
@@ -51,7 +52,13 @@ export const loadReplica = async (
   const auth = { authorization: `Bearer ${apiKey}` };
   const headers = { ...auth, 'content-type': 'application/json' };
   const activation = () =>
-    JSON.stringify({ orgId: org, product: 'KRE', machineId: thisMachine, nonce: nonce() });
+    JSON.stringify({
+      orgId: org,
+      product: 'KRE',
+      machineId: thisMachine,
+      nonce: nonce(),
+      kx: kx(),
+    });
   const sessions: string[] = [];
   for (let i = 0; i < connections; i++) {
     const answer = await fetch(`${base}/v1/sessions`, {
@@ -75,8 +82,8 @@ export const loadReplica = async (
         client.setRequests([
           {
             method: 'POST',
-            // One in three with a nonce, signed back in a lease grant, as katalonc asks once a lease.
-            path: `/v1/sessions/${sessions[connection % sessions.length]}/heartbeat${connection++ % 3 === 0 ? `?nonce=${nonce()}` : ''}`,
+            // Each with a nonce, answered with an HMAC under the session's lease key, as katalonc asks.
+            path: `/v1/sessions/${sessions[connection++ % sessions.length]}/heartbeat?nonce=${nonce()}`,
             headers: auth,
           },
         ]),
@@ -99,13 +106,13 @@ export const loadReplica = async (
   ).length;
   if (extended !== sessions.length)
     throw new Error(`heartbeats extended ${extended} of ${sessions.length} sessions`);
-  // The server signed them (a certified server, a nonce in each): what was measured includes it.
+  // The server MACed them (a nonce in each): what was measured includes it.
   const beat = await fetch(`${base}/v1/sessions/${sessions[0]}/heartbeat?nonce=${nonce()}`, {
     method: 'POST',
     headers: auth,
   });
-  if (!((await beat.json()) as { grant?: string }).grant)
-    throw new Error('a heartbeat was answered without a signed grant: the bench measured less');
+  if (!((await beat.json()) as { mac?: string }).mac)
+    throw new Error('a heartbeat was answered without its MAC: the bench measured less');
   const cycles = checked(
     'activate+release',
     await activationLoad(base, org, apiKey, thisMachine, connections),
@@ -140,6 +147,7 @@ const activationLoad = (
           product: 'KRE',
           machineId: thisMachine,
           nonce: nonce(),
+          kx: kx(),
         }),
         onResponse: (_s, body, ctx) => {
           (ctx as { id?: string }).id = (JSON.parse(body) as { session?: { id: string } }).session

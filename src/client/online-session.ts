@@ -4,7 +4,12 @@
 import { poolLabel } from '../core/pool-ref.ts';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { grantRefusal } from '../core/license/grant.ts';
+import {
+  acceptGrant,
+  leaseMacRefusal,
+  newKeyExchange,
+  type LeaseTerms,
+} from '../core/license/grant.ts';
 import { trustedNow } from '../platform/clock.ts';
 import { licenseDir } from '../platform/paths.ts';
 import { revokedKeyIds, rootKeys } from './trust.ts';
@@ -22,7 +27,6 @@ import type {
   ActivationAnswer,
   ActivationRequest,
   LeaseAnswer,
-  LeaseRequest,
   MachineRelease,
   MachineReleaseAnswer,
   MemberOrgsAnswer,
@@ -96,36 +100,28 @@ export const serverTrust = async (opts: Pick<ClientOptions, 'licenseDir'>) => ({
 const uncertified = (c: { serverUrl: string; orgId: number }, product: Product, why: string) =>
   `the license server at ${c.serverUrl} is not certified by the licensor for ${product} licenses of organisation ${c.orgId}: ${why}; katalonc runs only on sessions such a server signs: check -serverUrl, or ask the server's operator to install the licensor's certificate ("katalon-license-server certificate install") or to upgrade the server`;
 
-/**
- * Extends (heartbeat) or resumes a session. With `check`, katalonc sends a fresh nonce and the
- * answer must carry the server's lease grant signed over it; without, it asks for none.
- */
-const renewLease = async (
-  client: ApiClient,
-  how: 'heartbeat' | 'resume',
-  sessionId: string,
-  check: ((answer: LeaseAnswer, nonce: string) => string | null) | null,
-): Promise<LeaseAnswer> => {
-  const query: LeaseRequest = check ? { nonce: randomBytes(16).toString('hex') } : {};
-  const r = await client.call<LeaseAnswer>(
-    'POST',
-    `v1/sessions/${sessionId}/${how}${query.nonce ? `?nonce=${query.nonce}` : ''}`,
-    undefined,
-    { repeatable: true },
-  );
-  const refused = check && query.nonce ? check(r, query.nonce) : null;
-  if (refused) throw fail('UNCERTIFIED_SERVER', refused);
-  return r;
-};
+const freshNonce = () => randomBytes(16).toString('hex');
+
+/** What a heartbeat's MAC or a resume's signed grant must say of the lease katalonc is told of. */
+const leaseTerms = (sessionId: string, r: LeaseAnswer, nonce: string): LeaseTerms => ({
+  kind: 'lease',
+  sessionId,
+  nonce,
+  leaseExpiresAt: r.leaseExpiresAt,
+  heartbeatIntervalSeconds: r.heartbeatIntervalSeconds,
+  subscriptionExpiresAt: r.subscriptionExpiresAt,
+});
 
 export const activateSession = async (
   client: ApiClient,
   c: OnlineCredentials & { orgId: number },
   product: Product,
   trust: Awaited<ReturnType<typeof serverTrust>>,
-): Promise<ActivationAnswer> => {
+): Promise<ActivationAnswer & { leaseKey: Buffer }> => {
   const { machineId, user } = await machineIdReport();
-  const nonce = randomBytes(16).toString('hex');
+  const nonce = freshNonce();
+  // Fresh for each activation: only this process can unwrap the lease key the grant delivers.
+  const own = newKeyExchange();
   const request: ActivationRequest = {
     orgId: c.orgId,
     product,
@@ -134,6 +130,7 @@ export const activateSession = async (
     osUser: user.slice(0, 255),
     ...(c.model ? { model: c.model } : {}),
     nonce,
+    kx: own.publicKey,
   };
   const answer = await client
     .call<ActivationAnswer>('POST', 'v1/sessions', request)
@@ -150,7 +147,7 @@ export const activateSession = async (
     heartbeatIntervalSeconds,
     subscriptionExpiresAt,
   } = answer.session;
-  const untrusted = grantRefusal(
+  const accepted = acceptGrant(
     answer.grant,
     {
       kind: 'session',
@@ -165,17 +162,18 @@ export const activateSession = async (
       // A server that signs grants always says its grace: absent, it is refused as not signed.
       outageGraceMinutes: answer.pool.outageGraceMinutes ?? Number.NaN,
     },
+    { own, orgId: c.orgId, product },
     trust,
     trustedNow().now,
   );
-  if (untrusted) {
+  if ('refused' in accepted) {
     await client.call('DELETE', `v1/sessions/${answer.session.id}`).catch(() => {});
     throw fail(
       'UNCERTIFIED_SERVER',
-      uncertified(c, product, `${untrusted} (its session was released)`),
+      uncertified(c, product, `${accepted.refused} (its session was released)`),
     );
   }
-  return answer;
+  return { ...answer, leaseKey: accepted.leaseKey };
 };
 
 const releaseMachineSessions = async (
@@ -223,7 +221,10 @@ export const holdOnlineSession = async (
     const c = await chooseOrg(client, credentials, opts.product);
     await releaseLeftovers(client, c, opts, say);
     const trust = await serverTrust(opts);
-    const { session, pool } = await activateSession(client, c, opts.product, trust);
+    // The lease key stays in this process's memory only: a new process resumes for a new one.
+    const activation = await activateSession(client, c, opts.product, trust);
+    const { session, pool } = activation;
+    let { leaseKey } = activation;
     let lock: Awaited<ReturnType<typeof tryLock>>;
     try {
       lock = await locking;
@@ -243,25 +244,6 @@ export const holdOnlineSession = async (
       `Online session ${session.id} (${poolLabel(pool)}, ${pool.orgName}: ${pool.available} of ${pool.quota} licenses left)`,
     );
 
-    // A heartbeat's answer must come from the certified server too: a proxy of the licensee's own
-    // could otherwise release the session there and answer its heartbeats itself.
-    const leaseCheck = (r: LeaseAnswer, nonce: string) => {
-      const { leaseExpiresAt, heartbeatIntervalSeconds, subscriptionExpiresAt } = r;
-      const refused = grantRefusal(
-        r.grant,
-        {
-          kind: 'lease',
-          sessionId: session.id,
-          nonce,
-          leaseExpiresAt,
-          heartbeatIntervalSeconds,
-          subscriptionExpiresAt,
-        },
-        trust,
-        0,
-      );
-      return refused && uncertified(c, opts.product, refused);
-    };
     let stopped = false;
     let resolveLost!: (e: KatalonError) => void;
     const lost = new Promise<KatalonError>((r) => (resolveLost = r));
@@ -272,16 +254,39 @@ export const holdOnlineSession = async (
         ? undefined
         : { product: pool.product, expiresAt: Date.parse(r.subscriptionExpiresAt) };
     let subscription = subscriptionOf(session);
+    /** Goes by a lease the server answered for (its MAC or its signed grant checked). */
+    const adopt = (r: LeaseAnswer) => {
+      leaseExpiresAt = Date.parse(r.leaseExpiresAt);
+      subscription = subscriptionOf(r);
+    };
     const intervalMs = session.heartbeatIntervalSeconds * 1000;
     const graceMinutes = pool.outageGraceMinutes!; // signed, so present (activateSession)
-    // A signed lease grant once per lease (heartbeats come about three to a lease), not on every
-    // heartbeat: signing each tripled a heartbeat's cost on the server. The heartbeats between are
-    // not believed beyond one signed lease from now, so a proxy that fakes them is found within a
-    // lease all the same (one that fakes an outage has lease + outage grace either way).
-    const leaseMs = Math.max(1000, leaseExpiresAt - Date.now());
-    const beatsPerGrant = Math.max(1, Math.round(leaseMs / intervalMs));
-    let beatsSinceGrant = 0;
+    // A resume that a heartbeat's wrong MAC asked for, with no right one since: the next wrong one
+    // ends the run (a server that lost its lease secret answers the first after it rightly).
+    let rekeyed = false;
 
+    const renew = (how: 'heartbeat' | 'resume', query: string) =>
+      client.call<LeaseAnswer>('POST', `v1/sessions/${session.id}/${how}?${query}`, undefined, {
+        repeatable: true,
+      });
+    /** Resumes the session, under the lease key its certified server's signed grant delivers anew. */
+    const resume = async (): Promise<LeaseAnswer> => {
+      const nonce = freshNonce();
+      const own = newKeyExchange();
+      const r = await renew('resume', `nonce=${nonce}&kx=${own.publicKey}`);
+      // Certified for this organisation and product too: another's server may not renew it.
+      const accepted = acceptGrant(
+        r.grant,
+        leaseTerms(session.id, r, nonce),
+        { own, orgId: c.orgId, product: opts.product },
+        trust,
+        trustedNow().now,
+      );
+      if ('refused' in accepted)
+        throw fail('UNCERTIFIED_SERVER', uncertified(c, opts.product, accepted.refused));
+      leaseKey = accepted.leaseKey;
+      return r;
+    };
     const ended = (e: KatalonError) =>
       resolveLost(
         fail(
@@ -292,26 +297,34 @@ export const holdOnlineSession = async (
           `This session has been terminated: ${e.message.replace(/^the session was ended: /, '')}`,
         ),
       );
-    /** One heartbeat; a lease that ran out (an outage, a suspended machine) is resumed if it can be. */
+    /**
+     * One heartbeat, whose answer must be under the session's lease key for a fresh nonce (a proxy
+     * of the licensee's own could otherwise release the session and answer its heartbeats itself);
+     * a lease that ran out (an outage, a suspended machine) is resumed if it can be.
+     */
     const heartbeat = async (): Promise<void> => {
+      let refused: string | null;
       try {
-        const signed = beatsSinceGrant + 1 >= beatsPerGrant;
-        const r = await renewLease(client, 'heartbeat', session.id, signed ? leaseCheck : null);
-        beatsSinceGrant = signed ? 0 : beatsSinceGrant + 1;
-        const said = Date.parse(r.leaseExpiresAt);
-        leaseExpiresAt = signed ? said : Math.min(said || 0, Date.now() + leaseMs);
-        // Unsigned, only an earlier end is believed: it can only stop the run sooner.
-        const end = subscriptionOf(r);
-        if (signed || (end && end.expiresAt < (subscription?.expiresAt ?? Infinity)))
-          subscription = end;
+        const nonce = freshNonce();
+        const r = await renew('heartbeat', `nonce=${nonce}`);
+        refused = leaseMacRefusal(r.mac, leaseKey, leaseTerms(session.id, r, nonce));
+        if (!refused) {
+          rekeyed = false;
+          adopt(r);
+          return;
+        }
       } catch (error) {
         if (!isKatalonError(error) || error.code !== 'SESSION_EXPIRED') throw error;
-        const r = await renewLease(client, 'resume', session.id, leaseCheck);
-        beatsSinceGrant = 0;
-        leaseExpiresAt = Date.parse(r.leaseExpiresAt);
-        subscription = subscriptionOf(r);
+        adopt(await resume());
         say(`Resumed online session ${session.id}: its seat was still free`);
+        return;
       }
+      if (rekeyed) throw fail('UNCERTIFIED_SERVER', uncertified(c, opts.product, refused));
+      // A server that lost its lease secret (a database restored from before it was made) answers
+      // so too: one resume, signed by the certified server, delivers the key it has now.
+      adopt(await resume());
+      rekeyed = true;
+      say(`Resumed online session ${session.id} under a new lease key: ${refused}`);
     };
     const beat = async () => {
       let backoff = 1000;

@@ -33,6 +33,7 @@ import {
 } from '../helpers/network.ts';
 import { readFileSync as readPem } from 'node:fs';
 import { startSmtp } from '../helpers/smtp.ts';
+import { sqlOn } from '../helpers/counters.ts';
 import { rootCertificates } from 'node:tls';
 import { Agent, setGlobalDispatcher } from 'undici';
 import { WATCHER_ARGUMENT } from '../../src/client/watcher.ts';
@@ -303,20 +304,39 @@ describe('online activation', () => {
     expect(readFileSync(`${marker}.sig`, 'utf8').trim()).toBe('got-term');
   });
 
-  it('the server restarted during a run: the run continues', async () => {
+  /** A run on a server of its own that is stopped (`stop`), then started again on its port and data dir. */
+  const restartedDuringRun = async (stop: (own: TestServer) => Promise<unknown>) => {
     const port = await freePort();
     const own = await startServer({ port, args: ['--lease-seconds', '6'] });
     const o = await online(1, own.url);
     const marker = join(tempDir(), 'm');
     const run = startKatalonc(['run', ...o.args, '--', ...sleeper(marker, 8)], o.env);
     await waitFor(() => existsSync(marker), 10_000, 'the command');
-    await own.stop('SIGKILL');
-    await new Promise((r) => setTimeout(r, 2500));
+    await stop(own);
     const again = await startServer({ port, dataDir: own.dataDir, args: ['--lease-seconds', '6'] });
     const r = await run.result;
+    await again.stop();
+    return r;
+  };
+
+  it('the server restarted during a run: the run continues', async () => {
+    const r = await restartedDuringRun(async (own) => {
+      await own.stop('SIGKILL');
+      await new Promise((r) => setTimeout(r, 2500));
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/heartbeat failed .* retrying/);
-    await again.stop();
+  });
+
+  it('the server restarted without its lease secret (a database restored from before it was made): the run resumes once under the new lease key and goes on', async () => {
+    const r = await restartedDuringRun(async (own) => {
+      await own.stop();
+      await sqlOn({ dataDir: own.dataDir }, 'DELETE FROM server_secrets');
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      /Resumed online session .* under a new lease key: .*not under the session's lease key/,
+    );
   });
 
   describe('an outage longer than the lease', () => {

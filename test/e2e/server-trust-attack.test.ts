@@ -6,7 +6,7 @@
 // standalone executable as an unprivileged user), a real HTTP server on 127.0.0.1.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { chownSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -18,7 +18,12 @@ import {
   waitForPid,
 } from '../helpers/cli.ts';
 import { requireAll } from '../helpers/network.ts';
-import { adminApi, seedOrg, startServer, type TestServer } from '../helpers/server.ts';
+import { activateIn, adminApi, seedOrg, startServer, type TestServer } from '../helpers/server.ts';
+import { certifyDataDir } from '../helpers/licenses.ts';
+import { sqlOn } from '../helpers/counters.ts';
+import { armor, dearmor } from '../../src/core/license/armor.ts';
+import { CERTIFICATE_VERSION } from '../../src/core/license/certificate.ts';
+import { deliverLeaseKey, leaseMac, newKeyExchange } from '../../src/core/license/grant.ts';
 
 const linux = process.platform === 'linux';
 const canActAsUser = linux && (process.getuid?.() === 0 || requireAll);
@@ -120,6 +125,10 @@ describe('a license server of the licensee own', () => {
 
 interface Exchange {
   path: string;
+  /** The request's body as katalonc sent it. */
+  body: string;
+  /** Its API key's header. */
+  authorization: string;
   /** The certified server's answer to the request. */
   forward: () => Promise<{ status: number; body: Record<string, any> }>;
   /** Releases a session on the server, with the run's own API key. */
@@ -146,15 +155,16 @@ const licenseeProxy = (
         const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
         const a = await answer({
           path,
+          body: body?.toString() ?? '',
+          authorization: headers.authorization,
           forward: async () => {
             const r = await fetch(`${target}${path}`, { method: req.method, headers, body });
             return { status: r.status, body: (await r.json()) as Record<string, any> };
           },
           release: async (id) => {
-            const { authorization } = headers;
             await fetch(`${target}/v1/sessions/${id}`, {
               method: 'DELETE',
-              headers: { authorization },
+              headers: { authorization: headers.authorization },
             });
           },
         });
@@ -183,6 +193,52 @@ const releasingProxy = (target: string) =>
     if (isActivation(path) && a.status === 201) await release(a.body.session.id);
     return a;
   });
+
+/** Forwards each session's first heartbeat, then releases it and answers later ones with that answer. */
+const replayingProxy = (target: string) => {
+  const first = new Map<string, Record<string, any>>();
+  return licenseeProxy(target, async ({ path, forward, release }) => {
+    const id = path.split('/')[3]?.split('?')[0];
+    const earlier = first.get(id);
+    if (HEARTBEAT.test(path) && earlier) return { status: 200, body: earlier };
+    const a = await forward();
+    if (HEARTBEAT.test(path) && a.status === 200) {
+      first.set(id, a.body);
+      await release(id);
+    }
+    return a;
+  });
+};
+
+/**
+ * Puts its own ephemeral key and a lease key of its choosing, wrapped for katalonc's, into the
+ * activation's grant; then releases the session and answers heartbeats under that key itself.
+ */
+const keySwappingProxy = (target: string) => {
+  const chosen = randomBytes(32);
+  return licenseeProxy(target, async ({ path, forward, release }) => {
+    if (HEARTBEAT.test(path)) {
+      const url = new URL(path, 'http://proxy');
+      const body = {
+        id: path.split('/')[3],
+        leaseExpiresAt: new Date(Date.now() + 60_000).toISOString(),
+        heartbeatIntervalSeconds: 1,
+      };
+      const nonce = url.searchParams.get('nonce') ?? '';
+      const mac = leaseMac(chosen, { kind: 'lease', sessionId: body.id, nonce, ...body });
+      return { status: 200, body: { ...body, mac } };
+    }
+    const a = await forward();
+    if (!isActivation(path) || a.status !== 201) return a;
+    const read = dearmor(a.body.grant, 'KATALON SESSION GRANT', 1, CERTIFICATE_VERSION);
+    if (!read.ok) throw new Error('no grant to change');
+    const grant = JSON.parse(Buffer.from(read.document.payload).toString());
+    Object.assign(grant, deliverLeaseKey(chosen, grant.kx, grant, newKeyExchange()));
+    a.body.grant = armor({ ...read.document, payload: Buffer.from(JSON.stringify(grant)) });
+    await release(a.body.session.id);
+    return a;
+  });
+};
 
 const A_YEAR = () => new Date(Date.now() + 365 * 86_400_000).toISOString();
 /**
@@ -232,7 +288,7 @@ describe('a proxy of the licensee own in front of a certified server', () => {
     await server.stop();
   });
 
-  it('that releases each session at once and fakes its heartbeats: the run ends within a lease, at its first signed heartbeat (exit 9)', async () => {
+  it('that releases each session at once and fakes its heartbeats: the run ends within a lease, at its first heartbeat (exit 9)', async () => {
     const seed = await seedOrg(server.url, { quota: 1 });
     const env = userEnv(undefined, { KATALON_API_KEY: seed.apiKey });
     const marker = join(tempDir(), 'started');
@@ -253,6 +309,110 @@ describe('a proxy of the licensee own in front of a certified server', () => {
   });
 });
 
+describe('a proxy of the licensee own that replays or forges what a certified server answered', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer({ args: ['--lease-seconds', '3'] });
+  });
+  afterAll(() => server.stop());
+
+  /** A run of `seconds` through `proxy` to a new organisation's pool of one seat. */
+  const runThrough = async (proxy: Server, seconds: number) => {
+    const seed = await seedOrg(server.url, { quota: 1 });
+    await new Promise<void>((done) => proxy.listen(0, '127.0.0.1', done));
+    try {
+      const url = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+      const env = userEnv(undefined, { KATALON_API_KEY: seed.apiKey });
+      const args = [`-serverUrl=${url}`, `-orgID=${seed.org}`, 'run', '--'];
+      return await katalonc([...args, 'sh', '-c', `sleep ${seconds}; echo STILL-RAN`], env);
+    } finally {
+      await new Promise<void>((done) => proxy.close(() => done()));
+    }
+  };
+
+  it("that releases the session after its first heartbeat and replays that heartbeat's answer: the run ends at the next heartbeat (exit 9)", async () => {
+    const started = Date.now();
+    const r = await runThrough(replayingProxy(server.url), 8);
+    expect(r.stdout).not.toContain('STILL-RAN');
+    expect(r.code, r.stderr).toBe(9);
+    expect(r.stderr).toMatch(/This session has been terminated: .*not certified by the licensor/);
+    expect(Date.now() - started).toBeLessThan(6_000);
+  });
+
+  it("that puts its own ephemeral key (and a lease key of its own) into the activation's grant, to answer heartbeats itself: the signature breaks, the session is refused and released (exit 8)", async () => {
+    const r = await runThrough(keySwappingProxy(server.url), 4);
+    expect(r.stdout).not.toContain('STILL-RAN');
+    expect(r.code, r.stderr).toBe(8);
+    expect(r.stderr).toMatch(/its session grant is refused/);
+  });
+});
+
+describe('a second certified server of the licensee own, certified by the licensor for another organisation', () => {
+  let server: TestServer;
+  let other: TestServer;
+  beforeAll(async () => {
+    server = await startServer({ args: ['--lease-seconds', '3'] });
+    const dataDir = tempDir('kls-other-');
+    certifyDataDir(dataDir, { orgs: ['999999'] });
+    other = await startServer({ dataDir, args: ['--lease-seconds', '3'] });
+  });
+  afterAll(() => Promise.all([server.stop(), other.stop()]));
+
+  it("answers the heartbeats and resumes of a session that the organisation's server granted (released there by a proxy): the run ends (exit 9), the seat is not shared", async () => {
+    const seed = await seedOrg(server.url, { quota: 1 });
+    const theirs = await seedOrg(other.url);
+    const proxy = licenseeProxy(server.url, async ({ path, body, forward, release }) => {
+      if (HEARTBEAT.test(path)) {
+        const r = await fetch(`${other.url}${path}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${theirs.apiKey}` },
+        });
+        return { status: r.status, body: await r.json() };
+      }
+      const a = await forward();
+      if (isActivation(path) && a.status === 201) {
+        const id = a.body.session.id as string;
+        await release(id);
+        // The other server holds a session of that ID: activated there, its ID edited in its database.
+        const { machineId } = JSON.parse(body) as { machineId: string };
+        const there = await activateIn(other.url, theirs.org, theirs.apiKey, { machineId });
+        await sqlOn(
+          { dataDir: other.dataDir },
+          'UPDATE sessions SET id = ? WHERE id = ?',
+          id,
+          there.body.session.id,
+        );
+      }
+      return a;
+    });
+    await new Promise<void>((done) => proxy.listen(0, '127.0.0.1', done));
+    try {
+      const url = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+      const env = userEnv(undefined, { KATALON_API_KEY: seed.apiKey });
+      const args = [`-serverUrl=${url}`, `-orgID=${seed.org}`, 'run', '--'];
+      const marker = join(tempDir(), 'started');
+      const first = startKatalonc(
+        [...args, 'sh', '-c', `echo $$ > ${marker}; sleep 8; echo STILL-RAN`],
+        env,
+      );
+      await waitForPid(marker, 'the first run');
+      // The seat is free on the organisation's server meanwhile: another run takes it.
+      const direct = [`-serverUrl=${server.url}`, `-orgID=${seed.org}`, 'run', '--'];
+      const second = await katalonc(
+        ['-enableLicenseRetry=false', ...direct, 'echo', 'SECOND-RAN'],
+        env,
+      );
+      expect(second.stdout, second.stderr).toContain('SECOND-RAN');
+      const r = await first.result;
+      expect(r.stdout).not.toContain('STILL-RAN');
+      expect(r.code, r.stderr).toBe(9);
+      expect(r.stderr).toMatch(/its issuer certificate does not cover organisation/);
+    } finally {
+      await new Promise<void>((done) => proxy.close(() => done()));
+    }
+  });
+});
+
 describe('a proxy of the licensee own that stretches the lease terms a certified server signed', () => {
   let server: TestServer;
   beforeAll(async () => {
@@ -264,8 +424,9 @@ describe('a proxy of the licensee own that stretches the lease terms a certified
   it.each([
     ['a heartbeat interval of weeks in the activation', 'interval', 8, refused],
     ['an outage grace of years in the activation', 'grace', 8, refused],
-    // An unsigned heartbeat's lease counts for one signed lease from now at most: the run ends
-    // when that one (and the grace of 0) has passed.
+    // A heartbeat's answer is under the session's lease key: the stretched one is not, the resume
+    // that katalonc then asks for fails as in an outage, and the run ends when its lease (and the
+    // grace of 0) has passed.
     [
       "a lease of a year in a heartbeat's answer",
       'lease',

@@ -8,9 +8,13 @@ import { dateTime, Id, MachineId, object, oneOf, Product, SessionId, text } from
 // Requests.
 export const SessionParams = object({ id: SessionId });
 const Nonce = Type.String({ pattern: '^[0-9a-f]{16,64}$' });
+// katalonc's fresh ephemeral X25519 public key (base64url of its 32 raw bytes), for which the
+// session's lease key is wrapped in the signed grant (core/license/grant.ts).
+const KeyExchange = Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' });
 export const TimeQuery = object({ nonce: Nonce });
-// katalonc's fresh nonce (?nonce=), which a heartbeat's or resume's signed lease grant answers.
-export const LeaseRequest = object({ nonce: Type.Optional(Nonce) });
+// katalonc's fresh nonce (?nonce=), which a heartbeat's MAC or a resume's signed lease grant
+// answers, and (a resume) its key for the lease key (?kx=).
+export const LeaseRequest = object({ nonce: Type.Optional(Nonce), kx: Type.Optional(KeyExchange) });
 export const ActivationRequest = object({
   orgId: Id,
   product: Product,
@@ -23,6 +27,7 @@ export const ActivationRequest = object({
   model: Type.Optional(oneOf(POOL_MODELS)),
   // katalonc's fresh nonce, which the session's signed grant answers (core/license/grant.ts).
   nonce: Type.Optional(Nonce),
+  kx: Type.Optional(KeyExchange),
 });
 export const MachineRelease = object({ orgId: Id, product: Product, machineId: MachineId });
 export type ActivationRequest = Static<typeof ActivationRequest>;
@@ -42,8 +47,10 @@ export const LeaseAnswer = Type.Object({
   heartbeatIntervalSeconds: Type.Number(),
   /** The end of the pool's subscription, past which no lease runs (servers before it: absent). */
   subscriptionExpiresAt: Type.Optional(dateTime),
-  /** The signed lease grant (core/license/grant.ts), for a nonce, from a server with a certificate. */
+  /** A resume's signed lease grant (core/license/grant.ts), for a nonce, from a server with a certificate. */
   grant: Type.Optional(Type.String()),
+  /** A heartbeat's answer for a nonce: the lease's terms under the session's lease key (grant.ts). */
+  mac: Type.Optional(Type.String()),
 });
 const PoolSummary = Type.Object({
   product: Product,

@@ -47,7 +47,7 @@ export const clientRoutes: FastifyPluginAsyncTypebox<{ service: Service; guards:
         },
       },
       async (request) =>
-        service[extend](await guards.user(request), request.params.id, request.query.nonce),
+        service[extend](await guards.user(request), request.params.id, request.query),
     );
   app.delete(
     '/sessions/:id',

@@ -33,9 +33,22 @@ import { audit } from './audit.ts';
 import { checkMachineId } from './checks.ts';
 import { endSessionsFor, takeSeat } from './seats.ts';
 import { iso } from '../../core/text.ts';
-import { signGrant, type SessionGrant } from '../../core/license/grant.ts';
+import {
+  deliverLeaseKey,
+  leaseKeyOf,
+  leaseMac,
+  signGrant,
+  type KeyDelivery,
+  type LeaseTerms,
+  type SessionGrant,
+} from '../../core/license/grant.ts';
+import { leaseSecret } from '../repository/lease-secret.ts';
 import type { Context } from './context.ts';
-import type { ActivationRequest, MachineRelease } from '../../core/wire/client-api.ts';
+import type {
+  ActivationRequest,
+  LeaseRequest,
+  MachineRelease,
+} from '../../core/wire/client-api.ts';
 import { createHeartbeatBatch } from './heartbeat-batch.ts';
 import { poolSummary, sessionView } from './pools.ts';
 
@@ -81,13 +94,33 @@ const unentitled = async (
 export const sessions = (ctx: Context) => {
   const { store, clock, settings, leases } = ctx;
 
+  // Read once (the first session request), again only after a failure to read it.
+  let secret: Promise<Buffer> | undefined;
+  const leaseKey = async (sessionId: string) => {
+    secret ??= leaseSecret(store).catch((error: unknown) => {
+      secret = undefined;
+      throw error;
+    });
+    return leaseKeyOf(await secret, sessionId);
+  };
+
   /**
-   * A session's signed grant for katalonc's nonce (core/license/grant.ts), if it sent one and this
-   * server has a certificate (katalonc refuses a session without one).
+   * A session's signed grant for katalonc's nonce (core/license/grant.ts), with its lease key
+   * wrapped for katalonc's key `kx`, if it sent them and this server has a certificate (katalonc
+   * refuses a session without one).
    */
-  const signed = (grant: SessionGrant | undefined | ''): { grant?: string } => {
+  const signed = async (
+    grant: SessionGrant | undefined | '',
+    kx: string | undefined,
+  ): Promise<{ grant?: string }> => {
     const { certificate, signingKey } = ctx.issuer;
-    return grant && certificate ? { grant: signGrant(signingKey, certificate.block, grant) } : {};
+    if (!grant || !certificate) return {};
+    let delivery: KeyDelivery | null | undefined;
+    if (kx) {
+      delivery = deliverLeaseKey(await leaseKey(grant.sessionId), kx, grant);
+      if (!delivery) throw fail('BAD_REQUEST', 'kx is not an X25519 public key');
+    }
+    return { grant: signGrant(signingKey, certificate.block, { ...grant, ...delivery }) };
   };
 
   /** What activations and heartbeats answer about a session. */
@@ -98,23 +131,14 @@ export const sessions = (ctx: Context) => {
     subscriptionExpiresAt: iso(subscription.expiresAt),
   });
 
-  /** A heartbeat's or resume's answer with its lease grant: the lease's terms, signed. */
-  const withLeaseGrant = (a: ReturnType<typeof sessionAnswer>, nonce: string | undefined) => {
-    const { id: sessionId, leaseExpiresAt, heartbeatIntervalSeconds, subscriptionExpiresAt } = a;
-    return {
-      ...a,
-      ...signed(
-        nonce && {
-          kind: 'lease',
-          sessionId,
-          nonce,
-          leaseExpiresAt,
-          heartbeatIntervalSeconds,
-          subscriptionExpiresAt,
-        },
-      ),
-    };
-  };
+  const leaseTerms = (a: ReturnType<typeof sessionAnswer>, nonce: string): LeaseTerms => ({
+    kind: 'lease',
+    sessionId: a.id,
+    nonce,
+    leaseExpiresAt: a.leaseExpiresAt,
+    heartbeatIntervalSeconds: a.heartbeatIntervalSeconds,
+    subscriptionExpiresAt: a.subscriptionExpiresAt,
+  });
 
   /**
    * Once its pool's subscription has ended, a session ends (a run that started before the end, or
@@ -304,13 +328,13 @@ export const sessions = (ctx: Context) => {
       // Only once committed: a session in memory but not on disk would answer heartbeats.
       const { lease, subscription } = granted;
       leases.remember(granted.id, { userId: user.id, lease, subscription }, false, asOf);
-      const { orgId, product, nonce } = r;
+      const { orgId, product, nonce, kx } = r;
       const session = sessionAnswer(granted.id, lease, subscription);
       const { outageGraceMinutes } = granted.pool;
       return {
         session,
         pool: granted.pool,
-        ...signed(
+        ...(await signed(
           nonce && {
             kind: 'session',
             sessionId: session.id,
@@ -323,22 +347,28 @@ export const sessions = (ctx: Context) => {
             subscriptionExpiresAt: session.subscriptionExpiresAt,
             outageGraceMinutes,
           },
-        ),
+          kx,
+        )),
       };
     },
 
-    heartbeat: async (user: User, sessionId: string, nonce?: string) =>
-      withLeaseGrant(
-        await (store.shared ? heartbeatWrittenThrough : heartbeatInMemory)(user, sessionId),
-        nonce,
-      ),
+    /**
+     * Extends a session's lease; for katalonc's nonce, the answer's terms under the session's lease
+     * key (an HMAC: a signature on each heartbeat cost twice the rest of it).
+     */
+    heartbeat: async (user: User, sessionId: string, { nonce }: LeaseRequest = {}) => {
+      const a = await (store.shared ? heartbeatWrittenThrough : heartbeatInMemory)(user, sessionId);
+      return nonce ? { ...a, mac: leaseMac(await leaseKey(sessionId), leaseTerms(a, nonce)) } : a;
+    },
 
     /**
      * Resumes a session whose lease ran out while its run could not reach this server: granted
      * again if the pool still has room (the rules of an activation), refused if the seat was taken
      * meanwhile. A session somebody ended stays ended, and none comes back past its subscription.
+     * katalonc also resumes a live session whose heartbeat MAC failed, for its lease key anew (a
+     * database restored from before the secret).
      */
-    resume: async (user: User, sessionId: string, nonce?: string) => {
+    resume: async (user: User, sessionId: string, { nonce, kx }: LeaseRequest = {}) => {
       await leases.flush();
       const asOf = leases.epoch();
       const { lease, subscription } = await ctx.events.transaction(async (tx) => {
@@ -410,7 +440,9 @@ export const sessions = (ctx: Context) => {
         return { lease: next, subscription };
       });
       leases.remember(sessionId, { userId: user.id, lease, subscription }, false, asOf);
-      return withLeaseGrant(sessionAnswer(sessionId, lease, subscription), nonce);
+      const a = sessionAnswer(sessionId, lease, subscription);
+      // Signed again, with the lease key (katalonc's new process, or a server that lost its secret).
+      return { ...a, ...(await signed(nonce && leaseTerms(a, nonce), kx)) };
     },
 
     release: (user: User, sessionId: string) =>

@@ -140,6 +140,9 @@ const MIGRATIONS: ((dialect: Dialect) => string)[] = [
     CREATE INDEX machines_hostname ON machines (pool_id, hostname);
     DROP INDEX IF EXISTS sessions_live;
     CREATE INDEX sessions_live ON sessions (pool_id, created_at, id) WHERE ended_at IS NULL;`,
+  // Secrets every replica shares: the lease secret, made by the first server that needs it
+  // (repository/lease-secret.ts).
+  () => `CREATE TABLE server_secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);`,
 ];
 
 /**

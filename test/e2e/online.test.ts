@@ -12,6 +12,7 @@ import {
   userEnv,
   waitFor,
   waitForPid,
+  watcherOf,
 } from '../helpers/cli.ts';
 import {
   activateIn,
@@ -36,7 +37,6 @@ import { startSmtp } from '../helpers/smtp.ts';
 import { sqlOn } from '../helpers/counters.ts';
 import { rootCertificates } from 'node:tls';
 import { Agent, setGlobalDispatcher } from 'undici';
-import { WATCHER_ARGUMENT } from '../../src/client/watcher.ts';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -52,18 +52,6 @@ const online = async (quota = 2, serverUrl = server.url) => {
   return { ...seed, env, args: [`-orgID=${seed.org}`, `-serverUrl=${serverUrl}`] };
 };
 /** The pid of the one katalonc run's watcher (katalonc's own executable, client/watcher.ts). */
-const watcherPid = (): number =>
-  Number(
-    readdirSync('/proc')
-      .filter((p) => /^\d+$/.test(p))
-      .find((p) => {
-        try {
-          return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(WATCHER_ARGUMENT);
-        } catch {
-          return false;
-        }
-      }),
-  );
 const poolOf = async (org: number, base = server.url) =>
   (await adminApi(base, 'GET', `/orgs/${org}/pools/KRE`)).body;
 const sleeper = (marker: string, seconds: number) => [
@@ -488,7 +476,7 @@ describe('online activation', () => {
 
     it("stopping the run's watcher (SIGSTOP), then katalonc at leisure, does not keep the command running: katalonc ends the run when its watcher stops answering", async () => {
       const { own, run, command } = await runWithoutGrace();
-      const watcher = watcherPid();
+      const watcher = watcherOf(run.pid!);
       process.kill(watcher, 'SIGSTOP');
       await new Promise((done) => setTimeout(done, 4000));
       run.kill('SIGSTOP');
@@ -510,7 +498,7 @@ describe('online activation', () => {
         o.env,
       );
       const command = await waitForPid(pidFile, 'the command');
-      process.kill(watcherPid(), 'SIGKILL');
+      process.kill(watcherOf(run.pid!), 'SIGKILL');
       const r = await run.result;
       expect(r.stderr).toContain("the run's watcher was killed: stopping the command");
       expect(r.code).toBe(137);

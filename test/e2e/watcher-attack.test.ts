@@ -28,10 +28,10 @@ import {
   userEnv,
   waitFor,
   waitForPid,
+  watcherOf,
 } from '../helpers/cli.ts';
 import { adminApi, seedOrg, startServer, type TestServer } from '../helpers/server.ts';
 import { installed, missing, requireAll } from '../helpers/network.ts';
-import { WATCHER_ARGUMENT } from '../../src/client/watcher.ts';
 
 const NOBODY = 65534;
 const SETPRIV = ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups'];
@@ -108,17 +108,6 @@ const group = (pid: number): number => Number(stat(pid)[2]);
 /** A process's open fds, each with what it points at. */
 const fds = (pid: number): [string, string][] =>
   readdirSync(`/proc/${pid}/fd`).map((fd) => [fd, readlinkSync(`/proc/${pid}/fd/${fd}`)]);
-/** The watcher katalonc (`pid`) started. */
-const watcherOf = (pid: number): number =>
-  Number(
-    readdirSync('/proc').find(
-      (p) =>
-        /^\d+$/.test(p) &&
-        stat(Number(p))[1] === String(pid) &&
-        readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(WATCHER_ARGUMENT),
-    ),
-  );
-
 /** An online run's organisation (one seat, no outage grace) and a home of the licensee's own. */
 const licensee = async () => {
   const { org, apiKey } = await seedOrg(server.url, { quota: 1 });

@@ -1,8 +1,9 @@
 // Runs the built programs as child processes, each test in its own HOME.
 import { cleanEnv, ROOT, tempDir, userEnv, type Result } from '../../scripts/harness/env.ts';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { WATCHER_ARGUMENT } from '../../src/client/watcher.ts';
 
 export { cleanEnv, ROOT, tempDir, userEnv, type Result };
 
@@ -130,4 +131,24 @@ export const kataloncForEveryone = (): string => {
   copyFileSync(built, exe);
   chmodSync(exe, 0o755);
   return (everyones = exe);
+};
+
+/**
+ * The run's watcher that katalonc `pid` started (its child with the watcher's argument): never
+ * another run's, which a test file running beside this one may have.
+ */
+export const watcherOf = (pid: number): number => {
+  const found = readdirSync('/proc').find((p) => {
+    try {
+      const [, parent] = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
+      return (
+        parent === String(pid) &&
+        readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(WATCHER_ARGUMENT)
+      );
+    } catch {
+      return false; // not a process, or gone meanwhile
+    }
+  });
+  if (!found) throw new Error(`katalonc ${pid} has no watcher`);
+  return Number(found);
 };

@@ -193,6 +193,14 @@ export const startChild = (
     finished = true;
     clearInterval(alive);
     for (const [signal, handler] of handlers) process.off(signal, handler);
+    // The run is its command's whole group: work the command left in it (`tests & exit 0`) ends
+    // with it, or it would go on after the license is released (online: its seat another run's).
+    if (detached && child.pid)
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // nothing of it is left
+      }
     if (watcher?.stdin && !watcher.stdin.writableEnded) watcher.stdin.end('d\n');
   });
 

@@ -379,8 +379,13 @@ export const holdOnlineSession = async (
       },
       apiKey: c.apiKey,
       ...(lock?.fds ? { lockFds: lock.fds } : {}),
-      // A katalonc stopped (SIGSTOP) heartbeats no more: its run must not outlive the seat.
-      silenceLimitMs: Date.parse(session.leaseExpiresAt) - Date.now() + graceMinutes * 60_000,
+      // A katalonc stopped (SIGSTOP) heartbeats no more: its run must not outlive the seat. The
+      // lease as this clock sees it, but at least the (signed) heartbeat interval: on a clock
+      // ahead of the server's by more than a lease it came out at zero or below, and katalonc
+      // ended every run at once.
+      silenceLimitMs:
+        Math.max(intervalMs, Date.parse(session.leaseExpiresAt) - Date.now()) +
+        graceMinutes * 60_000,
       lost,
       release: async () => {
         stopped = true;

@@ -2,6 +2,7 @@
 // is the rows that came before a cursor (the last row shown), never an offset, so that a page is one
 // index range however many rows there are, and rows added meanwhile do not shift the next page.
 // And the filter: a prefix of a machine ID, a hostname or a user's e-mail.
+import { UNSAFE } from './text.ts';
 
 /** Rows on a page, in the console, the admin API and the admin CLI alike. */
 export const PAGE_ROWS = 100;
@@ -14,8 +15,11 @@ export interface Cursor {
   key: string;
 }
 
-/** A cursor as it travels in a URL: `<ms>.<key>`. JSON-schema pattern of the same. */
-export const CURSOR_PATTERN = '^[0-9]{1,16}\\..{1,100}$';
+/**
+ * A cursor as it travels in a URL: `<ms>.<key>`. JSON-schema pattern of the same: its key is safe
+ * text (core/text.ts), as keys are (a NUL in one was a 500 on PostgreSQL, which refuses it in text).
+ */
+export const CURSOR_PATTERN = `^[0-9]{1,16}\\.[^${UNSAFE}]{1,100}$`;
 export const cursorText = (c: Cursor): string => `${c.at}.${c.key}`;
 /** The cursor of a text that matched CURSOR_PATTERN. */
 export const parseCursor = (text: string): Cursor => {

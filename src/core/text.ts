@@ -7,7 +7,7 @@
 
 // C0, DEL and C1 controls; the Arabic letter mark; LRM/RLM; line and paragraph separators; the
 // bidirectional embeddings, overrides (U+202A–U+202E) and isolates (U+2066–U+2069).
-const UNSAFE =
+export const UNSAFE =
   '\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069';
 
 /** A JSON-schema pattern (and RegExp source) that only safe text matches. */

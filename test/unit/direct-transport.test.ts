@@ -1,7 +1,7 @@
 // The direct transport (node:http) against real sockets on 127.0.0.1: one kept-alive connection for
 // a run's requests, a request sent again when the server had just closed that connection (unless
-// a second copy would do harm), a server that takes a request and never answers, and one that
-// takes no connection at all.
+// a second copy would do harm), a server that takes a request and never answers or trickles its
+// answer, and one that takes no connection at all.
 import { spawn } from 'node:child_process';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -121,6 +121,27 @@ describe('the direct transport', () => {
     });
     expect(Date.now() - started).toBeLessThan(3000);
     await t.close();
+  });
+
+  it('gives up on a server that answers a byte now and then and never the end, by the deadline, not an idle time', async () => {
+    const timers: NodeJS.Timeout[] = [];
+    const server = await listen((socket) => {
+      socket.write(
+        'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n',
+      );
+      timers.push(setInterval(() => socket.write('1\r\n \r\n'), 100));
+    });
+    const t = directTransport(server.url, {}, { connectMs: 1000, responseMs: 500 });
+    const started = Date.now();
+    try {
+      await expect(t.send({ ...get, url: server.url.href })).rejects.toMatchObject({
+        code: 'RESPONSE_TIMEOUT',
+      });
+      expect(Date.now() - started).toBeLessThan(3000);
+    } finally {
+      for (const timer of timers) clearInterval(timer);
+      await t.close();
+    }
   });
 
   it('gives up on a server that never takes the connection, with a connect timeout code', async () => {

@@ -5,14 +5,12 @@ import type { Socket } from 'node:net';
 import {
   CONNECT_TIMEOUT_MS,
   RESPONSE_TIMEOUT_MS,
+  timedOut,
   type OutgoingRequest,
   type TlsSettings,
   type Transport,
 } from './transport.ts';
 import { errnoCode } from '../../platform/errno.ts';
-
-const timeout = (code: string, ms: number) =>
-  Object.assign(new Error(`no answer within ${ms / 1000} s`), { code });
 
 export const directTransport = (
   target: URL,
@@ -32,24 +30,38 @@ export const directTransport = (
           ? r.headers
           : { ...r.headers, 'content-length': String(Buffer.byteLength(r.body)) };
       const req: ClientRequest = request(r.url, { method: r.method, agent, headers });
-      const fail = (error: Error) => reject(Object.assign(error, { reused: req.reusedSocket }));
+      // Counted from the request on (once connected), to the answer's last byte: a server that
+      // takes it and never answers, or answers a byte now and then (transport.ts).
+      let deadline: NodeJS.Timeout | undefined;
+      const answerBy = () =>
+        (deadline ??= setTimeout(() => {
+          fail(timedOut('RESPONSE_TIMEOUT', responseMs));
+          req.destroy();
+        }, responseMs));
+      const fail = (error: Error) => {
+        clearTimeout(deadline);
+        reject(Object.assign(error, { reused: req.reusedSocket }));
+      };
       req.once('error', fail);
       req.once('socket', (socket: Socket) => {
-        if (!socket.connecting) return;
+        if (!socket.connecting) return answerBy();
         const timer = setTimeout(
-          () => req.destroy(timeout('CONNECT_TIMEOUT', connectMs)),
+          () => req.destroy(timedOut('CONNECT_TIMEOUT', connectMs)),
           connectMs,
         );
-        socket.once('connect', () => clearTimeout(timer)).once('close', () => clearTimeout(timer));
+        socket
+          .once('connect', () => (clearTimeout(timer), answerBy()))
+          .once('close', () => clearTimeout(timer));
       });
-      // Counted from the request on: a server that takes it and never answers.
-      req.setTimeout(responseMs, () => req.destroy(timeout('RESPONSE_TIMEOUT', responseMs)));
       req.once('response', (response) => {
         let text = '';
         response.setEncoding('utf8');
         response.on('data', (chunk: string) => (text += chunk));
         response.once('error', fail);
-        response.once('end', () => resolve({ status: response.statusCode ?? 0, text }));
+        response.once('end', () => {
+          clearTimeout(deadline);
+          resolve({ status: response.statusCode ?? 0, text });
+        });
       });
       req.end(r.body);
     });

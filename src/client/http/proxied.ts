@@ -4,6 +4,7 @@ import { EnvHttpProxyAgent, ProxyAgent, Socks5ProxyAgent, request, type Dispatch
 import {
   CONNECT_TIMEOUT_MS,
   RESPONSE_TIMEOUT_MS,
+  timedOut,
   type TlsSettings,
   type Transport,
 } from './transport.ts';
@@ -48,9 +49,19 @@ export const proxiedTransport = (proxy: ProxySettings, tls: TlsSettings): Transp
   const dispatcher = dispatcherFor(proxy, tls);
   return {
     send: async ({ method, url, headers, body }) => {
-      const response = await request(url, { method, dispatcher, headers, body });
-      const text = await response.body.text().catch(() => '');
-      return { status: response.statusCode, text };
+      // undici's bodyTimeout is an idle time: the whole request has a deadline too (transport.ts).
+      const ms = CONNECT_TIMEOUT_MS + RESPONSE_TIMEOUT_MS;
+      const signal = AbortSignal.timeout(ms);
+      const late = () => signal.aborted && timedOut('RESPONSE_TIMEOUT', RESPONSE_TIMEOUT_MS);
+      try {
+        const response = await request(url, { method, dispatcher, headers, body, signal });
+        const text = await response.body.text().catch(() => '');
+        const error = late();
+        if (error) throw error;
+        return { status: response.statusCode, text };
+      } catch (error) {
+        throw late() || error;
+      }
     },
     close: () => dispatcher.close(),
   };

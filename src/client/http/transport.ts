@@ -22,4 +22,13 @@ export interface TlsSettings {
 }
 
 export const CONNECT_TIMEOUT_MS = 10_000;
+/**
+ * The whole answer, from the request sent to its last byte: a deadline, not an idle time, since a
+ * peer that trickles a byte now and then (a licensee's proxy) would otherwise hold a heartbeat, and
+ * so the run, forever while the seat is free on the server.
+ */
 export const RESPONSE_TIMEOUT_MS = 15_000;
+
+/** The error of a request past its deadline, with its code (`RESPONSE_TIMEOUT`, `CONNECT_TIMEOUT`). */
+export const timedOut = (code: string, ms: number) =>
+  Object.assign(new Error(`no answer within ${ms / 1000} s`), { code });

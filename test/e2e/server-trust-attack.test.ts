@@ -6,7 +6,7 @@
 // standalone executable as an unprivileged user), a real HTTP server on 127.0.0.1.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createPublicKey, diffieHellman, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
 import { chownSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -23,7 +23,12 @@ import { certifyDataDir } from '../helpers/licenses.ts';
 import { sqlOn } from '../helpers/counters.ts';
 import { armor, dearmor } from '../../src/core/license/armor.ts';
 import { CERTIFICATE_VERSION } from '../../src/core/license/certificate.ts';
-import { deliverLeaseKey, leaseMac, newKeyExchange } from '../../src/core/license/grant.ts';
+import {
+  deliverLeaseKey,
+  leaseMac,
+  newKeyExchange,
+  type KeyExchange,
+} from '../../src/core/license/grant.ts';
 
 const linux = process.platform === 'linux';
 const canActAsUser = linux && (process.getuid?.() === 0 || requireAll);
@@ -465,4 +470,99 @@ describe('a proxy of the licensee own that stretches the lease terms a certified
       }
     },
   );
+});
+
+/** The lease key a resume's grant delivers for `own` (as katalonc unwraps it; the licensee's own code). */
+const unwrapLeaseKey = (grant: string, own: KeyExchange, nonce: string, sessionId: string) => {
+  const read = dearmor(grant, 'KATALON SESSION GRANT', 1, CERTIFICATE_VERSION);
+  if (!read.ok) throw new Error('no grant to read');
+  const p = JSON.parse(Buffer.from(read.document.payload).toString());
+  const shared = diffieHellman({
+    privateKey: own.privateKey,
+    publicKey: createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: p.ex }, format: 'jwk' }),
+  });
+  const pad = Buffer.from(
+    hkdfSync('sha256', shared, nonce, `katalonc lease key wrap v1\0${sessionId}`, 32),
+  );
+  return Buffer.from(Buffer.from(p.wrappedKey, 'base64url').map((x, i) => x ^ pad[i]));
+};
+
+/**
+ * Forwards the activation, then resumes the granted session itself, with its own ephemeral key,
+ * to be given the session's lease key; releases the session, and answers its heartbeats under that key.
+ */
+const keyStealingProxy = (target: string) => {
+  const stolen = new Map<string, { key: Buffer; subscriptionExpiresAt: string }>();
+  return licenseeProxy(target, async ({ path, authorization, forward, release }) => {
+    const id = path.split('/')[3]?.split('?')[0];
+    const held = stolen.get(id);
+    if (HEARTBEAT.test(path) && held) {
+      const body = {
+        id,
+        leaseExpiresAt: new Date(Date.now() + 60_000).toISOString(),
+        heartbeatIntervalSeconds: 1,
+        subscriptionExpiresAt: held.subscriptionExpiresAt,
+      };
+      const nonce = new URL(path, 'http://proxy').searchParams.get('nonce') ?? '';
+      const terms = { kind: 'lease' as const, sessionId: id, nonce, ...body };
+      return { status: 200, body: { ...body, mac: leaseMac(held.key, terms) } };
+    }
+    const a = await forward();
+    if (!isActivation(path) || a.status !== 201) return a;
+    const sessionId = a.body.session.id as string;
+    const own = newKeyExchange();
+    const nonce = randomBytes(16).toString('hex');
+    const r = await fetch(
+      `${target}/v1/sessions/${sessionId}/resume?nonce=${nonce}&kx=${own.publicKey}`,
+      { method: 'POST', headers: { authorization } },
+    );
+    const resumed = (await r.json()) as { grant?: string };
+    if (r.status === 200 && resumed.grant)
+      stolen.set(sessionId, {
+        key: unwrapLeaseKey(resumed.grant, own, nonce, sessionId),
+        subscriptionExpiresAt: a.body.session.subscriptionExpiresAt,
+      });
+    await release(sessionId);
+    return a;
+  });
+};
+
+// HOLE: a resume delivers a session's lease key to whichever ephemeral key asks for it, and the
+// licensee holds the API key that may ask: so the proxy learns the key, releases the seat and
+// answers katalonc's heartbeats itself, for as long as the run goes on.
+describe.skip('a proxy of the licensee own that resumes the session itself, for its lease key', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer({ args: ['--lease-seconds', '3'] });
+  });
+  afterAll(() => server.stop());
+
+  it('then releases the session and answers its heartbeats under that key: the run ends (exit 9), the seat is not shared', async () => {
+    const seed = await seedOrg(server.url, { quota: 1 });
+    const proxy = keyStealingProxy(server.url);
+    await new Promise<void>((done) => proxy.listen(0, '127.0.0.1', done));
+    try {
+      const url = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+      const env = userEnv(undefined, { KATALON_API_KEY: seed.apiKey });
+      const args = [`-serverUrl=${url}`, `-orgID=${seed.org}`, 'run', '--'];
+      const marker = join(tempDir(), 'started');
+      const first = startKatalonc(
+        [...args, 'sh', '-c', `echo $$ > ${marker}; sleep 8; echo STILL-RAN`],
+        env,
+      );
+      await waitForPid(marker, 'the first run');
+      // The seat is free on the server meanwhile: another run takes it.
+      const direct = [`-serverUrl=${server.url}`, `-orgID=${seed.org}`, 'run', '--'];
+      const second = await katalonc(
+        ['-enableLicenseRetry=false', ...direct, 'echo', 'SECOND-RAN'],
+        env,
+      );
+      expect(second.stdout, second.stderr).toContain('SECOND-RAN');
+      const r = await first.result;
+      expect(r.stdout).not.toContain('STILL-RAN');
+      expect(r.code, r.stderr).toBe(9);
+    } finally {
+      await new Promise<void>((done) => proxy.close(() => done()));
+    }
+  });
 });

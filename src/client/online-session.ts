@@ -8,6 +8,7 @@ import {
   acceptGrant,
   leaseMacRefusal,
   newKeyExchange,
+  type KeyExchange,
   type LeaseTerms,
 } from '../core/license/grant.ts';
 import { trustedNow } from '../platform/clock.ts';
@@ -117,10 +118,11 @@ export const activateSession = async (
   c: OnlineCredentials & { orgId: number },
   product: Product,
   trust: Awaited<ReturnType<typeof serverTrust>>,
-): Promise<ActivationAnswer & { leaseKey: Buffer }> => {
+): Promise<ActivationAnswer & { leaseKey: Buffer; own: KeyExchange }> => {
   const { machineId, user } = await machineIdReport();
   const nonce = freshNonce();
-  // Fresh for each activation: only this process can unwrap the lease key the grant delivers.
+  // Fresh for each activation: only this process can unwrap the lease key the grant delivers, and
+  // its resumes' grants (the server delivers the key to this one only).
   const own = newKeyExchange();
   const request: ActivationRequest = {
     orgId: c.orgId,
@@ -173,7 +175,7 @@ export const activateSession = async (
       uncertified(c, product, `${accepted.refused} (its session was released)`),
     );
   }
-  return { ...answer, leaseKey: accepted.leaseKey };
+  return { ...answer, leaseKey: accepted.leaseKey, own };
 };
 
 const releaseMachineSessions = async (
@@ -223,7 +225,7 @@ export const holdOnlineSession = async (
     const trust = await serverTrust(opts);
     // The lease key stays in this process's memory only: a new process resumes for a new one.
     const activation = await activateSession(client, c, opts.product, trust);
-    const { session, pool } = activation;
+    const { session, pool, own } = activation;
     let { leaseKey } = activation;
     let lock: Awaited<ReturnType<typeof tryLock>>;
     try {
@@ -272,7 +274,6 @@ export const holdOnlineSession = async (
     /** Resumes the session, under the lease key its certified server's signed grant delivers anew. */
     const resume = async (): Promise<LeaseAnswer> => {
       const nonce = freshNonce();
-      const own = newKeyExchange();
       const r = await renew('resume', `nonce=${nonce}&kx=${own.publicKey}`);
       // Certified for this organisation and product too: another's server may not renew it.
       const accepted = acceptGrant(

@@ -103,6 +103,13 @@ const uncertified = (c: { serverUrl: string; orgId: number }, product: Product, 
 
 const freshNonce = () => randomBytes(16).toString('hex');
 
+/**
+ * The time a session's lease and outage grace are judged by: the kernel's where this process's clock
+ * is off by more than the second the kernel's grain allows (libfaketime setting it back would
+ * otherwise stretch the lease a released session was cut off with, for as long as it set it back).
+ */
+const leaseNow = () => trustedNow(2000).now;
+
 /** What a heartbeat's MAC or a resume's signed grant must say of the lease katalonc is told of. */
 const leaseTerms = (sessionId: string, r: LeaseAnswer, nonce: string): LeaseTerms => ({
   kind: 'lease',
@@ -331,7 +338,7 @@ export const holdOnlineSession = async (
       let backoff = 1000;
       while (!stopped) {
         // A lease cut short by the subscription's end: the next heartbeat at that end, not later.
-        const toLeaseEnd = Math.max(1000, leaseExpiresAt - Date.now());
+        const toLeaseEnd = Math.max(1000, leaseExpiresAt - leaseNow());
         await sleep(Math.min(intervalMs, toLeaseEnd), undefined, { ref: false });
         let told = false;
         while (!stopped) {
@@ -347,9 +354,10 @@ export const holdOnlineSession = async (
             // it, for the pool's outage grace, the session is resumed when the server is back, if
             // its seat is still free. Past the grace the run ends: its seat may serve another run;
             // and at its subscription's end, grace or not.
-            const late = cutOffRefusal(graceMinutes, leaseExpiresAt, subscription, Date.now());
+            const now = leaseNow();
+            const late = cutOffRefusal(graceMinutes, leaseExpiresAt, subscription, now);
             if (late) return ended(fail(late.code, `${late.message}: ${e.message}`));
-            const left = leaseExpiresAt - Date.now();
+            const left = leaseExpiresAt - now;
             if (left > 0)
               say(
                 `heartbeat failed (${e.message}); retrying, the lease holds for ${Math.round(left / 1000)} s more`,
@@ -381,7 +389,7 @@ export const holdOnlineSession = async (
       apiKey: c.apiKey,
       ...(lock?.fds ? { lockFds: lock.fds } : {}),
       // A katalonc stopped (SIGSTOP) heartbeats no more: its run must not outlive the seat.
-      silenceLimitMs: Date.parse(session.leaseExpiresAt) - Date.now() + graceMinutes * 60_000,
+      silenceLimitMs: Date.parse(session.leaseExpiresAt) - leaseNow() + graceMinutes * 60_000,
       lost,
       release: async () => {
         stopped = true;

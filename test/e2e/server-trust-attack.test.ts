@@ -247,10 +247,10 @@ const keySwappingProxy = (target: string) => {
 
 const A_YEAR = () => new Date(Date.now() + 365 * 86_400_000).toISOString();
 /**
- * Forwards the certified server's signed answers, but stretches one of the lease's terms and then
- * releases the session there: every heartbeat after that fails as in an outage (502).
+ * Forwards the certified server's signed answers, but stretches one of the lease's terms (or none)
+ * and then releases the session there: every heartbeat after that fails as in an outage (502).
  */
-const stretchingProxy = (target: string, term: 'interval' | 'grace' | 'lease') => {
+const stretchingProxy = (target: string, term: 'interval' | 'grace' | 'lease' | 'none') => {
   const released = new Set<string>();
   return licenseeProxy(target, async ({ path, forward, release }) => {
     const id = path.split('/')[3]?.split('?')[0];
@@ -274,6 +274,7 @@ const stretchingProxy = (target: string, term: 'interval' | 'grace' | 'lease') =
       return stretch(a.body.session.id, () => (a.body.pool.outageGraceMinutes = 10_000_000));
     if (HEARTBEAT.test(path) && term === 'lease')
       return stretch(id, () => (a.body.leaseExpiresAt = A_YEAR()));
+    if (isActivation(path) && term === 'none') return stretch(a.body.session.id, () => {});
     return a;
   });
 };
@@ -352,6 +353,42 @@ describe('a proxy of the licensee own that replays or forges what a certified se
   });
 });
 
+/**
+ * A run of 8 s through `proxy`, while another run takes the pool's one seat directly: the first must
+ * end (exit 9) before its command does. Resolves to the first run's result.
+ */
+const runWhileSeatTaken = async (
+  server: TestServer,
+  seed: { org: number; apiKey: string },
+  proxy: Server,
+) => {
+  await new Promise<void>((done) => proxy.listen(0, '127.0.0.1', done));
+  try {
+    const url = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+    const env = userEnv(undefined, { KATALON_API_KEY: seed.apiKey });
+    const args = [`-serverUrl=${url}`, `-orgID=${seed.org}`, 'run', '--'];
+    const marker = join(tempDir(), 'started');
+    const first = startKatalonc(
+      [...args, 'sh', '-c', `echo $$ > ${marker}; sleep 8; echo STILL-RAN`],
+      env,
+    );
+    await waitForPid(marker, 'the first run');
+    // The seat is free on the organisation's server meanwhile: another run takes it.
+    const direct = [`-serverUrl=${server.url}`, `-orgID=${seed.org}`, 'run', '--'];
+    const second = await katalonc(
+      ['-enableLicenseRetry=false', ...direct, 'echo', 'SECOND-RAN'],
+      env,
+    );
+    expect(second.stdout, second.stderr).toContain('SECOND-RAN');
+    const r = await first.result;
+    expect(r.stdout).not.toContain('STILL-RAN');
+    expect(r.code, r.stderr).toBe(9);
+    return r;
+  } finally {
+    await new Promise<void>((done) => proxy.close(() => done()));
+  }
+};
+
 describe('a second certified server of the licensee own, certified by the licensor for another organisation', () => {
   let server: TestServer;
   let other: TestServer;
@@ -390,33 +427,48 @@ describe('a second certified server of the licensee own, certified by the licens
       }
       return a;
     });
-    await new Promise<void>((done) => proxy.listen(0, '127.0.0.1', done));
-    try {
-      const url = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
-      const env = userEnv(undefined, { KATALON_API_KEY: seed.apiKey });
-      const args = [`-serverUrl=${url}`, `-orgID=${seed.org}`, 'run', '--'];
-      const marker = join(tempDir(), 'started');
-      const first = startKatalonc(
-        [...args, 'sh', '-c', `echo $$ > ${marker}; sleep 8; echo STILL-RAN`],
-        env,
-      );
-      await waitForPid(marker, 'the first run');
-      // The seat is free on the organisation's server meanwhile: another run takes it.
-      const direct = [`-serverUrl=${server.url}`, `-orgID=${seed.org}`, 'run', '--'];
-      const second = await katalonc(
-        ['-enableLicenseRetry=false', ...direct, 'echo', 'SECOND-RAN'],
-        env,
-      );
-      expect(second.stdout, second.stderr).toContain('SECOND-RAN');
-      const r = await first.result;
-      expect(r.stdout).not.toContain('STILL-RAN');
-      expect(r.code, r.stderr).toBe(9);
-      expect(r.stderr).toMatch(/its issuer certificate does not cover organisation/);
-    } finally {
-      await new Promise<void>((done) => proxy.close(() => done()));
-    }
+    const r = await runWhileSeatTaken(server, seed, proxy);
+    expect(r.stderr).toMatch(/its issuer certificate does not cover organisation/);
   });
 });
+
+/**
+ * A run of 8 s through a stretchingProxy with `term`, in a new organisation's pool of one seat whose
+ * Owner turned the outage grace off (a run cut off from the server ends with its lease), through
+ * `prefix` if given: it must not finish its command. Resolves to its result.
+ */
+const runWithoutGrace = async (
+  server: TestServer,
+  term: Parameters<typeof stretchingProxy>[1],
+  prefix: string[] = [],
+) => {
+  const seed = await seedOrg(server.url, { quota: 1 });
+  await adminApi(server.url, 'PATCH', `/orgs/${seed.org}/pools/KRE`, { outageGraceMinutes: 0 });
+  const proxy = stretchingProxy(server.url, term);
+  await new Promise<void>((done) => proxy.listen(0, '127.0.0.1', done));
+  const url = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+  try {
+    const env = userEnv(undefined, { KATALON_API_KEY: seed.apiKey });
+    const r = await startKatalonc(
+      [
+        '-enableLicenseRetry=false',
+        `-serverUrl=${url}`,
+        `-orgID=${seed.org}`,
+        'run',
+        '--',
+        'sh',
+        '-c',
+        'sleep 8; echo STILL-RAN',
+      ],
+      env,
+      prefix,
+    ).result;
+    expect(r.stdout).not.toContain('STILL-RAN');
+    return r;
+  } finally {
+    await new Promise<void>((done) => proxy.close(() => done()));
+  }
+};
 
 describe('a proxy of the licensee own that stretches the lease terms a certified server signed', () => {
   let server: TestServer;
@@ -441,33 +493,9 @@ describe('a proxy of the licensee own that stretches the lease terms a certified
   ] as const)(
     '%s, then releases the session and fakes an outage: the run ends, it does not go on without its seat',
     async (_, term, code, why) => {
-      const seed = await seedOrg(server.url, { quota: 1 });
-      // The Owner turned the outage grace off: a run cut off from the server ends with its lease.
-      await adminApi(server.url, 'PATCH', `/orgs/${seed.org}/pools/KRE`, { outageGraceMinutes: 0 });
-      const proxy = stretchingProxy(server.url, term);
-      await new Promise<void>((done) => proxy.listen(0, '127.0.0.1', done));
-      const url = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
-      try {
-        const env = userEnv(undefined, { KATALON_API_KEY: seed.apiKey });
-        const r = await katalonc(
-          [
-            '-enableLicenseRetry=false',
-            `-serverUrl=${url}`,
-            `-orgID=${seed.org}`,
-            'run',
-            '--',
-            'sh',
-            '-c',
-            'sleep 8; echo STILL-RAN',
-          ],
-          env,
-        );
-        expect(r.stdout).not.toContain('STILL-RAN');
-        expect(r.code, r.stderr).toBe(code);
-        expect(r.stderr).toMatch(why);
-      } finally {
-        await new Promise<void>((done) => proxy.close(() => done()));
-      }
+      const r = await runWithoutGrace(server, term);
+      expect(r.code, r.stderr).toBe(code);
+      expect(r.stderr).toMatch(why);
     },
   );
 });
@@ -539,49 +567,10 @@ describe('a proxy of the licensee own that resumes the session itself, for its l
 
   it('then releases the session and answers its heartbeats under that key: the run ends (exit 9), the seat is not shared', async () => {
     const seed = await seedOrg(server.url, { quota: 1 });
-    const proxy = keyStealingProxy(server.url);
-    await new Promise<void>((done) => proxy.listen(0, '127.0.0.1', done));
-    try {
-      const url = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
-      const env = userEnv(undefined, { KATALON_API_KEY: seed.apiKey });
-      const args = [`-serverUrl=${url}`, `-orgID=${seed.org}`, 'run', '--'];
-      const marker = join(tempDir(), 'started');
-      const first = startKatalonc(
-        [...args, 'sh', '-c', `echo $$ > ${marker}; sleep 8; echo STILL-RAN`],
-        env,
-      );
-      await waitForPid(marker, 'the first run');
-      // The seat is free on the server meanwhile: another run takes it.
-      const direct = [`-serverUrl=${server.url}`, `-orgID=${seed.org}`, 'run', '--'];
-      const second = await katalonc(
-        ['-enableLicenseRetry=false', ...direct, 'echo', 'SECOND-RAN'],
-        env,
-      );
-      expect(second.stdout, second.stderr).toContain('SECOND-RAN');
-      const r = await first.result;
-      expect(r.stdout).not.toContain('STILL-RAN');
-      expect(r.code, r.stderr).toBe(9);
-    } finally {
-      await new Promise<void>((done) => proxy.close(() => done()));
-    }
+    const r = await runWhileSeatTaken(server, seed, keyStealingProxy(server.url));
+    expect(r.stderr).toMatch(/This session has been terminated/);
   });
 });
-
-/** Forwards everything, but releases each granted session at once and fails its heartbeats (502). */
-const releasingOutageProxy = (target: string) => {
-  const released = new Set<string>();
-  return licenseeProxy(target, async ({ path, forward, release }) => {
-    const id = path.split('/')[3]?.split('?')[0];
-    if (HEARTBEAT.test(path) && released.has(id))
-      return { status: 502, body: { error: { code: 'BAD_GATEWAY', message: 'down' } } };
-    const a = await forward();
-    if (isActivation(path) && a.status === 201) {
-      released.add(a.body.session.id);
-      await release(a.body.session.id);
-    }
-    return a;
-  });
-};
 
 const hasFaketime = installed('faketime');
 // katalonc judged its lease and outage grace by its own clock, which libfaketime sets back (offline
@@ -597,32 +586,8 @@ describe('a licensee who sets back the clock of katalonc (libfaketime), behind a
   it.runIf(hasFaketime || requireAll)(
     `that releases the session and fakes an outage: the run ends with its lease and grace, by the machine's time${hasFaketime ? '' : ` (skipped: ${missing('libfaketime', 'faketime')})`}`,
     async () => {
-      const seed = await seedOrg(server.url, { quota: 1 });
-      await adminApi(server.url, 'PATCH', `/orgs/${seed.org}/pools/KRE`, { outageGraceMinutes: 0 });
-      const proxy = releasingOutageProxy(server.url);
-      await new Promise<void>((done) => proxy.listen(0, '127.0.0.1', done));
-      try {
-        const url = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
-        const env = userEnv(undefined, { KATALON_API_KEY: seed.apiKey });
-        const r = await startKatalonc(
-          [
-            '-enableLicenseRetry=false',
-            `-serverUrl=${url}`,
-            `-orgID=${seed.org}`,
-            'run',
-            '--',
-            'sh',
-            '-c',
-            'sleep 10; echo STILL-RAN',
-          ],
-          env,
-          ['faketime', '-f', '-1d'],
-        ).result;
-        expect(r.stdout).not.toContain('STILL-RAN');
-        expect(r.code, r.stderr).toBe(9);
-      } finally {
-        await new Promise<void>((done) => proxy.close(() => done()));
-      }
+      const r = await runWithoutGrace(server, 'none', ['faketime', '-f', '-1d']);
+      expect(r.code, r.stderr).toBe(9);
     },
   );
 });

@@ -12,6 +12,7 @@ import {
   type LeaseTerms,
 } from '../core/license/grant.ts';
 import { trustedNow } from '../platform/clock.ts';
+import { leaseNow } from './run-clock.ts';
 import { licenseDir } from '../platform/paths.ts';
 import { revokedKeyIds, rootKeys } from './trust.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -102,13 +103,6 @@ const uncertified = (c: { serverUrl: string; orgId: number }, product: Product, 
   `the license server at ${c.serverUrl} is not certified by the licensor for ${product} licenses of organisation ${c.orgId}: ${why}; katalonc runs only on sessions such a server signs: check -serverUrl, or ask the server's operator to install the licensor's certificate ("katalon-license-server certificate install") or to upgrade the server`;
 
 const freshNonce = () => randomBytes(16).toString('hex');
-
-/**
- * The time a session's lease and outage grace are judged by: the kernel's where this process's clock
- * is off by more than the second the kernel's grain allows (libfaketime setting it back would
- * otherwise stretch the lease a released session was cut off with, for as long as it set it back).
- */
-const leaseNow = () => trustedNow(2000).now;
 
 /** What a heartbeat's MAC or a resume's signed grant must say of the lease katalonc is told of. */
 const leaseTerms = (sessionId: string, r: LeaseAnswer, nonce: string): LeaseTerms => ({
@@ -389,7 +383,7 @@ export const holdOnlineSession = async (
       apiKey: c.apiKey,
       ...(lock?.fds ? { lockFds: lock.fds } : {}),
       // A katalonc stopped (SIGSTOP) heartbeats no more: its run must not outlive the seat.
-      silenceLimitMs: Date.parse(session.leaseExpiresAt) - leaseNow() + graceMinutes * 60_000,
+      silentUntil: Date.parse(session.leaseExpiresAt) + graceMinutes * 60_000,
       lost,
       release: async () => {
         stopped = true;

@@ -592,12 +592,12 @@ describe('a licensee who sets back the clock of katalonc (libfaketime), behind a
   );
 });
 
-// HOLE: the kernel's time that an online run's lease goes by is read from /proc/stat and
-// /proc/uptime, and in a user and mount namespace of their own a licensee without root mounts a
-// file of theirs over /proc/stat (its btime a day back), then sets katalonc's clock back as much
-// (libfaketime): both clocks agree, and a run whose seat a proxy released goes on past its lease and
-// grace. The watcher (empty environment, real clock) could hold the run to the MACed lease instead.
-describe.skip('a licensee who sets back both katalonc clock and the /proc/stat it reads, in a user namespace', () => {
+// The kernel's time that an online run's lease went by was read from /proc/stat and /proc/uptime,
+// and in a user and mount namespace of their own a licensee without root mounts a file of theirs
+// over /proc/stat (its btime a day back), then sets katalonc's clock back as much (libfaketime):
+// both clocks agreed, and a run whose seat a proxy released went on past its lease and grace. Now
+// by the watcher's clock (empty environment, no file read).
+describe('a licensee who sets back both katalonc clock and the /proc/stat it reads, in a user namespace', () => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startServer({ args: ['--lease-seconds', '3'] });

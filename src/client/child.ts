@@ -16,6 +16,7 @@ import { isSea } from 'node:sea';
 import { fail } from '../core/errors.ts';
 import { PROC_SUPER_MAGIC } from '../core/machine-id/namespace.ts';
 import { inJob } from '../platform/process-tree/win32.ts';
+import { heardWatcherClock } from './run-clock.ts';
 import { watch, WATCHER_ARGUMENT } from './watcher.ts';
 
 // SIGBREAK is Windows' Ctrl-Break (elsewhere it never comes): without a handler it ended katalonc
@@ -100,15 +101,16 @@ const startWatcher = (): ChildProcess => {
 };
 
 /**
- * `silenceLimitMs`: how long the run may go on while katalonc says nothing (an online session's
- * lease plus its pool's outage grace); undefined: as long as katalonc lives (an offline license
- * stays held by the run's own processes anyway).
+ * `silentUntil`: until when (ms since the epoch) the run may go on while katalonc says nothing (an
+ * online session's lease plus its pool's outage grace), which the watcher turns into a silence by
+ * its own clock; undefined: as long as katalonc lives (an offline license stays held by the run's
+ * own processes anyway).
  */
 export const startChild = (
   command: string[],
   env: NodeJS.ProcessEnv,
   lockFds: readonly number[] = [],
-  silenceLimitMs?: number,
+  silentUntil?: number,
 ): RunningChild => {
   const [file, ...args] = command;
   // Its own process group on Unix, so a signal reaches the command's children too.
@@ -124,14 +126,24 @@ export const startChild = (
     env,
   });
   // In the same tick as the spawn: the command cannot be left unwatched.
-  const limit = silenceLimitMs ? Math.ceil(silenceLimitMs) : 0;
-  if (child.pid) watcher?.stdin?.write(`${child.pid}\n${limit}\n`);
+  if (child.pid) watcher?.stdin?.write(`${child.pid}\n${silentUntil ? `@${silentUntil}` : 0}\n`);
   else watcher?.stdin?.end(); // nothing started: the watcher exits
   // A watcher stopped (SIGSTOP) would let katalonc be stopped next at leisure, the command
   // unwatched: each "." must be answered, and three ticks without an answer end the run. (Ticks,
   // not time: a katalonc stopped itself finds the watcher's answers waiting when it goes on.)
   let unanswered = 0;
-  watcher?.stdout?.on('data', () => (unanswered = 0));
+  // Each answer is the watcher's clock and a ".", which an online run's lease goes by (run-clock.ts).
+  let answers = '';
+  watcher?.stdout?.setEncoding('latin1');
+  watcher?.stdout?.on('data', (chunk: string) => {
+    unanswered = 0;
+    const told = (answers + chunk).split('.');
+    answers = told.pop()!;
+    const now = Number(told.at(-1));
+    if (now > 0) heardWatcherClock(now);
+  });
+  // Ticks by katalonc's clock (only how often it asks: a faked clock ends nothing later).
+  const limit = silentUntil ? Math.max(1000, silentUntil - Date.now()) : 0;
   const alive = limit
     ? setInterval(
         () => {

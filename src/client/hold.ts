@@ -34,10 +34,11 @@ export interface LicenseHold {
   /** The lock's descriptors the command inherits (see platform/slot-lock), where it can share them. */
   lockFds?: number[];
   /**
-   * How long the run may go on while katalonc is silent (stopped, SIGSTOP): an online session's
-   * lease plus its pool's outage grace; undefined for an offline license (held by the run itself).
+   * Until when (ms since the epoch, by the watcher's clock: katalonc's may be faked) the run may go
+   * on while katalonc is silent (stopped, SIGSTOP): an online session's lease at its activation
+   * plus its pool's outage grace; undefined for an offline license (held by the run itself).
    */
-  silenceLimitMs?: number;
+  silentUntil?: number;
   /** Settles only if the license is taken away during the run (session terminated, lease lost). */
   lost: Promise<KatalonError>;
 }

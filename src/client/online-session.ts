@@ -8,9 +8,11 @@ import {
   acceptGrant,
   leaseMacRefusal,
   newKeyExchange,
+  type KeyExchange,
   type LeaseTerms,
 } from '../core/license/grant.ts';
 import { trustedNow } from '../platform/clock.ts';
+import { leaseNow } from './run-clock.ts';
 import { licenseDir } from '../platform/paths.ts';
 import { revokedKeyIds, rootKeys } from './trust.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -117,10 +119,11 @@ export const activateSession = async (
   c: OnlineCredentials & { orgId: number },
   product: Product,
   trust: Awaited<ReturnType<typeof serverTrust>>,
-): Promise<ActivationAnswer & { leaseKey: Buffer }> => {
+): Promise<ActivationAnswer & { leaseKey: Buffer; own: KeyExchange }> => {
   const { machineId, user } = await machineIdReport();
   const nonce = freshNonce();
-  // Fresh for each activation: only this process can unwrap the lease key the grant delivers.
+  // Fresh for each activation: only this process can unwrap the lease key the grant delivers, and
+  // its resumes' grants (the server delivers the key to this one only).
   const own = newKeyExchange();
   const request: ActivationRequest = {
     orgId: c.orgId,
@@ -173,7 +176,7 @@ export const activateSession = async (
       uncertified(c, product, `${accepted.refused} (its session was released)`),
     );
   }
-  return { ...answer, leaseKey: accepted.leaseKey };
+  return { ...answer, leaseKey: accepted.leaseKey, own };
 };
 
 const releaseMachineSessions = async (
@@ -223,7 +226,7 @@ export const holdOnlineSession = async (
     const trust = await serverTrust(opts);
     // The lease key stays in this process's memory only: a new process resumes for a new one.
     const activation = await activateSession(client, c, opts.product, trust);
-    const { session, pool } = activation;
+    const { session, pool, own } = activation;
     let { leaseKey } = activation;
     let lock: Awaited<ReturnType<typeof tryLock>>;
     try {
@@ -272,7 +275,6 @@ export const holdOnlineSession = async (
     /** Resumes the session, under the lease key its certified server's signed grant delivers anew. */
     const resume = async (): Promise<LeaseAnswer> => {
       const nonce = freshNonce();
-      const own = newKeyExchange();
       const r = await renew('resume', `nonce=${nonce}&kx=${own.publicKey}`);
       // Certified for this organisation and product too: another's server may not renew it.
       const accepted = acceptGrant(
@@ -330,7 +332,7 @@ export const holdOnlineSession = async (
       let backoff = 1000;
       while (!stopped) {
         // A lease cut short by the subscription's end: the next heartbeat at that end, not later.
-        const toLeaseEnd = Math.max(1000, leaseExpiresAt - Date.now());
+        const toLeaseEnd = Math.max(1000, leaseExpiresAt - leaseNow());
         await sleep(Math.min(intervalMs, toLeaseEnd), undefined, { ref: false });
         let told = false;
         while (!stopped) {
@@ -346,9 +348,10 @@ export const holdOnlineSession = async (
             // it, for the pool's outage grace, the session is resumed when the server is back, if
             // its seat is still free. Past the grace the run ends: its seat may serve another run;
             // and at its subscription's end, grace or not.
-            const late = cutOffRefusal(graceMinutes, leaseExpiresAt, subscription, Date.now());
+            const now = leaseNow();
+            const late = cutOffRefusal(graceMinutes, leaseExpiresAt, subscription, now);
             if (late) return ended(fail(late.code, `${late.message}: ${e.message}`));
-            const left = leaseExpiresAt - Date.now();
+            const left = leaseExpiresAt - now;
             if (left > 0)
               say(
                 `heartbeat failed (${e.message}); retrying, the lease holds for ${Math.round(left / 1000)} s more`,
@@ -380,11 +383,11 @@ export const holdOnlineSession = async (
       apiKey: c.apiKey,
       ...(lock?.fds ? { lockFds: lock.fds } : {}),
       // A katalonc stopped (SIGSTOP) heartbeats no more: its run must not outlive the seat. The
-      // lease as this clock sees it, but at least the (signed) heartbeat interval: on a clock
-      // ahead of the server's by more than a lease it came out at zero or below, and katalonc
+      // lease's end, but at least the (signed) heartbeat interval from now by the run's clock: on a
+      // clock ahead of the server's by more than a lease the end had passed already, and katalonc
       // ended every run at once.
-      silenceLimitMs:
-        Math.max(intervalMs, Date.parse(session.leaseExpiresAt) - Date.now()) +
+      silentUntil:
+        Math.max(Date.parse(session.leaseExpiresAt), leaseNow() + intervalMs) +
         graceMinutes * 60_000,
       lost,
       release: async () => {

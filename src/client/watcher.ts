@@ -8,8 +8,10 @@
 export const WATCHER_ARGUMENT = '--katalonc-run-watcher';
 
 /**
- * Reads the group's id and the silence it allows (ms, 0: any) as two lines on stdin, then one byte
- * at a time: "." (katalonc is alive; answered with "." so that katalonc knows the watcher is too),
+ * Reads the group's id and until when a silence is allowed ("@" and ms since the epoch, by this
+ * process's clock, which no faked clock of katalonc's reaches; 0: any) as two lines on stdin, then
+ * one byte at a time: "." (katalonc is alive; answered with this clock's time and "." so that
+ * katalonc knows the watcher is too, and judges its lease by that time),
  * "d" (the command ended normally). End of input (katalonc is gone), any other byte, or silence
  * past the limit (katalonc stopped, SIGSTOP: its session's lease runs out) kills the group.
  * Self-contained (globals only, no imports): the npm katalonc runs its source with `node -e`.
@@ -38,13 +40,14 @@ export const watch = (): void => {
       const lines = header.split('\n');
       if (lines.length < 3) return;
       pgid = Number(lines[0]);
-      limit = Number(lines[1]) || 0;
+      limit = lines[1].startsWith('@') ? Math.max(1, Number(lines[1].slice(1)) - Date.now()) : 0;
+      if (!(limit >= 0)) limit = 1; // an unreadable time: no silence allowed
       bytes = lines.slice(2).join('\n');
       if (!(pgid > 0)) return process.exit(0);
     }
     for (const byte of bytes)
       if (byte === 'd') process.exit(0);
-      else if (byte === '.') process.stdout.write('.');
+      else if (byte === '.') process.stdout.write(`${Date.now()}.`);
       else kill();
     if (limit > 0) {
       clearTimeout(silence);

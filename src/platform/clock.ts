@@ -11,14 +11,17 @@ const read = (file: string): string => {
   }
 };
 
-/** The trusted time (ms), and a warning when this process's own clock says otherwise. */
-export const trustedNow = (): { now: number; warning?: string } => {
+/**
+ * The trusted time (ms), and a warning when this process's own clock says otherwise by more than
+ * `toleranceMs` (offline licenses allow an hour: daylight saving).
+ */
+export const trustedNow = (toleranceMs = CLOCK_TOLERANCE_MS): { now: number; warning?: string } => {
   const own = Date.now();
   const kernel =
     process.platform === 'linux' ? kernelTime(read('/proc/stat'), read('/proc/uptime')) : null;
   if (kernel === null) return { now: own };
   // Within the tolerance, the clock's finer grain (boot time is in whole seconds).
-  return Math.abs(own - kernel) <= CLOCK_TOLERANCE_MS
+  return Math.abs(own - kernel) <= toleranceMs
     ? { now: own }
     : {
         now: kernel,

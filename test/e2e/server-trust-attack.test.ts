@@ -6,8 +6,8 @@
 // standalone executable as an unprivileged user), a real HTTP server on 127.0.0.1.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { chownSync } from 'node:fs';
+import { createPublicKey, diffieHellman, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
+import { chownSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   katalonc,
@@ -17,13 +17,18 @@ import {
   userEnv,
   waitForPid,
 } from '../helpers/cli.ts';
-import { requireAll } from '../helpers/network.ts';
+import { installed, missing, requireAll } from '../helpers/network.ts';
 import { activateIn, adminApi, seedOrg, startServer, type TestServer } from '../helpers/server.ts';
 import { certifyDataDir } from '../helpers/licenses.ts';
 import { sqlOn } from '../helpers/counters.ts';
 import { armor, dearmor } from '../../src/core/license/armor.ts';
 import { CERTIFICATE_VERSION } from '../../src/core/license/certificate.ts';
-import { deliverLeaseKey, leaseMac, newKeyExchange } from '../../src/core/license/grant.ts';
+import {
+  deliverLeaseKey,
+  leaseMac,
+  newKeyExchange,
+  type KeyExchange,
+} from '../../src/core/license/grant.ts';
 
 const linux = process.platform === 'linux';
 const canActAsUser = linux && (process.getuid?.() === 0 || requireAll);
@@ -242,10 +247,10 @@ const keySwappingProxy = (target: string) => {
 
 const A_YEAR = () => new Date(Date.now() + 365 * 86_400_000).toISOString();
 /**
- * Forwards the certified server's signed answers, but stretches one of the lease's terms and then
- * releases the session there: every heartbeat after that fails as in an outage (502).
+ * Forwards the certified server's signed answers, but stretches one of the lease's terms (or none)
+ * and then releases the session there: every heartbeat after that fails as in an outage (502).
  */
-const stretchingProxy = (target: string, term: 'interval' | 'grace' | 'lease') => {
+const stretchingProxy = (target: string, term: 'interval' | 'grace' | 'lease' | 'none') => {
   const released = new Set<string>();
   return licenseeProxy(target, async ({ path, forward, release }) => {
     const id = path.split('/')[3]?.split('?')[0];
@@ -269,6 +274,7 @@ const stretchingProxy = (target: string, term: 'interval' | 'grace' | 'lease') =
       return stretch(a.body.session.id, () => (a.body.pool.outageGraceMinutes = 10_000_000));
     if (HEARTBEAT.test(path) && term === 'lease')
       return stretch(id, () => (a.body.leaseExpiresAt = A_YEAR()));
+    if (isActivation(path) && term === 'none') return stretch(a.body.session.id, () => {});
     return a;
   });
 };
@@ -347,6 +353,42 @@ describe('a proxy of the licensee own that replays or forges what a certified se
   });
 });
 
+/**
+ * A run of 8 s through `proxy`, while another run takes the pool's one seat directly: the first must
+ * end (exit 9) before its command does. Resolves to the first run's result.
+ */
+const runWhileSeatTaken = async (
+  server: TestServer,
+  seed: { org: number; apiKey: string },
+  proxy: Server,
+) => {
+  await new Promise<void>((done) => proxy.listen(0, '127.0.0.1', done));
+  try {
+    const url = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+    const env = userEnv(undefined, { KATALON_API_KEY: seed.apiKey });
+    const args = [`-serverUrl=${url}`, `-orgID=${seed.org}`, 'run', '--'];
+    const marker = join(tempDir(), 'started');
+    const first = startKatalonc(
+      [...args, 'sh', '-c', `echo $$ > ${marker}; sleep 8; echo STILL-RAN`],
+      env,
+    );
+    await waitForPid(marker, 'the first run');
+    // The seat is free on the organisation's server meanwhile: another run takes it.
+    const direct = [`-serverUrl=${server.url}`, `-orgID=${seed.org}`, 'run', '--'];
+    const second = await katalonc(
+      ['-enableLicenseRetry=false', ...direct, 'echo', 'SECOND-RAN'],
+      env,
+    );
+    expect(second.stdout, second.stderr).toContain('SECOND-RAN');
+    const r = await first.result;
+    expect(r.stdout).not.toContain('STILL-RAN');
+    expect(r.code, r.stderr).toBe(9);
+    return r;
+  } finally {
+    await new Promise<void>((done) => proxy.close(() => done()));
+  }
+};
+
 describe('a second certified server of the licensee own, certified by the licensor for another organisation', () => {
   let server: TestServer;
   let other: TestServer;
@@ -385,33 +427,48 @@ describe('a second certified server of the licensee own, certified by the licens
       }
       return a;
     });
-    await new Promise<void>((done) => proxy.listen(0, '127.0.0.1', done));
-    try {
-      const url = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
-      const env = userEnv(undefined, { KATALON_API_KEY: seed.apiKey });
-      const args = [`-serverUrl=${url}`, `-orgID=${seed.org}`, 'run', '--'];
-      const marker = join(tempDir(), 'started');
-      const first = startKatalonc(
-        [...args, 'sh', '-c', `echo $$ > ${marker}; sleep 8; echo STILL-RAN`],
-        env,
-      );
-      await waitForPid(marker, 'the first run');
-      // The seat is free on the organisation's server meanwhile: another run takes it.
-      const direct = [`-serverUrl=${server.url}`, `-orgID=${seed.org}`, 'run', '--'];
-      const second = await katalonc(
-        ['-enableLicenseRetry=false', ...direct, 'echo', 'SECOND-RAN'],
-        env,
-      );
-      expect(second.stdout, second.stderr).toContain('SECOND-RAN');
-      const r = await first.result;
-      expect(r.stdout).not.toContain('STILL-RAN');
-      expect(r.code, r.stderr).toBe(9);
-      expect(r.stderr).toMatch(/its issuer certificate does not cover organisation/);
-    } finally {
-      await new Promise<void>((done) => proxy.close(() => done()));
-    }
+    const r = await runWhileSeatTaken(server, seed, proxy);
+    expect(r.stderr).toMatch(/its issuer certificate does not cover organisation/);
   });
 });
+
+/**
+ * A run of 8 s through a stretchingProxy with `term`, in a new organisation's pool of one seat whose
+ * Owner turned the outage grace off (a run cut off from the server ends with its lease), through
+ * `prefix` if given: it must not finish its command. Resolves to its result.
+ */
+const runWithoutGrace = async (
+  server: TestServer,
+  term: Parameters<typeof stretchingProxy>[1],
+  prefix: string[] = [],
+) => {
+  const seed = await seedOrg(server.url, { quota: 1 });
+  await adminApi(server.url, 'PATCH', `/orgs/${seed.org}/pools/KRE`, { outageGraceMinutes: 0 });
+  const proxy = stretchingProxy(server.url, term);
+  await new Promise<void>((done) => proxy.listen(0, '127.0.0.1', done));
+  const url = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+  try {
+    const env = userEnv(undefined, { KATALON_API_KEY: seed.apiKey });
+    const r = await startKatalonc(
+      [
+        '-enableLicenseRetry=false',
+        `-serverUrl=${url}`,
+        `-orgID=${seed.org}`,
+        'run',
+        '--',
+        'sh',
+        '-c',
+        'sleep 8; echo STILL-RAN',
+      ],
+      env,
+      prefix,
+    ).result;
+    expect(r.stdout).not.toContain('STILL-RAN');
+    return r;
+  } finally {
+    await new Promise<void>((done) => proxy.close(() => done()));
+  }
+};
 
 describe('a proxy of the licensee own that stretches the lease terms a certified server signed', () => {
   let server: TestServer;
@@ -436,33 +493,131 @@ describe('a proxy of the licensee own that stretches the lease terms a certified
   ] as const)(
     '%s, then releases the session and fakes an outage: the run ends, it does not go on without its seat',
     async (_, term, code, why) => {
-      const seed = await seedOrg(server.url, { quota: 1 });
-      // The Owner turned the outage grace off: a run cut off from the server ends with its lease.
-      await adminApi(server.url, 'PATCH', `/orgs/${seed.org}/pools/KRE`, { outageGraceMinutes: 0 });
-      const proxy = stretchingProxy(server.url, term);
-      await new Promise<void>((done) => proxy.listen(0, '127.0.0.1', done));
-      const url = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
-      try {
-        const env = userEnv(undefined, { KATALON_API_KEY: seed.apiKey });
-        const r = await katalonc(
-          [
-            '-enableLicenseRetry=false',
-            `-serverUrl=${url}`,
-            `-orgID=${seed.org}`,
-            'run',
-            '--',
-            'sh',
-            '-c',
-            'sleep 8; echo STILL-RAN',
-          ],
-          env,
-        );
-        expect(r.stdout).not.toContain('STILL-RAN');
-        expect(r.code, r.stderr).toBe(code);
-        expect(r.stderr).toMatch(why);
-      } finally {
-        await new Promise<void>((done) => proxy.close(() => done()));
-      }
+      const r = await runWithoutGrace(server, term);
+      expect(r.code, r.stderr).toBe(code);
+      expect(r.stderr).toMatch(why);
+    },
+  );
+});
+
+/** The lease key a resume's grant delivers for `own` (as katalonc unwraps it; the licensee's own code). */
+const unwrapLeaseKey = (grant: string, own: KeyExchange, nonce: string, sessionId: string) => {
+  const read = dearmor(grant, 'KATALON SESSION GRANT', 1, CERTIFICATE_VERSION);
+  if (!read.ok) throw new Error('no grant to read');
+  const p = JSON.parse(Buffer.from(read.document.payload).toString());
+  const shared = diffieHellman({
+    privateKey: own.privateKey,
+    publicKey: createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: p.ex }, format: 'jwk' }),
+  });
+  const pad = Buffer.from(
+    hkdfSync('sha256', shared, nonce, `katalonc lease key wrap v1\0${sessionId}`, 32),
+  );
+  return Buffer.from(Buffer.from(p.wrappedKey, 'base64url').map((x, i) => x ^ pad[i]));
+};
+
+/**
+ * Forwards the activation, then resumes the granted session itself, with its own ephemeral key,
+ * to be given the session's lease key; releases the session, and answers its heartbeats under that key.
+ */
+const keyStealingProxy = (target: string) => {
+  const stolen = new Map<string, { key: Buffer; subscriptionExpiresAt: string }>();
+  return licenseeProxy(target, async ({ path, authorization, forward, release }) => {
+    const id = path.split('/')[3]?.split('?')[0];
+    const held = stolen.get(id);
+    if (HEARTBEAT.test(path) && held) {
+      const body = {
+        id,
+        leaseExpiresAt: new Date(Date.now() + 60_000).toISOString(),
+        heartbeatIntervalSeconds: 1,
+        subscriptionExpiresAt: held.subscriptionExpiresAt,
+      };
+      const nonce = new URL(path, 'http://proxy').searchParams.get('nonce') ?? '';
+      const terms = { kind: 'lease' as const, sessionId: id, nonce, ...body };
+      return { status: 200, body: { ...body, mac: leaseMac(held.key, terms) } };
+    }
+    const a = await forward();
+    if (!isActivation(path) || a.status !== 201) return a;
+    const sessionId = a.body.session.id as string;
+    const own = newKeyExchange();
+    const nonce = randomBytes(16).toString('hex');
+    const r = await fetch(
+      `${target}/v1/sessions/${sessionId}/resume?nonce=${nonce}&kx=${own.publicKey}`,
+      { method: 'POST', headers: { authorization } },
+    );
+    const resumed = (await r.json()) as { grant?: string };
+    if (r.status === 200 && resumed.grant)
+      stolen.set(sessionId, {
+        key: unwrapLeaseKey(resumed.grant, own, nonce, sessionId),
+        subscriptionExpiresAt: a.body.session.subscriptionExpiresAt,
+      });
+    await release(sessionId);
+    return a;
+  });
+};
+
+// A resume delivered a session's lease key to whichever ephemeral key asked for it, and the
+// licensee holds the API key that may ask: the proxy learnt the key, released the seat and answered
+// katalonc's heartbeats itself, for as long as the run went on. Now only to the run's own key.
+describe('a proxy of the licensee own that resumes the session itself, for its lease key', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer({ args: ['--lease-seconds', '3'] });
+  });
+  afterAll(() => server.stop());
+
+  it('then releases the session and answers its heartbeats under that key: the run ends (exit 9), the seat is not shared', async () => {
+    const seed = await seedOrg(server.url, { quota: 1 });
+    const r = await runWhileSeatTaken(server, seed, keyStealingProxy(server.url));
+    expect(r.stderr).toMatch(/This session has been terminated/);
+  });
+});
+
+const hasFaketime = installed('faketime');
+// katalonc judged its lease and outage grace by its own clock, which libfaketime sets back (offline
+// checks went by the kernel's time already): a proxy released the seat and faked an outage, and the
+// run went on for as long as the faked clock said the lease still held. Now by the kernel's time.
+describe('a licensee who sets back the clock of katalonc (libfaketime), behind a proxy of their own', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer({ args: ['--lease-seconds', '3'] });
+  });
+  afterAll(() => server.stop());
+
+  it.runIf(hasFaketime || requireAll)(
+    `that releases the session and fakes an outage: the run ends with its lease and grace, by the machine's time${hasFaketime ? '' : ` (skipped: ${missing('libfaketime', 'faketime')})`}`,
+    async () => {
+      const r = await runWithoutGrace(server, 'none', ['faketime', '-f', '-1d']);
+      expect(r.code, r.stderr).toBe(9);
+    },
+  );
+});
+
+// The kernel's time that an online run's lease went by was read from /proc/stat and /proc/uptime,
+// and in a user and mount namespace of their own a licensee without root mounts a file of theirs
+// over /proc/stat (its btime a day back), then sets katalonc's clock back as much (libfaketime):
+// both clocks agreed, and a run whose seat a proxy released went on past its lease and grace. Now
+// by the watcher's clock (empty environment, no file read).
+describe('a licensee who sets back both katalonc clock and the /proc/stat it reads, in a user namespace', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer({ args: ['--lease-seconds', '3'] });
+  });
+  afterAll(() => server.stop());
+
+  it.runIf((hasFaketime && linux) || requireAll)(
+    `behind a proxy that releases the session and fakes an outage: the run ends with its lease and grace${hasFaketime ? '' : ` (skipped: ${missing('libfaketime', 'faketime')})`}`,
+    async () => {
+      const stat = readFileSync('/proc/stat', 'latin1').replace(
+        /^btime (\d+)$/m,
+        (_, t: string) => `btime ${Number(t) - 86_400}`,
+      );
+      const fakeStat = join(tempDir(), 'stat');
+      writeFileSync(fakeStat, stat);
+      const r = await runWithoutGrace(server, 'none', [
+        ...['unshare', '-rm', 'sh', '-c', 'mount --bind "$0" /proc/stat && exec "$@"', fakeStat],
+        ...['faketime', '-f', '-1d'],
+      ]);
+      expect(r.code, r.stderr).toBe(9);
     },
   );
 });

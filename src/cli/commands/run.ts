@@ -38,7 +38,7 @@ export const runCommand = async (plan: RunPlan, opts: ClientOptions): Promise<Re
       ...(apiKey ? { KATALON_API_KEY: apiKey } : {}),
     });
     progress(`Holding ${hold.description} while running: ${plan.command.join(' ')}`);
-    const child = startChild(plan.command, env, hold.lockFds, hold.silenceLimitMs);
+    const child = startChild(plan.command, env, hold.lockFds, hold.silentUntil);
     void hold.lost.then((error) => {
       lost = error;
       progress(`${error.message}: stopping the command`);

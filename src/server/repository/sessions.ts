@@ -19,6 +19,8 @@ export interface SessionRow {
   end_reason: string | null;
   /** How long, in all, its run went on past its lease before a resume (ms): the outage grace bounds it. */
   lapsed_ms: number;
+  /** katalonc's ephemeral X25519 key at activation, for which alone a resume delivers the lease key. */
+  kx: string | null;
 }
 
 /** The end reason of a session nobody ended: its lease passed without a heartbeat. */
@@ -53,8 +55,8 @@ export const insertSession = async (
   s: Omit<SessionRow, 'ended_at' | 'end_reason' | 'lapsed_ms'>,
 ): Promise<void> => {
   await q.run(
-    `INSERT INTO sessions (id, pool_id, user_id, machine_id, hostname, os_user, created_at, lease_expires_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO sessions (id, pool_id, user_id, machine_id, hostname, os_user, created_at, lease_expires_at, kx)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     s.id,
     s.pool_id,
     s.user_id,
@@ -63,6 +65,7 @@ export const insertSession = async (
     s.os_user,
     s.created_at,
     s.lease_expires_at,
+    s.kx,
   );
 };
 

@@ -274,6 +274,7 @@ export const sessions = (ctx: Context) => {
             os_user: r.osUser ?? null,
             created_at: now,
             lease_expires_at: lease,
+            kx: r.kx ?? null,
           });
           const { refusal, usage, entitlementsMoved } = await takeSeat(
             ctx,
@@ -366,7 +367,7 @@ export const sessions = (ctx: Context) => {
      * again if the pool still has room (the rules of an activation), refused if the seat was taken
      * meanwhile. A session somebody ended stays ended, and none comes back past its subscription.
      * katalonc also resumes a live session whose heartbeat MAC failed, for its lease key anew (a
-     * database restored from before the secret).
+     * database restored from before the secret), wrapped for the key it activated with only.
      */
     resume: async (user: User, sessionId: string, { nonce, kx }: LeaseRequest = {}) => {
       await leases.flush();
@@ -374,6 +375,13 @@ export const sessions = (ctx: Context) => {
       const { lease, subscription } = await ctx.events.transaction(async (tx) => {
         const s = await sessionOfUser(tx, sessionId, user.id);
         if (!s) throw fail('NOT_FOUND', `no session ${sessionId} for this API key`);
+        // The lease key only to the key the run activated with: the API key's holder could
+        // otherwise ask for it with a key of their own, release the seat and answer the heartbeats.
+        if (kx !== undefined && s.kx !== null && kx !== s.kx)
+          throw fail(
+            'BAD_REQUEST',
+            'kx is not the key this session was activated with: only its own run resumes it',
+          );
         const now = clock();
         const pool = (await poolById(tx, s.pool_id))!;
         const subscription = toPool(pool);

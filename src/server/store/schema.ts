@@ -143,6 +143,10 @@ const MIGRATIONS: ((dialect: Dialect) => string)[] = [
   // Secrets every replica shares: the lease secret, made by the first server that needs it
   // (repository/lease-secret.ts).
   () => `CREATE TABLE server_secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  // The ephemeral key katalonc activated a session with: a resume delivers the session's lease key
+  // wrapped for it only (for any key asked, the licensee's own API key would get it, and with it
+  // the power to answer the run's heartbeats once its seat is released).
+  () => `ALTER TABLE sessions ADD COLUMN kx TEXT;`,
 ];
 
 /**

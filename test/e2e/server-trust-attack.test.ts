@@ -336,6 +336,15 @@ describe('a proxy of the licensee own that replays or forges what a certified se
     }
   };
 
+  it('an activation for a key that is no X25519 key (a low-order point) is refused (400) and takes no seat', async () => {
+    const seed = await seedOrg(server.url, { quota: 1 });
+    const nonce = '0'.repeat(32);
+    const bad = await activateIn(server.url, seed.org, seed.apiKey, { nonce, kx: 'A'.repeat(43) });
+    expect(bad.status, JSON.stringify(bad.body)).toBe(400);
+    expect(bad.body.error.message).toMatch(/kx is not an X25519 public key/);
+    expect((await activateIn(server.url, seed.org, seed.apiKey)).status).toBe(201);
+  });
+
   it("that releases the session after its first heartbeat and replays that heartbeat's answer: the run ends at the next heartbeat (exit 9)", async () => {
     const started = Date.now();
     const r = await runThrough(replayingProxy(server.url), 8);

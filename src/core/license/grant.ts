@@ -95,6 +95,10 @@ const padOf = (own: KeyObject, other: string, nonce: string, sessionId: string):
   }
 };
 
+/** Whether `kx` is an X25519 public key a lease key can be wrapped for (no low-order point). */
+export const usableKx = (kx: string): boolean =>
+  padOf(newKeyExchange().privateKey, kx, '', '') !== null;
+
 const xor = (a: Buffer, b: Buffer): Buffer => Buffer.from(a.map((x, i) => x ^ b[i]));
 
 /** The lease key wrapped for katalonc's `kx`; null if `kx` is not a usable X25519 key. */

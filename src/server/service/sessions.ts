@@ -35,6 +35,7 @@ import { endSessionsFor, takeSeat } from './seats.ts';
 import { iso } from '../../core/text.ts';
 import {
   deliverLeaseKey,
+  usableKx,
   leaseKeyOf,
   leaseMac,
   signGrant,
@@ -91,6 +92,8 @@ const unentitled = async (
   return null;
 };
 
+const badKx = () => fail('BAD_REQUEST', 'kx is not an X25519 public key');
+
 export const sessions = (ctx: Context) => {
   const { store, clock, settings, leases } = ctx;
 
@@ -118,7 +121,7 @@ export const sessions = (ctx: Context) => {
     let delivery: KeyDelivery | null | undefined;
     if (kx) {
       delivery = deliverLeaseKey(await leaseKey(grant.sessionId), kx, grant);
-      if (!delivery) throw fail('BAD_REQUEST', 'kx is not an X25519 public key');
+      if (!delivery) throw badKx();
     }
     return { grant: signGrant(signingKey, certificate.block, { ...grant, ...delivery }) };
   };
@@ -226,6 +229,9 @@ export const sessions = (ctx: Context) => {
      */
     activate: async (user: User, r: ActivationRequest) => {
       const machineId = checkMachineId(r.machineId);
+      // Before the seat is taken: refused after it, the seat stayed taken for a session whose ID
+      // katalonc never learnt.
+      if (r.kx !== undefined && !usableKx(r.kx)) throw badKx();
       await leases.flush();
       const asOf = leases.epoch();
       const tried: { model: PoolModel; refusal: Refusal }[] = [];

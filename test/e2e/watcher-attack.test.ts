@@ -21,8 +21,8 @@ import {
 import { join } from 'node:path';
 import {
   alive,
-  KATALONC,
   kataloncForEveryone,
+  npmKataloncForEveryone,
   startKatalonc,
   tempDir,
   userEnv,
@@ -122,7 +122,7 @@ const licensee = async () => {
 };
 
 const PROGRAMS = [
-  ['the npm katalonc', () => [process.execPath, KATALONC]],
+  ['the npm katalonc', () => npmKataloncForEveryone()],
   ['the standalone executable', () => [kataloncForEveryone()]],
 ] as const;
 

@@ -1,7 +1,7 @@
 // Runs the built programs as child processes, each test in its own HOME.
 import { cleanEnv, ROOT, tempDir, userEnv, type Result } from '../../scripts/harness/env.ts';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WATCHER_ARGUMENT } from '../../src/client/watcher.ts';
 
@@ -131,6 +131,22 @@ export const kataloncForEveryone = (): string => {
   copyFileSync(built, exe);
   chmodSync(exe, 0o755);
   return (everyones = exe);
+};
+
+let everyonesNpm: string[] | undefined;
+/**
+ * The npm katalonc (this checkout's Node.js, bin/ and dist/, which need nothing else), copied where
+ * every user may run it, as the standalone one above: `[node, bin/katalonc.js]`.
+ */
+export const npmKataloncForEveryone = (): string[] => {
+  if (everyonesNpm) return everyonesNpm;
+  const dir = tempDir('katalonc-npm-');
+  chmodSync(dir, 0o755);
+  for (const part of ['bin', 'dist', 'package.json'])
+    cpSync(join(ROOT, part), join(dir, part), { recursive: true });
+  copyFileSync(process.execPath, join(dir, 'node'));
+  chmodSync(join(dir, 'node'), 0o755);
+  return (everyonesNpm = [join(dir, 'node'), join(dir, 'bin', 'katalonc.js')]);
 };
 
 /**

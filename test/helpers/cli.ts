@@ -1,7 +1,15 @@
 // Runs the built programs as child processes, each test in its own HOME.
 import { cleanEnv, ROOT, tempDir, userEnv, type Result } from '../../scripts/harness/env.ts';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { WATCHER_ARGUMENT } from '../../src/client/watcher.ts';
 
@@ -144,6 +152,13 @@ export const npmKataloncForEveryone = (): string[] => {
   chmodSync(dir, 0o755);
   for (const part of ['bin', 'dist', 'package.json'])
     cpSync(join(ROOT, part), join(dir, part), { recursive: true });
+  // The copies' folders are made under the tests' umask (0077): readable by all, as installed.
+  const readable = (path: string) => {
+    const isDir = statSync(path).isDirectory();
+    chmodSync(path, isDir ? 0o755 : 0o644);
+    if (isDir) for (const entry of readdirSync(path)) readable(join(path, entry));
+  };
+  for (const part of ['bin', 'dist', 'package.json']) readable(join(dir, part));
   copyFileSync(process.execPath, join(dir, 'node'));
   chmodSync(join(dir, 'node'), 0o755);
   return (everyonesNpm = [join(dir, 'node'), join(dir, 'bin', 'katalonc.js')]);

@@ -36,7 +36,8 @@ export interface LicenseHold {
   /**
    * Until when (ms since the epoch, by the watcher's clock: katalonc's may be faked) the run may go
    * on while katalonc is silent (stopped, SIGSTOP): an online session's lease at its activation
-   * plus its pool's outage grace; undefined for an offline license (held by the run itself).
+   * (at least a heartbeat interval from then) plus its pool's outage grace; undefined for an
+   * offline license (held by the run itself).
    */
   silentUntil?: number;
   /** Settles only if the license is taken away during the run (session terminated, lease lost). */
